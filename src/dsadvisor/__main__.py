@@ -1,0 +1,3 @@
+from dsadvisor.cli import main
+
+main()

@@ -1,0 +1,79 @@
+"""A stated shape for a described variant that has a parameter count but no config.json.
+
+The articles give totals ("13B", "65B MoE, 8 experts, 15% active") but no layer
+counts. The estimator needs a shape, so it assumes the nearest rung of the
+LLaMA / GPT-3 ladder (hidden size and head count), picks the layer count that
+reproduces the claimed total, and says so in the estimate's basis. Where the
+articles disagree on the total, the largest claim is used (the conservative
+choice for memory) and the others are named.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .errors import InputError
+from .schema import Architecture, ModelEntry
+
+# (hidden, heads) of published dense decoders, smallest to largest: LLaMA 7B/13B/33B/65B,
+# GPT-3 1.3B/2.7B/175B, DeepSeek LLM 7B/67B (Touvron et al. 2023; Brown et al. 2020; GH:LLM).
+LADDER = [(2048, 16), (2560, 32), (4096, 32), (5120, 40), (6656, 52), (8192, 64), (12288, 96), (16384, 128)]
+ASSUMED_VOCAB = 102400  # DeepSeek LLM's tokenizer (HF config of deepseek-llm-7b-base)
+ASSUMED_CONTEXT = 4096  # DeepSeek LLM's max_position_embeddings
+FFN_RATIO = 8 / 3  # SwiGLU intermediate = 8h/3, so a layer holds 12 h^2 parameters
+
+
+def _claimed(entry: ModelEntry, field: str) -> list[tuple[float, str]]:
+    found = [(float(c.value), c.source) for c in entry.claims
+             if c.field == field and isinstance(c.value, (int, float)) and not isinstance(c.value, bool)]
+    if field == "params_total":
+        found += [(p.total, p.source) for p in entry.params]
+    return found
+
+
+def assumed_architecture(entry: ModelEntry) -> tuple[Architecture, list[str]]:
+    totals = _claimed(entry, "params_total")
+    if not totals:
+        raise InputError(f"{entry.id} has neither an architecture nor a parameter count to estimate from")
+    total, source = max(totals)
+    notes = [f"{entry.id} has no config.json: shape assumed from its claimed {total / 1e9:g}B parameters ({source})"]
+    others = sorted({f"{v / 1e9:g}B ({s})" for v, s in totals if v != total})
+    if others:
+        notes.append("conflicting parameter claims not used: " + "; ".join(others))
+
+    # each rung's natural size: 12 h^2 per layer and about h/128 layers (LLaMA 7B: 4096/128 = 32)
+    hidden, heads = min(LADDER, key=lambda r: abs(math.log(total / (12 * r[0] ** 3 / 128))))
+    inter = int(round(FFN_RATIO * hidden / 256) * 256)
+    per_layer_attn = 4 * hidden * hidden
+    embed = 2 * ASSUMED_VOCAB * hidden
+
+    experts = _claimed(entry, "experts")
+    if experts:
+        n_exp = int(experts[0][0])
+        top_k = int(next(iter(_claimed(entry, "experts_active")), (2, ""))[0])
+        top_k = min(top_k, n_exp)
+        # a layer's FFN budget is shared out among the experts
+        layers = max(1, round((total - embed) / (per_layer_attn + 3 * hidden * inter)))
+        ffn_budget = (total - embed) / layers - per_layer_attn
+        moe_inter = max(128, int(ffn_budget / (3 * hidden * n_exp)))
+        moe = dict(moe_intermediate_size=moe_inter, n_routed_experts=n_exp, num_experts_per_tok=top_k)
+        notes.append(f"MoE assumed: {n_exp} experts of {moe_inter} wide, top-{top_k}, every layer")
+    else:
+        layers = max(1, round((total - embed) / (per_layer_attn + 3 * hidden * inter)))
+        moe = {}
+    notes.append(f"assumed LLaMA-style shape: {layers} layers, hidden {hidden}, {heads} heads (MHA), "
+                 f"vocab {ASSUMED_VOCAB}, max context {ASSUMED_CONTEXT}")
+    arch = Architecture(
+        source=f"assumed by dsadvisor from {source}",
+        model_type="assumed-dense" if not moe else "assumed-moe",
+        num_hidden_layers=layers,
+        hidden_size=hidden,
+        intermediate_size=inter,
+        vocab_size=ASSUMED_VOCAB,
+        num_attention_heads=heads,
+        num_key_value_heads=heads,
+        head_dim=hidden // heads,
+        max_position_embeddings=ASSUMED_CONTEXT,
+        **moe,
+    )
+    return arch, notes

@@ -1,0 +1,256 @@
+"""The catalog: bundled YAML plus a user's files, validated, merged, and looked up by name.
+
+A user's entry with the same id as a bundled one replaces it. Validated catalogs
+are cached (see ``_cache_path``) because building pydantic's validators costs
+more than the whole of a ``recommend`` run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import pickle
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .errors import CatalogError, InputError, UnknownNameError, suggest
+from .loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
+from .schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat
+
+SECTIONS = ("models", "gpus", "quantizations", "engines")
+
+
+@dataclass(frozen=True)
+class Catalog:
+    models: dict[str, ModelEntry]
+    gpus: dict[str, Gpu]
+    quantizations: dict[str, QuantFormat]
+    engines: dict[str, Engine]
+    sources: dict[str, str] = field(default_factory=dict)
+    origin: dict[str, str] = field(default_factory=dict)  # "section:id" -> file it came from
+    _model_index: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+
+    # ----------------------------------------------------------------- lookup
+    def model(self, name: str) -> ModelEntry:
+        """A model by id, display name, Hugging Face repo (with or without ``deepseek-ai/``) or alias."""
+        for key in (_key(name), _loose(name)):
+            ids = self._model_index.get(key)
+            if ids and len(ids) == 1:
+                return self.models[ids[0]]
+            if ids:
+                raise InputError(f"model name {name!r} is ambiguous: it could be {', '.join(ids)}; give the id")
+        raise UnknownNameError("model", name, self.models.keys() | _names(self.models.values()))
+
+    def architecture(self, entry: ModelEntry) -> Architecture | None:
+        """The entry's own architecture, or the one it borrows with ``architecture_from``."""
+        seen = set()
+        while entry.architecture is None and entry.architecture_from and entry.id not in seen:
+            seen.add(entry.id)
+            entry = self.models[entry.architecture_from]
+        return entry.architecture
+
+    def quantization(self, name: str) -> QuantFormat:
+        return _by_id_or_alias(self.quantizations, name, "quantization format")
+
+    def engine(self, name: str) -> Engine:
+        return _by_id_or_alias(self.engines, name, "engine")
+
+
+def _key(name: str) -> str:
+    key = name.strip().lower()
+    return key.removeprefix("deepseek-ai/")
+
+
+def _loose(name: str) -> str:
+    return re.sub(r"[\s_.\-/]", "", _key(name))
+
+
+def _names(entries) -> set[str]:
+    return {e.name for e in entries}
+
+
+def _by_id_or_alias(table: dict[str, Any], name: str, kind: str):
+    key = _loose(name)
+    for item in table.values():
+        if key in {_loose(item.id), _loose(item.name), *(_loose(a) for a in item.aliases)}:
+            return item
+    raise UnknownNameError(kind, name, list(table) + [a for i in table.values() for a in i.aliases])
+
+
+def _index_models(models: dict[str, ModelEntry]) -> dict[str, tuple[str, ...]]:
+    """normalised name -> ids; an id always wins over another entry's alias."""
+    index: dict[str, list[str]] = {}
+
+    def add(key: str, mid: str) -> None:
+        ids = index.setdefault(key, [])
+        if mid not in ids:
+            ids.append(mid)
+
+    for m in models.values():
+        names = [m.id, m.name, *m.aliases]
+        if m.hf_repo:
+            names += [m.hf_repo, m.hf_repo.rsplit("/", 1)[-1]]
+        for n in names:
+            add(_key(n), m.id)
+            add(_loose(n), m.id)
+    for m in models.values():  # exact ids are never ambiguous
+        index[_key(m.id)] = [m.id]
+    return {k: tuple(v) for k, v in index.items()}
+
+
+# --------------------------------------------------------------- validation
+
+def validate_file(path: Path, limits: Limits | None = USER_LIMITS) -> CatalogFile:
+    """Parse and validate one YAML file; a CatalogError lists every problem, one per line."""
+    from pydantic import ValidationError
+
+    data = read_yaml(path, limits)
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CatalogError([f"{path}: top level must be a mapping with sections {', '.join(SECTIONS)}"])
+    try:
+        return CatalogFile.model_validate(data)
+    except ValidationError as exc:
+        raise CatalogError([_describe(path, data, err) for err in exc.errors()]) from None
+
+
+def _describe(path: Path, data: dict, err: dict) -> str:
+    """One line: file, entry (section[index] and its id), field, problem."""
+    loc = list(err["loc"])
+    where = ""
+    if len(loc) >= 2 and loc[0] in SECTIONS and isinstance(loc[1], int):
+        section, index = loc[0], loc[1]
+        items = data.get(section)
+        entry_id = None
+        if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
+            entry_id = items[index].get("id")
+        where = f"{section}[{index}]" + (f" (id {entry_id})" if entry_id else "")
+        loc = loc[2:]
+    # pydantic reports a union's branches in the location; keep only field names and indices
+    fields = ".".join(str(p) for p in loc if isinstance(p, int) or not re.search(r"[\[\]()]", str(p)))
+    msg = err["msg"]
+    if err["type"] == "extra_forbidden":
+        msg = "unknown field"
+        guess = suggest(str(loc[-1]), _all_field_names(), n=1) if loc else []
+        if guess:
+            msg += f"; did you mean {guess[0]!r}?"
+    elif err["type"] == "missing":
+        msg = "required field is missing"
+    parts = [str(path)] + [p for p in (where, f"field {fields}" if fields else "") if p]
+    return ": ".join(parts) + f": {msg}"
+
+
+def _all_field_names() -> list[str]:
+    from . import schema
+
+    names: set[str] = set()
+    for obj in vars(schema).values():
+        if isinstance(obj, type) and issubclass(obj, schema.Strict):
+            names.update(obj.model_fields)
+    return sorted(names)
+
+
+# ------------------------------------------------------------------ loading
+
+def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True) -> Catalog:
+    """The bundled catalog plus ``paths`` (files or folders) and $DSADVISOR_CATALOG."""
+    user = user_catalog_paths(paths) if use_env else list(paths or [])
+    files: list[tuple[Path, bool]] = []
+    if bundled:
+        files += [(p, False) for p in yaml_files(bundled_catalog_dir())]
+    for p in user:
+        if not p.exists():
+            raise CatalogError([f"{p}: no such file or directory"])
+        found = yaml_files(p)
+        if p.is_dir() and not found:
+            raise CatalogError([f"{p}: folder holds no .yaml or .yml file"])
+        files += [(f, True) for f in found]
+
+    cache = _cache_path(files)
+    if cache is not None:
+        try:
+            with open(cache, "rb") as fh:
+                cached = pickle.load(fh)
+            if isinstance(cached, Catalog):
+                return cached
+        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
+            pass
+    catalog = _build(files)
+    if cache is not None:
+        _write_cache(cache, catalog)
+    return catalog
+
+
+def _build(files: list[tuple[Path, bool]]) -> Catalog:
+    tables: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
+    origin: dict[str, str] = {}
+    sources: dict[str, str] = {}
+    problems: list[str] = []
+    for path, is_user in files:
+        try:
+            parsed = validate_file(path) if is_user else validate_file(path, None)
+        except CatalogError as exc:
+            problems += exc.problems
+            continue
+        sources.update(parsed.sources)
+        for section in SECTIONS:
+            for item in getattr(parsed, section):
+                key = f"{section}:{item.id}"
+                if key in origin and not is_user:
+                    problems.append(f"{path}: {section} id {item.id!r} is already defined in {origin[key]}")
+                    continue
+                tables[section][item.id] = item  # a user's entry replaces a bundled one
+                origin[key] = str(path)
+    if problems:
+        raise CatalogError(problems)
+    models = tables["models"]
+    for m in models.values():
+        if m.architecture_from and m.architecture_from not in models:
+            problems.append(
+                f"{origin['models:' + m.id]}: models (id {m.id}): field architecture_from: "
+                f"no model with id {m.architecture_from!r}"
+            )
+    if problems:
+        raise CatalogError(problems)
+    return Catalog(
+        models=models,
+        gpus=tables["gpus"],
+        quantizations=tables["quantizations"],
+        engines=tables["engines"],
+        sources=sources,
+        origin=origin,
+        _model_index=_index_models(models),
+    )
+
+
+def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
+    """A file named by the version and every input file's path, size and mtime; None disables."""
+    if os.environ.get("DSADVISOR_NO_CACHE"):
+        return None
+    base = os.environ.get("DSADVISOR_CACHE_DIR") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "dsadvisor"
+    )
+    digest = hashlib.sha256(__version__.encode())
+    code = Path(__file__).parent  # an edited schema in a source checkout invalidates the cache too
+    for path, is_user in [(code / "schema.py", False), (code / "catalog.py", False), *files]:
+        try:
+            st = path.stat()
+        except OSError:
+            return None
+        digest.update(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{is_user}\n".encode())
+    return Path(base) / f"catalog-{digest.hexdigest()[:24]}.pickle"
+
+
+def _write_cache(path: Path, catalog: Catalog) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as fh:
+            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
+        os.replace(tmp, path)
+    except OSError:
+        pass  # a read-only home only costs speed

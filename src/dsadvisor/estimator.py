@@ -1,0 +1,318 @@
+"""What one deployment costs: model x format x KV dtype x GPU x GPU count x engine x context x batch.
+
+``estimate(catalog, deployment)`` returns an ``Estimate`` whose ``as_dict()`` is
+the JSON contract documented in docs/json.md. Every estimate carries its basis:
+the facts it used, what it assumed, and the articles' own claims beside it.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+from .assumed import assumed_architecture
+from .catalog import Catalog
+from .errors import InputError
+from .hardware import capacity_bytes
+from .memory import (
+    MemoryPlan,
+    activation_bytes,
+    cached_tokens,
+    kv_bytes_per_token,
+    plan_memory,
+    profile_logit_bytes,
+    weight_bytes,
+)
+from .params import count_params
+from .schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
+from .timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
+
+DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
+DEFAULT_PROMPT = 2048
+PCIE_GEN4_GBS = 32.0  # a card that names no interconnect talks over PCIe 4 x16
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One candidate: everything resolved to catalog objects."""
+
+    model: ModelEntry
+    gpu: Gpu
+    quant: QuantFormat
+    engine: Engine
+    kv_dtype: str = "auto"
+    gpus: int = 1
+    context: int | None = None  # tokens per sequence, prompt + output; None: min(advertised, 8192)
+    prompt_tokens: int | None = None  # None: min(2048, context)
+    batch: int = 1
+    gpus_per_node: int = 8
+    memory_fraction: float | None = None  # overrides the engine's (vLLM gpu_memory_utilization)
+    capacity_bytes: float | None = None  # free memory when detected; None: the card's
+    architecture: Architecture | None = None  # from --config; None: the catalog's
+
+
+@dataclass(frozen=True)
+class Basis:
+    facts: tuple[str, ...] = ()
+    assumptions: tuple[str, ...] = ()
+    claims: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Estimate:
+    model_id: str
+    status: str
+    gpu_id: str
+    gpus: int
+    tp: int
+    pp: int
+    ep: bool
+    nodes: int
+    quant_id: str
+    kv_dtype: str
+    engine_id: str
+    context: int
+    prompt_tokens: int
+    batch: int
+    params_total: int
+    params_active: int
+    architecture_assumed: bool
+    memory: MemoryPlan
+    ttft_s: float | None  # all ``batch`` prompts prefilled together
+    ttft_single_s: float | None  # one prompt alone
+    decode_step_s: float
+    basis: Basis = field(default_factory=Basis)
+
+    @property
+    def decode_tokens_per_s(self) -> float:
+        return self.batch / self.decode_step_s
+
+    @property
+    def per_sequence_tokens_per_s(self) -> float:
+        return 1.0 / self.decode_step_s
+
+    def as_dict(self) -> dict:
+        m = self.memory
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "model": self.model_id,
+            "status": self.status,
+            "deployment": {
+                "gpu": self.gpu_id, "gpus": self.gpus, "nodes": self.nodes,
+                "tensor_parallel": self.tp, "pipeline_parallel": self.pp, "expert_parallel": self.ep,
+                "quantization": self.quant_id, "kv_dtype": self.kv_dtype, "engine": self.engine_id,
+                "context": self.context, "prompt_tokens": self.prompt_tokens, "batch": self.batch,
+            },
+            "params": {"total": self.params_total, "active": self.params_active,
+                       "assumed": self.architecture_assumed},
+            "memory": {
+                "weights_bytes": round(m.weights), "kv_cache_bytes": round(m.kv_cache),
+                "activation_bytes": round(m.activations), "overhead_bytes": round(m.overhead),
+                "per_gpu_bytes": round(m.per_gpu), "gpu_capacity_bytes": round(m.capacity),
+                "usable_bytes": round(m.usable), "fits": m.fits,
+                "kv_capacity_tokens": m.kv_capacity_tokens,
+            },
+            "latency": {"ttft_s": self.ttft_s, "ttft_single_s": self.ttft_single_s,
+                        "decode_step_s": self.decode_step_s},
+            "throughput": {"decode_tokens_per_s": self.decode_tokens_per_s,
+                           "per_sequence_tokens_per_s": self.per_sequence_tokens_per_s},
+            "basis": {k: list(v) for k, v in asdict(self.basis).items()},
+        }
+
+
+# ------------------------------------------------------------------ helpers
+
+def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: int) -> Layout:
+    """Tensor parallel inside a node (a divisor of the head count), pipeline across nodes."""
+    if gpus < 1:
+        raise InputError("--gpus must be at least 1")
+    if gpus > gpus_per_node and not engine.multi_node:
+        raise InputError(f"{engine.name} does not run across nodes; {gpus} GPUs exceed {gpus_per_node} per node")
+    if not engine.tensor_parallel:
+        if gpus > 1 and not engine.pipeline_parallel:
+            raise InputError(f"{engine.name} runs on one GPU only")
+        return Layout(tp=1, pp=gpus, ep=False)
+    tp = max(d for d in range(1, min(gpus, gpus_per_node) + 1)
+             if gpus % d == 0 and arch.num_attention_heads % d == 0)
+    pp = gpus // tp
+    if pp > 1 and not engine.pipeline_parallel:
+        raise InputError(f"{engine.name} cannot split {gpus} GPUs: tensor parallel needs a divisor of "
+                         f"{arch.num_attention_heads} heads and it has no pipeline parallelism")
+    return Layout(tp=tp, pp=pp, ep=arch.is_moe and engine.expert_parallel and tp > 1)
+
+
+def kv_bytes_per_element(catalog: Catalog, kv_dtype: str, engine: Engine) -> tuple[str, float]:
+    if kv_dtype in ("auto", "bf16", "fp16"):
+        return ("bf16" if kv_dtype == "auto" else kv_dtype), 2.0
+    fmt = catalog.quantization(kv_dtype)
+    if "kv_cache" not in fmt.applies_to:
+        raise InputError(f"{fmt.id} is not a KV cache dtype")
+    if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):
+        raise InputError(f"{engine.name} has no {fmt.id} KV cache (it offers {', '.join(engine.kv_dtypes)})")
+    return fmt.id, fmt.bits_per_weight / 8
+
+
+def _rate(gpu: Gpu, dtype: str) -> float | None:
+    table = {
+        "bf16": gpu.bf16_tflops or gpu.fp16_tflops,
+        "fp16": gpu.fp16_tflops or gpu.bf16_tflops,
+        "fp8": gpu.fp8_tflops if "fp8" in gpu.dtypes else None,
+        "int8": gpu.int8_tops if "int8" in gpu.dtypes else None,
+        "fp32": None,
+    }
+    tflops = table.get(dtype)
+    if tflops is None and dtype in ("fp8", "int8", "int4", "fp4"):
+        tflops = gpu.bf16_tflops or gpu.fp16_tflops  # weight-only path: dequantize, multiply in 16 bits
+    return tflops * 1e12 if tflops else None
+
+
+def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
+    s = engine.speed
+    linear = _rate(gpu, quant.compute_dtype)
+    attention = _rate(gpu, "bf16")
+    link = gpu.interconnect
+    return Rates(
+        bandwidth=gpu.bandwidth_gbs * 1e9 * s.bandwidth_efficiency,
+        linear_flops=linear * s.linear_efficiency if linear else None,
+        attention_flops=attention * s.attention_efficiency if attention else None,
+        link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
+        link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
+        else DEFAULT_ALLREDUCE_LATENCY_S,
+    )
+
+
+def experts_touched_fraction(arch: Architecture, batch: int) -> float:
+    """Expected share of routed experts a decode step of ``batch`` tokens reads (uniform routing)."""
+    if not arch.is_moe:
+        return 1.0
+    return 1.0 - (1.0 - arch.num_experts_per_tok / arch.n_routed_experts) ** batch
+
+
+def default_context(entry: ModelEntry, arch: Architecture) -> int:
+    limit = arch.max_position_embeddings
+    if entry.context and entry.context.advertised:
+        limit = min(limit, entry.context.advertised)
+    return min(limit, DEFAULT_CONTEXT_CAP)
+
+
+# ------------------------------------------------------------------ estimate
+
+def estimate(catalog: Catalog, d: Deployment) -> Estimate:
+    facts: list[str] = []
+    assumptions: list[str] = []
+    warnings: list[str] = []
+
+    arch = d.architecture or catalog.architecture(d.model)
+    assumed = False
+    if arch is None:
+        arch, notes = assumed_architecture(d.model)
+        assumed = True
+        assumptions += notes
+    else:
+        facts.append(f"architecture: {arch.source}")
+    engine, gpu, quant = d.engine, d.gpu, d.quant
+
+    if arch.attention not in engine.attention:
+        raise InputError(f"{engine.name} does not run {arch.attention.upper()} attention")
+    if quant.id not in engine.formats:
+        raise InputError(f"{engine.name} does not run {quant.id} weights (it runs {', '.join(engine.formats)})")
+    if d.batch < 1:
+        raise InputError("--batch must be at least 1")
+
+    context = d.context or default_context(d.model, arch)
+    if d.context is None:
+        assumptions.append(f"context {context} tokens per sequence (default: the advertised context, at most "
+                           f"{DEFAULT_CONTEXT_CAP})")
+    if context < 1:
+        raise InputError("--context must be at least 1 token")
+    if context > arch.max_position_embeddings:
+        warnings.append(f"context {context} exceeds the configured maximum {arch.max_position_embeddings}")
+    prompt = d.prompt_tokens or min(DEFAULT_PROMPT, context)
+    if prompt > context:
+        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
+
+    layout = choose_layout(arch, engine, d.gpus, d.gpus_per_node)
+    nodes = math.ceil(d.gpus / d.gpus_per_node)
+    kv_name, kv_elem = kv_bytes_per_element(catalog, d.kv_dtype, engine)
+
+    p = count_params(arch)
+    wb = weight_bytes(p, quant)
+    per_gpu_weights = wb.total / layout.gpus
+    if p.mtp:
+        assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
+
+    # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers
+    mem = engine.memory
+    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.tp, mem.decompressed_mla_cache) / layout.pp
+    tokens_kept = cached_tokens(arch, context)
+    kv_per_gpu = kv_tok * tokens_kept * d.batch
+
+    # activations: engines that profile take their batched-token budget; others the prompt itself
+    if mem.policy == "fraction_of_total" and mem.max_batched_tokens:
+        act_tokens = mem.max_batched_tokens
+        act = activation_bytes(arch, act_tokens, layout.tp) + profile_logit_bytes(arch, layout.tp)
+    else:
+        act_tokens = d.batch * prompt if not mem.max_batched_tokens else min(d.batch * prompt, mem.max_batched_tokens)
+        act = activation_bytes(arch, act_tokens, layout.tp)
+
+    capacity = d.capacity_bytes if d.capacity_bytes is not None else capacity_bytes(gpu)
+    plan = plan_memory(engine, weights_per_gpu=per_gpu_weights, kv_per_gpu=kv_per_gpu,
+                       kv_per_token_per_gpu=kv_tok, activations=act, capacity=capacity,
+                       gpus=layout.gpus, memory_fraction=d.memory_fraction)
+
+    rates = rates_for(gpu, engine, quant)
+    # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
+    touched = experts_touched_fraction(arch, d.batch)
+    routed_bytes = p.routed_experts * quant.bits_per_weight / 8
+    read_weights = wb.total - wb.embedding - routed_bytes * (1 - touched)
+    step = decode_step_s(arch, engine, rates, layout,
+                         read_bytes_per_gpu=read_weights / layout.gpus + kv_per_gpu,
+                         linear_flops=2.0 * (p.active - p.embedding) * d.batch,
+                         batch=d.batch, context=tokens_kept)
+    prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
+    ttft = prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * d.batch,
+                     weight_bytes_per_gpu=per_gpu_weights, batch=d.batch, tokens=prompt)
+    ttft1 = prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops,
+                      weight_bytes_per_gpu=per_gpu_weights, batch=1, tokens=prompt)
+
+    facts += [
+        f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "
+        f"TFLOPS 16-bit ({gpu.source})",
+        f"format {quant.id}: {quant.bits_per_weight:g} bits per weight ({quant.source})",
+        f"engine {engine.id}: memory {mem.policy} ({mem.source}); speed ({engine.speed.source})",
+    ]
+    assumptions += [
+        "decode step timed at the full context (the slowest step of a sequence)",
+        "time to first token: all batch prompts prefilled together (ttft_single_s: one alone)",
+    ]
+    if arch.is_moe:
+        assumptions.append(f"MoE decode reads {touched:.0%} of routed experts at batch {d.batch} (uniform routing)")
+    if quant.compute_dtype in ("fp8", "int8") and _rate(gpu, quant.compute_dtype) == _rate(gpu, "bf16"):
+        warnings.append(f"{gpu.id} has no {quant.compute_dtype} tensor cores: {quant.id} runs weight-only, "
+                        "matmuls at the 16-bit rate")
+    if quant.needs_dtypes and not set(quant.needs_dtypes) & set(gpu.dtypes):
+        warnings.append(f"{quant.id} needs {'/'.join(quant.needs_dtypes)} support, which {gpu.id} lacks")
+    if ttft is None:
+        warnings.append(f"{gpu.id} has no FLOP rate in the catalog: time to first token unknown")
+    claims = tuple(_seed_claims(d.model))
+
+    return Estimate(
+        model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
+        tp=layout.tp, pp=layout.pp, ep=layout.ep, nodes=nodes, quant_id=quant.id, kv_dtype=kv_name,
+        engine_id=engine.id, context=context, prompt_tokens=prompt, batch=d.batch,
+        params_total=p.total, params_active=p.active, architecture_assumed=assumed,
+        memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,
+        basis=Basis(tuple(facts), tuple(assumptions), claims, tuple(warnings)),
+    )
+
+
+SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",
+                           "model_size_gb", "throughput"}
+
+
+def _seed_claims(entry: ModelEntry):
+    for c in entry.claims:
+        if c.field in SPEED_AND_MEMORY_CLAIMS:
+            cond = f" ({c.condition})" if c.condition else ""
+            yield f"{c.field} = {c.value}{' ' + c.unit if c.unit else ''}{cond}, claimed by {c.source}"

@@ -1,0 +1,152 @@
+"""Reading a Hugging Face ``config.json`` into the catalog's :class:`Architecture`.
+
+Handles the shapes DeepSeek ships or distils onto: ``llama``, ``qwen2``,
+``mistral``, ``deepseek`` (DeepSeekMoE-16B: MoE with ordinary multi-head
+attention), ``deepseek_v2`` / ``deepseek_v3`` / ``deepseek_v32`` (MLA + MoE), and
+Mixtral-style MoE (``num_local_experts``). Other model types are read with the
+generic rules: ``head_dim`` defaults to hidden_size / num_attention_heads,
+``num_key_value_heads`` to num_attention_heads, ``tie_word_embeddings`` and
+``attention_bias`` to false.
+
+Multimodal configs that nest the language model (``language_config`` in
+DeepSeek-VL2 and Janus, ``text_config`` elsewhere) are read from that part.
+
+Anything that cannot describe a model raises :class:`ValueError` with one line
+naming the missing or bad key.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from .schema import Architecture
+
+REQUIRED = (
+    "num_hidden_layers",
+    "hidden_size",
+    "intermediate_size",
+    "vocab_size",
+    "num_attention_heads",
+    "max_position_embeddings",
+)
+
+MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32"}
+# Model types whose q/k/v projections always carry biases though config.json does not say so.
+QKV_BIAS_TYPES = {"qwen2", "qwen2_vl"}
+# Model types whose MoE gate carries V3's e_score_correction_bias (one float per routed expert).
+SCORING_BIAS_TYPES = {"deepseek_v3", "deepseek_v32"}
+
+
+def _language_part(config: dict[str, Any]) -> dict[str, Any]:
+    """The language model's config: the dict itself, or its nested language/text config."""
+    if "hidden_size" in config:
+        return config
+    for key in ("language_config", "text_config", "llm_config"):
+        inner = config.get(key)
+        if isinstance(inner, dict):
+            return inner
+    return config
+
+
+def _int(cfg: dict[str, Any], key: str, default: int | None = None) -> int | None:
+    value = cfg.get(key, default)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+        raise ValueError(f"config.json key {key!r} must be an integer, not {value!r}")
+    return int(value)
+
+
+def architecture_from_hf_config(config: dict, source: str) -> Architecture:
+    """Map a Hugging Face ``config.json`` dict to the catalog's :class:`Architecture`.
+
+    ``source`` names where the config was read (e.g. ``"HF config.json (deepseek-ai/DeepSeek-V3)"``).
+    """
+    if not isinstance(config, dict):
+        raise ValueError(f"config.json must be a JSON object, not {type(config).__name__}")
+    cfg = _language_part(config)
+    model_type = cfg.get("model_type") or config.get("model_type")
+    if not model_type:
+        raise ValueError("config.json has no 'model_type'")
+    model_type = str(model_type)
+    for key in REQUIRED:
+        if cfg.get(key) is None:
+            raise ValueError(f"config.json ({model_type}) has no {key!r}")
+
+    hidden = _int(cfg, "hidden_size")
+    heads = _int(cfg, "num_attention_heads")
+    assert hidden is not None and heads is not None
+    fields: dict[str, Any] = {
+        "source": source,
+        "model_type": model_type,
+        "num_hidden_layers": _int(cfg, "num_hidden_layers"),
+        "hidden_size": hidden,
+        "intermediate_size": _int(cfg, "intermediate_size"),
+        "vocab_size": _int(cfg, "vocab_size"),
+        "num_attention_heads": heads,
+        "num_key_value_heads": _int(cfg, "num_key_value_heads") or heads,
+        "max_position_embeddings": _int(cfg, "max_position_embeddings"),
+        "tie_word_embeddings": bool(cfg.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
+    }
+
+    # Attention biases: Qwen2 always has q/k/v biases; others say so with attention_bias.
+    bias = cfg.get("attention_bias")
+    fields["attention_bias"] = bool(bias) if bias is not None else model_type in QKV_BIAS_TYPES
+
+    # MLA: the lora ranks and split head dims; head_dim is the q/k head width (nope + rope).
+    notes: list[str] = []
+    if cfg.get("kv_lora_rank") is not None or model_type in MLA_TYPES:
+        for key in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
+            if cfg.get(key) is None:
+                raise ValueError(f"config.json ({model_type}) has no {key!r} (needed for MLA)")
+            fields[key] = _int(cfg, key)
+        fields["q_lora_rank"] = _int(cfg, "q_lora_rank")  # null in V2-Lite: q is projected directly
+        fields["head_dim"] = fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"]
+        notes.append("MLA: head_dim = qk_nope_head_dim + qk_rope_head_dim; num_key_value_heads is nominal")
+    else:
+        head_dim = _int(cfg, "head_dim")
+        if head_dim is None:
+            if hidden % heads:
+                raise ValueError(
+                    f"config.json ({model_type}) has no 'head_dim' and hidden_size {hidden} "
+                    f"is not a multiple of num_attention_heads {heads}"
+                )
+            head_dim = hidden // heads
+        fields["head_dim"] = head_dim
+
+    # MoE: DeepSeek's names, or Mixtral's (every layer MoE, experts as wide as intermediate_size).
+    if cfg.get("n_routed_experts") is not None:
+        for key in ("moe_intermediate_size", "num_experts_per_tok"):
+            if cfg.get(key) is None:
+                raise ValueError(f"config.json ({model_type}) has no {key!r} (needed with n_routed_experts)")
+        fields["n_routed_experts"] = _int(cfg, "n_routed_experts")
+        fields["moe_intermediate_size"] = _int(cfg, "moe_intermediate_size")
+        fields["num_experts_per_tok"] = _int(cfg, "num_experts_per_tok")
+        fields["n_shared_experts"] = _int(cfg, "n_shared_experts", 0) or 0
+        fields["first_k_dense_replace"] = _int(cfg, "first_k_dense_replace", 0) or 0
+        fields["moe_layer_freq"] = _int(cfg, "moe_layer_freq", 1) or 1
+        fields["scoring_bias"] = model_type in SCORING_BIAS_TYPES or cfg.get("topk_method") == "noaux_tc"
+    elif cfg.get("num_local_experts") is not None:
+        if cfg.get("num_experts_per_tok") is None:
+            raise ValueError(f"config.json ({model_type}) has no 'num_experts_per_tok' (needed with num_local_experts)")
+        fields["n_routed_experts"] = _int(cfg, "num_local_experts")
+        fields["num_experts_per_tok"] = _int(cfg, "num_experts_per_tok")
+        fields["moe_intermediate_size"] = fields["intermediate_size"]
+        notes.append("Mixtral-style MoE: every layer's MLP is num_local_experts experts of intermediate_size")
+
+    fields["num_nextn_predict_layers"] = _int(cfg, "num_nextn_predict_layers", 0) or 0
+
+    window = cfg.get("sliding_window")
+    if window and cfg.get("use_sliding_window", True):
+        fields["sliding_window"] = _int(cfg, "sliding_window")
+
+    if notes:
+        fields["note"] = "; ".join(notes)
+    try:
+        return Architecture(**fields)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first.get("loc", ())) or "config"
+        raise ValueError(f"config.json ({model_type}): {where}: {first.get('msg')}") from None

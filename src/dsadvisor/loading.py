@@ -1,0 +1,147 @@
+"""Reading catalog YAML safely: where the bundled files are, and limits on a user's files.
+
+Only PyYAML's safe loader is used (no Python objects are ever constructed). A
+user's file is checked while it is parsed, before anything is built from it:
+its size, its nesting depth, and the size the document would have once its
+aliases are expanded, so a 1 KB "billion laughs" file is refused in
+milliseconds instead of being handed, exponentially large, to validation.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .errors import CatalogError
+
+try:  # libyaml's parser is ~10x faster; it is present in PyYAML's wheels
+    from yaml import CSafeLoader as SafeLoader
+except ImportError:  # pragma: no cover - PyYAML built without libyaml
+    from yaml import SafeLoader  # type: ignore[assignment]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Bounds on a user's YAML file (documented in docs/catalog.md)."""
+
+    max_bytes: int = 4 * 1024 * 1024  # 4 MiB: the bundled catalog is ~200 KB
+    max_depth: int = 64  # the schema nests 4 levels deep
+    max_nodes: int = 500_000  # after alias expansion
+
+
+USER_LIMITS = Limits()
+ENV_VAR = "DSADVISOR_CATALOG"
+
+
+def bundled_catalog_dir() -> Path:
+    """The catalog shipped with dsadvisor.
+
+    An installed wheel carries it inside the package (dsadvisor/catalog); a source
+    checkout or editable install finds it at the repository's top (catalog/).
+    """
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "catalog", here.parents[1] / "catalog"):
+        if (candidate / "models").is_dir():
+            return candidate
+    raise CatalogError([f"{here}: the bundled catalog is missing (looked in {here / 'catalog'} and {here.parents[1] / 'catalog'})"])
+
+
+def yaml_files(path: Path) -> list[Path]:
+    """A file, or every *.yaml / *.yml file under a folder, in a stable order."""
+    if path.is_dir():
+        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    return [path]
+
+
+def user_catalog_paths(cli_paths: list[Path] | None) -> list[Path]:
+    """``--catalog`` paths, after those named by $DSADVISOR_CATALOG (os.pathsep-separated)."""
+    env = [Path(p) for p in os.environ.get(ENV_VAR, "").split(os.pathsep) if p.strip()]
+    return env + list(cli_paths or [])
+
+
+def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
+    """Parse one YAML file; every failure is a CatalogError naming the file."""
+    try:
+        if limits is not None and path.stat().st_size > limits.max_bytes:
+            raise CatalogError([f"{path}: file is {path.stat().st_size:,} bytes; the limit is {limits.max_bytes:,}"])
+        raw = path.read_bytes()
+    except IsADirectoryError:
+        raise CatalogError([f"{path}: is a directory, not a YAML file"]) from None
+    except FileNotFoundError:
+        raise CatalogError([f"{path}: no such file"]) from None
+    except OSError as exc:
+        raise CatalogError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise CatalogError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
+    loader = SafeLoader(text)
+    try:
+        if limits is not None:
+            _check_events(path, text, limits)
+        node = loader.get_single_node()
+        if node is None:
+            return None
+        if limits is not None:
+            _check_expanded_size(path, node, limits)
+        return loader.construct_document(node)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
+        raise CatalogError([f"{path}{where}: invalid YAML: {exc.problem or exc.context}"]) from None
+    except yaml.YAMLError as exc:
+        raise CatalogError([f"{path}: invalid YAML: {exc}"]) from None
+    except RecursionError:
+        raise CatalogError([f"{path}: nested too deeply"]) from None
+    finally:
+        loader.dispose()
+
+
+def _check_events(path: Path, text: str, limits: Limits) -> None:
+    """Depth and raw node count from the event stream (the parser is not recursive)."""
+    depth = events = 0
+    for event in yaml.parse(text, Loader=SafeLoader):
+        events += 1
+        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+            depth += 1
+            if depth > limits.max_depth:
+                raise CatalogError([f"{path}: nested deeper than {limits.max_depth} levels"])
+        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+            depth -= 1
+        if events > limits.max_nodes:
+            raise CatalogError([f"{path}: more than {limits.max_nodes:,} YAML nodes"])
+
+
+def _check_expanded_size(path: Path, root: yaml.Node, limits: Limits) -> None:
+    """Count nodes as if aliases were copied, memoised per node so bombs cost O(nodes)."""
+    size: dict[int, int] = {}
+    open_nodes: set[int] = set()  # on the current path: meeting one again is a cycle
+    stack: list[tuple[yaml.Node, bool]] = [(root, False)]
+    while stack:
+        node, children_done = stack.pop()
+        if id(node) in size:
+            continue
+        if not children_done and id(node) in open_nodes:
+            raise CatalogError([f"{path}: an alias refers to a node that contains it (recursive YAML); refused"])
+        if isinstance(node, yaml.ScalarNode):
+            size[id(node)] = 1
+            continue
+        children = (
+            [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
+        )
+        if children_done:
+            total = 1 + sum(size.get(id(c), 0) for c in children)
+            if total > limits.max_nodes:
+                raise CatalogError(
+                    [f"{path}: expands to more than {limits.max_nodes:,} nodes (alias expansion); refused"]
+                )
+            size[id(node)] = total
+            open_nodes.discard(id(node))
+        else:
+            open_nodes.add(id(node))
+            stack.append((node, True))
+            stack.extend((c, False) for c in children if id(c) not in size)
