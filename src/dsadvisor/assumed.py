@@ -31,7 +31,19 @@ def _claimed(entry: ModelEntry, field: str) -> list[tuple[float, str]]:
     return found
 
 
+_MEMO: dict[tuple[str, int], tuple[Architecture, list[str]]] = {}
+
+
 def assumed_architecture(entry: ModelEntry) -> tuple[Architecture, list[str]]:
+    """The assumed shape (memoised: the recommendation search asks for it many times)."""
+    key = (entry.id, id(entry))
+    if key not in _MEMO:
+        _MEMO[key] = _assume(entry)
+    arch, notes = _MEMO[key]
+    return arch, list(notes)
+
+
+def _assume(entry: ModelEntry) -> tuple[Architecture, list[str]]:
     totals = _claimed(entry, "params_total")
     if not totals:
         raise InputError(f"{entry.id} has neither an architecture nor a parameter count to estimate from")

@@ -73,6 +73,8 @@ def _names(entries) -> set[str]:
 
 
 def _by_id_or_alias(table: dict[str, Any], name: str, kind: str):
+    if name in table:
+        return table[name]
     key = _loose(name)
     for item in table.values():
         if key in {_loose(item.id), _loose(item.name), *(_loose(a) for a in item.aliases)}:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -170,6 +171,228 @@ def gpus_cmd(
     emit(gpus_doc(gpus, {g.id: capacity_bytes(g) for g in gpus}), format)
 
 
+# ----------------------------------------------------------------- estimate
+
+GpuOpt = Annotated[Optional[str], typer.Option(
+    "--gpu", help="GPU: family (A100), variant (H100-PCIe), nvidia-smi name, or 'auto' to detect.")]
+VramOpt = Annotated[Optional[float], typer.Option("--vram", help="GPU memory in GB (alone: a device not in the catalog).")]
+GpusOpt = Annotated[int, typer.Option("--gpus", help="How many GPUs the deployment may use.")]
+ConfigOpt = Annotated[Optional[Path], typer.Option(
+    "--config", help="A local Hugging Face config.json (or its folder) instead of a catalog model.")]
+
+
+def _hardware(cat, gpu: str | None, vram: float | None, gpus: int):
+    """Resolve --gpu/--vram/--gpus; --gpu auto reads the local GPUs (free memory)."""
+    from .resolve import HardwareSpec, resolve_hardware
+
+    if gpu is not None and gpu.lower() == "auto":
+        from .hardware import detect_gpus
+
+        found = detect_gpus()
+        if not found:
+            raise ExitWith(EXIT_NO_GPU, "--gpu auto found no GPU (no NVML, no working nvidia-smi); "
+                                        "name one with --gpu or give --vram")
+        first = found[0]
+        spec = resolve_hardware(cat, first.name, vram or first.total_mib * 2**20 / 1e9, 1)
+        count = len([g for g in found if g.name == first.name])
+        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20)
+    return resolve_hardware(cat, gpu, vram, gpus)
+
+
+def _model(cat, model: str | None, config: Path | None):
+    from .resolve import model_from_config
+
+    if config is not None and model is not None:
+        raise ExitWith(EXIT_USAGE, "give a MODEL or --config, not both")
+    if config is not None:
+        return model_from_config(config)
+    if model is None:
+        raise ExitWith(EXIT_USAGE, "give a MODEL (see `dsadvisor models`) or --config config.json")
+    entry = cat.model(model)
+    return entry, None
+
+
+@app.command("estimate")
+def estimate_cmd(
+    model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    gpus: GpusOpt = 1,
+    quant: Annotated[Optional[str], typer.Option("--quant", help="Weight format (default: as shipped).")] = None,
+    kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype: auto | fp8 | q8_0 | ...")] = "auto",
+    context: Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output.")] = None,
+    prompt_tokens: Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for TTFT.")] = None,
+    batch: Annotated[int, typer.Option(help="Concurrent sequences.")] = 1,
+    engine: Annotated[str, typer.Option(help="vllm | sglang | tensorrt-llm | llama.cpp | transformers")] = "vllm",
+    memory_fraction: Annotated[Optional[float], typer.Option(
+        "--memory-fraction", help="Override the engine's share of GPU memory (vLLM gpu_memory_utilization).")] = None,
+    config: ConfigOpt = None,
+    catalog: CatalogOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """Memory per GPU, time to first token, per-token latency and throughput of one deployment."""
+    from .estimator import Deployment, estimate
+    from .resolve import check_workload, default_quant
+    from .views import estimate_doc
+
+    finite("--memory-fraction", memory_fraction, high=1.0)
+    check_workload(context, prompt_tokens, batch)
+    cat = load(catalog)
+    entry, arch = _model(cat, model, config)
+    hw = _hardware(cat, gpu, vram, gpus)
+    dep = Deployment(
+        model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
+        kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
+        memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
+    )
+    emit(estimate_doc(estimate(cat, dep)), format)
+
+
+# ---------------------------------------------------------- recommend / check
+
+def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, min_tokens_per_s,
+                 min_total_tokens_per_s, min_accuracy, benchmark, task, allow_unknown, released_only,
+                 license, engine, quant, kv_dtype, family, max_params, prefer):
+    from .resolve import check_workload
+    from .rules import TASK_BENCHMARKS, Constraints
+
+    check_workload(context, prompt_tokens, batch)
+    finite("--max-ttft", max_ttft)
+    finite("--max-token-latency", max_token_latency)
+    finite("--min-tokens-per-s", min_tokens_per_s)
+    finite("--min-total-tokens-per-s", min_total_tokens_per_s)
+    finite("--min-accuracy", min_accuracy, high=100.0, inclusive_low=True)
+    finite("--max-params", max_params)
+    _choice("--task", task, tuple(TASK_BENCHMARKS))
+    _choice("--prefer", prefer, ("balanced", "quality", "speed", "efficiency"))
+    if min_accuracy is not None and not (benchmark or task):
+        raise ExitWith(EXIT_USAGE, "--min-accuracy needs --benchmark NAME or --task TASK")
+    return Constraints(
+        context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft_s=max_ttft,
+        max_token_latency_s=max_token_latency / 1e3 if max_token_latency is not None else None,
+        min_tokens_per_s=min_tokens_per_s, min_total_tokens_per_s=min_total_tokens_per_s,
+        benchmark=benchmark.lower() if benchmark else None, min_accuracy=min_accuracy, task=task,
+        allow_unknown=allow_unknown, include_described=not released_only, licenses=tuple(license or ()),
+        engines=tuple(engine or ()), quants=tuple(quant or ()), kv_dtypes=tuple(kv_dtype or ()),
+        families=tuple(family or ()), max_params=max_params * 1e9 if max_params is not None else None,
+        prefer=prefer,
+    )
+
+
+def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int):
+    from .engine import Hardware
+
+    names = gpu or [None]
+    if len(names) > 1 and vram is not None:
+        raise ExitWith(EXIT_USAGE, "--vram applies to one --gpu; give each kind by its variant (e.g. A100-SXM-80GB)")
+    out = []
+    for name in names:
+        spec = _hardware(cat, name, vram, gpus)
+        out.append(Hardware(gpu=spec.gpu, max_gpus=spec.count, free_bytes=spec.free_bytes))
+    return out
+
+
+Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192)).")]
+Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for time to first token.")]
+Batch = Annotated[int, typer.Option(help="Concurrent sequences.")]
+MaxTtft = Annotated[Optional[float], typer.Option("--max-ttft", help="Maximum time to first token, seconds.")]
+MaxTokLat = Annotated[Optional[float], typer.Option("--max-token-latency", help="Maximum per-token latency, ms.")]
+MinTps = Annotated[Optional[float], typer.Option("--min-tokens-per-s", help="Minimum tokens/s per sequence.")]
+MinTotal = Annotated[Optional[float], typer.Option("--min-total-tokens-per-s", help="Minimum tokens/s in total.")]
+MinAcc = Annotated[Optional[float], typer.Option("--min-accuracy", help="Minimum score (0-100) on --benchmark.")]
+Bench = Annotated[Optional[str], typer.Option(help="Benchmark for --min-accuracy: mmlu, gpqa, aime24, humaneval...")]
+Task = Annotated[Optional[str], typer.Option(help="general | code | math | reasoning | chat: picks the benchmarks.")]
+AllowUnknown = Annotated[bool, typer.Option("--allow-unknown", help="Let an unknown score or speed pass.")]
+ReleasedOnly = Annotated[bool, typer.Option("--released-only", help="Leave out the articles' described variants.")]
+License = Annotated[Optional[list[str]], typer.Option(help="Accept only these licenses (substring; repeatable).")]
+EngineF = Annotated[Optional[list[str]], typer.Option("--engine", help="Engines to consider (repeatable).")]
+QuantF = Annotated[Optional[list[str]], typer.Option("--quant", help="Weight formats to consider (repeatable).")]
+KvF = Annotated[Optional[list[str]], typer.Option("--kv-dtype", help="KV cache dtypes to consider (repeatable).")]
+Family = Annotated[Optional[list[str]], typer.Option(help="Model families to consider (repeatable).")]
+MaxParams = Annotated[Optional[float], typer.Option("--max-params", help="Largest total parameters, billions.")]
+Prefer = Annotated[str, typer.Option(help="balanced | quality | speed | efficiency: the score's weighting.")]
+
+
+@app.command("recommend")
+def recommend_cmd(
+    gpu: Annotated[Optional[list[str]], typer.Option(
+        "--gpu", help="GPU kind (repeatable to choose between kinds; 'auto' detects).")] = None,
+    vram: VramOpt = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (of each kind).")] = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
+    min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
+    task: Task = None, allow_unknown: AllowUnknown = False, released_only: ReleasedOnly = False,
+    license: License = None, engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
+    family: Family = None, max_params: MaxParams = None, prefer: Prefer = "balanced",
+    top: Annotated[Optional[int], typer.Option(help="Show the best K.")] = 10,
+    all_: Annotated[bool, typer.Option("--all", help="Also list every rejected model and why.")] = False,
+    catalog: CatalogOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """Rank the models and deployments that fit your hardware and constraints."""
+    from .engine import recommend
+    from .views import recommend_doc
+
+    if top is not None and top < 1:
+        raise ExitWith(EXIT_USAGE, "--top must be at least 1")
+    k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
+                     max_token_latency=max_token_latency, min_tokens_per_s=min_tokens_per_s,
+                     min_total_tokens_per_s=min_total_tokens_per_s, min_accuracy=min_accuracy,
+                     benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=released_only,
+                     license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=family,
+                     max_params=max_params, prefer=prefer)
+    cat = load(catalog)
+    rec = recommend(cat, _hardware_list(cat, gpu, vram, gpus), k)
+    emit(recommend_doc(rec, top, all_), format)
+
+
+@app.command("check")
+def check_cmd(
+    model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
+    gpu: GpuOpt = None, vram: VramOpt = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs available.")] = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
+    min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
+    task: Task = None, allow_unknown: AllowUnknown = False,
+    license: License = None, engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
+    config: ConfigOpt = None,
+    catalog: CatalogOpt = None,
+    format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.json,
+) -> None:
+    """One model's verdict for CI: exit 0 passes every rule, 1 fails one, 6 undetermined."""
+    from .engine import recommend
+    from .views import check_doc
+
+    k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
+                     max_token_latency=max_token_latency, min_tokens_per_s=min_tokens_per_s,
+                     min_total_tokens_per_s=min_total_tokens_per_s, min_accuracy=min_accuracy,
+                     benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
+                     license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
+                     max_params=None, prefer="balanced")
+    cat = load(catalog)
+    entry, arch = _model(cat, model, config)
+    if arch is not None:  # a local config.json: lend its architecture to the search
+        from .catalog import Catalog
+
+        cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
+                      engines=cat.engines, sources=cat.sources, origin=cat.origin,
+                      _model_index=cat._model_index)
+    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus)]
+    rec = recommend(cat, hardware, k, models=[entry])
+    verdict = (rec.ranked or rec.rejected)[0]
+    emit(check_doc(verdict), format)
+    if verdict.passed:
+        return
+    if verdict.failed:
+        sys.stderr.write(f"dsadvisor: check failed: {verdict.failed[0].rule} {verdict.failed[0].message}\n")
+        raise ExitWith(EXIT_FAIL)
+    sys.stderr.write(f"dsadvisor: check undetermined: {verdict.unknown[0].rule} {verdict.unknown[0].message}\n")
+    raise ExitWith(EXIT_UNDETERMINED)
+
+
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         from .errors import suggest
@@ -199,13 +422,13 @@ def main(argv: list[str] | None = None) -> None:
         if exc.message:
             sys.stderr.write(f"dsadvisor: error: {exc.message}\n")
         code = exc.code
-    except (click.Exit, typer.Exit) as exc:
+    except typer.Exit as exc:
         code = exc.exit_code
     except click.ClickException as exc:  # usage errors: unknown option, bad type, missing argument
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
         sys.stderr.write(f"dsadvisor: error: {exc.format_message()}{hint}\n")
         code = EXIT_USAGE
-    except (click.Abort, typer.Abort):
+    except typer.Abort:
         sys.stderr.write("dsadvisor: aborted\n")
         code = 130
     except UnknownNameError as exc:

@@ -145,7 +145,8 @@ def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: 
 def kv_bytes_per_element(catalog: Catalog, kv_dtype: str, engine: Engine) -> tuple[str, float]:
     if kv_dtype in ("auto", "bf16", "fp16"):
         return ("bf16" if kv_dtype == "auto" else kv_dtype), 2.0
-    fmt = catalog.quantization(kv_dtype)
+    kv_name = {"fp8": "fp8-kv", "q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}.get(kv_dtype.lower(), kv_dtype)
+    fmt = catalog.quantization(kv_name)
     if "kv_cache" not in fmt.applies_to:
         raise InputError(f"{fmt.id} is not a KV cache dtype")
     if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):

@@ -22,8 +22,8 @@ GIB = 2**30
 # T x (2.97 I + 4.24 h) x 2 B within 2% (shared/calibration, fit in docs/method.md).
 ACT_INTERMEDIATE_PER_TOKEN = 3.0
 ACT_HIDDEN_PER_TOKEN = 4.0
-# The caching allocator keeps ~10% more than its peak in split blocks it cannot
-# hand back (fitted: reserved_end over the peak, same 20 rows).
+# The caching allocator keeps ~10% more than the activations' peak in split
+# blocks it cannot hand back (fitted: reserved_end over the peak, same 20 rows).
 ALLOCATOR_SLACK = 0.10
 # vLLM's CUDA graphs: min(3, max(0.5, 0.1 x weights GB)) GB per GPU (vllm-fit's
 # rule, from its measurements; peers.md). Not measured here.
@@ -154,7 +154,7 @@ def plan_memory(
     if mem.kv_duplicated_during_decode:
         # torch.cat grows the cache into new blocks; the old ones stay cached, so
         # the pool holds the larger of a second KV copy and the prefill transients
-        transient = max(kv_per_gpu, activations) * (1 + ALLOCATOR_SLACK)
+        transient = max(kv_per_gpu, activations * (1 + ALLOCATOR_SLACK))
     else:
         transient = activations
     need = weights_per_gpu + kv + transient + overhead
@@ -164,9 +164,9 @@ def plan_memory(
         fits = need <= usable
         left = usable - (need - kv)
     elif mem.policy == "fraction_of_free":
-        usable = capacity
         free_after_load = capacity - (weights_per_gpu + transient + overhead)
         left = free_after_load * fraction
+        usable = capacity - (1 - fraction) * max(0.0, free_after_load)
         fits = free_after_load > 0 and kv <= left
     else:
         usable = capacity

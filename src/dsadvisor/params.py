@@ -27,6 +27,7 @@ Formulas (h = hidden_size, per layer):
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .schema import Architecture
 
@@ -112,6 +113,7 @@ def _moe_parts(arch: Architecture) -> tuple[int, int, int, int]:
     return routed, shared, router, active
 
 
+@lru_cache(maxsize=4096)  # Architecture is frozen and hashable; the search asks for the same shapes often
 def count_params(arch: Architecture) -> ParamBreakdown:
     """Every parameter of ``arch``, split by component (see the module's docstring)."""
     h, layers = arch.hidden_size, arch.num_hidden_layers

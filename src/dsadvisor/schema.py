@@ -315,6 +315,7 @@ class EngineSpeed(Sourced):
 
     per_layer_decode_s: float = Field(ge=0)
     per_layer_prefill_s: float = Field(default=0, ge=0)
+    per_moe_layer_decode_s: float = Field(default=0, ge=0)  # routing, expert dispatch: besides the dense cost
     bandwidth_efficiency: float = Field(gt=0, le=1)
     linear_efficiency: float = Field(gt=0, le=1)
     attention_efficiency: float = Field(gt=0, le=1)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .params import is_moe_layer
 from .schema import Architecture, Engine
 
 # Tensor-parallel all-reduce: a small message costs a fixed latency, a large one
@@ -57,6 +58,10 @@ def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rat
 
 def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
     return (pp - 1) * (INTER_NODE_LATENCY_S + message_bytes / INTER_NODE_BANDWIDTH)
+
+
+def moe_layers(arch: Architecture) -> int:
+    return sum(1 for i in range(arch.num_hidden_layers) if is_moe_layer(arch, i)) if arch.is_moe else 0
 
 
 def attention_dims(arch: Architecture) -> tuple[int, int]:
@@ -107,6 +112,7 @@ def decode_step_s(
     stage_layers = arch.num_hidden_layers / layout.pp
     t = read_bytes_per_gpu / rates.bandwidth
     t += stage_layers * speed.per_layer_decode_s
+    t += moe_layers(arch) / layout.pp * speed.per_moe_layer_decode_s
     if rates.linear_flops:
         t += linear_flops / layout.gpus / rates.linear_flops
     if rates.attention_flops:

@@ -104,3 +104,92 @@ def problems_doc(files: list[str], problems: list[str]) -> Document:
     table = Table(title="catalog problems" if problems else "catalog valid", columns=("problem",),
                   rows=tuple((p,) for p in problems) or (("none",),))
     return Document(data=data, tables=(table,))
+
+
+def estimate_doc(est) -> Document:
+    """The breakdown a person reads, and the JSON contract (docs/json.md) as data."""
+    m = est.memory
+    deploy = (f"{est.model_id} | {est.quant_id} weights, {est.kv_dtype} KV | {est.gpus} x {est.gpu_id} "
+              f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}) | {est.engine_id} | context {est.context}, "
+              f"prompt {est.prompt_tokens}, batch {est.batch}")
+    rows = (
+        ("parameters", f"{fmt_params(est.params_total)} total, {fmt_params(est.params_active)} active"
+         + (" (assumed shape)" if est.architecture_assumed else "")),
+        ("weights / GPU", fmt_bytes(m.weights)),
+        ("KV cache / GPU", fmt_bytes(m.kv_cache)),
+        ("activations / GPU", fmt_bytes(m.activations)),
+        ("runtime overhead / GPU", fmt_bytes(m.overhead)),
+        ("total / GPU", fmt_bytes(m.per_gpu)),
+        ("usable / GPU", f"{fmt_bytes(m.usable)} of {fmt_bytes(m.capacity)}"),
+        ("fits", "yes" if m.fits else "NO"),
+        ("KV room (tokens)", f"{m.kv_capacity_tokens:,}"),
+        ("time to first token", f"{fmt_s(est.ttft_s)} (batch), {fmt_s(est.ttft_single_s)} (one prompt)"),
+        ("per-token latency", fmt_s(est.decode_step_s)),
+        ("decode throughput", f"{est.decode_tokens_per_s:,.0f} tok/s total, "
+                              f"{est.per_sequence_tokens_per_s:,.1f} tok/s per sequence"),
+    )
+    basis = est.basis
+    notes = [f"fact: {f}" for f in basis.facts] + [f"assumed: {a}" for a in basis.assumptions] \
+        + [f"article says: {c}" for c in basis.claims] + [f"warning: {w}" for w in basis.warnings]
+    return Document(data=est.as_dict(), tables=(Table(title=deploy, columns=("", "estimate"), rows=rows),),
+                    notes=tuple(notes))
+
+
+def _verdict_data(v) -> dict:
+    return {
+        "model": v.model.id, "status": v.model.status, "passed": v.passed,
+        "score": None if v.score is None else {
+            "total": v.score.total, "quality": v.score.quality, "speed": v.score.speed,
+            "headroom": v.score.headroom, "gpus": v.score.gpus, "quality_from": v.score.quality_from},
+        "estimate": v.estimate.as_dict() if v.estimate else None,
+        "rules": [{"id": r.rule, "status": r.status.value, "message": r.message} for r in v.results],
+        "notes": list(v.notes),
+    }
+
+
+def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
+    ranked = rec.ranked[:top] if top else rec.ranked
+    k = rec.constraints
+    data = {"schema_version": SCHEMA_VERSION, "hardware": list(rec.hardware),
+            "constraints": {f: getattr(k, f) for f in k.__dataclass_fields__},
+            "ranked": [_verdict_data(v) for v in ranked], "advice": list(rec.advice)}
+    data["constraints"] = {f: list(v) if isinstance(v, tuple) else v for f, v in data["constraints"].items()}
+    if show_all:
+        data["rejected"] = [_verdict_data(v) for v in rec.rejected]
+    rows = []
+    for i, v in enumerate(ranked, 1):
+        e = v.estimate
+        rows.append((str(i), v.model.id + (" (described)" if v.model.status == "described" else ""),
+                     e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
+                     fmt_s(e.ttft_single_s), fmt_s(e.decode_step_s), f"{e.decode_tokens_per_s:,.0f}",
+                     f"{v.score.total:.2f} (q {v.score.quality:.2f} s {v.score.speed:.2f} "
+                     f"h {v.score.headroom:.2f} g {v.score.gpus:.2f})"))
+    tables = [Table(title=f"{len(rec.ranked)} models fit {', '.join(rec.hardware)}"
+                    + (f" (top {len(ranked)})" if top and len(rec.ranked) > len(ranked) else ""),
+                    columns=("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT", "per token",
+                             "tok/s", "score"), rows=tuple(rows))]
+    if show_all and rec.rejected:
+        tables.append(Table(title=f"{len(rec.rejected)} rejected", columns=("model", "closest try", "why not"),
+                            rows=tuple((v.model.id,
+                                        f"{v.estimate.quant_id} {v.estimate.engine_id} {v.estimate.gpus} GPU"
+                                        if v.estimate else "-",
+                                        "; ".join(f"{r.rule} {r.message}" for r in v.failed + v.unknown))
+                                       for v in rec.rejected)))
+    notes = list(rec.advice)
+    if not show_all and rec.rejected:
+        notes.append(f"{len(rec.rejected)} models rejected; --all shows why")
+    if ranked:
+        notes.append("score = weighted quality (benchmarks vs the catalog's best, less the format's expected "
+                     f"loss), speed, memory headroom, GPUs used; --prefer {k.prefer}")
+    return Document(data=data, tables=tuple(tables), notes=tuple(notes))
+
+
+def check_doc(v) -> Document:
+    data = {"schema_version": SCHEMA_VERSION, **_verdict_data(v)}
+    rows = tuple((r.rule, r.status.value, r.message) for r in v.results)
+    title = f"{v.model.id}: " + ("PASS" if v.passed else ("FAIL" if v.failed else "UNDETERMINED"))
+    if v.estimate:
+        e = v.estimate
+        title += f" ({e.quant_id}, {e.engine_id}, {e.gpus} x {e.gpu_id})"
+    return Document(data=data, tables=(Table(title=title, columns=("rule", "result", "detail"), rows=rows),),
+                    notes=v.notes)

@@ -1,0 +1,292 @@
+"""The recommendation engine: search each model's deployments, keep the best that passes, rank models.
+
+For every model the search walks format x engine x GPU count x KV dtype, cheapest
+first, and keeps the best-scoring deployment that passes every hard rule; a
+model with none keeps its closest attempt and the rules it failed. Results are
+frozen objects; renderers only lay them out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from .catalog import Catalog
+from .errors import DsAdvisorError, InputError
+from .estimator import Deployment, Estimate, estimate
+from .hardware import capacity_bytes
+from .memory import weight_bytes
+from .params import count_params
+from .rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS, Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules
+from .schema import Gpu, ModelEntry, QuantFormat
+from .summaries import summarize
+
+DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")  # transformers: not a serving engine
+# Score weights per --prefer: quality, speed, memory headroom, GPUs used (docs/rules.md)
+WEIGHTS = {
+    "balanced": (0.55, 0.25, 0.05, 0.15),
+    "quality": (0.80, 0.10, 0.05, 0.05),
+    "speed": (0.25, 0.60, 0.05, 0.10),
+    "efficiency": (0.30, 0.20, 0.20, 0.30),
+}
+SCORE_TIE = 0.005  # closer than this, the earlier format and engine (the more common choice) stays
+# A sequence this fast scores 1 on speed (log scale from 1 tok/s): several times
+# reading speed, so faster is no better for one reader.
+FAST_TOKENS_PER_S = 60.0
+ENOUGH_HEADROOM = 0.25  # a quarter of usable memory free scores 1 on headroom
+
+
+@dataclass(frozen=True)
+class Score:
+    quality: float
+    speed: float
+    headroom: float
+    gpus: float
+    total: float
+    quality_from: str  # which benchmarks the quality came from
+
+
+@dataclass(frozen=True)
+class Verdict:
+    model: ModelEntry
+    passed: bool
+    estimate: Estimate | None
+    results: tuple[RuleResult, ...]
+    score: Score | None
+    notes: tuple[str, ...] = ()
+
+    @property
+    def failed(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.results if r.status is Status.failed)
+
+    @property
+    def unknown(self) -> tuple[RuleResult, ...]:
+        return tuple(r for r in self.results if r.status is Status.unknown)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    ranked: tuple[Verdict, ...]
+    rejected: tuple[Verdict, ...]
+    constraints: Constraints
+    hardware: tuple[str, ...]
+    advice: tuple[str, ...] = field(default_factory=tuple)  # what would change a nothing-fits answer
+
+
+@dataclass(frozen=True)
+class Hardware:
+    gpu: Gpu
+    max_gpus: int = 1
+    free_bytes: float | None = None
+    gpus_per_node: int = 8
+    exact: bool = False  # use exactly max_gpus (check --exact), not the smallest count that passes
+
+
+def expected_loss(fmt: QuantFormat) -> float:
+    """The format's expected quality loss in percent: the largest its sources report (conservative)."""
+    return max((q.percent for q in fmt.quality_loss), default=0.0)
+
+
+def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
+            loss: float) -> tuple[float, str]:
+    """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
+    after the format's expected loss."""
+    if constraints.benchmark:
+        names = (constraints.benchmark,)
+    elif constraints.task:
+        names = TASK_BENCHMARKS[constraints.task]
+    else:
+        names = DEFAULT_BENCHMARKS
+    parts = []
+    for n in names:
+        s = benchmark_score(model, n)
+        if s is None or n not in ranges:
+            continue
+        lo, hi = ranges[n]
+        parts.append((n, 1.0 if hi <= lo else min(1.0, max(0.0, (s * (1 - loss / 100) - lo) / (hi - lo)))))
+    if not parts:
+        return 0.0, "no benchmark score"
+    return sum(p for _, p in parts) / len(parts), ", ".join(n for n, _ in parts)
+
+
+def score(est: Estimate, q: tuple[float, str], prefer: str) -> Score:
+    wq, ws, wh, wg = WEIGHTS[prefer]
+    speed = min(1.0, max(0.0, math.log10(max(est.per_sequence_tokens_per_s, 1.0)) / math.log10(FAST_TOKENS_PER_S)))
+    m = est.memory
+    headroom = min(1.0, max(0.0, (m.usable - m.per_gpu) / m.usable / ENOUGH_HEADROOM)) if m.usable else 0.0
+    gpus = 1.0 / est.gpus
+    total = wq * q[0] + ws * speed + wh * headroom + wg * gpus
+    return Score(round(q[0], 4), round(speed, 4), round(headroom, 4), round(gpus, 4), round(total, 4), q[1])
+
+
+def gpu_counts(max_gpus: int) -> list[int]:
+    counts, n = [], 1
+    while n < max_gpus:
+        counts.append(n)
+        n *= 2
+    return counts + [max_gpus]
+
+
+def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints) -> list[QuantFormat]:
+    """Weight formats worth trying: those asked for, else every format an engine runs, less the
+    dominated ones (same bits and compute dtype as another with a smaller expected loss; fp16
+    where the GPU has bf16)."""
+    fmts = [q for q in catalog.quantizations.values() if "weights" in q.applies_to]
+    if k.quants:
+        wanted = {catalog.quantization(n).id for n in k.quants}
+        return [q for q in fmts if q.id in wanted]
+    fmts = [q for q in fmts if q.engines]
+    if "bf16" in gpu.dtypes:
+        fmts = [q for q in fmts if q.id != "fp16"]
+    else:
+        fmts = [q for q in fmts if q.id != "bf16"]
+    best: dict[tuple, QuantFormat] = {}
+    for q in fmts:
+        key = (q.bits_per_weight, q.compute_dtype)
+        if key not in best or expected_loss(q) < expected_loss(best[key]):
+            best[key] = q
+    return [q for q in fmts if best[(q.bits_per_weight, q.compute_dtype)] is q]
+
+
+def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints,
+                   ranges: dict[str, tuple[float, float]], engines: list) -> Verdict:
+    """The best passing deployment of one model on this hardware, or its closest miss.
+
+    Branch and bound: formats are tried least-lossy first, and a format or GPU count whose
+    best possible score cannot beat the best pass so far is skipped without estimating it.
+    """
+    arch = catalog.architecture(model)
+    summary = summarize(catalog, model)
+    max_ctx = arch.max_position_embeddings if arch else None
+    params = count_params(arch) if arch else None
+    capacity = hw.free_bytes if hw.free_bytes is not None else capacity_bytes(hw.gpu)
+    wq, ws, wh, wg = WEIGHTS[k.prefer]
+    best_pass: Verdict | None = None
+    closest: Verdict | None = None
+    skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
+    for fmt in sorted(candidate_formats(catalog, hw.gpu, k), key=expected_loss):
+        loss = expected_loss(fmt)
+        q = quality(model, k, ranges, loss)
+        whole = weight_bytes(params, fmt).total if params else None
+        for eng in engines:
+            if fmt.id not in eng.formats:
+                continue
+            if best_pass is not None and best_pass.estimate.quant_id == fmt.id:
+                break  # an earlier (preferred) engine already runs this format
+            for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
+                bound = wq * q[0] + ws + wh + wg / n
+                if best_pass is not None and bound <= best_pass.score.total + SCORE_TIE:
+                    break  # neither more GPUs nor this format can beat the best so far
+                if whole is not None and whole / n > capacity and closest is not None:
+                    if skipped is None or whole / n < skipped[0]:
+                        skipped = (whole / n, fmt, eng, n, loss, q)
+                    continue  # the weights alone overflow: estimated only if it is the closest miss
+                v = _try(catalog, model, hw, k, fmt, eng, n, loss, q, summary.params_total, max_ctx)
+                if v is None:
+                    continue
+                if v.passed:
+                    if best_pass is None or v.score.total > best_pass.score.total + SCORE_TIE:
+                        best_pass = v
+                    break  # more GPUs for the same format and engine only cost efficiency
+                if closest is None or _closeness(v) > _closeness(closest):
+                    closest = v
+    if best_pass is not None:
+        return best_pass
+    if skipped is not None and closest is not None and skipped[0] < closest.estimate.memory.weights:
+        _, fmt, eng, n, loss, q = skipped
+        v = _try(catalog, model, hw, k, fmt, eng, n, loss, q, summary.params_total, max_ctx)
+        if v is not None:
+            closest = v
+    if closest is not None:
+        return closest
+    # nothing could even be estimated: say why once
+    cand = Candidate(model, hw.gpu, next(iter(catalog.quantizations.values())), engines[0], None, k,
+                     params_total=summary.params_total, max_context=max_ctx)
+    return Verdict(model, False, None, run_rules(cand), None, notes=("no deployment could be estimated",))
+
+
+def _try(catalog, model, hw, k, fmt, eng, n, loss, q, params_total, max_ctx) -> Verdict | None:
+    """One format x engine x GPU count: 16-bit KV first, then the engine's fp8 KV if that fails."""
+    kvs = k.kv_dtypes or (("auto", "fp8-kv") if "fp8-kv" in eng.kv_dtypes else ("auto",))
+    miss = None
+    for kv in kvs:
+        dep = Deployment(model=model, gpu=hw.gpu, quant=fmt, engine=eng, kv_dtype=kv, gpus=n,
+                         context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
+                         gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
+        try:
+            est = estimate(catalog, dep)
+        except DsAdvisorError:
+            continue
+        results = run_rules(Candidate(model, hw.gpu, fmt, eng, est, k, loss, params_total, max_ctx))
+        v = Verdict(model, all(r.status is Status.passed for r in results), est, results,
+                    score(est, q, k.prefer))
+        if v.passed:
+            return v
+        if miss is None or _closeness(v) > _closeness(miss):
+            miss = v
+    return miss
+
+
+def _closeness(v: Verdict) -> tuple:
+    """Fewer failed rules, then less memory over capacity: the most instructive miss."""
+    over = (v.estimate.memory.per_gpu / v.estimate.memory.usable) if v.estimate else math.inf
+    return (-len(v.failed), -over)
+
+
+def score_ranges(catalog: Catalog) -> dict[str, tuple[float, float]]:
+    """Each benchmark's lowest and highest score in the catalog."""
+    ranges: dict[str, tuple[float, float]] = {}
+    for m in catalog.models.values():
+        for b in m.benchmarks:
+            lo, hi = ranges.get(b.name, (b.score, b.score))
+            ranges[b.name] = (min(lo, b.score), max(hi, b.score))
+    return ranges
+
+
+def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
+              models: list[ModelEntry] | None = None) -> Recommendation:
+    """Rank models for the given hardware (several kinds: each model takes its best)."""
+    if k.prefer not in WEIGHTS:
+        raise InputError(f"--prefer must be one of {', '.join(WEIGHTS)}")
+    engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
+    best = score_ranges(catalog)
+    pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
+    ranked, rejected = [], []
+    for m in pool:
+        verdicts = [evaluate_model(catalog, m, hw, k, best, engines) for hw in hardware]
+        passing = [v for v in verdicts if v.passed]
+        if passing:
+            ranked.append(max(passing, key=lambda v: v.score.total))
+        else:
+            rejected.append(max(verdicts, key=lambda v: _closeness(v)))
+    ranked.sort(key=lambda v: (-v.score.total, v.model.id))
+    rejected.sort(key=lambda v: v.model.id)
+    advice = () if ranked else tuple(nothing_fits_advice(rejected, k))
+    return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice)
+
+
+def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
+    """Which rule rules out the most, and what would change that."""
+    counts: dict[str, int] = {}
+    for v in rejected:
+        for r in v.failed + v.unknown:
+            counts[r.rule] = counts.get(r.rule, 0) + 1
+    if not counts:
+        return ["no model could be estimated on this hardware"]
+    top = max(counts, key=lambda r: counts[r])
+    lines = [f"{top} rules out the most models ({counts[top]} of {len(rejected)})"]
+    sized = [v for v in rejected if v.estimate is not None]
+    if top == "DSA002" and sized:
+        smallest = min(sized, key=lambda v: v.estimate.memory.per_gpu)
+        e = smallest.estimate
+        lines.append(f"the smallest deployment, {e.model_id} as {e.quant_id} on {e.engine_id}, needs "
+                     f"{e.memory.per_gpu / 1e9:.1f} GB per GPU: more VRAM, more GPUs, or a lower-bit format")
+        kv_tokens = e.memory.kv_capacity_tokens
+        if kv_tokens > 0 and e.memory.per_gpu - e.memory.kv_cache <= e.memory.usable:
+            lines.append(f"a shorter context would fit it: at most {kv_tokens // max(1, e.batch):,} tokens "
+                         f"per sequence at batch {e.batch}")
+    elif top == "DSA009":
+        lines.append("lower --min-accuracy, pick another --benchmark, or --allow-unknown for unscored models")
+    elif top in ("DSA005", "DSA006", "DSA007", "DSA008"):
+        lines.append("relax the latency limit, allow more GPUs (--gpus), or a lower-bit format")
+    return lines

@@ -1,0 +1,96 @@
+"""From what a user typed (names, numbers) to a ``Deployment`` of catalog objects."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+from .catalog import Catalog
+from .errors import InputError
+from .hardware import custom_gpu, resolve_gpu
+from .schema import Architecture, Gpu, ModelEntry
+
+# Hard ceilings that catch typos (1e30 GB) without limiting real hardware.
+MAX_VRAM_GB = 100_000  # 100 TB per device
+MAX_GPUS = 100_000
+MAX_CONTEXT = 100_000_000
+MAX_BATCH = 1_000_000
+
+
+@dataclass(frozen=True)
+class HardwareSpec:
+    gpu: Gpu
+    count: int
+    free_bytes: float | None = None  # detected free memory per GPU
+
+
+def check_number(flag: str, value: float | None, low: float, high: float, integer: bool = False) -> None:
+    if value is None:
+        return
+    if isinstance(value, float) and not math.isfinite(value):
+        raise InputError(f"{flag} must be a finite number, not {value}")
+    if value < low or value > high:
+        raise InputError(f"{flag} must be between {low:g} and {high:g}, not {value:g}")
+    if integer and int(value) != value:
+        raise InputError(f"{flag} must be a whole number, not {value:g}")
+
+
+def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int = 1) -> HardwareSpec:
+    check_number("--vram", vram_gb, 0.001, MAX_VRAM_GB)
+    check_number("--gpus", gpus, 1, MAX_GPUS, integer=True)
+    if gpu is None and vram_gb is None:
+        raise InputError("give --gpu NAME (e.g. --gpu A100 --vram 40, --gpu H100-SXM, --gpu auto) or --vram GB")
+    if gpu is None:
+        return HardwareSpec(custom_gpu(vram_gb), gpus)
+    return HardwareSpec(resolve_gpu(catalog.gpus, gpu, vram_gb), gpus)
+
+
+def default_quant(entry: ModelEntry) -> str:
+    """The format the weights ship in (FP8 for V3/R1, 16-bit for the rest)."""
+    if entry.weights_dtype and entry.weights_dtype.value.lower().startswith("fp8"):
+        return "fp8"
+    return "bf16"
+
+
+def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
+    check_number("--context", context, 1, MAX_CONTEXT, integer=True)
+    check_number("--prompt-tokens", prompt, 1, MAX_CONTEXT, integer=True)
+    check_number("--batch", batch, 1, MAX_BATCH, integer=True)
+    if context is not None and prompt is not None and prompt > context:
+        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
+
+
+def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
+    """A model a user has locally: its Hugging Face config.json, read without any network."""
+    from .hfconfig import architecture_from_hf_config
+    from .loading import USER_LIMITS
+
+    try:
+        if path.is_dir():
+            path = path / "config.json"
+        if path.stat().st_size > USER_LIMITS.max_bytes:
+            raise InputError(f"{path}: larger than {USER_LIMITS.max_bytes:,} bytes; not a config.json")
+        config = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InputError(f"{path}: not a JSON config ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not isinstance(config, dict):
+        raise InputError(f"{path}: a config.json holds a JSON object")
+    try:
+        arch = architecture_from_hf_config(config, source=f"config.json ({path})")
+    except ValueError as exc:
+        raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
+    name = str(config.get("_name_or_path") or path.parent.name or "model")
+    slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
+    entry = ModelEntry(
+        id=f"local-{slug}",
+        name=name, status="released", kind="model", family="local", source=f"config.json ({path})",
+        architecture=arch,
+    )
+    return entry, arch

@@ -1,0 +1,437 @@
+"""The hardware, quantization and engine catalogs, and GPU resolution (dsadvisor.hardware)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dsadvisor import hardware
+from dsadvisor.errors import InputError, UnknownNameError
+from dsadvisor.hardware import (
+    DetectedGpu,
+    capacity_bytes,
+    custom_gpu,
+    detect_gpus,
+    parse_nvidia_smi_csv,
+    resolve_gpu,
+)
+from dsadvisor.schema import CatalogFile
+
+CATALOG = Path(__file__).resolve().parents[1] / "catalog"
+HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge"]
+
+
+def _load(path: Path) -> CatalogFile:
+    return CatalogFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+
+
+@pytest.fixture(scope="module")
+def gpus():
+    table = {}
+    for name in HARDWARE_FILES:
+        for g in _load(CATALOG / "hardware" / f"{name}.yaml").gpus:
+            assert g.id not in table, f"duplicate GPU id {g.id}"
+            table[g.id] = g
+    return table
+
+
+@pytest.fixture(scope="module")
+def quants():
+    return {q.id: q for q in _load(CATALOG / "quantization" / "formats.yaml").quantizations}
+
+
+@pytest.fixture(scope="module")
+def engines():
+    return {e.id: e for e in _load(CATALOG / "engines" / "engines.yaml").engines}
+
+
+# ------------------------------------------------------------------ catalog
+
+def test_every_device_of_the_reference_is_there(gpus):
+    expected = {
+        "A100-SXM-40GB", "A100-PCIe-40GB", "A100-SXM-80GB", "A100-PCIe-80GB",
+        "H100-SXM", "H100-PCIe", "H100-NVL", "H200-SXM", "L40S", "L4", "A10G", "A10", "T4",
+        "V100-SXM-16GB", "V100-SXM-32GB", "V100-PCIe-16GB", "V100-PCIe-32GB",
+        "RTX-3060", "RTX-3090", "RTX-4090", "RTX-5090", "RTX-A4000", "RTX-A6000", "RTX-6000-Ada",
+        "Jetson-AGX-Orin-64GB", "Jetson-Orin-NX-16GB", "Jetson-AGX-Xavier-32GB",
+        "M2-24GB", "M2-Pro-32GB", "M2-Max-96GB", "M2-Ultra-192GB", "M3-Max-96GB", "M3-Max-128GB",
+        "M4-Max-36GB", "M4-Max-128GB", "Gaudi2", "Raspberry-Pi-4B-8GB", "Snapdragon-865",
+        "Snapdragon-8-Gen-2",
+    }
+    assert expected <= set(gpus), expected - set(gpus)
+
+
+def test_each_file_holds_its_category(gpus):
+    for name, cats in {"datacenter": {"datacenter"}, "workstation": {"workstation"},
+                       "consumer": {"consumer", "apple"}, "edge": {"edge", "mobile", "cpu"}}.items():
+        for g in _load(CATALOG / "hardware" / f"{name}.yaml").gpus:
+            assert g.category in cats, f"{g.id} ({g.category}) in {name}.yaml"
+
+
+def test_exact_names_name_one_card(gpus):
+    owner = {}
+    for g in gpus.values():
+        for n in {g.id, g.name, *g.nvidia_smi_names, *g.aliases}:
+            key = re.sub(r"[\s_\-]+", "", n.lower())
+            assert owner.setdefault(key, g.id) == g.id, f"{n!r} names both {owner[key]} and {g.id}"
+
+
+def test_every_entry_is_sourced_and_linked(gpus):
+    for g in gpus.values():
+        assert g.source and g.interconnect is not None and g.interconnect.source, g.id
+        if g.vendor == "nvidia" and g.category in {"datacenter", "workstation", "consumer"}:
+            assert g.nvidia_smi_names, f"{g.id} needs its nvidia-smi name"
+
+
+def test_dtypes_follow_the_architecture(gpus):
+    for g in gpus.values():
+        cc = float(g.compute_capability) if g.compute_capability else None
+        if "fp8" in g.dtypes and g.vendor == "nvidia":
+            assert cc is not None and cc >= 8.9, f"{g.id}: fp8 tensor cores need Ada/Hopper/Blackwell"
+        if g.fp8_tflops:
+            assert "fp8" in g.dtypes, g.id
+    for no_bf16 in ("T4", "V100-SXM-16GB", "V100-SXM-32GB", "V100-PCIe-16GB", "V100-PCIe-32GB", "Jetson-AGX-Xavier-32GB"):
+        assert "bf16" not in gpus[no_bf16].dtypes and gpus[no_bf16].bf16_tflops is None, no_bf16
+    for fp8 in ("H100-SXM", "H100-PCIe", "H100-NVL", "H200-SXM", "L40S", "L4", "RTX-4090", "RTX-5090", "RTX-6000-Ada"):
+        assert "fp8" in gpus[fp8].dtypes, fp8
+    for ampere in ("A100-SXM-80GB", "A10", "RTX-3090", "RTX-A6000", "Jetson-AGX-Orin-64GB"):
+        assert "fp8" not in gpus[ampere].dtypes, ampere
+
+
+def test_datasheet_figures(gpus):
+    assert gpus["RTX-A4000"].bandwidth_gbs == 448  # peers list 768, the A6000's
+    assert gpus["RTX-A6000"].bandwidth_gbs == 768
+    assert gpus["H100-PCIe"].bandwidth_gbs == 2000
+    assert gpus["H100-SXM"].bandwidth_gbs == 3350
+    assert gpus["H100-NVL"].memory_gb == 94
+    assert gpus["A100-SXM-80GB"].bandwidth_gbs == 2039 and gpus["A100-PCIe-80GB"].bandwidth_gbs == 1935
+    assert gpus["V100-PCIe-16GB"].fp16_tflops == 112 and gpus["V100-SXM-16GB"].fp16_tflops == 125
+    # GeForce: the fp32-accumulate rate inference kernels use
+    assert gpus["RTX-4090"].fp16_tflops == pytest.approx(165.2)
+    assert gpus["RTX-3090"].fp16_tflops == 71
+    assert gpus["RTX-5090"].compute_capability == "12.0"
+
+
+def test_links(gpus):
+    assert gpus["H100-SXM"].interconnect.kind == "nvlink"
+    assert gpus["H100-PCIe"].interconnect.kind == "pcie" and gpus["H100-PCIe"].interconnect.bandwidth_gbs == 64
+    assert gpus["A100-PCIe-40GB"].interconnect.bandwidth_gbs == 32
+    # per direction: NVLink beats PCIe by an order of magnitude, as marketed (900 vs 64 bidirectional x2)
+    assert gpus["H100-SXM"].interconnect.bandwidth_gbs / gpus["H100-PCIe"].interconnect.bandwidth_gbs == pytest.approx(900 / 128)
+    for g in gpus.values():
+        if g.vendor == "apple" or g.category in {"edge", "mobile"}:
+            assert g.unified_memory and g.interconnect.kind == "unified", g.id
+        if g.vendor == "apple":
+            assert g.usable_memory_fraction == 0.75, g.id
+
+
+# ---------------------------------------------------------- resolution by name
+
+# Written by hand from what nvidia-smi prints (reference/hardware.md and public nvidia-smi output).
+SMI_NAMES = [
+    ("NVIDIA H100 80GB HBM3", "H100-SXM"),
+    ("NVIDIA H100 PCIe", "H100-PCIe"),
+    ("NVIDIA H100 NVL", "H100-NVL"),
+    ("NVIDIA H200", "H200-SXM"),
+    ("NVIDIA A100-SXM4-40GB", "A100-SXM-40GB"),
+    ("NVIDIA A100-PCIE-40GB", "A100-PCIe-40GB"),
+    ("NVIDIA A100-SXM4-80GB", "A100-SXM-80GB"),
+    ("NVIDIA A100 80GB PCIe", "A100-PCIe-80GB"),
+    ("NVIDIA L40S", "L40S"),
+    ("NVIDIA L4", "L4"),
+    ("NVIDIA A10G", "A10G"),
+    ("NVIDIA A10", "A10"),
+    ("Tesla T4", "T4"),
+    ("Tesla V100-SXM2-16GB", "V100-SXM-16GB"),
+    ("Tesla V100-SXM2-32GB", "V100-SXM-32GB"),
+    ("Tesla V100-PCIE-16GB", "V100-PCIe-16GB"),
+    ("Tesla V100-PCIE-32GB", "V100-PCIe-32GB"),
+    ("NVIDIA GeForce RTX 3060", "RTX-3060"),
+    ("NVIDIA GeForce RTX 3090", "RTX-3090"),
+    ("NVIDIA GeForce RTX 4090", "RTX-4090"),
+    ("NVIDIA GeForce RTX 5090", "RTX-5090"),
+    ("NVIDIA RTX A4000", "RTX-A4000"),
+    ("NVIDIA RTX A6000", "RTX-A6000"),
+    ("NVIDIA RTX 6000 Ada Generation", "RTX-6000-Ada"),
+]
+
+
+@pytest.mark.parametrize("smi_name,gpu_id", SMI_NAMES)
+def test_nvidia_smi_names(gpus, smi_name, gpu_id):
+    assert resolve_gpu(gpus, smi_name).id == gpu_id
+    # as --gpu auto passes it: the detected total in GB (10^9), larger than the marketed GiB figure
+    total_gb = gpus[gpu_id].memory_gb * 2**30 * 0.99 / 1e9
+    assert resolve_gpu(gpus, smi_name, total_gb) is gpus[gpu_id]
+
+
+def test_every_listed_smi_name_is_in_the_table(gpus):
+    listed = {n for g in gpus.values() for n in g.nvidia_smi_names}
+    assert listed == {n for n, _ in SMI_NAMES}
+
+
+@pytest.mark.parametrize("name", ["H100-PCIe", "H100 PCIe", "h100_pcie", "NVIDIA H100 PCIe", "H100 PCIe 80GB", "h100pcie"])
+def test_pcie_is_never_sxm(gpus, name):
+    g = resolve_gpu(gpus, name)
+    assert (g.id, g.bandwidth_gbs) == ("H100-PCIe", 2000)
+
+
+@pytest.mark.parametrize("name", ["H100", "H100-SXM", "H100 SXM5", "NVIDIA H100 80GB HBM3", "h100 80gb", "H100SXM"])
+def test_sxm_is_never_pcie(gpus, name):
+    g = resolve_gpu(gpus, name)
+    assert (g.id, g.bandwidth_gbs) == ("H100-SXM", 3350)
+
+
+def test_h100_alone_is_the_sxm_card(gpus):
+    assert resolve_gpu(gpus, "H100").id == "H100-SXM"
+    assert resolve_gpu(gpus, "H100", 80).id == "H100-SXM"
+    assert resolve_gpu(gpus, "H100", 94).id == "H100-NVL"
+    assert resolve_gpu(gpus, "H100 NVL").id == "H100-NVL"
+
+
+def test_a100_by_memory(gpus):
+    assert resolve_gpu(gpus, "A100", 40).id == "A100-SXM-40GB"
+    assert resolve_gpu(gpus, "A100", 80).id == "A100-SXM-80GB"
+    assert resolve_gpu(gpus, "A100-40GB").id == "A100-SXM-40GB"
+    assert resolve_gpu(gpus, "A100 40GB").id == "A100-SXM-40GB"
+    assert resolve_gpu(gpus, "a100 80 GB").id == "A100-SXM-80GB"
+    assert resolve_gpu(gpus, "A100 PCIe", 40).id == "A100-PCIe-40GB"
+    assert resolve_gpu(gpus, "A100-PCIe-80GB").id == "A100-PCIe-80GB"
+    assert resolve_gpu(gpus, "A100", 42.9).id == "A100-SXM-40GB"  # 40,960 MiB read as 10^9-byte GB
+
+
+def test_a100_alone_is_ambiguous(gpus):
+    with pytest.raises(InputError, match=r"A100 comes in 40 and 80 GB: give --vram"):
+        resolve_gpu(gpus, "A100")
+    with pytest.raises(InputError, match=r"16 and 32"):
+        resolve_gpu(gpus, "V100")
+
+
+def test_contradictions_are_errors(gpus):
+    with pytest.raises(InputError, match="no NVL"):
+        resolve_gpu(gpus, "A100 NVL")
+    with pytest.raises(InputError, match="says 40 GB"):
+        resolve_gpu(gpus, "A100 40GB", 80)
+    with pytest.raises(InputError, match="80 and 94 GB, not 40"):
+        resolve_gpu(gpus, "H100", 40)
+
+
+@pytest.mark.parametrize("name,gpu_id", [
+    ("RTX 4090", "RTX-4090"), ("rtx4090", "RTX-4090"), ("4090", "RTX-4090"), ("GeForce RTX 4090", "RTX-4090"),
+    ("RTX-4090", "RTX-4090"), ("A4000", "RTX-A4000"), ("RTX A4000", "RTX-A4000"), ("A6000", "RTX-A6000"),
+    ("RTX 6000 Ada", "RTX-6000-Ada"), ("A10", "A10"), ("A10G", "A10G"), ("L4", "L4"), ("L40S", "L40S"),
+    ("T4", "T4"), ("H200", "H200-SXM"), ("Gaudi2", "Gaudi2"), ("Intel Gaudi 2", "Gaudi2"),
+    ("Jetson AGX Orin", "Jetson-AGX-Orin-64GB"), ("Jetson Orin NX", "Jetson-Orin-NX-16GB"),
+    ("Jetson AGX Xavier", "Jetson-AGX-Xavier-32GB"), ("M2 Ultra", "M2-Ultra-192GB"), ("Apple M2 Max", "M2-Max-96GB"),
+    ("M4 Max", None), ("M3 Max 128GB", "M3-Max-128GB"), ("Raspberry Pi 4B", "Raspberry-Pi-4B-8GB"),
+    ("树莓派4B", "Raspberry-Pi-4B-8GB"), ("Snapdragon 865", "Snapdragon-865"), ("骁龙8 Gen2", "Snapdragon-8-Gen-2"),
+    ("Snapdragon 8 Gen 2", "Snapdragon-8-Gen-2"),
+])
+def test_names_users_type(gpus, name, gpu_id):
+    if gpu_id is None:
+        with pytest.raises(InputError, match="36 and 128"):
+            resolve_gpu(gpus, name)
+    else:
+        assert resolve_gpu(gpus, name).id == gpu_id
+
+
+def test_no_substring_matches(gpus):
+    assert resolve_gpu(gpus, "A10").id == "A10"  # not A100, not A10G
+    with pytest.raises(UnknownNameError):
+        resolve_gpu(gpus, "H10")
+    with pytest.raises(UnknownNameError):
+        resolve_gpu(gpus, "L40")
+
+
+def test_modded_memory_is_a_noted_copy(gpus):
+    g = resolve_gpu(gpus, "RTX 4090", 48)
+    assert (g.id, g.memory_gb, g.memory_bytes, g.bandwidth_gbs) == ("RTX-4090", 48, None, 1008)
+    assert "memory from --vram" in g.note
+    assert gpus["RTX-4090"].memory_gb == 24  # the catalog entry is untouched
+    h = resolve_gpu(gpus, "H100-SXM", 40)
+    assert h.memory_bytes is None and capacity_bytes(h) < capacity_bytes(gpus["H100-SXM"])
+
+
+def test_unknown_suggests(gpus):
+    with pytest.raises(UnknownNameError) as info:
+        resolve_gpu(gpus, "H1OO")
+    assert info.value.suggestions and all(s.startswith("H100-") for s in info.value.suggestions)
+    assert "did you mean 'H100-SXM'" in str(info.value)
+    with pytest.raises(UnknownNameError) as info:
+        resolve_gpu(gpus, "RTX 4080")
+    assert "RTX 4090" in info.value.suggestions or "RTX-4090" in info.value.suggestions
+    with pytest.raises(InputError):
+        resolve_gpu(gpus, "  ")
+
+
+# Names the described-model catalog uses in hardware_advice (tests/test_described_catalog.py).
+@pytest.mark.parametrize("name,vram,gpu_id", [
+    ("A100-40GB", 40, "A100-SXM-40GB"), ("A100", 40, "A100-SXM-40GB"), ("RTX 3060", None, "RTX-3060"),
+    ("RTX 3060", 4, "RTX-3060"), ("RTX A4000", 12, "RTX-A4000"), ("H100", None, "H100-SXM"), ("T4", None, "T4"),
+    ("Jetson AGX Xavier", None, "Jetson-AGX-Xavier-32GB"), ("Raspberry Pi 4B", None, "Raspberry-Pi-4B-8GB"),
+    ("Snapdragon 865", None, "Snapdragon-865"), ("Snapdragon 8 Gen 2", None, "Snapdragon-8-Gen-2"),
+    ("Gaudi2", None, "Gaudi2"), ("RTX A6000", None, "RTX-A6000"), ("V100", 16, "V100-SXM-16GB"),
+])
+def test_seed_hardware_names(gpus, name, vram, gpu_id):
+    g = resolve_gpu(gpus, name, vram)
+    assert g.id == gpu_id and (vram is None or g.memory_gb == vram)
+
+
+# ------------------------------------------------------------------ capacity
+
+def test_capacity(gpus):
+    assert capacity_bytes(gpus["H100-SXM"]) == 85_017_493_504
+    assert hardware.DRIVER_REPORTED_FRACTION == pytest.approx(0.9897, abs=1e-4)
+    assert capacity_bytes(gpus["A100-SXM-40GB"]) == int(40 * 2**30 * hardware.DRIVER_REPORTED_FRACTION)
+    assert capacity_bytes(gpus["H100-PCIe"]) == pytest.approx(85_017_493_504, rel=1e-9)
+    assert capacity_bytes(gpus["M2-Ultra-192GB"]) == int(192 * 2**30 * 0.75)
+
+
+def test_custom_gpu():
+    g = custom_gpu(24)
+    assert g.memory_gb == 24 and g.memory_bytes is None and g.source.startswith("user --vram; other figures assumed")
+    assert g.bandwidth_gbs == hardware.CUSTOM_BANDWIDTH_GBS and "fp8" not in g.dtypes
+    assert capacity_bytes(g) == int(24 * 2**30 * hardware.DRIVER_REPORTED_FRACTION)
+    fast = custom_gpu(48, bandwidth_gbs=900, fp16_tflops=150, name="my card")
+    assert (fast.bandwidth_gbs, fast.bf16_tflops, fast.name) == (900, 150, "my card")
+    assert "bandwidth" not in fast.source
+    assert custom_gpu(23.5).id == "custom-23.5GB"
+    with pytest.raises(InputError):
+        custom_gpu(0)
+
+
+# ------------------------------------------------------------------ detection
+
+def test_parse_nvidia_smi_csv():
+    text = "NVIDIA H100 80GB HBM3, 81559, 80977\nNVIDIA GeForce RTX 4090, 24564, 23012\n"
+    assert parse_nvidia_smi_csv(text) == [
+        DetectedGpu("NVIDIA H100 80GB HBM3", 81559, 80977),
+        DetectedGpu("NVIDIA GeForce RTX 4090", 24564, 23012),
+    ]
+    noisy = "name, memory.total [MiB], memory.free [MiB]\nTesla T4, 15360 MiB, 15101 MiB\n\nOrin (nvgpu), [N/A], [N/A]\n"
+    assert parse_nvidia_smi_csv(noisy) == [DetectedGpu("Tesla T4", 15360, 15101)]
+    assert parse_nvidia_smi_csv("NVIDIA-SMI has failed because it couldn't communicate with the NVIDIA driver.") == []
+
+
+def test_detect_without_gpu(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", None)  # import fails as if not installed
+    monkeypatch.setattr(hardware.shutil, "which", lambda exe: None)
+    assert detect_gpus() == []
+
+
+def test_detect_through_nvidia_smi(monkeypatch):
+    monkeypatch.setitem(sys.modules, "pynvml", None)
+    monkeypatch.setattr(hardware.shutil, "which", lambda exe: "/usr/bin/nvidia-smi")
+    calls = []
+
+    def fake_run(cmd, **kw):
+        calls.append((cmd, kw))
+        return subprocess.CompletedProcess(cmd, 0, stdout="NVIDIA H100 80GB HBM3, 81559, 81000\n", stderr="")
+
+    monkeypatch.setattr(hardware.subprocess, "run", fake_run)
+    assert detect_gpus() == [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, 81000)]
+    assert calls[0][1]["timeout"] == 5
+
+    def failing_run(cmd, **kw):
+        raise subprocess.TimeoutExpired(cmd, 5)
+
+    monkeypatch.setattr(hardware.subprocess, "run", failing_run)
+    assert detect_gpus() == []
+
+
+# ------------------------------------------------------------------ quantization formats
+
+# reference/peers.md: bf16/fp16 2 bytes; fp8 1; int8 ~1.0-1.06 with scales; GGUF Q8_0 8.5, Q6_K 6.59,
+# Q5_K_M 5.69, Q4_K_M 4.89, Q4_0 4.55, Q3_K_M 3.66, Q2_K 2.63; GPTQ/AWQ group 128 ~4.25 bits.
+# KV: fp8 halves bf16; llama.cpp q8_0 / q4_0 cache types 8.5 / 4.5 bits. Seed schemes: 4-bit, assumed 4.25.
+BITS = {
+    "bf16": 16, "fp16": 16, "fp8": 8, "fp8-marlin": 8, "int8": (8.0, 8.5), "int8-wo": (8.0, 8.5),
+    "awq-int4": 4.25, "gptq-int4": 4.25,
+    "q8_0": 8.5, "q6_k": 6.59, "q5_k_m": 5.69, "q4_k_m": 4.89, "q4_0": 4.55, "q3_k_m": 3.66, "q2_k": 2.63,
+    "dynamic-4bit": 4.25, "qat-w4a8": 4.25,
+    "fp8-kv": 8, "q8_0-kv": 8.5, "q4_0-kv": 4.5,
+}
+
+
+def test_every_format_has_an_expected_size(quants):
+    assert set(quants) == set(BITS)
+
+
+@pytest.mark.parametrize("quant_id", sorted(BITS))
+def test_bits_per_weight(quants, quant_id):
+    expected, bits = BITS[quant_id], quants[quant_id].bits_per_weight
+    if isinstance(expected, tuple):
+        assert expected[0] <= bits <= expected[1]
+    else:
+        assert bits == pytest.approx(expected)
+
+
+def test_quality_losses_are_sourced(quants):
+    for q in quants.values():
+        for loss in q.quality_loss:
+            assert loss.source and loss.note, q.id
+    seeds = {loss.source for loss in quants["int8"].quality_loss}
+    assert {"seeds/000_7a8938a06f8a1ef0.txt", "seeds/002_21eddd77bf1620ab.txt", "seeds/004_9655b55607d25359.txt"} <= seeds
+    assert {loss.percent for loss in quants["dynamic-4bit"].quality_loss} == {1.3, 15}
+    assert "ImageNet" in quants["qat-w4a8"].quality_loss[0].note
+    for gguf in ("q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k"):
+        assert len({loss.source for loss in quants[gguf].quality_loss}) >= 2, gguf
+
+
+def test_fast_paths(quants):
+    assert quants["fp8"].needs_dtypes == ["fp8"] and quants["fp8"].compute_dtype == "fp8"
+    assert not quants["fp8"].weight_only
+    assert quants["int8"].compute_dtype == "int8" and quants["int8"].needs_dtypes == ["int8"]
+    for weight_only in ("awq-int4", "gptq-int4", "fp8-marlin", "int8-wo"):
+        assert quants[weight_only].weight_only and quants[weight_only].compute_dtype == "bf16"
+    for four_bit in ("awq-int4", "gptq-int4"):
+        assert set(quants[four_bit].kept_16bit) == {"embeddings", "lm_head"}
+
+
+# ------------------------------------------------------------------ engines
+
+def test_engine_formats_exist(quants, engines):
+    for e in engines.values():
+        for f in e.formats:
+            assert f in quants and "weights" in quants[f].applies_to, f"{e.id}: format {f}"
+        for k in e.kv_dtypes:
+            assert k in quants and "kv_cache" in quants[k].applies_to, f"{e.id}: kv dtype {k}"
+
+
+def test_format_engines_exist_and_agree(quants, engines):
+    for q in quants.values():
+        for e in q.engines:
+            assert e in engines, f"{q.id}: engine {e}"
+            listed = engines[e].formats if "weights" in q.applies_to else []
+            listed = listed + (engines[e].kv_dtypes if "kv_cache" in q.applies_to else [])
+            assert q.id in listed, f"{q.id} says {e} runs it; {e} does not list it"
+    for e in engines.values():
+        for f in e.formats + e.kv_dtypes:
+            assert e.id in quants[f].engines, f"{e.id} lists {f}; {f} does not name {e.id}"
+
+
+def test_names_are_unique_when_loosened(quants, engines):
+    def loose(s):
+        return re.sub(r"[\s_.\-/]", "", s.strip().lower())
+
+    for table in (quants, engines):
+        owner = {}
+        for item in table.values():
+            for n in {item.id, item.name, *item.aliases}:
+                assert owner.setdefault(loose(n), item.id) == item.id, f"{n!r}: {owner[loose(n)]} and {item.id}"
+
+
+def test_engine_memory_policies(engines):
+    assert set(engines) == {"vllm", "sglang", "tensorrt-llm", "llama.cpp", "transformers"}
+    assert (engines["vllm"].memory.policy, engines["vllm"].memory.default_fraction) == ("fraction_of_total", 0.9)
+    assert engines["tensorrt-llm"].memory.policy == "fraction_of_free"
+    assert engines["llama.cpp"].memory.policy == engines["transformers"].memory.policy == "on_demand"
+    assert engines["transformers"].memory.kv_duplicated_during_decode
+    assert not engines["transformers"].memory.decompressed_mla_cache  # latent cached: measured, V2-Lite on H100
+    for e in engines.values():
+        assert "mla" in e.attention and e.memory.source and e.speed.source
+    assert engines["transformers"].speed.per_layer_decode_s > 10 * engines["vllm"].speed.per_layer_decode_s
