@@ -154,6 +154,21 @@ def validate_cmd(
         raise ExitWith(EXIT_CATALOG)
 
 
+@catalog_app.command("audit")
+def audit_cmd(
+    kind: Annotated[Optional[str], typer.Option(help="conflict | contradiction | advice | params")] = None,
+    catalog: CatalogOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """List the conflicts between sources and the claims the catalog's own facts contradict."""
+    from .audit import audit
+    from .views import audit_doc
+
+    _choice("--kind", kind, ("conflict", "contradiction", "advice", "params"))
+    findings = [f for f in audit(load(catalog)) if kind is None or f.kind == kind]
+    emit(audit_doc(findings), format)
+
+
 @app.command("gpus")
 def gpus_cmd(
     category: Annotated[Optional[str], typer.Option(

@@ -9,8 +9,9 @@ frozen objects; renderers only lay them out.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
+from .audit import check_advice
 from .catalog import Catalog
 from .errors import DsAdvisorError, InputError
 from .estimator import Deployment, Estimate, estimate
@@ -254,6 +255,9 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     ranked, rejected = [], []
     for m in pool:
         verdicts = [evaluate_model(catalog, m, hw, k, best, engines) for hw in hardware]
+        if m.status == "described" and m.hardware_advice:  # the article's own advice beside the estimate
+            notes = tuple(f.detail for a in m.hardware_advice if (f := check_advice(catalog, m, a)))
+            verdicts = [replace(v, notes=v.notes + notes) for v in verdicts]
         passing = [v for v in verdicts if v.passed]
         if passing:
             ranked.append(max(passing, key=lambda v: v.score.total))

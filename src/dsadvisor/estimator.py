@@ -260,7 +260,7 @@ def estimate(catalog: Catalog, d: Deployment) -> Estimate:
     capacity = d.capacity_bytes if d.capacity_bytes is not None else capacity_bytes(gpu)
     plan = plan_memory(engine, weights_per_gpu=per_gpu_weights, kv_per_gpu=kv_per_gpu,
                        kv_per_token_per_gpu=kv_tok, activations=act, capacity=capacity,
-                       gpus=layout.gpus, memory_fraction=d.memory_fraction)
+                       gpus=layout.gpus, memory_fraction=d.memory_fraction, moe=arch.is_moe)
 
     rates = rates_for(gpu, engine, quant)
     # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)

@@ -25,6 +25,10 @@ ACT_HIDDEN_PER_TOKEN = 4.0
 # The caching allocator keeps ~10% more than the activations' peak in split
 # blocks it cannot hand back (fitted: reserved_end over the peak, same 20 rows).
 ALLOCATOR_SLACK = 0.10
+# MoE layers allocate per-expert token batches of every size, and the pool ends
+# up holding about twice their peak: held-out V2-Lite rows, reserved_end - weights
+# - KV = 2.0 x the prefill transient (benchmarks/gpu/results; not in the fit above).
+MOE_ALLOCATOR_SLACK = 1.0
 # vLLM's CUDA graphs: min(3, max(0.5, 0.1 x weights GB)) GB per GPU (vllm-fit's
 # rule, from its measurements; peers.md). Not measured here.
 CUDA_GRAPH_MIN_GB, CUDA_GRAPH_MAX_GB, CUDA_GRAPH_WEIGHT_FRACTION = 0.5, 3.0, 0.1
@@ -93,14 +97,21 @@ def cached_tokens(arch: Architecture, context: int) -> int:
 def activation_bytes(arch: Architecture, tokens: int, tp: int, act_bytes: int = 2) -> float:
     """Peak transient activations of one prefill pass over ``tokens`` tokens, per GPU.
 
-    The MLP intermediate splits across tensor-parallel ranks; hidden-sized tensors
-    do not. MoE layers hold top-k experts' intermediates for each token.
+    Dense layer: the MLP's gate, up and act outputs (3 x intermediate) and ~4
+    hidden-sized tensors. MoE layer: the same for the top-k and shared experts, plus
+    the token copies dispatched to and gathered from the k experts (2 x k x hidden).
+    MLA: the per-head query, key and value it expands from the latent for the layer
+    being computed. The intermediate splits across tensor-parallel ranks.
     """
-    inter = arch.intermediate_size
+    h = arch.hidden_size
+    per_token = ACT_INTERMEDIATE_PER_TOKEN * arch.intermediate_size / tp + ACT_HIDDEN_PER_TOKEN * h
     if arch.is_moe:
-        inter = max(inter, arch.num_experts_per_tok * arch.moe_intermediate_size
-                    + arch.n_shared_experts * arch.moe_intermediate_size)
-    per_token = ACT_INTERMEDIATE_PER_TOKEN * inter / tp + ACT_HIDDEN_PER_TOKEN * arch.hidden_size
+        experts = (arch.num_experts_per_tok + arch.n_shared_experts) * arch.moe_intermediate_size
+        moe = ACT_INTERMEDIATE_PER_TOKEN * experts / tp + 2 * arch.num_experts_per_tok * h + ACT_HIDDEN_PER_TOKEN * h
+        per_token = max(per_token, moe)
+    if arch.attention == "mla":
+        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
+        per_token += arch.num_attention_heads / tp * (2 * qk + arch.v_head_dim)
     return tokens * per_token * act_bytes
 
 
@@ -136,6 +147,7 @@ def plan_memory(
     capacity: float,
     gpus: int,
     memory_fraction: float | None = None,
+    moe: bool = False,
 ) -> MemoryPlan:
     """Add the engine's overheads and judge the fit the way that engine reserves memory.
 
@@ -154,7 +166,8 @@ def plan_memory(
     if mem.kv_duplicated_during_decode:
         # torch.cat grows the cache into new blocks; the old ones stay cached, so
         # the pool holds the larger of a second KV copy and the prefill transients
-        transient = max(kv_per_gpu, activations * (1 + ALLOCATOR_SLACK))
+        slack = MOE_ALLOCATOR_SLACK if moe else ALLOCATOR_SLACK
+        transient = max(kv_per_gpu, activations * (1 + slack))
     else:
         transient = activations
     need = weights_per_gpu + kv + transient + overhead

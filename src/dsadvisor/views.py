@@ -176,6 +176,7 @@ def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
                                         "; ".join(f"{r.rule} {r.message}" for r in v.failed + v.unknown))
                                        for v in rec.rejected)))
     notes = list(rec.advice)
+    notes += [f"{v.model.id}: {n}" for v in ranked for n in v.notes]
     if not show_all and rec.rejected:
         notes.append(f"{len(rec.rejected)} models rejected; --all shows why")
     if ranked:
@@ -193,3 +194,17 @@ def check_doc(v) -> Document:
         title += f" ({e.quant_id}, {e.engine_id}, {e.gpus} x {e.gpu_id})"
     return Document(data=data, tables=(Table(title=title, columns=("rule", "result", "detail"), rows=rows),),
                     notes=v.notes)
+
+
+def audit_doc(findings) -> Document:
+    data = {"schema_version": SCHEMA_VERSION, "count": len(findings), "findings": [
+        {"kind": f.kind, "model": f.model, "about": f.about, "detail": f.detail, "sources": list(f.sources)}
+        for f in findings]}
+    counts: dict[str, int] = {}
+    for f in findings:
+        counts[f.kind] = counts.get(f.kind, 0) + 1
+    table = Table(title="conflicts between sources and claims the catalog's facts contradict",
+                  columns=("kind", "model", "about", "detail", "sources"),
+                  rows=tuple((f.kind, f.model, f.about, f.detail, "; ".join(f.sources)) for f in findings))
+    return Document(data=data, tables=(table,),
+                    notes=(", ".join(f"{n} {k}" for k, n in sorted(counts.items())),))

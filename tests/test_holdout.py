@@ -1,0 +1,47 @@
+"""Validation on H100 measurements the constants were NOT fitted to (benchmarks/gpu/results)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from dsadvisor.calibration import compare_decode, compare_transformers, read_rows
+
+RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "results"
+
+
+@pytest.fixture(scope="module")
+def comparisons(catalog):
+    rows = read_rows(RESULTS / "h100-holdout-transformers.jsonl") + read_rows(RESULTS / "h100-holdout-decode.jsonl")
+    return compare_transformers(catalog, rows) + compare_decode(catalog, rows)
+
+
+def test_holdout_covers_dense_and_mla_moe(comparisons):
+    models = {c.model for c in comparisons}
+    assert {"deepseek-v2-lite", "r1-distill-llama-8b", "r1-distill-qwen-32b"} <= models
+
+
+def test_holdout_memory_within_8_percent(comparisons):
+    mem = [c for c in comparisons if c.quantity == "memory"]
+    worst = max(mem, key=lambda c: abs(c.error))
+    assert abs(worst.error) <= 0.08, f"{worst} {worst.error:+.1%}"
+
+
+def test_holdout_decode_within_15_percent(comparisons):
+    dec = [c for c in comparisons if c.quantity == "decode_step"]
+    worst = max(dec, key=lambda c: abs(c.error))
+    assert abs(worst.error) <= 0.15, f"{worst} {worst.error:+.1%}"
+
+
+def test_holdout_prefill_within_25_percent_for_long_dense_prompts(comparisons):
+    pre = [c for c in comparisons if c.quantity == "prefill" and c.tokens >= 2048 and c.model != "deepseek-v2-lite"]
+    worst = max(pre, key=lambda c: abs(c.error))
+    assert abs(worst.error) <= 0.25, f"{worst} {worst.error:+.1%}"
+
+
+def test_holdout_moe_prefill_is_underestimated_within_40_percent(comparisons):
+    """Known limit: transformers' grouped expert GEMMs run below the dense GEMM rate the
+    estimate assumes, so MoE prefill comes out 18-37% fast (docs/method.md)."""
+    pre = [c for c in comparisons if c.quantity == "prefill" and c.tokens >= 2048 and c.model == "deepseek-v2-lite"]
+    assert pre and all(-0.40 <= c.error < 0 for c in pre)

@@ -1,0 +1,94 @@
+"""Pinned verdicts of the recommendation engine on hand-checked cases, through the CLI."""
+
+from __future__ import annotations
+
+
+def _top(result):
+    return [(v["model"], v["estimate"]["deployment"]["quantization"]) for v in result.json()["ranked"]]
+
+
+def test_a100_40gb_reasoning_picks_a_4bit_32b_or_a_14b_distill_not_v3(run):
+    r = run("recommend", "--gpu", "A100", "--vram", "40", "--task", "reasoning", "--all", "-f", "json")
+    assert r.code == 0, r.err
+    model, quant = _top(r)[0]
+    assert (model, quant) in {("deepseek-r1-distill-qwen-32b", "awq-int4")} or model == "deepseek-r1-distill-qwen-14b"
+    rejected = {v["model"]: v for v in r.json()["rejected"]}
+    for big in ("deepseek-v3", "deepseek-r1"):
+        assert big in rejected
+        assert any(x["id"] == "DSA002" and x["status"] == "fail" for x in rejected[big]["rules"])
+
+
+def test_default_recommend_on_one_a100_40gb_ranks_released_models_that_fit(run):
+    r = run("recommend", "--gpu", "A100", "--vram", "40", "-f", "json")
+    assert r.code == 0
+    ranked = r.json()["ranked"]
+    assert len(ranked) >= 5
+    assert ranked[0]["status"] == "released"
+    for v in ranked:
+        assert v["estimate"]["memory"]["fits"] and v["estimate"]["memory"]["per_gpu_bytes"] < 42.6e9
+    scores = [v["score"]["total"] for v in ranked]
+    assert scores == sorted(scores, reverse=True)
+
+
+def test_mla_moe_v3_needs_two_h100_nodes_or_eight_h200(run):
+    one = run("check", "deepseek-v3", "--gpu", "H100", "--gpus", "8", "--quant", "fp8", "--engine", "vllm")
+    assert one.code == 1 and "DSA002" in one.err
+    two = run("check", "deepseek-v3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm")
+    assert two.code == 0, two.err
+    d = two.json()["estimate"]["deployment"]
+    assert (d["tensor_parallel"], d["pipeline_parallel"], d["nodes"]) == (8, 2, 2)
+    h200 = run("check", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8")
+    assert h200.code == 0, h200.err
+
+
+def test_multi_gpu_plan_uses_the_fewest_gpus_that_pass(run):
+    r = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "L40S", "--gpus", "4", "--quant", "bf16",
+            "--engine", "vllm")
+    assert r.code == 0, r.err
+    assert r.json()["estimate"]["deployment"]["gpus"] == 4  # 141 GB of bf16 weights: 3 x 48 GB is not enough
+    r2 = run("check", "deepseek-r1-distill-qwen-32b", "--gpu", "L40S", "--gpus", "4", "--quant", "bf16",
+             "--engine", "vllm")
+    assert r2.json()["estimate"]["deployment"]["gpus"] == 2
+
+
+def test_nothing_fits_says_which_constraint_and_what_would_help(run):
+    r = run("recommend", "--vram", "2", "--released-only", "--quant", "bf16", "-f", "json")
+    assert r.code == 0
+    data = r.json()
+    assert data["ranked"] == []
+    assert data["advice"] and "DSA002" in data["advice"][0]
+    assert any("more VRAM" in line for line in data["advice"])
+
+
+def test_accuracy_rule_applies_format_loss_and_unknown_is_not_a_pass(run):
+    r = run("check", "deepseek-r1-distill-qwen-32b", "--gpu", "H100", "--min-accuracy", "72.5",
+            "--benchmark", "aime24", "--quant", "awq-int4")
+    assert r.code == 1  # 72.6 less AWQ's expected loss is below 72.5
+    assert "DSA009" in r.err
+    unknown = run("check", "deepseek-coder-6.7b-instruct", "--gpu", "H100", "--min-accuracy", "10",
+                  "--benchmark", "aime24")
+    assert unknown.code == 6
+    allowed = run("check", "deepseek-coder-6.7b-instruct", "--gpu", "H100", "--min-accuracy", "10",
+                  "--benchmark", "aime24", "--allow-unknown")
+    assert allowed.code == 0
+
+
+def test_latency_limit_moves_to_more_gpus_or_fails(run):
+    relaxed = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8", "--quant", "bf16",
+                  "--engine", "vllm")
+    tight = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8", "--quant", "bf16",
+                "--engine", "vllm", "--max-token-latency", "20")
+    assert relaxed.code == 0 and tight.code == 0
+    assert tight.json()["estimate"]["deployment"]["gpus"] > relaxed.json()["estimate"]["deployment"]["gpus"]
+    impossible = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8",
+                     "--max-token-latency", "0.5")
+    assert impossible.code == 1 and "DSA006" in impossible.err
+
+
+def test_described_variants_take_part_with_the_articles_advice_checked(run):
+    r = run("recommend", "--gpu", "A100", "--vram", "40", "--family", "seed-articles", "-f", "json")
+    ranked = r.json()["ranked"]
+    assert ranked and all(v["status"] == "described" for v in ranked)
+    six = next(v for v in ranked if v["model"] == "deepseek-6.7b")
+    assert six["estimate"]["params"]["assumed"]
+    assert any("A100-40GB" in n and "agrees" in n for n in six["notes"])
