@@ -77,7 +77,7 @@ def test_latency_limit_moves_to_more_gpus_or_fails(run):
     relaxed = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8", "--quant", "bf16",
                   "--engine", "vllm")
     tight = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8", "--quant", "bf16",
-                "--engine", "vllm", "--max-token-latency", "20")
+                "--engine", "vllm", "--max-token-latency", "15")
     assert relaxed.code == 0 and tight.code == 0
     assert tight.json()["estimate"]["deployment"]["gpus"] > relaxed.json()["estimate"]["deployment"]["gpus"]
     impossible = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "H100", "--gpus", "8",
