@@ -408,6 +408,66 @@ def check_cmd(
     raise ExitWith(EXIT_UNDETERMINED)
 
 
+@app.command("plan")
+def plan_cmd(
+    model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
+    gpu: GpuOpt = None, vram: VramOpt = None,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (over 8: nodes of 8).")] = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
+    exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
+    offload: Annotated[bool, typer.Option(
+        "--offload", help="When nothing fits: llama.cpp with the layers that do not fit in CPU memory.")] = False,
+    k8s: Annotated[bool, typer.Option("--k8s", help="Also write a Kubernetes Deployment (one node).")] = False,
+    config: ConfigOpt = None,
+    catalog: CatalogOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """The commands that start the deployment `check` picks, per node. Exit 1 if nothing fits."""
+    from .engine import recommend
+    from .hardware import capacity_bytes
+    from .plans import launch_plan
+    from .rules import Status
+    from .views import plan_doc
+
+    k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=None,
+                     max_token_latency=None, min_tokens_per_s=None, min_total_tokens_per_s=None,
+                     min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
+                     license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
+                     max_params=None, prefer="balanced")
+    cat = load(catalog)
+    entry, arch = _model(cat, model, config)
+    if arch is not None:  # a local config.json: lend its architecture to the search
+        from .catalog import Catalog
+
+        cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
+                      engines=cat.engines, sources=cat.sources, origin=cat.origin,
+                      _model_index=cat._model_index)
+    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus)]
+    rec = recommend(cat, hardware, k, models=[entry])
+    verdict = (rec.ranked or rec.rejected)[0]
+    if not verdict.passed and offload:
+        if k.engines and "llama.cpp" not in {cat.engine(e).id for e in k.engines}:
+            raise ExitWith(EXIT_USAGE, "--offload keeps layers in CPU memory with llama.cpp; --engine leaves it out")
+        kept = recommend(cat, hardware, replace(k, engines=("llama.cpp",)), models=[entry])
+        miss = (kept.ranked or kept.rejected)[0]
+        if miss.passed or (miss.estimate is not None and {r.rule for r in miss.failed} == {"DSA002"}
+                           and not miss.unknown):
+            verdict = replace(miss, passed=True)
+    if not verdict.passed:
+        why = verdict.failed or tuple(r for r in verdict.results if r.status is Status.unknown)
+        reason = f"{why[0].rule} {why[0].message}" if why else "; ".join(verdict.notes) or "no deployment passes"
+        hint = (" (--offload: llama.cpp with some layers in CPU memory)"
+                if why and why[0].rule == "DSA002" and not offload else "")
+        raise ExitWith(EXIT_FAIL, f"no deployment of {entry.id} fits: {reason}{hint}")
+    hw = hardware[0]
+    total = capacity_bytes(hw.gpu) if hw.free_bytes is not None else None
+    path = None if config is None else str(config if config.is_dir() else config.parent)
+    plan = launch_plan(cat, verdict, entry, architecture=arch, gpu=hw.gpu, gpu_total_bytes=total, model_path=path,
+                       kubernetes=k8s)
+    emit(plan_doc(plan), format)
+
+
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
         from .errors import suggest

@@ -208,3 +208,20 @@ def audit_doc(findings) -> Document:
                   rows=tuple((f.kind, f.model, f.about, f.detail, "; ".join(f.sources)) for f in findings))
     return Document(data=data, tables=(table,),
                     notes=(", ".join(f"{n} {k}" for k, n in sorted(counts.items())),))
+
+
+def plan_doc(plan) -> Document:
+    """Launch commands per node (plans.Plan): one row per command line; env, notes and manifest under them."""
+    e = plan.estimate
+    data = {"schema_version": SCHEMA_VERSION, "model": plan.model, "deployment": e.as_dict()["deployment"],
+            "commands": list(plan.commands), "env": plan.env_dict, "notes": list(plan.notes),
+            "kubernetes": plan.kubernetes}
+    rows = tuple((str(node), line) for node, cmd in enumerate(plan.commands) for line in cmd.split("\n"))
+    title = (f"{plan.model}: {e.quant_id} weights, {e.kv_dtype} KV on {e.gpus} x {e.gpu_id} (TP {e.tp}, PP {e.pp}"
+             f"{', EP' if e.ep else ''}{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
+    notes = [f"env: {' '.join(f'{k}={v}' for k, v in plan.env)}"] if plan.env else []
+    notes += [f"note: {n}" for n in plan.notes]
+    if plan.kubernetes:
+        notes.append("Kubernetes manifest:\n" + plan.kubernetes.rstrip("\n"))
+    return Document(data=data, tables=(Table(title=title, columns=("node", "command"), rows=rows),),
+                    notes=tuple(notes))

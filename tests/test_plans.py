@@ -1,0 +1,426 @@
+"""`dsadvisor plan` and dsadvisor.plans: launch commands that match the estimate and the engines' docs.
+
+The pinned cases were checked by hand against the catalog (architectures from the models' HF
+config.json) and the engines' documented defaults; DOCUMENTED below is the table of flag names
+every emitted command is held to, each set copied from the page cited above it.
+"""
+
+from __future__ import annotations
+
+import shlex
+
+import pytest
+import yaml
+
+from dsadvisor.errors import DsAdvisorError, InputError
+from dsadvisor.estimator import Deployment, estimate
+from dsadvisor.hardware import DetectedGpu
+from dsadvisor.plans import launch_plan
+
+# ------------------------------------------------------------------ documented flags
+
+DOCUMENTED: dict[str, set[str]] = {
+    # vLLM engine arguments, docs.vllm.ai/en/latest/configuration/engine_args/ (generated from
+    # vllm/engine/arg_utils.py: ModelConfig --dtype --quantization --max-model-len; ParallelConfig
+    # --distributed-executor-backend --pipeline-parallel-size --tensor-parallel-size
+    # --enable-expert-parallel; CacheConfig --gpu-memory-utilization --kv-cache-dtype; SchedulerConfig
+    # --max-num-seqs) and docs.vllm.ai/en/latest/cli/serve/ (--host --port).
+    "vllm serve": {"--tensor-parallel-size", "--pipeline-parallel-size", "--enable-expert-parallel",
+                   "--distributed-executor-backend", "--max-model-len", "--max-num-seqs",
+                   "--gpu-memory-utilization", "--kv-cache-dtype", "--dtype", "--quantization", "--host", "--port"},
+    # Ray cluster for multi-node vLLM, docs.vllm.ai/en/latest/serving/parallelism_scaling/ ("ray start --head",
+    # "ray start --address=<ray-head-address>") and docs.ray.io/en/latest/cluster/cli.html#ray-start (--port).
+    "ray start": {"--head", "--port", "--address"},
+    # SGLang, docs.sglang.io/advanced_features/server_arguments.html: "Common launch commands" (--tp,
+    # --nnodes/--node-rank/--dist-init-addr example) and the argument tables (Model and tokenizer,
+    # HTTP server, Quantization and data type, Memory and scheduling, Runtime options, MoE,
+    # Multi-node distributed serving).
+    "sglang.launch_server": {"--model-path", "--tp", "--pp-size", "--ep-size", "--context-length",
+                             "--max-running-requests", "--mem-fraction-static", "--dtype", "--quantization",
+                             "--kv-cache-dtype", "--nnodes", "--node-rank", "--dist-init-addr", "--host", "--port"},
+    # TensorRT-LLM, nvidia.github.io/TensorRT-LLM/latest/commands/trtllm-serve/trtllm-serve.html and the click
+    # options of tensorrt_llm/commands/serve.py (--tp_size, --pp_size, --ep_size are the documented aliases of
+    # --tensor_parallel_size, --pipeline_parallel_size, --moe_expert_parallel_size; --extra_llm_api_options
+    # of --config; --kv_cache_free_gpu_memory_fraction of --free_gpu_memory_fraction).
+    "trtllm-serve": {"--backend", "--tp_size", "--pp_size", "--ep_size", "--max_seq_len", "--max_batch_size",
+                     "--kv_cache_free_gpu_memory_fraction", "--extra_llm_api_options", "--host", "--port"},
+    # Open MPI mpirun(1), docs.open-mpi.org/en/v5.0.x/man-openmpi/man1/mpirun.1.html (-H host:slots,..., -n N);
+    # multi-node trtllm-serve runs under it through trtllm-llmapi-launch (trtllm-serve docs, multi-node).
+    "mpirun": {"-H", "-n"},
+    # llama.cpp server, github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md (Common params:
+    # -m -c -ngl -sm -ctk -ctv -fa; Server-specific params: -np --host --port).
+    "llama-server": {"-m", "-c", "-ngl", "-np", "--split-mode", "--cache-type-k", "--cache-type-v", "-fa",
+                     "--host", "--port"},
+}
+VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
+    ("vllm serve", "--kv-cache-dtype"): {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"},
+    ("vllm serve", "--dtype"): {"auto", "half", "float16", "bfloat16", "float", "float32"},
+    # vllm/model_executor/layers/quantization/__init__.py QuantizationMethods
+    ("vllm serve", "--quantization"): {"fp8", "awq", "awq_marlin", "gptq", "gptq_marlin", "compressed-tensors"},
+    ("vllm serve", "--distributed-executor-backend"): {"ray", "mp", "uni", "external_launcher"},
+    ("sglang.launch_server", "--kv-cache-dtype"): {"auto", "fp8_e5m2", "fp8_e4m3", "bf16", "bfloat16"},
+    ("sglang.launch_server", "--dtype"): {"auto", "half", "float16", "bfloat16", "float", "float32"},
+    ("sglang.launch_server", "--quantization"): {"awq", "fp8", "gptq", "gptq_marlin", "awq_marlin", "w8a8_int8",
+                                                 "w8a8_fp8", "compressed-tensors"},
+    ("trtllm-serve", "--backend"): {"pytorch", "tensorrt", "_autodeploy"},
+    ("llama-server", "--cache-type-k"): {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"},
+    ("llama-server", "--cache-type-v"): {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"},
+    ("llama-server", "-fa"): {"on", "off", "auto"},
+    ("llama-server", "--split-mode"): {"none", "layer", "row"},
+}
+NO_VALUE = {("vllm serve", "--enable-expert-parallel"), ("ray start", "--head")}
+
+
+def invocations(plan):
+    """(program, arguments) for every program the plan's commands start."""
+    for cmd in plan.commands:
+        for line in cmd.split("\n"):
+            if line.startswith("#"):
+                continue
+            toks = shlex.split(line)
+            if toks[0] == "printf":  # writes trtllm-serve's extra options file
+                assert toks[-2:] == [">", "extra-llm-api-options.yaml"]
+                continue
+            if toks[0] == "mpirun":
+                i = toks.index("trtllm-llmapi-launch")
+                yield "mpirun", toks[1:i]
+                toks = toks[i + 1:]
+            if toks[:2] == ["vllm", "serve"]:
+                yield "vllm serve", toks[2:]
+            elif toks[:2] == ["ray", "start"]:
+                yield "ray start", toks[2:]
+            elif toks[:3] == ["python", "-m", "sglang.launch_server"]:
+                yield "sglang.launch_server", toks[3:]
+            elif toks[0] == "trtllm-serve":
+                yield "trtllm-serve", toks[1:]
+            elif toks[0] == "llama-server":
+                yield "llama-server", toks[1:]
+            else:
+                raise AssertionError(f"a program with no documented flag table: {line!r}")
+
+
+def flags(plan) -> dict[str, dict[str, str | None]]:
+    """program -> {flag: value} (None for a switch)."""
+    out: dict[str, dict[str, str | None]] = {}
+    for prog, args in invocations(plan):
+        got = out.setdefault(prog, {})
+        i = 0
+        while i < len(args):
+            a = args[i]
+            if a.startswith("-"):
+                if (prog, a) in NO_VALUE:
+                    got[a] = None
+                    i += 1
+                else:
+                    got[a] = args[i + 1]
+                    i += 2
+            else:
+                i += 1
+        # positional arguments (the model) are not flags; their order is checked by the pinned cases
+    return out
+
+
+def check_documented(plan) -> None:
+    for prog, got in flags(plan).items():
+        unknown = set(got) - DOCUMENTED[prog]
+        assert not unknown, f"{prog}: flags not in the documented table: {sorted(unknown)}"
+        for flag, value in got.items():
+            allowed = VALUES.get((prog, flag))
+            if allowed is not None:
+                assert value in allowed, f"{prog} {flag} {value!r} is not a documented choice"
+
+
+def plan_json(run, *args):
+    r = run("plan", *args, "--format", "json")
+    assert r.code == 0, r.err
+    return r.json()
+
+
+# ------------------------------------------------------------------ pinned cases
+
+def test_32b_on_two_l40s_vllm(run):
+    # 32.8B bf16 = 65.5 GB: over one L40S's 0.9 x 47.7 GB, half of it per GPU on two; 40 heads split in 2
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16",
+                  "--engine", "vllm")
+    assert d["deployment"]["tensor_parallel"] == 2 and d["deployment"]["pipeline_parallel"] == 1
+    assert d["commands"] == [
+        "vllm serve deepseek-ai/DeepSeek-R1-Distill-Qwen-32B --tensor-parallel-size 2 --max-model-len 8192 "
+        "--max-num-seqs 1 --gpu-memory-utilization 0.9 --dtype bfloat16 --host 0.0.0.0 --port 8000"]
+    assert d["env"] == {"CUDA_VISIBLE_DEVICES": "0,1"}
+    assert d["kubernetes"] is None
+    assert set(d) == {"schema_version", "model", "deployment", "commands", "env", "notes", "kubernetes"}
+
+
+def test_32b_on_two_l40s_sglang(run):
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16",
+                  "--engine", "sglang")
+    # --mem-fraction-static: the catalog's 0.83, the fraction the estimate planned with
+    assert d["commands"] == [
+        "python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-R1-Distill-Qwen-32B --tp 2 "
+        "--context-length 8192 --max-running-requests 1 --mem-fraction-static 0.83 --dtype bfloat16 "
+        "--host 0.0.0.0 --port 30000"]
+
+
+def test_v3_on_two_nodes_of_eight_h100_vllm_uses_ray(run):
+    # 671B fp8 = 0.69 TB: more than 8 x 80 GB, so 16 GPUs; TP 8 inside a node, PP 2 across, EP for the MoE
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm")
+    dep = d["deployment"]
+    assert (dep["gpus"], dep["nodes"], dep["tensor_parallel"], dep["pipeline_parallel"], dep["expert_parallel"]) \
+        == (16, 2, 8, 2, True)
+    head, worker = d["commands"]
+    assert head.split("\n") == [
+        "ray start --head --port 6379",
+        "vllm serve deepseek-ai/DeepSeek-V3 --tensor-parallel-size 8 --pipeline-parallel-size 2 "
+        "--enable-expert-parallel --distributed-executor-backend ray --max-model-len 8192 --max-num-seqs 1 "
+        "--gpu-memory-utilization 0.9 --host 0.0.0.0 --port 8000"]
+    assert worker == "ray start --address <head-ip>:6379"
+    assert "--quantization" not in head  # V3 ships in fp8: vLLM reads the scheme from its config
+    assert d["env"] == {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7"}
+
+
+def test_v3_on_two_nodes_sglang_ranks(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang")
+    assert len(d["commands"]) == 2
+    for rank, cmd in enumerate(d["commands"]):
+        assert cmd == ("python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-V3 --tp 8 --pp-size 2 "
+                       "--ep-size 8 --context-length 8192 --max-running-requests 1 --mem-fraction-static 0.83 "
+                       f"--host 0.0.0.0 --port 30000 --nnodes 2 --node-rank {rank} --dist-init-addr <head-ip>:5000")
+
+
+def test_7b_q4_k_m_on_rtx_3060_llamacpp_offloads_every_layer(run):
+    # Qwen2-7B shape: 28 layers; 7.6B x 4.89 bits = 4.7 GB + 0.45 GB KV at 8192 tokens fits 12 GB:
+    # -ngl 29 = the 28 layers and the output layer
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+                  "--quant", "q4_k_m")
+    assert d["commands"] == ["llama-server -m <DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf> -c 8192 -ngl 29 -np 1 "
+                             "--host 0.0.0.0 --port 8080"]
+    assert any("GGUF" in n for n in d["notes"])
+
+
+def test_llamacpp_quantized_kv_and_slots(run):
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+                  "--quant", "q4_k_m", "--kv-dtype", "q8_0", "--batch", "2", "--context", "4096")
+    # the server splits -c among its -np slots: 2 x 4096
+    assert d["commands"] == ["llama-server -m <DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf> -c 8192 -ngl 29 -np 2 "
+                             "--cache-type-k q8_0 --cache-type-v q8_0 -fa on --host 0.0.0.0 --port 8080"]
+
+
+def test_llamacpp_partial_offload_counts_the_layers_that_fit(run):
+    r = run("plan", "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+            "--quant", "q4_k_m")
+    assert r.code == 1 and r.out == ""
+    assert len(r.err.strip().splitlines()) == 1 and "DSA002" in r.err and "--offload" in r.err
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+                  "--quant", "q4_k_m", "--offload")
+    # By hand (Qwen2.5-32B config): a layer holds 487,605,248 parameters (q/k/v/o with biases 62,921,728,
+    # MLP 3 x 5120 x 27648, two norms) = 298.06 MB at 4.89 bits (norms at 2 B) plus its KV cache,
+    # 2 x 8 heads x 128 x 2 B x 8192 tokens = 33.55 MB: 331.6 MB. The GPU: 12,752,624,025 B less the
+    # 0.75 GB runtime and a 512-token compute buffer (512 x (3 x 27648 + 4 x 5120) x 2 B = 105.9 MB)
+    # = 11.90 GB, room for 35.9 layers: 35 of 64.
+    assert "-ngl 35 " in d["commands"][0]
+    assert any("35 of 64 layers" in n and "CPU memory" in n for n in d["notes"])
+
+
+def test_trtllm_flags_single_node_with_fp8_kv(run):
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", "tensorrt-llm",
+                  "--kv-dtype", "fp8", "--batch", "8")
+    assert d["commands"] == [
+        "printf 'kv_cache_config:\\n  dtype: fp8\\n' > extra-llm-api-options.yaml\n"
+        "trtllm-serve deepseek-ai/DeepSeek-R1-Distill-Qwen-7B --backend pytorch --tp_size 1 --max_seq_len 8192 "
+        "--max_batch_size 8 --kv_cache_free_gpu_memory_fraction 0.9 "
+        "--extra_llm_api_options extra-llm-api-options.yaml --host 0.0.0.0 --port 8000"]
+
+
+def test_trtllm_two_nodes_through_mpirun(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8",
+                  "--engine", "tensorrt-llm")
+    head, worker = d["commands"]
+    assert head == ("mpirun -H <head-ip>:8,<node-1-ip>:8 -n 16 trtllm-llmapi-launch trtllm-serve "
+                    "deepseek-ai/DeepSeek-V3 --backend pytorch --tp_size 8 --pp_size 2 --ep_size 8 "
+                    "--max_seq_len 8192 --max_batch_size 1 --kv_cache_free_gpu_memory_fraction 0.9 "
+                    "--host 0.0.0.0 --port 8000")
+    assert worker.startswith("#")
+
+
+def test_awq_serves_a_placeholder_checkpoint(run):
+    # the search's own pick for one L40S: AWQ 4-bit; L40S is compute capability 8.9, so the Marlin kernel
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--engine", "vllm")
+    assert d["deployment"]["quantization"] == "awq-int4"
+    cmd = d["commands"][0]
+    assert cmd.startswith("vllm serve <AWQ-checkpoint-of deepseek-ai/DeepSeek-R1-Distill-Qwen-32B> ")
+    assert "--quantization awq_marlin" in cmd
+    assert any(n.startswith("serve an AWQ") and "not the original" in n for n in d["notes"])
+
+
+def test_no_fit_exits_1_with_one_line(run):
+    r = run("plan", "DeepSeek-V3", "--gpu", "RTX 3060")
+    assert r.code == 1 and r.out == ""
+    lines = r.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("dsadvisor: error: no deployment of deepseek-v3 fits: DSA002")
+
+
+def test_kubernetes_manifest(run):
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16",
+                  "--engine", "vllm", "--k8s")
+    m = yaml.safe_load(d["kubernetes"])
+    assert m["kind"] == "Deployment" and m["apiVersion"] == "apps/v1"
+    pod = m["spec"]["template"]["spec"]
+    c = pod["containers"][0]
+    assert c["image"] == "vllm/vllm-openai:latest"
+    assert c["command"] == ["/bin/sh", "-c"] and c["args"] == d["commands"]
+    assert c["resources"]["limits"]["nvidia.com/gpu"] == 2
+    assert c["resources"]["requests"]["memory"] == "32Gi" and c["resources"]["requests"]["cpu"] == "4"
+    assert c["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
+    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}}]
+    assert c["ports"] == [{"containerPort": 8000}]
+    assert m["spec"]["selector"]["matchLabels"] == m["spec"]["template"]["metadata"]["labels"]
+
+
+def test_kubernetes_llamacpp_passes_arguments_to_the_image_entrypoint(run):
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+                  "--quant", "q4_k_m", "--k8s")
+    c = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]["containers"][0]
+    assert c["image"] == "ghcr.io/ggml-org/llama.cpp:server-cuda" and "command" not in c
+    assert c["args"] == shlex.split(d["commands"][0])[1:]
+
+
+def test_kubernetes_refused_for_several_nodes(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm",
+                  "--k8s")
+    assert d["kubernetes"] is None
+    assert any("LeaderWorkerSet" in n for n in d["notes"])
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "yaml"])
+def test_other_formats(run, fmt):
+    r = run("plan", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--format", fmt)
+    assert r.code == 0, r.err
+    assert "vllm serve deepseek-ai/DeepSeek-R1-Distill-Qwen-7B" in r.out
+
+
+def test_pinned_cases_use_documented_flags(run):
+    cases = [
+        ("DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16", "--engine", "vllm"),
+        ("DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang"),
+        ("DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp", "--quant", "q4_k_m"),
+    ]
+    from types import SimpleNamespace
+
+    for args in cases:
+        check_documented(SimpleNamespace(commands=tuple(plan_json(run, *args)["commands"])))
+
+
+# ------------------------------------------------------------------ every plan, every flag
+
+def _every_plan(catalog):
+    """A plan for every engine x weight format x KV dtype it runs, on one GPU, two GPUs, an old GPU
+    (no Marlin, no bf16), a small one and two nodes, with a Kubernetes manifest where there is one node."""
+    small, big = catalog.model("DeepSeek-R1-Distill-Qwen-7B"), catalog.model("DeepSeek-V3")
+    h100, t4, rtx = catalog.gpus["H100-SXM"], catalog.gpus["T4"], catalog.gpus["RTX-3060"]
+    # RTX 3060 (12 GB): 16-bit 7B weights do not fit, so llama.cpp keeps layers in CPU memory
+    setups = [(small, h100, 1), (small, h100, 2), (small, t4, 1), (small, rtx, 1), (big, h100, 16)]
+    for eng_id in ("vllm", "sglang", "tensorrt-llm", "llama.cpp"):
+        eng = catalog.engine(eng_id)
+        for q in eng.formats:
+            for kv in ["auto"] + [k for k in eng.kv_dtypes if k.endswith("-kv")]:
+                for model, gpu, n in setups:
+                    dep = Deployment(model=model, gpu=gpu, quant=catalog.quantization(q), engine=eng, kv_dtype=kv,
+                                     gpus=n, batch=4, context=4096)
+                    try:
+                        est = estimate(catalog, dep)
+                    except DsAdvisorError:
+                        continue
+                    try:
+                        yield launch_plan(catalog, est, model, gpu=gpu, kubernetes=True)
+                    except InputError:
+                        assert not est.memory.fits  # refused only for not fitting
+                        continue
+
+
+def test_every_flag_every_plan_emits_is_documented(catalog):
+    plans = list(_every_plan(catalog))
+    seen = {(p.engine, p.estimate.nodes > 1) for p in plans}
+    assert {("vllm", True), ("sglang", True), ("tensorrt-llm", True), ("llama.cpp", False)} <= seen
+    assert any(p.offloaded for p in plans)
+    emitted: dict[str, set[str]] = {}
+    for p in plans:
+        check_documented(p)
+        for prog, got in flags(p).items():
+            emitted.setdefault(prog, set()).update(got)
+        if p.kubernetes is not None:
+            m = yaml.safe_load(p.kubernetes)
+            assert m["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == \
+                p.estimate.gpus
+    # and the table holds no flag the plans never emit (it documents what the code does)
+    assert emitted == DOCUMENTED
+
+
+def test_library_accepts_a_verdict_or_an_estimate(catalog):
+    from dsadvisor.engine import Hardware, recommend
+    from dsadvisor.rules import Constraints
+
+    entry = catalog.model("DeepSeek-R1-Distill-Qwen-7B")
+    rec = recommend(catalog, [Hardware(gpu=catalog.gpus["H100-SXM"])], Constraints(engines=("sglang",)),
+                    models=[entry])
+    v = rec.ranked[0]
+    a, b = launch_plan(catalog, v, entry), launch_plan(catalog, v.estimate, entry)
+    assert a == b and a.engine == "sglang" and len(a.commands) == 1
+
+
+def test_vllm_fraction_is_of_the_whole_card_when_planned_on_free_memory(catalog):
+    entry = catalog.model("DeepSeek-R1-Distill-Qwen-7B")
+    h100 = catalog.gpus["H100-SXM"]
+    free = 40 * 2**30
+    est = estimate(catalog, Deployment(model=entry, gpu=h100, quant=catalog.quantization("bf16"),
+                                       engine=catalog.engine("vllm"), capacity_bytes=free))
+    plan = launch_plan(catalog, est, entry, gpu_total_bytes=h100.memory_bytes or 85_017_493_504)
+    # usable = 0.9 x 40 GiB = 38.65 GB of the card's 85.0 GB: 0.45 (rounded down)
+    assert "--gpu-memory-utilization 0.45 " in plan.commands[0]
+
+
+# ------------------------------------------------------------------ --gpu auto
+
+def test_gpu_auto_without_a_gpu_exits_5(run, monkeypatch):
+    monkeypatch.setattr("dsadvisor.hardware.detect_gpus", lambda: [])
+    r = run("estimate", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto")
+    assert r.code == 5 and r.out == ""
+    assert len(r.err.strip().splitlines()) == 1 and "--gpu auto found no GPU" in r.err
+
+
+def test_gpu_auto_plans_with_the_free_memory(run, monkeypatch):
+    free_mib = 20_000  # 20.97 GB free of an 80 GB H100
+    monkeypatch.setattr("dsadvisor.hardware.detect_gpus",
+                        lambda: [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, free_mib)])
+    r = run("estimate", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto", "--format", "json")
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["deployment"]["gpu"] == "H100-SXM"
+    assert d["memory"]["gpu_capacity_bytes"] == free_mib * 2**20
+
+
+def test_plan_with_gpu_auto_rescales_the_vllm_fraction_to_the_whole_card(run, monkeypatch):
+    free_mib = 40 * 1024  # 40 GiB free of the H100's 85.0 GB
+    monkeypatch.setattr("dsadvisor.hardware.detect_gpus",
+                        lambda: [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, free_mib)])
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto", "--engine", "vllm", "--quant", "bf16")
+    # the estimate used 0.9 x 40 GiB = 38.65 GB; vLLM takes a fraction of the whole card: 38.65 / 85.02 = 0.45
+    assert "--gpu-memory-utilization 0.45 " in d["commands"][0]
+    assert any("detected free memory" in n for n in d["notes"])
+
+
+def test_plan_from_a_local_config_serves_its_folder(run, tmp_path, catalog):
+    arch = catalog.architecture(catalog.model("DeepSeek-R1-Distill-Qwen-7B"))
+    config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "torch_dtype": "bfloat16",
+              **arch.model_dump(include={"num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size",
+                                         "num_attention_heads", "num_key_value_heads",
+                                         "max_position_embeddings", "tie_word_embeddings"})}
+    (tmp_path / "config.json").write_text(__import__("json").dumps(config))
+    d = plan_json(run, "--config", str(tmp_path / "config.json"), "--gpu", "H100", "--engine", "vllm",
+                  "--quant", "bf16")
+    assert d["commands"][0].startswith(f"vllm serve {tmp_path} --tensor-parallel-size 1 ")
+
+
+def test_described_variant_is_planned_on_a_named_placeholder(run):
+    d = plan_json(run, "deepseek-base", "--gpu", "H100", "--engine", "vllm")
+    assert d["commands"][0].startswith("vllm serve <checkpoint-of deepseek-base> ")
+    assert any("no released checkpoint" in n for n in d["notes"])
