@@ -42,7 +42,18 @@ def advised_gpu(catalog: Catalog, advice: HardwareAdvice) -> tuple[Gpu, str]:
         return gpu, f"'{advice.gpu}' read as its smallest part, {gpu.id}"
 
 
+_ADVICE_MEMO: dict[tuple[int, int, int], Finding | None] = {}
+
+
 def check_advice(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) -> Finding | None:
+    """``advice_finding``, memoised: it depends on the catalog alone, not on a user's constraints."""
+    key = (id(catalog), id(model), id(advice))
+    if key not in _ADVICE_MEMO:
+        _ADVICE_MEMO[key] = advice_finding(catalog, model, advice)
+    return _ADVICE_MEMO[key]
+
+
+def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) -> Finding | None:
     """Estimate the variant on the advised hardware (16-bit unless the advice names a format),
     with vLLM and with llama.cpp; the advice holds if either fits."""
     if advice.purpose == "training":

@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
+from .assumed import assumed_architecture
 from .audit import check_advice
 from .catalog import Catalog
 from .errors import DsAdvisorError, InputError
@@ -156,10 +157,15 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     Branch and bound: formats are tried least-lossy first, and a format or GPU count whose
     best possible score cannot beat the best pass so far is skipped without estimating it.
     """
-    arch = catalog.architecture(model)
     summary = summarize(catalog, model)
-    max_ctx = arch.max_position_embeddings if arch else None
-    params = count_params(arch) if arch else None
+    arch = catalog.architecture(model)
+    if arch is None:
+        try:
+            arch, _ = assumed_architecture(model)  # a described variant: the shape the estimate will assume
+        except InputError:
+            return _not_estimable(catalog, model, hw, k, engines, summary)
+    max_ctx = arch.max_position_embeddings
+    params = count_params(arch)
     capacity = hw.free_bytes if hw.free_bytes is not None else capacity_bytes(hw.gpu)
     wq, ws, wh, wg = WEIGHTS[k.prefer]
     best_pass: Verdict | None = None
@@ -200,9 +206,13 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
             closest = v
     if closest is not None:
         return closest
-    # nothing could even be estimated: say why once
+    return _not_estimable(catalog, model, hw, k, engines, summary)
+
+
+def _not_estimable(catalog, model, hw, k, engines, summary) -> Verdict:
+    """A verdict that says, through the rules, why no deployment could be estimated."""
     cand = Candidate(model, hw.gpu, next(iter(catalog.quantizations.values())), engines[0], None, k,
-                     params_total=summary.params_total, max_context=max_ctx)
+                     params_total=summary.params_total)
     return Verdict(model, False, None, run_rules(cand), None, notes=("no deployment could be estimated",))
 
 

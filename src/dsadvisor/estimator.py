@@ -274,8 +274,8 @@ def estimate(catalog: Catalog, d: Deployment) -> Estimate:
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
     ttft = prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * d.batch,
                      weight_bytes_per_gpu=per_gpu_weights, batch=d.batch, tokens=prompt)
-    ttft1 = prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops,
-                      weight_bytes_per_gpu=per_gpu_weights, batch=1, tokens=prompt)
+    ttft1 = ttft if d.batch == 1 else prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops,
+                                                weight_bytes_per_gpu=per_gpu_weights, batch=1, tokens=prompt)
 
     facts += [
         f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "

@@ -256,10 +256,24 @@ def _squash(text: str) -> str:
     return re.sub(r"[\s_\-]+", "", text.lower())
 
 
+_NAME_INDEX: dict[int, tuple[Mapping[str, Gpu], dict[str, dict[str, Gpu]]]] = {}
+
+
+def _names(gpus: Mapping[str, Gpu]) -> dict[str, dict[str, Gpu]]:
+    """squashed name -> {id: GPU}, built once per catalog (the search resolves names many times)."""
+    cached = _NAME_INDEX.get(id(gpus))
+    if cached is not None and cached[0] is gpus:
+        return cached[1]
+    index: dict[str, dict[str, Gpu]] = {}
+    for g in gpus.values():
+        for n in (g.id, g.name, *g.nvidia_smi_names, *g.aliases):
+            index.setdefault(_squash(n), {})[g.id] = g
+    _NAME_INDEX[id(gpus)] = (gpus, index)
+    return index
+
+
 def _exact(gpus: Mapping[str, Gpu], name: str) -> Gpu | None:
-    key = _squash(name)
-    hits = {g.id: g for g in gpus.values()
-            if key in {_squash(n) for n in (g.id, g.name, *g.nvidia_smi_names, *g.aliases)}}
+    hits = _names(gpus).get(_squash(name), {})
     if len(hits) > 1:
         raise InputError(f"GPU name {name!r} is ambiguous: it could be {', '.join(sorted(hits))}; give the id")
     return next(iter(hits.values()), None)

@@ -10,6 +10,7 @@ derivation and the fit against shared/calibration.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from .params import is_moe_layer
 from .schema import Architecture, Engine
@@ -60,6 +61,7 @@ def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
     return (pp - 1) * (INTER_NODE_LATENCY_S + message_bytes / INTER_NODE_BANDWIDTH)
 
 
+@lru_cache(maxsize=4096)
 def moe_layers(arch: Architecture) -> int:
     return sum(1 for i in range(arch.num_hidden_layers) if is_moe_layer(arch, i)) if arch.is_moe else 0
 
