@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsadvisor.schema import CatalogFile, ModelEntry
+from dsadvisor.schema import CatalogFile, ModelEntry, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DESCRIBED = ROOT / "catalog" / "models" / "described"
@@ -128,7 +128,7 @@ def files() -> dict[Path, CatalogFile]:
     out = {}
     for p in paths:
         with p.open(encoding="utf-8") as fh:
-            out[p] = CatalogFile.model_validate(yaml.safe_load(fh))
+            out[p] = validate(CatalogFile, yaml.safe_load(fh))
     return out
 
 

@@ -20,14 +20,14 @@ from dsadvisor.hardware import (
     parse_nvidia_smi_csv,
     resolve_gpu,
 )
-from dsadvisor.schema import CatalogFile
+from dsadvisor.schema import CatalogFile, validate
 
 CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge"]
 
 
 def _load(path: Path) -> CatalogFile:
-    return CatalogFile.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    return validate(CatalogFile, yaml.safe_load(path.read_text(encoding="utf-8")))
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ import pytest
 from dsadvisor.hfconfig import architecture_from_hf_config
 from dsadvisor.loading import read_yaml
 from dsadvisor.params import ParamBreakdown, count_params
-from dsadvisor.schema import Architecture, CatalogFile, ModelEntry
+from dsadvisor.schema import Architecture, CatalogFile, ModelEntry, field_names, validate
 
 RELEASED = Path(__file__).resolve().parents[1] / "catalog" / "models" / "released"
 
@@ -47,7 +47,7 @@ EXPECTED_FILES = {
 }
 
 SHAPE_FIELDS = [
-    name for name in Architecture.model_fields if name not in ("source", "note")
+    name for name in field_names(Architecture) if name not in ("source", "note")
 ]
 
 
@@ -56,7 +56,7 @@ SHAPE_FIELDS = [
 def _load() -> dict[str, tuple[str, ModelEntry]]:
     entries: dict[str, tuple[str, ModelEntry]] = {}
     for path in sorted(RELEASED.glob("*.yaml")):
-        catalog = CatalogFile.model_validate(read_yaml(path))
+        catalog = validate(CatalogFile, read_yaml(path))
         for entry in catalog.models:
             assert entry.id not in entries, f"{entry.id} appears twice"
             entries[entry.id] = (path.name, entry)
@@ -125,7 +125,7 @@ def test_architecture_from_points_at_an_architecture():
 
 
 def test_sources_mapping_lives_in_llm_yaml():
-    catalog = CatalogFile.model_validate(read_yaml(RELEASED / "llm.yaml"))
+    catalog = validate(CatalogFile, read_yaml(RELEASED / "llm.yaml"))
     for label in ("GH:V3", "GH:V2", "GH:R1", "GH:LLM", "GH:Coder", "GH:MoE", "GH:Math", "GH:VL2", "HF"):
         assert label in catalog.sources
 

@@ -409,9 +409,11 @@ def test_plan_with_gpu_auto_rescales_the_vllm_fraction_to_the_whole_card(run, mo
 
 
 def test_plan_from_a_local_config_serves_its_folder(run, tmp_path, catalog):
+    from dsadvisor.schema import as_dict
+
     arch = catalog.architecture(catalog.model("DeepSeek-R1-Distill-Qwen-7B"))
     config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "torch_dtype": "bfloat16",
-              **arch.model_dump(include={"num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size",
+              **as_dict(arch, include={"num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size",
                                          "num_attention_heads", "num_key_value_heads",
                                          "max_position_embeddings", "tie_word_embeddings"})}
     (tmp_path / "config.json").write_text(__import__("json").dumps(config))

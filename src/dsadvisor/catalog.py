@@ -1,8 +1,9 @@
 """The catalog: bundled YAML plus a user's files, validated, merged, and looked up by name.
 
 A user's entry with the same id as a bundled one replaces it. Validated catalogs
-are cached (see ``_cache_path``) because building pydantic's validators costs
-more than the whole of a ``recommend`` run.
+are cached (see ``_cache_path``): reading and validating the YAML costs more than
+the whole of a ``recommend`` run, and a cached catalog of plain dataclasses loads
+without importing PyYAML or pydantic.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 from . import __version__
 from .errors import CatalogError, InputError, UnknownNameError, suggest
 from .loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
-from .schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat
+from .schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
 
 SECTIONS = ("models", "gpus", "quantizations", "engines")
 
@@ -115,7 +116,7 @@ def validate_file(path: Path, limits: Limits | None = USER_LIMITS) -> CatalogFil
     if not isinstance(data, dict):
         raise CatalogError([f"{path}: top level must be a mapping with sections {', '.join(SECTIONS)}"])
     try:
-        return CatalogFile.model_validate(data)
+        return validate(CatalogFile, data)
     except ValidationError as exc:
         raise CatalogError([_describe(path, data, err) for err in exc.errors()]) from None
 
@@ -135,24 +136,28 @@ def _describe(path: Path, data: dict, err: dict) -> str:
     # pydantic reports a union's branches in the location; keep only field names and indices
     fields = ".".join(str(p) for p in loc if isinstance(p, int) or not re.search(r"[\[\]()]", str(p)))
     msg = err["msg"]
-    if err["type"] == "extra_forbidden":
+    if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         msg = "unknown field"
         guess = suggest(str(loc[-1]), _all_field_names(), n=1) if loc else []
         if guess:
             msg += f"; did you mean {guess[0]!r}?"
-    elif err["type"] == "missing":
+    elif err["type"] in ("missing", "missing_keyword_argument"):
         msg = "required field is missing"
+    elif err["type"] == "value_error":
+        msg = msg.removeprefix("Value error, ")
     parts = [str(path)] + [p for p in (where, f"field {fields}" if fields else "") if p]
     return ": ".join(parts) + f": {msg}"
 
 
 def _all_field_names() -> list[str]:
+    import dataclasses
+
     from . import schema
 
     names: set[str] = set()
     for obj in vars(schema).values():
-        if isinstance(obj, type) and issubclass(obj, schema.Strict):
-            names.update(obj.model_fields)
+        if isinstance(obj, type) and issubclass(obj, schema.Strict) and dataclasses.is_dataclass(obj):
+            names.update(schema.field_names(obj))
     return sorted(names)
 
 

@@ -10,8 +10,6 @@ Exit codes (docs/cli.md):
   6  ``check``: undetermined (a rule could not be evaluated and --allow-unknown was not given)
 """
 
-from __future__ import annotations
-
 import math
 import sys
 from dataclasses import replace

@@ -31,6 +31,7 @@ memory an engine can plan with; ``detect_gpus`` reads the local GPUs through NVM
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 import subprocess
@@ -338,8 +339,8 @@ def _by_memory(members: list[Gpu], size: float) -> Gpu | None:
 
 def _with_vram(gpu: Gpu, vram_gb: float) -> Gpu:
     note = f"memory from --vram ({vram_gb:g} GB; the catalog's {gpu.name} has {gpu.memory_gb:g} GB)"
-    return gpu.model_copy(update={
-        "memory_gb": vram_gb, "memory_bytes": None, "note": note + (f"; {gpu.note}" if gpu.note else "")})
+    return dataclasses.replace(gpu, memory_gb=vram_gb, memory_bytes=None,
+                               note=note + (f"; {gpu.note}" if gpu.note else ""))
 
 
 def _arg(text: str) -> str:

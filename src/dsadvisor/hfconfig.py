@@ -19,9 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import ValidationError
-
-from .schema import Architecture
+from .schema import Architecture, validate
 
 REQUIRED = (
     "num_hidden_layers",
@@ -144,8 +142,10 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
 
     if notes:
         fields["note"] = "; ".join(notes)
+    from pydantic import ValidationError
+
     try:
-        return Architecture(**fields)
+        return validate(Architecture, fields)
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first.get("loc", ())) or "config"

@@ -14,14 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from .errors import CatalogError
-
-try:  # libyaml's parser is ~10x faster; it is present in PyYAML's wheels
-    from yaml import CSafeLoader as SafeLoader
-except ImportError:  # pragma: no cover - PyYAML built without libyaml
-    from yaml import SafeLoader  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -79,7 +72,9 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError([f"{path}: not UTF-8 text (byte {exc.start})"]) from None
-    loader = SafeLoader(text)
+    import yaml  # here, not at the top: a run that finds the catalog cached never parses YAML
+
+    loader = _safe_loader_class()(text)
     try:
         if limits is not None:
             _check_events(path, text, limits)
@@ -101,10 +96,19 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
         loader.dispose()
 
 
+def _safe_loader_class():
+    """libyaml's safe loader (~10x faster; in PyYAML's wheels), else the pure-Python one."""
+    import yaml
+
+    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _check_events(path: Path, text: str, limits: Limits) -> None:
     """Depth and raw node count from the event stream (the parser is not recursive)."""
+    import yaml
+
     depth = events = 0
-    for event in yaml.parse(text, Loader=SafeLoader):
+    for event in yaml.parse(text, Loader=_safe_loader_class()):
         events += 1
         if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
             depth += 1
@@ -116,8 +120,10 @@ def _check_events(path: Path, text: str, limits: Limits) -> None:
             raise CatalogError([f"{path}: more than {limits.max_nodes:,} YAML nodes"])
 
 
-def _check_expanded_size(path: Path, root: yaml.Node, limits: Limits) -> None:
+def _check_expanded_size(path: Path, root: Any, limits: Limits) -> None:
     """Count nodes as if aliases were copied, memoised per node so bombs cost O(nodes)."""
+    import yaml
+
     size: dict[int, int] = {}
     open_nodes: set[int] = set()  # on the current path: meeting one again is a cycle
     stack: list[tuple[yaml.Node, bool]] = [(root, False)]

@@ -1,30 +1,53 @@
-"""The catalog's schema: pydantic models for every kind of catalog entry.
+"""The catalog's schema: a frozen dataclass for every kind of catalog entry.
 
-Every model forbids unknown keys (a misspelt field is an error, not a silent
-default) and is frozen (a loaded catalog is never mutated). Every figure carries
-a ``source``: a seed file, a config.json, a paper, a datasheet or a measurement.
+The records are plain standard-library dataclasses, so a cached catalog loads
+without importing pydantic (that import alone costs about as much as a whole
+``recommend``). pydantic validates them when YAML is read (``validate``): it
+honours the ``Annotated`` constraints below and ``__pydantic_config__``, and
+runs each ``__post_init__`` check. Every record forbids unknown keys (a misspelt
+field is an error, not a silent default) and is frozen (a loaded catalog is never
+mutated). Every figure carries a ``source``: a seed file, a config.json, a paper,
+a datasheet or a measurement.
 """
 
 from __future__ import annotations
 
-from typing import Literal, Union
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, Union
 
-from typing import Annotated
-
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+if TYPE_CHECKING:  # imported by _adapter(): only pydantic reads these markers, when it validates
+    from annotated_types import Ge, Gt, Le, MinLen
 
 SCHEMA_VERSION = 1
 
-Source = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2)]
-"""Where a figure was read: e.g. ``seeds/000_7a8938a06f8a1ef0.txt``, ``HF config.json``, ``GH:V3``."""
+record = dataclass(frozen=True, kw_only=True)
+"""Every schema class: immutable, built by keyword only."""
 
 
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
+def _list():
+    return field(default_factory=list)
 
 
+class Strict:
+    """Base of every record: pydantic refuses keys the dataclass does not declare."""
+
+    __pydantic_config__ = {"extra": "forbid"}
+
+
+@record
 class Sourced(Strict):
-    source: Source
+    source: Annotated[str, MinLen(2)]  # where a figure was read: a seed file, "HF config.json", "GH:V3"
+
+
+_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+_GPU_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+
+
+def _check_id(value: str, pattern: re.Pattern[str] = _ID) -> None:
+    if not pattern.match(value):
+        raise ValueError(f"id {value!r} must match {pattern.pattern}")
 
 
 # --------------------------------------------------------------------- models
@@ -33,6 +56,7 @@ Status = Literal["described", "released"]
 EntryKind = Literal["model", "edition", "sdk", "peer"]
 
 
+@record
 class Architecture(Sourced):
     """A transformer's shape, named as Hugging Face config.json names it.
 
@@ -41,33 +65,33 @@ class Architecture(Sourced):
     """
 
     model_type: str
-    num_hidden_layers: int = Field(gt=0)
-    hidden_size: int = Field(gt=0)
-    intermediate_size: int = Field(gt=0)
-    vocab_size: int = Field(gt=0)
-    num_attention_heads: int = Field(gt=0)
-    num_key_value_heads: int = Field(gt=0)
-    head_dim: int = Field(gt=0)
-    max_position_embeddings: int = Field(gt=0)
+    num_hidden_layers: Annotated[int, Gt(0)]
+    hidden_size: Annotated[int, Gt(0)]
+    intermediate_size: Annotated[int, Gt(0)]
+    vocab_size: Annotated[int, Gt(0)]
+    num_attention_heads: Annotated[int, Gt(0)]
+    num_key_value_heads: Annotated[int, Gt(0)]
+    head_dim: Annotated[int, Gt(0)]
+    max_position_embeddings: Annotated[int, Gt(0)]
     tie_word_embeddings: bool = False
     attention_bias: bool = False
     # MLA (multi-head latent attention)
-    q_lora_rank: int | None = Field(default=None, gt=0)
-    kv_lora_rank: int | None = Field(default=None, gt=0)
-    qk_nope_head_dim: int | None = Field(default=None, gt=0)
-    qk_rope_head_dim: int | None = Field(default=None, gt=0)
-    v_head_dim: int | None = Field(default=None, gt=0)
+    q_lora_rank: Optional[Annotated[int, Gt(0)]] = None
+    kv_lora_rank: Optional[Annotated[int, Gt(0)]] = None
+    qk_nope_head_dim: Optional[Annotated[int, Gt(0)]] = None
+    qk_rope_head_dim: Optional[Annotated[int, Gt(0)]] = None
+    v_head_dim: Optional[Annotated[int, Gt(0)]] = None
     # MoE
-    moe_intermediate_size: int | None = Field(default=None, gt=0)
-    n_routed_experts: int | None = Field(default=None, gt=0)
-    n_shared_experts: int = Field(default=0, ge=0)
-    num_experts_per_tok: int | None = Field(default=None, gt=0)
-    first_k_dense_replace: int = Field(default=0, ge=0)
-    moe_layer_freq: int = Field(default=1, gt=0)
+    moe_intermediate_size: Optional[Annotated[int, Gt(0)]] = None
+    n_routed_experts: Optional[Annotated[int, Gt(0)]] = None
+    n_shared_experts: Annotated[int, Ge(0)] = 0
+    num_experts_per_tok: Optional[Annotated[int, Gt(0)]] = None
+    first_k_dense_replace: Annotated[int, Ge(0)] = 0
+    moe_layer_freq: Annotated[int, Gt(0)] = 1
     scoring_bias: bool = False  # V3's e_score_correction_bias: one float per routed expert
     # Multi-token prediction modules shipped beside the main layers (V3: 1)
-    num_nextn_predict_layers: int = Field(default=0, ge=0)
-    sliding_window: int | None = Field(default=None, gt=0)
+    num_nextn_predict_layers: Annotated[int, Ge(0)] = 0
+    sliding_window: Optional[Annotated[int, Gt(0)]] = None
     note: str | None = None
 
     @property
@@ -80,8 +104,7 @@ class Architecture(Sourced):
     def is_moe(self) -> bool:
         return bool(self.n_routed_experts)
 
-    @model_validator(mode="after")
-    def _consistent(self) -> "Architecture":
+    def __post_init__(self) -> None:
         if self.kv_lora_rank is not None:
             for name in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
                 if getattr(self, name) is None:
@@ -97,23 +120,25 @@ class Architecture(Sourced):
             raise ValueError("num_experts_per_tok cannot exceed n_routed_experts")
         if self.first_k_dense_replace > self.num_hidden_layers:
             raise ValueError("first_k_dense_replace cannot exceed num_hidden_layers")
-        return self
 
 
+@record
 class ParamCount(Sourced):
     """A published parameter count, checked against the one computed from the architecture."""
 
-    total: float = Field(gt=0)
-    active: float | None = Field(default=None, gt=0)
+    total: Annotated[float, Gt(0)]
+    active: Optional[Annotated[float, Gt(0)]] = None
     note: str | None = None
 
 
+@record
 class Context(Sourced):
-    configured: int | None = Field(default=None, gt=0)  # max_position_embeddings
-    advertised: int | None = Field(default=None, gt=0)  # what the card or README promises
+    configured: Optional[Annotated[int, Gt(0)]] = None  # max_position_embeddings
+    advertised: Optional[Annotated[int, Gt(0)]] = None  # what the card or README promises
     note: str | None = None
 
 
+@record
 class Fact(Sourced):
     """A single sourced value: license, release date, shipped dtype."""
 
@@ -121,9 +146,10 @@ class Fact(Sourced):
     note: str | None = None
 
 
+@record
 class Benchmark(Sourced):
     name: str  # normalised lower-case id: mmlu, mmlu-pro, gsm8k, humaneval, math, math-500, aime24, ...
-    score: float = Field(ge=0, le=100)
+    score: Annotated[float, Ge(0), Le(100)]
     setting: str | None = None  # e.g. "thinking", "non-thinking", "pass@1"
     note: str | None = None
 
@@ -131,6 +157,7 @@ class Benchmark(Sourced):
 ClaimValue = Union[bool, int, float, str]
 
 
+@record
 class Claim(Sourced):
     """One figure an article states about a variant, kept as the article says it.
 
@@ -177,57 +204,59 @@ class Claim(Sourced):
     note: str | None = None
 
 
+@record
 class HardwareAdvice(Sourced):
     """An article's advice on what hardware a variant needs, to check against the estimate."""
 
     gpu: str  # as the catalog resolves it: "A100-40GB", "RTX 3060", "A100" ...
-    gpus: int = Field(default=1, gt=0)
-    vram_gb: float | None = Field(default=None, gt=0)
+    gpus: Annotated[int, Gt(0)] = 1
+    vram_gb: Optional[Annotated[float, Gt(0)]] = None
     quant: str | None = None
     purpose: Literal["inference", "training", "unspecified"] = "inference"
     quote: str
     note: str | None = None
 
 
+@record
 class Conflict(Strict):
     """A disagreement between sources the catalog keeps instead of resolving."""
 
     about: str
-    claims: list[str] = Field(min_length=1)  # each "value (source)"
+    claims: Annotated[list[str], MinLen(1)]  # each "value (source)"
     note: str | None = None
 
 
+@record
 class ModelEntry(Sourced):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str
     name: str
     status: Status
     kind: EntryKind = "model"
     family: str
-    aliases: list[str] = []
+    aliases: list[str] = _list()
     hf_repo: str | None = None
     description: str | None = None
     architecture: Architecture | None = None
     architecture_from: str | None = None  # the id of an entry with the same shape (base/chat pairs)
-    params: list[ParamCount] = []
+    params: list[ParamCount] = _list()
     context: Context | None = None
     weights_dtype: Fact | None = None
     license: Fact | None = None
     released: Fact | None = None
-    benchmarks: list[Benchmark] = []
-    claims: list[Claim] = []
-    hardware_advice: list[HardwareAdvice] = []
-    conflicts: list[Conflict] = []
-    related: list[str] = []  # ids of entries the same name or article points at
-    tasks: list[Literal["general", "code", "math", "reasoning", "chat", "vision"]] = []
+    benchmarks: list[Benchmark] = _list()
+    claims: list[Claim] = _list()
+    hardware_advice: list[HardwareAdvice] = _list()
+    conflicts: list[Conflict] = _list()
+    related: list[str] = _list()  # ids of entries the same name or article points at
+    tasks: list[Literal["general", "code", "math", "reasoning", "chat", "vision"]] = _list()
 
-    @model_validator(mode="after")
-    def _released_has_shape(self) -> "ModelEntry":
+    def __post_init__(self) -> None:
+        _check_id(self.id)
         if self.architecture is not None and self.architecture_from is not None:
             raise ValueError("give either architecture or architecture_from, not both")
         if self.status == "released" and self.kind == "model":
             if self.architecture is None and self.architecture_from is None and not self.params:
                 raise ValueError("a released model needs an architecture (or architecture_from) or params")
-        return self
 
 
 # ------------------------------------------------------------------- hardware
@@ -235,76 +264,88 @@ class ModelEntry(Sourced):
 DType = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
 
 
+@record
 class Interconnect(Sourced):
     kind: Literal["nvlink", "pcie", "infinity-fabric", "unified", "ethernet", "none"]
-    bandwidth_gbs: float = Field(ge=0)  # per GPU, one direction, GB/s
+    bandwidth_gbs: Annotated[float, Ge(0)]  # per GPU, one direction, GB/s
     note: str | None = None
 
 
+@record
 class Gpu(Sourced):
-    id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+    id: str
     name: str
     vendor: Literal["nvidia", "amd", "intel", "apple", "qualcomm", "broadcom", "other"]
     family: str  # what a user types with --gpu: "A100", "H100", "RTX 4090"
     variant: str | None = None  # "SXM", "PCIe", "NVL"
     category: Literal["datacenter", "workstation", "consumer", "edge", "apple", "mobile", "cpu"]
-    memory_gb: float = Field(gt=0)  # as marketed
-    memory_bytes: int | None = Field(default=None, gt=0)  # as the driver reports it, where measured
+    memory_gb: Annotated[float, Gt(0)]  # as marketed
+    memory_bytes: Optional[Annotated[int, Gt(0)]] = None  # as the driver reports it, where measured
     unified_memory: bool = False
-    usable_memory_fraction: float = Field(default=1.0, gt=0, le=1)
-    bandwidth_gbs: float = Field(gt=0)
-    fp16_tflops: float | None = Field(default=None, gt=0)
-    bf16_tflops: float | None = Field(default=None, gt=0)
-    fp8_tflops: float | None = Field(default=None, gt=0)
-    int8_tops: float | None = Field(default=None, gt=0)
+    usable_memory_fraction: Annotated[float, Gt(0), Le(1)] = 1.0
+    bandwidth_gbs: Annotated[float, Gt(0)]
+    fp16_tflops: Optional[Annotated[float, Gt(0)]] = None
+    bf16_tflops: Optional[Annotated[float, Gt(0)]] = None
+    fp8_tflops: Optional[Annotated[float, Gt(0)]] = None
+    int8_tops: Optional[Annotated[float, Gt(0)]] = None
     dtypes: list[DType]
     compute_capability: str | None = None
     interconnect: Interconnect | None = None
-    nvidia_smi_names: list[str] = []
-    aliases: list[str] = []
+    nvidia_smi_names: list[str] = _list()
+    aliases: list[str] = _list()
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id, _GPU_ID)
 
 
 # -------------------------------------------------------------- quantization
 
+@record
 class QualityLoss(Sourced):
     """Expected quality loss of a format, in percent of the unquantized score."""
 
-    percent: float = Field(ge=0, le=100)
+    percent: Annotated[float, Ge(0), Le(100)]
     note: str | None = None
 
 
+@record
 class QuantFormat(Sourced):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str
     name: str
-    bits_per_weight: float = Field(gt=0, le=32)  # scales and zero points included
-    applies_to: list[Literal["weights", "kv_cache"]] = ["weights"]
-    kept_16bit: list[Literal["embeddings", "lm_head", "norms", "router", "attention"]] = []
+    bits_per_weight: Annotated[float, Gt(0), Le(32)]  # scales and zero points included
+    applies_to: list[Literal["weights", "kv_cache"]] = field(default_factory=lambda: ["weights"])
+    kept_16bit: list[Literal["embeddings", "lm_head", "norms", "router", "attention"]] = _list()
     weight_only: bool = True  # activations stay 16-bit; compute runs at the 16-bit rate
     compute_dtype: DType = "bf16"  # the tensor-core rate prefill runs at
-    needs_dtypes: list[DType] = []  # hardware must support one of these
-    engines: list[str] = []
-    quality_loss: list[QualityLoss] = []
-    aliases: list[str] = []
+    needs_dtypes: list[DType] = _list()  # hardware must support one of these
+    engines: list[str] = _list()
+    quality_loss: list[QualityLoss] = _list()
+    aliases: list[str] = _list()
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id)
 
 
 # -------------------------------------------------------------------- engines
 
+@record
 class EngineMemory(Sourced):
     """How an engine takes GPU memory and what it adds to weights and KV cache."""
 
     policy: Literal["fraction_of_total", "fraction_of_free", "on_demand"]
-    default_fraction: float | None = Field(default=None, gt=0, le=1)
-    runtime_overhead_gb: float = Field(ge=0)  # CUDA context + library workspaces
+    default_fraction: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    runtime_overhead_gb: Annotated[float, Ge(0)]  # CUDA context + library workspaces
     cuda_graphs: bool = False  # captured graphs take min(3, max(0.5, 0.1 x weights GB)) GB (vllm-fit's rule)
-    comm_buffer_gb: float = Field(default=0, ge=0)  # NCCL buffers per GPU when tensor/pipeline parallel
-    max_batched_tokens: int | None = Field(default=None, gt=0)  # prefill chunk sized at profiling
+    comm_buffer_gb: Annotated[float, Ge(0)] = 0  # NCCL buffers per GPU when tensor/pipeline parallel
+    max_batched_tokens: Optional[Annotated[int, Gt(0)]] = None  # prefill chunk sized at profiling
     kv_duplicated_during_decode: bool = False  # dynamic cache grown by concatenation
     decompressed_mla_cache: bool = False  # caches MLA as per-head K and V instead of the latent
     note: str | None = None
 
 
+@record
 class EngineSpeed(Sourced):
     """What an engine adds to the roofline (docs/method.md derives each term).
 
@@ -313,21 +354,22 @@ class EngineSpeed(Sourced):
     small-kernel tails, and for eager PyTorch the Python that issues them).
     """
 
-    per_layer_decode_s: float = Field(ge=0)
-    per_layer_prefill_s: float = Field(default=0, ge=0)
-    per_moe_layer_decode_s: float = Field(default=0, ge=0)  # routing, expert dispatch: besides the dense cost
-    bandwidth_efficiency: float = Field(gt=0, le=1)
-    linear_efficiency: float = Field(gt=0, le=1)
-    attention_efficiency: float = Field(gt=0, le=1)
+    per_layer_decode_s: Annotated[float, Ge(0)]
+    per_layer_prefill_s: Annotated[float, Ge(0)] = 0
+    per_moe_layer_decode_s: Annotated[float, Ge(0)] = 0  # routing, expert dispatch: besides the dense cost
+    bandwidth_efficiency: Annotated[float, Gt(0), Le(1)]
+    linear_efficiency: Annotated[float, Gt(0), Le(1)]
+    attention_efficiency: Annotated[float, Gt(0), Le(1)]
     # bytes moved by unfused element-wise kernels per token and layer, for each
     # query/key element (transposes, RoPE) and each MLP intermediate element
-    qk_elementwise_bytes: float = Field(default=0, ge=0)
-    mlp_elementwise_bytes: float = Field(default=0, ge=0)
+    qk_elementwise_bytes: Annotated[float, Ge(0)] = 0
+    mlp_elementwise_bytes: Annotated[float, Ge(0)] = 0
     note: str | None = None
 
 
+@record
 class Engine(Sourced):
-    id: str = Field(pattern=r"^[a-z0-9][a-z0-9._-]*$")
+    id: str
     name: str
     formats: list[str]
     kv_dtypes: list[str]
@@ -341,25 +383,81 @@ class Engine(Sourced):
     cpu_offload: bool = False
     memory: EngineMemory
     speed: EngineSpeed
-    aliases: list[str] = []
+    aliases: list[str] = _list()
     note: str | None = None
+
+    def __post_init__(self) -> None:
+        _check_id(self.id)
 
 
 # -------------------------------------------------------------- catalog file
 
+@record
 class CatalogFile(Strict):
     """One YAML file: any of these sections; a user's file has the same form."""
 
     schema_version: int = SCHEMA_VERSION
-    sources: dict[str, str] = {}
-    models: list[ModelEntry] = []
-    gpus: list[Gpu] = []
-    quantizations: list[QuantFormat] = []
-    engines: list[Engine] = []
+    sources: dict[str, str] = field(default_factory=dict)
+    models: list[ModelEntry] = _list()
+    gpus: list[Gpu] = _list()
+    quantizations: list[QuantFormat] = _list()
+    engines: list[Engine] = _list()
 
-    @field_validator("schema_version")
-    @classmethod
-    def _known_version(cls, v: int) -> int:
-        if v != SCHEMA_VERSION:
-            raise ValueError(f"unsupported schema_version {v}; this dsadvisor reads {SCHEMA_VERSION}")
-        return v
+    def __post_init__(self) -> None:
+        if self.schema_version != SCHEMA_VERSION:
+            raise ValueError(f"unsupported schema_version {self.schema_version}; "
+                             f"this dsadvisor reads {SCHEMA_VERSION}")
+
+
+# ----------------------------------------------------------------- validation
+
+R = TypeVar("R")
+
+
+def validate(cls: type[R], data: Any) -> R:
+    """``data`` (parsed YAML or JSON) as a ``cls`` record, or a pydantic ``ValidationError``.
+
+    The one place pydantic is imported: only reading YAML or a config.json needs it.
+    """
+    return _adapter(cls).validate_python(data)
+
+
+_ADAPTERS: dict[type, Any] = {}
+
+
+def _adapter(cls: type) -> Any:
+    if cls not in _ADAPTERS:
+        import annotated_types
+        from pydantic import TypeAdapter
+
+        # The annotations above are strings (PEP 563) that pydantic resolves in this module's
+        # namespace; the constraint markers join it only now, so a cached run never imports them.
+        globals().update({n: getattr(annotated_types, n) for n in ("Ge", "Gt", "Le", "MinLen")})
+        _ADAPTERS[cls] = TypeAdapter(cls)
+    return _ADAPTERS[cls]
+
+
+def as_dict(obj: Any, *, exclude: set[str] = frozenset(), include: set[str] | None = None) -> dict[str, Any]:
+    """A record as JSON-ready data, fields that are None left out (nested records too)."""
+    out = {}
+    for f in dataclasses.fields(obj):
+        if f.name in exclude or (include is not None and f.name not in include):
+            continue
+        value = _plain(getattr(obj, f.name))
+        if value is not None:
+            out[f.name] = value
+    return out
+
+
+def _plain(value: Any) -> Any:
+    if dataclasses.is_dataclass(value):
+        return as_dict(value)
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def field_names(cls: type) -> list[str]:
+    return [f.name for f in dataclasses.fields(cls)]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .catalog import Catalog
 from .render import Document, Table
-from .schema import SCHEMA_VERSION, Gpu, ModelEntry
+from .schema import SCHEMA_VERSION, Gpu, ModelEntry, as_dict
 from .summaries import ModelSummary
 
 
@@ -47,10 +47,10 @@ def models_doc(rows: list[ModelSummary]) -> Document:
 def show_doc(catalog: Catalog, entry: ModelEntry, summary: ModelSummary) -> Document:
     data = {"schema_version": SCHEMA_VERSION, "summary": models_doc([summary]).data["models"][0],
             "origin": catalog.origin.get(f"models:{entry.id}"),
-            "entry": entry.model_dump(mode="json", exclude_none=True)}
+            "entry": as_dict(entry)}
     arch = catalog.architecture(entry)
     if arch is not None and entry.architecture is None:
-        data["entry"]["architecture"] = arch.model_dump(mode="json", exclude_none=True)
+        data["entry"]["architecture"] = as_dict(arch)
     fields = [("id", entry.id, entry.source), ("name", entry.name, ""), ("status", entry.status, ""),
               ("kind", entry.kind, ""), ("family", entry.family, "")]
     if entry.hf_repo:
@@ -62,12 +62,12 @@ def show_doc(catalog: Catalog, entry: ModelEntry, summary: ModelSummary) -> Docu
         fields.append(("params (published)", f"{fmt_params(p.total)}" + (f" / {fmt_params(p.active)} active"
                        if p.active else ""), p.source))
     if arch is not None:
-        for k, v in arch.model_dump(exclude_none=True, exclude={"source", "note"}).items():
+        for k, v in as_dict(arch, exclude={"source", "note"}).items():
             fields.append((f"architecture.{k}", str(v), arch.source))
     for name in ("context", "weights_dtype", "license", "released"):
         fact = getattr(entry, name)
         if fact is not None:
-            shown = fact.model_dump(exclude_none=True, exclude={"source", "note"})
+            shown = as_dict(fact, exclude={"source", "note"})
             fields.append((name, ", ".join(f"{k} {v}" for k, v in shown.items()), fact.source))
     for b in entry.benchmarks:
         fields.append((f"benchmark.{b.name}" + (f" ({b.setting})" if b.setting else ""), f"{b.score:g}", b.source))
@@ -88,7 +88,7 @@ def show_doc(catalog: Catalog, entry: ModelEntry, summary: ModelSummary) -> Docu
 
 def gpus_doc(gpus: list[Gpu], capacities: dict[str, float]) -> Document:
     data = {"schema_version": SCHEMA_VERSION, "count": len(gpus), "gpus": [
-        {**g.model_dump(mode="json", exclude_none=True), "capacity_bytes": round(capacities[g.id])} for g in gpus]}
+        {**as_dict(g), "capacity_bytes": round(capacities[g.id])} for g in gpus]}
     table = Table(
         title=f"{len(gpus)} accelerators",
         columns=("id", "family", "variant", "category", "memory", "bandwidth", "bf16/fp16", "fp8", "nvidia-smi name"),
