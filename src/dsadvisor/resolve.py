@@ -11,7 +11,7 @@ from pathlib import Path
 from .catalog import Catalog
 from .errors import InputError
 from .hardware import custom_gpu, resolve_gpu
-from .schema import Architecture, Gpu, ModelEntry
+from .schema import Architecture, Fact, Gpu, ModelEntry
 
 # Hard ceilings that catch typos (1e30 GB) without limiting real hardware.
 MAX_VRAM_GB = 100_000  # 100 TB per device
@@ -88,9 +88,14 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
         raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
     name = str(config.get("_name_or_path") or path.parent.name or "model")
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
+    # DeepSeek-V3/R1's config.json says torch_dtype bfloat16, but its quantization_config says the weights
+    # ship in FP8: record it as the catalog's weights_dtype does (the default --quant; plan's engine flags)
+    quant = config.get("quantization_config")
+    fp8 = isinstance(quant, dict) and str(quant.get("quant_method", "")).lower() == "fp8"
     entry = ModelEntry(
         id=f"local-{slug}",
         name=name, status="released", kind="model", family="local", source=f"config.json ({path})",
         architecture=arch,
+        weights_dtype=Fact(value="fp8", source=f"config.json quantization_config ({path})") if fp8 else None,
     )
     return entry, arch
