@@ -497,6 +497,9 @@ def main(argv: list[str] | None = None) -> None:
         code = exc.code
     except typer.Exit as exc:
         code = exc.exit_code
+    except getattr(click, "NoArgsIsHelpError", ()) as exc:  # a bare `dsadvisor`: the help (click >= 8.2)
+        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+        code = EXIT_USAGE
     except click.ClickException as exc:  # usage errors: unknown option, bad type, missing argument
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
         sys.stderr.write(f"dsadvisor: error: {exc.format_message()}{hint}\n")
