@@ -1,4 +1,8 @@
-"""Validation on H100 measurements the constants were NOT fitted to (benchmarks/gpu/results)."""
+"""Validation on measurements the constants were NOT fitted to (benchmarks/gpu/results).
+
+Two sets: other models on an H100 (the calibration's GPU), and the same method on an H200
+(other bandwidth, other FLOP rate, another host): the estimator is judged on hardware it was
+not fitted on, through the catalog's datasheet figures alone."""
 
 from __future__ import annotations
 
@@ -11,10 +15,26 @@ from dsadvisor.calibration import compare_decode, compare_transformers, read_row
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "results"
 
 
-@pytest.fixture(scope="module")
-def comparisons(catalog):
-    rows = read_rows(RESULTS / "h100-holdout-transformers.jsonl") + read_rows(RESULTS / "h100-holdout-decode.jsonl")
-    return compare_transformers(catalog, rows) + compare_decode(catalog, rows)
+SETS = {
+    "h100": ["h100-holdout-transformers.jsonl", "h100-holdout-decode.jsonl"],
+    "h200": ["h200-holdout.jsonl"],
+}
+
+
+@pytest.fixture(scope="module", params=sorted(SETS))
+def comparisons(request, catalog):
+    out = []
+    for name in SETS[request.param]:  # each file carries its own device row
+        rows = read_rows(RESULTS / name)
+        out += compare_transformers(catalog, rows) + compare_decode(catalog, rows)
+    return out
+
+
+def test_each_file_is_estimated_on_the_gpu_it_was_measured_on(catalog):
+    from dsadvisor.calibration import measured_gpu
+
+    assert measured_gpu(catalog, read_rows(RESULTS / "h200-holdout.jsonl")).id == "H200-SXM"
+    assert measured_gpu(catalog, read_rows(RESULTS / "h100-holdout-decode.jsonl")).id == "H100-SXM"
 
 
 def test_holdout_covers_dense_and_mla_moe(comparisons):

@@ -13,6 +13,7 @@ from pathlib import Path
 
 from .catalog import Catalog
 from .estimator import Deployment, estimate
+from .schema import Gpu
 
 # calibration model name -> catalog id (the calibration builds each from its released config)
 MODEL_IDS = {
@@ -26,7 +27,6 @@ MODEL_IDS = {
     "r1-distill-llama-8b": "deepseek-r1-distill-llama-8b",
     "deepseek-v2-lite": "deepseek-v2-lite",
 }
-GPU_IDS = {"NVIDIA H100 80GB HBM3": "H100-SXM"}
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,24 @@ def read_rows(path: Path) -> list[dict]:
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
 
 
-def _deployment(catalog: Catalog, model: str, engine: str, **kw) -> Deployment:
+def measured_gpu(catalog: Catalog, rows: list[dict]) -> Gpu:
+    """The catalog's entry for the GPU a file was measured on (its ``kind: device`` row, as nvidia-smi
+    names it); files without a device row are the H100 calibration set."""
+    from .hardware import resolve_gpu
+
+    name = next((r["gpu"] for r in rows if r.get("kind") == "device" and r.get("gpu")), "NVIDIA H100 80GB HBM3")
+    return resolve_gpu(catalog.gpus, name)
+
+
+def _deployment(catalog: Catalog, gpu: Gpu, model: str, engine: str, **kw) -> Deployment:
     entry = catalog.models[MODEL_IDS[model]]
-    return Deployment(model=entry, gpu=catalog.gpus["H100-SXM"], quant=catalog.quantizations["bf16"],
+    return Deployment(model=entry, gpu=gpu, quant=catalog.quantizations["bf16"],
                       engine=catalog.engines[engine], **kw)
 
 
 def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
     """Serving with transformers: device memory at the end, and the prefill's wall time."""
+    gpu = measured_gpu(catalog, rows)
     out = []
     first = True  # the file's first case includes warm-up in its prefill time
     for r in rows:
@@ -62,7 +72,7 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
             continue
         warm_up, first = first, False
         context = r["prompt"] + r["decode"]
-        est = estimate(catalog, _deployment(catalog, r["model"], "transformers", context=context,
+        est = estimate(catalog, _deployment(catalog, gpu, r["model"], "transformers", context=context,
                                             prompt_tokens=r["prompt"], batch=r["batch"]))
         out.append(Comparison("memory", r["model"], r["batch"], r["prompt"], r["device_used_end"],
                               est.memory.per_gpu))
@@ -73,11 +83,12 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
 
 def compare_decode(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
     """One CUDA-graph decode step, as an optimised engine (vLLM) runs it."""
+    gpu = measured_gpu(catalog, rows)
     out = []
     for r in rows:
         if r.get("kind") != "decode" or not r.get("ok", True):
             continue
-        est = estimate(catalog, _deployment(catalog, r["model"], "vllm", context=r["context"],
+        est = estimate(catalog, _deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
                                             prompt_tokens=min(r["context"], 2048), batch=r["batch"]))
         out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s))
     return out
