@@ -181,9 +181,10 @@ def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_e
     if cache is not None:
         try:
             with open(cache, "rb") as fh:
-                cached = pickle.load(fh)
-            if isinstance(cached, Catalog):
-                return cached
+                if _trusted(fh.fileno()):
+                    cached = pickle.load(fh)
+                    if isinstance(cached, Catalog):
+                        return cached
         except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
             pass
     catalog = _build(files)
@@ -252,11 +253,22 @@ def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
     return Path(base) / f"catalog-{digest.hexdigest()[:24]}.pickle"
 
 
+def _trusted(fd: int) -> bool:
+    """Unpickling runs code, so a cache file is read only if this user wrote it and nobody else can.
+
+    That matters when $DSADVISOR_CACHE_DIR points somewhere shared, such as /tmp.
+    """
+    st = os.fstat(fd)
+    return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
+
+
 def _write_cache(path: Path, catalog: Catalog) -> None:
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        with open(tmp, "wb") as fh:
+        # O_EXCL: never write through a file or link someone else left at this name; 0600: see _trusted
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as fh:
             pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except OSError:
