@@ -426,3 +426,11 @@ def test_described_variant_is_planned_on_a_named_placeholder(run):
     d = plan_json(run, "deepseek-base", "--gpu", "H100", "--engine", "vllm")
     assert d["commands"][0].startswith("vllm serve <checkpoint-of deepseek-base> ")
     assert any("no released checkpoint" in n for n in d["notes"])
+
+
+def test_device_variables_and_manifests_follow_the_vendor(run):
+    apple = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "M4-Max-36GB", "--k8s")
+    assert apple["env"] == {}  # Metal has no CUDA_VISIBLE_DEVICES
+    assert apple["kubernetes"] is None and any("no Kubernetes manifest" in n and "apple" in n for n in apple["notes"])
+    nvidia = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--k8s")
+    assert nvidia["env"] == {"CUDA_VISIBLE_DEVICES": "0"} and "nvidia.com/gpu" in nvidia["kubernetes"]

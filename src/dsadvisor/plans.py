@@ -377,7 +377,9 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     notes: list[str] = []
     m = est.memory
     per_node = math.ceil(est.gpus / est.nodes)
-    env = {"CUDA_VISIBLE_DEVICES": ",".join(str(i) for i in range(per_node))}
+    # which devices the engine sees: CUDA's variable on NVIDIA, ROCm's on AMD; Metal and CPUs have none
+    visible = {"nvidia": "CUDA_VISIBLE_DEVICES", "amd": "HIP_VISIBLE_DEVICES"}.get(gpu.vendor if gpu else "")
+    env = {visible: ",".join(str(i) for i in range(per_node))} if visible else {}
     fraction = (m.usable / m.capacity) if m.capacity else (engine.memory.default_fraction or 0.9)
     if engine.memory.policy == "fraction_of_free":
         fraction = engine.memory.default_fraction or 0.9
@@ -437,7 +439,10 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
 
     manifest = None
     if kubernetes:
-        if est.nodes > 1:
+        if gpu is not None and gpu.vendor != "nvidia":
+            notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, "
+                         f"and {gpu.id} is a{'n' if gpu.vendor[0] in 'aeiou' else ''} {gpu.vendor} device")
+        elif est.nodes > 1:
             notes.append(f"no Kubernetes manifest: a Deployment's pod runs on one node and this needs {est.nodes}; "
                          "use LeaderWorkerSet (kubernetes-sigs/lws) or KubeRay")
         else:
