@@ -43,7 +43,8 @@ class Catalog:
                 return self.models[ids[0]]
             if ids:
                 raise InputError(f"model name {name!r} is ambiguous: it could be {', '.join(ids)}; give the id")
-        raise UnknownNameError("model", name, self.models.keys() | _names(self.models.values()))
+        # ids, then names (a set's order varies from run to run, and so would the suggestions)
+        raise UnknownNameError("model", name, [*self.models, *sorted(_names(self.models.values()))])
 
     def architecture(self, entry: ModelEntry) -> Architecture | None:
         """The entry's own architecture, or the one it borrows with ``architecture_from``."""
@@ -170,7 +171,11 @@ def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_e
     if bundled:
         files += [(p, False) for p in yaml_files(bundled_catalog_dir())]
     for p in user:
-        if not p.exists():
+        try:
+            exists = p.exists()
+        except (OSError, ValueError) as exc:  # a name too long for the file system raises rather than answer False
+            raise CatalogError([f"{p}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+        if not exists:
             raise CatalogError([f"{p}: no such file or directory"])
         found = yaml_files(p)
         if p.is_dir() and not found:
@@ -206,7 +211,13 @@ def _build(files: list[tuple[Path, bool]]) -> Catalog:
             continue
         sources.update(parsed.sources)
         for section in SECTIONS:
-            for item in getattr(parsed, section):
+            seen: set[str] = set()  # one id twice in one file is a mistake, not a replacement
+            for index, item in enumerate(getattr(parsed, section)):
+                if item.id in seen:
+                    problems.append(f"{path}: {section}[{index}] (id {item.id}): field id: "
+                                    "already used by an earlier entry in this file")
+                    continue
+                seen.add(item.id)
                 key = f"{section}:{item.id}"
                 if key in origin and not is_user:
                     problems.append(f"{path}: {section} id {item.id!r} is already defined in {origin[key]}")

@@ -66,7 +66,33 @@ def load(paths: list[Path] | None):
 
 
 def emit(doc: Document, fmt: OutputFormat) -> None:
-    sys.stdout.write(fmt.renderer().render(doc))
+    text = fmt.renderer().render(doc)
+    try:
+        sys.stdout.write(text)
+    except UnicodeEncodeError:  # a stdout that cannot carry the catalog's CJK notes (cp1252, PYTHONIOENCODING=ascii)
+        sys.stdout.write(_ascii(doc, fmt, text))
+
+
+def _ascii(doc: Document, fmt: OutputFormat, text: str) -> str:
+    """The same output in ASCII: JSON and YAML with their own escapes (still parseable), the rest backslashed."""
+    if fmt is OutputFormat.json:
+        import json
+
+        return json.dumps(doc.data, indent=2, ensure_ascii=True, allow_nan=False) + "\n"
+    if fmt is OutputFormat.yaml:
+        import yaml
+
+        return yaml.safe_dump(doc.data, sort_keys=False, allow_unicode=False)
+    return text.encode("ascii", "backslashreplace").decode("ascii")
+
+
+# A newline or other control character inside a name or path would split an error line (or drive the terminal)
+_CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x2028, 0x2029) if c != 0x09}
+
+
+def say(message: str) -> None:
+    """One line on stderr, prefixed ``dsadvisor:``; control characters in it are escaped."""
+    sys.stderr.write(f"dsadvisor: {message.rstrip(chr(10)).translate(_CONTROL)}\n")
 
 
 def version_callback(value: bool) -> None:
@@ -148,7 +174,7 @@ def validate_cmd(
     emit(problems_doc([str(f) for f in files], problems), format)
     if problems:
         for p in problems:
-            sys.stderr.write(f"dsadvisor: {p}\n")
+            say(p)
         raise ExitWith(EXIT_CATALOG)
 
 
@@ -400,9 +426,9 @@ def check_cmd(
     if verdict.passed:
         return
     if verdict.failed:
-        sys.stderr.write(f"dsadvisor: check failed: {verdict.failed[0].rule} {verdict.failed[0].message}\n")
+        say(f"check failed: {verdict.failed[0].rule} {verdict.failed[0].message}")
         raise ExitWith(EXIT_FAIL)
-    sys.stderr.write(f"dsadvisor: check undetermined: {verdict.unknown[0].rule} {verdict.unknown[0].message}\n")
+    say(f"check undetermined: {verdict.unknown[0].rule} {verdict.unknown[0].message}")
     raise ExitWith(EXIT_UNDETERMINED)
 
 
@@ -493,7 +519,7 @@ def main(argv: list[str] | None = None) -> None:
         code = result if isinstance(result, int) else EXIT_OK
     except ExitWith as exc:
         if exc.message:
-            sys.stderr.write(f"dsadvisor: error: {exc.message}\n")
+            say(f"error: {exc.message}")
         code = exc.code
     except typer.Exit as exc:
         code = exc.exit_code
@@ -502,23 +528,23 @@ def main(argv: list[str] | None = None) -> None:
         code = EXIT_USAGE
     except click.ClickException as exc:  # usage errors: unknown option, bad type, missing argument
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
-        sys.stderr.write(f"dsadvisor: error: {exc.format_message()}{hint}\n")
+        say(f"error: {exc.format_message()}{hint}")
         code = EXIT_USAGE
     except typer.Abort:
-        sys.stderr.write("dsadvisor: aborted\n")
+        say("aborted")
         code = 130
     except UnknownNameError as exc:
-        sys.stderr.write(f"dsadvisor: error: {exc}\n")
+        say(f"error: {exc}")
         code = EXIT_UNKNOWN
     except CatalogError as exc:
         for line in exc.problems:
-            sys.stderr.write(f"dsadvisor: error: {line}\n")
+            say(f"error: {line}")
         code = EXIT_CATALOG
     except InputError as exc:
-        sys.stderr.write(f"dsadvisor: error: {exc}\n")
+        say(f"error: {exc}")
         code = EXIT_USAGE
     except DsAdvisorError as exc:
-        sys.stderr.write(f"dsadvisor: error: {exc}\n")
+        say(f"error: {exc}")
         code = EXIT_USAGE
     except BrokenPipeError:  # `dsadvisor models | head`
         code = EXIT_OK

@@ -17,6 +17,7 @@ naming the missing or bad key.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .schema import Architecture, validate
@@ -52,7 +53,8 @@ def _int(cfg: dict[str, Any], key: str, default: int | None = None) -> int | Non
     value = cfg.get(key, default)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or int(value) != value:
+    if (isinstance(value, bool) or not isinstance(value, (int, float))
+            or (isinstance(value, float) and not math.isfinite(value)) or int(value) != value):
         raise ValueError(f"config.json key {key!r} must be an integer, not {value!r}")
     return int(value)
 
@@ -76,6 +78,8 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     hidden = _int(cfg, "hidden_size")
     heads = _int(cfg, "num_attention_heads")
     assert hidden is not None and heads is not None
+    if heads < 1:  # before hidden_size % heads below
+        raise ValueError(f"config.json ({model_type}) 'num_attention_heads' must be at least 1, not {heads}")
     fields: dict[str, Any] = {
         "source": source,
         "model_type": model_type,

@@ -88,8 +88,10 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
         mark = exc.problem_mark
         where = f":{mark.line + 1}:{mark.column + 1}" if mark else ""
         raise CatalogError([f"{path}{where}: invalid YAML: {exc.problem or exc.context}"]) from None
-    except yaml.YAMLError as exc:
-        raise CatalogError([f"{path}: invalid YAML: {exc}"]) from None
+    except yaml.YAMLError as exc:  # e.g. a NUL byte: the reader's message runs on to a second line
+        raise CatalogError([f"{path}: invalid YAML: {str(exc).splitlines()[0]}"]) from None
+    except (ValueError, OverflowError) as exc:  # a scalar the constructor cannot build: 2024-13-45, !!int x
+        raise CatalogError([f"{path}: invalid YAML value: {str(exc).splitlines()[0]}"]) from None
     except RecursionError:
         raise CatalogError([f"{path}: nested too deeply"]) from None
     finally:
@@ -136,6 +138,8 @@ def _check_expanded_size(path: Path, root: Any, limits: Limits) -> None:
         if isinstance(node, yaml.ScalarNode):
             size[id(node)] = 1
             continue
+        if not children_done and isinstance(node, yaml.MappingNode):
+            _check_unique_keys(path, node)
         children = (
             [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
         )
@@ -151,3 +155,18 @@ def _check_expanded_size(path: Path, root: Any, limits: Limits) -> None:
             open_nodes.add(id(node))
             stack.append((node, True))
             stack.extend((c, False) for c in children if id(c) not in size)
+
+
+def _check_unique_keys(path: Path, node: Any) -> None:
+    """A key given twice in one mapping: PyYAML keeps the last silently (a whole `models:` section lost)."""
+    import yaml
+
+    seen: set[tuple[str, str]] = set()
+    for key, _ in node.value:
+        if not isinstance(key, yaml.ScalarNode) or key.tag == "tag:yaml.org,2002:merge":  # not <<: *base
+            continue
+        if (key.tag, key.value) in seen:
+            mark = key.start_mark
+            raise CatalogError([f"{path}:{mark.line + 1}:{mark.column + 1}: key {key.value!r} appears twice "
+                                "in one mapping (YAML keeps only the last); refused"])
+        seen.add((key.tag, key.value))

@@ -101,6 +101,17 @@ def is_moe_layer(arch: Architecture, index: int) -> bool:
     return arch.is_moe and index >= arch.first_k_dense_replace and index % arch.moe_layer_freq == 0
 
 
+def moe_layer_count(arch: Architecture) -> int:
+    """How many layers ``is_moe_layer``: multiples of moe_layer_freq in [first_k_dense_replace, layers).
+
+    Counted, not looped over: a config.json may claim any number of layers.
+    """
+    if not arch.is_moe:
+        return 0
+    freq, first, layers = arch.moe_layer_freq, arch.first_k_dense_replace, arch.num_hidden_layers
+    return max(0, -(-layers // freq) - -(-first // freq))
+
+
 def _moe_parts(arch: Architecture) -> tuple[int, int, int, int]:
     """One MoE layer's (routed, shared, router, active routed)."""
     h = arch.hidden_size
@@ -123,7 +134,7 @@ def count_params(arch: Architecture) -> ParamBreakdown:
     dense_layer = 3 * h * arch.intermediate_size
     routed_l, shared_l, router_l, active_l = _moe_parts(arch)
 
-    moe_layers = sum(1 for i in range(layers) if is_moe_layer(arch, i))
+    moe_layers = moe_layer_count(arch)
     dense_layers = layers - moe_layers
 
     mtp = 0

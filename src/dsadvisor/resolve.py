@@ -76,7 +76,7 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an int over 4300 digits, nesting too deep
         raise InputError(f"{path}: not a JSON config ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None

@@ -33,7 +33,7 @@ def _list():
 class Strict:
     """Base of every record: pydantic refuses keys the dataclass does not declare."""
 
-    __pydantic_config__ = {"extra": "forbid"}
+    __pydantic_config__ = {"extra": "forbid", "allow_inf_nan": False}  # .inf in YAML is no figure
 
 
 @record
@@ -54,6 +54,9 @@ def _check_id(value: str, pattern: re.Pattern[str] = _ID) -> None:
 
 Status = Literal["described", "released"]
 EntryKind = Literal["model", "edition", "sdk", "peer"]
+
+
+MAX_SHAPE = 2**31 - 1  # the most any architecture field may be (layers, widths, vocabulary, positions)
 
 
 @record
@@ -105,6 +108,10 @@ class Architecture(Sourced):
         return bool(self.n_routed_experts)
 
     def __post_init__(self) -> None:
+        for f in dataclasses.fields(self):  # a 400-digit size overflows floats; 10**12 layers never finish
+            value = getattr(self, f.name)
+            if isinstance(value, int) and value > MAX_SHAPE:
+                raise ValueError(f"{f.name} is larger than {MAX_SHAPE:,}; not a transformer's shape")
         if self.kv_lora_rank is not None:
             for name in ("qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
                 if getattr(self, name) is None:

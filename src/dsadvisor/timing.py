@@ -10,9 +10,8 @@ derivation and the fit against shared/calibration.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
-from .params import is_moe_layer
+from .params import moe_layer_count
 from .schema import Architecture, Engine
 
 # Tensor-parallel all-reduce: a small message costs a fixed latency, a large one
@@ -59,11 +58,6 @@ def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rat
 
 def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
     return (pp - 1) * (INTER_NODE_LATENCY_S + message_bytes / INTER_NODE_BANDWIDTH)
-
-
-@lru_cache(maxsize=4096)
-def moe_layers(arch: Architecture) -> int:
-    return sum(1 for i in range(arch.num_hidden_layers) if is_moe_layer(arch, i)) if arch.is_moe else 0
 
 
 def attention_dims(arch: Architecture) -> tuple[int, int]:
@@ -114,7 +108,7 @@ def decode_step_s(
     stage_layers = arch.num_hidden_layers / layout.pp
     t = read_bytes_per_gpu / rates.bandwidth
     t += stage_layers * speed.per_layer_decode_s
-    t += moe_layers(arch) / layout.pp * speed.per_moe_layer_decode_s
+    t += moe_layer_count(arch) / layout.pp * speed.per_moe_layer_decode_s
     if rates.linear_flops:
         t += linear_flops / layout.gpus / rates.linear_flops
     if rates.attention_flops:

@@ -1,0 +1,469 @@
+"""Generate docs/bad-input.md: every bad input tests/test_bad_input.py tries, and the answer it gets.
+
+    python docs/gen_bad_input.py          # rewrite docs/bad-input.md
+    python docs/gen_bad_input.py --check  # exit 1 if docs/bad-input.md is out of date
+
+``CASES`` is the table the test runs: each case is a command line, the exit code it must
+get and a piece of text its one stderr line must hold. ``render()`` runs every case
+through the CLI (in-process, in a scratch folder that ``make_files`` fills with the bad
+files) and writes down what actually came back, so the page cannot drift from the code:
+tests/test_bad_input.py compares it with the committed file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import shlex
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+OUT = Path(__file__).resolve().parent / "bad-input.md"
+MODEL = "deepseek-r1-distill-qwen-7b"
+LONG = "x" * 100_000  # a 100 KB name
+
+
+@dataclass(frozen=True)
+class Case:
+    id: str
+    group: str
+    argv: tuple[str, ...]
+    code: int  # the documented exit code
+    expect: str = ""  # text the stderr line must contain
+    per_problem: str = ""  # catalog problems: one stderr line per problem, each naming this file
+    env: tuple[tuple[str, str], ...] = ()
+    no_gpu: bool = False  # --gpu auto on a machine without a GPU
+    as_root_differs: bool = False  # root reads any file: skipped (and left out of the page) as root
+
+
+def _c(id, group, *argv, code, expect="", **kw) -> Case:
+    return Case(id=id, group=group, argv=tuple(argv), code=code, expect=expect, **kw)
+
+
+E = ("estimate", MODEL, "--gpu", "H100", "-f", "json")  # a good estimate to spoil with one flag
+R = ("recommend", "--gpu", "H100", "-f", "json")
+
+NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS = (
+    "Unknown names", "Numbers out of range", "Wrong types and usage", "Conflicting flags",
+    "Catalog files", "config.json", "Long strings and control characters")
+
+CASES: tuple[Case, ...] = (
+    # ---------------------------------------------------------------- names (exit 3)
+    _c("unknown-model", NAMES, "estimate", "deepseek-r1-distill-qwen-7bx", "--gpu", "H100", "-f", "json", code=3,
+       expect="unknown model 'deepseek-r1-distill-qwen-7bx'; did you mean 'DeepSeek-R1-Distill-Qwen-7B'"),
+    _c("unknown-gpu", NAMES, *E[:3], "H100x", "-f", "json", code=3,
+       expect="unknown GPU 'H100x'; did you mean 'H100'"),
+    _c("unknown-engine", NAMES, *E, "--engine", "vllmm", code=3, expect="unknown engine 'vllmm'; did you mean 'vLLM'?"),
+    _c("unknown-quant", NAMES, *E, "--quant", "awqq", code=3,
+       expect="unknown quantization format 'awqq'; did you mean 'awq'?"),
+    _c("unknown-kv-dtype", NAMES, *E, "--kv-dtype", "fp9", code=3, expect="unknown quantization format 'fp9'"),
+    _c("unknown-model-show", NAMES, "show", "deepseek-v9", "-f", "json", code=3, expect="unknown model 'deepseek-v9'"),
+    _c("unknown-model-check", NAMES, "check", "deepseek-v9", "--gpu", "H100", code=3, expect="unknown model"),
+    _c("unknown-model-plan", NAMES, "plan", "deepseek-v9", "--gpu", "H100", "-f", "json", code=3,
+       expect="unknown model"),
+    _c("unknown-engine-recommend", NAMES, *R, "--engine", "sglng", code=3, expect="unknown engine 'sglng'"),
+    _c("unknown-quant-recommend", NAMES, *R, "--quant", "int3", code=3, expect="unknown quantization format 'int3'"),
+    _c("ambiguous-gpu", NAMES, *R[:2], "A100", "-f", "json", code=2, expect="A100 comes in 40 and 80 GB"),
+    _c("unknown-gpu-recommend", NAMES, "recommend", "--gpu", "H100", "--gpu", "B300x", "-f", "json", code=3,
+       expect="unknown GPU 'B300x'"),
+    _c("empty-model-name", NAMES, "estimate", "", "--gpu", "H100", "-f", "json", code=3, expect="unknown model ''"),
+    _c("empty-gpu-name", NAMES, *E[:3], "", "-f", "json", code=2, expect="empty GPU name"),
+    _c("no-gpu-found", NAMES, *E[:3], "auto", "-f", "json", code=5, expect="--gpu auto found no GPU", no_gpu=True),
+    # ---------------------------------------------------------------- numbers (exit 2)
+    _c("vram-1e30", NUMBERS, "estimate", MODEL, "--vram", "1e30", "-f", "json", code=2,
+       expect="--vram must be between 0.001 and 100000, not 1e+30"),
+    _c("vram-nan", NUMBERS, "estimate", MODEL, "--vram", "nan", "-f", "json", code=2,
+       expect="--vram must be a finite number, not nan"),
+    _c("vram-inf", NUMBERS, "estimate", MODEL, "--vram", "inf", "-f", "json", code=2,
+       expect="--vram must be a finite number, not inf"),
+    _c("vram-negative", NUMBERS, "estimate", MODEL, "--vram", "-24", "-f", "json", code=2, expect="--vram must be"),
+    _c("vram-zero", NUMBERS, "recommend", "--vram", "0", "-f", "json", code=2, expect="--vram must be"),
+    _c("context-negative", NUMBERS, *E, "--context", "-1", code=2, expect="--context must be between 1 and"),
+    _c("context-zero", NUMBERS, *R, "--context", "0", code=2, expect="--context must be between 1 and"),
+    _c("context-huge", NUMBERS, *E, "--context", "99999999999999999999999", code=2, expect="--context must be"),
+    _c("prompt-over-context", NUMBERS, *E, "--context", "4096", "--prompt-tokens", "5000", code=2,
+       expect="--prompt-tokens 5000 exceeds --context 4096"),
+    _c("gpus-zero", NUMBERS, *E, "--gpus", "0", code=2, expect="--gpus must be between 1 and"),
+    _c("gpus-negative", NUMBERS, *R, "--gpus", "-8", code=2, expect="--gpus must be between 1 and"),
+    _c("gpus-absurd", NUMBERS, *E, "--gpus", "1000000", code=2, expect="--gpus must be between 1 and"),
+    _c("batch-zero", NUMBERS, *E, "--batch", "0", code=2, expect="--batch must be between 1 and"),
+    _c("batch-absurd", NUMBERS, *R, "--batch", "10000000", code=2, expect="--batch must be between 1 and"),
+    _c("max-ttft-negative", NUMBERS, *R, "--max-ttft", "-1", code=2, expect="--max-ttft must be greater than 0"),
+    _c("max-ttft-nan", NUMBERS, *R, "--max-ttft", "nan", code=2, expect="--max-ttft must be a finite number"),
+    _c("max-token-latency-zero", NUMBERS, *R, "--max-token-latency", "0", code=2,
+       expect="--max-token-latency must be greater than 0"),
+    _c("min-tokens-inf", NUMBERS, "check", MODEL, "--gpu", "H100", "--min-tokens-per-s", "inf", code=2,
+       expect="--min-tokens-per-s must be a finite number"),
+    _c("min-accuracy-101", NUMBERS, *R, "--min-accuracy", "101", "--task", "math", code=2,
+       expect="--min-accuracy must be between 0 and 100, not 101"),
+    _c("min-accuracy-negative", NUMBERS, *R, "--min-accuracy", "-5", "--benchmark", "mmlu", code=2,
+       expect="--min-accuracy must be between 0 and 100"),
+    _c("memory-fraction-1.5", NUMBERS, *E, "--memory-fraction", "1.5", code=2,
+       expect="--memory-fraction must be between 0 and 1, not 1.5"),
+    _c("memory-fraction-zero", NUMBERS, *E, "--memory-fraction", "0", code=2, expect="--memory-fraction must be"),
+    _c("memory-fraction-nan", NUMBERS, *E, "--memory-fraction", "nan", code=2,
+       expect="--memory-fraction must be a finite number"),
+    _c("max-params-negative", NUMBERS, *R, "--max-params", "-7", code=2, expect="--max-params must be greater than 0"),
+    _c("top-zero", NUMBERS, *R, "--top", "0", code=2, expect="--top must be at least 1"),
+    _c("params-range-inverted", NUMBERS, "models", "--min-params", "100", "--max-params", "1", "-f", "json", code=2,
+       expect="--min-params 100 is larger than --max-params 1"),
+    # ---------------------------------------------------------------- types and usage (exit 2)
+    _c("gpus-two", TYPES, *E, "--gpus", "two", code=2, expect="Invalid value for '--gpus'"),
+    _c("context-8k", TYPES, *R, "--context", "8k", code=2, expect="Invalid value for '--context'"),
+    _c("context-float", TYPES, *E, "--context", "1e9", code=2, expect="Invalid value for '--context'"),
+    _c("batch-fraction", TYPES, *E, "--batch", "1.5", code=2, expect="Invalid value for '--batch'"),
+    _c("vram-word", TYPES, "estimate", MODEL, "--vram", "lots", "-f", "json", code=2,
+       expect="Invalid value for '--vram'"),
+    _c("vram-empty", TYPES, "estimate", MODEL, "--vram", "", "-f", "json", code=2, expect="Invalid value for '--vram'"),
+    _c("format-xml", TYPES, "estimate", MODEL, "--gpu", "H100", "-f", "xml", code=2,
+       expect="Invalid value for '--format'"),
+    _c("unknown-command", TYPES, "estimat", MODEL, code=2, expect="No such command 'estimat'"),
+    _c("unknown-option", TYPES, *E, "--gpux", "H100", code=2, expect="No such option: --gpux"),
+    _c("missing-option-value", TYPES, "estimate", MODEL, "--gpu", code=2, expect="requires an argument"),
+    _c("validate-no-files", TYPES, "catalog", "validate", code=2, expect="Missing argument"),
+    _c("task-misspelt", TYPES, *R, "--task", "maths", code=2, expect="did you mean 'math'?"),
+    _c("prefer-unknown", TYPES, *R, "--prefer", "fastest", code=2, expect="--prefer 'fastest' is not one of"),
+    _c("status-unknown", TYPES, "models", "--status", "retired", "-f", "json", code=2,
+       expect="--status 'retired' is not one of released, described"),
+    _c("audit-kind-unknown", TYPES, "catalog", "audit", "--kind", "conflicts", "-f", "json", code=2,
+       expect="did you mean 'conflict'?"),
+    # ---------------------------------------------------------------- conflicting flags (exit 2)
+    _c("model-and-config", CONFLICTS, "estimate", MODEL, "--config", "llama.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="give a MODEL or --config, not both"),
+    _c("neither-model-nor-config", CONFLICTS, "estimate", "--gpu", "H100", "-f", "json", code=2,
+       expect="give a MODEL"),
+    _c("neither-gpu-nor-vram", CONFLICTS, "estimate", MODEL, "-f", "json", code=2, expect="give --gpu NAME"),
+    _c("min-accuracy-alone", CONFLICTS, *R, "--min-accuracy", "80", code=2,
+       expect="--min-accuracy needs --benchmark NAME or --task TASK"),
+    _c("several-gpus-with-vram", CONFLICTS, "recommend", "--gpu", "A100", "--gpu", "H100", "--vram", "40", "-f", "json",
+       code=2, expect="--vram applies to one --gpu"),
+    _c("offload-without-llama-cpp", CONFLICTS, "plan", "deepseek-v3", "--gpu", "RTX-3060", "--engine", "vllm",
+       "--offload", "-f", "json", code=2, expect="--offload keeps layers in CPU memory with llama.cpp"),
+    _c("engine-cannot-split", CONFLICTS, *E, "--engine", "transformers", "--gpus", "16", code=2,
+       expect="does not run across nodes"),
+    # ---------------------------------------------------------------- catalog files (exit 4)
+    _c("catalog-missing", CATALOGS, *R, "--catalog", "missing.yaml", code=4,
+       expect="missing.yaml: no such file or directory"),
+    _c("catalog-under-missing-dir", CATALOGS, *R, "--catalog", "no-such-dir/my.yaml", code=4,
+       expect="no-such-dir/my.yaml: no such file or directory"),
+    _c("catalog-env-missing", CATALOGS, *R, code=4, expect="missing.yaml: no such file or directory",
+       env=(("DSADVISOR_CATALOG", "missing.yaml"),)),
+    _c("catalog-unreadable", CATALOGS, *R, "--catalog", "unreadable.yaml", code=4,
+       expect="unreadable.yaml: cannot read: Permission denied", as_root_differs=True),
+    _c("catalog-empty-dir", CATALOGS, *R, "--catalog", "empty-dir", code=4,
+       expect="empty-dir: folder holds no .yaml or .yml file"),
+    _c("validate-empty-dir", CATALOGS, "catalog", "validate", "empty-dir", "-f", "json", code=4,
+       expect="empty-dir: folder holds no .yaml or .yml file", per_problem="empty-dir"),
+    _c("catalog-not-utf8", CATALOGS, *R, "--catalog", "latin1.yaml", code=4,
+       expect="latin1.yaml: not UTF-8 text (byte 34)"),
+    _c("validate-not-utf8", CATALOGS, "catalog", "validate", "latin1.yaml", "-f", "json", code=4,
+       expect="latin1.yaml: not UTF-8 text", per_problem="latin1.yaml"),
+    _c("validate-nul-byte", CATALOGS, "catalog", "validate", "nul.yaml", "-f", "json", code=4,
+       expect="nul.yaml: invalid YAML: unacceptable character #x0000", per_problem="nul.yaml"),
+    _c("validate-empty-file", CATALOGS, "catalog", "validate", "empty.yaml", "-f", "json", code=0),
+    _c("catalog-empty-file", CATALOGS, *R, "--top", "1", "--catalog", "empty.yaml", code=0),
+    _c("validate-top-level-list", CATALOGS, "catalog", "validate", "list.yaml", "-f", "json", code=4,
+       expect="list.yaml: top level must be a mapping", per_problem="list.yaml"),
+    _c("validate-top-level-text", CATALOGS, "catalog", "validate", "text.yaml", "-f", "json", code=4,
+       expect="text.yaml: top level must be a mapping", per_problem="text.yaml"),
+    _c("validate-section-not-a-list", CATALOGS, "catalog", "validate", "models-number.yaml", "-f", "json", code=4,
+       expect="models-number.yaml: field models:", per_problem="models-number.yaml"),
+    _c("validate-entries-not-mappings", CATALOGS, "catalog", "validate", "models-scalars.yaml", "-f", "json", code=4,
+       expect="models-scalars.yaml: models[1]", per_problem="models-scalars.yaml"),
+    _c("catalog-entries-not-mappings", CATALOGS, *R, "--catalog", "models-scalars.yaml", code=4,
+       expect="models-scalars.yaml: models[0]", per_problem="models-scalars.yaml"),
+    _c("validate-missing-and-misspelt", CATALOGS, "catalog", "validate", "two-problems.yaml", "-f", "json", code=4,
+       expect="field architecture.hiden_size: unknown field; did you mean 'hidden_size'?",
+       per_problem="two-problems.yaml"),
+    _c("estimate-with-bad-catalog", CATALOGS, *E, "--catalog", "two-problems.yaml", code=4,
+       expect="field architecture.hidden_size: required field is missing", per_problem="two-problems.yaml"),
+    _c("validate-syntax-error", CATALOGS, "catalog", "validate", "syntax.yaml", "-f", "json", code=4,
+       expect="syntax.yaml:2:1: invalid YAML", per_problem="syntax.yaml"),
+    _c("validate-schema-version-2", CATALOGS, "catalog", "validate", "future.yaml", "-f", "json", code=4,
+       expect="unsupported schema_version 2", per_problem="future.yaml"),
+    _c("validate-dangling-architecture-from", CATALOGS, "catalog", "validate", "dangling.yaml", "-f", "json", code=4,
+       expect="field architecture_from: no model with id 'no-such-model'", per_problem="dangling.yaml"),
+    _c("validate-duplicate-id", CATALOGS, "catalog", "validate", "duplicate-id.yaml", "-f", "json", code=4,
+       expect="models[1] (id acme-7b): field id: already used by an earlier entry in this file",
+       per_problem="duplicate-id.yaml"),
+    _c("validate-duplicate-key", CATALOGS, "catalog", "validate", "duplicate-key.yaml", "-f", "json", code=4,
+       expect="duplicate-key.yaml:8:1: key 'models' appears twice in one mapping", per_problem="duplicate-key.yaml"),
+    _c("validate-impossible-date", CATALOGS, "catalog", "validate", "bad-date.yaml", "-f", "json", code=4,
+       expect="bad-date.yaml: invalid YAML value: month must be in 1..12", per_problem="bad-date.yaml"),
+    _c("validate-infinite-memory", CATALOGS, "catalog", "validate", "inf-gpu.yaml", "-f", "json", code=4,
+       expect="field memory_gb: Input should be a finite number", per_problem="inf-gpu.yaml"),
+    _c("validate-absurd-layers", CATALOGS, "catalog", "validate", "absurd-layers.yaml", "-f", "json", code=4,
+       expect="num_hidden_layers is larger than 2,147,483,647", per_problem="absurd-layers.yaml"),
+    _c("validate-a-directory-named-yaml", CATALOGS, "catalog", "validate", "folder.yaml", "-f", "json", code=4,
+       expect="folder.yaml: folder holds no .yaml or .yml file", per_problem="folder.yaml"),
+    # ---------------------------------------------------------------- config.json (exit 2)
+    _c("config-dir-without-config", CONFIGS, "estimate", "--config", "model-dir", "--gpu", "H100", "-f", "json",
+       code=2, expect="model-dir/config.json: no such file"),
+    _c("config-under-missing-dir", CONFIGS, "check", "--config", "no-such-dir/config.json", "--gpu", "H100", code=2,
+       expect="no-such-dir/config.json: no such file"),
+    _c("config-not-utf8", CONFIGS, "estimate", "--config", "latin1-model", "--gpu", "H100", "-f", "json", code=2,
+       expect="latin1-model/config.json: not a JSON config (UnicodeDecodeError"),
+    _c("config-not-json", CONFIGS, "estimate", "--config", "not-json.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="not-json.json: not a JSON config (JSONDecodeError"),
+    _c("config-json-list", CONFIGS, "estimate", "--config", "list.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="list.json: a config.json holds a JSON object"),
+    _c("config-json-null", CONFIGS, "plan", "--config", "null.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="null.json: a config.json holds a JSON object"),
+    _c("config-no-keys", CONFIGS, "estimate", "--config", "empty-object.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="empty-object.json: config.json has no 'model_type'"),
+    _c("config-missing-keys", CONFIGS, "estimate", "--config", "model-type-only.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="config.json (llama) has no 'num_hidden_layers'"),
+    _c("config-wrong-type", CONFIGS, "estimate", "--config", "string-vocab.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="config.json key 'vocab_size' must be an integer, not '32000'"),
+    _c("config-zero-heads", CONFIGS, "estimate", "--config", "zero-heads.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="'num_attention_heads' must be at least 1, not 0"),
+    _c("config-infinite-size", CONFIGS, "estimate", "--config", "inf-hidden.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="config.json key 'hidden_size' must be an integer, not inf"),
+    _c("config-absurd-layers", CONFIGS, "check", "--config", "absurd-layers.json", "--gpu", "H100", code=2,
+       expect="num_hidden_layers is larger than 2,147,483,647"),
+    _c("config-5000-digit-number", CONFIGS, "estimate", "--config", "digits.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="digits.json: not a JSON config (ValueError: Exceeds the limit (4300 digits)"),
+    _c("config-nested-too-deep", CONFIGS, "estimate", "--config", "deep.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="deep.json: not a JSON config (RecursionError"),
+    _c("config-too-big", CONFIGS, "estimate", "--config", "huge.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="huge.json: larger than 4,194,304 bytes; not a config.json"),
+    # ---------------------------------------------------------------- long strings, control characters
+    _c("model-name-100kb", STRINGS, "estimate", LONG, "--gpu", "H100", "-f", "json", code=3,
+       expect="unknown model 'xxxxxxxx"),
+    _c("gpu-name-100kb", STRINGS, *E[:3], LONG, "-f", "json", code=3, expect="unknown GPU 'xxxxxxxx"),
+    _c("family-100kb", STRINGS, "models", "--family", LONG, "-f", "json", code=0),
+    _c("catalog-path-100kb", STRINGS, *R, "--catalog", LONG, code=4, expect="cannot read: File name too long"),
+    _c("config-path-100kb", STRINGS, "estimate", "--config", LONG, "--gpu", "H100", "-f", "json", code=2,
+       expect="cannot read: File name too long"),
+    _c("validate-path-100kb", STRINGS, "catalog", "validate", LONG, "-f", "json", code=4,
+       expect="cannot read: File name too long", per_problem="xxxxxxxx"),
+    _c("model-name-newline", STRINGS, "show", "deepseek\nv9", "-f", "json", code=3,
+       expect="unknown model 'deepseek\\nv9'"),
+    _c("catalog-path-newline", STRINGS, *R, "--catalog", "new\nline.yaml", code=4,
+       expect="new\\nline.yaml: no such file or directory"),
+    _c("config-path-newline", STRINGS, "estimate", "--config", "new\nline.json", "--gpu", "H100", "-f", "json", code=2,
+       expect="new\\nline.json: no such file"),
+    _c("benchmark-newline", STRINGS, "check", MODEL, "--gpu", "H100", "--benchmark", "mm\nlu", "--min-accuracy", "50",
+       code=6, expect="check undetermined: DSA009 no mm\\nlu score"),
+    _c("option-newline", STRINGS, *E, "--gp\nu", "H100", code=2, expect="No such option"),
+    _c("escape-sequence-in-name", STRINGS, "show", "\x1b[31mred", "-f", "json", code=3,
+       expect="unknown model '\\x1b[31mred'"),
+    _c("line-separator-in-path", STRINGS, *R, "--catalog", "a\u2028b.yaml", code=4,
+       expect="a\\u2028b.yaml: no such file or directory"),
+)
+
+
+# ------------------------------------------------------------------ files
+
+SMALL_MODEL = """\
+  - id: acme-7b
+    name: Acme-7B
+    status: released
+    family: acme
+    source: my model card
+    architecture_from: deepseek-r1-distill-qwen-7b
+"""
+LLAMA = {"model_type": '"llama"', "hidden_size": "4096", "num_hidden_layers": "32", "num_attention_heads": "32",
+         "vocab_size": "32000", "intermediate_size": "11008", "max_position_embeddings": "4096"}
+
+
+def _llama(**changes: str) -> str:
+    """A small Llama config.json with some values replaced by raw JSON text (1e400 is legal JSON)."""
+    return "{" + ", ".join(f'"{k}": {v}' for k, v in {**LLAMA, **changes}.items()) + "}\n"
+
+
+def make_files(root: Path) -> None:
+    """The bad files the cases name, under ``root`` (the cases run with it as the working folder)."""
+    text = {
+        "empty.yaml": "",
+        "list.yaml": "- models\n- gpus\n",
+        "text.yaml": "just some text\n",
+        "models-number.yaml": "models: 5\n",
+        "models-scalars.yaml": "models: [5, acme]\n",
+        "syntax.yaml": "models: [\n",
+        "future.yaml": "schema_version: 2\n",
+        "two-problems.yaml": (
+            "models:\n  - id: acme-7b\n    name: Acme-7B\n    status: released\n    family: acme\n"
+            "    source: my model card\n    architecture:\n      source: config.json\n      model_type: qwen2\n"
+            "      num_hidden_layers: 28\n      hiden_size: 3584\n      intermediate_size: 18944\n"
+            "      vocab_size: 152064\n      num_attention_heads: 28\n      num_key_value_heads: 4\n"
+            "      head_dim: 128\n      max_position_embeddings: 131072\n"),
+        "dangling.yaml": "models:\n" + SMALL_MODEL.replace("deepseek-r1-distill-qwen-7b", "no-such-model"),
+        "duplicate-id.yaml": "models:\n" + SMALL_MODEL + SMALL_MODEL,
+        "duplicate-key.yaml": "models:\n" + SMALL_MODEL + "models: []\n",
+        "bad-date.yaml": "models:\n" + SMALL_MODEL + "    released: {source: my model card, value: 2024-13-45}\n",
+        "inf-gpu.yaml": ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"
+                         "    memory_gb: .inf\n    bandwidth_gbs: 100\n    dtypes: [fp16]\n    source: a datasheet\n"),
+        "absurd-layers.yaml": (
+            "models:\n" + SMALL_MODEL.replace("    architecture_from: deepseek-r1-distill-qwen-7b\n", "")
+            + "    architecture:\n      source: config.json\n      model_type: llama\n"
+            "      num_hidden_layers: 1000000000000\n      hidden_size: 4096\n      intermediate_size: 11008\n"
+            "      vocab_size: 32000\n      num_attention_heads: 32\n      num_key_value_heads: 32\n"
+            "      head_dim: 128\n      max_position_embeddings: 4096\n"),
+        "llama.json": _llama(),
+        "not-json.json": "model_type = llama\n",
+        "list.json": "[1, 2]\n",
+        "null.json": "null\n",
+        "empty-object.json": "{}\n",
+        "model-type-only.json": '{"model_type": "llama"}\n',
+        "string-vocab.json": _llama(vocab_size='"32000"'),
+        "zero-heads.json": _llama(num_attention_heads="0"),
+        "inf-hidden.json": _llama(hidden_size="1e400"),
+        "absurd-layers.json": _llama(num_hidden_layers="1" + "0" * 12),
+        "digits.json": _llama(hidden_size="9" * 5000),
+        "deep.json": "[" * 100_000 + "]" * 100_000,
+    }
+    for name, body in text.items():
+        (root / name).write_text(body, encoding="utf-8")
+    (root / "latin1.yaml").write_bytes(b"models:\n  - id: acme\n    name: Acm\xe9\n")  # byte 34 is not UTF-8
+    (root / "nul.yaml").write_bytes(b"schema_version: 1\x00\n")
+    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml"):
+        (root / folder).mkdir(exist_ok=True)
+    (root / "latin1-model" / "config.json").write_bytes(b'{"model_type": "caf\xe9"}')
+    with open(root / "huge.json", "wb") as fh:  # sparse: 5 MB on paper, nothing on disk
+        fh.truncate(5 * 1024 * 1024)
+    unreadable = root / "unreadable.yaml"
+    unreadable.write_text("models: []\n", encoding="utf-8")
+    unreadable.chmod(0)
+
+
+# ------------------------------------------------------------------ running
+
+def requested_format(case: Case) -> str:
+    """The -f/--format a case asks for (check prints JSON by default, the others a table)."""
+    argv = list(case.argv)
+    for flag in ("-f", "--format"):
+        if flag in argv[:-1]:
+            return argv[argv.index(flag) + 1]
+    return "json" if argv and argv[0] == "check" else "table"
+
+
+@contextlib.contextmanager
+def _environment(case: Case, root: Path):
+    """Run a case as the test does: in ``root``, with its environment, without a GPU if it says so."""
+    from dsadvisor import hardware
+
+    saved_env = {k: os.environ.get(k) for k in ("DSADVISOR_CATALOG", "DSADVISOR_CACHE_DIR", *dict(case.env))}
+    saved_cwd, saved_detect = os.getcwd(), hardware.detect_gpus
+    os.environ.pop("DSADVISOR_CATALOG", None)
+    os.environ.setdefault("DSADVISOR_CACHE_DIR", str(root / ".cache"))
+    os.environ.update(dict(case.env))
+    if case.no_gpu:
+        hardware.detect_gpus = lambda: []
+    os.chdir(root)
+    try:
+        yield
+    finally:
+        os.chdir(saved_cwd)
+        hardware.detect_gpus = saved_detect
+        for k, v in saved_env.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def run_case(case: Case, root: Path) -> tuple[int, str, str]:
+    """(exit code, stdout, stderr) of one case, in-process."""
+    from dsadvisor.cli import main
+
+    out, err = io.StringIO(), io.StringIO()
+    with _environment(case, root), contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main(list(case.argv))
+            code = 0
+        except SystemExit as exc:
+            code = exc.code if isinstance(exc.code, int) else 1
+    return code, out.getvalue(), err.getvalue()
+
+
+# ------------------------------------------------------------------ the page
+
+def _shell(arg: str) -> str:
+    """One argument as a shell would need it, shortened when it is huge."""
+    if len(arg) > 200:
+        return f"<{len(arg):,} × {arg[0]}>"
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029" for c in arg):
+        return "$'" + arg.encode("unicode_escape").decode("ascii").replace("'", "\\'") + "'"
+    return shlex.quote(arg) if arg else "''"
+
+
+def _cell(text: str) -> str:
+    if len(text) > 240:
+        text = text[:200] + f"... ({len(text):,} characters in all)"
+    return "`` " + text.replace("|", "\\|") + " ``" if text else ""
+
+
+def render() -> str:
+    lines = [
+        "# Bad input: what each gets",
+        "",
+        "<!-- Generated by docs/gen_bad_input.py from the cases tests/test_bad_input.py runs; do not edit by hand.",
+        "     Regenerate with: python docs/gen_bad_input.py"
+        " (tests/test_bad_input.py fails when this file is stale). -->",
+        "",
+        "Every bad input ends with a documented exit code ([cli.md](cli.md#exit-codes)) and one line on stderr",
+        "that starts with `dsadvisor:`; no traceback, and stdout is empty or holds the requested format (here JSON).",
+        "Catalog problems are the exception to *one* line: every problem gets its own line, and each names the",
+        "file. Control characters in a name or path (a newline, an escape sequence) are printed escaped, so they",
+        "cannot split the line. The files named below are made by `make_files()` in `docs/gen_bad_input.py`.",
+        "",
+        "Not listed: a file the user may not read (`chmod 000`) gets exit 4 and `<file>: cannot read: Permission",
+        "denied` (root reads anything, so the test skips it as root), and a bare `dsadvisor` prints its help on",
+        "stderr with exit 2.",
+        "",
+        "## YAML size limits",
+        "",
+        "A user's catalog files are checked while they are parsed, before anything is built from them",
+        "(`dsadvisor.loading.Limits`; [catalog.md](catalog.md#yaml-safety-limits) has the details):",
+        "",
+    ]
+    from dsadvisor.loading import USER_LIMITS
+    from dsadvisor.schema import MAX_SHAPE
+
+    lines += [
+        "| limit | value |",
+        "|---|---|",
+        f"| file size | {USER_LIMITS.max_bytes:,} bytes (the same limit holds for a `--config` config.json) |",
+        f"| nesting depth | {USER_LIMITS.max_depth} levels |",
+        f"| nodes, counted after alias expansion | {USER_LIMITS.max_nodes:,} |",
+        "| recursive aliases | refused |",
+        "| a key twice in one mapping, an id twice in one file | refused |",
+        "| `!!python/...` and other unknown tags | refused (only the safe loader runs) |",
+        "| `.inf`, `.nan` where a number is expected | refused |",
+        f"| an architecture field (layers, widths, vocabulary, positions) | at most {MAX_SHAPE:,} |",
+        "",
+    ]
+    with tempfile.TemporaryDirectory(prefix="dsadvisor-bad-input-") as tmp:
+        root = Path(tmp)
+        make_files(root)
+        shown_cases = [c for c in CASES if not c.as_root_differs]
+        for group in dict.fromkeys(c.group for c in shown_cases):
+            lines += [f"## {group}", "", "| case | command | exit | stderr |", "|---|---|---|---|"]
+            for case in (c for c in shown_cases if c.group == group):
+                code, _, err = run_case(case, root)
+                command = "dsadvisor " + " ".join(_shell(a) for a in case.argv)
+                if case.env:
+                    command = " ".join(f"{k}={_shell(v)}" for k, v in case.env) + " " + command
+                shown = "<br>".join(_cell(line) for line in err.split("\n") if line) or "(nothing)"
+                lines.append(f"| {case.id} | {_cell(command)} | {code} | {shown} |")
+            lines.append("")
+    return "\n".join(lines).rstrip("\n") + "\n"
+
+
+def main(argv: list[str]) -> int:
+    text = render()
+    if "--check" in argv:
+        if OUT.read_text(encoding="utf-8") != text:
+            print("docs/bad-input.md is stale: run python docs/gen_bad_input.py", file=sys.stderr)
+            return 1
+        return 0
+    OUT.write_text(text, encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
