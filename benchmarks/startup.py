@@ -5,7 +5,8 @@
 
 Each command runs in a fresh interpreter (`python -m dsadvisor ...` would add runpy;
 the installed `dsadvisor` script is what users type, so that is what is timed when
-it is on PATH). The catalog cache is warmed first: the timings are of a normal run,
+it is on PATH), with stdout a pipe; `recommend` is also timed on a pseudo-terminal,
+where the table is drawn with rich. The catalog cache is warmed first: the timings are of a normal run,
 not of the first one after an upgrade. Figures go to docs/performance.md.
 """
 
@@ -29,13 +30,36 @@ COMMANDS = [
 ]
 
 
-def timed(argv: list[str], runs: int) -> list[float]:
+# also timed with a terminal as stdout: that run draws with rich (colour, boxes), a pipe gets plain text
+TERMINAL = [["recommend", "--gpu", "A100", "--vram", "40"]]
+
+
+def timed(argv: list[str], runs: int, tty: bool = False) -> list[float]:
     out = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
+        if tty:
+            _run_on_a_terminal(argv)
+        else:
+            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
         out.append(time.perf_counter() - start)
     return out
+
+
+def _run_on_a_terminal(argv: list[str]) -> None:
+    import pty
+
+    leader, follower = pty.openpty()
+    proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL)
+    os.close(follower)
+    while True:  # read what it draws, as a terminal would
+        try:
+            if not os.read(leader, 65536):
+                break
+        except OSError:
+            break
+    proc.wait()
+    os.close(leader)
 
 
 def main() -> None:
@@ -54,6 +78,10 @@ def main() -> None:
         subprocess.run(base + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm
         ts = timed(base + cmd, args.runs)
         label = "dsadvisor " + " ".join(cmd)
+        print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
+    for cmd in TERMINAL:
+        ts = timed(base + cmd, args.runs, tty=True)
+        label = "dsadvisor " + " ".join(cmd) + "  (on a terminal)"
         print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
 
 

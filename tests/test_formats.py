@@ -250,3 +250,17 @@ def test_check_in_a_subprocess_exit_codes_stdout_and_stderr():
     assert unknown.stdout == ""
     assert unknown.stderr.startswith("dsadvisor: error: unknown model 'deepseek-v9'")
     assert len(unknown.stderr.splitlines()) == 1
+
+
+def test_plain_table_matches_rich_layout_and_counts_wide_characters(monkeypatch):
+    """The pipe renderer draws what rich's ASCII box draws, and aligns CJK text by display width."""
+    from dsadvisor.render import Document, PlainTableRenderer, RichTableRenderer, Table
+
+    doc = Document(data={}, tables=(Table("two rows", ("id", "value"), (("a", "1"), ("bbbb", "22"))),),
+                   notes=("a note",))
+    monkeypatch.setenv("NO_COLOR", "1")
+    rich_text = RichTableRenderer(width=200).render(doc)
+    assert PlainTableRenderer().render(doc) == "\n".join(line.rstrip() for line in rich_text.splitlines()) + "\n"
+    wide = PlainTableRenderer().render(Document(data={}, tables=(Table("t", ("x",), (("深度求索",), ("abc",))),)))
+    rows = [line for line in wide.splitlines() if line.startswith("|")]
+    assert rows[1] == "| 深度求索 |" and rows[2] == "| abc      |"  # 4 wide characters = 8 columns

@@ -2,7 +2,8 @@
 
 Wall time is machine-dependent and flaky under load; what a run imports is not. A run that
 finds the validated catalog cached must not import pydantic or PyYAML (together about half of
-the 0.3 s a run took before they were kept off this path), and only a table imports rich.
+the 0.3 s a run took before they were kept off this path), and only a table drawn on a terminal
+imports rich.
 """
 
 from __future__ import annotations
@@ -17,25 +18,41 @@ import pytest
 HEAVY = ("pydantic", "yaml", "rich", "annotated_types")
 
 PROBE = """
-import io, json, sys, contextlib
+import json, sys
 from dsadvisor.cli import main
-with contextlib.redirect_stdout(io.StringIO()):
-    try:
-        main(sys.argv[1:])
-    except SystemExit:
-        pass
-print(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})))
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write(json.dumps(sorted(m for m in sys.modules if m.split('.')[0] in {heavy})) + "\\n")
 """
 
 
-def _imported(tmp_path, *args: str) -> set[str]:
+def _imported(tmp_path, *args: str, tty: bool = False) -> set[str]:
+    """The heavy top-level packages a second run of ``dsadvisor ARGS`` imported (stdout a pipe or a TTY)."""
     env = dict(os.environ, DSADVISOR_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("DSADVISOR_CATALOG", None)
     code = PROBE.replace("{heavy}", repr(set(HEAVY)))
     for _ in range(2):  # the first run validates and writes the cache; the second is a normal run
-        out = subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True,
-                             timeout=120, check=True).stdout
-    return {m.split(".")[0] for m in json.loads(out.splitlines()[-1])}
+        if tty:
+            import pty
+
+            leader, follower = pty.openpty()
+            proc = subprocess.Popen([sys.executable, "-c", code, *args], env=env, stdout=follower,
+                                    stderr=subprocess.PIPE, text=True)
+            os.close(follower)
+            while True:  # drain the terminal so the child never blocks on a full pty
+                try:
+                    if not os.read(leader, 65536):
+                        break
+                except OSError:
+                    break
+            err = proc.communicate(timeout=120)[1]
+            os.close(leader)
+        else:
+            err = subprocess.run([sys.executable, "-c", code, *args], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True, timeout=120, check=True).stderr
+    return {m.split(".")[0] for m in json.loads(err.strip().splitlines()[-1])}
 
 
 @pytest.mark.parametrize("args", [
@@ -48,5 +65,6 @@ def test_a_cached_run_imports_no_validation_or_yaml(tmp_path, args):
     assert _imported(tmp_path, *args) == set()
 
 
-def test_only_a_table_imports_rich(tmp_path):
-    assert _imported(tmp_path, "models") == {"rich"}
+def test_a_table_imports_rich_only_for_a_terminal(tmp_path):
+    assert _imported(tmp_path, "models") == set()  # a pipe gets the plain renderer
+    assert _imported(tmp_path, "models", tty=True) == {"rich"}

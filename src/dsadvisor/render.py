@@ -74,8 +74,42 @@ class MarkdownRenderer(Renderer):
         return "\n\n".join(parts) + "\n"
 
 
+class PlainTableRenderer(Renderer):
+    """ASCII boxes, one line per row, never wrapped: what a pipe, a log or grep gets.
+
+    Drawn by hand because importing rich costs about as much as a whole ``recommend``
+    (docs/performance.md), and a pipe needs neither colour nor the terminal's width.
+    """
+
+    def render(self, doc: Document) -> str:
+        lines: list[str] = []
+        for t in doc.tables:
+            cells = [list(t.columns)] + [list(r) for r in t.rows]
+            widths = [max(_width(row[i]) for row in cells) for i in range(len(t.columns))]
+            rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
+            lines += [t.title, rule, _row(cells[0], widths), rule]
+            lines += [_row(r, widths) for r in cells[1:]]
+            lines.append(rule)
+        lines += doc.notes
+        return "".join(line + "\n" for line in lines)
+
+
+def _row(cells: list[str], widths: list[int]) -> str:
+    return "| " + " | ".join(c + " " * (w - _width(c)) for c, w in zip(cells, widths)) + " |"
+
+
+def _width(text: str) -> int:
+    """Terminal columns: East Asian wide characters take two, combining marks none."""
+    if text.isascii():
+        return len(text)
+    import unicodedata
+
+    return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
+               for ch in text)
+
+
 class RichTableRenderer(Renderer):
-    """Boxes for a terminal; plain text and no colour when piped or NO_COLOR is set."""
+    """Boxes and colour for a terminal (none with NO_COLOR), wrapped to its width."""
 
     def __init__(self, width: int | None = None):
         self.width = width
@@ -85,7 +119,7 @@ class RichTableRenderer(Renderer):
         from rich.console import Console
         from rich.table import Table as RichTable
 
-        colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+        colour = not os.environ.get("NO_COLOR")
         console = Console(file=io.StringIO(), width=self.width or (None if colour else 160),
                           color_system="auto" if colour else None, force_terminal=colour, no_color=not colour)
         for t in doc.tables:
@@ -108,8 +142,9 @@ class OutputFormat(str, Enum):
     markdown = "markdown"
 
     def renderer(self) -> Renderer:
+        if self is OutputFormat.table:  # rich for a person at a terminal, plain text for everything else
+            return RichTableRenderer() if sys.stdout.isatty() else PlainTableRenderer()
         return {
-            OutputFormat.table: RichTableRenderer,
             OutputFormat.json: JsonRenderer,
             OutputFormat.yaml: YamlRenderer,
             OutputFormat.csv: CsvRenderer,
