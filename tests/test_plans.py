@@ -148,7 +148,9 @@ def test_32b_on_two_l40s_vllm(run):
         "--max-num-seqs 1 --gpu-memory-utilization 0.9 --dtype bfloat16 --host 0.0.0.0 --port 8000"]
     assert d["env"] == {"CUDA_VISIBLE_DEVICES": "0,1"}
     assert d["kubernetes"] is None
-    assert set(d) == {"schema_version", "model", "deployment", "commands", "env", "notes", "kubernetes"}
+    assert set(d) == {"schema_version", "model", "deployment", "commands", "env", "notes", "gpu_layers",
+                      "host_memory_bytes", "kubernetes"}
+    assert d["gpu_layers"] is None and d["host_memory_bytes"] == 0
 
 
 def test_32b_on_two_l40s_sglang(run):
@@ -219,6 +221,8 @@ def test_llamacpp_partial_offload_counts_the_layers_that_fit(run):
     # = 11.90 GB, room for 35.9 layers: 35 of 64.
     assert "-ngl 35 " in d["commands"][0]
     assert any("35 of 64 layers" in n and "CPU memory" in n for n in d["notes"])
+    # the 29 layers left behind keep their weights in CPU memory: 29 x 298.06 MB = 8.64 GB
+    assert d["gpu_layers"] == 35 and abs(d["host_memory_bytes"] / (29 * 298.06e6) - 1) < 0.005
 
 
 def test_trtllm_flags_single_node_with_fp8_kv(run):

@@ -69,6 +69,7 @@ class Plan:
     kubernetes: str | None = None  # a Deployment manifest (single node only)
     gpu_layers: int | None = None  # llama.cpp -ngl
     offloaded: bool = False  # llama.cpp keeps some layers in CPU memory
+    host_bytes: float = 0.0  # weights those layers keep in CPU (system) memory
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -238,8 +239,9 @@ def _trtllm(entry, est: Estimate, fraction, notes, path=None) -> tuple[list[str]
     return argv, before
 
 
-def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[int, bool]:
-    """-ngl: every layer and the output layer when the estimate fits; else the layers that fit.
+def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[int, float]:
+    """-ngl, and the bytes of weights left in CPU memory: every layer and the output layer when the
+    estimate fits (none left); else the layers that fit.
 
     llama.cpp puts a layer's KV cache on the device that holds the layer, so each layer offloaded
     costs its weights plus its share of the KV cache; the compute buffer and runtime overhead stay
@@ -248,7 +250,7 @@ def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[i
     layers = arch.num_hidden_layers
     m = est.memory
     if m.fits:
-        return layers + 1, False
+        return layers + 1, 0.0
     p = count_params(arch)
     wb = weight_bytes(p, quant)
     head_bits = 16 if "lm_head" in quant.kept_16bit else quant.bits_per_weight
@@ -265,17 +267,17 @@ def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[i
         f"{'s' if est.gpus > 1 else ''} and keeps {layers - n} in CPU memory "
         f"({(layers - n) * per_layer_w / 1e9:.1f} GB of weights); the estimate's speeds assume every layer on "
         "the GPU, so decoding will be slower, bound by CPU memory bandwidth for the layers left behind")
-    return n, True
+    return n, (layers - n) * per_layer_w
 
 
-def _llamacpp(entry, est: Estimate, arch, quant, notes) -> tuple[list[str], int, bool]:
+def _llamacpp(entry, est: Estimate, arch, quant, notes) -> tuple[list[str], int, float]:
     model = _gguf_name(entry, est.quant_id)
     notes.append(f"llama.cpp runs a GGUF file: {model} stands for the {est.quant_id.upper()} GGUF of "
                  f"{entry.hf_repo or entry.name} (convert with convert_hf_to_gguf.py and llama-quantize, or "
                  "download one); substitute its path")
     if est.memory.weights * est.gpus > GGUF_FILE_LIMIT:
         notes.append("a GGUF this large comes in parts (…-00001-of-000NN.gguf): give -m the first part")
-    ngl, offloaded = _llamacpp_layers(arch, est, quant, notes)
+    ngl, host_bytes = _llamacpp_layers(arch, est, quant, notes)
     argv = ["llama-server", "-m", model, "-c", str(est.context * est.batch), "-ngl", str(ngl),
             "-np", str(est.batch)]
     if est.batch > 1:
@@ -289,7 +291,7 @@ def _llamacpp(entry, est: Estimate, arch, quant, notes) -> tuple[list[str], int,
         notes.append("a quantized V cache needs flash attention: -fa on (current llama.cpp takes on|off|auto; "
                      "builds before 2025-08 take a bare -fa)")
     argv += ["--host", "0.0.0.0", "--port", str(PORTS["llama.cpp"])]
-    return argv, ngl, offloaded
+    return argv, ngl, host_bytes
 
 
 # ------------------------------------------------------------------ kubernetes
@@ -387,7 +389,7 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
         notes.append(f"planned with the detected free memory ({m.capacity / 1e9:.1f} GB of "
                      f"{gpu_total_bytes / 1e9:.1f} GB): the memory fraction is of the whole card")
         fraction = m.usable / gpu_total_bytes
-    gpu_layers, offloaded = None, False
+    gpu_layers, host_bytes = None, 0.0
     commands: list[str]
     worker_note = None
 
@@ -425,7 +427,7 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
         else:
             commands = ["\n".join(before + [_join(argv)])]
     elif engine.id == "llama.cpp":
-        argv, gpu_layers, offloaded = _llamacpp(model_entry, est, arch, quant, notes)
+        argv, gpu_layers, host_bytes = _llamacpp(model_entry, est, arch, quant, notes)
         commands = [_join(argv)]
     else:  # pragma: no cover - the catalog's engines are the ones above
         raise InputError(f"no launch plan for engine {engine.id}")
@@ -446,15 +448,10 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
             notes.append(f"no Kubernetes manifest: a Deployment's pod runs on one node and this needs {est.nodes}; "
                          "use LeaderWorkerSet (kubernetes-sigs/lws) or KubeRay")
         else:
-            host = 0.0
-            if offloaded and gpu_layers is not None:
-                p = count_params(arch)
-                wb = weight_bytes(p, quant)
-                host = wb.total * (arch.num_hidden_layers - gpu_layers) / arch.num_hidden_layers
-            manifest = kubernetes_manifest(engine.id, model_entry.id, commands[0], est.gpus, host, {})
+            manifest = kubernetes_manifest(engine.id, model_entry.id, commands[0], est.gpus, host_bytes, {})
             notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
-                         + (" plus the layers kept in CPU memory" if host else "")
+                         + (" plus the layers kept in CPU memory" if host_bytes else "")
                          + "; mount the model (a PersistentVolumeClaim or hostPath) where the command expects it")
     return Plan(engine=engine.id, model=model_entry.id, estimate=est, commands=tuple(commands),
                 env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=gpu_layers,
-                offloaded=offloaded)
+                offloaded=gpu_layers is not None and gpu_layers <= arch.num_hidden_layers, host_bytes=host_bytes)

@@ -215,6 +215,7 @@ def plan_doc(plan) -> Document:
     e = plan.estimate
     data = {"schema_version": SCHEMA_VERSION, "model": plan.model, "deployment": e.as_dict()["deployment"],
             "commands": list(plan.commands), "env": plan.env_dict, "notes": list(plan.notes),
+            "gpu_layers": plan.gpu_layers, "host_memory_bytes": round(plan.host_bytes),
             "kubernetes": plan.kubernetes}
     rows = tuple((str(node), line) for node, cmd in enumerate(plan.commands) for line in cmd.split("\n"))
     title = (f"{plan.model}: {e.quant_id} weights, {e.kv_dtype} KV on {e.gpus} x {e.gpu_id} (TP {e.tp}, PP {e.pp}"
