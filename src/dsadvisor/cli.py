@@ -216,12 +216,15 @@ GpuOpt = Annotated[Optional[str], typer.Option(
     "--gpu", help="GPU: family (A100), variant (H100-PCIe), nvidia-smi name, or 'auto' to detect.")]
 VramOpt = Annotated[Optional[float], typer.Option("--vram", help="GPU memory in GB (alone: a device not in the catalog).")]
 GpusOpt = Annotated[int, typer.Option("--gpus", help="How many GPUs the deployment may use.")]
+RamOpt = Annotated[Optional[float], typer.Option("--ram", help=(
+    "System memory in GB: the memory of a unified-memory device (Apple, Jetson, Raspberry Pi, phone), "
+    "else the host memory llama.cpp may keep layers in (plan --offload)."))]
 ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", help="A local Hugging Face config.json (or its folder) instead of a catalog model.")]
 
 
-def _hardware(cat, gpu: str | None, vram: float | None, gpus: int):
-    """Resolve --gpu/--vram/--gpus; --gpu auto reads the local GPUs (free memory)."""
+def _hardware(cat, gpu: str | None, vram: float | None, gpus: int, ram: float | None = None):
+    """Resolve --gpu/--vram/--gpus/--ram; --gpu auto reads the local GPUs (free memory)."""
     from .resolve import HardwareSpec, resolve_hardware
 
     if gpu is not None and gpu.lower() == "auto":
@@ -232,10 +235,11 @@ def _hardware(cat, gpu: str | None, vram: float | None, gpus: int):
             raise ExitWith(EXIT_NO_GPU, "--gpu auto found no GPU (no NVML, no working nvidia-smi); "
                                         "name one with --gpu or give --vram")
         first = found[0]
-        spec = resolve_hardware(cat, first.name, vram or first.total_mib * 2**20 / 1e9, 1)
+        spec = resolve_hardware(cat, first.name, vram or first.total_mib * 2**20 / 1e9, 1, ram)
         count = len([g for g in found if g.name == first.name])
-        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20)
-    return resolve_hardware(cat, gpu, vram, gpus)
+        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20,
+                            host_bytes=spec.host_bytes)
+    return resolve_hardware(cat, gpu, vram, gpus, ram)
 
 
 def _model(cat, model: str | None, config: Path | None):
@@ -257,6 +261,7 @@ def estimate_cmd(
     gpu: GpuOpt = None,
     vram: VramOpt = None,
     gpus: GpusOpt = 1,
+    ram: RamOpt = None,
     quant: Annotated[Optional[str], typer.Option("--quant", help="Weight format (default: as shipped).")] = None,
     kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype: auto | fp8 | q8_0 | ...")] = "auto",
     context: Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output.")] = None,
@@ -278,7 +283,7 @@ def estimate_cmd(
     check_workload(context, prompt_tokens, batch)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
-    hw = _hardware(cat, gpu, vram, gpus)
+    hw = _hardware(cat, gpu, vram, gpus, ram)
     dep = Deployment(
         model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
@@ -318,7 +323,7 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
     )
 
 
-def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int):
+def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int, ram: float | None = None):
     from .engine import Hardware
 
     names = gpu or [None]
@@ -326,7 +331,7 @@ def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int):
         raise ExitWith(EXIT_USAGE, "--vram applies to one --gpu; give each kind by its variant (e.g. A100-SXM-80GB)")
     out = []
     for name in names:
-        spec = _hardware(cat, name, vram, gpus)
+        spec = _hardware(cat, name, vram, gpus, ram)
         out.append(Hardware(gpu=spec.gpu, max_gpus=spec.count, free_bytes=spec.free_bytes))
     return out
 
@@ -358,6 +363,7 @@ def recommend_cmd(
         "--gpu", help="GPU kind (repeatable to choose between kinds; 'auto' detects).")] = None,
     vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (of each kind).")] = 1,
+    ram: RamOpt = None,
     context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
     max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
@@ -382,7 +388,7 @@ def recommend_cmd(
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=family,
                      max_params=max_params, prefer=prefer)
     cat = load(catalog)
-    rec = recommend(cat, _hardware_list(cat, gpu, vram, gpus), k)
+    rec = recommend(cat, _hardware_list(cat, gpu, vram, gpus, ram), k)
     emit(recommend_doc(rec, top, all_), format)
 
 
@@ -390,7 +396,7 @@ def recommend_cmd(
 def check_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
     gpu: GpuOpt = None, vram: VramOpt = None,
-    gpus: Annotated[int, typer.Option("--gpus", help="GPUs available.")] = 1,
+    gpus: Annotated[int, typer.Option("--gpus", help="GPUs available.")] = 1, ram: RamOpt = None,
     context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
     max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
@@ -419,7 +425,7 @@ def check_cmd(
         cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
                       engines=cat.engines, sources=cat.sources, origin=cat.origin,
                       _model_index=cat._model_index)
-    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus)]
+    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
     rec = recommend(cat, hardware, k, models=[entry])
     verdict = (rec.ranked or rec.rejected)[0]
     emit(check_doc(verdict), format)
@@ -437,6 +443,7 @@ def plan_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
     gpu: GpuOpt = None, vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (over 8: nodes of 8).")] = 1,
+    ram: RamOpt = None,
     context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
     engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
     exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
@@ -450,7 +457,7 @@ def plan_cmd(
     """The commands that start the deployment `check` picks, per node. Exit 1 if nothing fits."""
     from .engine import recommend
     from .hardware import capacity_bytes
-    from .plans import launch_plan
+    from .plans import host_memory_shortfall, launch_plan
     from .rules import Status
     from .views import plan_doc
 
@@ -467,7 +474,7 @@ def plan_cmd(
         cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
                       engines=cat.engines, sources=cat.sources, origin=cat.origin,
                       _model_index=cat._model_index)
-    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus)]
+    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
     rec = recommend(cat, hardware, k, models=[entry])
     verdict = (rec.ranked or rec.rejected)[0]
     if not verdict.passed and offload:
@@ -489,6 +496,9 @@ def plan_cmd(
     path = None if config is None else str(config if config.is_dir() else config.parent)
     plan = launch_plan(cat, verdict, entry, architecture=arch, gpu=hw.gpu, gpu_total_bytes=total, model_path=path,
                        kubernetes=k8s)
+    short = host_memory_shortfall(plan, ram * 1e9 if ram is not None and not hw.gpu.unified_memory else None)
+    if short:
+        raise ExitWith(EXIT_FAIL, f"no deployment of {entry.id} fits: {short}")
     emit(plan_doc(plan), format)
 
 

@@ -52,6 +52,9 @@ K8S_BASE_MEMORY_GIB = 32
 K8S_MIN_CPUS = 4
 SHM_SIZE = "16Gi"  # /dev/shm for NCCL and the engines' worker processes (vLLM docker --shm-size=16G)
 GGUF_FILE_LIMIT = 50e9  # Hugging Face stores files up to 50 GB: larger GGUFs come split in parts
+# Share of system memory (--ram) that layers kept in CPU memory may take: the OS, the server process
+# and page cache keep the rest (assumed, like the catalog's usable_memory_fraction of unified devices)
+HOST_MEMORY_USABLE = 0.9
 # vLLM / SGLang switch to Marlin kernels for AWQ/GPTQ from compute capability 8.0
 MARLIN_MIN_CC = 8.0
 
@@ -69,7 +72,7 @@ class Plan:
     kubernetes: str | None = None  # a Deployment manifest (single node only)
     gpu_layers: int | None = None  # llama.cpp -ngl
     offloaded: bool = False  # llama.cpp keeps some layers in CPU memory
-    host_bytes: float = 0.0  # weights those layers keep in CPU (system) memory
+    host_bytes: float = 0.0  # weights and KV cache those layers keep in CPU (system) memory
 
     @property
     def env_dict(self) -> dict[str, str]:
@@ -240,8 +243,8 @@ def _trtllm(entry, est: Estimate, fraction, notes, path=None) -> tuple[list[str]
 
 
 def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[int, float]:
-    """-ngl, and the bytes of weights left in CPU memory: every layer and the output layer when the
-    estimate fits (none left); else the layers that fit.
+    """-ngl, and the bytes left in CPU memory: every layer and the output layer when the estimate
+    fits (nothing left); else the layers that fit.
 
     llama.cpp puts a layer's KV cache on the device that holds the layer, so each layer offloaded
     costs its weights plus its share of the KV cache; the compute buffer and runtime overhead stay
@@ -267,7 +270,7 @@ def _llamacpp_layers(arch: Architecture, est: Estimate, quant, notes) -> tuple[i
         f"{'s' if est.gpus > 1 else ''} and keeps {layers - n} in CPU memory "
         f"({(layers - n) * per_layer_w / 1e9:.1f} GB of weights); the estimate's speeds assume every layer on "
         "the GPU, so decoding will be slower, bound by CPU memory bandwidth for the layers left behind")
-    return n, (layers - n) * per_layer_w
+    return n, (layers - n) * per_layer  # a layer in CPU memory keeps its KV cache there too
 
 
 def _llamacpp(entry, est: Estimate, arch, quant, notes) -> tuple[list[str], int, float]:
@@ -455,3 +458,12 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     return Plan(engine=engine.id, model=model_entry.id, estimate=est, commands=tuple(commands),
                 env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=gpu_layers,
                 offloaded=gpu_layers is not None and gpu_layers <= arch.num_hidden_layers, host_bytes=host_bytes)
+
+
+def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
+    """Why the layers a plan keeps in CPU memory do not fit in ``ram_bytes`` of system memory, or None."""
+    if ram_bytes is None or plan.host_bytes <= HOST_MEMORY_USABLE * ram_bytes:
+        return None
+    return (f"the layers llama.cpp keeps in CPU memory (-ngl {plan.gpu_layers}) need {plan.host_bytes / 1e9:.1f} GB "
+            f"of weights and KV cache, over {HOST_MEMORY_USABLE:.0%} of --ram {ram_bytes / 1e9:g} GB; "
+            "more system memory, a lower-bit format or a shorter --context")

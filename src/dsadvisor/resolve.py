@@ -25,6 +25,7 @@ class HardwareSpec:
     gpu: Gpu
     count: int
     free_bytes: float | None = None  # detected free memory per GPU
+    host_bytes: float | None = None  # system memory (--ram) beside discrete GPUs: llama.cpp's CPU layers
 
 
 def check_number(flag: str, value: float | None, low: float, high: float, integer: bool = False) -> None:
@@ -38,14 +39,39 @@ def check_number(flag: str, value: float | None, low: float, high: float, intege
         raise InputError(f"{flag} must be a whole number, not {value:g}")
 
 
-def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int = 1) -> HardwareSpec:
+def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int = 1,
+                     ram_gb: float | None = None) -> HardwareSpec:
+    """--gpu / --vram / --gpus / --ram as a device and a count.
+
+    ``ram_gb`` is system memory. A unified-memory device (an Apple chip, a Jetson, a Raspberry Pi, a
+    phone) has no other memory, so it sizes the device as --vram would; beside discrete GPUs it is the
+    host memory llama.cpp may keep layers in.
+    """
     check_number("--vram", vram_gb, 0.001, MAX_VRAM_GB)
+    check_number("--ram", ram_gb, 0.001, MAX_VRAM_GB)
     check_number("--gpus", gpus, 1, MAX_GPUS, integer=True)
     if gpu is None and vram_gb is None:
+        if ram_gb is not None:
+            raise InputError("--ram is system memory: name the device with --gpu (e.g. --gpu 'Jetson AGX Orin' "
+                             "--ram 32, --gpu M3-Max --ram 128), or give --vram GB for a GPU")
         raise InputError("give --gpu NAME (e.g. --gpu A100 --vram 40, --gpu H100-SXM, --gpu auto) or --vram GB")
+    host = ram_gb * 1e9 if ram_gb is not None else None
     if gpu is None:
-        return HardwareSpec(custom_gpu(vram_gb), gpus)
-    return HardwareSpec(resolve_gpu(catalog.gpus, gpu, vram_gb), gpus)
+        return HardwareSpec(custom_gpu(vram_gb), gpus, host_bytes=host)
+    if ram_gb is not None and vram_gb is None:  # --ram may be what picks the size of a unified device
+        try:
+            sized = resolve_gpu(catalog.gpus, gpu, ram_gb)
+        except InputError:  # e.g. "A100 comes in 40 and 80 GB, not 64": a discrete card, sized below
+            sized = None
+        if sized is not None and sized.unified_memory:
+            return HardwareSpec(sized, gpus)
+    device = resolve_gpu(catalog.gpus, gpu, vram_gb)
+    if ram_gb is not None and device.unified_memory:  # --vram and --ram both given
+        if abs(vram_gb - ram_gb) > 0.05 * max(vram_gb, ram_gb):
+            raise InputError(f"{device.id} has one unified memory: --vram {vram_gb:g} and --ram {ram_gb:g} "
+                             "cannot both be it; give one")
+        return HardwareSpec(device, gpus)
+    return HardwareSpec(device, gpus, host_bytes=host)
 
 
 def default_quant(entry: ModelEntry) -> str:

@@ -1,0 +1,42 @@
+"""--ram: system memory. It sizes a unified-memory device, and bounds what llama.cpp keeps in CPU memory."""
+
+from __future__ import annotations
+
+
+def test_ram_sizes_a_unified_memory_device(run):
+    pi = run("estimate", "deepseek-r1-distill-qwen-1.5b", "--gpu", "Raspberry Pi 4B", "--ram", "4",
+             "--quant", "q4_k_m", "--engine", "llama.cpp", "--context", "2048", "-f", "json")
+    assert pi.code == 0, pi.err
+    # the 4 GB board, not the catalog's 8 GB one: 4 GiB x 0.8 (the Pi's OS share, hardware.capacity_bytes)
+    assert pi.json()["memory"]["gpu_capacity_bytes"] == int(4 * 2**30 * 0.8) == 3_435_973_836
+    mac = run("check", "deepseek-r1-distill-llama-70b", "--gpu", "M3 Max", "--ram", "128", "--quant", "q4_k_m")
+    assert mac.code == 0 and mac.json()["estimate"]["deployment"]["gpu"] == "M3-Max-128GB", mac.err
+
+
+def test_ram_and_vram_that_disagree_on_one_memory_are_refused(run):
+    r = run("recommend", "--gpu", "M3 Max", "--vram", "96", "--ram", "128")
+    assert r.code == 2 and r.out == ""
+    assert r.err.count("\n") == 1 and "one unified memory" in r.err
+
+
+def test_ram_alone_names_no_device(run):
+    r = run("recommend", "--ram", "64")
+    assert r.code == 2 and "--ram is system memory" in r.err
+
+
+def test_offloaded_layers_must_fit_in_system_memory(run):
+    args = ("plan", "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
+            "--quant", "q4_k_m", "--offload", "-f", "json")
+    roomy = run(*args, "--ram", "32")
+    assert roomy.code == 0, roomy.err
+    need = roomy.json()["host_memory_bytes"]  # 29 layers of weights and KV cache: about 9.6 GB
+    assert 9.5e9 < need < 9.8e9
+    tight = run(*args, "--ram", "8")
+    assert tight.code == 1 and tight.out == ""
+    assert tight.err.count("\n") == 1 and "9.6 GB" in tight.err and "--ram 8" in tight.err
+
+
+def test_ram_is_checked_like_every_number(run):
+    for bad in ("-1", "0", "nan", "1e30"):
+        r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "L4", "--ram", bad)
+        assert r.code == 2 and "--ram" in r.err and r.out == "", (bad, r.err)
