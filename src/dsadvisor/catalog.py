@@ -12,7 +12,7 @@ import hashlib
 import os
 import pickle
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +53,12 @@ class Catalog:
             seen.add(entry.id)
             entry = self.models[entry.architecture_from]
         return entry.architecture
+
+    def with_model(self, entry: ModelEntry) -> "Catalog":
+        """This catalog with one more model (a local config.json's), found by its id."""
+        index = dict(self._model_index)
+        index[_key(entry.id)] = (entry.id,)
+        return replace(self, models={**self.models, entry.id: entry}, _model_index=index)
 
     def quantization(self, name: str) -> QuantFormat:
         return _by_id_or_alias(self.quantizations, name, "quantization format")

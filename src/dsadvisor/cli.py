@@ -336,6 +336,19 @@ def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int, ra
     return out
 
 
+def _verdict(cat, model: str | None, config: Path | None, gpu: str | None, vram: float | None, gpus: int,
+             ram: float | None, exact: bool, k):
+    """One model's best deployment (or closest miss) on one kind of GPU: what check and plan share."""
+    from .engine import recommend
+
+    entry, arch = _model(cat, model, config)
+    if arch is not None:  # a local config.json: lend its architecture to the search
+        cat = cat.with_model(entry)
+    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
+    rec = recommend(cat, hardware, k, models=[entry])
+    return cat, entry, arch, hardware, (rec.ranked or rec.rejected)[0]
+
+
 Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192)).")]
 Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for time to first token.")]
 Batch = Annotated[int, typer.Option(help="Concurrent sequences.")]
@@ -408,7 +421,6 @@ def check_cmd(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.json,
 ) -> None:
     """One model's verdict for CI: exit 0 passes every rule, 1 fails one, 6 undetermined."""
-    from .engine import recommend
     from .views import check_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
@@ -417,17 +429,7 @@ def check_cmd(
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
-    cat = load(catalog)
-    entry, arch = _model(cat, model, config)
-    if arch is not None:  # a local config.json: lend its architecture to the search
-        from .catalog import Catalog
-
-        cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
-                      engines=cat.engines, sources=cat.sources, origin=cat.origin,
-                      _model_index=cat._model_index)
-    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
-    rec = recommend(cat, hardware, k, models=[entry])
-    verdict = (rec.ranked or rec.rejected)[0]
+    *_, verdict = _verdict(load(catalog), model, config, gpu, vram, gpus, ram, exact, k)
     emit(check_doc(verdict), format)
     if verdict.passed:
         return
@@ -466,17 +468,7 @@ def plan_cmd(
                      min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
                      license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
-    cat = load(catalog)
-    entry, arch = _model(cat, model, config)
-    if arch is not None:  # a local config.json: lend its architecture to the search
-        from .catalog import Catalog
-
-        cat = Catalog(models={**cat.models, entry.id: entry}, gpus=cat.gpus, quantizations=cat.quantizations,
-                      engines=cat.engines, sources=cat.sources, origin=cat.origin,
-                      _model_index=cat._model_index)
-    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
-    rec = recommend(cat, hardware, k, models=[entry])
-    verdict = (rec.ranked or rec.rejected)[0]
+    cat, entry, arch, hardware, verdict = _verdict(load(catalog), model, config, gpu, vram, gpus, ram, exact, k)
     if not verdict.passed and offload:
         if k.engines and "llama.cpp" not in {cat.engine(e).id for e in k.engines}:
             raise ExitWith(EXIT_USAGE, "--offload keeps layers in CPU memory with llama.cpp; --engine leaves it out")
