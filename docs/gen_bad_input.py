@@ -24,6 +24,7 @@ from pathlib import Path
 OUT = Path(__file__).resolve().parent / "bad-input.md"
 MODEL = "deepseek-r1-distill-qwen-7b"
 LONG = "x" * 100_000  # a 100 KB name
+LONG_SHOWN = "x" * 79 + "\u2026"  # all of it a message repeats (errors.SHOWN characters)
 
 
 @dataclass(frozen=True)
@@ -59,7 +60,10 @@ CASES: tuple[Case, ...] = (
     _c("unknown-engine", NAMES, *E, "--engine", "vllmm", code=3, expect="unknown engine 'vllmm'; did you mean 'vLLM'?"),
     _c("unknown-quant", NAMES, *E, "--quant", "awqq", code=3,
        expect="unknown quantization format 'awqq'; did you mean 'awq'?"),
-    _c("unknown-kv-dtype", NAMES, *E, "--kv-dtype", "fp9", code=3, expect="unknown quantization format 'fp9'"),
+    _c("unknown-kv-dtype", NAMES, *E, "--kv-dtype", "fp9", code=3,
+       expect="unknown KV cache dtype 'fp9'; did you mean 'fp8'?"),
+    _c("unknown-kv-dtype-recommend", NAMES, *R, "--kv-dtype", "xyz", code=3,
+       expect="unknown KV cache dtype 'xyz' (choose from auto, bf16, fp16, fp8, q8_0, q4_0)"),
     _c("unknown-model-show", NAMES, "show", "deepseek-v9", "-f", "json", code=3, expect="unknown model 'deepseek-v9'"),
     _c("unknown-model-check", NAMES, "check", "deepseek-v9", "--gpu", "H100", code=3, expect="unknown model"),
     _c("unknown-model-plan", NAMES, "plan", "deepseek-v9", "--gpu", "H100", "-f", "json", code=3,
@@ -108,6 +112,8 @@ CASES: tuple[Case, ...] = (
        expect="--memory-fraction must be a finite number"),
     _c("max-params-negative", NUMBERS, *R, "--max-params", "-7", code=2, expect="--max-params must be greater than 0"),
     _c("top-zero", NUMBERS, *R, "--top", "0", code=2, expect="--top must be at least 1"),
+    _c("min-params-negative", NUMBERS, "models", "--min-params", "-1", "-f", "json", code=2,
+       expect="--min-params must be at least 0, not -1"),
     _c("params-range-inverted", NUMBERS, "models", "--min-params", "100", "--max-params", "1", "-f", "json", code=2,
        expect="--min-params 100 is larger than --max-params 1"),
     # ---------------------------------------------------------------- types and usage (exit 2)
@@ -128,6 +134,10 @@ CASES: tuple[Case, ...] = (
     _c("prefer-unknown", TYPES, *R, "--prefer", "fastest", code=2, expect="--prefer 'fastest' is not one of"),
     _c("status-unknown", TYPES, "models", "--status", "retired", "-f", "json", code=2,
        expect="--status 'retired' is not one of released, described"),
+    _c("gpu-category-unknown", TYPES, "gpus", "--category", "laptop", "-f", "json", code=2,
+       expect="--category 'laptop' is not one of datacenter, workstation, consumer, edge, apple, mobile, cpu"),
+    _c("gpu-category-misspelt", TYPES, "gpus", "--category", "consumr", "-f", "json", code=2,
+       expect="did you mean 'consumer'?"),
     _c("audit-kind-unknown", TYPES, "catalog", "audit", "--kind", "conflicts", "-f", "json", code=2,
        expect="did you mean 'conflict'?"),
     # ---------------------------------------------------------------- conflicting flags (exit 2)
@@ -195,6 +205,18 @@ CASES: tuple[Case, ...] = (
        expect="bad-date.yaml: invalid YAML value: month must be in 1..12", per_problem="bad-date.yaml"),
     _c("validate-infinite-memory", CATALOGS, "catalog", "validate", "inf-gpu.yaml", "-f", "json", code=4,
        expect="field memory_gb: Input should be a finite number", per_problem="inf-gpu.yaml"),
+    _c("catalog-huge-figures", CATALOGS, "gpus", "--catalog", "huge-gpu.yaml", "-f", "json", code=4,
+       expect="huge-gpu.yaml: gpus[0] (id X-1): field memory_gb: Input should be less than or equal to 1000000",
+       per_problem="huge-gpu.yaml"),
+    _c("estimate-with-huge-param-count", CATALOGS, "estimate", "acme-huge", "--gpu", "H100", "--catalog",
+       "huge-params.yaml", "-f", "json", code=4,
+       expect="models[0] (id acme-huge): field params.0.total: Input should be less than or equal to 1000000000000000",
+       per_problem="huge-params.yaml"),
+    _c("validate-misplaced-top-level-key", CATALOGS, "catalog", "validate", "top-conflicts.yaml", "-f", "json",
+       code=4, expect="field conflicts: unknown field; a file's top level holds schema_version, sources, models",
+       per_problem="top-conflicts.yaml"),
+    _c("catalog-folder-of-1001-files", CATALOGS, *R, "--catalog", "many-yaml", code=4,
+       expect="many-yaml: folder holds more than 1,000 YAML files; name a smaller catalog folder"),
     _c("validate-absurd-layers", CATALOGS, "catalog", "validate", "absurd-layers.yaml", "-f", "json", code=4,
        expect="num_hidden_layers is larger than 2,147,483,647", per_problem="absurd-layers.yaml"),
     _c("validate-a-directory-named-yaml", CATALOGS, "catalog", "validate", "folder.yaml", "-f", "json", code=4,
@@ -222,6 +244,11 @@ CASES: tuple[Case, ...] = (
        expect="'num_attention_heads' must be at least 1, not 0"),
     _c("config-infinite-size", CONFIGS, "estimate", "--config", "inf-hidden.json", "--gpu", "H100", "-f", "json",
        code=2, expect="config.json key 'hidden_size' must be an integer, not inf"),
+    _c("config-zero-vocabulary", CONFIGS, "estimate", "--config", "zero-vocab.json", "--gpu", "H100", "-f", "json",
+       code=2, expect="zero-vocab.json: config.json (llama): field vocab_size: Input should be greater than 0"),
+    _c("config-heads-not-a-multiple", CONFIGS, "estimate", "--config", "five-kv-heads.json", "--gpu", "H100", "-f",
+       "json", code=2,
+       expect="five-kv-heads.json: config.json (llama): num_attention_heads must be a multiple of num_key_value_heads"),
     _c("config-absurd-layers", CONFIGS, "check", "--config", "absurd-layers.json", "--gpu", "H100", code=2,
        expect="num_hidden_layers is larger than 2,147,483,647"),
     _c("config-5000-digit-number", CONFIGS, "estimate", "--config", "digits.json", "--gpu", "H100", "-f", "json",
@@ -232,14 +259,22 @@ CASES: tuple[Case, ...] = (
        expect="huge.json: larger than 4,194,304 bytes; not a config.json"),
     # ---------------------------------------------------------------- long strings, control characters
     _c("model-name-100kb", STRINGS, "estimate", LONG, "--gpu", "H100", "-f", "json", code=3,
-       expect="unknown model 'xxxxxxxx"),
-    _c("gpu-name-100kb", STRINGS, *E[:3], LONG, "-f", "json", code=3, expect="unknown GPU 'xxxxxxxx"),
+       expect=f"unknown model '{LONG_SHOWN}' (100,000 characters)"),
+    _c("gpu-name-100kb", STRINGS, *E[:3], LONG, "-f", "json", code=3,
+       expect=f"unknown GPU '{LONG_SHOWN}' (100,000 characters)"),
+    _c("kv-dtype-100kb", STRINGS, *E, "--kv-dtype", LONG, code=3,
+       expect=f"unknown KV cache dtype '{LONG_SHOWN}' (100,000 characters)"),
+    _c("status-100kb", STRINGS, "models", "--status", LONG, "-f", "json", code=2,
+       expect=f"--status '{LONG_SHOWN}' (100,000 characters) is not one of released, described"),
     _c("family-100kb", STRINGS, "models", "--family", LONG, "-f", "json", code=0),
-    _c("catalog-path-100kb", STRINGS, *R, "--catalog", LONG, code=4, expect="cannot read: File name too long"),
+    _c("catalog-path-100kb", STRINGS, *R, "--catalog", LONG, code=4,
+       expect=f"{LONG_SHOWN} (100,000 characters): cannot read: File name too long"),
     _c("config-path-100kb", STRINGS, "estimate", "--config", LONG, "--gpu", "H100", "-f", "json", code=2,
-       expect="cannot read: File name too long"),
+       expect=f"{LONG_SHOWN} (100,000 characters): cannot read: File name too long"),
     _c("validate-path-100kb", STRINGS, "catalog", "validate", LONG, "-f", "json", code=4,
-       expect="cannot read: File name too long", per_problem="xxxxxxxx"),
+       expect=f"{LONG_SHOWN} (100,000 characters): cannot read: File name too long", per_problem="xxxxxxxx"),
+    _c("benchmark-100kb", STRINGS, "check", MODEL, "--gpu", "H100", "--benchmark", LONG, "--min-accuracy", "50",
+       code=6, expect=f"check undetermined: DSA009 no {LONG_SHOWN} (100,000 characters) score"),
     _c("model-name-newline", STRINGS, "show", "deepseek\nv9", "-f", "json", code=3,
        expect="unknown model 'deepseek\\nv9'"),
     _c("catalog-path-newline", STRINGS, *R, "--catalog", "new\nline.yaml", code=4,
@@ -303,6 +338,12 @@ def make_files(root: Path) -> None:
             "      num_hidden_layers: 1000000000000\n      hidden_size: 4096\n      intermediate_size: 11008\n"
             "      vocab_size: 32000\n      num_attention_heads: 32\n      num_key_value_heads: 32\n"
             "      head_dim: 128\n      max_position_embeddings: 4096\n"),
+        "huge-gpu.yaml": ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"
+                          "    memory_gb: 1e300\n    bandwidth_gbs: 1e300\n    dtypes: [fp16]\n"
+                          "    source: a datasheet\n"),
+        "huge-params.yaml": ("models:\n  - id: acme-huge\n    name: Acme-Huge\n    status: released\n    family: acme\n"
+                             "    source: my model card\n    params: [{total: 1e300, source: my model card}]\n"),
+        "top-conflicts.yaml": "conflicts: []\n",
         "llama.json": _llama(),
         "not-json.json": "model_type = llama\n",
         "list.json": "[1, 2]\n",
@@ -311,6 +352,8 @@ def make_files(root: Path) -> None:
         "model-type-only.json": '{"model_type": "llama"}\n',
         "string-vocab.json": _llama(vocab_size='"32000"'),
         "zero-heads.json": _llama(num_attention_heads="0"),
+        "zero-vocab.json": _llama(vocab_size="0"),
+        "five-kv-heads.json": _llama(num_key_value_heads="5"),
         "inf-hidden.json": _llama(hidden_size="1e400"),
         "absurd-layers.json": _llama(num_hidden_layers="1" + "0" * 12),
         "digits.json": _llama(hidden_size="9" * 5000),
@@ -320,8 +363,12 @@ def make_files(root: Path) -> None:
         (root / name).write_text(body, encoding="utf-8")
     (root / "latin1.yaml").write_bytes(b"models:\n  - id: acme\n    name: Acm\xe9\n")  # byte 34 is not UTF-8
     (root / "nul.yaml").write_bytes(b"schema_version: 1\x00\n")
-    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml"):
+    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml"):
         (root / folder).mkdir(exist_ok=True)
+    from dsadvisor.loading import USER_LIMITS
+
+    for i in range(USER_LIMITS.max_yaml_files + 1):  # one YAML file more than a catalog folder may hold
+        (root / "many-yaml" / f"{i:04}.yaml").touch()
     (root / "latin1-model" / "config.json").write_bytes(b'{"model_type": "caf\xe9"}')
     with open(root / "huge.json", "wb") as fh:  # sparse: 5 MB on paper, nothing on disk
         fh.truncate(5 * 1024 * 1024)
@@ -422,7 +469,7 @@ def render() -> str:
         "",
     ]
     from dsadvisor.loading import USER_LIMITS
-    from dsadvisor.schema import MAX_SHAPE
+    from dsadvisor.schema import MAX_BANDWIDTH_GBS, MAX_MEMORY_GB, MAX_PARAMS, MAX_SHAPE, MAX_TFLOPS
 
     lines += [
         "| limit | value |",
@@ -432,9 +479,13 @@ def render() -> str:
         f"| nodes, counted after alias expansion | {USER_LIMITS.max_nodes:,} |",
         "| recursive aliases | refused |",
         "| a key twice in one mapping, an id twice in one file | refused |",
+        f"| a `--catalog` folder's walk | {USER_LIMITS.max_walk_entries:,} files and folders visited, "
+        f"{USER_LIMITS.max_yaml_files:,} YAML files found (symlinked folders are not followed) |",
         "| `!!python/...` and other unknown tags | refused (only the safe loader runs) |",
         "| `.inf`, `.nan` where a number is expected | refused |",
         f"| an architecture field (layers, widths, vocabulary, positions) | at most {MAX_SHAPE:,} |",
+        f"| memory, overheads (GB); bandwidth (GB/s) | at most {MAX_MEMORY_GB:,.0f}; {MAX_BANDWIDTH_GBS:,.0f} |",
+        f"| tensor rates (TFLOPS); parameter counts | at most {MAX_TFLOPS:,.0f}; {MAX_PARAMS:,.0f} |",
         "",
     ]
     with tempfile.TemporaryDirectory(prefix="dsadvisor-bad-input-") as tmp:

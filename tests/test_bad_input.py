@@ -66,6 +66,8 @@ def check_streams(case, code: int, out: str, err: str) -> None:
     else:
         assert err.endswith("\n")
         lines = err[:-1].split("\n")
+        # a 100 KB name or path is shortened, not repeated in full (errors.SHOWN)
+        assert max(map(len, lines)) < 400, f"{case.id}: a {max(map(len, lines)):,}-character stderr line"
         # str.splitlines also breaks at \v, \f, \x1c-\x1e, \x85, \u2028, \u2029: none may hide in a line
         assert err.splitlines() == lines
         if case.per_problem:
@@ -162,3 +164,6 @@ def test_bad_input_page_lists_every_case_and_the_limits():
     assert f"{USER_LIMITS.max_bytes:,} bytes" in text
     assert f"| nesting depth | {USER_LIMITS.max_depth} levels |" in text
     assert f"{USER_LIMITS.max_nodes:,}" in text
+    for page in (text, (ROOT / "docs" / "catalog.md").read_text(encoding="utf-8")):  # the folder walk's limits
+        assert f"{USER_LIMITS.max_walk_entries:,} files and folders" in page
+        assert f"{USER_LIMITS.max_yaml_files:,} YAML files" in page

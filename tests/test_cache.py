@@ -70,3 +70,17 @@ def test_no_cache_variable_disables_it(cache_dir, monkeypatch):
     monkeypatch.setenv("DSADVISOR_NO_CACHE", "1")
     load_catalog(use_env=False)
     assert not cache_dir.exists()
+
+
+def test_a_user_file_rewritten_at_the_same_size_and_mtime_is_not_served_stale(cache_dir, tmp_path):
+    """Two writes within one timestamp tick look alike to stat: the key holds a user file's content."""
+    gpu = ("gpus:\n  - {id: MyCard, name: My Card, vendor: other, family: MyCard, category: consumer,\n"
+           "     memory_gb: %d, bandwidth_gbs: 900, dtypes: [fp16], source: my datasheet}\n")
+    user = tmp_path / "mine.yaml"
+    user.write_text(gpu % 24, encoding="utf-8")
+    stamp = user.stat().st_mtime_ns
+    assert load_catalog([user], use_env=False).gpus["MyCard"].memory_gb == 24
+    user.write_text(gpu % 48, encoding="utf-8")  # the same size
+    os.utime(user, ns=(stamp, stamp))  # and the same mtime, as a coarse clock would leave it
+    assert load_catalog([user], use_env=False).gpus["MyCard"].memory_gb == 48
+    assert len(list(cache_dir.glob("catalog-*.pickle"))) == 2

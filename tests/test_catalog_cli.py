@@ -407,3 +407,55 @@ def test_show_unknown_model_suggests_close_names(run):
     assert any(s.lower() in ("deepseek-v3", "deepseek-v3.1") for s in suggested)
     r = run("show", "deepseek-r1-distil-qwen-7b", "-f", "json")
     assert r.code == 3 and r.out == "" and "deepseek-r1-distill-qwen-7b" in r.err.lower()
+
+
+# ------------------------------------------------------------------ unknown fields: what is suggested
+
+GPU_ENTRY = ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"
+             "    memory_gb: 24\n    bandwidth_gbs: 900\n    dtypes: [fp16]\n    source: a datasheet\n")
+
+
+@pytest.mark.parametrize("text,field,expected", [
+    # a misplaced key at the top: the top-level sections, never the key itself
+    ("conflicts: []\n", "conflicts",
+     "unknown field; a file's top level holds schema_version, sources, models, gpus, quantizations, engines"),
+    ("model: []\n", "model", "unknown field; did you mean 'models'?"),
+    # inside a record: that record's own fields
+    (GPU_ENTRY + "    memory_gbs: 24\n", "memory_gbs", "unknown field; did you mean 'memory_gb'?"),
+    (GPU_ENTRY + "    interconnect: {kind: pcie, bandwidth_gbs: 32, source: xx, bandwith_gbs: 3}\n",
+     "interconnect.bandwith_gbs", "unknown field; did you mean 'bandwidth_gbs'?"),
+    (GPU_ENTRY + "    conflicts: []\n", "conflicts", "unknown field"),  # a model's field, not a GPU's
+    (GPU_ENTRY + "    quote: datasheet\n", "quote", "unknown field; did you mean 'note'?"),  # a GPU's closest
+    ("models:\n  - {id: a, name: A, status: described, family: a, source: xx, conflict: []}\n", "conflict",
+     "unknown field; did you mean 'conflicts'?"),
+    ("models:\n  - {id: a, name: A, status: described, family: a, source: xx,\n"
+     "     claims: [{field: other, value: 1, quote: q, source: xx, sourc: x}]}\n", "claims.0.sourc",
+     "unknown field; did you mean 'source'?"),
+])
+def test_an_unknown_field_is_never_offered_itself(run, tmp_path, text, field, expected):
+    f = _write(tmp_path / "fields.yaml", text)
+    r = run("catalog", "validate", str(f))
+    assert r.code == 4
+    (line,) = [p for p in r.err.splitlines() if f"field {field}:" in p]
+    assert line.endswith(f"field {field}: {expected}"), line
+    assert f"did you mean '{field.rsplit('.', 1)[-1]}'" not in line
+
+
+def test_gpu_category_choices_are_the_schemas():
+    import typing
+
+    import annotated_types
+
+    from dsadvisor import schema
+    from dsadvisor.cli import GPU_CATEGORIES
+
+    hints = typing.get_type_hints(schema.Gpu, vars(schema), vars(annotated_types))
+    assert GPU_CATEGORIES == typing.get_args(hints["category"])
+
+
+@pytest.mark.parametrize("category", ["edge", "apple"])
+def test_gpus_category_filters(run, category):
+    r = run("gpus", "--category", category, "-f", "json")
+    assert r.code == 0 and r.err == ""
+    rows = r.json()["gpus"]
+    assert rows and {g["category"] for g in rows} == {category}

@@ -338,3 +338,123 @@ def test_bytes_the_reader_refuses_are_one_line(run, tmp_path, data, needle):
         assert r.code == 0, r.err
     else:
         one_error_line(r, "bytes.yaml", needle)
+
+
+# ------------------------------------------------------------------ figures beyond any hardware
+
+def _figures_file(tmp_path, catalog, **values):
+    """A GPU, an engine (vLLM's own entry, replaced) and a model whose figures are ``values``
+    (dotted paths such as ``gpus.memory_gb`` or ``engines.speed.per_layer_decode_s``)."""
+    import yaml
+
+    from dsadvisor.schema import as_dict
+
+    data = {
+        "gpus": [{"id": "X-1", "name": "X", "vendor": "other", "family": "XCard", "category": "datacenter",
+                  "memory_gb": 80, "bandwidth_gbs": 3000, "fp16_tflops": 900, "bf16_tflops": 900,
+                  "dtypes": ["fp16", "bf16", "fp8"], "compute_capability": "9.0", "source": "a datasheet",
+                  "interconnect": {"kind": "nvlink", "bandwidth_gbs": 450, "source": "a datasheet"}}],
+        "engines": [as_dict(catalog.engines["vllm"])],
+        "models": [{"id": "acme-huge", "name": "Acme-Huge", "status": "released", "family": "acme",
+                    "source": "my model card", "params": [{"total": 7e9, "source": "my model card"}],
+                    "hardware_advice": [{"gpu": "XCard", "vram_gb": 80, "quote": "one card", "source": "an article"}]}],
+    }
+    for dotted, value in values.items():
+        section, *path = dotted.split(".")
+        node = data[section][0]
+        for key in path[:-1]:
+            node = node[key][0] if isinstance(node[key], list) else node[key]
+        node[path[-1]] = value
+    f = tmp_path / "figures.yaml"
+    f.write_text(yaml.safe_dump(data, sort_keys=False), encoding="utf-8")
+    return f
+
+
+BOUNDED = {  # every figure that has a ceiling in schema.py, and the ceiling
+    "gpus.memory_gb": 1e6, "gpus.memory_bytes": 10**15, "gpus.bandwidth_gbs": 1e6,
+    "gpus.fp16_tflops": 1e7, "gpus.bf16_tflops": 1e7, "gpus.fp8_tflops": 1e7, "gpus.int8_tops": 1e7,
+    "gpus.interconnect.bandwidth_gbs": 1e6,
+    "engines.memory.runtime_overhead_gb": 1e6, "engines.memory.comm_buffer_gb": 1e6,
+    "engines.memory.max_batched_tokens": 2**31 - 1,
+    "engines.speed.per_layer_decode_s": 1e3, "engines.speed.per_layer_prefill_s": 1e3,
+    "engines.speed.per_moe_layer_decode_s": 1e3, "engines.speed.qk_elementwise_bytes": 1e6,
+    "engines.speed.mlp_elementwise_bytes": 1e6,
+    "models.params.total": 1e15, "models.params.active": 1e15, "models.hardware_advice.vram_gb": 1e6,
+}
+
+
+@pytest.mark.parametrize("dotted", list(BOUNDED))
+def test_a_figure_beyond_its_ceiling_is_one_line_naming_file_entry_and_field(run, catalog, tmp_path, dotted):
+    """`memory_gb: 1e300` used to validate, overflow to inf and crash estimate/gpus/recommend."""
+    value = 10**300 if isinstance(BOUNDED[dotted], int) else 1e300
+    f = _figures_file(tmp_path, catalog, **{dotted: value})
+    section, *path = dotted.split(".")
+    entry = {"gpus": "gpus[0] (id X-1)", "engines": "engines[0] (id vllm)", "models": "models[0] (id acme-huge)"}
+    field = ".".join(p + (".0" if p in ("params", "hardware_advice") else "") for p in path)
+    for argv in (("catalog", "validate", str(f)), ("gpus", "--catalog", str(f), "-f", "json")):
+        one_error_line(run(*argv), f"figures.yaml: {entry[section]}: field {field}: Input should be less than or equal")
+
+
+def test_every_figure_at_its_ceiling_still_gives_finite_answers(run, catalog, tmp_path):
+    f = _figures_file(tmp_path, catalog, **BOUNDED)
+    assert run("catalog", "validate", str(f)).code == 0
+    for argv in (("estimate", "deepseek-v3", "--gpu", "XCard", "--gpus", "8"),
+                 ("estimate", "acme-huge", "--gpu", "XCard"),
+                 ("recommend", "--gpu", "XCard", "--top", "3"),
+                 ("check", "deepseek-r1-distill-qwen-7b", "--gpu", "XCard"),
+                 ("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "XCard"),
+                 ("gpus",), ("catalog", "audit"), ("show", "acme-huge")):
+        r = run(*argv, "--catalog", str(f), "-f", "json")
+        assert r.code in (0, 1) and "Traceback" not in r.err, (argv, r.err[-2000:])
+        if r.out:  # `plan` prints nothing when nothing fits
+            json.loads(r.out, parse_constant=lambda c: pytest.fail(f"{argv}: {c} in the output"))
+
+
+def test_the_bundled_catalog_is_within_every_ceiling_and_limit(run):
+    """Real hardware is far below the ceilings: the bundled files validate as a user's files would."""
+    from .conftest import ROOT
+
+    r = run("catalog", "validate", str(ROOT / "catalog"), "-f", "json")
+    assert r.code == 0 and r.json()["valid"] is True, r.err[-2000:]
+
+
+# ------------------------------------------------------------------ a catalog folder's walk
+
+def test_a_huge_catalog_folder_is_not_walked_to_the_end(run, tmp_path, monkeypatch):
+    from dsadvisor import loading
+
+    monkeypatch.setattr(loading.yaml_files, "__defaults__", (loading.Limits(max_walk_entries=50, max_yaml_files=5),))
+    deep = tmp_path / "big"
+    for i in range(60):
+        (deep / f"d{i}").mkdir(parents=True)
+    one_error_line(run("recommend", "--gpu", "H100", "--catalog", str(deep)),
+                   "big: folder holds more than 50 files and folders; name a smaller catalog folder")
+    few = tmp_path / "few"
+    few.mkdir()
+    for i in range(6):
+        (few / f"{i}.yml").write_text("sources: {}\n", encoding="utf-8")
+    one_error_line(run("catalog", "validate", str(few)), "few: folder holds more than 5 YAML files")
+    (few / "5.yml").unlink()
+    assert run("catalog", "validate", str(few)).code == 0
+
+
+def test_the_bundled_catalog_is_walked_without_limits(tmp_path):
+    from dsadvisor.errors import CatalogError
+    from dsadvisor.loading import Limits, yaml_files
+
+    for i in range(30):
+        (tmp_path / str(i)).touch()
+    with pytest.raises(CatalogError, match="more than 20 files and folders"):
+        yaml_files(tmp_path, Limits(max_walk_entries=20))
+    assert yaml_files(tmp_path, None) == []
+
+
+def test_symlinked_folders_are_not_followed(tmp_path):
+    from dsadvisor.loading import yaml_files
+
+    (tmp_path / "real").mkdir()
+    (tmp_path / "real" / "a.yaml").write_text("sources: {}\n", encoding="utf-8")
+    (tmp_path / "real" / "loop").symlink_to(tmp_path)  # a cycle: an unbounded walk never ends
+    (tmp_path / "elsewhere").symlink_to(tmp_path / "real")
+    (tmp_path / "b.yml").symlink_to(tmp_path / "real" / "a.yaml")  # a symlinked file is still read
+    assert yaml_files(tmp_path) == [tmp_path / "b.yml", tmp_path / "real" / "a.yaml"]

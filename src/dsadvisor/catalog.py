@@ -12,12 +12,13 @@ import hashlib
 import os
 import pickle
 import re
+import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .errors import CatalogError, InputError, UnknownNameError, suggest
+from .errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
 from .loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
 from .schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
 
@@ -42,7 +43,7 @@ class Catalog:
             if ids and len(ids) == 1:
                 return self.models[ids[0]]
             if ids:
-                raise InputError(f"model name {name!r} is ambiguous: it could be {', '.join(ids)}; give the id")
+                raise InputError(f"model name {quoted(name)} is ambiguous: it could be {', '.join(ids)}; give the id")
         # ids, then names (a set's order varies from run to run, and so would the suggestions)
         raise UnknownNameError("model", name, [*self.models, *sorted(_names(self.models.values()))])
 
@@ -130,7 +131,7 @@ def validate_file(path: Path, limits: Limits | None = USER_LIMITS) -> CatalogFil
 
 def _describe(path: Path, data: dict, err: dict) -> str:
     """One line: file, entry (section[index] and its id), field, problem."""
-    loc = list(err["loc"])
+    full = loc = list(err["loc"])
     where = ""
     if len(loc) >= 2 and loc[0] in SECTIONS and isinstance(loc[1], int):
         section, index = loc[0], loc[1]
@@ -138,16 +139,20 @@ def _describe(path: Path, data: dict, err: dict) -> str:
         entry_id = None
         if isinstance(items, list) and index < len(items) and isinstance(items[index], dict):
             entry_id = items[index].get("id")
-        where = f"{section}[{index}]" + (f" (id {entry_id})" if entry_id else "")
+        where = f"{section}[{index}]" + (f" (id {clipped(entry_id)})" if entry_id else "")
         loc = loc[2:]
     # pydantic reports a union's branches in the location; keep only field names and indices
     fields = ".".join(str(p) for p in loc if isinstance(p, int) or not re.search(r"[\[\]()]", str(p)))
     msg = err["msg"]
     if err["type"] in ("extra_forbidden", "unexpected_keyword_argument"):
         msg = "unknown field"
-        guess = suggest(str(loc[-1]), _all_field_names(), n=1) if loc else []
+        known = _record_fields(full[:-1]) if full else None
+        key = str(full[-1]) if full else ""
+        guess = suggest(key, [f for f in known if f != key], n=1) if known else []
         if guess:
             msg += f"; did you mean {guess[0]!r}?"
+        elif len(full) == 1:  # a misplaced key at the top of the file
+            msg += f"; a file's top level holds {', '.join(known)}"
     elif err["type"] in ("missing", "missing_keyword_argument"):
         msg = "required field is missing"
     elif err["type"] == "value_error":
@@ -156,16 +161,36 @@ def _describe(path: Path, data: dict, err: dict) -> str:
     return ": ".join(parts) + f": {msg}"
 
 
-def _all_field_names() -> list[str]:
+def _record_fields(loc: list) -> list[str] | None:
+    """The fields of the record at ``loc`` (a pydantic location inside a file), or None where it
+    cannot be told (a union's branch, a key that is no field)."""
     import dataclasses
+    import types
+    import typing
+
+    import annotated_types
 
     from . import schema
 
-    names: set[str] = set()
-    for obj in vars(schema).values():
-        if isinstance(obj, type) and issubclass(obj, schema.Strict) and dataclasses.is_dataclass(obj):
-            names.update(schema.field_names(obj))
-    return sorted(names)
+    tp: Any = schema.CatalogFile
+    for part in [*loc, None]:
+        while True:  # Optional[X], X | None, Annotated[X, ...]: X
+            args = [a for a in typing.get_args(tp) if a is not type(None)]
+            if typing.get_origin(tp) is typing.Annotated:
+                tp = args[0]
+            elif typing.get_origin(tp) in (typing.Union, types.UnionType) and len(args) == 1:
+                tp = args[0]
+            else:
+                break
+        if part is None:
+            return schema.field_names(tp) if dataclasses.is_dataclass(tp) else None
+        if isinstance(part, int) and typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0]
+        elif isinstance(part, str) and dataclasses.is_dataclass(tp) and part in schema.field_names(tp):
+            # the annotations are strings; the constraint markers resolve from annotated_types
+            tp = typing.get_type_hints(tp, vars(schema), vars(annotated_types), include_extras=True)[part]
+        else:
+            return None
 
 
 # ------------------------------------------------------------------ loading
@@ -175,17 +200,17 @@ def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_e
     user = user_catalog_paths(paths) if use_env else list(paths or [])
     files: list[tuple[Path, bool]] = []
     if bundled:
-        files += [(p, False) for p in yaml_files(bundled_catalog_dir())]
+        files += [(p, False) for p in yaml_files(bundled_catalog_dir(), None)]
     for p in user:
         try:
             exists = p.exists()
         except (OSError, ValueError) as exc:  # a name too long for the file system raises rather than answer False
-            raise CatalogError([f"{p}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
+            raise CatalogError([f"{clipped(p)}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
         if not exists:
-            raise CatalogError([f"{p}: no such file or directory"])
+            raise CatalogError([f"{clipped(p)}: no such file or directory"])
         found = yaml_files(p)
         if p.is_dir() and not found:
-            raise CatalogError([f"{p}: folder holds no .yaml or .yml file"])
+            raise CatalogError([f"{clipped(p)}: folder holds no .yaml or .yml file"])
         files += [(f, True) for f in found]
 
     cache = _cache_path(files)
@@ -253,7 +278,9 @@ def _build(files: list[tuple[Path, bool]]) -> Catalog:
 
 
 def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
-    """A file named by the version and every input file's path, size and mtime; None disables."""
+    """A file named by the version and every input file's path, size and mtime, and the content of a
+    user's files (rewritten within one timestamp tick at the same size, they would look unchanged);
+    None disables. The bundled files are read-only package data: their stat is key enough."""
     if os.environ.get("DSADVISOR_NO_CACHE"):
         return None
     base = os.environ.get("DSADVISOR_CACHE_DIR") or os.path.join(
@@ -264,6 +291,11 @@ def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
     for path, is_user in [(code / "schema.py", False), (code / "catalog.py", False), *files]:
         try:
             st = path.stat()
+            if is_user:  # at most USER_LIMITS.max_bytes (4 MiB) to hash; anything else is read uncached
+                if not stat.S_ISREG(st.st_mode) or st.st_size > USER_LIMITS.max_bytes:
+                    return None
+                with open(path, "rb") as fh:
+                    digest.update(hashlib.sha256(fh.read(USER_LIMITS.max_bytes + 1)).digest())
         except OSError:
             return None
         digest.update(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{is_user}\n".encode())

@@ -54,7 +54,10 @@ def finite(name: str, value: float | None, *, low: float = 0.0, high: float = ma
     if not math.isfinite(value):
         raise ExitWith(EXIT_USAGE, f"{name} must be a finite number, not {value}")
     if value < low or (value == low and not inclusive_low) or value > high:
-        bound = f"between {low:g} and {high:g}" if math.isfinite(high) else f"greater than {low:g}"
+        if math.isfinite(high):
+            bound = f"between {low:g} and {high:g}"
+        else:
+            bound = f"at least {low:g}" if inclusive_low else f"greater than {low:g}"
         raise ExitWith(EXIT_USAGE, f"{name} must be {bound}, not {value:g}")
     return value
 
@@ -193,10 +196,12 @@ def audit_cmd(
     emit(audit_doc(findings), format)
 
 
+GPU_CATEGORIES = ("datacenter", "workstation", "consumer", "edge", "apple", "mobile", "cpu")  # schema.Gpu.category
+
+
 @app.command("gpus")
 def gpus_cmd(
-    category: Annotated[Optional[str], typer.Option(
-        help="datacenter | workstation | consumer | edge | apple | mobile | cpu")] = None,
+    category: Annotated[Optional[str], typer.Option(help=" | ".join(GPU_CATEGORIES))] = None,
     catalog: CatalogOpt = None,
     format: FormatOpt = OutputFormat.table,
 ) -> None:
@@ -204,6 +209,7 @@ def gpus_cmd(
     from .hardware import capacity_bytes
     from .views import gpus_doc
 
+    _choice("--category", category, GPU_CATEGORIES)
     cat = load(catalog)
     gpus = [g for g in cat.gpus.values() if category is None or g.category == category]
     gpus.sort(key=lambda g: (g.category, g.family, g.memory_gb, g.id))
@@ -496,11 +502,11 @@ def plan_cmd(
 
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        from .errors import suggest
+        from .errors import quoted, suggest
 
         guess = suggest(value, allowed, n=1)
-        hint = f"; did you mean {guess[0]!r}?" if guess else f"; choose from {', '.join(allowed)}"
-        raise ExitWith(EXIT_USAGE, f"{flag} {value!r} is not one of {', '.join(allowed)}{hint}")
+        hint = f"; did you mean {guess[0]!r}?" if guess else ""
+        raise ExitWith(EXIT_USAGE, f"{flag} {quoted(value)} is not one of {', '.join(allowed)}{hint}")
 
 
 # --------------------------------------------------------------------- main

@@ -15,7 +15,7 @@ from .assumed import assumed_architecture
 from .audit import check_advice
 from .catalog import Catalog
 from .errors import DsAdvisorError, InputError
-from .estimator import Deployment, Estimate, estimate
+from .estimator import Deployment, Estimate, estimate, kv_format
 from .hardware import capacity_bytes
 from .memory import weight_bytes
 from .params import count_params
@@ -260,6 +260,8 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     if k.prefer not in WEIGHTS:
         raise InputError(f"--prefer must be one of {', '.join(WEIGHTS)}")
     engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
+    for kv in k.kv_dtypes:  # a misspelt --kv-dtype is an error, not every deployment failing silently
+        kv_format(catalog, kv)
     best = score_ranges(catalog)
     pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
     ranked, rejected = [], []

@@ -25,18 +25,41 @@ class UnknownNameError(DsAdvisorError):
     """A model, GPU, format or engine name the catalog does not know."""
 
     def __init__(self, kind: str, name: str, known: Iterable[str], hint: str = ""):
-        self.kind, self.name = kind, name
+        self.kind, self.name, self.hint = kind, name, hint
         self.suggestions = suggest(name, known)
-        msg = f"unknown {kind} {name!r}"
+        super().__init__(self.message())
+
+    def message(self) -> str:
+        """The one line, from ``suggestions`` as they are now (a caller may improve on them)."""
+        msg = f"unknown {self.kind} {quoted(self.name)}"
         if self.suggestions:
             msg += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
-        if hint:
-            msg += f" ({hint})"
-        super().__init__(msg)
+        if self.hint:
+            msg += f" ({self.hint})"
+        return msg
 
 
 class InputError(DsAdvisorError):
     """A value or combination of options that cannot describe a deployment."""
+
+
+SHOWN = 80  # the most characters of a user's name or path an error message repeats
+
+
+def quoted(name: str, limit: int = SHOWN) -> str:
+    """``repr(name)``; a longer name shortened, with its length: ``'xxxx…' (100,000 characters)``."""
+    if len(name) <= limit:
+        return repr(name)
+    head = name[:limit - 1] + "\u2026"
+    return f"{head!r} ({len(name):,} characters)"
+
+
+def clipped(text: object, limit: int = SHOWN) -> str:
+    """``str(text)`` (a path, shown unquoted) shortened like :func:`quoted`: ``xxxx… (100,000 characters)``."""
+    text = str(text)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}\u2026 ({len(text):,} characters)"
 
 
 def suggest(name: str, known: Iterable[str], n: int = 3) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass, field
 
 from .assumed import assumed_architecture
 from .catalog import Catalog
-from .errors import InputError
+from .errors import InputError, UnknownNameError, suggest
 from .hardware import capacity_bytes
 from .memory import (
     MemoryPlan,
@@ -142,13 +142,32 @@ def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: 
     return Layout(tp=tp, pp=pp, ep=arch.is_moe and engine.expert_parallel and tp > 1)
 
 
-def kv_bytes_per_element(catalog: Catalog, kv_dtype: str, engine: Engine) -> tuple[str, float]:
-    if kv_dtype in ("auto", "bf16", "fp16"):
-        return ("bf16" if kv_dtype == "auto" else kv_dtype), 2.0
-    kv_name = {"fp8": "fp8-kv", "q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}.get(kv_dtype.lower(), kv_dtype)
-    fmt = catalog.quantization(kv_name)
+KV_16BIT = ("auto", "bf16", "fp16")  # 2 bytes an element; auto is bf16
+KV_SHORT = {"fp8": "fp8-kv", "q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}  # --kv-dtype fp8 names the KV-only format
+
+
+def kv_format(catalog: Catalog, kv_dtype: str) -> QuantFormat | None:
+    """The KV cache format ``--kv-dtype`` names; None for the 16-bit ones. Unknown: an UnknownNameError
+    that suggests KV cache dtypes (not weight formats); a weight-only format: an InputError."""
+    if kv_dtype in KV_16BIT:
+        return None
+    try:
+        fmt = catalog.quantization(KV_SHORT.get(kv_dtype.lower(), kv_dtype))
+    except UnknownNameError:
+        kv = [q for q in catalog.quantizations.values() if "kv_cache" in q.applies_to and q.id not in KV_16BIT]
+        known = [*KV_16BIT, *KV_SHORT, *(q.id for q in kv), *(a for q in kv for a in q.aliases)]
+        every = [*KV_16BIT, *KV_SHORT, *(q.id for q in kv if q.id not in KV_SHORT.values())]
+        hint = "" if suggest(kv_dtype, known) else "choose from " + ", ".join(every)  # nothing close: list them
+        raise UnknownNameError("KV cache dtype", kv_dtype, known, hint) from None
     if "kv_cache" not in fmt.applies_to:
         raise InputError(f"{fmt.id} is not a KV cache dtype")
+    return fmt
+
+
+def kv_bytes_per_element(catalog: Catalog, kv_dtype: str, engine: Engine) -> tuple[str, float]:
+    fmt = kv_format(catalog, kv_dtype)
+    if fmt is None:
+        return ("bf16" if kv_dtype == "auto" else kv_dtype), 2.0
     if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):
         raise InputError(f"{engine.name} has no {fmt.id} KV cache (it offers {', '.join(engine.kv_dtypes)})")
     return fmt.id, fmt.bits_per_weight / 8

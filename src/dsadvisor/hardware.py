@@ -38,7 +38,7 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import DsAdvisorError, InputError, UnknownNameError, suggest
+from .errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest
 from .schema import Gpu, Interconnect
 
 # The calibration H100 SXM (marketed 80 GB, i.e. 80 GiB of HBM3) reported 85,017,493,504 bytes
@@ -97,7 +97,7 @@ def resolve_gpu(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None = None
             forms = sorted({g.variant or "-" for g in gpus.values() if g.family == family})
             raise InputError(f"{family} has no {variant} variant (catalog: {', '.join(forms)})")
     if memory is not None and vram_gb is not None and not _close(memory, vram_gb):
-        raise InputError(f"{name!r} says {memory:g} GB but --vram says {vram_gb:g}")
+        raise InputError(f"{quoted(name)} says {memory:g} GB but --vram says {vram_gb:g}")
     size = memory if memory is not None else vram_gb
 
     if size is None:
@@ -384,5 +384,5 @@ def _unknown(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None) -> Unkno
                     seen.add(_squash(pick))
                     merged.append(pick)
             err.suggestions = merged[:3]
-            err.args = (f"unknown GPU {name!r}; did you mean " + " or ".join(repr(s) for s in err.suggestions) + "?",)
+            err.args = (err.message(),)
     return err

@@ -152,5 +152,6 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
         return validate(Architecture, fields)
     except ValidationError as exc:
         first = exc.errors()[0]
-        where = ".".join(str(p) for p in first.get("loc", ())) or "config"
-        raise ValueError(f"config.json ({model_type}): {where}: {first.get('msg')}") from None
+        field = ".".join(str(p) for p in first.get("loc", ()))  # none for a check across fields
+        msg = str(first.get("msg", "")).removeprefix("Value error, ")
+        raise ValueError(f"config.json ({model_type}): " + (f"field {field}: " if field else "") + msg) from None

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError
+from .errors import CatalogError, clipped, quoted
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,8 @@ class Limits:
     max_bytes: int = 4 * 1024 * 1024  # 4 MiB: the bundled catalog is ~200 KB
     max_depth: int = 64  # the schema nests 4 levels deep
     max_nodes: int = 500_000  # after alias expansion
+    max_walk_entries: int = 10_000  # files and folders a --catalog folder's walk visits (`--catalog /`)
+    max_yaml_files: int = 1_000  # YAML files under one --catalog folder (the bundled catalog has ~40)
 
 
 USER_LIMITS = Limits()
@@ -43,11 +45,36 @@ def bundled_catalog_dir() -> Path:
     raise CatalogError([f"{here}: the bundled catalog is missing (looked in {here / 'catalog'} and {here.parents[1] / 'catalog'})"])
 
 
-def yaml_files(path: Path) -> list[Path]:
-    """A file, or every *.yaml / *.yml file under a folder, in a stable order."""
-    if path.is_dir():
-        return sorted(p for p in path.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
-    return [path]
+def yaml_files(path: Path, limits: Limits | None = USER_LIMITS) -> list[Path]:
+    """A file, or every *.yaml / *.yml file under a folder, in a stable order.
+
+    Symlinked folders inside are not followed. With ``limits``, a walk that visits more than
+    ``max_walk_entries`` files and folders, or finds more than ``max_yaml_files`` YAML files, stops
+    with a CatalogError (a mistyped ``--catalog /`` would otherwise walk the whole file system).
+    """
+    if not path.is_dir():
+        return [path]
+    found: list[Path] = []
+    visited = 0
+    folders = [str(path)]
+    while folders:
+        try:
+            with os.scandir(folders.pop()) as entries:
+                for entry in entries:
+                    visited += 1
+                    if limits is not None and visited > limits.max_walk_entries:
+                        raise CatalogError([f"{clipped(path)}: folder holds more than {limits.max_walk_entries:,} "
+                                            "files and folders; name a smaller catalog folder"])
+                    if entry.is_dir(follow_symlinks=False):
+                        folders.append(entry.path)
+                    elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
+                        found.append(Path(entry.path))
+                        if limits is not None and len(found) > limits.max_yaml_files:
+                            raise CatalogError([f"{clipped(path)}: folder holds more than {limits.max_yaml_files:,} "
+                                                "YAML files; name a smaller catalog folder"])
+        except OSError:  # a folder inside that cannot be listed holds nothing readable (as rglob skips it)
+            continue
+    return sorted(found)
 
 
 def user_catalog_paths(cli_paths: list[Path] | None) -> list[Path]:
@@ -167,6 +194,6 @@ def _check_unique_keys(path: Path, node: Any) -> None:
             continue
         if (key.tag, key.value) in seen:
             mark = key.start_mark
-            raise CatalogError([f"{path}:{mark.line + 1}:{mark.column + 1}: key {key.value!r} appears twice "
+            raise CatalogError([f"{path}:{mark.line + 1}:{mark.column + 1}: key {quoted(key.value)} appears twice "
                                 "in one mapping (YAML keeps only the last); refused"])
         seen.add((key.tag, key.value))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .catalog import Catalog
-from .errors import InputError
+from .errors import InputError, clipped
 from .hardware import custom_gpu, resolve_gpu
 from .schema import Architecture, Fact, Gpu, ModelEntry
 
@@ -94,24 +94,26 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     from .hfconfig import architecture_from_hf_config
     from .loading import USER_LIMITS
 
+    shown = clipped(path)  # what the messages repeat of a (possibly 100 KB) path
     try:
         if path.is_dir():
             path = path / "config.json"
+            shown = clipped(path)
         if path.stat().st_size > USER_LIMITS.max_bytes:
-            raise InputError(f"{path}: larger than {USER_LIMITS.max_bytes:,} bytes; not a config.json")
+            raise InputError(f"{shown}: larger than {USER_LIMITS.max_bytes:,} bytes; not a config.json")
         config = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
+        raise InputError(f"{shown}: no such file") from None
     except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an int over 4300 digits, nesting too deep
-        raise InputError(f"{path}: not a JSON config ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+        raise InputError(f"{shown}: not a JSON config ({exc.__class__.__name__}: {str(exc)[:80]})") from None
     except OSError as exc:
-        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+        raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     if not isinstance(config, dict):
-        raise InputError(f"{path}: a config.json holds a JSON object")
+        raise InputError(f"{shown}: a config.json holds a JSON object")
     try:
         arch = architecture_from_hf_config(config, source=f"config.json ({path})")
     except ValueError as exc:
-        raise InputError(f"{path}: {str(exc).splitlines()[0]}") from None
+        raise InputError(f"{shown}: {str(exc).splitlines()[0]}") from None
     name = str(config.get("_name_or_path") or path.parent.name or "model")
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
     # DeepSeek-V3/R1's config.json says torch_dtype bfloat16, but its quantization_config says the weights

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
+from .errors import clipped
 from .estimator import Estimate
 from .schema import Engine, Gpu, ModelEntry, QuantFormat
 
@@ -209,7 +210,7 @@ def _accuracy(c: Candidate) -> RuleResult | None:
         return None
     score = benchmark_score(c.model, bench)
     if score is None:
-        msg = f"no {bench} score in the catalog for {c.model.id}"
+        msg = f"no {clipped(bench)} score in the catalog for {c.model.id}"
         return _pass("DSA009", msg + " (allowed by --allow-unknown)") if k.allow_unknown else _unknown("DSA009", msg)
     adjusted = score * (1 - c.expected_loss_percent / 100)
     text = (f"{bench} {score:g}" + (f" -> {adjusted:.1f} after {c.quant.id}'s expected "
@@ -225,7 +226,7 @@ def _filters(c: Candidate) -> RuleResult:
     if k.licenses:
         lic = m.license.value if m.license else None
         if lic is None or not any(want.lower() in lic.lower() for want in k.licenses):
-            return _fail("DSA010", f"license {lic or 'unknown'} is not one of {', '.join(k.licenses)}")
+            return _fail("DSA010", f"license {lic or 'unknown'} is not one of {', '.join(map(clipped, k.licenses))}")
     if k.families and m.family.lower() not in {f.lower() for f in k.families}:
         return _fail("DSA010", f"family {m.family} not asked for")
     if k.max_params is not None and c.params_total is not None and c.params_total > k.max_params:

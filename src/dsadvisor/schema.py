@@ -17,6 +17,8 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, Union
 
+from .errors import quoted
+
 if TYPE_CHECKING:  # imported by _adapter(): only pydantic reads these markers, when it validates
     from annotated_types import Ge, Gt, Le, MinLen
 
@@ -47,7 +49,7 @@ _GPU_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 def _check_id(value: str, pattern: re.Pattern[str] = _ID) -> None:
     if not pattern.match(value):
-        raise ValueError(f"id {value!r} must match {pattern.pattern}")
+        raise ValueError(f"id {quoted(value)} must match {pattern.pattern}")
 
 
 # --------------------------------------------------------------------- models
@@ -57,6 +59,17 @@ EntryKind = Literal["model", "edition", "sdk", "peer"]
 
 
 MAX_SHAPE = 2**31 - 1  # the most any architecture field may be (layers, widths, vocabulary, positions)
+
+# Ceilings on the other figures a catalog gives: far above any real device, engine or model, yet low
+# enough that the estimator's products of them stay finite (`memory_gb: 1e300` would overflow to inf
+# and crash an estimate instead of being refused here, naming the file, entry and field).
+MAX_MEMORY_GB = 1e6  # memory, runtime overheads, advised VRAM: a million GB on one device
+MAX_MEMORY_BYTES = 10**15  # memory_bytes: the same million GB
+MAX_BANDWIDTH_GBS = 1e6  # memory or interconnect bandwidth: 1 PB/s per device (HBM3e: about 8 TB/s)
+MAX_TFLOPS = 1e7  # a dense tensor rate: ten exaFLOPS per device (B200 FP8: about 4,500 TFLOPS)
+MAX_PARAMS = 1e15  # a parameter count: a quadrillion (the largest models: about 2e12)
+MAX_LAYER_S = 1e3  # an engine's fixed cost per layer, seconds (real ones are micro- to milliseconds)
+MAX_ELEMENTWISE_BYTES = 1e6  # an engine's unfused element-wise bytes per element (real ones: tens)
 
 
 @record
@@ -133,8 +146,8 @@ class Architecture(Sourced):
 class ParamCount(Sourced):
     """A published parameter count, checked against the one computed from the architecture."""
 
-    total: Annotated[float, Gt(0)]
-    active: Optional[Annotated[float, Gt(0)]] = None
+    total: Annotated[float, Gt(0), Le(MAX_PARAMS)]
+    active: Optional[Annotated[float, Gt(0), Le(MAX_PARAMS)]] = None
     note: str | None = None
 
 
@@ -217,7 +230,7 @@ class HardwareAdvice(Sourced):
 
     gpu: str  # as the catalog resolves it: "A100-40GB", "RTX 3060", "A100" ...
     gpus: Annotated[int, Gt(0)] = 1
-    vram_gb: Optional[Annotated[float, Gt(0)]] = None
+    vram_gb: Optional[Annotated[float, Gt(0), Le(MAX_MEMORY_GB)]] = None
     quant: str | None = None
     purpose: Literal["inference", "training", "unspecified"] = "inference"
     quote: str
@@ -274,7 +287,7 @@ DType = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
 @record
 class Interconnect(Sourced):
     kind: Literal["nvlink", "pcie", "infinity-fabric", "unified", "ethernet", "none"]
-    bandwidth_gbs: Annotated[float, Ge(0)]  # per GPU, one direction, GB/s
+    bandwidth_gbs: Annotated[float, Ge(0), Le(MAX_BANDWIDTH_GBS)]  # per GPU, one direction, GB/s
     note: str | None = None
 
 
@@ -286,15 +299,16 @@ class Gpu(Sourced):
     family: str  # what a user types with --gpu: "A100", "H100", "RTX 4090"
     variant: str | None = None  # "SXM", "PCIe", "NVL"
     category: Literal["datacenter", "workstation", "consumer", "edge", "apple", "mobile", "cpu"]
-    memory_gb: Annotated[float, Gt(0)]  # as marketed
-    memory_bytes: Optional[Annotated[int, Gt(0)]] = None  # as the driver reports it, where measured
+    memory_gb: Annotated[float, Gt(0), Le(MAX_MEMORY_GB)]  # as marketed
+    # as the driver reports it, where measured
+    memory_bytes: Optional[Annotated[int, Gt(0), Le(MAX_MEMORY_BYTES)]] = None
     unified_memory: bool = False
     usable_memory_fraction: Annotated[float, Gt(0), Le(1)] = 1.0
-    bandwidth_gbs: Annotated[float, Gt(0)]
-    fp16_tflops: Optional[Annotated[float, Gt(0)]] = None
-    bf16_tflops: Optional[Annotated[float, Gt(0)]] = None
-    fp8_tflops: Optional[Annotated[float, Gt(0)]] = None
-    int8_tops: Optional[Annotated[float, Gt(0)]] = None
+    bandwidth_gbs: Annotated[float, Gt(0), Le(MAX_BANDWIDTH_GBS)]
+    fp16_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
+    bf16_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
+    fp8_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
+    int8_tops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
     dtypes: list[DType]
     compute_capability: str | None = None
     interconnect: Interconnect | None = None
@@ -343,10 +357,12 @@ class EngineMemory(Sourced):
 
     policy: Literal["fraction_of_total", "fraction_of_free", "on_demand"]
     default_fraction: Optional[Annotated[float, Gt(0), Le(1)]] = None
-    runtime_overhead_gb: Annotated[float, Ge(0)]  # CUDA context + library workspaces
+    runtime_overhead_gb: Annotated[float, Ge(0), Le(MAX_MEMORY_GB)]  # CUDA context + library workspaces
     cuda_graphs: bool = False  # captured graphs take min(3, max(0.5, 0.1 x weights GB)) GB (vllm-fit's rule)
-    comm_buffer_gb: Annotated[float, Ge(0)] = 0  # NCCL buffers per GPU when tensor/pipeline parallel
-    max_batched_tokens: Optional[Annotated[int, Gt(0)]] = None  # prefill chunk sized at profiling
+    # NCCL buffers per GPU when tensor/pipeline parallel
+    comm_buffer_gb: Annotated[float, Ge(0), Le(MAX_MEMORY_GB)] = 0
+    # prefill chunk sized at profiling (a token count, capped as a shape is: 10**400 is no float)
+    max_batched_tokens: Optional[Annotated[int, Gt(0), Le(MAX_SHAPE)]] = None
     kv_duplicated_during_decode: bool = False  # dynamic cache grown by concatenation
     decompressed_mla_cache: bool = False  # caches MLA as per-head K and V instead of the latent
     note: str | None = None
@@ -361,16 +377,17 @@ class EngineSpeed(Sourced):
     small-kernel tails, and for eager PyTorch the Python that issues them).
     """
 
-    per_layer_decode_s: Annotated[float, Ge(0)]
-    per_layer_prefill_s: Annotated[float, Ge(0)] = 0
-    per_moe_layer_decode_s: Annotated[float, Ge(0)] = 0  # routing, expert dispatch: besides the dense cost
+    per_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)]
+    per_layer_prefill_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # routing, expert dispatch: besides the dense cost
+    per_moe_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     bandwidth_efficiency: Annotated[float, Gt(0), Le(1)]
     linear_efficiency: Annotated[float, Gt(0), Le(1)]
     attention_efficiency: Annotated[float, Gt(0), Le(1)]
     # bytes moved by unfused element-wise kernels per token and layer, for each
     # query/key element (transposes, RoPE) and each MLP intermediate element
-    qk_elementwise_bytes: Annotated[float, Ge(0)] = 0
-    mlp_elementwise_bytes: Annotated[float, Ge(0)] = 0
+    qk_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
+    mlp_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
     note: str | None = None
 
 
