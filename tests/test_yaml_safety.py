@@ -7,6 +7,7 @@ is measured in a separate process: wall time of the command and the process's pe
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -168,8 +169,16 @@ def test_a_file_over_the_size_limit_is_refused_unread(run, tmp_path):
     with open(f, "wb") as fh:  # sparse: nothing is written to disk
         fh.truncate(USER_LIMITS.max_bytes + 1)
     one_error_line(run("catalog", "validate", str(f)),
-                   f"big.yaml: file is {USER_LIMITS.max_bytes + 1:,} bytes; the limit is {USER_LIMITS.max_bytes:,}")
+                   f"big.yaml: file is over {USER_LIMITS.max_bytes:,} bytes; the limit is {USER_LIMITS.max_bytes:,}")
     one_error_line(run("gpus", "--catalog", str(f)), "the limit is")
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/zero"), reason="needs /dev/zero")
+def test_an_endless_file_is_read_only_up_to_the_limit(run):
+    """/dev/zero says it holds 0 bytes: the size limit is enforced on what is read, not on stat."""
+    one_error_line(run("catalog", "validate", "/dev/zero"), "/dev/zero: file is over", "the limit is")
+    r = run("estimate", "--config", "/dev/zero", "--gpu", "H100")
+    assert r.code == 2 and r.err.count("\n") == 1 and "larger than" in r.err
 
 
 def test_a_file_at_the_size_limit_is_read(run, tmp_path):
@@ -407,6 +416,35 @@ def test_every_figure_at_its_ceiling_still_gives_finite_answers(run, catalog, tm
         r = run(*argv, "--catalog", str(f), "-f", "json")
         assert r.code in (0, 1) and "Traceback" not in r.err, (argv, r.err[-2000:])
         if r.out:  # `plan` prints nothing when nothing fits
+            json.loads(r.out, parse_constant=lambda c: pytest.fail(f"{argv}: {c} in the output"))
+
+
+FLOORED = {  # a device's figures that have a floor in schema.py, and the floor
+    "gpus.memory_gb": 1e-3, "gpus.memory_bytes": 10**6, "gpus.usable_memory_fraction": 0.01,
+    "gpus.bandwidth_gbs": 1e-3, "gpus.fp16_tflops": 1e-6, "gpus.bf16_tflops": 1e-6,
+    "gpus.fp8_tflops": 1e-6, "gpus.int8_tops": 1e-6,
+}
+
+
+@pytest.mark.parametrize("dotted", list(FLOORED))
+def test_a_figure_below_its_floor_is_one_line(run, catalog, tmp_path, dotted):
+    """`memory_gb: 1e-300` used to leave 0 bytes to plan with and divide by zero in recommend."""
+    value = 1 if isinstance(FLOORED[dotted], int) else 1e-300
+    f = _figures_file(tmp_path, catalog, **{dotted: value})
+    field = dotted.split(".", 1)[1]
+    one_error_line(run("recommend", "--gpu", "XCard", "--catalog", str(f)),
+                   f"figures.yaml: gpus[0] (id X-1): field {field}: Input should be greater than or equal")
+
+
+def test_every_figure_at_its_floor_still_gives_answers(run, catalog, tmp_path):
+    f = _figures_file(tmp_path, catalog, **FLOORED)
+    for argv in (("recommend", "--gpu", "XCard", "--top", "3"),
+                 ("check", "deepseek-r1-distill-qwen-7b", "--gpu", "XCard"),
+                 ("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "XCard", "--offload"),
+                 ("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "XCard"), ("catalog", "audit")):
+        r = run(*argv, "--catalog", str(f), "-f", "json")
+        assert r.code in (0, 1) and "Traceback" not in r.err, (argv, r.err[-2000:])
+        if r.out:
             json.loads(r.out, parse_constant=lambda c: pytest.fail(f"{argv}: {c} in the output"))
 
 

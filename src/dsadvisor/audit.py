@@ -8,6 +8,8 @@ Three checks besides the recorded conflicts:
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 from .catalog import Catalog
@@ -76,7 +78,8 @@ def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) 
             raise last_error
     except DsAdvisorError as exc:
         return Finding("advice", model.id, where, f"cannot check: {exc}", (advice.source,))
-    est = min(tries, key=lambda e: (not e.memory.fits, e.memory.per_gpu / e.memory.usable))
+    est = min(tries, key=lambda e: (not e.memory.fits, e.memory.per_gpu / e.memory.usable if e.memory.usable > 0
+                                    else math.inf))
     m = est.memory
     detail = (f"article advises {where}" + (f" ({advice.quant})" if advice.quant else "")
               + f"; estimate {'agrees' if m.fits else 'DISAGREES'}: {m.per_gpu / 1e9:.1f} GB per GPU of "

@@ -240,7 +240,8 @@ def _try(catalog, model, hw, k, fmt, eng, n, loss, q, params_total, max_ctx) -> 
 
 def _closeness(v: Verdict) -> tuple:
     """Fewer failed rules, then less memory over capacity: the most instructive miss."""
-    over = (v.estimate.memory.per_gpu / v.estimate.memory.usable) if v.estimate else math.inf
+    m = v.estimate.memory if v.estimate else None
+    over = m.per_gpu / m.usable if m and m.usable > 0 else math.inf
     return (-len(v.failed), -over)
 
 

@@ -83,12 +83,19 @@ def user_catalog_paths(cli_paths: list[Path] | None) -> list[Path]:
     return env + list(cli_paths or [])
 
 
+def read_at_most(path: Path, limit: int) -> bytes | None:
+    """The file's bytes, or None past ``limit``: read, not trusted from stat (/dev/zero says 0 bytes)."""
+    with open(path, "rb") as fh:
+        raw = fh.read(limit + 1)
+    return raw if len(raw) <= limit else None
+
+
 def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
     """Parse one YAML file; every failure is a CatalogError naming the file."""
     try:
-        if limits is not None and path.stat().st_size > limits.max_bytes:
-            raise CatalogError([f"{path}: file is {path.stat().st_size:,} bytes; the limit is {limits.max_bytes:,}"])
-        raw = path.read_bytes()
+        raw = path.read_bytes() if limits is None else read_at_most(path, limits.max_bytes)
+        if raw is None:
+            raise CatalogError([f"{path}: file is over {limits.max_bytes:,} bytes; the limit is {limits.max_bytes:,}"])
     except IsADirectoryError:
         raise CatalogError([f"{path}: is a directory, not a YAML file"]) from None
     except FileNotFoundError:

@@ -92,16 +92,17 @@ def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
 def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     """A model a user has locally: its Hugging Face config.json, read without any network."""
     from .hfconfig import architecture_from_hf_config
-    from .loading import USER_LIMITS
+    from .loading import USER_LIMITS, read_at_most
 
     shown = clipped(path)  # what the messages repeat of a (possibly 100 KB) path
     try:
         if path.is_dir():
             path = path / "config.json"
             shown = clipped(path)
-        if path.stat().st_size > USER_LIMITS.max_bytes:
+        raw = read_at_most(path, USER_LIMITS.max_bytes)
+        if raw is None:
             raise InputError(f"{shown}: larger than {USER_LIMITS.max_bytes:,} bytes; not a config.json")
-        config = json.loads(path.read_text(encoding="utf-8"))
+        config = json.loads(raw.decode("utf-8"))
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file") from None
     except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an int over 4300 digits, nesting too deep

@@ -70,6 +70,12 @@ MAX_TFLOPS = 1e7  # a dense tensor rate: ten exaFLOPS per device (B200 FP8: abou
 MAX_PARAMS = 1e15  # a parameter count: a quadrillion (the largest models: about 2e12)
 MAX_LAYER_S = 1e3  # an engine's fixed cost per layer, seconds (real ones are micro- to milliseconds)
 MAX_ELEMENTWISE_BYTES = 1e6  # an engine's unfused element-wise bytes per element (real ones: tens)
+# Floors on a device's own figures, for the same reason from below: `memory_gb: 1e-300` left no
+# byte to plan with and divided by zero. A megabyte and a megabyte per second, a megaFLOPS: far
+# under any device that runs a model (a Raspberry Pi 4: 1 GB, 4 GB/s).
+MIN_MEMORY_GB = 1e-3
+MIN_BANDWIDTH_GBS = 1e-3
+MIN_TFLOPS = 1e-6
 
 
 @record
@@ -299,16 +305,16 @@ class Gpu(Sourced):
     family: str  # what a user types with --gpu: "A100", "H100", "RTX 4090"
     variant: str | None = None  # "SXM", "PCIe", "NVL"
     category: Literal["datacenter", "workstation", "consumer", "edge", "apple", "mobile", "cpu"]
-    memory_gb: Annotated[float, Gt(0), Le(MAX_MEMORY_GB)]  # as marketed
+    memory_gb: Annotated[float, Ge(MIN_MEMORY_GB), Le(MAX_MEMORY_GB)]  # as marketed
     # as the driver reports it, where measured
-    memory_bytes: Optional[Annotated[int, Gt(0), Le(MAX_MEMORY_BYTES)]] = None
+    memory_bytes: Optional[Annotated[int, Ge(int(MIN_MEMORY_GB * 1e9)), Le(MAX_MEMORY_BYTES)]] = None
     unified_memory: bool = False
-    usable_memory_fraction: Annotated[float, Gt(0), Le(1)] = 1.0
-    bandwidth_gbs: Annotated[float, Gt(0), Le(MAX_BANDWIDTH_GBS)]
-    fp16_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
-    bf16_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
-    fp8_tflops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
-    int8_tops: Optional[Annotated[float, Gt(0), Le(MAX_TFLOPS)]] = None
+    usable_memory_fraction: Annotated[float, Ge(0.01), Le(1)] = 1.0  # floor: as MIN_MEMORY_GB
+    bandwidth_gbs: Annotated[float, Ge(MIN_BANDWIDTH_GBS), Le(MAX_BANDWIDTH_GBS)]
+    fp16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
+    bf16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
+    fp8_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
+    int8_tops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     dtypes: list[DType]
     compute_capability: str | None = None
     interconnect: Interconnect | None = None
