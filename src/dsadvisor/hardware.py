@@ -338,7 +338,7 @@ def _by_memory(members: list[Gpu], size: float) -> Gpu | None:
 
 
 def _with_vram(gpu: Gpu, vram_gb: float) -> Gpu:
-    note = f"memory from --vram ({vram_gb:g} GB; the catalog's {gpu.name} has {gpu.memory_gb:g} GB)"
+    note = f"memory from --vram or --ram ({vram_gb:g} GB; the catalog's {gpu.name} has {gpu.memory_gb:g} GB)"
     return dataclasses.replace(gpu, memory_gb=vram_gb, memory_bytes=None,
                                note=note + (f"; {gpu.note}" if gpu.note else ""))
 
