@@ -12,6 +12,16 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT / "benchmarks" / "data"
 
+# One valid entry of a user's `models:` list: it borrows a released shape, so it estimates like the 7B distill.
+GOOD_MODEL = """\
+  - id: acme-7b
+    name: Acme-7B
+    status: released
+    family: acme
+    source: my model card
+    architecture_from: deepseek-r1-distill-qwen-7b
+"""
+
 
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):

@@ -22,6 +22,8 @@ import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
+from .conftest import GOOD_MODEL
+
 DOCUMENTED_EXITS = {0, 1, 2, 3, 4, 5, 6}
 FUZZ = settings(max_examples=300, deadline=None, database=None,
                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -73,7 +75,7 @@ def judge(argv: list[str], fmt: str, code, out: str, err: str) -> None:
 def _no_gpu_and_a_scratch_folder(tmp_path_factory):
     """--gpu auto finds no GPU (whatever this machine has); relative paths land in a scratch folder."""
     root = tmp_path_factory.mktemp("fuzz")
-    (root / "good.yaml").write_text("models:\n" + GOOD_MODEL_YAML, encoding="utf-8")
+    (root / "good.yaml").write_text("models:\n" + GOOD_MODEL, encoding="utf-8")
     (root / "bad.yaml").write_text("models: [1, 2]\n", encoding="utf-8")
     (root / "config.json").write_text(json.dumps(LLAMA_CONFIG), encoding="utf-8")
     (root / "junk.json").write_text("{not json", encoding="utf-8")
@@ -86,14 +88,6 @@ def _no_gpu_and_a_scratch_folder(tmp_path_factory):
 
 # ------------------------------------------------------------------ command lines
 
-GOOD_MODEL_YAML = """\
-  - id: acme-7b
-    name: Acme-7B
-    status: released
-    family: acme
-    source: my model card
-    architecture_from: deepseek-r1-distill-qwen-7b
-"""
 LLAMA_CONFIG = {"model_type": "llama", "hidden_size": 4096, "num_hidden_layers": 32, "num_attention_heads": 32,
                 "vocab_size": 32000, "intermediate_size": 11008, "max_position_embeddings": 4096}
 

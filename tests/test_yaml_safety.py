@@ -16,14 +16,8 @@ import pytest
 
 from dsadvisor.loading import USER_LIMITS
 
-GOOD_MODEL = """\
-  - id: acme-7b
-    name: Acme-7B
-    status: released
-    family: acme
-    source: my model card
-    architecture_from: deepseek-r1-distill-qwen-7b
-"""
+from .conftest import GOOD_MODEL
+
 
 
 def billion_laughs(levels: int = 10, width: int = 9) -> str:
