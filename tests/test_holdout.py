@@ -65,3 +65,21 @@ def test_holdout_moe_prefill_is_underestimated_within_40_percent(comparisons):
     estimate assumes, so MoE prefill comes out 18-37% fast (docs/method.md)."""
     pre = [c for c in comparisons if c.quantity == "prefill" and c.tokens >= 2048 and c.model == "deepseek-v2-lite"]
     assert pre and all(-0.40 <= c.error < 0 for c in pre)
+
+
+def test_tensor_parallel_decode_on_two_h200_within_15_percent(catalog):
+    """Two H200s over NVLink, TP 2 (measure_tp.py): the all-reduce terms on measured ground."""
+    rows = read_rows(RESULTS / "h200x2-tp.jsonl")
+    comps = compare_decode(catalog, rows)
+    assert len(comps) == 15 and {r["tp"] for r in rows if r.get("kind") == "decode"} == {2}
+    worst = max(comps, key=lambda c: abs(c.error))
+    assert abs(worst.error) <= 0.15, f"{worst} {worst.error:+.1%}"
+    big = [c for c in comps if c.model != "r1-distill-qwen-1.5b"]  # the 8B and 32B: what TP is used for
+    assert max(abs(c.error) for c in big) <= 0.07
+
+
+def test_nvlink_all_reduce_latency_is_the_measured_one():
+    from dsadvisor.timing import ALLREDUCE_LATENCY_S
+
+    small = [r for r in read_rows(RESULTS / "h200x2-tp.jsonl") if r.get("kind") == "allreduce" and r["bytes"] <= 8192]
+    assert small and abs(ALLREDUCE_LATENCY_S["nvlink"] / small[0]["seconds"] - 1) < 0.05

@@ -89,6 +89,7 @@ def compare_decode(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         if r.get("kind") != "decode" or not r.get("ok", True):
             continue
         est = estimate(catalog, _deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
-                                            prompt_tokens=min(r["context"], 2048), batch=r["batch"]))
+                                            prompt_tokens=min(r["context"], 2048), batch=r["batch"],
+                                            gpus=r.get("tp", 1)))  # tensor parallel rows: measure_tp.py
         out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s))
     return out

@@ -15,9 +15,11 @@ from .params import moe_layer_count
 from .schema import Architecture, Engine
 
 # Tensor-parallel all-reduce: a small message costs a fixed latency, a large one
-# 2 (tp-1)/tp x bytes over the link. Latencies are NCCL's / vLLM custom
-# all-reduce's typical small-message figures (assumed, not measured here).
-ALLREDUCE_LATENCY_S = {"nvlink": 8e-6, "pcie": 25e-6, "unified": 5e-6}
+# 2 (tp-1)/tp x bytes over the link. NVLink: measured, NCCL 2.28 between two H200s
+# (NV18) inside a CUDA graph, 14.5 us for 8 KB and 15.9 us for 64 KB
+# (benchmarks/gpu/results/h200x2-tp.jsonl; vLLM's custom all-reduce may be faster,
+# not measured). PCIe and unified: assumed, not measured here.
+ALLREDUCE_LATENCY_S = {"nvlink": 14.5e-6, "pcie": 25e-6, "unified": 5e-6}
 DEFAULT_ALLREDUCE_LATENCY_S = 25e-6
 # Between pipeline stages on different nodes: one hop of activations over the
 # network (InfiniBand NDR 400 Gb/s = 50 GB/s, ~10 us; assumed).
