@@ -92,3 +92,19 @@ def test_described_variants_take_part_with_the_articles_advice_checked(run):
     six = next(v for v in ranked if v["model"] == "deepseek-6.7b")
     assert six["estimate"]["params"]["assumed"]
     assert any("A100-40GB" in n and "agrees" in n for n in six["notes"])
+
+
+def test_nothing_fits_advice_ignores_what_the_filters_left_out(run):
+    r = run("recommend", "--vram", "2", "--released-only", "--quant", "bf16", "-f", "json")
+    advice = r.json()["advice"]
+    assert "of the 44 the filters keep" in advice[0]  # 62 models, 18 of them described variants
+    smallest = advice[1].split("the smallest deployment, ")[1].split(" as ")[0]
+    assert smallest == "deepseek-coder-1.3b-base"  # released; not the described deepseek-1.3b
+    none = run("recommend", "--vram", "80", "--family", "janus", "--max-params", "0.5", "-f", "json")
+    assert none.json()["ranked"] == [] and none.json()["advice"][0].startswith("DSA010 leaves no model")
+
+
+def test_a_misspelt_family_is_an_unknown_name(run):
+    r = run("recommend", "--vram", "24", "--family", "r1distill")
+    assert r.code == 3 and r.out == "" and "did you mean 'r1-distill'" in r.err
+    assert run("recommend", "--vram", "24", "--family", "R1-Distill", "-f", "json").code == 0

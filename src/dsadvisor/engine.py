@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from .assumed import assumed_architecture
 from .audit import check_advice
 from .catalog import Catalog
-from .errors import DsAdvisorError, InputError
+from .errors import DsAdvisorError, InputError, UnknownNameError
 from .estimator import Deployment, Estimate, estimate, kv_format
 from .hardware import capacity_bytes
 from .memory import weight_bytes
@@ -263,6 +263,10 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
     for kv in k.kv_dtypes:  # a misspelt --kv-dtype is an error, not every deployment failing silently
         kv_format(catalog, kv)
+    families = {m.family for m in catalog.models.values()}
+    for fam in k.families:  # likewise a misspelt --family (matched as rules.py matches it)
+        if fam.lower() not in {f.lower() for f in families}:
+            raise UnknownNameError("family", fam, sorted(families))
     best = score_ranges(catalog)
     pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
     ranked, rejected = [], []
@@ -282,17 +286,23 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice)
 
 
+FILTER_RULE = "DSA010"  # the user's own filters: what they left out is not a model that failed to fit
+
+
 def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
-    """Which rule rules out the most, and what would change that."""
+    """Which rule rules out the most of the models the filters kept, and what would change that."""
+    kept = [v for v in rejected if all(r.rule != FILTER_RULE for r in v.failed)]
+    if rejected and not kept:
+        return [f"{FILTER_RULE} leaves no model: loosen --released-only, --license, --family or --max-params"]
     counts: dict[str, int] = {}
-    for v in rejected:
+    for v in kept:
         for r in v.failed + v.unknown:
             counts[r.rule] = counts.get(r.rule, 0) + 1
     if not counts:
         return ["no model could be estimated on this hardware"]
     top = max(counts, key=lambda r: counts[r])
-    lines = [f"{top} rules out the most models ({counts[top]} of {len(rejected)})"]
-    sized = [v for v in rejected if v.estimate is not None]
+    lines = [f"{top} rules out the most models ({counts[top]} of the {len(kept)} the filters keep)"]
+    sized = [v for v in kept if v.estimate is not None]
     if top == "DSA002" and sized:
         smallest = min(sized, key=lambda v: v.estimate.memory.per_gpu)
         e = smallest.estimate
