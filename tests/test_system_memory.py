@@ -33,10 +33,31 @@ def test_offloaded_layers_must_fit_in_system_memory(run):
     assert 9.5e9 < need < 9.8e9
     tight = run(*args, "--ram", "8")
     assert tight.code == 1 and tight.out == ""
-    assert tight.err.count("\n") == 1 and "9.6 GB" in tight.err and "--ram 8" in tight.err
+    assert tight.err.count("\n") == 1 and "9.6 GB" in tight.err and "the 8 GB of system memory" in tight.err
 
 
 def test_ram_is_checked_like_every_number(run):
     for bad in ("-1", "0", "nan", "1e30"):
         r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "L4", "--ram", bad)
         assert r.code == 2 and "--ram" in r.err and r.out == "", (bad, r.err)
+
+
+def test_gpu_auto_judges_offloaded_layers_against_this_machines_memory(run, monkeypatch):
+    from dsadvisor.hardware import DetectedGpu
+
+    monkeypatch.setattr("dsadvisor.hardware.detect_gpus", lambda: [DetectedGpu("NVIDIA GeForce RTX 3060", 12288, 12000)])
+    args = ("plan", "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "auto", "--engine", "llama.cpp", "--quant", "q4_k_m",
+            "--offload", "-f", "json")
+    monkeypatch.setattr("dsadvisor.hardware.system_memory_bytes", lambda: 8 * 10**9)
+    small = run(*args)
+    assert small.code == 1 and "the 8 GB of system memory" in small.err
+    monkeypatch.setattr("dsadvisor.hardware.system_memory_bytes", lambda: 64 * 10**9)
+    assert run(*args).code == 0
+    assert run(*args, "--ram", "8").code == 1  # an explicit --ram wins over the detected figure
+
+
+def test_system_memory_is_read_from_the_os():
+    from dsadvisor.hardware import system_memory_bytes
+
+    found = system_memory_bytes()
+    assert found is None or 2**26 < found < 2**50

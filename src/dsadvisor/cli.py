@@ -494,7 +494,12 @@ def plan_cmd(
     path = None if config is None else str(config if config.is_dir() else config.parent)
     plan = launch_plan(cat, verdict, entry, architecture=arch, gpu=hw.gpu, gpu_total_bytes=total, model_path=path,
                        kubernetes=k8s)
-    short = host_memory_shortfall(plan, ram * 1e9 if ram is not None and not hw.gpu.unified_memory else None)
+    host = ram * 1e9 if ram is not None else None
+    if host is None and gpu is not None and gpu.lower() == "auto":  # this machine: its own memory
+        from .hardware import system_memory_bytes
+
+        host = system_memory_bytes()
+    short = host_memory_shortfall(plan, None if hw.gpu.unified_memory else host)
     if short:
         raise ExitWith(EXIT_FAIL, f"no deployment of {entry.id} fits: {short}")
     emit(plan_doc(plan), format)

@@ -32,6 +32,7 @@ memory an engine can plan with; ``detect_gpus`` reads the local GPUs through NVM
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 import shutil
 import subprocess
@@ -204,6 +205,14 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
         if total is not None and free is not None:
             found.append(DetectedGpu(parts[0], total, free))
     return found
+
+
+def system_memory_bytes() -> int | None:
+    """This machine's physical memory (POSIX sysconf); None where it cannot be read."""
+    try:
+        return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # Windows has no sysconf
+        return None
 
 
 def detect_gpus() -> list[DetectedGpu]:

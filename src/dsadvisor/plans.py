@@ -465,5 +465,6 @@ def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
     if ram_bytes is None or plan.host_bytes <= HOST_MEMORY_USABLE * ram_bytes:
         return None
     return (f"the layers llama.cpp keeps in CPU memory (-ngl {plan.gpu_layers}) need {plan.host_bytes / 1e9:.1f} GB "
-            f"of weights and KV cache, over {HOST_MEMORY_USABLE:.0%} of --ram {ram_bytes / 1e9:g} GB; "
+            f"of weights and KV cache, over {HOST_MEMORY_USABLE:.0%} of the {ram_bytes / 1e9:.3g} GB of system "
+            "memory (--ram, or this machine's with --gpu auto); "
             "more system memory, a lower-bit format or a shorter --context")
