@@ -61,3 +61,9 @@ def test_system_memory_is_read_from_the_os():
 
     found = system_memory_bytes()
     assert found is None or 2**26 < found < 2**50
+
+
+def test_ram_that_contradicts_the_size_in_the_name_is_refused(run):
+    """Used to reach `abs(None - ram)`: a traceback."""
+    r = run("recommend", "--gpu", "Apple M2 Ultra 192GB", "--ram", "32")
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1 and "one unified memory" in r.err

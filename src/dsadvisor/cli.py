@@ -243,8 +243,7 @@ def _hardware(cat, gpu: str | None, vram: float | None, gpus: int, ram: float | 
         first = found[0]
         spec = resolve_hardware(cat, first.name, vram or first.total_mib * 2**20 / 1e9, 1, ram)
         count = len([g for g in found if g.name == first.name])
-        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20,
-                            host_bytes=spec.host_bytes)
+        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20)
     return resolve_hardware(cat, gpu, vram, gpus, ram)
 
 

@@ -25,7 +25,6 @@ class HardwareSpec:
     gpu: Gpu
     count: int
     free_bytes: float | None = None  # detected free memory per GPU
-    host_bytes: float | None = None  # system memory (--ram) beside discrete GPUs: llama.cpp's CPU layers
 
 
 def check_number(flag: str, value: float | None, low: float, high: float, integer: bool = False) -> None:
@@ -55,9 +54,8 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, g
             raise InputError("--ram is system memory: name the device with --gpu (e.g. --gpu 'Jetson AGX Orin' "
                              "--ram 32, --gpu M3-Max --ram 128), or give --vram GB for a GPU")
         raise InputError("give --gpu NAME (e.g. --gpu A100 --vram 40, --gpu H100-SXM, --gpu auto) or --vram GB")
-    host = ram_gb * 1e9 if ram_gb is not None else None
     if gpu is None:
-        return HardwareSpec(custom_gpu(vram_gb), gpus, host_bytes=host)
+        return HardwareSpec(custom_gpu(vram_gb), gpus)
     if ram_gb is not None and vram_gb is None:  # --ram may be what picks the size of a unified device
         try:
             sized = resolve_gpu(catalog.gpus, gpu, ram_gb)
@@ -66,12 +64,13 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, g
         if sized is not None and sized.unified_memory:
             return HardwareSpec(sized, gpus)
     device = resolve_gpu(catalog.gpus, gpu, vram_gb)
-    if ram_gb is not None and device.unified_memory:  # --vram and --ram both given
-        if abs(vram_gb - ram_gb) > 0.05 * max(vram_gb, ram_gb):
-            raise InputError(f"{device.id} has one unified memory: --vram {vram_gb:g} and --ram {ram_gb:g} "
+    if ram_gb is not None and device.unified_memory:  # its size came from --vram or its name: --ram must agree
+        size = vram_gb if vram_gb is not None else device.memory_gb
+        if abs(size - ram_gb) > 0.05 * max(size, ram_gb):
+            said = f"--vram {vram_gb:g}" if vram_gb is not None else f"{gpu!r} ({size:g} GB)"
+            raise InputError(f"{device.id} has one unified memory: {said} and --ram {ram_gb:g} "
                              "cannot both be it; give one")
-        return HardwareSpec(device, gpus)
-    return HardwareSpec(device, gpus, host_bytes=host)
+    return HardwareSpec(device, gpus)  # --ram beside a discrete GPU: plan's --offload check reads it
 
 
 def default_quant(entry: ModelEntry) -> str:
