@@ -263,10 +263,11 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
     for kv in k.kv_dtypes:  # a misspelt --kv-dtype is an error, not every deployment failing silently
         kv_format(catalog, kv)
-    families = {m.family for m in catalog.models.values()}
-    for fam in k.families:  # likewise a misspelt --family (matched as rules.py matches it)
-        if fam.lower() not in {f.lower() for f in families}:
-            raise UnknownNameError("family", fam, sorted(families))
+    families = sorted({m.family for m in catalog.models.values()})
+    known = {f.lower() for f in families}
+    for fam in k.families:  # likewise a misspelt --family (matched case-blind, as rules.py matches it)
+        if fam.lower() not in known:
+            raise UnknownNameError("family", fam, families)
     best = score_ranges(catalog)
     pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
     ranked, rejected = [], []
