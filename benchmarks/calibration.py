@@ -7,8 +7,8 @@ prefill of prompts >= 2K within 25%.
 
 from pathlib import Path
 
-from dsadvisor.calibration import compare_decode, compare_transformers, read_rows
-from dsadvisor.catalog import load_catalog
+from dsadvisor.physics.calibration import compare_decode, compare_transformers, read_rows
+from dsadvisor.catalog.store import load_catalog
 
 DATA = Path(__file__).resolve().parent / "data"  # the calibration set the constants were fitted to
 HELD_OUT = Path(__file__).resolve().parent / "gpu" / "results"  # measured here, not fitted to

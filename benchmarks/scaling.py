@@ -35,7 +35,7 @@ def write_copies(folder: Path, copies: int) -> int:
     """Write ``copies`` suffixed copies of every bundled model; returns how many models that is."""
     import yaml
 
-    from dsadvisor.loading import bundled_catalog_dir
+    from dsadvisor.catalog.loading import bundled_catalog_dir
 
     models = []
     for path in sorted((bundled_catalog_dir() / "models").rglob("*.yaml")):

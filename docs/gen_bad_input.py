@@ -219,6 +219,15 @@ CASES: tuple[Case, ...] = (
        expect="many-yaml: folder holds more than 1,000 YAML files; name a smaller catalog folder"),
     _c("validate-absurd-layers", CATALOGS, "catalog", "validate", "absurd-layers.yaml", "-f", "json", code=4,
        expect="num_hidden_layers is larger than 2,147,483,647", per_problem="absurd-layers.yaml"),
+    _c("validate-hf-repo-shell-code", CATALOGS, "catalog", "validate", "hostile-repo.yaml", "-f", "json", code=4,
+       expect="models[0] (id acme-x): field hf_repo: 'acme/x$(touch pwned)' is not a Hugging Face repo id: "
+              "it holds '$'", per_problem="hostile-repo.yaml"),
+    _c("plan-with-hf-repo-shell-code", CATALOGS, "plan", "acme-x", "--gpu", "H100", "--quant", "awq-int4",
+       "--catalog", "hostile-repo.yaml", "-f", "json", code=4,
+       expect="field hf_repo: 'acme/x$(touch pwned)' is not a Hugging Face repo id", per_problem="hostile-repo.yaml"),
+    _c("validate-hf-repo-two-slashes", CATALOGS, "catalog", "validate", "nested-repo.yaml", "-f", "json", code=4,
+       expect="field hf_repo: 'acme/x/y' is not a Hugging Face repo id: it has more than one '/'",
+       per_problem="nested-repo.yaml"),
     _c("validate-a-directory-named-yaml", CATALOGS, "catalog", "validate", "folder.yaml", "-f", "json", code=4,
        expect="folder.yaml: folder holds no .yaml or .yml file", per_problem="folder.yaml"),
     # ---------------------------------------------------------------- config.json (exit 2)
@@ -255,6 +264,9 @@ CASES: tuple[Case, ...] = (
        code=2, expect="digits.json: not a JSON config (ValueError: Exceeds the limit (4300 digits)"),
     _c("config-nested-too-deep", CONFIGS, "estimate", "--config", "deep.json", "--gpu", "H100", "-f", "json", code=2,
        expect="deep.json: not a JSON config (RecursionError"),
+    _c("offload-needs-more-memory-than-any-machine", CONFIGS, "plan", "--config", "huge-layers.json", "--gpu", "H100",
+       "--offload", "--k8s", "-f", "json", code=2,
+       expect="(-ngl 0) need 1.06e+13 GB of weights and KV cache, more than the 64 TiB any machine has"),
     _c("config-too-big", CONFIGS, "estimate", "--config", "huge.json", "--gpu", "H100", "-f", "json", code=2,
        expect="huge.json: larger than 4,194,304 bytes; not a config.json"),
     # ---------------------------------------------------------------- long strings, control characters
@@ -327,6 +339,9 @@ def make_files(root: Path) -> None:
             "      vocab_size: 152064\n      num_attention_heads: 28\n      num_key_value_heads: 4\n"
             "      head_dim: 128\n      max_position_embeddings: 131072\n"),
         "dangling.yaml": "models:\n" + SMALL_MODEL.replace("deepseek-r1-distill-qwen-7b", "no-such-model"),
+        "hostile-repo.yaml": "models:\n" + SMALL_MODEL.replace("acme-7b", "acme-x")
+        + '    hf_repo: "acme/x$(touch pwned)"\n',
+        "nested-repo.yaml": "models:\n" + SMALL_MODEL + "    hf_repo: acme/x/y\n",
         "duplicate-id.yaml": "models:\n" + SMALL_MODEL + SMALL_MODEL,
         "duplicate-key.yaml": "models:\n" + SMALL_MODEL + "models: []\n",
         "bad-date.yaml": "models:\n" + SMALL_MODEL + "    released: {source: my model card, value: 2024-13-45}\n",
@@ -356,6 +371,9 @@ def make_files(root: Path) -> None:
         "five-kv-heads.json": _llama(num_key_value_heads="5"),
         "inf-hidden.json": _llama(hidden_size="1e400"),
         "absurd-layers.json": _llama(num_hidden_layers="1" + "0" * 12),
+        # layers of 2**31-wide matrices: llama.cpp would keep 10^22 bytes of them in CPU memory
+        "huge-layers.json": _llama(hidden_size=str(2**31 - 1), intermediate_size=str(2**31 - 1),
+                                   num_attention_heads="1", num_hidden_layers="1000"),
         "digits.json": _llama(hidden_size="9" * 5000),
         "deep.json": "[" * 100_000 + "]" * 100_000,
     }
@@ -365,7 +383,7 @@ def make_files(root: Path) -> None:
     (root / "nul.yaml").write_bytes(b"schema_version: 1\x00\n")
     for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml"):
         (root / folder).mkdir(exist_ok=True)
-    from dsadvisor.loading import USER_LIMITS
+    from dsadvisor.catalog.loading import USER_LIMITS
 
     for i in range(USER_LIMITS.max_yaml_files + 1):  # one YAML file more than a catalog folder may hold
         (root / "many-yaml" / f"{i:04}.yaml").touch()
@@ -391,7 +409,7 @@ def requested_format(case: Case) -> str:
 @contextlib.contextmanager
 def _environment(case: Case, root: Path):
     """Run a case as the test does: in ``root``, with its environment, without a GPU if it says so."""
-    from dsadvisor import hardware
+    from dsadvisor.catalog import hardware
 
     saved_env = {k: os.environ.get(k) for k in ("DSADVISOR_CATALOG", "DSADVISOR_CACHE_DIR", *dict(case.env))}
     saved_cwd, saved_detect = os.getcwd(), hardware.detect_gpus
@@ -465,11 +483,11 @@ def render() -> str:
         "## YAML size limits",
         "",
         "A user's catalog files are checked while they are parsed, before anything is built from them",
-        "(`dsadvisor.loading.Limits`; [catalog.md](catalog.md#yaml-safety-limits) has the details):",
+        "(`dsadvisor.catalog.loading.Limits`; [catalog.md](catalog.md#yaml-safety-limits) has the details):",
         "",
     ]
-    from dsadvisor.loading import USER_LIMITS
-    from dsadvisor.schema import MAX_BANDWIDTH_GBS, MAX_MEMORY_GB, MAX_PARAMS, MAX_SHAPE, MAX_TFLOPS
+    from dsadvisor.catalog.loading import USER_LIMITS
+    from dsadvisor.catalog.schema import MAX_BANDWIDTH_GBS, MAX_MEMORY_GB, MAX_PARAMS, MAX_SHAPE, MAX_TFLOPS
 
     lines += [
         "| limit | value |",

@@ -33,7 +33,7 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
 
 @pytest.fixture(scope="session")
 def catalog():
-    from dsadvisor.catalog import load_catalog
+    from dsadvisor.catalog.store import load_catalog
 
     return load_catalog(use_env=False)
 

@@ -97,7 +97,7 @@ def test_bad_input(case, run, workdir, monkeypatch):
     for key, value in case.env:
         monkeypatch.setenv(key, value)
     if case.no_gpu:
-        monkeypatch.setattr("dsadvisor.hardware.detect_gpus", lambda: [])
+        monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus", lambda: [])
     r = run(*case.argv)
     check_streams(case, r.code, r.out, r.err)
 
@@ -155,7 +155,7 @@ def test_bad_input_page_is_current():
 
 
 def test_bad_input_page_lists_every_case_and_the_limits():
-    from dsadvisor.loading import USER_LIMITS
+    from dsadvisor.catalog.loading import USER_LIMITS
 
     text = DOC.read_text(encoding="utf-8")
     for case in CASES:

@@ -8,7 +8,7 @@ import stat
 
 import pytest
 
-from dsadvisor.catalog import load_catalog
+from dsadvisor.catalog.store import load_catalog
 
 
 @pytest.fixture

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from dsadvisor.calibration import compare_decode, compare_transformers, read_rows
+from dsadvisor.physics.calibration import compare_decode, compare_transformers, read_rows
 
 from .conftest import DATA
 

@@ -446,7 +446,7 @@ def test_gpu_category_choices_are_the_schemas():
 
     import annotated_types
 
-    from dsadvisor import schema
+    from dsadvisor.catalog import schema
     from dsadvisor.cli import GPU_CATEGORIES
 
     hints = typing.get_type_hints(schema.Gpu, vars(schema), vars(annotated_types))

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsadvisor.schema import CatalogFile, ModelEntry, validate
+from dsadvisor.catalog.schema import CatalogFile, ModelEntry, validate
 
 ROOT = Path(__file__).resolve().parents[1]
 DESCRIBED = ROOT / "catalog" / "models" / "described"

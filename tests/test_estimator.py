@@ -6,9 +6,9 @@ import math
 
 import pytest
 
-from dsadvisor.estimator import Deployment, estimate
-from dsadvisor.memory import kv_bytes_per_token, weight_bytes
-from dsadvisor.params import count_params
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.physics.memory import kv_bytes_per_token, weight_bytes
+from dsadvisor.physics.params import count_params
 
 # bf16 KV bytes per token, from shared/reference/deepseek-released.md (computed there by hand from the configs)
 KV_PER_TOKEN = {
@@ -61,13 +61,13 @@ def test_awq_weights_keep_embeddings_and_head_in_16_bit(catalog):
 
 
 def _dep(catalog, model, gpu, quant="bf16", engine="vllm", **kw):
-    return Deployment(model=catalog.models[model], gpu=catalog.gpus[gpu], quant=catalog.quantizations[quant],
-                      engine=catalog.engines[engine], **kw)
+    return Deployment.of(catalog, model=catalog.models[model], gpu=catalog.gpus[gpu],
+                         quant=catalog.quantizations[quant], engine=catalog.engines[engine], **kw)
 
 
 def test_decode_step_by_hand_llama_8b_h100(catalog):
     """bytes / (0.90 x 3.35 TB/s) + 32 layers x 66 us + matmul and attention FLOPs at the sustained rates."""
-    est = estimate(catalog, _dep(catalog, "deepseek-r1-distill-llama-8b", "H100-SXM", context=1024, batch=1))
+    est = estimate(_dep(catalog, "deepseek-r1-distill-llama-8b", "H100-SXM", context=1024, batch=1))
     params, vocab, hidden, layers = 8_030_261_248, 128_256, 4096, 32
     read = 2 * params - 2 * vocab * hidden + 131_072 * 1024  # weights without the embedding table + KV
     flops = 2 * (params - vocab * hidden)
@@ -78,17 +78,17 @@ def test_decode_step_by_hand_llama_8b_h100(catalog):
 
 
 def test_moe_decode_reads_only_touched_experts(catalog):
-    one = estimate(catalog, _dep(catalog, "deepseek-v2-lite", "H100-SXM", context=1024, batch=1))
-    many = estimate(catalog, _dep(catalog, "deepseek-v2-lite", "H100-SXM", context=1024, batch=64))
+    one = estimate(_dep(catalog, "deepseek-v2-lite", "H100-SXM", context=1024, batch=1))
+    many = estimate(_dep(catalog, "deepseek-v2-lite", "H100-SXM", context=1024, batch=64))
     dense_equiv = one.params_total * 2 / (3.35e12 * 0.9)
     assert one.decode_step_s < dense_equiv  # batch 1 reads 6 of 64 experts
     assert many.decode_step_s > one.decode_step_s
 
 
 def test_v3_fp8_needs_more_than_one_h100_node_but_fits_8_h200(catalog):
-    h100 = estimate(catalog, _dep(catalog, "deepseek-v3", "H100-SXM", quant="fp8", gpus=8))
-    h200 = estimate(catalog, _dep(catalog, "deepseek-v3", "H200-SXM", quant="fp8", gpus=8))
-    two_nodes = estimate(catalog, _dep(catalog, "deepseek-v3", "H100-SXM", quant="fp8", gpus=16))
+    h100 = estimate(_dep(catalog, "deepseek-v3", "H100-SXM", quant="fp8", gpus=8))
+    h200 = estimate(_dep(catalog, "deepseek-v3", "H200-SXM", quant="fp8", gpus=8))
+    two_nodes = estimate(_dep(catalog, "deepseek-v3", "H100-SXM", quant="fp8", gpus=16))
     assert not h100.memory.fits and h200.memory.fits and two_nodes.memory.fits
     assert (two_nodes.tp, two_nodes.pp, two_nodes.nodes) == (8, 2, 2)
     # ~671 GB of fp8 weights (embeddings, head, norms, router in 16 bits) over 8 GPUs
@@ -98,31 +98,31 @@ def test_v3_fp8_needs_more_than_one_h100_node_but_fits_8_h200(catalog):
 def test_published_sglang_r1_points_within_15_percent(catalog):
     """peers.md: 8 x H200, SGLang, R1 FP8: batch 4 = 97 tok/s per user, batch 64 = 1,940 tok/s."""
     for batch, measured_step in ((4, 1 / 97), (64, 64 / 1940)):
-        est = estimate(catalog, _dep(catalog, "deepseek-r1", "H200-SXM", quant="fp8", engine="sglang",
+        est = estimate(_dep(catalog, "deepseek-r1", "H200-SXM", quant="fp8", engine="sglang",
                                      gpus=8, batch=batch, context=4096))
         assert est.decode_step_s == pytest.approx(measured_step, rel=0.15)
 
 
 def test_vllm_llama_8b_on_a100_40gb_matches_published_single_request(catalog):
     """peers.md: vLLM Llama-3.1-8B bf16 on A100-40GB, one request: 75 tok/s (same shape as R1-Distill-Llama-8B)."""
-    est = estimate(catalog, _dep(catalog, "deepseek-r1-distill-llama-8b", "A100-SXM-40GB", context=2048))
+    est = estimate(_dep(catalog, "deepseek-r1-distill-llama-8b", "A100-SXM-40GB", context=2048))
     assert est.per_sequence_tokens_per_s == pytest.approx(75, rel=0.15)
 
 
 def test_described_variant_gets_a_stated_assumed_shape(catalog):
-    est = estimate(catalog, _dep(catalog, "deepseek-6.7b", "A100-SXM-40GB"))
+    est = estimate(_dep(catalog, "deepseek-6.7b", "A100-SXM-40GB"))
     assert est.architecture_assumed
     assert est.params_total == pytest.approx(6.7e9, rel=0.05)
     assert any("assumed" in a for a in est.basis.assumptions)
 
 
 def test_conflicting_parameter_claims_are_named(catalog):
-    est = estimate(catalog, _dep(catalog, "deepseek-v2-described", "H100-SXM"))
+    est = estimate(_dep(catalog, "deepseek-v2-described", "H100-SXM"))
     text = " ".join(est.basis.assumptions)
     assert "23B" in text and "17.5B" in text  # the one used and the one not used
 
 
 def test_estimate_is_finite(catalog):
-    est = estimate(catalog, _dep(catalog, "deepseek-coder-33b-instruct", "L40S", quant="awq-int4", batch=8))
+    est = estimate(_dep(catalog, "deepseek-coder-33b-instruct", "L40S", quant="awq-int4", batch=8))
     d = est.as_dict()
     assert all(math.isfinite(v) for v in (d["memory"]["per_gpu_bytes"], d["latency"]["decode_step_s"]))

@@ -254,7 +254,7 @@ def test_check_in_a_subprocess_exit_codes_stdout_and_stderr():
 
 def test_plain_table_matches_rich_layout_and_counts_wide_characters(monkeypatch):
     """The pipe renderer draws what rich's ASCII box draws, and aligns CJK text by display width."""
-    from dsadvisor.render import Document, PlainTableRenderer, RichTableRenderer, Table
+    from dsadvisor.output.render import Document, PlainTableRenderer, RichTableRenderer, Table
 
     doc = Document(data={}, tables=(Table("two rows", ("id", "value"), (("a", "1"), ("bbbb", "22"))),),
                    notes=("a note",))

@@ -81,7 +81,7 @@ def _no_gpu_and_a_scratch_folder(tmp_path_factory):
     (root / "junk.json").write_text("{not json", encoding="utf-8")
     (root / "folder").mkdir()
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("dsadvisor.hardware.detect_gpus", lambda: [])
+        mp.setattr("dsadvisor.catalog.hardware.detect_gpus", lambda: [])
         mp.chdir(root)
         yield root
 
@@ -161,7 +161,7 @@ _CAT = []
 
 def _catalog():
     if not _CAT:
-        from dsadvisor.catalog import load_catalog
+        from dsadvisor.catalog.store import load_catalog
 
         _CAT.append(load_catalog(use_env=False))
     return _CAT[0]

@@ -1,4 +1,4 @@
-"""The hardware, quantization and engine catalogs, and GPU resolution (dsadvisor.hardware)."""
+"""The hardware, quantization and engine catalogs, and GPU resolution (dsadvisor.catalog.hardware)."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsadvisor import hardware
+from dsadvisor.catalog import hardware
 from dsadvisor.errors import InputError, UnknownNameError
-from dsadvisor.hardware import (
+from dsadvisor.catalog.hardware import (
     DetectedGpu,
     capacity_bytes,
     custom_gpu,
@@ -20,7 +20,7 @@ from dsadvisor.hardware import (
     parse_nvidia_smi_csv,
     resolve_gpu,
 )
-from dsadvisor.schema import CatalogFile, validate
+from dsadvisor.catalog.schema import CatalogFile, validate
 
 CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge"]

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from dsadvisor.calibration import compare_decode, compare_transformers, read_rows
+from dsadvisor.physics.calibration import compare_decode, compare_transformers, read_rows
 
 RESULTS = Path(__file__).resolve().parents[1] / "benchmarks" / "gpu" / "results"
 
@@ -31,7 +31,7 @@ def comparisons(request, catalog):
 
 
 def test_each_file_is_estimated_on_the_gpu_it_was_measured_on(catalog):
-    from dsadvisor.calibration import measured_gpu
+    from dsadvisor.physics.calibration import measured_gpu
 
     assert measured_gpu(catalog, read_rows(RESULTS / "h200-holdout.jsonl")).id == "H200-SXM"
     assert measured_gpu(catalog, read_rows(RESULTS / "h100-holdout-decode.jsonl")).id == "H100-SXM"
@@ -79,7 +79,7 @@ def test_tensor_parallel_decode_on_two_h200_within_15_percent(catalog):
 
 
 def test_nvlink_all_reduce_latency_is_the_measured_one():
-    from dsadvisor.timing import ALLREDUCE_LATENCY_S
+    from dsadvisor.physics.timing import ALLREDUCE_LATENCY_S
 
     small = [r for r in read_rows(RESULTS / "h200x2-tp.jsonl") if r.get("kind") == "allreduce" and r["bytes"] <= 8192]
     assert small and abs(ALLREDUCE_LATENCY_S["nvlink"] / small[0]["seconds"] - 1) < 0.05

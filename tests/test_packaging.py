@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_source_checkout_finds_top_level_catalog():
-    from dsadvisor.loading import bundled_catalog_dir
+    from dsadvisor.catalog.loading import bundled_catalog_dir
 
     assert bundled_catalog_dir() == ROOT / "catalog"
 
@@ -32,18 +32,18 @@ def wheel(tmp_path_factory) -> Path:
 def test_wheel_carries_every_catalog_file(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     for path in (ROOT / "catalog").rglob("*.yaml"):
-        assert f"dsadvisor/catalog/{path.relative_to(ROOT / 'catalog').as_posix()}" in names
+        assert f"dsadvisor/catalog/bundled/{path.relative_to(ROOT / 'catalog').as_posix()}" in names
 
 
 def test_installed_wheel_loads_its_own_catalog(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)  # a wheel installs by unpacking into site-packages
-    code = ("from dsadvisor.loading import bundled_catalog_dir; from dsadvisor.catalog import load_catalog; "
+    code = ("from dsadvisor.catalog.loading import bundled_catalog_dir; from dsadvisor.catalog.store import load_catalog; "
             "c = load_catalog(use_env=False); print(bundled_catalog_dir()); print(len(c.models))")
     env = {**os.environ, "PYTHONPATH": str(site), "DSADVISOR_NO_CACHE": "1"}
     res = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
                          timeout=120)
     assert res.returncode == 0, res.stderr
     where, count = res.stdout.split()
-    assert Path(where) == site / "dsadvisor" / "catalog"
+    assert Path(where) == site / "dsadvisor" / "catalog" / "bundled"
     assert int(count) >= 70

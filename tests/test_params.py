@@ -15,10 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from dsadvisor.hfconfig import architecture_from_hf_config
-from dsadvisor.loading import read_yaml
-from dsadvisor.params import ParamBreakdown, count_params
-from dsadvisor.schema import Architecture, CatalogFile, ModelEntry, field_names, validate
+from dsadvisor.catalog.hfconfig import architecture_from_hf_config
+from dsadvisor.catalog.loading import read_yaml
+from dsadvisor.physics.params import ParamBreakdown, count_params
+from dsadvisor.catalog.schema import Architecture, CatalogFile, ModelEntry, field_names, validate
 
 RELEASED = Path(__file__).resolve().parents[1] / "catalog" / "models" / "released"
 

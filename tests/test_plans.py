@@ -1,4 +1,4 @@
-"""`dsadvisor plan` and dsadvisor.plans: launch commands that match the estimate and the engines' docs.
+"""`dsadvisor plan` and dsadvisor.launch.plan: launch commands that match the estimate and the engines' docs.
 
 The pinned cases were checked by hand against the catalog (architectures from the models' HF
 config.json) and the engines' documented defaults; DOCUMENTED below is the table of flag names
@@ -13,9 +13,9 @@ import pytest
 import yaml
 
 from dsadvisor.errors import DsAdvisorError, InputError
-from dsadvisor.estimator import Deployment, estimate
-from dsadvisor.hardware import DetectedGpu
-from dsadvisor.plans import launch_plan
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.catalog.hardware import DetectedGpu
+from dsadvisor.launch.plan import launch_plan
 
 # ------------------------------------------------------------------ documented flags
 
@@ -175,7 +175,7 @@ def test_v3_on_two_nodes_of_eight_h100_vllm_uses_ray(run):
         "vllm serve deepseek-ai/DeepSeek-V3 --tensor-parallel-size 8 --pipeline-parallel-size 2 "
         "--enable-expert-parallel --distributed-executor-backend ray --max-model-len 8192 --max-num-seqs 1 "
         "--gpu-memory-utilization 0.9 --host 0.0.0.0 --port 8000"]
-    assert worker == "ray start --address <head-ip>:6379"
+    assert worker == "ray start --address '<head-ip>:6379'"
     assert "--quantization" not in head  # V3 ships in fp8: vLLM reads the scheme from its config
     assert d["env"] == {"CUDA_VISIBLE_DEVICES": "0,1,2,3,4,5,6,7"}
 
@@ -186,7 +186,7 @@ def test_v3_on_two_nodes_sglang_ranks(run):
     for rank, cmd in enumerate(d["commands"]):
         assert cmd == ("python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-V3 --tp 8 --pp-size 2 "
                        "--ep-size 8 --context-length 8192 --max-running-requests 1 --mem-fraction-static 0.83 "
-                       f"--host 0.0.0.0 --port 30000 --nnodes 2 --node-rank {rank} --dist-init-addr <head-ip>:5000")
+                       f"--host 0.0.0.0 --port 30000 --nnodes 2 --node-rank {rank} --dist-init-addr '<head-ip>:5000'")
 
 
 def test_7b_q4_k_m_on_rtx_3060_llamacpp_offloads_every_layer(run):
@@ -194,7 +194,7 @@ def test_7b_q4_k_m_on_rtx_3060_llamacpp_offloads_every_layer(run):
     # -ngl 29 = the 28 layers and the output layer
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
                   "--quant", "q4_k_m")
-    assert d["commands"] == ["llama-server -m <DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf> -c 8192 -ngl 29 -np 1 "
+    assert d["commands"] == ["llama-server -m '<DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf>' -c 8192 -ngl 29 -np 1 "
                              "--host 0.0.0.0 --port 8080"]
     assert any("GGUF" in n for n in d["notes"])
 
@@ -203,7 +203,7 @@ def test_llamacpp_quantized_kv_and_slots(run):
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
                   "--quant", "q4_k_m", "--kv-dtype", "q8_0", "--batch", "2", "--context", "4096")
     # the server splits -c among its -np slots: 2 x 4096
-    assert d["commands"] == ["llama-server -m <DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf> -c 8192 -ngl 29 -np 2 "
+    assert d["commands"] == ["llama-server -m '<DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf>' -c 8192 -ngl 29 -np 2 "
                              "--cache-type-k q8_0 --cache-type-v q8_0 -fa on --host 0.0.0.0 --port 8080"]
 
 
@@ -239,7 +239,7 @@ def test_trtllm_two_nodes_through_mpirun(run):
     d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8",
                   "--engine", "tensorrt-llm")
     head, worker = d["commands"]
-    assert head == ("mpirun -H <head-ip>:8,<node-1-ip>:8 -n 16 trtllm-llmapi-launch trtllm-serve "
+    assert head == ("mpirun -H '<head-ip>:8,<node-1-ip>:8' -n 16 trtllm-llmapi-launch trtllm-serve "
                     "deepseek-ai/DeepSeek-V3 --backend pytorch --tp_size 8 --pp_size 2 --ep_size 8 "
                     "--max_seq_len 8192 --max_batch_size 1 --kv_cache_free_gpu_memory_fraction 0.9 "
                     "--host 0.0.0.0 --port 8000")
@@ -251,7 +251,7 @@ def test_awq_serves_a_placeholder_checkpoint(run):
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--engine", "vllm")
     assert d["deployment"]["quantization"] == "awq-int4"
     cmd = d["commands"][0]
-    assert cmd.startswith("vllm serve <AWQ-checkpoint-of deepseek-ai/DeepSeek-R1-Distill-Qwen-32B> ")
+    assert cmd.startswith("vllm serve '<AWQ-checkpoint-of deepseek-ai/DeepSeek-R1-Distill-Qwen-32B>' ")
     assert "--quantization awq_marlin" in cmd
     assert any(n.startswith("serve an AWQ") and "not the original" in n for n in d["notes"])
 
@@ -271,7 +271,8 @@ def test_kubernetes_manifest(run):
     pod = m["spec"]["template"]["spec"]
     c = pod["containers"][0]
     assert c["image"] == "vllm/vllm-openai:latest"
-    assert c["command"] == ["/bin/sh", "-c"] and c["args"] == d["commands"]
+    # the server's argv as lists, no shell between: exactly the words the pasted command runs
+    assert c["command"] == ["vllm"] and c["command"] + c["args"] == shlex.split(d["commands"][0])
     assert c["resources"]["limits"]["nvidia.com/gpu"] == 2
     assert c["resources"]["requests"]["memory"] == "32Gi" and c["resources"]["requests"]["cpu"] == "4"
     assert c["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
@@ -328,10 +329,10 @@ def _every_plan(catalog):
         for q in eng.formats:
             for kv in ["auto"] + [k for k in eng.kv_dtypes if k.endswith("-kv")]:
                 for model, gpu, n in setups:
-                    dep = Deployment(model=model, gpu=gpu, quant=catalog.quantization(q), engine=eng, kv_dtype=kv,
+                    dep = Deployment.of(catalog, model=model, gpu=gpu, quant=catalog.quantization(q), engine=eng, kv_dtype=kv,
                                      gpus=n, batch=4, context=4096)
                     try:
-                        est = estimate(catalog, dep)
+                        est = estimate(dep)
                     except DsAdvisorError:
                         continue
                     try:
@@ -360,8 +361,8 @@ def test_every_flag_every_plan_emits_is_documented(catalog):
 
 
 def test_library_accepts_a_verdict_or_an_estimate(catalog):
-    from dsadvisor.engine import Hardware, recommend
-    from dsadvisor.rules import Constraints
+    from dsadvisor.advice.search import Hardware, recommend
+    from dsadvisor.advice.rules import Constraints
 
     entry = catalog.model("DeepSeek-R1-Distill-Qwen-7B")
     rec = recommend(catalog, [Hardware(gpu=catalog.gpus["H100-SXM"])], Constraints(engines=("sglang",)),
@@ -375,7 +376,7 @@ def test_vllm_fraction_is_of_the_whole_card_when_planned_on_free_memory(catalog)
     entry = catalog.model("DeepSeek-R1-Distill-Qwen-7B")
     h100 = catalog.gpus["H100-SXM"]
     free = 40 * 2**30
-    est = estimate(catalog, Deployment(model=entry, gpu=h100, quant=catalog.quantization("bf16"),
+    est = estimate(Deployment.of(catalog, model=entry, gpu=h100, quant=catalog.quantization("bf16"),
                                        engine=catalog.engine("vllm"), capacity_bytes=free))
     plan = launch_plan(catalog, est, entry, gpu_total_bytes=h100.memory_bytes or 85_017_493_504)
     # usable = 0.9 x 40 GiB = 38.65 GB of the card's 85.0 GB: 0.45 (rounded down)
@@ -385,7 +386,7 @@ def test_vllm_fraction_is_of_the_whole_card_when_planned_on_free_memory(catalog)
 # ------------------------------------------------------------------ --gpu auto
 
 def test_gpu_auto_without_a_gpu_exits_5(run, monkeypatch):
-    monkeypatch.setattr("dsadvisor.hardware.detect_gpus", lambda: [])
+    monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus", lambda: [])
     r = run("estimate", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto")
     assert r.code == 5 and r.out == ""
     assert len(r.err.strip().splitlines()) == 1 and "--gpu auto found no GPU" in r.err
@@ -393,7 +394,7 @@ def test_gpu_auto_without_a_gpu_exits_5(run, monkeypatch):
 
 def test_gpu_auto_plans_with_the_free_memory(run, monkeypatch):
     free_mib = 20_000  # 20.97 GB free of an 80 GB H100
-    monkeypatch.setattr("dsadvisor.hardware.detect_gpus",
+    monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus",
                         lambda: [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, free_mib)])
     r = run("estimate", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto", "--format", "json")
     assert r.code == 0, r.err
@@ -404,7 +405,7 @@ def test_gpu_auto_plans_with_the_free_memory(run, monkeypatch):
 
 def test_plan_with_gpu_auto_rescales_the_vllm_fraction_to_the_whole_card(run, monkeypatch):
     free_mib = 40 * 1024  # 40 GiB free of the H100's 85.0 GB
-    monkeypatch.setattr("dsadvisor.hardware.detect_gpus",
+    monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus",
                         lambda: [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, free_mib)])
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "auto", "--engine", "vllm", "--quant", "bf16")
     # the estimate used 0.9 x 40 GiB = 38.65 GB; vLLM takes a fraction of the whole card: 38.65 / 85.02 = 0.45
@@ -413,7 +414,7 @@ def test_plan_with_gpu_auto_rescales_the_vllm_fraction_to_the_whole_card(run, mo
 
 
 def test_plan_from_a_local_config_serves_its_folder(run, tmp_path, catalog):
-    from dsadvisor.schema import as_dict
+    from dsadvisor.catalog.schema import as_dict
 
     arch = catalog.architecture(catalog.model("DeepSeek-R1-Distill-Qwen-7B"))
     config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "torch_dtype": "bfloat16",
@@ -428,7 +429,7 @@ def test_plan_from_a_local_config_serves_its_folder(run, tmp_path, catalog):
 
 def test_described_variant_is_planned_on_a_named_placeholder(run):
     d = plan_json(run, "deepseek-base", "--gpu", "H100", "--engine", "vllm")
-    assert d["commands"][0].startswith("vllm serve <checkpoint-of deepseek-base> ")
+    assert d["commands"][0].startswith("vllm serve '<checkpoint-of deepseek-base>' ")
     assert any("no released checkpoint" in n for n in d["notes"])
 
 

@@ -22,12 +22,12 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from dsadvisor.engine import Hardware, recommend
+from dsadvisor.advice.search import Hardware, recommend
 from dsadvisor.errors import DsAdvisorError
-from dsadvisor.estimator import Deployment, estimate
-from dsadvisor.params import is_moe_layer, moe_layer_count
-from dsadvisor.resolve import resolve_hardware
-from dsadvisor.rules import Constraints
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.physics.params import is_moe_layer, moe_layer_count
+from dsadvisor.catalog.resolve import resolve_hardware
+from dsadvisor.advice.rules import Constraints
 
 from .conftest import ROOT
 
@@ -53,8 +53,8 @@ def draw_deployment(data, cat, *, gpu=None) -> Deployment:
     kv = data.draw(st.sampled_from(["auto", *engine.kv_dtypes]), label="kv")
     if gpu is None:
         gpu = cat.gpus[data.draw(st.sampled_from(sorted(cat.gpus)), label="gpu")]
-    return Deployment(
-        model=model, gpu=gpu, quant=quant, engine=engine, kv_dtype=kv,
+    return Deployment.of(
+        cat, model=model, gpu=gpu, quant=quant, engine=engine, kv_dtype=kv,
         gpus=data.draw(st.sampled_from([1, 2, 4, 8, 16]), label="gpus"),
         context=data.draw(st.integers(1, 262_144), label="context"),
         batch=data.draw(st.integers(1, 256), label="batch"),
@@ -64,7 +64,7 @@ def draw_deployment(data, cat, *, gpu=None) -> Deployment:
 def try_estimate(cat, dep):
     """The estimate, or None when the deployment cannot be run (engine, layout): such pairs are skipped."""
     try:
-        return estimate(cat, dep)
+        return estimate(dep)
     except DsAdvisorError:
         return None
 

@@ -43,21 +43,21 @@ def test_ram_is_checked_like_every_number(run):
 
 
 def test_gpu_auto_judges_offloaded_layers_against_this_machines_memory(run, monkeypatch):
-    from dsadvisor.hardware import DetectedGpu
+    from dsadvisor.catalog.hardware import DetectedGpu
 
-    monkeypatch.setattr("dsadvisor.hardware.detect_gpus", lambda: [DetectedGpu("NVIDIA GeForce RTX 3060", 12288, 12000)])
+    monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus", lambda: [DetectedGpu("NVIDIA GeForce RTX 3060", 12288, 12000)])
     args = ("plan", "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "auto", "--engine", "llama.cpp", "--quant", "q4_k_m",
             "--offload", "-f", "json")
-    monkeypatch.setattr("dsadvisor.hardware.system_memory_bytes", lambda: 8 * 10**9)
+    monkeypatch.setattr("dsadvisor.catalog.hardware.system_memory_bytes", lambda: 8 * 10**9)
     small = run(*args)
     assert small.code == 1 and "the 8 GB of system memory" in small.err
-    monkeypatch.setattr("dsadvisor.hardware.system_memory_bytes", lambda: 64 * 10**9)
+    monkeypatch.setattr("dsadvisor.catalog.hardware.system_memory_bytes", lambda: 64 * 10**9)
     assert run(*args).code == 0
     assert run(*args, "--ram", "8").code == 1  # an explicit --ram wins over the detected figure
 
 
 def test_system_memory_is_read_from_the_os():
-    from dsadvisor.hardware import system_memory_bytes
+    from dsadvisor.catalog.hardware import system_memory_bytes
 
     found = system_memory_bytes()
     assert found is None or 2**26 < found < 2**50

@@ -14,7 +14,7 @@ import textwrap
 
 import pytest
 
-from dsadvisor.loading import USER_LIMITS
+from dsadvisor.catalog.loading import USER_LIMITS
 
 from .conftest import GOOD_MODEL
 
@@ -350,7 +350,7 @@ def _figures_file(tmp_path, catalog, **values):
     (dotted paths such as ``gpus.memory_gb`` or ``engines.speed.per_layer_decode_s``)."""
     import yaml
 
-    from dsadvisor.schema import as_dict
+    from dsadvisor.catalog.schema import as_dict
 
     data = {
         "gpus": [{"id": "X-1", "name": "X", "vendor": "other", "family": "XCard", "category": "datacenter",
@@ -453,7 +453,7 @@ def test_the_bundled_catalog_is_within_every_ceiling_and_limit(run):
 # ------------------------------------------------------------------ a catalog folder's walk
 
 def test_a_huge_catalog_folder_is_not_walked_to_the_end(run, tmp_path, monkeypatch):
-    from dsadvisor import loading
+    from dsadvisor.catalog import loading
 
     monkeypatch.setattr(loading.yaml_files, "__defaults__", (loading.Limits(max_walk_entries=50, max_yaml_files=5),))
     deep = tmp_path / "big"
@@ -472,7 +472,7 @@ def test_a_huge_catalog_folder_is_not_walked_to_the_end(run, tmp_path, monkeypat
 
 def test_the_bundled_catalog_is_walked_without_limits(tmp_path):
     from dsadvisor.errors import CatalogError
-    from dsadvisor.loading import Limits, yaml_files
+    from dsadvisor.catalog.loading import Limits, yaml_files
 
     for i in range(30):
         (tmp_path / str(i)).touch()
@@ -482,7 +482,7 @@ def test_the_bundled_catalog_is_walked_without_limits(tmp_path):
 
 
 def test_symlinked_folders_are_not_followed(tmp_path):
-    from dsadvisor.loading import yaml_files
+    from dsadvisor.catalog.loading import yaml_files
 
     (tmp_path / "real").mkdir()
     (tmp_path / "real" / "a.yaml").write_text("sources: {}\n", encoding="utf-8")

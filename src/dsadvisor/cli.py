@@ -18,8 +18,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from . import __version__
-from .render import Document, OutputFormat
+from dsadvisor import __version__
+from dsadvisor.output.render import Document, OutputFormat
 
 EXIT_OK, EXIT_FAIL, EXIT_USAGE, EXIT_UNKNOWN, EXIT_CATALOG, EXIT_NO_GPU, EXIT_UNDETERMINED = 0, 1, 2, 3, 4, 5, 6
 
@@ -63,7 +63,7 @@ def finite(name: str, value: float | None, *, low: float = 0.0, high: float = ma
 
 
 def load(paths: list[Path] | None):
-    from .catalog import load_catalog
+    from dsadvisor.catalog.store import load_catalog
 
     return load_catalog(paths)
 
@@ -127,8 +127,8 @@ def models_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """List the catalog's models: described variants and released checkpoints."""
-    from .summaries import SORT_KEYS, list_models
-    from .views import models_doc
+    from dsadvisor.advice.summaries import SORT_KEYS, list_models
+    from dsadvisor.output.views import models_doc
 
     _choice("--status", status, ("released", "described"))
     _choice("--kind", kind, ("model", "edition", "sdk", "peer"))
@@ -151,8 +151,8 @@ def show_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Every field of one model with its source, and the conflicts between sources."""
-    from .summaries import summarize
-    from .views import show_doc
+    from dsadvisor.advice.summaries import summarize
+    from dsadvisor.output.views import show_doc
 
     cat = load(catalog)
     entry = cat.model(model)
@@ -165,9 +165,9 @@ def validate_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Check catalog YAML: every problem, with file, entry and field. Exit 4 if any."""
-    from .catalog import load_catalog
-    from .errors import CatalogError
-    from .views import problems_doc
+    from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.errors import CatalogError
+    from dsadvisor.output.views import problems_doc
 
     problems: list[str] = []
     try:
@@ -188,8 +188,8 @@ def audit_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """List the conflicts between sources and the claims the catalog's own facts contradict."""
-    from .audit import audit
-    from .views import audit_doc
+    from dsadvisor.advice.audit import audit
+    from dsadvisor.output.views import audit_doc
 
     _choice("--kind", kind, ("conflict", "contradiction", "advice", "params"))
     findings = [f for f in audit(load(catalog)) if kind is None or f.kind == kind]
@@ -206,8 +206,8 @@ def gpus_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """List the accelerators the catalog knows."""
-    from .hardware import capacity_bytes
-    from .views import gpus_doc
+    from dsadvisor.catalog.hardware import capacity_bytes
+    from dsadvisor.output.views import gpus_doc
 
     _choice("--category", category, GPU_CATEGORIES)
     cat = load(catalog)
@@ -231,10 +231,10 @@ ConfigOpt = Annotated[Optional[Path], typer.Option(
 
 def _hardware(cat, gpu: str | None, vram: float | None, gpus: int, ram: float | None = None):
     """Resolve --gpu/--vram/--gpus/--ram; --gpu auto reads the local GPUs (free memory)."""
-    from .resolve import HardwareSpec, resolve_hardware
+    from dsadvisor.catalog.resolve import HardwareSpec, resolve_hardware
 
     if gpu is not None and gpu.lower() == "auto":
-        from .hardware import detect_gpus
+        from dsadvisor.catalog.hardware import detect_gpus
 
         found = detect_gpus()
         if not found:
@@ -248,7 +248,7 @@ def _hardware(cat, gpu: str | None, vram: float | None, gpus: int, ram: float | 
 
 
 def _model(cat, model: str | None, config: Path | None):
-    from .resolve import model_from_config
+    from dsadvisor.catalog.resolve import model_from_config
 
     if config is not None and model is not None:
         raise ExitWith(EXIT_USAGE, "give a MODEL or --config, not both")
@@ -280,21 +280,21 @@ def estimate_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Memory per GPU, time to first token, per-token latency and throughput of one deployment."""
-    from .estimator import Deployment, estimate
-    from .resolve import check_workload, default_quant
-    from .views import estimate_doc
+    from dsadvisor.physics.estimate import Deployment, estimate
+    from dsadvisor.catalog.resolve import check_workload, default_quant
+    from dsadvisor.output.views import estimate_doc
 
     finite("--memory-fraction", memory_fraction, high=1.0)
     check_workload(context, prompt_tokens, batch)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
     hw = _hardware(cat, gpu, vram, gpus, ram)
-    dep = Deployment(
-        model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
+    dep = Deployment.of(
+        cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
-    emit(estimate_doc(estimate(cat, dep)), format)
+    emit(estimate_doc(estimate(dep)), format)
 
 
 # ---------------------------------------------------------- recommend / check
@@ -302,8 +302,8 @@ def estimate_cmd(
 def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, min_tokens_per_s,
                  min_total_tokens_per_s, min_accuracy, benchmark, task, allow_unknown, released_only,
                  license, engine, quant, kv_dtype, family, max_params, prefer):
-    from .resolve import check_workload
-    from .rules import TASK_BENCHMARKS, Constraints
+    from dsadvisor.catalog.resolve import check_workload
+    from dsadvisor.advice.rules import TASK_BENCHMARKS, Constraints
 
     check_workload(context, prompt_tokens, batch)
     finite("--max-ttft", max_ttft)
@@ -329,7 +329,7 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
 
 
 def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int, ram: float | None = None):
-    from .engine import Hardware
+    from dsadvisor.advice.search import Hardware
 
     names = gpu or [None]
     if len(names) > 1 and vram is not None:
@@ -344,7 +344,7 @@ def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int, ra
 def _verdict(cat, model: str | None, config: Path | None, gpu: str | None, vram: float | None, gpus: int,
              ram: float | None, exact: bool, k):
     """One model's best deployment (or closest miss) on one kind of GPU: what check and plan share."""
-    from .engine import recommend
+    from dsadvisor.advice.search import recommend
 
     entry, arch = _model(cat, model, config)
     if arch is not None:  # a local config.json: lend its architecture to the search
@@ -394,8 +394,8 @@ def recommend_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Rank the models and deployments that fit your hardware and constraints."""
-    from .engine import recommend
-    from .views import recommend_doc
+    from dsadvisor.advice.search import recommend
+    from dsadvisor.output.views import recommend_doc
 
     if top is not None and top < 1:
         raise ExitWith(EXIT_USAGE, "--top must be at least 1")
@@ -426,7 +426,7 @@ def check_cmd(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.json,
 ) -> None:
     """One model's verdict for CI: exit 0 passes every rule, 1 fails one, 6 undetermined."""
-    from .views import check_doc
+    from dsadvisor.output.views import check_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
                      max_token_latency=max_token_latency, min_tokens_per_s=min_tokens_per_s,
@@ -462,11 +462,11 @@ def plan_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """The commands that start the deployment `check` picks, per node. Exit 1 if nothing fits."""
-    from .engine import recommend
-    from .hardware import capacity_bytes
-    from .plans import host_memory_shortfall, launch_plan
-    from .rules import Status
-    from .views import plan_doc
+    from dsadvisor.advice.search import recommend
+    from dsadvisor.catalog.hardware import capacity_bytes
+    from dsadvisor.launch.plan import host_memory_shortfall, launch_plan
+    from dsadvisor.advice.rules import Status
+    from dsadvisor.output.views import plan_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=None,
                      max_token_latency=None, min_tokens_per_s=None, min_total_tokens_per_s=None,
@@ -495,7 +495,7 @@ def plan_cmd(
                        kubernetes=k8s)
     host = ram * 1e9 if ram is not None else None
     if host is None and gpu is not None and gpu.lower() == "auto":  # this machine: its own memory
-        from .hardware import system_memory_bytes
+        from dsadvisor.catalog.hardware import system_memory_bytes
 
         host = system_memory_bytes()
     short = host_memory_shortfall(plan, None if hw.gpu.unified_memory else host)
@@ -506,7 +506,7 @@ def plan_cmd(
 
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
     if value is not None and value not in allowed:
-        from .errors import quoted, suggest
+        from dsadvisor.errors import quoted, suggest
 
         guess = suggest(value, allowed, n=1)
         hint = f"; did you mean {guess[0]!r}?" if guess else ""
@@ -522,7 +522,7 @@ def main(argv: list[str] | None = None) -> None:
     except ImportError:  # pragma: no cover - older typer depends on click itself
         from click import exceptions as click
 
-    from .errors import CatalogError, DsAdvisorError, InputError, UnknownNameError
+    from dsadvisor.errors import CatalogError, DsAdvisorError, InputError, UnknownNameError
 
     command = typer.main.get_command(app)
     code = EXIT_OK

@@ -9,8 +9,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from .params import ParamBreakdown
-from .schema import Architecture, Engine, QuantFormat
+from dsadvisor.physics.params import ParamBreakdown
+from dsadvisor.catalog.schema import Architecture, Engine, QuantFormat
 
 GB = 1e9
 GIB = 2**30

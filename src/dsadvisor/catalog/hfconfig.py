@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from .schema import Architecture, validate
+from dsadvisor.catalog.schema import Architecture, validate
 
 REQUIRED = (
     "num_hidden_layers",
@@ -74,13 +74,28 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     for key in REQUIRED:
         if cfg.get(key) is None:
             raise ValueError(f"config.json ({model_type}) has no {key!r}")
+    notes: list[str] = []
+    fields = _dense_fields(cfg, config, model_type, source)
+    fields.update(_attention_fields(cfg, model_type, fields["hidden_size"], fields["num_attention_heads"], notes))
+    fields.update(_moe_fields(cfg, model_type, fields["intermediate_size"], notes))
+    fields["num_nextn_predict_layers"] = _int(cfg, "num_nextn_predict_layers", 0) or 0
+    window = cfg.get("sliding_window")
+    if window and cfg.get("use_sliding_window", True):
+        fields["sliding_window"] = _int(cfg, "sliding_window")
+    if notes:
+        fields["note"] = "; ".join(notes)
+    return _validated(fields, model_type)
 
+
+def _dense_fields(cfg: dict[str, Any], config: dict[str, Any], model_type: str, source: str) -> dict[str, Any]:
+    """What every transformer has: sizes, heads, vocabulary, context, tied embeddings, biases."""
     hidden = _int(cfg, "hidden_size")
     heads = _int(cfg, "num_attention_heads")
     assert hidden is not None and heads is not None
-    if heads < 1:  # before hidden_size % heads below
+    if heads < 1:  # before hidden_size % heads in _attention_fields
         raise ValueError(f"config.json ({model_type}) 'num_attention_heads' must be at least 1, not {heads}")
-    fields: dict[str, Any] = {
+    bias = cfg.get("attention_bias")  # Qwen2 always has q/k/v biases; others say so with attention_bias
+    return {
         "source": source,
         "model_type": model_type,
         "num_hidden_layers": _int(cfg, "num_hidden_layers"),
@@ -91,14 +106,14 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
         "num_key_value_heads": _int(cfg, "num_key_value_heads") or heads,
         "max_position_embeddings": _int(cfg, "max_position_embeddings"),
         "tie_word_embeddings": bool(cfg.get("tie_word_embeddings", config.get("tie_word_embeddings", False))),
+        "attention_bias": bool(bias) if bias is not None else model_type in QKV_BIAS_TYPES,
     }
 
-    # Attention biases: Qwen2 always has q/k/v biases; others say so with attention_bias.
-    bias = cfg.get("attention_bias")
-    fields["attention_bias"] = bool(bias) if bias is not None else model_type in QKV_BIAS_TYPES
 
-    # MLA: the lora ranks and split head dims; head_dim is the q/k head width (nope + rope).
-    notes: list[str] = []
+def _attention_fields(cfg: dict[str, Any], model_type: str, hidden: int, heads: int,
+                      notes: list[str]) -> dict[str, Any]:
+    """MLA's lora ranks and split head dims (head_dim is the q/k head width, nope + rope), else head_dim."""
+    fields: dict[str, Any] = {}
     if cfg.get("kv_lora_rank") is not None or model_type in MLA_TYPES:
         for key in ("kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim"):
             if cfg.get(key) is None:
@@ -107,45 +122,43 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
         fields["q_lora_rank"] = _int(cfg, "q_lora_rank")  # null in V2-Lite: q is projected directly
         fields["head_dim"] = fields["qk_nope_head_dim"] + fields["qk_rope_head_dim"]
         notes.append("MLA: head_dim = qk_nope_head_dim + qk_rope_head_dim; num_key_value_heads is nominal")
-    else:
-        head_dim = _int(cfg, "head_dim")
-        if head_dim is None:
-            if hidden % heads:
-                raise ValueError(
-                    f"config.json ({model_type}) has no 'head_dim' and hidden_size {hidden} "
-                    f"is not a multiple of num_attention_heads {heads}"
-                )
-            head_dim = hidden // heads
-        fields["head_dim"] = head_dim
+        return fields
+    head_dim = _int(cfg, "head_dim")
+    if head_dim is None:
+        if hidden % heads:
+            raise ValueError(f"config.json ({model_type}) has no 'head_dim' and hidden_size {hidden} "
+                             f"is not a multiple of num_attention_heads {heads}")
+        head_dim = hidden // heads
+    fields["head_dim"] = head_dim
+    return fields
 
-    # MoE: DeepSeek's names, or Mixtral's (every layer MoE, experts as wide as intermediate_size).
+
+def _moe_fields(cfg: dict[str, Any], model_type: str, intermediate: int, notes: list[str]) -> dict[str, Any]:
+    """MoE in DeepSeek's names, or Mixtral's (every layer MoE, experts as wide as intermediate_size)."""
     if cfg.get("n_routed_experts") is not None:
         for key in ("moe_intermediate_size", "num_experts_per_tok"):
             if cfg.get(key) is None:
                 raise ValueError(f"config.json ({model_type}) has no {key!r} (needed with n_routed_experts)")
-        fields["n_routed_experts"] = _int(cfg, "n_routed_experts")
-        fields["moe_intermediate_size"] = _int(cfg, "moe_intermediate_size")
-        fields["num_experts_per_tok"] = _int(cfg, "num_experts_per_tok")
-        fields["n_shared_experts"] = _int(cfg, "n_shared_experts", 0) or 0
-        fields["first_k_dense_replace"] = _int(cfg, "first_k_dense_replace", 0) or 0
-        fields["moe_layer_freq"] = _int(cfg, "moe_layer_freq", 1) or 1
-        fields["scoring_bias"] = model_type in SCORING_BIAS_TYPES or cfg.get("topk_method") == "noaux_tc"
-    elif cfg.get("num_local_experts") is not None:
+        return {
+            "n_routed_experts": _int(cfg, "n_routed_experts"),
+            "moe_intermediate_size": _int(cfg, "moe_intermediate_size"),
+            "num_experts_per_tok": _int(cfg, "num_experts_per_tok"),
+            "n_shared_experts": _int(cfg, "n_shared_experts", 0) or 0,
+            "first_k_dense_replace": _int(cfg, "first_k_dense_replace", 0) or 0,
+            "moe_layer_freq": _int(cfg, "moe_layer_freq", 1) or 1,
+            "scoring_bias": model_type in SCORING_BIAS_TYPES or cfg.get("topk_method") == "noaux_tc",
+        }
+    if cfg.get("num_local_experts") is not None:
         if cfg.get("num_experts_per_tok") is None:
             raise ValueError(f"config.json ({model_type}) has no 'num_experts_per_tok' (needed with num_local_experts)")
-        fields["n_routed_experts"] = _int(cfg, "num_local_experts")
-        fields["num_experts_per_tok"] = _int(cfg, "num_experts_per_tok")
-        fields["moe_intermediate_size"] = fields["intermediate_size"]
         notes.append("Mixtral-style MoE: every layer's MLP is num_local_experts experts of intermediate_size")
+        return {"n_routed_experts": _int(cfg, "num_local_experts"),
+                "num_experts_per_tok": _int(cfg, "num_experts_per_tok"), "moe_intermediate_size": intermediate}
+    return {}
 
-    fields["num_nextn_predict_layers"] = _int(cfg, "num_nextn_predict_layers", 0) or 0
 
-    window = cfg.get("sliding_window")
-    if window and cfg.get("use_sliding_window", True):
-        fields["sliding_window"] = _int(cfg, "sliding_window")
-
-    if notes:
-        fields["note"] = "; ".join(notes)
+def _validated(fields: dict[str, Any], model_type: str) -> Architecture:
+    """The Architecture, or one ValueError line naming the first field pydantic refused."""
     from pydantic import ValidationError
 
     try:

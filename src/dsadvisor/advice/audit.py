@@ -12,12 +12,12 @@ import math
 
 from dataclasses import dataclass
 
-from .catalog import Catalog
-from .errors import DsAdvisorError, InputError
-from .estimator import Deployment, estimate
-from .hardware import resolve_gpu
-from .params import count_params
-from .schema import Gpu, HardwareAdvice, ModelEntry
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.errors import DsAdvisorError, InputError
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.catalog.hardware import resolve_gpu
+from dsadvisor.physics.params import count_params
+from dsadvisor.catalog.schema import Gpu, HardwareAdvice, ModelEntry
 
 PARAM_TOLERANCE = 0.05  # published totals are rounded ("671B"); beyond 5% it is a disagreement
 ADVICE_QUANT = {"int8": "int8", "int4": "awq-int4", None: "bf16"}
@@ -44,15 +44,13 @@ def advised_gpu(catalog: Catalog, advice: HardwareAdvice) -> tuple[Gpu, str]:
         return gpu, f"'{advice.gpu}' read as its smallest part, {gpu.id}"
 
 
-_ADVICE_MEMO: dict[tuple[int, int, int], Finding | None] = {}
-
-
 def check_advice(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) -> Finding | None:
-    """``advice_finding``, memoised: it depends on the catalog alone, not on a user's constraints."""
-    key = (id(catalog), id(model), id(advice))
-    if key not in _ADVICE_MEMO:
-        _ADVICE_MEMO[key] = advice_finding(catalog, model, advice)
-    return _ADVICE_MEMO[key]
+    """``advice_finding``, memoised on the catalog: it depends on the catalog alone, not on a user's
+    constraints, and a model id names one entry within one catalog."""
+    key = ("advice", model.id, advice)
+    if key not in catalog.memo:
+        catalog.memo[key] = advice_finding(catalog, model, advice)
+    return catalog.memo[key]  # type: ignore[return-value]
 
 
 def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) -> Finding | None:
@@ -70,7 +68,7 @@ def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) 
             if quant.id not in engine.formats:
                 quant = catalog.quantizations["q8_0" if quant.bits_per_weight >= 8 else "q4_k_m"]
             try:
-                tries.append(estimate(catalog, Deployment(model=model, gpu=gpu, quant=quant, engine=engine,
+                tries.append(estimate(Deployment.of(catalog, model=model, gpu=gpu, quant=quant, engine=engine,
                                                           gpus=advice.gpus)))
             except InputError as exc:
                 last_error = exc

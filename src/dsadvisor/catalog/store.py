@@ -17,10 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from . import __version__
-from .errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
-from .loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
-from .schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
+from dsadvisor import __version__
+from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
+from dsadvisor.catalog.loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
+from dsadvisor.catalog.schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
 
 SECTIONS = ("models", "gpus", "quantizations", "engines")
 
@@ -34,6 +34,9 @@ class Catalog:
     sources: dict[str, str] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # "section:id" -> file it came from
     _model_index: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    # results derived from this catalog alone (the audit's advice findings), kept with it so they die
+    # with it: never found again under another catalog's id() in a long-lived process
+    memo: dict[object, object] = field(default_factory=dict, repr=False, compare=False)
 
     # ----------------------------------------------------------------- lookup
     def model(self, name: str) -> ModelEntry:
@@ -59,7 +62,7 @@ class Catalog:
         """This catalog with one more model (a local config.json's), found by its id."""
         index = dict(self._model_index)
         index[_key(entry.id)] = (entry.id,)
-        return replace(self, models={**self.models, entry.id: entry}, _model_index=index)
+        return replace(self, models={**self.models, entry.id: entry}, _model_index=index, memo={})
 
     def quantization(self, name: str) -> QuantFormat:
         return _by_id_or_alias(self.quantizations, name, "quantization format")
@@ -170,7 +173,7 @@ def _record_fields(loc: list) -> list[str] | None:
 
     import annotated_types
 
-    from . import schema
+    from dsadvisor.catalog import schema
 
     tp: Any = schema.CatalogFile
     for part in [*loc, None]:
@@ -288,7 +291,7 @@ def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
     )
     digest = hashlib.sha256(__version__.encode())
     code = Path(__file__).parent  # an edited schema in a source checkout invalidates the cache too
-    for path, is_user in [(code / "schema.py", False), (code / "catalog.py", False), *files]:
+    for path, is_user in [(code / "schema.py", False), (code / "store.py", False), *files]:
         try:
             st = path.stat()
             if is_user:  # at most USER_LIMITS.max_bytes (4 MiB) to hash; anything else is read uncached

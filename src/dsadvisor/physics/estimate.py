@@ -1,7 +1,8 @@
 """What one deployment costs: model x format x KV dtype x GPU x GPU count x engine x context x batch.
 
-``estimate(catalog, deployment)`` returns an ``Estimate`` whose ``as_dict()`` is
-the JSON contract documented in docs/json.md. Every estimate carries its basis:
+``estimate(deployment)`` returns an ``Estimate`` whose ``as_dict()`` is the JSON
+contract documented in docs/json.md. A ``Deployment`` holds everything the estimate
+computes from; ``Deployment.of(catalog, ...)`` looks those things up in a catalog. Every estimate carries its basis:
 the facts it used, what it assumed, and the articles' own claims beside it.
 """
 
@@ -10,11 +11,11 @@ from __future__ import annotations
 import math
 from dataclasses import asdict, dataclass, field
 
-from .assumed import assumed_architecture
-from .catalog import Catalog
-from .errors import InputError, UnknownNameError, suggest
-from .hardware import capacity_bytes
-from .memory import (
+from dsadvisor.catalog.assumed import assumed_architecture
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.errors import InputError, UnknownNameError, suggest
+from dsadvisor.catalog.hardware import capacity_bytes
+from dsadvisor.physics.memory import (
     MemoryPlan,
     activation_bytes,
     cached_tokens,
@@ -23,9 +24,9 @@ from .memory import (
     profile_logit_bytes,
     weight_bytes,
 )
-from .params import count_params
-from .schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
-from .timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
+from dsadvisor.physics.params import count_params
+from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.physics.timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048
@@ -34,13 +35,15 @@ PCIE_GEN4_GBS = 32.0  # a card that names no interconnect talks over PCIe 4 x16
 
 @dataclass(frozen=True)
 class Deployment:
-    """One candidate: everything resolved to catalog objects."""
+    """One candidate: everything the estimate computes from, resolved to catalog objects."""
 
     model: ModelEntry
     gpu: Gpu
     quant: QuantFormat
     engine: Engine
-    kv_dtype: str = "auto"
+    architecture: Architecture | None  # the model's shape; None: assumed from its claimed size
+    kv_dtype: str = "auto"  # as asked: auto, bf16, fp16, or a KV format's id or alias
+    kv_format: QuantFormat | None = None  # the format kv_dtype names; None: 16-bit
     gpus: int = 1
     context: int | None = None  # tokens per sequence, prompt + output; None: min(advertised, 8192)
     prompt_tokens: int | None = None  # None: min(2048, context)
@@ -48,7 +51,15 @@ class Deployment:
     gpus_per_node: int = 8
     memory_fraction: float | None = None  # overrides the engine's (vLLM gpu_memory_utilization)
     capacity_bytes: float | None = None  # free memory when detected; None: the card's
-    architecture: Architecture | None = None  # from --config; None: the catalog's
+
+    @classmethod
+    def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
+           architecture: Architecture | None = None, **rest) -> "Deployment":
+        """A deployment whose shape and KV format come from ``catalog``: the model's own (or borrowed)
+        architecture unless ``architecture`` is given (a local config.json), and the format
+        ``kv_dtype`` names (an UnknownNameError with suggestions if none)."""
+        return cls(model=model, architecture=architecture or catalog.architecture(model), kv_dtype=kv_dtype,
+                   kv_format=kv_format(catalog, kv_dtype), **rest)
 
 
 @dataclass(frozen=True)
@@ -164,10 +175,13 @@ def kv_format(catalog: Catalog, kv_dtype: str) -> QuantFormat | None:
     return fmt
 
 
-def kv_bytes_per_element(catalog: Catalog, kv_dtype: str, engine: Engine) -> tuple[str, float]:
-    fmt = kv_format(catalog, kv_dtype)
+def kv_bytes_per_element(d: Deployment) -> tuple[str, float]:
+    fmt, engine = d.kv_format, d.engine
     if fmt is None:
-        return ("bf16" if kv_dtype == "auto" else kv_dtype), 2.0
+        if d.kv_dtype not in KV_16BIT:
+            raise InputError(f"KV cache dtype {d.kv_dtype!r} has no format: build the deployment with "
+                             "Deployment.of(catalog, ...)")
+        return ("bf16" if d.kv_dtype == "auto" else d.kv_dtype), 2.0
     if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):
         raise InputError(f"{engine.name} has no {fmt.id} KV cache (it offers {', '.join(engine.kv_dtypes)})")
     return fmt.id, fmt.bits_per_weight / 8
@@ -218,113 +232,131 @@ def default_context(entry: ModelEntry, arch: Architecture) -> int:
 
 # ------------------------------------------------------------------ estimate
 
-def estimate(catalog: Catalog, d: Deployment) -> Estimate:
-    facts: list[str] = []
-    assumptions: list[str] = []
-    warnings: list[str] = []
+@dataclass
+class _Notes:
+    """What an estimate says of its own basis, gathered while it is computed."""
 
-    arch = d.architecture or catalog.architecture(d.model)
-    assumed = False
-    if arch is None:
-        arch, notes = assumed_architecture(d.model)
-        assumed = True
-        assumptions += notes
-    else:
-        facts.append(f"architecture: {arch.source}")
+    facts: list[str] = field(default_factory=list)
+    assumptions: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def estimate(d: Deployment) -> Estimate:
+    """Memory per GPU, time to first token and one decode step of deployment ``d``."""
+    notes = _Notes()
+    arch, assumed = _shape(d, notes)
     engine, gpu, quant = d.engine, d.gpu, d.quant
-
     if arch.attention not in engine.attention:
         raise InputError(f"{engine.name} does not run {arch.attention.upper()} attention")
     if quant.id not in engine.formats:
         raise InputError(f"{engine.name} does not run {quant.id} weights (it runs {', '.join(engine.formats)})")
     if d.batch < 1:
         raise InputError("--batch must be at least 1")
-
-    context = d.context or default_context(d.model, arch)
-    if d.context is None:
-        assumptions.append(f"context {context} tokens per sequence (default: the advertised context, at most "
-                           f"{DEFAULT_CONTEXT_CAP})")
-    if context < 1:
-        raise InputError("--context must be at least 1 token")
-    if context > arch.max_position_embeddings:
-        warnings.append(f"context {context} exceeds the configured maximum {arch.max_position_embeddings}")
-    prompt = d.prompt_tokens or min(DEFAULT_PROMPT, context)
-    if prompt > context:
-        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
-
+    context, prompt = _workload(d, arch, notes)
     layout = choose_layout(arch, engine, d.gpus, d.gpus_per_node)
-    nodes = math.ceil(d.gpus / d.gpus_per_node)
-    kv_name, kv_elem = kv_bytes_per_element(catalog, d.kv_dtype, engine)
-
+    kv_name, kv_elem = kv_bytes_per_element(d)
     p = count_params(arch)
     wb = weight_bytes(p, quant)
-    per_gpu_weights = wb.total / layout.gpus
     if p.mtp:
-        assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
-
+        notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
     # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers
-    mem = engine.memory
-    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.tp, mem.decompressed_mla_cache) / layout.pp
+    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.tp, engine.memory.decompressed_mla_cache) / layout.pp
     tokens_kept = cached_tokens(arch, context)
     kv_per_gpu = kv_tok * tokens_kept * d.batch
-
-    # activations: engines that profile take their batched-token budget; others the prompt itself
-    if mem.policy == "fraction_of_total" and mem.max_batched_tokens:
-        act_tokens = mem.max_batched_tokens
-        act = activation_bytes(arch, act_tokens, layout.tp) + profile_logit_bytes(arch, layout.tp)
-    else:
-        act_tokens = d.batch * prompt if not mem.max_batched_tokens else min(d.batch * prompt, mem.max_batched_tokens)
-        act = activation_bytes(arch, act_tokens, layout.tp)
-
-    capacity = d.capacity_bytes if d.capacity_bytes is not None else capacity_bytes(gpu)
-    plan = plan_memory(engine, weights_per_gpu=per_gpu_weights, kv_per_gpu=kv_per_gpu,
-                       kv_per_token_per_gpu=kv_tok, activations=act, capacity=capacity,
-                       gpus=layout.gpus, memory_fraction=d.memory_fraction, moe=arch.is_moe)
-
+    plan = _memory(d, arch, layout, wb.total / layout.gpus, kv_per_gpu, kv_tok, prompt)
     rates = rates_for(gpu, engine, quant)
     # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
     touched = experts_touched_fraction(arch, d.batch)
-    routed_bytes = p.routed_experts * quant.bits_per_weight / 8
-    read_weights = wb.total - wb.embedding - routed_bytes * (1 - touched)
+    read_weights = wb.total - wb.embedding - p.routed_experts * quant.bits_per_weight / 8 * (1 - touched)
     step = decode_step_s(arch, engine, rates, layout,
                          read_bytes_per_gpu=read_weights / layout.gpus + kv_per_gpu,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=tokens_kept)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
-    ttft = prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * d.batch,
-                     weight_bytes_per_gpu=per_gpu_weights, batch=d.batch, tokens=prompt)
-    ttft1 = ttft if d.batch == 1 else prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops,
-                                                weight_bytes_per_gpu=per_gpu_weights, batch=1, tokens=prompt)
 
-    facts += [
+    def prefill(batch: int) -> float | None:
+        return prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * batch,
+                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=prompt)
+
+    ttft = prefill(d.batch)
+    ttft1 = ttft if d.batch == 1 else prefill(1)
+    _explain(d, arch, touched, ttft, notes)
+    return Estimate(
+        model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
+        tp=layout.tp, pp=layout.pp, ep=layout.ep, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
+        kv_dtype=kv_name, engine_id=engine.id, context=context, prompt_tokens=prompt, batch=d.batch,
+        params_total=p.total, params_active=p.active, architecture_assumed=assumed,
+        memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,
+        basis=Basis(tuple(notes.facts), tuple(notes.assumptions), tuple(_seed_claims(d.model)),
+                    tuple(notes.warnings)),
+    )
+
+
+def _shape(d: Deployment, notes: _Notes) -> tuple[Architecture, bool]:
+    """The architecture to estimate with, and whether it was assumed from a claimed size."""
+    if d.architecture is not None:
+        notes.facts.append(f"architecture: {d.architecture.source}")
+        return d.architecture, False
+    arch, said = assumed_architecture(d.model)
+    notes.assumptions.extend(said)
+    return arch, True
+
+
+def _workload(d: Deployment, arch: Architecture, notes: _Notes) -> tuple[int, int]:
+    """Tokens per sequence and prompt tokens, defaulted and checked."""
+    context = d.context or default_context(d.model, arch)
+    if d.context is None:
+        notes.assumptions.append(f"context {context} tokens per sequence (default: the advertised context, at "
+                                 f"most {DEFAULT_CONTEXT_CAP})")
+    if context < 1:
+        raise InputError("--context must be at least 1 token")
+    if context > arch.max_position_embeddings:
+        notes.warnings.append(f"context {context} exceeds the configured maximum {arch.max_position_embeddings}")
+    prompt = d.prompt_tokens or min(DEFAULT_PROMPT, context)
+    if prompt > context:
+        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
+    return context, prompt
+
+
+def _memory(d: Deployment, arch: Architecture, layout: Layout, weights_per_gpu: float, kv_per_gpu: float,
+            kv_tok: float, prompt: int) -> MemoryPlan:
+    """What each GPU holds. Activations: engines that profile reserve their batched-token budget;
+    others hold the prompts themselves."""
+    mem = d.engine.memory
+    if mem.policy == "fraction_of_total" and mem.max_batched_tokens:
+        act = activation_bytes(arch, mem.max_batched_tokens, layout.tp) + profile_logit_bytes(arch, layout.tp)
+    else:
+        tokens = d.batch * prompt if not mem.max_batched_tokens else min(d.batch * prompt, mem.max_batched_tokens)
+        act = activation_bytes(arch, tokens, layout.tp)
+    capacity = d.capacity_bytes if d.capacity_bytes is not None else capacity_bytes(d.gpu)
+    return plan_memory(d.engine, weights_per_gpu=weights_per_gpu, kv_per_gpu=kv_per_gpu,
+                       kv_per_token_per_gpu=kv_tok, activations=act, capacity=capacity,
+                       gpus=layout.gpus, memory_fraction=d.memory_fraction, moe=arch.is_moe)
+
+
+def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | None, notes: _Notes) -> None:
+    """The figures the estimate used, what it assumed, and what the user should know."""
+    gpu, quant, engine = d.gpu, d.quant, d.engine
+    notes.facts += [
         f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "
         f"TFLOPS 16-bit ({gpu.source})",
         f"format {quant.id}: {quant.bits_per_weight:g} bits per weight ({quant.source})",
-        f"engine {engine.id}: memory {mem.policy} ({mem.source}); speed ({engine.speed.source})",
+        f"engine {engine.id}: memory {engine.memory.policy} ({engine.memory.source}); speed ({engine.speed.source})",
     ]
-    assumptions += [
+    notes.assumptions += [
         "decode step timed at the full context (the slowest step of a sequence)",
         "time to first token: all batch prompts prefilled together (ttft_single_s: one alone)",
     ]
     if arch.is_moe:
-        assumptions.append(f"MoE decode reads {touched:.0%} of routed experts at batch {d.batch} (uniform routing)")
+        notes.assumptions.append(f"MoE decode reads {touched:.0%} of routed experts at batch {d.batch} "
+                                 "(uniform routing)")
     if quant.compute_dtype in ("fp8", "int8") and _rate(gpu, quant.compute_dtype) == _rate(gpu, "bf16"):
-        warnings.append(f"{gpu.id} has no {quant.compute_dtype} tensor cores: {quant.id} runs weight-only, "
-                        "matmuls at the 16-bit rate")
+        notes.warnings.append(f"{gpu.id} has no {quant.compute_dtype} tensor cores: {quant.id} runs weight-only, "
+                              "matmuls at the 16-bit rate")
     if quant.needs_dtypes and not set(quant.needs_dtypes) & set(gpu.dtypes):
-        warnings.append(f"{quant.id} needs {'/'.join(quant.needs_dtypes)} support, which {gpu.id} lacks")
+        notes.warnings.append(f"{quant.id} needs {'/'.join(quant.needs_dtypes)} support, which {gpu.id} lacks")
     if ttft is None:
-        warnings.append(f"{gpu.id} has no FLOP rate in the catalog: time to first token unknown")
-    claims = tuple(_seed_claims(d.model))
-
-    return Estimate(
-        model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
-        tp=layout.tp, pp=layout.pp, ep=layout.ep, nodes=nodes, quant_id=quant.id, kv_dtype=kv_name,
-        engine_id=engine.id, context=context, prompt_tokens=prompt, batch=d.batch,
-        params_total=p.total, params_active=p.active, architecture_assumed=assumed,
-        memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,
-        basis=Basis(tuple(facts), tuple(assumptions), claims, tuple(warnings)),
-    )
+        notes.warnings.append(f"{gpu.id} has no FLOP rate in the catalog: time to first token unknown")
 
 
 SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",

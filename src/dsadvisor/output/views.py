@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from .catalog import Catalog
-from .render import Document, Table
-from .schema import SCHEMA_VERSION, Gpu, ModelEntry, as_dict
-from .summaries import ModelSummary
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.output.render import Document, Table
+from dsadvisor.catalog.schema import SCHEMA_VERSION, Gpu, ModelEntry, as_dict
+from dsadvisor.advice.summaries import ModelSummary
 
 
 def fmt_params(n: float | None) -> str:
@@ -217,7 +217,8 @@ def plan_doc(plan) -> Document:
             "commands": list(plan.commands), "env": plan.env_dict, "notes": list(plan.notes),
             "gpu_layers": plan.gpu_layers, "host_memory_bytes": round(plan.host_bytes),
             "kubernetes": plan.kubernetes}
-    rows = tuple((str(node), line) for node, cmd in enumerate(plan.commands) for line in cmd.split("\n"))
+    # one row per shell line (a quoted argument may hold a newline of its own: it stays in its row)
+    rows = tuple((str(node), line) for node, lines in enumerate(plan.lines) for line in lines)
     title = (f"{plan.model}: {e.quant_id} weights, {e.kv_dtype} KV on {e.gpus} x {e.gpu_id} (TP {e.tp}, PP {e.pp}"
              f"{', EP' if e.ep else ''}{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
     notes = [f"env: {' '.join(f'{k}={v}' for k, v in plan.env)}"] if plan.env else []

@@ -29,7 +29,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .schema import Architecture
+from dsadvisor.catalog.schema import Architecture
 
 
 @dataclass(frozen=True)

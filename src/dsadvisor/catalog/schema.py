@@ -17,7 +17,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, Union
 
-from .errors import quoted
+from dsadvisor.errors import quoted
 
 if TYPE_CHECKING:  # imported by _adapter(): only pydantic reads these markers, when it validates
     from annotated_types import Ge, Gt, Le, MinLen
@@ -50,6 +50,55 @@ _GPU_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 def _check_id(value: str, pattern: re.Pattern[str] = _ID) -> None:
     if not pattern.match(value):
         raise ValueError(f"id {quoted(value)} must match {pattern.pattern}")
+
+
+# A Hugging Face repo id, as huggingface_hub's validate_repo_id reads it: ``name`` or
+# ``namespace/name``, each part of letters, digits, '-', '_' and '.', starting and ending with a
+# letter, digit or '_'; no '--' or '..'; the name at most 96 characters; no '.git' ending. Kept to
+# ASCII (the Hub's own ids are; its \w would admit any Unicode letter). The id reaches the launch
+# commands `plan` prints, so nothing a shell reads specially ($, `, ;, quotes, spaces) gets in.
+_REPO_PART = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
+_REPO_CHARS = re.compile(r"[^A-Za-z0-9_./-]")
+MAX_REPO_NAME = 96
+
+
+def repo_id_problem(value: str) -> str | None:
+    """Why ``value`` is no Hugging Face repo id, or None."""
+    bad = _REPO_CHARS.search(value)
+    if bad:
+        return f"holds {bad.group()!r} (only ASCII letters, digits, '-', '_', '.' and one '/')"
+    parts = value.split("/")
+    if len(parts) > 2:
+        return "has more than one '/' (a repo id is name or namespace/name)"
+    if "--" in value or ".." in value:
+        return "holds '--' or '..'"
+    if len(parts[-1]) > MAX_REPO_NAME:
+        return f"has a name longer than {MAX_REPO_NAME} characters"
+    if value.endswith(".git"):
+        return "ends in '.git'"
+    if not all(_REPO_PART.fullmatch(p) for p in parts):
+        return "has a part that is empty or starts or ends with '-' or '.'"
+    return None
+
+
+def _check_repo_id(value: str) -> str:
+    problem = repo_id_problem(value)
+    if problem:
+        raise ValueError(f"{quoted(value)} is not a Hugging Face repo id: it {problem}")
+    return value
+
+
+class _RepoId:
+    """``Annotated`` marker: pydantic runs ``_check_repo_id`` on the field, so the error names it
+    (``field hf_repo``). pydantic_core is imported only when pydantic builds its validator."""
+
+    def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
+        from pydantic_core import core_schema
+
+        return core_schema.no_info_after_validator_function(_check_repo_id, handler(source))
+
+
+RepoId = _RepoId()
 
 
 # --------------------------------------------------------------------- models
@@ -260,7 +309,7 @@ class ModelEntry(Sourced):
     kind: EntryKind = "model"
     family: str
     aliases: list[str] = _list()
-    hf_repo: str | None = None
+    hf_repo: Optional[Annotated[str, RepoId]] = None  # checked: it reaches shell commands
     description: str | None = None
     architecture: Architecture | None = None
     architecture_from: str | None = None  # the id of an entry with the same shape (base/chat pairs)
@@ -278,6 +327,8 @@ class ModelEntry(Sourced):
 
     def __post_init__(self) -> None:
         _check_id(self.id)
+        if self.hf_repo is not None:  # also when built in Python, not read from YAML
+            _check_repo_id(self.hf_repo)
         if self.architecture is not None and self.architecture_from is not None:
             raise ValueError("give either architecture or architecture_from, not both")
         if self.status == "released" and self.kind == "model":
@@ -343,13 +394,17 @@ class QuantFormat(Sourced):
     bits_per_weight: Annotated[float, Gt(0), Le(32)]  # scales and zero points included
     applies_to: list[Literal["weights", "kv_cache"]] = field(default_factory=lambda: ["weights"])
     kept_16bit: list[Literal["embeddings", "lm_head", "norms", "router", "attention"]] = _list()
-    weight_only: bool = True  # activations stay 16-bit; compute runs at the 16-bit rate
     compute_dtype: DType = "bf16"  # the tensor-core rate prefill runs at
     needs_dtypes: list[DType] = _list()  # hardware must support one of these
     engines: list[str] = _list()
     quality_loss: list[QualityLoss] = _list()
     aliases: list[str] = _list()
     note: str | None = None
+
+    @property
+    def weight_only(self) -> bool:
+        """Activations stay 16-bit: weights are dequantized and multiplied at the 16-bit rate."""
+        return self.compute_dtype in ("bf16", "fp16")
 
     def __post_init__(self) -> None:
         _check_id(self.id)
@@ -398,6 +453,23 @@ class EngineSpeed(Sourced):
 
 
 @record
+class SupportLimit(Sourced):
+    """Where an engine does NOT run some formats or attention kinds, in the engine's own docs' words.
+
+    A limit applies to a deployment when its format is in ``formats`` (empty: any) and its attention
+    kind in ``attention`` (empty: any); it then requires the device kind to be in ``devices`` (empty:
+    any) and, on CUDA, at least ``min_compute_capability``. ``reason`` is shown as the engine's word.
+    """
+
+    formats: list[str] = _list()
+    attention: list[Literal["mha", "gqa", "mla"]] = _list()
+    devices: list[Literal["cuda", "rocm", "metal", "cpu", "gaudi"]] = _list()
+    min_compute_capability: str | None = None
+    reason: Annotated[str, MinLen(2)]
+    since_version: str | None = None  # the engine release the limit was read for
+
+
+@record
 class Engine(Sourced):
     id: str
     name: str
@@ -410,9 +482,9 @@ class Engine(Sourced):
     pipeline_parallel: bool = True
     expert_parallel: bool = False
     multi_node: bool = False
-    cpu_offload: bool = False
     memory: EngineMemory
     speed: EngineSpeed
+    support: list[SupportLimit] = _list()
     aliases: list[str] = _list()
     note: str | None = None
 

@@ -11,9 +11,10 @@ choice for memory) and the others are named.
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
-from .errors import InputError
-from .schema import Architecture, ModelEntry
+from dsadvisor.errors import InputError
+from dsadvisor.catalog.schema import Architecture, ModelEntry
 
 # (hidden, heads) of published dense decoders, smallest to largest: LLaMA 7B/13B/33B/65B,
 # GPT-3 1.3B/2.7B/175B, DeepSeek LLM 7B/67B (Touvron et al. 2023; Brown et al. 2020; GH:LLM).
@@ -31,15 +32,36 @@ def _claimed(entry: ModelEntry, field: str) -> list[tuple[float, str]]:
     return found
 
 
-_MEMO: dict[tuple[str, int], tuple[Architecture, list[str]]] = {}
+def _inputs(entry: ModelEntry) -> tuple:
+    """Everything the assumed shape depends on: the id and the claims it is built from (by value,
+    so two entries that differ in a claim never share a shape, whatever their ids or addresses)."""
+    return (entry.id, *(tuple(_claimed(entry, f)) for f in ("params_total", "experts", "experts_active")))
+
+
+class _Keyed:
+    """An entry hashed by the value of the inputs its shape depends on (ModelEntry holds lists)."""
+
+    __slots__ = ("key", "entry")
+
+    def __init__(self, entry: ModelEntry):
+        self.key, self.entry = _inputs(entry), entry
+
+    def __hash__(self) -> int:
+        return hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Keyed) and other.key == self.key
+
+
+@lru_cache(maxsize=1024)
+def _memo(keyed: _Keyed) -> tuple[Architecture, tuple[str, ...]]:
+    arch, notes = _assume(keyed.entry)
+    return arch, tuple(notes)
 
 
 def assumed_architecture(entry: ModelEntry) -> tuple[Architecture, list[str]]:
-    """The assumed shape (memoised: the recommendation search asks for it many times)."""
-    key = (entry.id, id(entry))
-    if key not in _MEMO:
-        _MEMO[key] = _assume(entry)
-    arch, notes = _MEMO[key]
+    """The assumed shape (memoised by value: the recommendation search asks for it many times)."""
+    arch, notes = _memo(_Keyed(entry))
     return arch, list(notes)
 
 

@@ -8,10 +8,10 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import Catalog
-from .errors import InputError, clipped
-from .hardware import custom_gpu, resolve_gpu
-from .schema import Architecture, Fact, Gpu, ModelEntry
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.errors import InputError, clipped
+from dsadvisor.catalog.hardware import custom_gpu, resolve_gpu
+from dsadvisor.catalog.schema import Architecture, Fact, Gpu, ModelEntry
 
 # Hard ceilings that catch typos (1e30 GB) without limiting real hardware.
 MAX_VRAM_GB = 100_000  # 100 TB per device
@@ -90,8 +90,8 @@ def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
 
 def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     """A model a user has locally: its Hugging Face config.json, read without any network."""
-    from .hfconfig import architecture_from_hf_config
-    from .loading import USER_LIMITS, read_at_most
+    from dsadvisor.catalog.hfconfig import architecture_from_hf_config
+    from dsadvisor.catalog.loading import USER_LIMITS, read_at_most
 
     shown = clipped(path)  # what the messages repeat of a (possibly 100 KB) path
     try:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .catalog import Catalog
-from .params import count_params
-from .schema import ModelEntry
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.physics.params import count_params
+from dsadvisor.catalog.schema import ModelEntry
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,9 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from .catalog import Catalog
-from .estimator import Deployment, estimate
-from .schema import Gpu
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.catalog.schema import Gpu
 
 # calibration model name -> catalog id (the calibration builds each from its released config)
 MODEL_IDS = {
@@ -50,7 +50,7 @@ def read_rows(path: Path) -> list[dict]:
 def measured_gpu(catalog: Catalog, rows: list[dict]) -> Gpu:
     """The catalog's entry for the GPU a file was measured on (its ``kind: device`` row, as nvidia-smi
     names it); files without a device row are the H100 calibration set."""
-    from .hardware import resolve_gpu
+    from dsadvisor.catalog.hardware import resolve_gpu
 
     name = next((r["gpu"] for r in rows if r.get("kind") == "device" and r.get("gpu")), "NVIDIA H100 80GB HBM3")
     return resolve_gpu(catalog.gpus, name)
@@ -58,7 +58,7 @@ def measured_gpu(catalog: Catalog, rows: list[dict]) -> Gpu:
 
 def _deployment(catalog: Catalog, gpu: Gpu, model: str, engine: str, **kw) -> Deployment:
     entry = catalog.models[MODEL_IDS[model]]
-    return Deployment(model=entry, gpu=gpu, quant=catalog.quantizations["bf16"],
+    return Deployment.of(catalog, model=entry, gpu=gpu, quant=catalog.quantizations["bf16"],
                       engine=catalog.engines[engine], **kw)
 
 
@@ -72,7 +72,7 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
             continue
         warm_up, first = first, False
         context = r["prompt"] + r["decode"]
-        est = estimate(catalog, _deployment(catalog, gpu, r["model"], "transformers", context=context,
+        est = estimate(_deployment(catalog, gpu, r["model"], "transformers", context=context,
                                             prompt_tokens=r["prompt"], batch=r["batch"]))
         out.append(Comparison("memory", r["model"], r["batch"], r["prompt"], r["device_used_end"],
                               est.memory.per_gpu))
@@ -88,7 +88,7 @@ def compare_decode(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
     for r in rows:
         if r.get("kind") != "decode" or not r.get("ok", True):
             continue
-        est = estimate(catalog, _deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
+        est = estimate(_deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
                                             prompt_tokens=min(r["context"], 2048), batch=r["batch"],
                                             gpus=r.get("tp", 1)))  # tensor parallel rows: measure_tp.py
         out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s))

@@ -39,8 +39,8 @@ import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest
-from .schema import Gpu, Interconnect
+from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest
+from dsadvisor.catalog.schema import Gpu, Interconnect
 
 # The calibration H100 SXM (marketed 80 GB, i.e. 80 GiB of HBM3) reported 85,017,493,504 bytes
 # total through the driver (calibration/README.md): the rest is kept by the driver and ECC.

@@ -11,17 +11,17 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field, replace
 
-from .assumed import assumed_architecture
-from .audit import check_advice
-from .catalog import Catalog
-from .errors import DsAdvisorError, InputError, UnknownNameError
-from .estimator import Deployment, Estimate, estimate, kv_format
-from .hardware import capacity_bytes
-from .memory import weight_bytes
-from .params import count_params
-from .rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS, Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules
-from .schema import Gpu, ModelEntry, QuantFormat
-from .summaries import summarize
+from dsadvisor.catalog.assumed import assumed_architecture
+from dsadvisor.advice.audit import check_advice
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
+from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
+from dsadvisor.catalog.hardware import capacity_bytes
+from dsadvisor.physics.memory import weight_bytes
+from dsadvisor.physics.params import count_params
+from dsadvisor.advice.rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS, Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules
+from dsadvisor.catalog.schema import Gpu, ModelEntry, QuantFormat
+from dsadvisor.advice.summaries import summarize
 
 DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")  # transformers: not a serving engine
 # Score weights per --prefer: quality, speed, memory headroom, GPUs used (docs/rules.md)
@@ -221,11 +221,11 @@ def _try(catalog, model, hw, k, fmt, eng, n, loss, q, params_total, max_ctx) -> 
     kvs = k.kv_dtypes or (("auto", "fp8-kv") if "fp8-kv" in eng.kv_dtypes else ("auto",))
     miss = None
     for kv in kvs:
-        dep = Deployment(model=model, gpu=hw.gpu, quant=fmt, engine=eng, kv_dtype=kv, gpus=n,
+        dep = Deployment.of(catalog, model=model, gpu=hw.gpu, quant=fmt, engine=eng, kv_dtype=kv, gpus=n,
                          context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
                          gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
         try:
-            est = estimate(catalog, dep)
+            est = estimate(dep)
         except DsAdvisorError:
             continue
         results = run_rules(Candidate(model, hw.gpu, fmt, eng, est, k, loss, params_total, max_ctx))

@@ -10,9 +10,9 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
-from .errors import clipped
-from .estimator import Estimate
-from .schema import Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.errors import clipped
+from dsadvisor.physics.estimate import Estimate
+from dsadvisor.catalog.schema import Engine, Gpu, ModelEntry, QuantFormat
 
 # Benchmarks each task is judged by, most telling first (the first is the one
 # --min-accuracy uses when only --task is given).

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .params import moe_layer_count
-from .schema import Architecture, Engine
+from dsadvisor.physics.params import moe_layer_count
+from dsadvisor.catalog.schema import Architecture, Engine
 
 # Tensor-parallel all-reduce: a small message costs a fixed latency, a large one
 # 2 (tp-1)/tp x bytes over the link. NVLink: measured, NCCL 2.28 between two H200s

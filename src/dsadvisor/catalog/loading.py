@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .errors import CatalogError, clipped, quoted
+from dsadvisor.errors import CatalogError, clipped, quoted
 
 
 @dataclass(frozen=True)
@@ -35,14 +35,16 @@ ENV_VAR = "DSADVISOR_CATALOG"
 def bundled_catalog_dir() -> Path:
     """The catalog shipped with dsadvisor.
 
-    An installed wheel carries it inside the package (dsadvisor/catalog); a source
+    An installed wheel carries it inside this package (dsadvisor/catalog/bundled); a source
     checkout or editable install finds it at the repository's top (catalog/).
     """
     here = Path(__file__).resolve().parent
-    for candidate in (here / "catalog", here.parents[1] / "catalog"):
+    candidates = (here / "bundled", here.parents[2] / "catalog")
+    for candidate in candidates:
         if (candidate / "models").is_dir():
             return candidate
-    raise CatalogError([f"{here}: the bundled catalog is missing (looked in {here / 'catalog'} and {here.parents[1] / 'catalog'})"])
+    raise CatalogError([f"{here}: the bundled catalog is missing (looked in "
+                        f"{' and '.join(str(c) for c in candidates)})"])
 
 
 def yaml_files(path: Path, limits: Limits | None = USER_LIMITS) -> list[Path]:

@@ -1,0 +1,158 @@
+"""The one interface every serving engine implements, and the support matrix it answers from.
+
+What an engine runs where is data: the catalog's engine entry lists its formats, KV dtypes,
+attention kinds, devices, minimum compute capability and ``support`` limits (each with the engine's
+own reason and source). ``ServingEngine.unsupported`` reads that data the same way for recommend,
+check, plan and estimate, and an engine module adds what data cannot say.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.engines.common import join
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Estimate
+from dsadvisor.physics.memory import MemoryPlan
+
+# The device a GPU entry is, as engines name the backends they run on.
+_CATEGORY_DEVICE = {"apple": "metal", "cpu": "cpu", "mobile": "cpu"}
+_VENDOR_DEVICE = {"nvidia": "cuda", "amd": "rocm", "intel": "gaudi"}
+
+
+def device_kind(gpu: Gpu) -> str:
+    """cuda, rocm, metal, gaudi or cpu."""
+    return _CATEGORY_DEVICE.get(gpu.category) or _VENDOR_DEVICE.get(gpu.vendor, "cpu")
+
+
+def version_tuple(version: str) -> tuple[int, ...]:
+    """"8.9" -> (8, 9); the parts that are not numbers are left out."""
+    return tuple(int(x) for x in version.split(".") if x.isdigit())
+
+
+def _below(gpu: Gpu, minimum: str | None) -> bool:
+    """Whether a CUDA GPU's compute capability is known and under ``minimum``."""
+    return bool(minimum and gpu.compute_capability
+                and version_tuple(gpu.compute_capability) < version_tuple(minimum))
+
+
+@dataclass(frozen=True)
+class LaunchJob:
+    """What an engine's launch command is built from: the deployment the search chose."""
+
+    entry: ModelEntry
+    estimate: Estimate
+    arch: Architecture
+    quant: QuantFormat
+    gpu: Gpu | None
+    fraction: float  # the share of GPU memory to give the engine, as it counts it
+    model_path: str | None = None  # a local checkpoint folder instead of the catalog's repository
+
+
+@dataclass(frozen=True)
+class NodeCommands:
+    """What an engine runs: the shell lines per node (node 0 first), and node 0's server argv."""
+
+    lines: list[tuple[str, ...]]
+    server: list[str]
+    setup: tuple[str, ...] = ()  # constant shell lines node 0 runs before the server (no catalog bytes)
+    worker_note: str | None = None
+    gpu_layers: int | None = None  # llama.cpp -ngl
+    host_bytes: float = 0.0  # what the layers kept in CPU memory hold
+
+
+class ServingEngine:
+    """One serving engine. Subclasses (one module each) add launch commands and their own limits."""
+
+    #: the container image the engine's own docs name, its HTTP port and health endpoint
+    image = ""
+    port = 8000
+    health_path = "/health"
+
+    #: the catalog id this implementation serves; "" for the generic fallback
+    id = ""
+    #: whether plan can write a launch command for it (transformers is a library, not a server)
+    launches = True
+
+    def __init__(self, spec: Engine):
+        self.spec = spec
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+    def unsupported(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None = None,
+                    kv: QuantFormat | None = None) -> str | None:
+        """Why this engine cannot run ``quant`` weights (and ``kv`` cache, ``arch`` attention) on
+        ``gpu``, in words fit for a verdict; None when it can."""
+        spec, device = self.spec, device_kind(gpu)
+        if device not in spec.devices:
+            return f"{spec.name} does not run on {gpu.name} ({device}; it runs on {', '.join(spec.devices)})"
+        if device == "cuda" and _below(gpu, spec.min_compute_capability):
+            return (f"{spec.name} needs compute capability {spec.min_compute_capability}; "
+                    f"{gpu.name} has {gpu.compute_capability}")
+        if quant.id not in spec.formats:
+            return f"{spec.name} does not run {quant.id} weights (it runs {', '.join(spec.formats)})"
+        if arch is not None and arch.attention not in spec.attention:
+            return f"{spec.name} does not run {arch.attention.upper()} attention"
+        if kv is not None and kv.id not in spec.kv_dtypes and not set(kv.aliases) & set(spec.kv_dtypes):
+            return f"{spec.name} has no {kv.id} KV cache (it offers {', '.join(spec.kv_dtypes)})"
+        return self._limit(gpu, quant, arch, device) or self._hardware_formats(gpu, quant)
+
+    def _limit(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None, device: str) -> str | None:
+        """The first of the engine's support limits this deployment breaks."""
+        for limit in self.spec.support:
+            if limit.formats and quant.id not in limit.formats:
+                continue
+            if limit.attention and (arch is None or arch.attention not in limit.attention):
+                continue
+            if (limit.devices and device not in limit.devices) or (
+                    device == "cuda" and _below(gpu, limit.min_compute_capability)):
+                cc = f" ({gpu.name}: compute capability {gpu.compute_capability})" if gpu.compute_capability else ""
+                since = f" (as of {self.spec.name} {limit.since_version})" if limit.since_version else ""
+                return f"{limit.reason}{cc}{since}"
+        return None
+
+    @staticmethod
+    def _hardware_formats(gpu: Gpu, quant: QuantFormat) -> str | None:
+        """The number formats the chip itself lacks, whatever the engine."""
+        if quant.needs_dtypes and not set(quant.needs_dtypes) & set(gpu.dtypes):
+            return f"{quant.id} needs {'/'.join(quant.needs_dtypes)} hardware support, which {gpu.name} lacks"
+        if quant.id == "bf16" and "bf16" not in gpu.dtypes:
+            return f"{gpu.name} has no bf16; use fp16"
+        return None
+
+    # ----------------------------------------------------------------- memory
+
+    def memory_fraction(self, m: MemoryPlan, gpu_total_bytes: float | None, notes: list[str]) -> float:
+        """The share of GPU memory to give the engine: the share the estimate used, as it counts it."""
+        mem = self.spec.memory
+        if mem.policy == "fraction_of_free":
+            return mem.default_fraction or 0.9
+        if gpu_total_bytes and gpu_total_bytes > m.capacity:
+            notes.append(f"planned with the detected free memory ({m.capacity / 1e9:.1f} GB of "
+                         f"{gpu_total_bytes / 1e9:.1f} GB): the memory fraction is of the whole card")
+            return m.usable / gpu_total_bytes
+        return (m.usable / m.capacity) if m.capacity else (mem.default_fraction or 0.9)
+
+    # ----------------------------------------------------------------- launch
+
+    def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
+        """The argv that starts the server on node 0."""
+        raise InputError(f"no launch plan for engine {self.spec.id}: dsadvisor knows its support matrix from "
+                         "the catalog but not its command line")
+
+    def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
+        """The shell lines per node; one node by default (engines that span nodes override it)."""
+        argv = self.server_argv(job, notes)
+        return NodeCommands([(join(argv),)], argv)
+
+    def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
+        """The Kubernetes container's ``command`` and ``args``: the server's argv as a list, no shell
+        reading it. Setup lines (constants of the engine's module) run in a fixed ``sh -c`` script that
+        then ``exec "$@"``s the argv, which arrives as positional parameters, never as script text."""
+        if setup:
+            script = "\n".join(("set -e", *setup, 'exec "$@"'))
+            return {"command": ["/bin/sh", "-c", script, "sh"], "args": list(argv)}
+        return {"command": list(argv[:1]), "args": list(argv[1:])}

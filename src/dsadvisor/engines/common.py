@@ -1,0 +1,99 @@
+"""What several engines' launch commands share: the checkpoint they name, quoting, number formats.
+
+Nothing here invents a checkpoint: a format the model does not ship in (AWQ, GPTQ, INT8, a ModelOpt
+checkpoint, a GGUF file) is written as a ``<placeholder>`` the user substitutes, and a note says which
+checkpoint it must be.
+"""
+
+from __future__ import annotations
+
+import math
+import shlex
+
+from dsadvisor.catalog.schema import Gpu, ModelEntry
+
+# vLLM / SGLang switch to Marlin kernels for AWQ/GPTQ from compute capability 8.0 (docs.vllm.ai
+# features/quantization/supported_hardware: "Marlin (GPTQ/AWQ/FP8)" from Ampere)
+MARLIN_MIN_CC = 8.0
+HEAD = "<head-ip>"  # node 0's address, for the user to fill in
+
+
+def join(argv: list[str]) -> str:
+    """A shell line that runs ``argv`` as it is: every argument quoted, placeholders too (the user
+    replaces the whole quoted word; bare, ``<a>b`` is a redirection and ``$(...)`` runs)."""
+    return " ".join(shlex.quote(a) for a in argv)
+
+
+def fraction_flag(x: float) -> str:
+    """A fraction for a flag: at most two decimals, rounded down (never more than the estimate used)."""
+    return f"{math.floor(x * 100 + 1e-9) / 100:g}"
+
+
+def native_fp8(entry: ModelEntry) -> bool:
+    """Whether the model ships its weights in fp8 (V3, R1): served as they are, no quantization flag."""
+    return bool(entry.weights_dtype and entry.weights_dtype.value.lower().startswith("fp8"))
+
+
+def compute_capability(gpu: Gpu | None) -> float | None:
+    try:
+        return float(gpu.compute_capability) if gpu and gpu.compute_capability else None
+    except ValueError:
+        return None
+
+
+def checkpoint(entry: ModelEntry, notes: list[str], path: str | None = None) -> str:
+    """The model to serve: a local folder, the catalog's Hugging Face repository, or a placeholder."""
+    if path:  # a folder named like a flag (--trust-remote-code) must stay the model's path
+        return f"./{path}" if path.startswith("-") else path
+    if entry.hf_repo:
+        return entry.hf_repo
+    if entry.status == "described":
+        notes.append(f"{entry.id} is a variant the articles describe, with no released checkpoint: the plan "
+                     f"is for a checkpoint of that shape, if you have one, at <checkpoint-of {entry.id}>")
+    else:
+        notes.append(f"the catalog names no Hugging Face repository for {entry.id}: put the path of its "
+                     f"checkpoint for <checkpoint-of {entry.id}>")
+    return f"<checkpoint-of {entry.id}>"
+
+
+def placeholder(kind: str, repo: str) -> str:
+    return f"<{kind}-checkpoint-of {repo.strip('<>')}>"
+
+
+def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu | None, repo: str,
+                    notes: list[str]) -> tuple[str, list[str]]:
+    """The model argument and quantization flags of a server that loads Hugging Face checkpoints
+    (vLLM, SGLang): 16-bit dtypes, fp8 (native or quantized while loading), AWQ/GPTQ with Marlin
+    from compute capability 8.0, INT8 compressed-tensors checkpoints."""
+    if quant_id in ("bf16", "fp16"):
+        return repo, ["--dtype", "bfloat16" if quant_id == "bf16" else "float16"]
+    if quant_id in ("fp8", "fp8-marlin"):
+        marlin = quant_id == "fp8-marlin"
+        if not native_fp8(entry):
+            notes.append("--quantization fp8 quantizes the 16-bit checkpoint to fp8 while loading (dynamic scales)"
+                         + (f"; without fp8 tensor cores {engine_name} runs it through Marlin, weight-only"
+                            if marlin else ""))
+            return repo, ["--quantization", "fp8"]
+        if marlin:
+            notes.append(f"{gpu.id if gpu else 'this GPU'} has no fp8 tensor cores: {engine_name} runs the fp8 "
+                         "checkpoint through its Marlin kernel (weight-only) by itself")
+        return repo, []
+    if quant_id in ("awq-int4", "gptq-int4"):
+        kind = quant_id.split("-")[0]
+        model = placeholder(kind.upper(), repo)
+        cc = compute_capability(gpu)
+        method = f"{kind}_marlin" if cc is not None and cc >= MARLIN_MIN_CC else kind
+        article = "an" if kind == "awq" else "a"
+        notes.append(f"serve {article} {kind.upper()} 4-bit (group 128) checkpoint of {repo}, not the original: "
+                     f"substitute its repository or path for {model}")
+        if cc is None:
+            notes.append(f"compute capability unknown: --quantization {kind} (use {kind}_marlin on compute "
+                         "capability 8.0 or newer)")
+        return model, ["--quantization", method]
+    if quant_id in ("int8", "int8-wo"):
+        scheme = "W8A8" if quant_id == "int8" else "W8A16"
+        model = placeholder(f"INT8-{scheme}", repo)
+        notes.append(f"serve an INT8 {scheme} checkpoint of {repo} (compressed-tensors, as llm-compressor writes "
+                     f"it): {engine_name} reads the scheme from its config; substitute it for {model}")
+        return model, []
+    return repo, []

@@ -1,0 +1,109 @@
+"""llama.cpp: ``llama-server`` (ggml-org/llama.cpp tools/server/README.md) on a GGUF file. The one
+engine here that keeps layers it cannot fit on the GPU in CPU memory (``-ngl`` below the layer count)."""
+
+from __future__ import annotations
+
+import re
+
+from dsadvisor.catalog.schema import Architecture, ModelEntry, QuantFormat
+from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
+from dsadvisor.engines.common import join
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Estimate
+from dsadvisor.physics.memory import weight_bytes
+from dsadvisor.physics.params import count_params
+
+GGUF_FILE_LIMIT = 50e9  # Hugging Face stores files up to 50 GB: larger GGUFs come split in parts
+# No machine has more system memory than this for the layers kept in CPU memory: the largest
+# shared-memory servers sold hold tens of terabytes. A config.json whose layers need more (2e28
+# bytes asked a Kubernetes request of 39069...Gi) describes no model anyone can run.
+MAX_HOST_BYTES = 64 * 2**40  # 64 TiB
+KV_CACHE_TYPES = {"q8_0-kv": "q8_0", "q4_0-kv": "q4_0"}  # --cache-type-k/-v values
+
+
+def gguf_name(entry: ModelEntry, quant: str) -> str:
+    base = (entry.hf_repo or entry.name).rsplit("/", 1)[-1]
+    base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-") or entry.id
+    tag = {"bf16": "BF16", "fp16": "F16"}.get(quant, quant.upper())
+    return f"<{base}-{tag}.gguf>"
+
+
+def gpu_layers(arch: Architecture, est: Estimate, quant: QuantFormat, notes: list[str]) -> tuple[int, float]:
+    """-ngl, and the bytes left in CPU memory: every layer and the output layer when the estimate
+    fits (nothing left); else the layers that fit.
+
+    llama.cpp puts a layer's KV cache on the device that holds the layer, so each layer offloaded
+    costs its weights plus its share of the KV cache; the compute buffer and runtime overhead stay
+    on every GPU whatever -ngl is.
+    """
+    layers = arch.num_hidden_layers
+    m = est.memory
+    if m.fits:
+        return layers + 1, 0.0
+    p = count_params(arch)
+    wb = weight_bytes(p, quant)
+    head_bits = 16 if "lm_head" in quant.kept_16bit else quant.bits_per_weight
+    per_layer_w = max(0.0, wb.total - wb.embedding - p.lm_head * head_bits / 8) / layers
+    per_layer = per_layer_w + m.kv_cache * est.pp / layers  # each GPU holds 1/pp of the layers' KV
+    budget = est.gpus * (m.capacity - m.overhead - m.activations)
+    n = max(0, min(layers, int(budget // per_layer))) if per_layer > 0 else layers
+    notes.append(
+        f"the whole model does not fit ({m.per_gpu / 1e9:.1f} GB per GPU needed, {m.usable / 1e9:.1f} GB usable): "
+        f"-ngl {n} puts {n} of {layers} layers ({n * per_layer / 1e9:.1f} GB of weights and KV cache) on the GPU"
+        f"{'s' if est.gpus > 1 else ''} and keeps {layers - n} in CPU memory "
+        f"({(layers - n) * per_layer_w / 1e9:.1f} GB of weights); the estimate's speeds assume every layer on "
+        "the GPU, so decoding will be slower, bound by CPU memory bandwidth for the layers left behind")
+    return n, (layers - n) * per_layer  # a layer in CPU memory keeps its KV cache there too
+
+
+class LlamaCpp(ServingEngine):
+    id = "llama.cpp"
+    image = "ghcr.io/ggml-org/llama.cpp:server-cuda"  # llama.cpp docs/docker.md (entrypoint llama-server)
+    port = 8080
+    health_path = "/health"  # tools/server/README.md
+
+    def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
+        self._file_notes(job, notes)
+        return self._argv(job, notes, job.arch.num_hidden_layers + 1)
+
+    @staticmethod
+    def _file_notes(job: LaunchJob, notes: list[str]) -> None:
+        est, entry = job.estimate, job.entry
+        notes.append(f"llama.cpp runs a GGUF file: {gguf_name(entry, est.quant_id)} stands for the "
+                     f"{est.quant_id.upper()} GGUF of {entry.hf_repo or entry.name} (convert with "
+                     "convert_hf_to_gguf.py and llama-quantize, or download one); substitute its path")
+        if est.memory.weights * est.gpus > GGUF_FILE_LIMIT:
+            notes.append("a GGUF this large comes in parts (…-00001-of-000NN.gguf): give -m the first part")
+
+    def _argv(self, job: LaunchJob, notes: list[str], ngl: int) -> list[str]:
+        est = job.estimate
+        argv = ["llama-server", "-m", gguf_name(job.entry, est.quant_id), "-c", str(est.context * est.batch), "-ngl", str(ngl),
+                "-np", str(est.batch)]
+        if est.batch > 1:
+            notes.append(f"llama-server splits -c among its -np slots: -c {est.context * est.batch} gives each of "
+                         f"the {est.batch} slots {est.context} tokens")
+        if est.gpus > 1:
+            argv += ["--split-mode", "layer"]
+        kv = KV_CACHE_TYPES.get(est.kv_dtype)
+        if kv:
+            argv += ["--cache-type-k", kv, "--cache-type-v", kv, "-fa", "on"]
+            notes.append("a quantized V cache needs flash attention: -fa on (current llama.cpp takes on|off|auto; "
+                         "builds before 2025-08 take a bare -fa)")
+        return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
+
+    def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
+        self._file_notes(job, notes)
+        ngl, host_bytes = gpu_layers(job.arch, job.estimate, job.quant, notes)
+        if host_bytes > MAX_HOST_BYTES:
+            raise InputError(
+                f"the layers llama.cpp would keep in CPU memory (-ngl {ngl}) need {host_bytes / 1e9:.3g} GB "
+                f"of weights and KV cache, more than the {MAX_HOST_BYTES / 2**40:.3g} TiB any machine has; check "
+                "the model's sizes (its config.json), or plan a lower-bit format or more GPUs")
+        argv = self._argv(job, notes, ngl)
+        return NodeCommands([(join(argv),)], argv, gpu_layers=ngl, host_bytes=host_bytes)
+
+    def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
+        return {"args": list(argv[1:])}  # the server-cuda image's entrypoint is llama-server itself
+
+
+ENGINE = LlamaCpp

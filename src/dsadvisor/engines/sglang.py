@@ -1,0 +1,45 @@
+"""SGLang: ``python -m sglang.launch_server`` (docs.sglang.io advanced_features/server_arguments);
+several nodes with ``--nnodes``/``--node-rank``/``--dist-init-addr``."""
+
+from __future__ import annotations
+
+from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
+from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, hf_quantization, join
+
+DIST_PORT = 5000  # any free port on node 0; the SGLang docs use 50000 / 20000 in their examples
+
+
+class SGLang(ServingEngine):
+    id = "sglang"
+    image = "lmsysorg/sglang:latest"  # docs.sglang.io install (docker)
+    port = 30000
+    health_path = "/health"  # sglang/srt/entrypoints/http_server.py
+
+    def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
+        est = job.estimate
+        repo = checkpoint(job.entry, notes, job.model_path)
+        model, extra = hf_quantization("SGLang", job.entry, est.quant_id, job.gpu, repo, notes)
+        if est.kv_dtype == "fp8-kv":
+            extra += ["--kv-cache-dtype", "fp8_e4m3"]
+        argv = ["python", "-m", "sglang.launch_server", "--model-path", model, "--tp", str(est.tp)]
+        if est.pp > 1:
+            argv += ["--pp-size", str(est.pp)]
+        if est.ep:
+            argv += ["--ep-size", str(est.tp)]
+        argv += ["--context-length", str(est.context), "--max-running-requests", str(est.batch),
+                 "--mem-fraction-static", fraction_flag(job.fraction)] + extra
+        return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
+
+    def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
+        base = self.server_argv(job, notes)
+        est = job.estimate
+        if est.nodes == 1:
+            return NodeCommands([(join(base),)], base)
+        ranks = [base + ["--nnodes", str(est.nodes), "--node-rank", str(i), "--dist-init-addr",
+                         f"{HEAD}:{DIST_PORT}"] for i in range(est.nodes)]
+        note = (f"run each node's command (replace {HEAD} with node 0's address, port {DIST_PORT} open); "
+                "node 0 serves HTTP")
+        return NodeCommands([(join(r),) for r in ranks], ranks[0], worker_note=note)
+
+
+ENGINE = SGLang

@@ -1,0 +1,49 @@
+"""vLLM: ``vllm serve`` (engine arguments: docs.vllm.ai; vllm/engine/arg_utils.py); several nodes
+through a Ray cluster (``ray start``; docs.vllm.ai serving/parallelism_scaling)."""
+
+from __future__ import annotations
+
+from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
+from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, hf_quantization, join
+
+RAY_PORT = 6379  # Ray's default GCS port (docs.vllm.ai parallelism_scaling, `ray start --head`)
+
+
+class VLLM(ServingEngine):
+    id = "vllm"
+    image = "vllm/vllm-openai:latest"  # docs.vllm.ai deployment/k8s
+    port = 8000
+    health_path = "/health"  # vLLM's OpenAI server (docs.vllm.ai deployment/k8s probes)
+
+    def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
+        est = job.estimate
+        repo = checkpoint(job.entry, notes, job.model_path)
+        model, extra = hf_quantization("vLLM", job.entry, est.quant_id, job.gpu, repo, notes)
+        if est.kv_dtype == "fp8-kv":
+            extra += ["--kv-cache-dtype", "fp8"]
+        argv = ["vllm", "serve", model, "--tensor-parallel-size", str(est.tp)]
+        if est.pp > 1:
+            argv += ["--pipeline-parallel-size", str(est.pp)]
+        if est.ep:
+            argv += ["--enable-expert-parallel"]
+        if est.nodes > 1:
+            argv += ["--distributed-executor-backend", "ray"]
+        argv += ["--max-model-len", str(est.context), "--max-num-seqs", str(est.batch),
+                 "--gpu-memory-utilization", fraction_flag(job.fraction)] + extra
+        return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
+
+    def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
+        argv = self.server_argv(job, notes)
+        est = job.estimate
+        if est.nodes == 1:
+            return NodeCommands([(join(argv),)], argv)
+        head = [(join(["ray", "start", "--head", "--port", str(RAY_PORT)]), join(argv))]
+        workers = [(join(["ray", "start", "--address", f"{HEAD}:{RAY_PORT}"]),)] * (est.nodes - 1)
+        others = "node 1" if est.nodes == 2 else f"nodes 1-{est.nodes - 1}"
+        note = (f"start Ray on node 0, then join {others} (replace {HEAD} with node 0's address); run `vllm serve` "
+                f"on node 0 once `ray status` shows {est.gpus} GPUs. Every node needs the same vLLM version and "
+                "the model at the same path")
+        return NodeCommands(head + workers, argv, worker_note=note)
+
+
+ENGINE = VLLM

@@ -1,0 +1,137 @@
+"""From an estimate to a running deployment: the exact launch commands, per node, and a manifest.
+
+``launch_plan(catalog, verdict_or_estimate, model_entry)`` turns the deployment the search chose
+(engine, format, KV dtype, tensor / pipeline / expert parallel, nodes, context, batch, memory
+fraction) into the commands that start it. Each engine writes its own command
+(``dsadvisor.engines``: one module per engine, flag names as each engine documents them today).
+
+Every number in a command comes from the estimate, so the engine is started with the budget the
+estimate judged: the same context, concurrency and memory fraction. tests/test_plans.py keeps the
+table of documented flag names each command is checked against.
+
+People paste these commands into shells and Kubernetes, and their bytes come from catalogs,
+config.json files and paths nobody here vetted: every argument is quoted with ``shlex.quote``,
+placeholders included (a bare ``<head-ip>:6379`` is a shell redirection), and the manifest gives the
+container its argv as a list, never as a string for ``sh -c`` (tests/test_plan_safety.py runs them).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+from dsadvisor.advice.search import Verdict
+from dsadvisor.catalog.assumed import assumed_architecture
+from dsadvisor.catalog.schema import Architecture, Gpu, ModelEntry
+from dsadvisor.catalog.store import Catalog
+from dsadvisor.engines import serving_engine
+from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
+from dsadvisor.errors import InputError
+from dsadvisor.launch.kubernetes import K8S_BASE_MEMORY_GIB, deployment_manifest
+from dsadvisor.physics.estimate import Estimate
+
+# Share of system memory (--ram) that layers kept in CPU memory may take: the OS, the server process
+# and page cache keep the rest (assumed, like the catalog's usable_memory_fraction of unified devices)
+HOST_MEMORY_USABLE = 0.9
+# which devices the engine sees: CUDA's variable on NVIDIA, ROCm's on AMD; Metal and CPUs have none
+VISIBLE_DEVICES = {"nvidia": "CUDA_VISIBLE_DEVICES", "amd": "HIP_VISIBLE_DEVICES"}
+
+
+@dataclass(frozen=True)
+class Plan:
+    """How to start one deployment: one shell snippet per node (node 0 first)."""
+
+    engine: str  # engine id
+    model: str  # model id
+    estimate: Estimate
+    lines: tuple[tuple[str, ...], ...]  # per node: the shell lines to run there, in order, arguments quoted
+    env: tuple[tuple[str, str], ...] = ()  # environment for every node
+    notes: tuple[str, ...] = ()
+    kubernetes: str | None = None  # a Deployment manifest (single node only)
+    gpu_layers: int | None = None  # llama.cpp -ngl
+    offloaded: bool = False  # llama.cpp keeps some layers in CPU memory
+    host_bytes: float = 0.0  # weights and KV cache those layers keep in CPU (system) memory
+
+    @property
+    def env_dict(self) -> dict[str, str]:
+        return dict(self.env)
+
+    @property
+    def commands(self) -> tuple[str, ...]:
+        """One shell snippet per node, its lines joined by "\n" (a quoted argument may hold one too)."""
+        return tuple("\n".join(node) for node in self.lines)
+
+
+def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
+              notes: list[str]) -> str | None:
+    """The Deployment for a one-node NVIDIA plan, or None and a note saying why not."""
+    if gpu is not None and gpu.vendor != "nvidia":
+        notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, "
+                     f"and {gpu.id} is a{'n' if gpu.vendor[0] in 'aeiou' else ''} {gpu.vendor} device")
+        return None
+    if est.nodes > 1:
+        notes.append(f"no Kubernetes manifest: a Deployment's pod runs on one node and this needs {est.nodes}; "
+                     "use LeaderWorkerSet (kubernetes-sigs/lws) or KubeRay")
+        return None
+    notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
+                 + (" plus the layers kept in CPU memory" if nodes.host_bytes else "")
+                 + "; mount the model (a PersistentVolumeClaim or hostPath) where the command expects it")
+    return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, {}, nodes.setup)
+
+
+def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
+                architecture: Architecture | None = None, gpu: Gpu | None = None,
+                gpu_total_bytes: float | None = None, model_path: str | None = None,
+                kubernetes: bool = False) -> Plan:
+    """The commands that start ``verdict_or_estimate``'s deployment of ``model_entry``.
+
+    ``architecture``: the shape the estimate used when it came from a local config.json.
+    ``gpu``: the GPU (default: the catalog's entry for the estimate's gpu_id).
+    ``gpu_total_bytes``: the card's whole memory when the estimate planned with detected free memory;
+    vLLM's --gpu-memory-utilization is a fraction of the whole card, so it is rescaled.
+    ``model_path``: a local checkpoint folder to serve instead of the catalog's Hugging Face repository
+    (the folder of a --config config.json); quantized formats still name the checkpoint they need.
+    ``kubernetes``: also write a Deployment manifest (single-node deployments only).
+
+    A deployment that does not fit is refused, except with llama.cpp, which keeps the layers that do
+    not fit in CPU memory (``-ngl`` below the layer count) and says so in the notes.
+    """
+    est = verdict_or_estimate.estimate if isinstance(verdict_or_estimate, Verdict) else verdict_or_estimate
+    if est is None:
+        raise InputError(f"{model_entry.id}: no deployment could be estimated, so there is nothing to launch")
+    engine = serving_engine(catalog.engine(est.engine_id))
+    gpu = gpu or catalog.gpus.get(est.gpu_id)
+    arch = architecture or catalog.architecture(model_entry) or assumed_architecture(model_entry)[0]
+    if not engine.launches:
+        engine.server_argv(LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu, 0.0), [])
+    if not est.memory.fits and engine.spec.id != "llama.cpp":
+        raise InputError(f"{est.model_id} does not fit: {est.memory.per_gpu / 1e9:.1f} GB per GPU needed, "
+                         f"{est.memory.usable / 1e9:.1f} GB usable; {engine.name} cannot keep layers in CPU memory")
+    notes: list[str] = []
+    per_node = math.ceil(est.gpus / est.nodes)
+    visible = VISIBLE_DEVICES.get(gpu.vendor if gpu else "")
+    env = {visible: ",".join(str(i) for i in range(per_node))} if visible else {}
+    job = LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu,
+                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path)
+    nodes = engine.nodes(job, notes)
+    if nodes.worker_note:
+        notes.append(nodes.worker_note)
+    notes.append(f"sized as estimated: context {est.context} tokens, {est.batch} concurrent "
+                 f"sequence{'s' if est.batch > 1 else ''}, {est.gpus} x {est.gpu_id} (TP {est.tp}, PP {est.pp}"
+                 f"{', EP' if est.ep else ''}{f', {est.nodes} nodes' if est.nodes > 1 else ''}); "
+                 "raise the concurrency limit only with the memory to spare")
+    manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes) if kubernetes else None
+    return Plan(engine=engine.spec.id, model=model_entry.id, estimate=est, lines=tuple(nodes.lines),
+                env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=nodes.gpu_layers,
+                offloaded=nodes.gpu_layers is not None and nodes.gpu_layers <= arch.num_hidden_layers,
+                host_bytes=nodes.host_bytes)
+
+
+def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
+    """Why the layers a plan keeps in CPU memory do not fit in ``ram_bytes`` of system memory, or None."""
+    if ram_bytes is None or plan.host_bytes <= HOST_MEMORY_USABLE * ram_bytes:
+        return None
+    return (f"the layers llama.cpp keeps in CPU memory (-ngl {plan.gpu_layers}) need {plan.host_bytes / 1e9:.1f} GB "
+            f"of weights and KV cache, over {HOST_MEMORY_USABLE:.0%} of the {ram_bytes / 1e9:.3g} GB of system "
+            "memory (--ram, or this machine's with --gpu auto); "
+            "more system memory, a lower-bit format or a shorter --context")
