@@ -47,3 +47,27 @@ def test_installed_wheel_loads_its_own_catalog(wheel, tmp_path):
     where, count = res.stdout.split()
     assert Path(where) == site / "dsadvisor" / "catalog" / "bundled"
     assert int(count) >= 70
+
+
+def test_ci_floor_constraints_match_declared_floors():
+    """.ci/run's second job installs .ci/constraints-min.txt; each pin must be the floor pyproject declares."""
+    import re
+    tomllib = pytest.importorskip("tomllib")  # Python 3.11+
+
+    meta = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = meta["dependencies"] + meta["optional-dependencies"]["test"]
+    floors = {}
+    for spec in declared:
+        m = re.match(r"([A-Za-z0-9_.-]+)\s*>=\s*([0-9][0-9.]*)", spec)
+        assert m, f"{spec!r} declares no floor"
+        floors[m.group(1).lower()] = m.group(2)
+    pins = {}
+    for line in (ROOT / ".ci" / "constraints-min.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            pins[name.strip().lower()] = version.strip()
+    assert set(pins) == set(floors)
+    for name, floor in floors.items():
+        pinned = tuple(int(p) for p in pins[name].split("."))
+        wanted = tuple(int(p) for p in floor.split("."))
+        assert pinned[: len(wanted)] == wanted and all(p == 0 for p in pinned[len(wanted):]), (name, pins[name], floor)
