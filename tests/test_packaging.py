@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -35,6 +36,14 @@ def test_wheel_carries_every_catalog_file(wheel):
         assert f"dsadvisor/catalog/bundled/{path.relative_to(ROOT / 'catalog').as_posix()}" in names
 
 
+def test_wheel_carries_every_json_schema(wheel):
+    from dsadvisor.output.schema_files import COMMANDS
+
+    names = set(zipfile.ZipFile(wheel).namelist())
+    missing = [c for c in COMMANDS if f"dsadvisor/output/schemas/{c}.schema.json" not in names]
+    assert not missing
+
+
 def test_installed_wheel_loads_its_own_catalog(wheel, tmp_path):
     site = tmp_path / "site"
     zipfile.ZipFile(wheel).extractall(site)  # a wheel installs by unpacking into site-packages
@@ -47,6 +56,16 @@ def test_installed_wheel_loads_its_own_catalog(wheel, tmp_path):
     where, count = res.stdout.split()
     assert Path(where) == site / "dsadvisor" / "catalog" / "bundled"
     assert int(count) >= 70
+
+
+def test_installed_wheel_prints_its_own_json_schema(wheel, tmp_path):
+    site = tmp_path / "site"
+    zipfile.ZipFile(wheel).extractall(site)
+    env = {**os.environ, "PYTHONPATH": str(site), "DSADVISOR_NO_CACHE": "1"}
+    res = subprocess.run([sys.executable, "-m", "dsadvisor", "schema", "plan"], cwd=tmp_path, env=env,
+                         capture_output=True, text=True, timeout=120)
+    assert res.returncode == 0, res.stderr
+    assert json.loads(res.stdout)["title"] == "dsadvisor plan --format json"
 
 
 def test_ci_floor_constraints_match_declared_floors():

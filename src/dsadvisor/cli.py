@@ -216,6 +216,18 @@ def gpus_cmd(
     emit(gpus_doc(gpus, {g.id: capacity_bytes(g) for g in gpus}), format)
 
 
+@app.command("schema")
+def schema_cmd(
+    command: Annotated[Optional[str], typer.Argument(
+        help="estimate | check | recommend | plan | models | show | gpus | catalog-validate | catalog-audit",
+        show_default=False)] = None,
+) -> None:
+    """Print the JSON Schema of a command's --format json output (no COMMAND: list them)."""
+    from dsadvisor.output.schema_files import COMMANDS, schema_text
+
+    sys.stdout.write(schema_text(command) if command is not None else "\n".join(COMMANDS) + "\n")
+
+
 # ----------------------------------------------------------------- estimate
 
 GpuOpt = Annotated[Optional[str], typer.Option(

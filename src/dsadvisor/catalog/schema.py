@@ -527,14 +527,22 @@ def validate(cls: type[R], data: Any) -> R:
 _ADAPTERS: dict[type, Any] = {}
 
 
+def resolve_annotations() -> None:
+    """Make this module's string annotations resolvable by pydantic (validation, JSON Schema).
+
+    The annotations above are strings (PEP 563) that pydantic resolves in this module's
+    namespace; the constraint markers join it only now, so a cached run never imports them.
+    """
+    import annotated_types
+
+    globals().update({n: getattr(annotated_types, n) for n in ("Ge", "Gt", "Le", "MinLen")})
+
+
 def _adapter(cls: type) -> Any:
     if cls not in _ADAPTERS:
-        import annotated_types
         from pydantic import TypeAdapter
 
-        # The annotations above are strings (PEP 563) that pydantic resolves in this module's
-        # namespace; the constraint markers join it only now, so a cached run never imports them.
-        globals().update({n: getattr(annotated_types, n) for n in ("Ge", "Gt", "Le", "MinLen")})
+        resolve_annotations()
         _ADAPTERS[cls] = TypeAdapter(cls)
     return _ADAPTERS[cls]
 

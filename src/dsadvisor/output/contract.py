@@ -1,0 +1,254 @@
+"""The JSON contract as types: one TypedDict per document a command prints with ``-f json``.
+
+These are the result types the JSON Schema files in ``output/schemas/`` are generated from
+(``python -m dsadvisor.output.contract`` writes them; tests/test_json_schema.py checks the shipped
+files are current and validates real outputs against them). Nothing at run time imports this
+module except that generator: ``dsadvisor schema COMMAND`` prints the shipped file.
+
+Keys are only ever added within a schema version (docs/json.md), so the shipped schemas allow
+keys they do not name; the tests validate with a strict copy, so a key the views add without
+declaring it here fails the suite.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+from typing_extensions import NotRequired, TypedDict
+
+from dsadvisor.advice.rules import Constraints
+from dsadvisor.catalog.schema import Gpu, ModelEntry
+
+SCHEMA_DIR = Path(__file__).with_name("schemas")
+DIALECT = "https://json-schema.org/draft/2020-12/schema"
+
+
+class Deployment(TypedDict):
+    gpu: str
+    gpus: int
+    nodes: int
+    tensor_parallel: int
+    pipeline_parallel: int
+    expert_parallel: bool
+    quantization: str
+    kv_dtype: str
+    engine: str
+    context: int
+    prompt_tokens: int
+    batch: int
+
+
+class Params(TypedDict):
+    total: int
+    active: int
+    assumed: bool
+
+
+class Memory(TypedDict):
+    weights_bytes: int
+    kv_cache_bytes: int
+    activation_bytes: int
+    overhead_bytes: int
+    per_gpu_bytes: int
+    gpu_capacity_bytes: int
+    usable_bytes: int
+    fits: bool
+    kv_capacity_tokens: int
+
+
+class Latency(TypedDict):
+    ttft_s: Optional[float]
+    ttft_single_s: Optional[float]
+    decode_step_s: float
+
+
+class Throughput(TypedDict):
+    decode_tokens_per_s: float
+    per_sequence_tokens_per_s: float
+
+
+class Basis(TypedDict):
+    facts: list[str]
+    assumptions: list[str]
+    claims: list[str]
+    warnings: list[str]
+
+
+class EstimateDoc(TypedDict):
+    """``dsadvisor estimate -f json``."""
+
+    schema_version: Literal[1]
+    model: str
+    status: str
+    deployment: Deployment
+    params: Params
+    memory: Memory
+    latency: Latency
+    throughput: Throughput
+    basis: Basis
+
+
+class Score(TypedDict):
+    total: float
+    quality: float
+    speed: float
+    headroom: float
+    gpus: float
+    quality_from: str
+
+
+class RuleResult(TypedDict):
+    id: str
+    status: Literal["pass", "fail", "unknown", "skipped"]
+    message: str
+
+
+class Verdict(TypedDict):
+    model: str
+    status: str
+    passed: bool
+    score: Optional[Score]
+    estimate: Optional[EstimateDoc]
+    rules: list[RuleResult]
+    notes: list[str]
+
+
+class CheckDoc(Verdict):
+    """``dsadvisor check`` (JSON by default)."""
+
+    schema_version: Literal[1]
+
+
+class RecommendDoc(TypedDict):
+    """``dsadvisor recommend -f json``; ``rejected`` only with ``--all``."""
+
+    schema_version: Literal[1]
+    hardware: list[str]
+    constraints: Constraints
+    ranked: list[Verdict]
+    advice: list[str]
+    rejected: NotRequired[list[Verdict]]
+
+
+class PlanDoc(TypedDict):
+    """``dsadvisor plan -f json``."""
+
+    schema_version: Literal[1]
+    model: str
+    deployment: Deployment
+    commands: list[str]
+    env: dict[str, str]
+    notes: list[str]
+    gpu_layers: Optional[int]
+    host_memory_bytes: int
+    kubernetes: Optional[str]
+
+
+class ModelRow(TypedDict):
+    id: str
+    name: str
+    status: str
+    kind: str
+    family: str
+    params_total: Optional[int]
+    params_active: Optional[int]
+    params_from: str
+    attention: Optional[str]
+    context: Optional[int]
+    license: Optional[str]
+    released: Optional[str]
+    tasks: list[str]
+    hf_repo: Optional[str]
+
+
+class ModelsDoc(TypedDict):
+    """``dsadvisor models -f json``."""
+
+    schema_version: Literal[1]
+    count: int
+    models: list[ModelRow]
+
+
+class ShowDoc(TypedDict):
+    """``dsadvisor show MODEL -f json``: the catalog entry as loaded, architecture filled in."""
+
+    schema_version: Literal[1]
+    summary: ModelRow
+    origin: Optional[str]
+    entry: ModelEntry
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class GpuRow(Gpu):
+    capacity_bytes: int  # what the estimates plan with: memory x usable fraction for unified memory
+
+
+class GpusDoc(TypedDict):
+    """``dsadvisor gpus -f json``."""
+
+    schema_version: Literal[1]
+    count: int
+    gpus: list[GpuRow]
+
+
+class ValidateDoc(TypedDict):
+    """``dsadvisor catalog validate FILE... -f json``."""
+
+    schema_version: Literal[1]
+    files: list[str]
+    valid: bool
+    problems: list[str]
+
+
+class Finding(TypedDict):
+    kind: str
+    model: str
+    about: str
+    detail: str
+    sources: list[str]
+
+
+class AuditDoc(TypedDict):
+    """``dsadvisor catalog audit -f json``."""
+
+    schema_version: Literal[1]
+    count: int
+    findings: list[Finding]
+
+
+# One entry per name in schema_files.COMMANDS (tests/test_json_schema.py keeps them in step).
+DOCUMENTS: dict[str, Any] = {
+    "estimate": EstimateDoc, "check": CheckDoc, "recommend": RecommendDoc, "plan": PlanDoc,
+    "models": ModelsDoc, "show": ShowDoc, "gpus": GpusDoc,
+    "catalog-validate": ValidateDoc, "catalog-audit": AuditDoc,
+}
+
+
+def json_schema(command: str) -> dict[str, Any]:
+    """The JSON Schema of ``command``'s document, generated from its type by pydantic."""
+    from pydantic import TypeAdapter
+
+    from dsadvisor.catalog.schema import resolve_annotations
+
+    resolve_annotations()
+    schema = TypeAdapter(DOCUMENTS[command]).json_schema(mode="serialization")
+    return {**schema, "$schema": DIALECT, "$id": f"https://dsadvisor.invalid/schemas/{command}.schema.json",
+            "title": f"dsadvisor {command.replace('-', ' ')} --format json"}
+
+
+def write_all(folder: Path = SCHEMA_DIR) -> list[Path]:
+    folder.mkdir(exist_ok=True)
+    written = []
+    for command in DOCUMENTS:
+        path = folder / f"{command}.schema.json"
+        path.write_text(json.dumps(json_schema(command), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    for p in write_all():
+        print(p)
