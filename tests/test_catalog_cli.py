@@ -11,6 +11,8 @@ import textwrap
 import pytest
 import yaml
 
+from .test_described_catalog import S002, S003, S004
+
 # A released checkpoint a user adds: a fine-tune with DeepSeek-R1-Distill-Qwen-7B's shape.
 NEW_MODEL = textwrap.dedent("""\
     schema_version: 1
@@ -304,17 +306,16 @@ def test_audit_lists_conflicts_between_sources(run):
     # the V2 the seed articles describe: 23B (seed 003) against 17.5B (seed 004) against the released 236B
     (v2,) = find("conflict", "deepseek-v2-described", "params_total")
     assert "23e9" in v2["detail"] and "17.5e9" in v2["detail"] and "236e9" in v2["detail"]
-    assert any("seeds/003_" in s for s in v2["sources"]) or "seeds/003_" in v2["detail"]
+    assert any(S003 in s for s in v2["sources"]) or S003 in v2["detail"]
     contradictions = find("contradiction", "deepseek-v2-described", "params_total")
     claimed = {re.search(r"article claims ([\d.]+)B", f["detail"]).group(1) for f in contradictions}
     assert claimed == {"23", "17.5"}
     assert all("released deepseek-v2 has 235.7B" in f["detail"] for f in contradictions)
-    assert {s for f in contradictions for s in f["sources"]} >= {"seeds/003_8835a1d058bdcd15.txt",
-                                                                  "seeds/004_9655b55607d25359.txt"}
+    assert {s for f in contradictions for s in f["sources"]} >= {S003, S004}
     # the 1.3B tier whose own breakdown (128M trainable + 2M embedding) sums to 130M
     (tier,) = find("conflict", "deepseek-1.3b", "params_total")
     assert "1.3e9" in tier["detail"] and "128M trainable" in tier["detail"]
-    assert tier["sources"] == ["seeds/002_21eddd77bf1620ab.txt"]
+    assert tier["sources"] == [S002]
     (c,) = find("contradiction", "deepseek-1.3b", "params_total")
     assert "0.13B" in c["detail"] and "deepseek-coder-1.3b-base" in c["detail"]
     # a published count against the computed one (V2-Lite's 2.4B active includes no embedding)
@@ -361,8 +362,8 @@ def test_show_json_has_sources_and_conflicts(run):
     assert data["origin"].endswith(os.path.join("described", "seed-003.yaml"))
     entry = data["entry"]
     claims = {(c["field"], c["value"]): c["source"] for c in entry["claims"] if c["field"] == "params_total"}
-    assert claims == {("params_total", 23e9): "seeds/003_8835a1d058bdcd15.txt",
-                      ("params_total", 17.5e9): "seeds/004_9655b55607d25359.txt"}
+    assert claims == {("params_total", 23e9): S003,
+                      ("params_total", 17.5e9): S004}
     conflicts = {c["about"]: c for c in entry["conflicts"]}
     assert "params_total" in conflicts and "license" in conflicts
     assert any("17.5e9" in claim for claim in conflicts["params_total"]["claims"])
@@ -378,7 +379,7 @@ def test_show_table_has_a_source_column_and_a_conflicts_table(run):
     r = run("show", "deepseek-1.3b")
     assert r.code == 0
     assert "source" in r.out and "conflicts between sources" in r.out
-    assert "seeds/002_21eddd77bf1620ab.txt" in r.out
+    assert S002 in r.out
     r = run("show", "deepseek-r1-distill-qwen-7b", "-f", "csv")
     rows = list(csv.reader(r.out.splitlines()))
     assert rows[0] == ["field", "value", "source"]

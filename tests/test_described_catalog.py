@@ -20,12 +20,15 @@ ROOT = Path(__file__).resolve().parents[1]
 DESCRIBED = ROOT / "catalog" / "models" / "described"
 SEEDS_DIR = ROOT.parent / "shared" / "seeds"
 
-S000 = "seeds/000_7a8938a06f8a1ef0.txt"
-S001 = "seeds/001_c333ef45faf42891.txt"
-S002 = "seeds/002_21eddd77bf1620ab.txt"
-S003 = "seeds/003_8835a1d058bdcd15.txt"
-S004 = "seeds/004_9655b55607d25359.txt"
+# each seed article as the catalog cites it (title and date), and its file beside the checkout
+S000 = "seed article “深度解析:DeepSeek模型版本演进与选型指南” (2025-09-17)"
+S001 = "seed article “DeepSeek技术演进全解析:版本特性与选型指南” (2025-09-25)"
+S002 = "seed article “DEEPSEEK参数量全解析:版本演进与工程实践指南” (2025-09-25)"
+S003 = "seed article “DeepSeek开源模型综述与业内对比:技术解析与生态洞察” (2025-09-17)"
+S004 = "seed article “DeepSeek进化全景:从初代到前沿的技术跃迁解析” (2025-09-25)"
 SEEDS = (S000, S001, S002, S003, S004)
+SEED_FILES = dict(zip(SEEDS, ("000_7a8938a06f8a1ef0.txt", "001_c333ef45faf42891.txt", "002_21eddd77bf1620ab.txt",
+                              "003_8835a1d058bdcd15.txt", "004_9655b55607d25359.txt")))
 
 # seed -> ids of the entries that seed introduces or contributes claims to.
 EXPECTED: dict[str, set[str]] = {
@@ -116,9 +119,8 @@ CANONICAL_UNITS = {
 
 
 def _seed_of_file(path: Path) -> str:
-    """seed-003.yaml -> seeds/003_... path."""
-    number = path.stem.split("-")[1]
-    return next(s for s in SEEDS if s.startswith(f"seeds/{number}_"))
+    """seed-003.yaml -> the citation of seed article 003."""
+    return SEEDS[int(path.stem.split("-")[1])]
 
 
 @pytest.fixture(scope="module")
@@ -146,7 +148,7 @@ def entries(files) -> dict[str, ModelEntry]:
 def seed_texts() -> dict[str, str]:
     if not SEEDS_DIR.is_dir():
         pytest.skip(f"seed articles not found at {SEEDS_DIR}")
-    return {s: (SEEDS_DIR / s.split("/", 1)[1]).read_text(encoding="utf-8") for s in SEEDS}
+    return {s: (SEEDS_DIR / SEED_FILES[s]).read_text(encoding="utf-8") for s in SEEDS}
 
 
 def _claims_from(entry: ModelEntry, seed: str):
@@ -182,7 +184,7 @@ def test_entries_live_in_the_file_of_the_first_seed_that_introduces_them(files):
     for path, cf in files.items():
         file_seed = _seed_of_file(path)
         for m in cf.models:
-            introduced_by = min(s for s, ids in EXPECTED.items() if m.id in ids)
+            introduced_by = min((s for s, ids in EXPECTED.items() if m.id in ids), key=SEEDS.index)
             assert introduced_by == file_seed, f"{m.id} belongs in the file of {introduced_by}"
 
 

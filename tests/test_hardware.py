@@ -22,6 +22,8 @@ from dsadvisor.catalog.hardware import (
 )
 from dsadvisor.catalog.schema import CatalogFile, validate
 
+from .test_described_catalog import S000, S002, S004
+
 CATALOG = Path(__file__).resolve().parents[1] / "catalog"
 HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge"]
 
@@ -132,7 +134,7 @@ def test_links(gpus):
 
 # ---------------------------------------------------------- resolution by name
 
-# Written by hand from what nvidia-smi prints (reference/hardware.md and public nvidia-smi output).
+# Written by hand from what nvidia-smi prints (public nvidia-smi output).
 SMI_NAMES = [
     ("NVIDIA H100 80GB HBM3", "H100-SXM"),
     ("NVIDIA H100 PCIe", "H100-PCIe"),
@@ -345,7 +347,7 @@ def test_detect_through_nvidia_smi(monkeypatch):
 
 # ------------------------------------------------------------------ quantization formats
 
-# reference/peers.md: bf16/fp16 2 bytes; fp8 1; int8 ~1.0-1.06 with scales; GGUF Q8_0 8.5, Q6_K 6.59,
+# llama.cpp quantize README and the AWQ paper: bf16/fp16 2 bytes; fp8 1; int8 ~1.0-1.06 with scales; GGUF Q8_0 8.5, Q6_K 6.59,
 # Q5_K_M 5.69, Q4_K_M 4.89, Q4_0 4.55, Q3_K_M 3.66, Q2_K 2.63; GPTQ/AWQ group 128 ~4.25 bits.
 # KV: fp8 halves bf16; llama.cpp q8_0 / q4_0 cache types 8.5 / 4.5 bits. Seed schemes: 4-bit, assumed 4.25.
 BITS = {
@@ -375,7 +377,7 @@ def test_quality_losses_are_sourced(quants):
         for loss in q.quality_loss:
             assert loss.source and loss.note, q.id
     seeds = {loss.source for loss in quants["int8"].quality_loss}
-    assert {"seeds/000_7a8938a06f8a1ef0.txt", "seeds/002_21eddd77bf1620ab.txt", "seeds/004_9655b55607d25359.txt"} <= seeds
+    assert {S000, S002, S004} <= seeds
     assert {loss.percent for loss in quants["dynamic-4bit"].quality_loss} == {1.3, 15}
     assert "ImageNet" in quants["qat-w4a8"].quality_loss[0].note
     for gguf in ("q6_k", "q5_k_m", "q4_k_m", "q4_0", "q3_k_m", "q2_k"):

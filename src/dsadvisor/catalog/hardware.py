@@ -43,7 +43,7 @@ from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError, quote
 from dsadvisor.catalog.schema import Gpu, Interconnect
 
 # The calibration H100 SXM (marketed 80 GB, i.e. 80 GiB of HBM3) reported 85,017,493,504 bytes
-# total through the driver (calibration/README.md): the rest is kept by the driver and ECC.
+# total through the driver (benchmarks/data/README.md): the rest is kept by the driver and ECC.
 H100_SXM_DRIVER_BYTES = 85_017_493_504
 # Fraction of marketed GiB a discrete NVIDIA GPU reports, applied to cards not measured: 0.98973.
 DRIVER_REPORTED_FRACTION = H100_SXM_DRIVER_BYTES / (80 * 2**30)
@@ -168,7 +168,7 @@ def capacity_bytes(gpu: Gpu) -> int:
     ``memory_bytes`` where the driver's figure was measured; otherwise marketed GB read as GiB times
     ``DRIVER_REPORTED_FRACTION`` (what the H100 SXM driver reports of its 80 GiB). Unified-memory
     devices (Apple, Jetson, phones) skip the driver fraction and take ``usable_memory_fraction``
-    instead (about 75 % of an Apple Mac's memory is usable by its GPU, reference/hardware.md).
+    instead (about 75 % of an Apple Mac's memory is usable by its GPU: Metal's recommendedMaxWorkingSetSize).
     """
     if gpu.memory_bytes is not None:
         total = float(gpu.memory_bytes)

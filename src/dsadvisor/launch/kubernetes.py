@@ -14,7 +14,7 @@ import re
 from dsadvisor.engines.base import ServingEngine
 
 # Host memory for the pod: seed 002's Kubernetes sketch asks for 32Gi and 4 CPUs per GPU server
-# (the article "DeepSeek 模型部署指南", seeds/002); weights llama.cpp keeps in CPU memory come on top.
+# (seed article “DEEPSEEK参数量全解析:版本演进与工程实践指南”, 2025-09-25); weights llama.cpp keeps in CPU memory come on top.
 K8S_BASE_MEMORY_GIB = 32
 K8S_MIN_CPUS = 4
 SHM_SIZE = "16Gi"  # /dev/shm for NCCL and the engines' worker processes (vLLM docker --shm-size=16G)
