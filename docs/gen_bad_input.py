@@ -38,6 +38,7 @@ class Case:
     env: tuple[tuple[str, str], ...] = ()
     no_gpu: bool = False  # --gpu auto on a machine without a GPU
     as_root_differs: bool = False  # root reads any file: skipped (and left out of the page) as root
+    cache: str = ""  # a spoiled cache entry the run meets (see plant_cache); its one stderr line is a warning
 
 
 def _c(id, group, *argv, code, expect="", **kw) -> Case:
@@ -47,9 +48,11 @@ def _c(id, group, *argv, code, expect="", **kw) -> Case:
 E = ("estimate", MODEL, "--gpu", "H100", "-f", "json")  # a good estimate to spoil with one flag
 R = ("recommend", "--gpu", "H100", "-f", "json")
 
-NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS = (
+NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS, CACHE = (
     "Unknown names", "Numbers out of range", "Wrong types and usage", "Conflicting flags",
-    "Catalog files", "config.json", "Long strings and control characters")
+    "Catalog files", "config.json", "Long strings and control characters", "The catalog cache")
+G = ("gpus", "-f", "json")  # a run that loads the catalog (from the cache when it can)
+NO_HOME = (("DSADVISOR_CACHE_DIR", ""), ("XDG_CACHE_HOME", ""), ("HOME", ""))
 
 CASES: tuple[Case, ...] = (
     # ---------------------------------------------------------------- names (exit 3)
@@ -228,6 +231,15 @@ CASES: tuple[Case, ...] = (
     _c("validate-hf-repo-two-slashes", CATALOGS, "catalog", "validate", "nested-repo.yaml", "-f", "json", code=4,
        expect="field hf_repo: 'acme/x/y' is not a Hugging Face repo id: it has more than one '/'",
        per_problem="nested-repo.yaml"),
+    _c("validate-architecture-from-cycle", CATALOGS, "catalog", "validate", "cycle.yaml", "-f", "json", code=4,
+       expect="models (id acme-a): field architecture_from: a cycle, acme-a -> acme-b -> acme-a",
+       per_problem="cycle.yaml"),
+    _c("validate-architecture-from-itself", CATALOGS, "catalog", "validate", "self-cycle.yaml", "-f", "json", code=4,
+       expect="models (id acme-c): field architecture_from: a cycle, acme-c -> acme-c", per_problem="self-cycle.yaml"),
+    _c("check-with-architecture-from-cycle", CATALOGS, "check", "acme-a", "--gpu", "H100", "--catalog", "cycle.yaml",
+       code=4, expect="a cycle, acme-a -> acme-b -> acme-a; one of them needs an architecture",
+       per_problem="cycle.yaml"),
+    _c("catalog-folder-with-a-name-not-utf8", CATALOGS, *G, "--catalog", "not-utf8-name", code=0),
     _c("validate-a-directory-named-yaml", CATALOGS, "catalog", "validate", "folder.yaml", "-f", "json", code=4,
        expect="folder.yaml: folder holds no .yaml or .yml file", per_problem="folder.yaml"),
     # ---------------------------------------------------------------- config.json (exit 2)
@@ -300,6 +312,18 @@ CASES: tuple[Case, ...] = (
        expect="unknown model '\\x1b[31mred'"),
     _c("line-separator-in-path", STRINGS, *R, "--catalog", "a\u2028b.yaml", code=4,
        expect="a\\u2028b.yaml: no such file or directory"),
+    # ---------------------------------------------------------------- the catalog cache (exit 0 and a warning)
+    _c("cache-entry-corrupt", CACHE, *G, code=0, cache="x80x63",
+       expect="does not unpickle (ValueError); ignored, the catalog is rebuilt"),
+    _c("cache-entry-truncated", CACHE, *G, code=0, cache="truncated", expect="does not unpickle"),
+    _c("cache-entry-fifo", CACHE, *G, code=0, cache="fifo", expect="is not a regular file; ignored"),
+    _c("cache-entry-symlink-to-stdin", CACHE, *G, code=0, cache="symlink", expect="is a symbolic link; ignored"),
+    _c("cache-entry-mode-0644", CACHE, *G, code=0, cache="0644", expect="has mode 0644, not 0600; ignored"),
+    _c("cache-folder-mode-0755", CACHE, *G, code=0, cache="folder-0755",
+       expect="has mode 0755, not 0700 (the folder must be this user's own, mode 0700)"),
+    _c("cache-home-empty", CACHE, *G, code=0, env=NO_HOME),
+    _c("cache-home-and-xdg-relative", CACHE, *G, code=0,
+       env=(("DSADVISOR_CACHE_DIR", ""), ("XDG_CACHE_HOME", "xdg"), ("HOME", "home"))),
 )
 
 
@@ -320,6 +344,12 @@ LLAMA = {"model_type": '"llama"', "hidden_size": "4096", "num_hidden_layers": "3
 def _llama(**changes: str) -> str:
     """A small Llama config.json with some values replaced by raw JSON text (1e400 is legal JSON)."""
     return "{" + ", ".join(f'"{k}": {v}' for k, v in {**LLAMA, **changes}.items()) + "}\n"
+
+
+def _borrowing(model_id: str, borrows: str) -> str:
+    """A described model that takes its shape from ``borrows``."""
+    return (f"  - id: {model_id}\n    name: {model_id.title()}\n    status: described\n    family: acme\n"
+            f"    source: my model card\n    architecture_from: {borrows}\n")
 
 
 def make_files(root: Path) -> None:
@@ -359,6 +389,8 @@ def make_files(root: Path) -> None:
         "huge-params.yaml": ("models:\n  - id: acme-huge\n    name: Acme-Huge\n    status: released\n    family: acme\n"
                              "    source: my model card\n    params: [{total: 1e300, source: my model card}]\n"),
         "top-conflicts.yaml": "conflicts: []\n",
+        "cycle.yaml": "models:\n" + _borrowing("acme-a", "acme-b") + _borrowing("acme-b", "acme-a"),
+        "self-cycle.yaml": "models:\n" + _borrowing("acme-c", "acme-c"),
         "llama.json": _llama(),
         "not-json.json": "model_type = llama\n",
         "list.json": "[1, 2]\n",
@@ -387,6 +419,10 @@ def make_files(root: Path) -> None:
 
     for i in range(USER_LIMITS.max_yaml_files + 1):  # one YAML file more than a catalog folder may hold
         (root / "many-yaml" / f"{i:04}.yaml").touch()
+    (root / "not-utf8-name").mkdir(exist_ok=True)
+    (root / "not-utf8-name" / os.fsdecode(b"caf\xe9.yaml")).write_text(
+        "gpus:\n  - {id: Cafe-1, name: Cafe, vendor: other, family: Cafe, category: consumer, memory_gb: 24,\n"
+        "     bandwidth_gbs: 900, dtypes: [fp16], source: a datasheet}\n", encoding="utf-8")
     (root / "latin1-model" / "config.json").write_bytes(b'{"model_type": "caf\xe9"}')
     with open(root / "huge.json", "wb") as fh:  # sparse: 5 MB on paper, nothing on disk
         fh.truncate(5 * 1024 * 1024)
@@ -416,6 +452,8 @@ def _environment(case: Case, root: Path):
     os.environ.pop("DSADVISOR_CATALOG", None)
     os.environ.setdefault("DSADVISOR_CACHE_DIR", str(root / ".cache"))
     os.environ.update(dict(case.env))
+    if case.cache:
+        os.environ["DSADVISOR_CACHE_DIR"] = plant_cache(case, root)
     if case.no_gpu:
         hardware.detect_gpus = lambda: []
     os.chdir(root)
@@ -429,6 +467,57 @@ def _environment(case: Case, root: Path):
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+SPOILED = {  # what each spoiled cache entry is, as the page says it
+    "x80x63": "the cache entry holds the bytes 80 63", "truncated": "the cache entry is cut in half",
+    "fifo": "the cache entry is a FIFO", "symlink": "the cache entry is a symlink to /dev/stdin",
+    "0644": "the cache entry has mode 0644", "folder-0755": "the cache folder has mode 0755",
+}
+
+
+def plant_cache(case: Case, root: Path) -> str:
+    """A fresh cache folder for ``case`` whose entry for the case's run is spoiled as ``case.cache`` says."""
+    import shutil
+    import warnings
+
+    from dsadvisor.catalog.store import cache_entry, load_catalog
+
+    folder = root / case.id
+    shutil.rmtree(folder, ignore_errors=True)
+    saved = os.environ.get("DSADVISOR_CACHE_DIR")
+    os.environ["DSADVISOR_CACHE_DIR"] = str(folder)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            load_catalog()  # a good entry, then spoiled
+        entry = cache_entry()
+    finally:
+        if saved is None:
+            os.environ.pop("DSADVISOR_CACHE_DIR", None)
+        else:
+            os.environ["DSADVISOR_CACHE_DIR"] = saved
+    assert entry is not None and entry.is_file(), entry
+    good = entry.read_bytes()
+    if case.cache in ("fifo", "symlink"):
+        entry.unlink()
+        os.mkfifo(entry, 0o600) if case.cache == "fifo" else entry.symlink_to("/dev/stdin")
+    elif case.cache in ("x80x63", "truncated"):
+        entry.write_bytes(b"\x80\x63" if case.cache == "x80x63" else good[:len(good) // 2])
+    elif case.cache == "0644":
+        entry.chmod(0o644)
+    elif case.cache == "folder-0755":
+        folder.chmod(0o755)
+    else:
+        raise ValueError(f"{case.id}: unknown cache spoiling {case.cache!r}")
+    return str(folder)
+
+
+def _scrub(text: str, root: Path) -> str:
+    """A line as the page shows it: the scratch folder and the cache key (they change from run to run) named."""
+    import re
+
+    return re.sub(r"catalog-[0-9a-f]{24}\.pickle", "catalog-<key>.pickle", text.replace(str(root), "<scratch>"))
 
 
 def run_case(case: Case, root: Path) -> tuple[int, str, str]:
@@ -515,9 +604,11 @@ def render() -> str:
             for case in (c for c in shown_cases if c.group == group):
                 code, _, err = run_case(case, root)
                 command = "dsadvisor " + " ".join(_shell(a) for a in case.argv)
+                if case.cache:
+                    command += f"   # {SPOILED[case.cache]}"
                 if case.env:
                     command = " ".join(f"{k}={_shell(v)}" for k, v in case.env) + " " + command
-                shown = "<br>".join(_cell(line) for line in err.split("\n") if line) or "(nothing)"
+                shown = "<br>".join(_cell(_scrub(line, root)) for line in err.split("\n") if line) or "(nothing)"
                 lines.append(f"| {case.id} | {_cell(command)} | {code} | {shown} |")
             lines.append("")
     return "\n".join(lines).rstrip("\n") + "\n"

@@ -61,7 +61,10 @@ def check_streams(case, code: int, out: str, err: str) -> None:
     assert "Traceback" not in out + err
     assert code == case.code, f"{case.id}: exit {code}, expected {case.code}; stderr: {err[:500]}"
     fmt = gen.requested_format(case)
-    if code == 0:
+    if code == 0 and case.cache:  # the run goes on, and says once why the cache was not used
+        assert err.startswith("dsadvisor: warning: ") and err.count("\n") == 1, err
+        assert case.expect in err, f"{case.id}: {case.expect!r} not in {err[:500]!r}"
+    elif code == 0:
         assert err == "", f"{case.id}: exit 0 but stderr says {err[:300]!r}"
     else:
         assert err.endswith("\n")
@@ -98,6 +101,8 @@ def test_bad_input(case, run, workdir, monkeypatch):
         monkeypatch.setenv(key, value)
     if case.no_gpu:
         monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus", lambda: [])
+    if case.cache:
+        monkeypatch.setenv("DSADVISOR_CACHE_DIR", gen.plant_cache(case, workdir))
     r = run(*case.argv)
     check_streams(case, r.code, r.out, r.err)
 
@@ -106,7 +111,7 @@ def test_the_table_covers_every_exit_code_and_group():
     assert {c.code for c in CASES} >= {0, 2, 3, 4, 5, 6}
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.group for c in CASES} == {gen.NAMES, gen.NUMBERS, gen.TYPES, gen.CONFLICTS, gen.CATALOGS,
-                                        gen.CONFIGS, gen.STRINGS}
+                                        gen.CONFIGS, gen.STRINGS, gen.CACHE}
 
 
 def test_unknown_gpu_suggests_the_family(run):

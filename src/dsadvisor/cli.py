@@ -527,6 +527,17 @@ def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
 
 # --------------------------------------------------------------------- main
 
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    import warnings
+
+    from dsadvisor.errors import CatalogWarning
+
+    if issubclass(category, CatalogWarning):
+        say(f"warning: {message}")
+    else:  # another package's warning: as Python would print it
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Run the CLI; every error becomes one line on stderr and a documented exit code."""
     try:  # typer >= 0.29 vendors click
@@ -536,10 +547,17 @@ def main(argv: list[str] | None = None) -> None:
 
     from dsadvisor.errors import CatalogError, DsAdvisorError, InputError, UnknownNameError
 
+    import warnings
+
+    from dsadvisor.errors import CatalogWarning
+
     command = typer.main.get_command(app)
     code = EXIT_OK
     try:
-        result = command.main(args=argv, prog_name="dsadvisor", standalone_mode=False)
+        with warnings.catch_warnings():  # the library's warnings: one `dsadvisor: warning:` line each
+            warnings.simplefilter("always", CatalogWarning)
+            warnings.showwarning = _show_warning
+            result = command.main(args=argv, prog_name="dsadvisor", standalone_mode=False)
         code = result if isinstance(result, int) else EXIT_OK
     except ExitWith as exc:
         if exc.message:

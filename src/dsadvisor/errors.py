@@ -21,6 +21,11 @@ class CatalogError(DsAdvisorError):
         super().__init__(problems[0] if len(problems) == 1 else f"{problems[0]} (and {len(problems) - 1} more)")
 
 
+class CatalogWarning(UserWarning):
+    """Something about the catalog a user should hear, though the run goes on (a cache entry ignored and
+    rebuilt). ``str(warning)`` is one line; the CLI prints it on stderr as ``dsadvisor: warning: ...``."""
+
+
 class UnknownNameError(DsAdvisorError):
     """A model, GPU, format or engine name the catalog does not know."""
 

@@ -92,8 +92,8 @@ def read_at_most(path: Path, limit: int) -> bytes | None:
     return raw if len(raw) <= limit else None
 
 
-def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
-    """Parse one YAML file; every failure is a CatalogError naming the file."""
+def read_catalog_bytes(path: Path, limits: Limits | None = USER_LIMITS) -> bytes:
+    """One file's bytes, read once (the cache key and the parse both use them); a CatalogError names the file."""
     try:
         raw = path.read_bytes() if limits is None else read_at_most(path, limits.max_bytes)
         if raw is None:
@@ -104,6 +104,13 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS) -> Any:
         raise CatalogError([f"{path}: no such file"]) from None
     except OSError as exc:
         raise CatalogError([f"{path}: cannot read: {exc.strerror or exc}"]) from None
+    return raw
+
+
+def read_yaml(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None = None) -> Any:
+    """Parse one YAML file (``raw``: its bytes, already read); every failure is a CatalogError naming the file."""
+    if raw is None:
+        raw = read_catalog_bytes(path, limits)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:

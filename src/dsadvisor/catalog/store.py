@@ -1,25 +1,21 @@
 """The catalog: bundled YAML plus a user's files, validated, merged, and looked up by name.
 
 A user's entry with the same id as a bundled one replaces it. Validated catalogs
-are cached (see ``_cache_path``): reading and validating the YAML costs more than
+are cached (see ``dsadvisor.catalog.cache``): reading and validating the YAML costs more than
 the whole of a ``recommend`` run, and a cached catalog of plain dataclasses loads
 without importing PyYAML or pydantic.
 """
 
 from __future__ import annotations
 
-import hashlib
-import os
-import pickle
 import re
-import stat
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from dsadvisor import __version__
 from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
-from dsadvisor.catalog.loading import USER_LIMITS, Limits, bundled_catalog_dir, read_yaml, user_catalog_paths, yaml_files
+from dsadvisor.catalog.loading import (USER_LIMITS, Limits, bundled_catalog_dir, read_catalog_bytes, read_yaml,
+                                       user_catalog_paths, yaml_files)
 from dsadvisor.catalog.schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
 
 SECTIONS = ("models", "gpus", "quantizations", "engines")
@@ -117,11 +113,12 @@ def _index_models(models: dict[str, ModelEntry]) -> dict[str, tuple[str, ...]]:
 
 # --------------------------------------------------------------- validation
 
-def validate_file(path: Path, limits: Limits | None = USER_LIMITS) -> CatalogFile:
-    """Parse and validate one YAML file; a CatalogError lists every problem, one per line."""
+def validate_file(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None = None) -> CatalogFile:
+    """Parse and validate one YAML file (``raw``: its bytes, if already read); a CatalogError lists every
+    problem, one per line."""
     from pydantic import ValidationError
 
-    data = read_yaml(path, limits)
+    data = read_yaml(path, limits, raw)
     if data is None:
         data = {}
     if not isinstance(data, dict):
@@ -199,7 +196,64 @@ def _record_fields(loc: list) -> list[str] | None:
 # ------------------------------------------------------------------ loading
 
 def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True) -> Catalog:
-    """The bundled catalog plus ``paths`` (files or folders) and $DSADVISOR_CATALOG."""
+    """The bundled catalog plus ``paths`` (files or folders) and $DSADVISOR_CATALOG.
+
+    Each of a user's files is read once: the same bytes key the cache (``dsadvisor.catalog.cache``) and,
+    on a miss, are parsed, so a file rewritten in between cannot leave one file's models cached under
+    another's key.
+    """
+    from dsadvisor.catalog import cache
+
+    files = _input_files(paths, bundled=bundled, use_env=use_env)
+    raw = _read_user_files(files)
+    entry = _cache_entry(files, raw)
+    if entry is not None:
+        cached = cache.read_entry(entry, Catalog)
+        if cached is not None:
+            return cached  # type: ignore[return-value]
+    catalog = _build(files, raw)
+    if entry is not None:
+        cache.write_entry(entry, catalog)
+    return catalog
+
+
+def cache_entry(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True) -> Path | None:
+    """The cache file ``load_catalog`` with these arguments would read and write now (None: uncached)."""
+    files = _input_files(paths, bundled=bundled, use_env=use_env)
+    return _cache_entry(files, _read_user_files(files))
+
+
+def _read_user_files(files: list[tuple[Path, bool]]) -> dict[Path, bytes | CatalogError]:
+    """Each of a user's files, read once (or the error reading it gave, said by _build in its place)."""
+    raw: dict[Path, bytes | CatalogError] = {}
+    for path, is_user in files:
+        if is_user and path not in raw:
+            try:
+                raw[path] = read_catalog_bytes(path, USER_LIMITS)
+            except CatalogError as exc:
+                raw[path] = exc
+    return raw
+
+
+def _cache_entry(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]) -> Path | None:
+    from dsadvisor.catalog import cache
+
+    folder = cache.cache_dir()
+    if folder is None or any(isinstance(r, CatalogError) for r in raw.values()):
+        return None
+    code = Path(__file__).parent  # an edited schema in a source checkout invalidates the cache too
+    inputs: list[tuple[Path, bytes | None]] = [(code / name, None) for name in ("schema.py", "store.py", "cache.py")]
+    for path, is_user in files:
+        data = raw[path] if is_user else None
+        inputs.append((path, data if isinstance(data, bytes) else None))
+    try:
+        return cache.entry_path(folder, inputs)
+    except OSError:  # a bundled file that cannot be stat'ed: parsed uncached (and said there)
+        return None
+
+
+def _input_files(paths: list[Path] | None, *, bundled: bool, use_env: bool) -> list[tuple[Path, bool]]:
+    """(file, is it a user's) for every YAML file to load, bundled first."""
     user = user_catalog_paths(paths) if use_env else list(paths or [])
     files: list[tuple[Path, bool]] = []
     if bundled:
@@ -215,31 +269,23 @@ def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_e
         if p.is_dir() and not found:
             raise CatalogError([f"{clipped(p)}: folder holds no .yaml or .yml file"])
         files += [(f, True) for f in found]
-
-    cache = _cache_path(files)
-    if cache is not None:
-        try:
-            with open(cache, "rb") as fh:
-                if _trusted(fh.fileno()):
-                    cached = pickle.load(fh)
-                    if isinstance(cached, Catalog):
-                        return cached
-        except (OSError, pickle.UnpicklingError, EOFError, AttributeError, ImportError, TypeError):
-            pass
-    catalog = _build(files)
-    if cache is not None:
-        _write_cache(cache, catalog)
-    return catalog
+    return files
 
 
-def _build(files: list[tuple[Path, bool]]) -> Catalog:
+def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]) -> Catalog:
     tables: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     origin: dict[str, str] = {}
     sources: dict[str, str] = {}
     problems: list[str] = []
     for path, is_user in files:
         try:
-            parsed = validate_file(path) if is_user else validate_file(path, None)
+            if is_user:
+                data = raw[path]
+                if isinstance(data, CatalogError):
+                    raise data
+                parsed = validate_file(path, raw=data)
+            else:
+                parsed = validate_file(path, None)
         except CatalogError as exc:
             problems += exc.problems
             continue
@@ -261,12 +307,7 @@ def _build(files: list[tuple[Path, bool]]) -> Catalog:
     if problems:
         raise CatalogError(problems)
     models = tables["models"]
-    for m in models.values():
-        if m.architecture_from and m.architecture_from not in models:
-            problems.append(
-                f"{origin['models:' + m.id]}: models (id {m.id}): field architecture_from: "
-                f"no model with id {m.architecture_from!r}"
-            )
+    problems += _architecture_problems(models, origin)
     if problems:
         raise CatalogError(problems)
     return Catalog(
@@ -280,48 +321,30 @@ def _build(files: list[tuple[Path, bool]]) -> Catalog:
     )
 
 
-def _cache_path(files: list[tuple[Path, bool]]) -> Path | None:
-    """A file named by the version and every input file's path, size and mtime, and the content of a
-    user's files (rewritten within one timestamp tick at the same size, they would look unchanged);
-    None disables. The bundled files are read-only package data: their stat is key enough."""
-    if os.environ.get("DSADVISOR_NO_CACHE"):
-        return None
-    base = os.environ.get("DSADVISOR_CACHE_DIR") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "dsadvisor"
-    )
-    digest = hashlib.sha256(__version__.encode())
-    code = Path(__file__).parent  # an edited schema in a source checkout invalidates the cache too
-    for path, is_user in [(code / "schema.py", False), (code / "store.py", False), *files]:
-        try:
-            st = path.stat()
-            if is_user:  # at most USER_LIMITS.max_bytes (4 MiB) to hash; anything else is read uncached
-                if not stat.S_ISREG(st.st_mode) or st.st_size > USER_LIMITS.max_bytes:
-                    return None
-                with open(path, "rb") as fh:
-                    digest.update(hashlib.sha256(fh.read(USER_LIMITS.max_bytes + 1)).digest())
-        except OSError:
-            return None
-        digest.update(f"{path.resolve()}|{st.st_size}|{st.st_mtime_ns}|{is_user}\n".encode())
-    return Path(base) / f"catalog-{digest.hexdigest()[:24]}.pickle"
-
-
-def _trusted(fd: int) -> bool:
-    """Unpickling runs code, so a cache file is read only if this user wrote it and nobody else can.
-
-    That matters when $DSADVISOR_CACHE_DIR points somewhere shared, such as /tmp.
-    """
-    st = os.fstat(fd)
-    return (not hasattr(os, "getuid") or st.st_uid == os.getuid()) and not st.st_mode & 0o022
-
-
-def _write_cache(path: Path, catalog: Catalog) -> None:
-    try:
-        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        # O_EXCL: never write through a file or link someone else left at this name; 0600: see _trusted
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as fh:
-            pickle.dump(catalog, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, path)
-    except OSError:
-        pass  # a read-only home only costs speed
+def _architecture_problems(models: dict[str, ModelEntry], origin: dict[str, str]) -> list[str]:
+    """``architecture_from`` that names no model, and chains that come back on themselves (a -> b -> a,
+    a -> a): such a model would have no shape, and every later estimate of it would be undetermined."""
+    problems = []
+    for m in models.values():
+        if m.architecture_from and m.architecture_from not in models:
+            problems.append(
+                f"{origin['models:' + m.id]}: models (id {m.id}): field architecture_from: "
+                f"no model with id {m.architecture_from!r}"
+            )
+    if problems:
+        return problems
+    walked: set[str] = set()  # every id a walk has passed: each is walked once (a 35,000-long chain is linear)
+    for m in models.values():
+        chain: list[str] = []
+        at: str | None = m.id
+        while at is not None and at not in walked:
+            walked.add(at)
+            chain.append(at)
+            at = models[at].architecture_from
+        if at is not None and at in chain:  # this walk met itself: a cycle (one met by an earlier walk is said)
+            cycle = chain[chain.index(at):]
+            first = min(cycle)  # said the same way whichever member the walk started from
+            turn = cycle[cycle.index(first):] + cycle[:cycle.index(first)]
+            problems.append(f"{origin['models:' + first]}: models (id {first}): field architecture_from: "
+                            f"a cycle, {' -> '.join([*turn, first])}; one of them needs an architecture")
+    return problems
