@@ -48,11 +48,13 @@ def _c(id, group, *argv, code, expect="", **kw) -> Case:
 E = ("estimate", MODEL, "--gpu", "H100", "-f", "json")  # a good estimate to spoil with one flag
 R = ("recommend", "--gpu", "H100", "-f", "json")
 
-NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS, CACHE = (
+NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS, CACHE, GATES = (
     "Unknown names", "Numbers out of range", "Wrong types and usage", "Conflicting flags",
-    "Catalog files", "config.json", "Long strings and control characters", "The catalog cache")
+    "Catalog files", "config.json", "Long strings and control characters", "The catalog cache",
+    "CI gates (check)")
 G = ("gpus", "-f", "json")  # a run that loads the catalog (from the cache when it can)
 NO_HOME = (("DSADVISOR_CACHE_DIR", ""), ("XDG_CACHE_HOME", ""), ("HOME", ""))
+C = ("check", MODEL, "--gpu", "H100")  # a passing check to spoil with one flag
 
 CASES: tuple[Case, ...] = (
     # ---------------------------------------------------------------- names (exit 3)
@@ -76,8 +78,9 @@ CASES: tuple[Case, ...] = (
     _c("ambiguous-gpu", NAMES, *R[:2], "A100", "-f", "json", code=2, expect="A100 comes in 40 and 80 GB"),
     _c("unknown-gpu-recommend", NAMES, "recommend", "--gpu", "H100", "--gpu", "B300x", "-f", "json", code=3,
        expect="unknown GPU 'B300x'"),
-    _c("empty-model-name", NAMES, "estimate", "", "--gpu", "H100", "-f", "json", code=3, expect="unknown model ''"),
-    _c("empty-gpu-name", NAMES, *E[:3], "", "-f", "json", code=2, expect="empty GPU name"),
+    _c("empty-model-name", NAMES, "estimate", "", "--gpu", "H100", "-f", "json", code=2,
+       expect="Invalid value for 'model': '' is blank"),
+    _c("empty-gpu-name", NAMES, *E[:3], "", "-f", "json", code=2, expect="Invalid value for '--gpu': '' is blank"),
     _c("no-gpu-found", NAMES, *E[:3], "auto", "-f", "json", code=5, expect="--gpu auto found no GPU", no_gpu=True),
     # ---------------------------------------------------------------- numbers (exit 2)
     _c("vram-1e30", NUMBERS, "estimate", MODEL, "--vram", "1e30", "-f", "json", code=2,
@@ -109,14 +112,14 @@ CASES: tuple[Case, ...] = (
     _c("min-accuracy-negative", NUMBERS, *R, "--min-accuracy", "-5", "--benchmark", "mmlu", code=2,
        expect="--min-accuracy must be between 0 and 100"),
     _c("memory-fraction-1.5", NUMBERS, *E, "--memory-fraction", "1.5", code=2,
-       expect="--memory-fraction must be between 0 and 1, not 1.5"),
+       expect="--memory-fraction must be greater than 0 and at most 1, not 1.5"),
     _c("memory-fraction-zero", NUMBERS, *E, "--memory-fraction", "0", code=2, expect="--memory-fraction must be"),
     _c("memory-fraction-nan", NUMBERS, *E, "--memory-fraction", "nan", code=2,
        expect="--memory-fraction must be a finite number"),
     _c("max-params-negative", NUMBERS, *R, "--max-params", "-7", code=2, expect="--max-params must be greater than 0"),
-    _c("top-zero", NUMBERS, *R, "--top", "0", code=2, expect="--top must be at least 1"),
+    _c("top-zero", NUMBERS, *R, "--top", "0", code=2, expect="--top must be between 1 and 1e+06, not 0"),
     _c("min-params-negative", NUMBERS, "models", "--min-params", "-1", "-f", "json", code=2,
-       expect="--min-params must be at least 0, not -1"),
+       expect="--min-params must be between 0 and 1e+06, not -1"),
     _c("params-range-inverted", NUMBERS, "models", "--min-params", "100", "--max-params", "1", "-f", "json", code=2,
        expect="--min-params 100 is larger than --max-params 1"),
     # ---------------------------------------------------------------- types and usage (exit 2)
@@ -298,7 +301,7 @@ CASES: tuple[Case, ...] = (
     _c("validate-path-100kb", STRINGS, "catalog", "validate", LONG, "-f", "json", code=4,
        expect=f"{LONG_SHOWN} (100,000 characters): cannot read: File name too long", per_problem="xxxxxxxx"),
     _c("benchmark-100kb", STRINGS, "check", MODEL, "--gpu", "H100", "--benchmark", LONG, "--min-accuracy", "50",
-       code=6, expect=f"check undetermined: DSA009 no {LONG_SHOWN} (100,000 characters) score"),
+       code=3, expect=f"unknown benchmark '{LONG_SHOWN}' (100,000 characters)"),
     _c("model-name-newline", STRINGS, "show", "deepseek\nv9", "-f", "json", code=3,
        expect="unknown model 'deepseek\\nv9'"),
     _c("catalog-path-newline", STRINGS, *R, "--catalog", "new\nline.yaml", code=4,
@@ -306,7 +309,7 @@ CASES: tuple[Case, ...] = (
     _c("config-path-newline", STRINGS, "estimate", "--config", "new\nline.json", "--gpu", "H100", "-f", "json", code=2,
        expect="new\\nline.json: no such file"),
     _c("benchmark-newline", STRINGS, "check", MODEL, "--gpu", "H100", "--benchmark", "mm\nlu", "--min-accuracy", "50",
-       code=6, expect="check undetermined: DSA009 no mm\\nlu score"),
+       code=3, expect="unknown benchmark 'mm\\nlu'"),
     _c("option-newline", STRINGS, *E, "--gp\nu", "H100", code=2, expect="No such option"),
     _c("escape-sequence-in-name", STRINGS, "show", "\x1b[31mred", "-f", "json", code=3,
        expect="unknown model '\\x1b[31mred'"),
@@ -324,6 +327,51 @@ CASES: tuple[Case, ...] = (
     _c("cache-home-empty", CACHE, *G, code=0, env=NO_HOME),
     _c("cache-home-and-xdg-relative", CACHE, *G, code=0,
        env=(("DSADVISOR_CACHE_DIR", ""), ("XDG_CACHE_HOME", "xdg"), ("HOME", "home"))),
+)
+
+
+CASES += (
+    # ---------------------------------------------------------------- a gate never passes on a mistake
+    _c("license-empty", GATES, *C, "--license", "", code=2,
+       expect="Invalid value for '--license': '' is blank; give a value (an unset shell variable?)"),
+    _c("license-blank", GATES, *C, "--license", "  ", code=2, expect="Invalid value for '--license': '  ' is blank"),
+    _c("license-substring", GATES, *C, "--license", "i", code=3,
+       expect="unknown license 'i'; did you mean 'MIT' or 'DeepSeek Model License'?"),
+    _c("license-misspelt", GATES, *C, "--license", "mitt", code=3, expect="unknown license 'mitt'; did you mean 'MIT'?"),
+    _c("license-other-case", GATES, *C, "--license", "mit", code=0),
+    _c("license-not-the-models", GATES, *C, "--license", "deepseek model license", code=1,
+       expect="check failed: DSA010 license MIT is not one of deepseek model license"),
+    _c("benchmark-misspelt", GATES, *C, "--benchmark", "gqpa", "--min-accuracy", "95", "--allow-unknown", code=3,
+       expect="unknown benchmark 'gqpa'; did you mean 'gpqa'?"),
+    _c("benchmark-empty", GATES, *C, "--benchmark", "", "--task", "math", "--min-accuracy", "1", code=2,
+       expect="Invalid value for '--benchmark': '' is blank"),
+    _c("benchmark-unscored", GATES, "check", "deepseek-coder-6.7b-instruct", "--gpu", "H100", "--benchmark", "aime24",
+       "--min-accuracy", "10", code=6,
+       expect="check undetermined: DSA009 no aime24 score in the catalog for deepseek-coder-6.7b-instruct"),
+    _c("benchmark-unscored-allowed", GATES, "check", "deepseek-coder-6.7b-instruct", "--gpu", "H100", "--benchmark",
+       "aime24", "--min-accuracy", "10", "--allow-unknown", code=0),
+    _c("speed-unknown", GATES, "check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5", code=6,
+       expect="check undetermined: DSA005 time to first token unknown (no rate in the catalog for this GPU)"),
+    _c("speed-unknown-allowed", GATES, "check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5", "--allow-unknown",
+       code=0),
+    _c("catalog-empty-path", GATES, *C, "--catalog", "", code=2, expect="Invalid value for '--catalog': '' is blank"),
+    _c("config-empty-path", GATES, "check", "--config", "", "--gpu", "H100", code=2,
+       expect="Invalid value for '--config': '' is blank"),
+    _c("engine-empty", GATES, *C, "--engine", "", code=2, expect="Invalid value for '--engine': '' is blank"),
+    _c("family-empty", GATES, *R, "--family", "", code=2, expect="Invalid value for '--family': '' is blank"),
+    _c("max-params-1e300", GATES, *R, "--max-params", "1e300", code=2,
+       expect="--max-params must be greater than 0 and at most 1e+06, not 1e+300"),
+    _c("max-ttft-1e300", GATES, *C, "--max-ttft", "1e300", code=2,
+       expect="--max-ttft must be greater than 0 and at most 1e+06, not 1e+300"),
+    _c("min-tokens-1e300", GATES, *C, "--min-tokens-per-s", "1e300", code=2,
+       expect="--min-tokens-per-s must be greater than 0 and at most 1e+09, not 1e+300"),
+    _c("min-total-tokens-1e300", GATES, *C, "--min-total-tokens-per-s", "1e300", code=2,
+       expect="--min-total-tokens-per-s must be greater than 0 and at most 1e+12, not 1e+300"),
+    _c("token-latency-1e300", GATES, *C, "--max-token-latency", "1e300", code=2,
+       expect="--max-token-latency must be greater than 0 and at most 1e+09, not 1e+300"),
+    _c("ram-beyond-any-machine", GATES, *C, "--ram", "1e6", code=2,
+       expect="--ram must be between 0.001 and 70368.7, not 1e+06"),
+    _c("top-1e9", GATES, *R, "--top", "1000000000", code=2, expect="--top must be between 1 and 1e+06"),
 )
 
 

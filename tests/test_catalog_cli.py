@@ -228,10 +228,12 @@ def test_user_entry_with_a_bundled_id_replaces_it(run, tmp_path):
     listed = [m for m in run("models", "--catalog", str(path), "-f", "json").json()["models"] if m["id"] == model_id]
     assert len(listed) == 1 and listed[0]["license"] == "Acme Replacement License"
     # the replacement reaches the rules: --license filters on it
-    r = run("check", model_id, "--gpu", "H100", "--license", "acme replacement", "--catalog", str(path))
+    r = run("check", model_id, "--gpu", "H100", "--license", "acme replacement license", "--catalog", str(path))
     assert r.code == 0, r.err
-    r = run("check", model_id, "--gpu", "H100", "--license", "acme replacement")
+    r = run("check", model_id, "--gpu", "H100", "--license", "MIT", "--catalog", str(path))
     assert r.code == 1 and any(x["status"] == "fail" for x in r.json()["rules"])
+    r = run("check", model_id, "--gpu", "H100", "--license", "acme replacement license")  # only the file has it
+    assert r.code == 3 and "unknown license 'acme replacement license'" in r.err
 
 
 def test_environment_variable_works_like_the_option(run, tmp_path, monkeypatch):

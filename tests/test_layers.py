@@ -14,7 +14,8 @@ import pytest
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dsadvisor"
 # The order a newcomer reads the package in; a module may import its own layer and those before it.
 LAYERS = ("", "catalog", "physics", "engines", "serving", "advice", "launch", "output", "cli")
-BASE = {"dsadvisor", "dsadvisor.errors"}  # the version and the error types: every layer's vocabulary
+# The version, the error types and the ranges of numbers a user may give: every layer's vocabulary
+BASE = {"dsadvisor", "dsadvisor.errors", "dsadvisor.limits"}
 
 
 def layer_of(module: str) -> int:

@@ -10,7 +10,7 @@ Exit codes (docs/cli.md):
   6  ``check``: undetermined (a rule could not be evaluated and --allow-unknown was not given)
 """
 
-import math
+import os
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -46,19 +46,13 @@ class ExitWith(Exception):
         self.code, self.message = code, message
 
 
-def finite(name: str, value: float | None, *, low: float = 0.0, high: float = math.inf,
-           inclusive_low: bool = False) -> float | None:
-    """Reject NaN, infinities and values outside (low, high]; one line for stderr."""
-    if value is None:
-        return None
-    if not math.isfinite(value):
-        raise ExitWith(EXIT_USAGE, f"{name} must be a finite number, not {value}")
-    if value < low or (value == low and not inclusive_low) or value > high:
-        if math.isfinite(high):
-            bound = f"between {low:g} and {high:g}"
-        else:
-            bound = f"at least {low:g}" if inclusive_low else f"greater than {low:g}"
-        raise ExitWith(EXIT_USAGE, f"{name} must be {bound}, not {value:g}")
+def bounded(flag: str, value: float | None) -> float | None:
+    """``value`` when it is within ``flag``'s range (``dsadvisor.limits.BOUNDS``); else exit 2 saying the range."""
+    from dsadvisor.limits import problem
+
+    message = problem(flag, value)
+    if message:
+        raise ExitWith(EXIT_USAGE, message)
     return value
 
 
@@ -69,11 +63,37 @@ def load(paths: list[Path] | None):
 
 
 def emit(doc: Document, fmt: OutputFormat) -> None:
+    """Write ``doc``; a stdout that takes nothing more (closed by its reader, full) is noted, not raised,
+    so the command still ends with its own exit code (check: its verdict)."""
     text = fmt.renderer().render(doc)
     try:
-        sys.stdout.write(text)
-    except UnicodeEncodeError:  # a stdout that cannot carry the catalog's CJK notes (cp1252, PYTHONIOENCODING=ascii)
-        sys.stdout.write(_ascii(doc, fmt, text))
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a stdout that cannot carry the catalog's CJK notes (cp1252, PYTHONIOENCODING=ascii)
+            sys.stdout.write(_ascii(doc, fmt, text))
+    except OSError as exc:  # EPIPE: `| head -c1`; ENOSPC: `> /dev/full`
+        _stdout_lost(exc)
+
+
+_lost: list[str] = []  # why stdout took no more output in this run (main() resets it)
+
+
+def _stdout_lost(exc: OSError | str) -> None:
+    """Note why stdout failed and point it at /dev/null: the rest of the run, and the interpreter's last
+    flush, write nowhere instead of raising again."""
+    if not _lost:
+        import errno
+
+        _lost.append(exc if isinstance(exc, str) else
+                     "the reader of stdout closed it before all the output was written" if isinstance(
+                         exc, BrokenPipeError) else "stdout is closed: the output was not written"
+                     if exc.errno == errno.EBADF else f"could not write the output: {exc.strerror or exc}")
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError, AttributeError):  # no file descriptor (an in-process caller's buffer)
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
 
 
 def _ascii(doc: Document, fmt: OutputFormat, text: str) -> str:
@@ -95,7 +115,10 @@ _CONTROL = {c: repr(chr(c))[1:-1] for c in (*range(0x20), 0x7F, *range(0x80, 0xA
 
 def say(message: str) -> None:
     """One line on stderr, prefixed ``dsadvisor:``; control characters in it are escaped."""
-    sys.stderr.write(f"dsadvisor: {message.rstrip(chr(10)).translate(_CONTROL)}\n")
+    try:
+        sys.stderr.write(f"dsadvisor: {message.rstrip(chr(10)).translate(_CONTROL)}\n")
+    except (OSError, AttributeError, ValueError):  # stderr closed too: the exit code is all that is left
+        pass
 
 
 def version_callback(value: bool) -> None:
@@ -134,8 +157,8 @@ def models_cmd(
     _choice("--kind", kind, ("model", "edition", "sdk", "peer"))
     _choice("--task", task, ("general", "code", "math", "reasoning", "chat", "vision"))
     _choice("--sort", sort, tuple(SORT_KEYS))
-    lo = finite("--min-params", min_params, inclusive_low=True)
-    hi = finite("--max-params", max_params, inclusive_low=True)
+    lo = bounded("--min-params", min_params)
+    hi = bounded("--max-params", max_params)
     if lo is not None and hi is not None and lo > hi:
         raise ExitWith(EXIT_USAGE, f"--min-params {lo:g} is larger than --max-params {hi:g}")
     rows = list_models(load(catalog), status=status, family=family, kind=kind, task=task,
@@ -296,7 +319,7 @@ def estimate_cmd(
     from dsadvisor.catalog.resolve import check_workload, default_quant
     from dsadvisor.output.views import estimate_doc
 
-    finite("--memory-fraction", memory_fraction, high=1.0)
+    bounded("--memory-fraction", memory_fraction)
     check_workload(context, prompt_tokens, batch)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
@@ -318,12 +341,10 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
     from dsadvisor.advice.rules import TASK_BENCHMARKS, Constraints
 
     check_workload(context, prompt_tokens, batch)
-    finite("--max-ttft", max_ttft)
-    finite("--max-token-latency", max_token_latency)
-    finite("--min-tokens-per-s", min_tokens_per_s)
-    finite("--min-total-tokens-per-s", min_total_tokens_per_s)
-    finite("--min-accuracy", min_accuracy, high=100.0, inclusive_low=True)
-    finite("--max-params", max_params)
+    for flag, value in (("--max-ttft", max_ttft), ("--max-token-latency", max_token_latency),
+                        ("--min-tokens-per-s", min_tokens_per_s), ("--min-total-tokens-per-s", min_total_tokens_per_s),
+                        ("--min-accuracy", min_accuracy), ("--max-params", max_params)):
+        bounded(flag, value)
     _choice("--task", task, tuple(TASK_BENCHMARKS))
     _choice("--prefer", prefer, ("balanced", "quality", "speed", "efficiency"))
     if min_accuracy is not None and not (benchmark or task):
@@ -378,7 +399,8 @@ Bench = Annotated[Optional[str], typer.Option(help="Benchmark for --min-accuracy
 Task = Annotated[Optional[str], typer.Option(help="general | code | math | reasoning | chat: picks the benchmarks.")]
 AllowUnknown = Annotated[bool, typer.Option("--allow-unknown", help="Let an unknown score or speed pass.")]
 ReleasedOnly = Annotated[bool, typer.Option("--released-only", help="Leave out the articles' described variants.")]
-License = Annotated[Optional[list[str]], typer.Option(help="Accept only these licenses (substring; repeatable).")]
+License = Annotated[Optional[list[str]], typer.Option(
+    help="Accept only these licenses: whole names, any case (MIT, 'DeepSeek Model License'; repeatable).")]
 EngineF = Annotated[Optional[list[str]], typer.Option("--engine", help="Engines to consider (repeatable).")]
 QuantF = Annotated[Optional[list[str]], typer.Option("--quant", help="Weight formats to consider (repeatable).")]
 KvF = Annotated[Optional[list[str]], typer.Option("--kv-dtype", help="KV cache dtypes to consider (repeatable).")]
@@ -409,8 +431,7 @@ def recommend_cmd(
     from dsadvisor.advice.search import recommend
     from dsadvisor.output.views import recommend_doc
 
-    if top is not None and top < 1:
-        raise ExitWith(EXIT_USAGE, "--top must be at least 1")
+    bounded("--top", top)
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
                      max_token_latency=max_token_latency, min_tokens_per_s=min_tokens_per_s,
                      min_total_tokens_per_s=min_total_tokens_per_s, min_accuracy=min_accuracy,
@@ -539,19 +560,44 @@ def _show_warning(message, category, filename, lineno, file=None, line=None) -> 
 
 
 def main(argv: list[str] | None = None) -> None:
-    """Run the CLI; every error becomes one line on stderr and a documented exit code."""
+    """Run the CLI; every error becomes one line on stderr and a documented exit code.
+
+    Whatever becomes of stdout (closed with ``>&-``, ``/dev/full``, a reader that stops early) the exit
+    code is the command's own (check: its verdict) and stderr gets one line saying the output was lost.
+    """
+    _lost.clear()
+    given = sys.stdout
+    if sys.stdout is None:  # started with stdout closed
+        sys.stdout = open(os.devnull, "w", encoding="utf-8")
+        _lost.append("stdout is closed: the output was not written")
+    code = _run(argv)
+    try:
+        sys.stdout.flush()  # a pipe holds back up to 8 KB: its EPIPE comes here
+    except OSError as exc:
+        _stdout_lost(exc)
+    if _lost:
+        say(f"{'' if _lost[0].startswith('the reader') else 'error: '}{_lost[0]} (exit code {code} is the "
+            f"command's own)")
+    if given is not None and sys.stdout is not given:  # an in-process caller gets its stdout back
+        sys.stdout = given
+    raise SystemExit(code)
+
+
+def _run(argv: list[str] | None) -> int:
+    """The command's exit code, every error mapped (docs/cli.md#exit-codes)."""
     try:  # typer >= 0.29 vendors click
         from typer._click import exceptions as click
     except ImportError:  # pragma: no cover - older typer depends on click itself
         from click import exceptions as click
 
-    from dsadvisor.errors import CatalogError, DsAdvisorError, InputError, UnknownNameError
+    from dsadvisor.errors import CatalogError, DsAdvisorError, UnknownNameError
 
     import warnings
 
     from dsadvisor.errors import CatalogWarning
 
     command = typer.main.get_command(app)
+    _refuse_blanks(command)
     code = EXIT_OK
     try:
         with warnings.catch_warnings():  # the library's warnings: one `dsadvisor: warning:` line each
@@ -566,7 +612,7 @@ def main(argv: list[str] | None = None) -> None:
     except typer.Exit as exc:
         code = exc.exit_code
     except getattr(click, "NoArgsIsHelpError", ()) as exc:  # a bare `dsadvisor`: the help (click >= 8.2)
-        sys.stderr.write(exc.format_message().rstrip("\n") + "\n")
+        say_raw(exc.format_message())
         code = EXIT_USAGE
     except click.ClickException as exc:  # usage errors: unknown option, bad type, missing argument
         hint = " (see --help)" if isinstance(exc, click.UsageError) else ""
@@ -582,13 +628,47 @@ def main(argv: list[str] | None = None) -> None:
         for line in exc.problems:
             say(f"error: {line}")
         code = EXIT_CATALOG
-    except InputError as exc:
+    except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered
         say(f"error: {exc}")
         code = EXIT_USAGE
-    except DsAdvisorError as exc:
-        say(f"error: {exc}")
-        code = EXIT_USAGE
-    except BrokenPipeError:  # `dsadvisor models | head`
-        code = EXIT_OK
-    sys.stdout.flush()
-    raise SystemExit(code)
+    except BrokenPipeError as exc:  # a write outside emit() (the help: `dsadvisor --help | head -c1`)
+        _stdout_lost(exc)
+    return code
+
+
+def _refuse_blanks(command) -> None:
+    """Every text or path a command takes refuses an empty or all-blank value (exit 2): `--license "$UNSET"`
+    must not pass a CI gate, nor `--catalog ''` read the current folder (``Path('')`` is ``.``)."""
+    try:  # typer >= 0.29 vendors click
+        from typer._click import types
+    except ImportError:  # pragma: no cover - older typer depends on click itself
+        from click import types
+
+    class NotBlank(types.ParamType):
+        def __init__(self, inner):
+            self.inner, self.name = inner, inner.name
+
+        def get_metavar(self, *args, **kwargs):
+            return self.inner.get_metavar(*args, **kwargs)
+
+        def convert(self, value, param, ctx):
+            if isinstance(value, str) and not value.strip():
+                self.fail(f"{value!r} is blank; give a value (an unset shell variable?)", param, ctx)
+            return self.inner.convert(value, param, ctx)
+
+    todo = [command]
+    while todo:
+        cmd = todo.pop()
+        todo += list(getattr(cmd, "commands", {}).values())
+        for param in cmd.params:
+            path = type(param.type).__name__ in ("Path", "TyperPath")  # click's, or typer's own (typer >= 0.28)
+            if isinstance(param.type, types.StringParamType) or path:
+                param.type = NotBlank(param.type)
+
+
+def say_raw(text: str) -> None:
+    """Text for stderr as it is (the help); nothing if stderr is closed."""
+    try:
+        sys.stderr.write(text.rstrip("\n") + "\n")
+    except (OSError, AttributeError, ValueError):
+        pass

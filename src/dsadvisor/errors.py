@@ -38,7 +38,7 @@ class UnknownNameError(DsAdvisorError):
         """The one line, from ``suggestions`` as they are now (a caller may improve on them)."""
         msg = f"unknown {self.kind} {quoted(self.name)}"
         if self.suggestions:
-            msg += "; did you mean " + " or ".join(repr(s) for s in self.suggestions) + "?"
+            msg += "; did you mean " + " or ".join(quoted(s) for s in self.suggestions) + "?"  # clipped too
         if self.hint:
             msg += f" ({self.hint})"
         return msg
@@ -46,6 +46,10 @@ class UnknownNameError(DsAdvisorError):
 
 class InputError(DsAdvisorError):
     """A value or combination of options that cannot describe a deployment."""
+
+
+class OutputError(DsAdvisorError):
+    """A result that cannot be written in the format asked for (a non-finite number in JSON or YAML)."""
 
 
 SHOWN = 80  # the most characters of a user's name or path an error message repeats

@@ -10,6 +10,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Callable
 
+from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.catalog.schema import Engine, Gpu, ModelEntry, QuantFormat
@@ -64,6 +65,19 @@ class Constraints:
     families: tuple[str, ...] = ()
     max_params: float | None = None
     prefer: str = "balanced"
+
+    def __post_init__(self) -> None:
+        """Built in Python too, it is held to the command line's ranges (``dsadvisor.limits.BOUNDS``,
+        in the flags' units): a 1e300 limit would otherwise reach the JSON as ``inf``."""
+        for flag, value in (
+                ("--context", self.context), ("--prompt-tokens", self.prompt_tokens), ("--batch", self.batch),
+                ("--max-ttft", self.max_ttft_s),
+                ("--max-token-latency", None if self.max_token_latency_s is None else self.max_token_latency_s * 1e3),
+                ("--min-tokens-per-s", self.min_tokens_per_s),
+                ("--min-total-tokens-per-s", self.min_total_tokens_per_s),
+                ("--min-accuracy", self.min_accuracy),
+                ("--max-params", None if self.max_params is None else self.max_params / 1e9)):
+            limits.check(flag, value)
 
     @property
     def accuracy_benchmark(self) -> str | None:
@@ -164,11 +178,13 @@ def _version(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split(".") if x.isdigit())
 
 
-def _limit(rule: str, label: str, value: float | None, limit: float | None, upper: bool, unit: str):
+def _limit(rule: str, label: str, value: float | None, limit: float | None, upper: bool, unit: str,
+           allow_unknown: bool = False):
     if limit is None:
         return None
     if value is None:
-        return _unknown(rule, f"{label} unknown (no rate in the catalog for this GPU)")
+        msg = f"{label} unknown (no rate in the catalog for this GPU)"
+        return _pass(rule, msg + " (allowed by --allow-unknown)") if allow_unknown else _unknown(rule, msg)
     ok = value <= limit if upper else value >= limit
     sign = "<=" if upper else ">="
     text = f"{label} {value:.3g} {unit} (limit {sign} {limit:g})"
@@ -178,13 +194,14 @@ def _limit(rule: str, label: str, value: float | None, limit: float | None, uppe
 def _ttft(c: Candidate):
     e = c.estimate
     return None if e is None else _limit("DSA005", "time to first token", e.ttft_s, c.constraints.max_ttft_s,
-                                         True, "s")
+                                         True, "s", c.constraints.allow_unknown)
 
 
 def _token_latency(c: Candidate):
     e = c.estimate
     return None if e is None else _limit("DSA006", "per-token latency", e.decode_step_s * 1e3,
-                                         _ms(c.constraints.max_token_latency_s), True, "ms")
+                                         _ms(c.constraints.max_token_latency_s), True, "ms",
+                                         c.constraints.allow_unknown)
 
 
 def _ms(s: float | None) -> float | None:
@@ -194,13 +211,15 @@ def _ms(s: float | None) -> float | None:
 def _seq_speed(c: Candidate):
     e = c.estimate
     return None if e is None else _limit("DSA007", "tokens/s per sequence", e.per_sequence_tokens_per_s,
-                                         c.constraints.min_tokens_per_s, False, "tok/s")
+                                         c.constraints.min_tokens_per_s, False, "tok/s",
+                                         c.constraints.allow_unknown)
 
 
 def _total_speed(c: Candidate):
     e = c.estimate
     return None if e is None else _limit("DSA008", "tokens/s in total", e.decode_tokens_per_s,
-                                         c.constraints.min_total_tokens_per_s, False, "tok/s")
+                                         c.constraints.min_total_tokens_per_s, False, "tok/s",
+                                         c.constraints.allow_unknown)
 
 
 def _accuracy(c: Candidate) -> RuleResult | None:
@@ -225,7 +244,7 @@ def _filters(c: Candidate) -> RuleResult:
         return _fail("DSA010", "a described variant (no released checkpoint); --released-only excludes it")
     if k.licenses:
         lic = m.license.value if m.license else None
-        if lic is None or not any(want.lower() in lic.lower() for want in k.licenses):
+        if lic is None or lic.casefold() not in {want.strip().casefold() for want in k.licenses}:
             return _fail("DSA010", f"license {lic or 'unknown'} is not one of {', '.join(map(clipped, k.licenses))}")
     if k.families and m.family.lower() not in {f.lower() for f in k.families}:
         return _fail("DSA010", f"family {m.family} not asked for")

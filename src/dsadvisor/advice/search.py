@@ -268,6 +268,7 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     for fam in k.families:  # likewise a misspelt --family (matched case-blind, as rules.py matches it)
         if fam.lower() not in known:
             raise UnknownNameError("family", fam, families)
+    check_names(catalog, k)
     best = score_ranges(catalog)
     pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
     ranked, rejected = [], []
@@ -285,6 +286,22 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     rejected.sort(key=lambda v: v.model.id)
     advice = () if ranked else tuple(nothing_fits_advice(rejected, k))
     return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice)
+
+
+def check_names(catalog: Catalog, k: Constraints) -> None:
+    """A misspelt --benchmark or --license is an unknown name, never a rule every model fails or an
+    unknown score --allow-unknown lets pass: a CI gate must not pass on a typo. --license is a whole
+    license name (case-insensitive), so a blank one is no license at all."""
+    benchmarks = sorted({b.name for m in catalog.models.values() for b in m.benchmarks})
+    if k.benchmark is not None and k.benchmark.casefold() not in {b.casefold() for b in benchmarks}:
+        raise UnknownNameError("benchmark", k.benchmark, benchmarks)
+    licenses = sorted({m.license.value for m in catalog.models.values() if m.license})
+    known = {lic.casefold() for lic in licenses}
+    for lic in k.licenses:
+        if not lic.strip():
+            raise InputError("--license must name a license, not be empty (a blank one would match none)")
+        if lic.strip().casefold() not in known:
+            raise UnknownNameError("license", lic, licenses, hint="a whole license name, as `dsadvisor show` lists it")
 
 
 FILTER_RULE = "DSA010"  # the user's own filters: what they left out is not a model that failed to fit

@@ -3,21 +3,21 @@
 from __future__ import annotations
 
 import json
-import math
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import InputError, clipped
+from dsadvisor.limits import BOUNDS, check
 from dsadvisor.catalog.hardware import custom_gpu, resolve_gpu
 from dsadvisor.catalog.schema import Architecture, Fact, Gpu, ModelEntry
 
-# Hard ceilings that catch typos (1e30 GB) without limiting real hardware.
-MAX_VRAM_GB = 100_000  # 100 TB per device
-MAX_GPUS = 100_000
-MAX_CONTEXT = 100_000_000
-MAX_BATCH = 1_000_000
+# Hard ceilings that catch typos (1e30 GB) without limiting real hardware: dsadvisor.limits.BOUNDS.
+MAX_VRAM_GB = BOUNDS["--vram"].high  # 100 TB per device
+MAX_GPUS = BOUNDS["--gpus"].high
+MAX_CONTEXT = BOUNDS["--context"].high
+MAX_BATCH = BOUNDS["--batch"].high
 
 
 @dataclass(frozen=True)
@@ -27,15 +27,9 @@ class HardwareSpec:
     free_bytes: float | None = None  # detected free memory per GPU
 
 
-def check_number(flag: str, value: float | None, low: float, high: float, integer: bool = False) -> None:
-    if value is None:
-        return
-    if isinstance(value, float) and not math.isfinite(value):
-        raise InputError(f"{flag} must be a finite number, not {value}")
-    if value < low or value > high:
-        raise InputError(f"{flag} must be between {low:g} and {high:g}, not {value:g}")
-    if integer and int(value) != value:
-        raise InputError(f"{flag} must be a whole number, not {value:g}")
+def check_number(flag: str, value: float | None) -> None:
+    """``value`` within ``flag``'s range in ``dsadvisor.limits.BOUNDS``, else an ``InputError``."""
+    check(flag, value)
 
 
 def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int = 1,
@@ -46,9 +40,9 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, g
     phone) has no other memory, so it sizes the device as --vram would; beside discrete GPUs it is the
     host memory llama.cpp may keep layers in.
     """
-    check_number("--vram", vram_gb, 0.001, MAX_VRAM_GB)
-    check_number("--ram", ram_gb, 0.001, MAX_VRAM_GB)
-    check_number("--gpus", gpus, 1, MAX_GPUS, integer=True)
+    check_number("--vram", vram_gb)
+    check_number("--ram", ram_gb)
+    check_number("--gpus", gpus)
     if gpu is None and vram_gb is None:
         if ram_gb is not None:
             raise InputError("--ram is system memory: name the device with --gpu (e.g. --gpu 'Jetson AGX Orin' "
@@ -81,9 +75,9 @@ def default_quant(entry: ModelEntry) -> str:
 
 
 def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
-    check_number("--context", context, 1, MAX_CONTEXT, integer=True)
-    check_number("--prompt-tokens", prompt, 1, MAX_CONTEXT, integer=True)
-    check_number("--batch", batch, 1, MAX_BATCH, integer=True)
+    check_number("--context", context)
+    check_number("--prompt-tokens", prompt)
+    check_number("--batch", batch)
     if context is not None and prompt is not None and prompt > context:
         raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 
+from dsadvisor import limits
 from dsadvisor.catalog.schema import Architecture, ModelEntry, QuantFormat
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.engines.common import join
@@ -17,7 +18,7 @@ GGUF_FILE_LIMIT = 50e9  # Hugging Face stores files up to 50 GB: larger GGUFs co
 # No machine has more system memory than this for the layers kept in CPU memory: the largest
 # shared-memory servers sold hold tens of terabytes. A config.json whose layers need more (2e28
 # bytes asked a Kubernetes request of 39069...Gi) describes no model anyone can run.
-MAX_HOST_BYTES = 64 * 2**40  # 64 TiB
+MAX_HOST_BYTES = limits.MAX_HOST_BYTES  # 64 TiB
 KV_CACHE_TYPES = {"q8_0-kv": "q8_0", "q4_0-kv": "q4_0"}  # --cache-type-k/-v values
 
 

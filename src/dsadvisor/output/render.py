@@ -10,11 +10,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
+import re
 import sys
 from dataclasses import dataclass
 from enum import Enum
 from typing import Any
+
+from dsadvisor.errors import OutputError
 
 
 @dataclass(frozen=True)
@@ -36,8 +40,29 @@ class Renderer:
         raise NotImplementedError
 
 
+def non_finite(data: Any, where: str = "") -> str | None:
+    """Where in ``data`` the first infinite or NaN number is (``ranked[0].score.total``), or None."""
+    if isinstance(data, float):
+        return None if math.isfinite(data) else f"{where or 'the document'} = {data}"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, (list, tuple)) else ()
+    for key, value in items:
+        found = non_finite(value, f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}".lstrip("."))
+        if found:
+            return found
+    return None
+
+
+def _refuse_non_finite(doc: Document) -> None:
+    """JSON has no infinity or NaN, and a consumer of YAML expects the same numbers: refuse, never emit."""
+    found = non_finite(doc.data)
+    if found:
+        raise OutputError(f"the result holds a number no JSON or YAML reader can take ({found}); "
+                          "refused: the inputs are out of any real range")
+
+
 class JsonRenderer(Renderer):
     def render(self, doc: Document) -> str:
+        _refuse_non_finite(doc)
         return json.dumps(doc.data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -45,32 +70,79 @@ class YamlRenderer(Renderer):
     def render(self, doc: Document) -> str:
         import yaml
 
+        _refuse_non_finite(doc)
         return yaml.safe_dump(doc.data, sort_keys=False, allow_unicode=True)
 
 
+# ------------------------------------------------------------------ what a reader must not be handed
+
+# Characters that drive a terminal or reorder what it shows: C0 and C1 controls (ESC, BEL, CR, ...), DEL,
+# the line and paragraph separators, and the bidirectional overrides and isolates (U+202E shows text
+# backwards). Table and markdown output shows them as Python writes them (\n, \x1b, \u202e); a note keeps
+# its newlines.
+_CONTROLS = (*range(0x20), 0x7F, *range(0x80, 0xA0), 0x061C, 0x200E, 0x200F, 0x2028, 0x2029,
+             *range(0x202A, 0x202F), *range(0x2066, 0x206A))
+VISIBLE = {c: repr(chr(c))[1:-1] for c in _CONTROLS}  # \n, \x1b, \u202e
+VISIBLE_KEEPING_NEWLINES = {c: v for c, v in VISIBLE.items() if c != 0x0A}
+CELL_LIMIT = 1_000  # the most characters of one cell a table shows (the longest real cell: about 450)
+NOTE_LIMIT = 4_000  # the same for a note line (a plan's Kubernetes manifest is one note)
+
+
+def shown(text: str, limit: int = CELL_LIMIT, keep_newlines: bool = False) -> str:
+    """``text`` as a table or markdown shows it: controls escaped, and clipped to ``limit`` characters
+    with its length said (a 1 MB name is ``xxxx… (1,000,000 characters)``, not a 1 MB wide table)."""
+    text = text.translate(VISIBLE_KEEPING_NEWLINES if keep_newlines else VISIBLE)
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit - 1]}\u2026 ({len(text):,} characters)"
+
+
+def _shown_table(t: Table) -> Table:
+    return Table(shown(t.title), tuple(shown(c) for c in t.columns),
+                 tuple(tuple(shown(c) for c in row) for row in t.rows))
+
+
+def _shown_notes(doc: Document) -> tuple[str, ...]:
+    return tuple(shown(n, NOTE_LIMIT, keep_newlines=True) for n in doc.notes)
+
+
+_NUMBER = re.compile(r"[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?")
+
+
+def csv_cell(text: str) -> str:
+    """A cell a spreadsheet will not run: one starting with = + - @ (or a tab or CR, which some strip
+    first) gets a leading apostrophe, as OWASP's CSV-injection advice says; a plain number or '-' is kept."""
+    if text[:1] in ("=", "+", "-", "@", "\t", "\r") and text != "-" and not _NUMBER.fullmatch(text):
+        return "'" + text
+    return text
+
+
 class CsvRenderer(Renderer):
-    """The first table only (CSV holds one), header row first."""
+    """The first table only (CSV holds one), header row first; formula-like cells defused (``csv_cell``)."""
 
     def render(self, doc: Document) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
         if doc.tables:
-            writer.writerow(doc.tables[0].columns)
-            writer.writerows(doc.tables[0].rows)
+            writer.writerow([csv_cell(c) for c in doc.tables[0].columns])
+            writer.writerows([csv_cell(c) for c in row] for row in doc.tables[0].rows)
         return out.getvalue()
+
+
+def _md(text: str) -> str:
+    return shown(text).replace("|", "\\|")
 
 
 class MarkdownRenderer(Renderer):
     def render(self, doc: Document) -> str:
         parts = []
         for t in doc.tables:
-            esc = [[c.replace("|", "\\|") for c in row] for row in t.rows]
-            lines = [f"### {t.title}", "", "| " + " | ".join(t.columns) + " |",
+            lines = [f"### {_md(t.title)}", "", "| " + " | ".join(map(_md, t.columns)) + " |",
                      "|" + "---|" * len(t.columns)]
-            lines += ["| " + " | ".join(r) + " |" for r in esc]
+            lines += ["| " + " | ".join(map(_md, r)) + " |" for r in t.rows]
             parts.append("\n".join(lines))
         if doc.notes:
-            parts.append("\n".join(f"- {n}" for n in doc.notes))
+            parts.append("\n".join(f"- {n}" for n in _shown_notes(doc)))
         return "\n\n".join(parts) + "\n"
 
 
@@ -83,14 +155,14 @@ class PlainTableRenderer(Renderer):
 
     def render(self, doc: Document) -> str:
         lines: list[str] = []
-        for t in doc.tables:
+        for t in map(_shown_table, doc.tables):
             cells = [list(t.columns)] + [list(r) for r in t.rows]
             widths = [max(_width(row[i]) for row in cells) for i in range(len(t.columns))]
             rule = "+" + "+".join("-" * (w + 2) for w in widths) + "+"
             lines += [t.title, rule, _row(cells[0], widths), rule]
             lines += [_row(r, widths) for r in cells[1:]]
             lines.append(rule)
-        lines += doc.notes
+        lines += _shown_notes(doc)
         return "".join(line + "\n" for line in lines)
 
 
@@ -118,18 +190,20 @@ class RichTableRenderer(Renderer):
         from rich import box
         from rich.console import Console
         from rich.table import Table as RichTable
+        from rich.text import Text
 
         colour = not os.environ.get("NO_COLOR")
         console = Console(file=io.StringIO(), width=self.width or (None if colour else 160),
                           color_system="auto" if colour else None, force_terminal=colour, no_color=not colour)
-        for t in doc.tables:
-            table = RichTable(title=t.title, box=box.SIMPLE_HEAD if colour else box.ASCII2, title_justify="left")
+        for t in map(_shown_table, doc.tables):  # Text, not str: a name holding [bold] is not markup
+            table = RichTable(title=Text(t.title), box=box.SIMPLE_HEAD if colour else box.ASCII2,
+                              title_justify="left")
             for col in t.columns:
-                table.add_column(col, overflow="fold")
+                table.add_column(Text(col), overflow="fold")
             for row in t.rows:
-                table.add_row(*row)
+                table.add_row(*map(Text, row))
             console.print(table)
-        for note in doc.notes:
+        for note in _shown_notes(doc):
             console.print(note, markup=False, highlight=False)
         return console.file.getvalue()
 

@@ -1,0 +1,262 @@
+"""Safe to gate (issue 9): a CI gate never passes on a usage mistake, output never breaks its reader.
+
+* a blank text or path option is a usage error (exit 2), never "no constraint";
+* --license is a whole license name (any case), an unknown one gets suggestions (exit 3);
+* a misspelt --benchmark is an unknown name (exit 3) whatever --allow-unknown says;
+* --allow-unknown lets an unknown score *or speed* pass, as its help says (unknown stays exit 6 without it);
+* CSV cells that a spreadsheet would run are defused; terminal controls never reach a table or markdown;
+* every number a user gives is bounded (dsadvisor.limits), and JSON never carries inf or NaN;
+* a closed, full or abandoned stdout costs no traceback and keeps the command's exit code;
+* a huge name is clipped in tables and in the "did you mean" line.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from .conftest import GOOD_MODEL
+
+MODEL = "deepseek-r1-distill-qwen-7b"
+CHECK = ("check", MODEL, "--gpu", "H100")
+
+
+# ------------------------------------------------------------------ a gate never passes on a mistake
+
+@pytest.mark.parametrize("argv", [
+    (*CHECK, "--license", ""),
+    (*CHECK, "--license", "   "),
+    (*CHECK, "--license", "MIT", "--license", ""),
+    (*CHECK, "--benchmark", "", "--task", "math", "--min-accuracy", "1"),
+    (*CHECK, "--engine", ""),
+    (*CHECK, "--quant", "\t"),
+    (*CHECK, "--catalog", ""),  # Path('') is '.': it read the working folder as a catalog
+    ("check", "--config", "", "--gpu", "H100"),  # ... and ./config.json
+    ("recommend", "--vram", "24", "--family", ""),
+    ("models", "--status", ""),
+    ("show", ""),
+])
+def test_a_blank_value_is_a_usage_error(run, argv):
+    """`--license "$UNSET"` exited 0: the empty string is a substring of every license."""
+    r = run(*argv)
+    assert (r.code, r.out) == (2, ""), (r.code, r.err)
+    [line] = r.err.splitlines()
+    assert line.startswith("dsadvisor: error: Invalid value for ") and "is blank" in line
+
+
+def test_license_is_a_whole_name_in_any_case(run):
+    assert run(*CHECK, "--license", "MIT").code == 0
+    assert run(*CHECK, "--license", "mit").code == 0
+    assert run(*CHECK, "--license", "MIT", "--license", "DeepSeek Model License").code == 0
+    other = run(*CHECK, "--license", "deepseek model license")
+    assert other.code == 1 and "DSA010 license MIT is not one of deepseek model license" in other.err
+    for part, hint in (("i", "'MIT' or 'DeepSeek Model License'"), ("mitt", "'MIT'"), ("DeepSeek", "'DeepSeek")):
+        r = run(*CHECK, "--license", part)  # a substring of a license name matched it before
+        assert (r.code, r.out) == (3, ""), (part, r.code, r.err)
+        assert r.err.startswith(f"dsadvisor: error: unknown license '{part}'; did you mean {hint}"), r.err
+
+
+def test_recommend_filters_on_whole_license_names(run):
+    d = run("recommend", "--vram", "80", "--license", "mit", "--top", "100", "-f", "json").json()
+    assert d["ranked"] and {v["model"] for v in d["ranked"]} <= {
+        m["id"] for m in run("models", "-f", "json").json()["models"] if m["license"] == "MIT"}
+    assert run("recommend", "--vram", "80", "--license", "M").code == 3
+
+
+@pytest.mark.parametrize("allow", [(), ("--allow-unknown",)])
+def test_a_misspelt_benchmark_is_an_unknown_name(run, allow):
+    r = run(*CHECK, "--benchmark", "gqpa", "--min-accuracy", "95", *allow)
+    assert (r.code, r.out) == (3, "")
+    assert r.err == "dsadvisor: error: unknown benchmark 'gqpa'; did you mean 'gpqa'?\n"
+    assert run("recommend", "--vram", "24", "--benchmark", "mmlu-pr0", "--min-accuracy", "5", *allow).code == 3
+    assert run(*CHECK, "--benchmark", "GPQA", "--min-accuracy", "1").code == 0  # any case
+
+
+def test_allow_unknown_does_what_its_help_says_for_speeds(run):
+    """check's help said unknown speeds pass with --allow-unknown; they exited 6."""
+    from dsadvisor.cli import AllowUnknown
+
+    help_text = AllowUnknown.__metadata__[0].help
+    assert help_text == "Let an unknown score or speed pass."
+    args = ("check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5")  # no FLOP rate for Apple GPUs
+    strict = run(*args)
+    assert strict.code == 6 and "DSA005 time to first token unknown" in strict.err
+    allowed = run(*args, "--allow-unknown")
+    assert allowed.code == 0, allowed.err
+    [ttft] = [r for r in allowed.json()["rules"] if r["id"] == "DSA005"]
+    assert ttft["status"] == "pass" and ttft["message"].endswith("(allowed by --allow-unknown)")
+    from .conftest import ROOT
+
+    rules_md = (ROOT / "docs" / "rules.md").read_text(encoding="utf-8")
+    assert "an unknown speed (DSA005-DSA008" in rules_md and "does **not** affect" not in rules_md
+
+
+# ------------------------------------------------------------------ output that cannot turn on its reader
+
+HOSTILE_NAME = "Acme \x1b[2J\x1b]0;pwned\x07 \r\u202eevil\u202c \x9b31m | x"
+
+
+def _catalog(tmp_path, **fields) -> str:
+    """A user catalog of GOOD_MODEL with some fields replaced (JSON strings are YAML strings)."""
+    lines = [line for line in GOOD_MODEL.splitlines() if line.split(":")[0].strip(" -") not in fields]
+    lines[0] = "  - " + lines[0].lstrip(" -") if not lines[0].startswith("  - ") else lines[0]
+    lines += [f"    {key}: {json.dumps(value)}" for key, value in fields.items()]
+    path = tmp_path / "hostile.yaml"
+    path.write_text("models:\n" + "\n".join(lines) + "\n", encoding="utf-8")
+    return str(path)
+
+
+CONTROLS = ["\x1b", "\x07", "\r", "\u202e", "\u202c", "\x9b"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "markdown"])
+def test_terminal_controls_never_reach_a_table_or_markdown(run, tmp_path, fmt):
+    cat = _catalog(tmp_path, name=HOSTILE_NAME, family="acme\x1b[31m")
+    for argv in (("show", "acme-7b"), ("models", "--family", "acme\x1b[31m")):
+        r = run(*argv, "--catalog", cat, "-f", fmt)
+        assert r.code == 0, r.err
+        assert not [c for c in CONTROLS if c in r.out], (argv, r.out[:500])
+        assert "\\x1b[2J" in r.out or "\\x1b[31m" in r.out  # shown, escaped
+
+
+def test_markdown_escapes_pipes_in_titles_and_cells(run, tmp_path):
+    r = run("show", "acme-7b", "--catalog", _catalog(tmp_path, name="a | b"), "-f", "markdown")
+    title = r.out.splitlines()[0]
+    assert title.startswith("### a \\| b"), title
+
+
+def test_csv_cells_that_start_a_formula_are_defused(run, tmp_path):
+    cat = _catalog(tmp_path, family="=HYPERLINK(\"http://x\",\"y\")")
+    text = run("models", "--catalog", cat, "--family", "=HYPERLINK(\"http://x\",\"y\")", "-f", "csv").out
+    [header, row] = list(csv.reader(io.StringIO(text)))
+    assert row[header.index("family")] == "'=HYPERLINK(\"http://x\",\"y\")"
+    from dsadvisor.output.render import csv_cell
+
+    for cell in ("=1+2", "+1+2", "-1+2", "@SUM(A1)", "\t=1", "\r=1", "-cmd|' /C calc'!A0"):
+        assert csv_cell(cell) == "'" + cell
+    for cell in ("-", "-5", "+3.5", "1e-3", "abc", "", "a=b"):
+        assert csv_cell(cell) == cell
+
+
+# ------------------------------------------------------------------ numbers: bounded in, finite out
+
+def test_a_huge_number_is_refused_before_it_becomes_inf(run):
+    r = run("recommend", "--gpu", "H100", "--max-params", "1e300", "-f", "json")
+    assert (r.code, r.out) == (2, "")
+    assert r.err == "dsadvisor: error: --max-params must be greater than 0 and at most 1e+06, not 1e+300\n"
+
+
+def test_every_numeric_flag_has_a_bound():
+    """Every float or int option of every command is in dsadvisor.limits.BOUNDS."""
+    import typer
+
+    from dsadvisor.cli import app
+    from dsadvisor.limits import BOUNDS, problem
+
+    command = typer.main.get_command(app)
+    numeric, todo = set(), [command]
+    while todo:
+        cmd = todo.pop()
+        todo += list(getattr(cmd, "commands", {}).values())
+        numeric |= {p.opts[0] for p in cmd.params if type(p.type).__name__ in ("IntParamType", "FloatParamType")}
+    assert numeric and numeric <= set(BOUNDS), numeric - set(BOUNDS)
+    for flag in numeric:
+        assert "must be" in problem(flag, 1e300) and "finite" in problem(flag, float("inf"))
+
+
+def test_the_library_holds_constraints_to_the_same_bounds():
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.errors import InputError
+
+    for field, value in (("max_params", 1e309), ("max_ttft_s", float("nan")), ("min_tokens_per_s", 1e300),
+                         ("batch", 0), ("min_accuracy", 101.0)):
+        with pytest.raises(InputError):
+            Constraints(**{field: value})
+
+
+def test_json_and_yaml_never_carry_a_non_finite_number():
+    from dsadvisor.errors import OutputError
+    from dsadvisor.output.render import Document, OutputFormat
+
+    doc = Document(data={"schema_version": 1, "ranked": [{"score": {"total": float("inf")}}]})
+    for fmt in (OutputFormat.json, OutputFormat.yaml):
+        with pytest.raises(OutputError, match=r"ranked\[0\]\.score\.total = inf"):
+            fmt.renderer().render(doc)
+
+
+# ------------------------------------------------------------------ stdout that takes nothing
+
+def _dsadvisor(*argv: str, **kw) -> subprocess.CompletedProcess:
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    return subprocess.run([sys.executable, "-m", "dsadvisor", *argv], stderr=subprocess.PIPE, text=True,
+                          timeout=120, env=env, **kw)
+
+
+FAILING = (*CHECK, "--min-tokens-per-s", "100000")
+
+
+@pytest.mark.parametrize("argv,code", [(CHECK, 0), (FAILING, 1), (("models",), 0)], ids=["pass", "fail", "models"])
+def test_a_reader_that_closes_the_pipe_early_keeps_the_exit_code(argv, code):
+    """`dsadvisor check ... | head -c1`: a passing check exited 1 with no message (typer's EPIPE exit)."""
+    read, write = os.pipe()
+    os.close(read)  # the reader is gone before anything is written
+    try:
+        p = _dsadvisor(*argv, stdout=write)
+    finally:
+        os.close(write)
+    assert p.returncode == code, p.stderr
+    assert "Traceback" not in p.stderr and "Exception ignored" not in p.stderr
+    lines = p.stderr.splitlines()
+    assert lines[-1] == (f"dsadvisor: the reader of stdout closed it before all the output was written "
+                         f"(exit code {code} is the command's own)")
+    assert len(lines) == (2 if code else 1)
+
+
+@pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
+@pytest.mark.parametrize("argv,code", [(CHECK, 0), (FAILING, 1)], ids=["pass", "fail"])
+def test_a_full_stdout_keeps_the_exit_code(argv, code):
+    with open("/dev/full", "w") as full:
+        p = _dsadvisor(*argv, stdout=full)
+    assert p.returncode == code and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.splitlines()[-1] == ("dsadvisor: error: could not write the output: No space left on device "
+                                         f"(exit code {code} is the command's own)")
+
+
+@pytest.mark.parametrize("argv,code", [(CHECK, 0), (FAILING, 1)], ids=["pass", "fail"])
+def test_a_closed_stdout_keeps_the_exit_code(argv, code):
+    """`dsadvisor check ... >&-`: Python starts with no sys.stdout at all (it was an AttributeError)."""
+    p = subprocess.run(["bash", "-c", 'exec "$@" >&-', "-", sys.executable, "-m", "dsadvisor", *argv],
+                       stderr=subprocess.PIPE, text=True, timeout=120)
+    assert p.returncode == code and "Traceback" not in p.stderr, p.stderr
+    assert p.stderr.splitlines()[-1] == ("dsadvisor: error: stdout is closed: the output was not written "
+                                         f"(exit code {code} is the command's own)")
+
+
+# ------------------------------------------------------------------ huge names
+
+def test_a_one_megabyte_name_does_not_make_a_huge_table(run, tmp_path, record_property):
+    name = "Acme-" + "x" * 1_000_000
+    cat = _catalog(tmp_path, name=name, family="a" * 1_000_000)
+    for argv in (("models",), ("show", "acme-7b")):
+        r = run(*argv, "--catalog", cat, "-f", "table")
+        assert r.code == 0, r.err[:500]
+        record_property(f"{argv[0]}_table_bytes", len(r.out.encode()))
+        assert len(r.out.encode()) < 200_000, len(r.out)
+        assert "(1,000,000 characters)" in r.out
+
+
+def test_a_long_name_is_clipped_in_the_did_you_mean_line(run, tmp_path):
+    long = "acme-" + "y" * 200_000
+    cat = _catalog(tmp_path, name=long)
+    r = run("show", long + "z", "--catalog", cat)  # a 200 KB typo of a 200 KB name
+    assert r.code == 3
+    [line] = r.err.splitlines()
+    assert len(line) < 400, len(line)
+    assert "unknown model 'acme-yyy" in line and "(200,006 characters); did you mean 'acme-yyy" in line
+    assert line.endswith("(200,005 characters)?")
