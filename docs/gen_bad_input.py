@@ -202,6 +202,13 @@ CASES: tuple[Case, ...] = (
        expect="unsupported schema_version 2", per_problem="future.yaml"),
     _c("validate-dangling-architecture-from", CATALOGS, "catalog", "validate", "dangling.yaml", "-f", "json", code=4,
        expect="field architecture_from: no model with id 'no-such-model'", per_problem="dangling.yaml"),
+    _c("validate-artifact-size-contradicts", CATALOGS, "catalog", "validate", "artifact-size.yaml", "-f", "json",
+       code=4, expect="artifacts (id acme-7b-awq): field size_bytes: 50,000,000,000 bytes contradicts the architecture",
+       per_problem="artifact-size.yaml"),
+    _c("estimate-with-artifact-size-contradicting", CATALOGS, *E, "--catalog", "artifact-size.yaml", code=4,
+       expect="field size_bytes: 50,000,000,000 bytes contradicts the architecture", per_problem="artifact-size.yaml"),
+    _c("validate-artifact-unknown-format", CATALOGS, "catalog", "validate", "artifact-format.yaml", "-f", "json",
+       code=4, expect="artifacts (id acme-7b-awq): field format: no format 'awq4'", per_problem="artifact-format.yaml"),
     _c("validate-duplicate-id", CATALOGS, "catalog", "validate", "duplicate-id.yaml", "-f", "json", code=4,
        expect="models[1] (id acme-7b): field id: already used by an earlier entry in this file",
        per_problem="duplicate-id.yaml"),
@@ -400,6 +407,12 @@ def _borrowing(model_id: str, borrows: str) -> str:
             f"    source: my model card\n    architecture_from: {borrows}\n")
 
 
+# A 7B distill's AWQ checkpoint: its weights compute to about 5.5 GB, so 50 GB contradicts them.
+ARTIFACT = ("artifacts:\n  - id: acme-7b-awq\n    model: deepseek-r1-distill-qwen-7b\n    format: awq-int4\n"
+            "    repo: acme/DeepSeek-R1-Distill-Qwen-7B-AWQ\n    size_bytes: SIZE\n    engines: [vllm]\n"
+            "    source: https://huggingface.co/acme/DeepSeek-R1-Distill-Qwen-7B-AWQ\n")
+
+
 def make_files(root: Path) -> None:
     """The bad files the cases name, under ``root`` (the cases run with it as the working folder)."""
     text = {
@@ -421,6 +434,8 @@ def make_files(root: Path) -> None:
         + '    hf_repo: "acme/x$(touch pwned)"\n',
         "nested-repo.yaml": "models:\n" + SMALL_MODEL + "    hf_repo: acme/x/y\n",
         "duplicate-id.yaml": "models:\n" + SMALL_MODEL + SMALL_MODEL,
+        "artifact-size.yaml": ARTIFACT.replace("SIZE", "50000000000"),
+        "artifact-format.yaml": ARTIFACT.replace("SIZE", "4000000000").replace("format: awq-int4", "format: awq4"),
         "duplicate-key.yaml": "models:\n" + SMALL_MODEL + "models: []\n",
         "bad-date.yaml": "models:\n" + SMALL_MODEL + "    released: {source: my model card, value: 2024-13-45}\n",
         "inf-gpu.yaml": ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"

@@ -421,7 +421,7 @@ GPU_ENTRY = ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\
 @pytest.mark.parametrize("text,field,expected", [
     # a misplaced key at the top: the top-level sections, never the key itself
     ("conflicts: []\n", "conflicts",
-     "unknown field; a file's top level holds schema_version, sources, models, gpus, quantizations, engines"),
+     "unknown field; a file's top level holds schema_version, sources, models, gpus, quantizations, engines, artifacts"),
     ("model: []\n", "model", "unknown field; did you mean 'models'?"),
     # inside a record: that record's own fields
     (GPU_ENTRY + "    memory_gbs: 24\n", "memory_gbs", "unknown field; did you mean 'memory_gb'?"),

@@ -246,14 +246,16 @@ def test_trtllm_two_nodes_through_mpirun(run):
     assert worker.startswith("#")
 
 
-def test_awq_serves_a_placeholder_checkpoint(run):
-    # the search's own pick for one L40S: AWQ 4-bit; L40S is compute capability 8.9, so the Marlin kernel
-    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--engine", "vllm")
+def test_awq_with_no_published_checkpoint_says_convert_it_yourself(run):
+    # no AWQ checkpoint of the 32B distill is in the catalog: a placeholder, and how to make it;
+    # L40S is compute capability 8.9, so the Marlin kernel
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--engine", "vllm", "--quant", "awq")
     assert d["deployment"]["quantization"] == "awq-int4"
     cmd = d["commands"][0]
     assert cmd.startswith("vllm serve '<AWQ-checkpoint-of deepseek-ai/DeepSeek-R1-Distill-Qwen-32B>' ")
     assert "--quantization awq_marlin" in cmd
-    assert any(n.startswith("serve an AWQ") and "not the original" in n for n in d["notes"])
+    assert any("convert it yourself: quantize deepseek-ai/DeepSeek-R1-Distill-Qwen-32B with llm-compressor" in n
+               for n in d["notes"])
 
 
 def test_no_fit_exits_1_with_one_line(run):

@@ -58,8 +58,9 @@ def bounded(flag: str, value: float | None) -> float | None:
 
 def load(paths: list[Path] | None):
     from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.physics.artifacts import checked
 
-    return load_catalog(paths)
+    return checked(load_catalog(paths))
 
 
 def emit(doc: Document, fmt: OutputFormat) -> None:
@@ -192,9 +193,11 @@ def validate_cmd(
     from dsadvisor.errors import CatalogError
     from dsadvisor.output.views import problems_doc
 
+    from dsadvisor.physics.artifacts import checked
+
     problems: list[str] = []
     try:
-        load_catalog(files, use_env=False)
+        checked(load_catalog(files, use_env=False))
     except CatalogError as exc:
         problems = exc.problems
     emit(problems_doc([str(f) for f in files], problems), format)

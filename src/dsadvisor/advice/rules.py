@@ -98,7 +98,7 @@ class Candidate:
     engine: Engine
     estimate: Estimate | None
     constraints: Constraints
-    expected_loss_percent: float = 0.0
+    expected_loss_percent: float | None = 0.0  # None: no published measurement of this format's loss
     params_total: float | None = None
     max_context: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
@@ -230,6 +230,10 @@ def _accuracy(c: Candidate) -> RuleResult | None:
     score = benchmark_score(c.model, bench)
     if score is None:
         msg = f"no {clipped(bench)} score in the catalog for {c.model.id}"
+        return _pass("DSA009", msg + " (allowed by --allow-unknown)") if k.allow_unknown else _unknown("DSA009", msg)
+    if c.expected_loss_percent is None:  # an unknown loss is not counted as none
+        msg = (f"{bench} {score:g} before {c.quant.id}, whose quality loss on {c.model.id} no published "
+               f"measurement gives (minimum {k.min_accuracy:g})")
         return _pass("DSA009", msg + " (allowed by --allow-unknown)") if k.allow_unknown else _unknown("DSA009", msg)
     adjusted = score * (1 - c.expected_loss_percent / 100)
     text = (f"{bench} {score:g}" + (f" -> {adjusted:.1f} after {c.quant.id}'s expected "

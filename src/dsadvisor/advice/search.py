@@ -13,14 +13,14 @@ from dataclasses import dataclass, field, replace
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
-from dsadvisor.catalog.store import Catalog
+from dsadvisor.catalog.store import Catalog, Loss
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
 from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
 from dsadvisor.advice.rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS, Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules
-from dsadvisor.catalog.schema import Gpu, ModelEntry, QuantFormat
+from dsadvisor.catalog.schema import Artifact, Gpu, ModelEntry, QuantFormat
 from dsadvisor.advice.summaries import summarize
 
 DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")  # transformers: not a serving engine
@@ -46,6 +46,7 @@ class Score:
     gpus: float
     total: float
     quality_from: str  # which benchmarks the quality came from
+    loss_percent: float | None = 0.0  # the format's expected quality loss; None: no published measurement
 
 
 @dataclass(frozen=True)
@@ -56,6 +57,14 @@ class Verdict:
     results: tuple[RuleResult, ...]
     score: Score | None
     notes: tuple[str, ...] = ()
+    loss: Loss | None = None  # the format's expected quality loss for this model, and what measured it
+    artifact: Artifact | None = None  # the checkpoint that exists in this format for this engine
+    convert: str | None = None  # how to make the checkpoint when none exists ("convert it yourself: ...")
+
+    @property
+    def tier(self) -> int:
+        """How the deployment ranks before its score: a known loss first, then a checkpoint that exists."""
+        return tier(self.loss, self.convert is None)
 
     @property
     def failed(self) -> tuple[RuleResult, ...]:
@@ -84,13 +93,42 @@ class Hardware:
     exact: bool = False  # use exactly max_gpus (check --exact), not the smallest count that passes
 
 
-def expected_loss(fmt: QuantFormat) -> float:
-    """The format's expected quality loss in percent: the largest its sources report (conservative)."""
-    return max((q.percent for q in fmt.quality_loss), default=0.0)
+def expected_loss(catalog: Catalog, model: ModelEntry, fmt: QuantFormat) -> Loss:
+    """The format's expected quality loss for this model (``Catalog.loss``): none in its native format,
+    else the closest published measurement, else unknown (None), never counted as zero."""
+    return catalog.loss(model, fmt)
+
+
+def tier(loss: Loss | None, available: bool) -> int:
+    """4: the model's native format, checkpoint at hand (practitioners serve the weights as shipped
+    whenever they fit); 3: a known loss, checkpoint exists; 2: a known loss, convert it yourself; 1 and
+    0: the same with an unknown loss. A deployment of a higher tier always ranks above a lower one."""
+    if loss is not None and loss.basis == "native" and available:
+        return 4
+    return (2 if loss is None or loss.known else 0) + (1 if available else 0)
+
+
+def availability(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> tuple[Artifact | None, str | None]:
+    """The checkpoint an engine loads for this model in this format, and, when none exists and the engine
+    cannot make it while loading, how to make it ("convert it yourself: ...")."""
+    from dsadvisor.engines import serving_engine
+
+    art = catalog.artifact(model.id, fmt.id, eng.id)
+    if art is not None:
+        return art, None
+    shipped = catalog.native_formats(model)[0]
+    if model.hf_repo is None:  # a local checkpoint (--config) or a described variant: its own format is at hand
+        return None, None if fmt.id in catalog.native_formats(model) else \
+            serving_engine(eng).convert_hint(f"<checkpoint of {model.id}>", shipped, fmt.id)
+    engine = serving_engine(eng)
+    official = catalog.artifact(model.id, shipped, eng.id)
+    if engine.makes_at_load(shipped, fmt.id) and (official is not None or eng.id == "transformers"):
+        return official, None
+    return None, engine.convert_hint(model.hf_repo, shipped, fmt.id)
 
 
 def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
-            loss: float) -> tuple[float, str]:
+            loss: float | None) -> tuple[float, str]:
     """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
     after the format's expected loss."""
     if constraints.benchmark:
@@ -100,25 +138,26 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
     else:
         names = DEFAULT_BENCHMARKS
     parts = []
+    kept = 1 - (loss or 0.0) / 100  # an unknown loss (None) is ranked below every known one instead
     for n in names:
         s = benchmark_score(model, n)
         if s is None or n not in ranges:
             continue
         lo, hi = ranges[n]
-        parts.append((n, 1.0 if hi <= lo else min(1.0, max(0.0, (s * (1 - loss / 100) - lo) / (hi - lo)))))
+        parts.append((n, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))))
     if not parts:
         return 0.0, "no benchmark score"
     return sum(p for _, p in parts) / len(parts), ", ".join(n for n, _ in parts)
 
 
-def score(est: Estimate, q: tuple[float, str], prefer: str) -> Score:
+def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0) -> Score:
     wq, ws, wh, wg = WEIGHTS[prefer]
     speed = min(1.0, max(0.0, math.log10(max(est.per_sequence_tokens_per_s, 1.0)) / math.log10(FAST_TOKENS_PER_S)))
     m = est.memory
     headroom = min(1.0, max(0.0, (m.usable - m.per_gpu) / m.usable / ENOUGH_HEADROOM)) if m.usable else 0.0
     gpus = 1.0 / est.gpus
     total = wq * q[0] + ws * speed + wh * headroom + wg * gpus
-    return Score(round(q[0], 4), round(speed, 4), round(headroom, 4), round(gpus, 4), round(total, 4), q[1])
+    return Score(round(q[0], 4), round(speed, 4), round(headroom, 4), round(gpus, 4), round(total, 4), q[1], loss)
 
 
 def gpu_counts(max_gpus: int) -> list[int]:
@@ -129,10 +168,10 @@ def gpu_counts(max_gpus: int) -> list[int]:
     return counts + [max_gpus]
 
 
-def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints) -> list[QuantFormat]:
+def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEntry) -> list[QuantFormat]:
     """Weight formats worth trying: those asked for, else every format an engine runs, less the
-    dominated ones (same bits and compute dtype as another with a smaller expected loss; fp16
-    where the GPU has bf16)."""
+    dominated ones (same bits and compute dtype as another with a smaller expected loss for this
+    model, a known loss counting as smaller than an unknown one; fp16 where the GPU has bf16)."""
     fmts = [q for q in catalog.quantizations.values() if "weights" in q.applies_to]
     if k.quants:
         wanted = {catalog.quantization(n).id for n in k.quants}
@@ -145,17 +184,50 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints) -> list[QuantF
     best: dict[tuple, QuantFormat] = {}
     for q in fmts:
         key = (q.bits_per_weight, q.compute_dtype)
-        if key not in best or expected_loss(q) < expected_loss(best[key]):
+        if key not in best or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, best[key])):
             best[key] = q
     return [q for q in fmts if best[(q.bits_per_weight, q.compute_dtype)] is q]
+
+
+def _loss_key(loss: Loss) -> tuple[bool, float]:
+    return (not loss.known, loss.percent or 0.0)
+
+
+@dataclass(frozen=True)
+class Option:
+    """One format on one engine for one model: its loss, its checkpoint (or how to make it), its tier."""
+
+    fmt: QuantFormat
+    eng: object  # catalog Engine
+    loss: Loss
+    artifact: Artifact | None
+    convert: str | None
+    q: tuple[float, str]
+    tier: int
+
+
+def options(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, ranges: dict[str, tuple[float, float]],
+            engines: list) -> list[Option]:
+    """Every format x engine worth trying, best tier first, then least loss, then the engines' order."""
+    found = []
+    for i, fmt in enumerate(candidate_formats(catalog, hw.gpu, k, model)):
+        loss = catalog.loss(model, fmt)
+        q = quality(model, k, ranges, loss.percent)
+        for j, eng in enumerate(engines):
+            if fmt.id in eng.formats:
+                art, convert = availability(catalog, model, fmt, eng)
+                found.append(((-tier(loss, convert is None), _loss_key(loss), i, j),
+                              Option(fmt, eng, loss, art, convert, q, tier(loss, convert is None))))
+    return [o for _, o in sorted(found, key=lambda x: x[0])]
 
 
 def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints,
                    ranges: dict[str, tuple[float, float]], engines: list) -> Verdict:
     """The best passing deployment of one model on this hardware, or its closest miss.
 
-    Branch and bound: formats are tried least-lossy first, and a format or GPU count whose
-    best possible score cannot beat the best pass so far is skipped without estimating it.
+    Options are tried best tier first (``tier``: a known loss, then a checkpoint that exists), least
+    lossy next; a lower tier never beats a higher one, and within a tier, branch and bound: an option
+    or GPU count whose best possible score cannot beat the best pass so far is skipped unestimated.
     """
     summary = summarize(catalog, model)
     arch = catalog.architecture(model)
@@ -171,42 +243,33 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     best_pass: Verdict | None = None
     closest: Verdict | None = None
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
-    for fmt in sorted(candidate_formats(catalog, hw.gpu, k), key=expected_loss):
-        loss = expected_loss(fmt)
-        q = quality(model, k, ranges, loss)
-        whole = weight_bytes(params, fmt).total if params else None
-        for eng in engines:
-            if fmt.id not in eng.formats:
+    for opt in options(catalog, model, hw, k, ranges, engines):
+        if best_pass is not None and (opt.tier < best_pass.tier or best_pass.estimate.quant_id == opt.fmt.id):
+            continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
+        whole = weight_bytes(params, opt.fmt).total if params else None
+        for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
+            bound = wq * opt.q[0] + ws + wh + wg / n
+            if best_pass is not None and bound <= best_pass.score.total + SCORE_TIE:
+                break  # neither more GPUs nor this option can beat the best so far
+            if whole is not None and whole / n > capacity and closest is not None:
+                if skipped is None or whole / n < skipped[0]:
+                    skipped = (whole / n, opt, n)
+                continue  # the weights alone overflow: estimated only if it is the closest miss
+            v = _try(catalog, model, hw, k, opt, n, summary.params_total, max_ctx)
+            if v is None:
                 continue
-            if best_pass is not None and best_pass.estimate.quant_id == fmt.id:
-                break  # an earlier (preferred) engine already runs this format
-            for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
-                bound = wq * q[0] + ws + wh + wg / n
-                if best_pass is not None and bound <= best_pass.score.total + SCORE_TIE:
-                    break  # neither more GPUs nor this format can beat the best so far
-                if whole is not None and whole / n > capacity and closest is not None:
-                    if skipped is None or whole / n < skipped[0]:
-                        skipped = (whole / n, fmt, eng, n, loss, q)
-                    continue  # the weights alone overflow: estimated only if it is the closest miss
-                v = _try(catalog, model, hw, k, fmt, eng, n, loss, q, summary.params_total, max_ctx)
-                if v is None:
-                    continue
-                if v.passed:
-                    if best_pass is None or v.score.total > best_pass.score.total + SCORE_TIE:
-                        best_pass = v
-                    break  # more GPUs for the same format and engine only cost efficiency
-                if closest is None or _closeness(v) > _closeness(closest):
-                    closest = v
+            if v.passed:
+                if best_pass is None or v.tier > best_pass.tier or v.score.total > best_pass.score.total + SCORE_TIE:
+                    best_pass = v
+                break  # more GPUs for the same format and engine only cost efficiency
+            if closest is None or _closeness(v) > _closeness(closest):
+                closest = v
     if best_pass is not None:
         return best_pass
     if skipped is not None and closest is not None and skipped[0] < closest.estimate.memory.weights:
-        _, fmt, eng, n, loss, q = skipped
-        v = _try(catalog, model, hw, k, fmt, eng, n, loss, q, summary.params_total, max_ctx)
-        if v is not None:
-            closest = v
-    if closest is not None:
-        return closest
-    return _not_estimable(catalog, model, hw, k, engines, summary)
+        v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
+        closest = v or closest
+    return closest or _not_estimable(catalog, model, hw, k, engines, summary)
 
 
 def _not_estimable(catalog, model, hw, k, engines, summary) -> Verdict:
@@ -216,8 +279,9 @@ def _not_estimable(catalog, model, hw, k, engines, summary) -> Verdict:
     return Verdict(model, False, None, run_rules(cand), None, notes=("no deployment could be estimated",))
 
 
-def _try(catalog, model, hw, k, fmt, eng, n, loss, q, params_total, max_ctx) -> Verdict | None:
+def _try(catalog, model, hw, k, opt: Option, n, params_total, max_ctx) -> Verdict | None:
     """One format x engine x GPU count: 16-bit KV first, then the engine's fp8 KV if that fails."""
+    fmt, eng, loss = opt.fmt, opt.eng, opt.loss.percent
     kvs = k.kv_dtypes or (("auto", "fp8-kv") if "fp8-kv" in eng.kv_dtypes else ("auto",))
     miss = None
     for kv in kvs:
@@ -230,7 +294,7 @@ def _try(catalog, model, hw, k, fmt, eng, n, loss, q, params_total, max_ctx) -> 
             continue
         results = run_rules(Candidate(model, hw.gpu, fmt, eng, est, k, loss, params_total, max_ctx))
         v = Verdict(model, all(r.status is Status.passed for r in results), est, results,
-                    score(est, q, k.prefer))
+                    score(est, opt.q, k.prefer, loss), loss=opt.loss, artifact=opt.artifact, convert=opt.convert)
         if v.passed:
             return v
         if miss is None or _closeness(v) > _closeness(miss):
@@ -279,10 +343,10 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             verdicts = [replace(v, notes=v.notes + notes) for v in verdicts]
         passing = [v for v in verdicts if v.passed]
         if passing:
-            ranked.append(max(passing, key=lambda v: v.score.total))
+            ranked.append(max(passing, key=lambda v: (v.tier, v.score.total)))
         else:
             rejected.append(max(verdicts, key=lambda v: _closeness(v)))
-    ranked.sort(key=lambda v: (-v.score.total, v.model.id))
+    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, -v.score.total, v.model.id))
     rejected.sort(key=lambda v: v.model.id)
     advice = () if ranked else tuple(nothing_fits_advice(rejected, k))
     return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice)

@@ -381,9 +381,16 @@ class Gpu(Sourced):
 
 @record
 class QualityLoss(Sourced):
-    """Expected quality loss of a format, in percent of the unquantized score."""
+    """Expected quality loss of a format, in percent of the unquantized score.
+
+    ``models`` and ``families`` say what it was measured on (catalog model ids and families): a figure
+    measured on the model itself, or on its family, is used before one measured on other models.
+    Both empty: measured on models outside this catalog (Llama, Qwen2), a generic figure.
+    """
 
     percent: Annotated[float, Ge(0), Le(100)]
+    models: list[str] = _list()
+    families: list[str] = _list()
     note: str | None = None
 
 
@@ -492,6 +499,58 @@ class Engine(Sourced):
         _check_id(self.id)
 
 
+# ------------------------------------------------------------------ artifacts
+
+# A GGUF file inside a repository (a split file's first part, or a sub-folder's file): it reaches
+# shell commands, so only ASCII letters, digits and '._-/' with no '..' and no leading '/' or '-'.
+_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
+# An Ollama model tag, as `ollama pull` takes it: name[:tag], lower-case name, optional namespace.
+_OLLAMA_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)?(:[A-Za-z0-9][A-Za-z0-9._-]*)?$")
+
+
+@record
+class Artifact(Sourced):
+    """A checkpoint that exists: a Hugging Face repository (or a GGUF file in one), or an Ollama tag.
+
+    ``format`` is a quantization id; ``size_bytes`` the download as its page states it (checked against
+    the weights the architecture computes for that format); ``engines`` the engine ids that load it;
+    ``quality_loss`` published measurements of this very checkpoint against the model as shipped.
+    ``source`` is the page read (a URL a user can open).
+    """
+
+    id: str
+    model: str  # catalog model id
+    format: str  # catalog quantization id
+    repo: Optional[Annotated[str, RepoId]] = None
+    file: str | None = None  # a GGUF file in ``repo`` (the first part of a split file)
+    ollama_tag: str | None = None
+    size_bytes: Optional[Annotated[int, Gt(0), Le(MAX_MEMORY_BYTES)]] = None
+    engines: Annotated[list[str], MinLen(1)]
+    license: str | None = None
+    official: bool = False  # published by the model's authors, as shipped
+    quality_loss: list[QualityLoss] = _list()
+    note: str | None = None
+
+    @property
+    def name(self) -> str:
+        """How a user names it: the Ollama tag, repo/file, or the repository."""
+        if self.ollama_tag:
+            return self.ollama_tag
+        return f"{self.repo}/{self.file}" if self.file else str(self.repo)
+
+    def __post_init__(self) -> None:
+        _check_id(self.id)
+        if (self.repo is None) == (self.ollama_tag is None):
+            raise ValueError("give exactly one of repo (a Hugging Face repository) or ollama_tag")
+        if self.repo is not None:
+            _check_repo_id(self.repo)
+        if self.file is not None and (self.repo is None or not _FILE.match(self.file) or ".." in self.file):
+            raise ValueError(f"file {quoted(self.file)} must be a file name inside repo "
+                             "(letters, digits, '._-/'; no '..')")
+        if self.ollama_tag is not None and not _OLLAMA_TAG.match(self.ollama_tag):
+            raise ValueError(f"ollama_tag {quoted(self.ollama_tag)} is not an Ollama tag (name:tag, lower-case name)")
+
+
 # -------------------------------------------------------------- catalog file
 
 @record
@@ -504,6 +563,7 @@ class CatalogFile(Strict):
     gpus: list[Gpu] = _list()
     quantizations: list[QuantFormat] = _list()
     engines: list[Engine] = _list()
+    artifacts: list[Artifact] = _list()
 
     def __post_init__(self) -> None:
         if self.schema_version != SCHEMA_VERSION:

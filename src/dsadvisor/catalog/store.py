@@ -16,9 +16,38 @@ from typing import Any
 from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
 from dsadvisor.catalog.loading import (USER_LIMITS, Limits, bundled_catalog_dir, read_catalog_bytes, read_yaml,
                                        user_catalog_paths, yaml_files)
-from dsadvisor.catalog.schema import Architecture, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat, validate
+from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat,
+                                      validate)
 
-SECTIONS = ("models", "gpus", "quantizations", "engines")
+SECTIONS = ("models", "gpus", "quantizations", "engines", "artifacts")
+# Formats that hold every model here as shipped (DeepSeek ships bf16 or fp8; both widen into 16 bits
+# exactly): serving in them loses nothing, by definition
+SIXTEEN_BIT = ("bf16", "fp16")
+# The formats each shipped dtype is, bit for bit: fp8 checkpoints run as fp8 W8A8, or weight-only
+# through Marlin on GPUs without fp8 tensor cores (the same bytes)
+NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",)}
+
+
+@dataclass(frozen=True)
+class Loss:
+    """A format's expected quality loss for one model: the figure, or None when nothing published
+    measures it; ``basis`` says what the figure was measured on."""
+
+    percent: float | None
+    basis: str  # "native", "this checkpoint", "this model", "this family", "other models", "unknown"
+    source: str = ""
+    note: str = ""
+
+    @property
+    def known(self) -> bool:
+        return self.percent is not None
+
+    def describe(self) -> str:
+        if self.percent is None:
+            return "quality loss unknown: no published measurement"
+        if self.basis == "native":
+            return "no quality loss: the model's own format"
+        return f"{self.percent:.2g}% expected quality loss (measured on {self.basis}: {self.source})"
 
 
 @dataclass(frozen=True)
@@ -27,6 +56,7 @@ class Catalog:
     gpus: dict[str, Gpu]
     quantizations: dict[str, QuantFormat]
     engines: dict[str, Engine]
+    artifacts: dict[str, Artifact] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # "section:id" -> file it came from
     _model_index: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
@@ -63,8 +93,64 @@ class Catalog:
     def quantization(self, name: str) -> QuantFormat:
         return _by_id_or_alias(self.quantizations, name, "quantization format")
 
+    # -------------------------------------------------------------- artifacts
+    def artifacts_of(self, model_id: str) -> list[Artifact]:
+        """The checkpoints that exist for a model: its official weights first (the catalog's repository
+        in the format it ships in, unless an artifact entry lists them), then the listed ones."""
+        listed = [a for a in self.artifacts.values() if a.model == model_id]
+        entry = self.models.get(model_id)
+        official = _official(entry, self) if entry is not None else None
+        if official is not None and not any(a.repo == official.repo and a.format == official.format
+                                            and a.file is None for a in listed):
+            listed.insert(0, official)
+        return sorted(listed, key=lambda a: (not a.official, a.ollama_tag is not None, a.id))
+
+    def artifact(self, model_id: str, quant_id: str, engine_id: str) -> Artifact | None:
+        """The checkpoint an engine would load for a model in a format: the official one first, then
+        one with a published measurement, then the first listed; None when none exists."""
+        found = [a for a in self.artifacts_of(model_id) if a.format == quant_id and engine_id in a.engines]
+        found.sort(key=lambda a: (not a.official, not a.quality_loss, a.size_bytes or 0))
+        return found[0] if found else None
+
+    def native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
+        """The formats the model is served in as shipped, plus the 16-bit ones (lossless widenings)."""
+        shipped = entry.weights_dtype.value.lower() if entry.weights_dtype else "bf16"
+        key = next((k for k in NATIVE_FORMATS if shipped.startswith(k)), "bf16")
+        return NATIVE_FORMATS[key] + tuple(f for f in SIXTEEN_BIT if f not in NATIVE_FORMATS[key])
+
+    def loss(self, entry: ModelEntry, fmt: QuantFormat) -> Loss:
+        """The format's expected quality loss for this model, from the closest measurement published:
+        none for its native format; else this model's own checkpoints, then figures measured on this
+        model, on its family, on other models; None (unknown) when no source measures the format."""
+        if fmt.id in self.native_formats(entry):
+            return Loss(0.0, "native", "the model's own format (lossless by definition)")
+        own = [q for a in self.artifacts_of(entry.id) if a.format == fmt.id for q in a.quality_loss]
+        tiers = (("this checkpoint", own),
+                 ("this model", [q for q in fmt.quality_loss if entry.id in q.models]),
+                 ("this family", [q for q in fmt.quality_loss if entry.family in q.families]),
+                 ("other models", [q for q in fmt.quality_loss if not q.models and not q.families]))
+        for basis, figures in tiers:
+            if figures:
+                worst = max(figures, key=lambda q: q.percent)  # the largest: conservative
+                return Loss(worst.percent, basis, worst.source, worst.note or "")
+        return Loss(None, "unknown")
+
     def engine(self, name: str) -> Engine:
         return _by_id_or_alias(self.engines, name, "engine")
+
+
+def _official(entry: ModelEntry, catalog: "Catalog") -> Artifact | None:
+    """The model's own repository as an artifact, in the format it ships in."""
+    if entry.hf_repo is None or entry.status != "released":
+        return None
+    fmt = catalog.native_formats(entry)[0]
+    engines = [e.id for e in catalog.engines.values() if fmt in e.formats and e.id != "llama.cpp"]
+    if not engines:
+        return None
+    return Artifact(id=f"{entry.id}-official", model=entry.id, format=fmt, repo=entry.hf_repo, engines=engines,
+                    license=entry.license.value if entry.license else None, official=True,
+                    source=f"https://huggingface.co/{entry.hf_repo}",
+                    note="the weights as the authors ship them")
 
 
 def _key(name: str) -> str:
@@ -308,6 +394,7 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
         raise CatalogError(problems)
     models = tables["models"]
     problems += _architecture_problems(models, origin)
+    problems += _artifact_references(tables, origin)
     if problems:
         raise CatalogError(problems)
     return Catalog(
@@ -315,6 +402,7 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
         gpus=tables["gpus"],
         quantizations=tables["quantizations"],
         engines=tables["engines"],
+        artifacts=tables["artifacts"],
         sources=sources,
         origin=origin,
         _model_index=_index_models(models),
@@ -347,4 +435,20 @@ def _architecture_problems(models: dict[str, ModelEntry], origin: dict[str, str]
             turn = cycle[cycle.index(first):] + cycle[:cycle.index(first)]
             problems.append(f"{origin['models:' + first]}: models (id {first}): field architecture_from: "
                             f"a cycle, {' -> '.join([*turn, first])}; one of them needs an architecture")
+    return problems
+
+
+def _artifact_references(tables: dict[str, dict[str, Any]], origin: dict[str, str]) -> list[str]:
+    """An artifact names a model, a format and engines the catalog holds."""
+    problems = []
+    for a in tables["artifacts"].values():
+        where = f"{origin['artifacts:' + a.id]}: artifacts (id {a.id})"
+        for name, value, table in (("model", a.model, "models"), ("format", a.format, "quantizations")):
+            if value not in tables[table]:
+                guess = suggest(value, list(tables[table]), n=1)
+                problems.append(f"{where}: field {name}: no {table[:-1] if table != 'quantizations' else 'format'} "
+                                f"{quoted(value)}" + (f"; did you mean {guess[0]!r}?" if guess else ""))
+        for e in a.engines:
+            if e not in tables["engines"]:
+                problems.append(f"{where}: field engines: no engine {quoted(e)} (known: {', '.join(tables['engines'])})")
     return problems

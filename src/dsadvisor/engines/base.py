@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
-from dsadvisor.engines.common import join
+from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.engines.common import convert_hint, join
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.physics.memory import MemoryPlan
@@ -48,6 +48,7 @@ class LaunchJob:
     gpu: Gpu | None
     fraction: float  # the share of GPU memory to give the engine, as it counts it
     model_path: str | None = None  # a local checkpoint folder instead of the catalog's repository
+    artifact: Artifact | None = None  # the checkpoint that exists in this format (catalog artifacts)
 
 
 @dataclass(frozen=True)
@@ -75,8 +76,19 @@ class ServingEngine:
     #: whether plan can write a launch command for it (transformers is a library, not a server)
     launches = True
 
+    #: formats the engine makes by itself while it loads a checkpoint of another format: {made: from}
+    load_conversions: dict[str, tuple[str, ...]] = {}
+
     def __init__(self, spec: Engine):
         self.spec = spec
+
+    def makes_at_load(self, shipped: str, target: str) -> bool:
+        """Whether the engine serves ``target`` from a checkpoint in ``shipped`` with no conversion step."""
+        return shipped == target or shipped in self.load_conversions.get(target, ())
+
+    def convert_hint(self, repo: str, shipped: str, target: str) -> str:
+        """How to make a ``target`` checkpoint of ``repo`` (shipped in ``shipped``) for this engine."""
+        return convert_hint(self.spec.id, repo, shipped, target)
 
     @property
     def name(self) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import shlex
 
-from dsadvisor.catalog.schema import Gpu, ModelEntry
+from dsadvisor.catalog.schema import Artifact, Gpu, ModelEntry
 
 # vLLM / SGLang switch to Marlin kernels for AWQ/GPTQ from compute capability 8.0 (docs.vllm.ai
 # features/quantization/supported_hardware: "Marlin (GPTQ/AWQ/FP8)" from Ampere)
@@ -56,17 +56,59 @@ def checkpoint(entry: ModelEntry, notes: list[str], path: str | None = None) -> 
     return f"<checkpoint-of {entry.id}>"
 
 
+# How each format's checkpoint is made when nobody publishes one (the tools' own documentation):
+# llm-compressor (vllm-project/llm-compressor examples) for the compressed-tensors schemes vLLM and
+# SGLang read, TensorRT Model Optimizer for TensorRT-LLM, llama.cpp's converter and quantizer for GGUF.
+_CONVERT = {
+    "awq-int4": "quantize it with llm-compressor (AWQModifier, W4A16 group 128) or AutoAWQ",
+    "gptq-int4": "quantize it with llm-compressor (GPTQModifier, scheme W4A16)",
+    "int8": "quantize it with llm-compressor (SmoothQuantModifier + GPTQModifier, scheme W8A8)",
+    "int8-wo": "quantize it with llm-compressor (GPTQModifier, scheme W8A16)",
+    "fp8": "quantize it with llm-compressor (QuantizationModifier, scheme FP8_DYNAMIC)",
+    "nvfp4": "quantize it with TensorRT Model Optimizer (hf_ptq.py --qformat nvfp4)",
+    "bf16": "cast the fp8 weights to bf16 with fp8_cast_bf16.py (deepseek-ai/DeepSeek-V3, inference/)",
+}
+_GGUF_TYPES = {"bf16": "BF16", "fp16": "F16"}
+
+
+def convert_hint(engine_id: str, repo: str, shipped: str, target: str) -> str:
+    """convert it yourself: how to make a ``target`` checkpoint of ``repo`` for ``engine_id``."""
+    if engine_id == "llama.cpp":
+        cast = "first cast it to bf16 (fp8_cast_bf16.py), then " if shipped == "fp8" else ""
+        steps = f"{cast}python convert_hf_to_gguf.py <folder of {repo}> --outtype bf16"
+        if target not in _GGUF_TYPES:
+            steps += f", then llama-quantize <that .gguf> {target.upper()}"
+        return f"convert it yourself: {steps} (llama.cpp's converter and tools/quantize)"
+    if engine_id == "tensorrt-llm" and target != "bf16":
+        return (f"convert it yourself: quantize {repo} with TensorRT Model Optimizer (ModelOpt, "
+                f"{target}) into a Hugging Face checkpoint")
+    how = _CONVERT.get(target, f"make a {target} checkpoint with the engine's quantization tool")
+    return f"convert it yourself: {how.replace('quantize it', f'quantize {repo}')}"
+
+
 def placeholder(kind: str, repo: str) -> str:
     return f"<{kind}-checkpoint-of {repo.strip('<>')}>"
 
 
+def served_artifact(engine_name: str, artifact: Artifact, notes: list[str]) -> str:
+    """The repository of a checkpoint that exists, with a note naming it; the engine reads its
+    quantization scheme from the checkpoint's own config, so no --quantization flag goes with it."""
+    size = f", {artifact.size_bytes / 1e9:.0f} GB" if artifact.size_bytes else ""
+    notes.append(f"serves {artifact.name} ({artifact.format}{size}; {artifact.source}): {engine_name} reads its "
+                 "quantization from the checkpoint's config")
+    return str(artifact.repo)
+
+
 def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu | None, repo: str,
-                    notes: list[str]) -> tuple[str, list[str]]:
+                    notes: list[str], artifact: Artifact | None = None) -> tuple[str, list[str]]:
     """The model argument and quantization flags of a server that loads Hugging Face checkpoints
-    (vLLM, SGLang): 16-bit dtypes, fp8 (native or quantized while loading), AWQ/GPTQ with Marlin
-    from compute capability 8.0, INT8 compressed-tensors checkpoints."""
+    (vLLM, SGLang): 16-bit dtypes, fp8 (native or quantized while loading), a published quantized
+    checkpoint (``artifact``) as it is, else a placeholder for one the user makes (AWQ/GPTQ with
+    Marlin from compute capability 8.0, INT8 compressed-tensors checkpoints)."""
     if quant_id in ("bf16", "fp16"):
         return repo, ["--dtype", "bfloat16" if quant_id == "bf16" else "float16"]
+    if artifact is not None and not artifact.official and artifact.repo:
+        return served_artifact(engine_name, artifact, notes), []
     if quant_id in ("fp8", "fp8-marlin"):
         marlin = quant_id == "fp8-marlin"
         if not native_fp8(entry):
@@ -78,14 +120,14 @@ def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu
             notes.append(f"{gpu.id if gpu else 'this GPU'} has no fp8 tensor cores: {engine_name} runs the fp8 "
                          "checkpoint through its Marlin kernel (weight-only) by itself")
         return repo, []
+    how = convert_hint("vllm", repo, "fp8" if native_fp8(entry) else "bf16", quant_id)
     if quant_id in ("awq-int4", "gptq-int4"):
         kind = quant_id.split("-")[0]
         model = placeholder(kind.upper(), repo)
         cc = compute_capability(gpu)
         method = f"{kind}_marlin" if cc is not None and cc >= MARLIN_MIN_CC else kind
-        article = "an" if kind == "awq" else "a"
-        notes.append(f"serve {article} {kind.upper()} 4-bit (group 128) checkpoint of {repo}, not the original: "
-                     f"substitute its repository or path for {model}")
+        notes.append(f"no published {kind.upper()} 4-bit checkpoint of {repo} is known: {how}, "
+                     f"and substitute its path for {model}")
         if cc is None:
             notes.append(f"compute capability unknown: --quantization {kind} (use {kind}_marlin on compute "
                          "capability 8.0 or newer)")
@@ -93,7 +135,7 @@ def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu
     if quant_id in ("int8", "int8-wo"):
         scheme = "W8A8" if quant_id == "int8" else "W8A16"
         model = placeholder(f"INT8-{scheme}", repo)
-        notes.append(f"serve an INT8 {scheme} checkpoint of {repo} (compressed-tensors, as llm-compressor writes "
-                     f"it): {engine_name} reads the scheme from its config; substitute it for {model}")
+        notes.append(f"no published INT8 {scheme} checkpoint of {repo} is known: {how} (compressed-tensors, "
+                     f"which {engine_name} reads by itself), and substitute its path for {model}")
         return model, []
     return repo, []

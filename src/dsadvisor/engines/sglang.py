@@ -10,6 +10,9 @@ DIST_PORT = 5000  # any free port on node 0; the SGLang docs use 50000 / 20000 i
 
 
 class SGLang(ServingEngine):
+    # 16-bit checkpoints become fp8 at load (--quantization fp8, dynamic scales) and either 16-bit dtype
+    load_conversions = {"fp8": ("bf16", "fp16"), "fp8-marlin": ("bf16", "fp16", "fp8"), "bf16": ("fp16",),
+                        "fp16": ("bf16",)}
     id = "sglang"
     image = "lmsysorg/sglang:latest"  # docs.sglang.io install (docker)
     port = 30000
@@ -18,7 +21,8 @@ class SGLang(ServingEngine):
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         est = job.estimate
         repo = checkpoint(job.entry, notes, job.model_path)
-        model, extra = hf_quantization("SGLang", job.entry, est.quant_id, job.gpu, repo, notes)
+        model, extra = hf_quantization("SGLang", job.entry, est.quant_id, job.gpu, repo, notes,
+                                       None if job.model_path else job.artifact)
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8_e4m3"]
         argv = ["python", "-m", "sglang.launch_server", "--model-path", model, "--tp", str(est.tp)]

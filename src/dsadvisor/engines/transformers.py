@@ -8,6 +8,7 @@ from dsadvisor.errors import InputError
 
 
 class Transformers(ServingEngine):
+    load_conversions = {"bf16": ("fp16",), "fp16": ("bf16",)}  # --dtype: either 16-bit type from the other
     id = "transformers"
     launches = False
 

@@ -7,17 +7,19 @@ from __future__ import annotations
 import math
 
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
-from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, join, native_fp8, placeholder
+from dsadvisor.engines.common import (HEAD, checkpoint, fraction_flag, join, native_fp8, placeholder,
+                                      served_artifact)
 
 # The one shell line a plan writes itself (no catalog, config.json or path byte in it): TensorRT-LLM
 # takes its fp8 KV cache from an options file, not from a flag.
 FP8_KV_SETUP = "printf 'kv_cache_config:\\n  dtype: fp8\\n' > extra-llm-api-options.yaml"
 # the ModelOpt quantization each format needs a pre-quantized checkpoint of
 MODELOPT = {"fp8": "FP8", "int8": "INT8-SmoothQuant", "int8-wo": "INT8-weight-only",
-            "awq-int4": "INT4-AWQ", "gptq-int4": "INT4-GPTQ"}
+            "awq-int4": "INT4-AWQ", "gptq-int4": "INT4-GPTQ", "nvfp4": "NVFP4"}
 
 
 class TensorRTLLM(ServingEngine):
+    load_conversions = {"bf16": ("fp16",), "fp16": ("bf16",)}  # --dtype: either 16-bit type from the other
     id = "tensorrt-llm"
     image = "nvcr.io/nvidia/tensorrt-llm/release:<version>"  # NGC; pick a release tag
     port = 8000
@@ -30,9 +32,13 @@ class TensorRTLLM(ServingEngine):
         est = job.estimate
         repo = model = checkpoint(job.entry, notes, job.model_path)
         q = est.quant_id
-        if q in MODELOPT and not (q == "fp8" and native_fp8(job.entry)):
+        art = None if job.model_path else job.artifact
+        if art is not None and not art.official and art.repo:
+            model = served_artifact("TensorRT-LLM", art, notes)
+        elif q in MODELOPT and not (q == "fp8" and native_fp8(job.entry)):
             model = placeholder(MODELOPT[q], repo)
-            notes.append(f"TensorRT-LLM loads {q} from a pre-quantized checkpoint: quantize {repo} with NVIDIA "
+            notes.append(f"TensorRT-LLM loads {q} from a pre-quantized checkpoint and none of {repo} is "
+                         f"known: convert it yourself: quantize {repo} with NVIDIA "
                          f"TensorRT Model Optimizer (ModelOpt, {MODELOPT[q]}) and substitute it for {model}")
         argv = ["trtllm-serve", model, "--backend", "pytorch", "--tp_size", str(est.tp)]
         if est.pp > 1:

@@ -10,6 +10,9 @@ RAY_PORT = 6379  # Ray's default GCS port (docs.vllm.ai parallelism_scaling, `ra
 
 
 class VLLM(ServingEngine):
+    # 16-bit checkpoints become fp8 at load (--quantization fp8, dynamic scales) and either 16-bit dtype
+    load_conversions = {"fp8": ("bf16", "fp16"), "fp8-marlin": ("bf16", "fp16", "fp8"), "bf16": ("fp16",),
+                        "fp16": ("bf16",)}
     id = "vllm"
     image = "vllm/vllm-openai:latest"  # docs.vllm.ai deployment/k8s
     port = 8000
@@ -18,7 +21,8 @@ class VLLM(ServingEngine):
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         est = job.estimate
         repo = checkpoint(job.entry, notes, job.model_path)
-        model, extra = hf_quantization("vLLM", job.entry, est.quant_id, job.gpu, repo, notes)
+        model, extra = hf_quantization("vLLM", job.entry, est.quant_id, job.gpu, repo, notes,
+                                       None if job.model_path else job.artifact)
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8"]
         argv = ["vllm", "serve", model, "--tensor-parallel-size", str(est.tp)]

@@ -111,8 +111,10 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     per_node = math.ceil(est.gpus / est.nodes)
     visible = VISIBLE_DEVICES.get(gpu.vendor if gpu else "")
     env = {visible: ",".join(str(i) for i in range(per_node))} if visible else {}
+    artifact = (verdict_or_estimate.artifact if isinstance(verdict_or_estimate, Verdict)
+                else catalog.artifact(model_entry.id, est.quant_id, engine.spec.id))
     job = LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu,
-                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path)
+                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path, artifact)
     nodes = engine.nodes(job, notes)
     if nodes.worker_note:
         notes.append(nodes.worker_note)

@@ -1,0 +1,151 @@
+"""Artifacts (checkpoints that exist), quality loss per model, and the plans that name them (issue 11)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dsadvisor.catalog.schema import Artifact, validate
+from dsadvisor.errors import CatalogError
+
+
+def plan_json(run, *args):
+    r = run("plan", *args, "--format", "json")
+    assert r.code == 0, r.err
+    return r.json()
+
+
+# ------------------------------------------------------------------ the catalog's artifacts
+
+def test_r1_artifacts_start_with_the_official_fp8_weights(catalog):
+    arts = catalog.artifacts_of("deepseek-r1")
+    assert arts[0].official and arts[0].repo == "deepseek-ai/DeepSeek-R1" and arts[0].format == "fp8"
+    repos = {a.repo for a in arts}
+    assert {"cognitivecomputations/DeepSeek-R1-AWQ", "ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g",
+            "nvidia/DeepSeek-R1-FP4"} <= repos
+
+
+def test_every_artifact_is_sourced_and_sized_as_its_architecture(catalog):
+    from dsadvisor.physics.artifacts import computed_bytes, size_problems
+
+    assert size_problems(catalog) == []
+    for a in catalog.artifacts.values():
+        assert a.source.startswith("https://"), a.id  # a page a user can open
+        if a.size_bytes:
+            assert 0.85 <= a.size_bytes / computed_bytes(catalog, a) <= 1.15, a.id
+
+
+def test_a_size_that_contradicts_the_architecture_names_file_entry_and_field(catalog, tmp_path):
+    from dataclasses import replace
+
+    from dsadvisor.physics.artifacts import checked
+
+    bad = replace(catalog.artifacts["r1-gptq-ista"], size_bytes=100_000_000_000)
+    spoiled = replace(catalog, artifacts={**catalog.artifacts, bad.id: bad}, memo={})
+    with pytest.raises(CatalogError) as exc:
+        checked(spoiled)
+    (line,) = exc.value.problems
+    assert "r1.yaml: artifacts (id r1-gptq-ista): field size_bytes: 100,000,000,000 bytes contradicts" in line
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("ollama_tag", "deepseek-r1:7b", "exactly one of repo"),
+    ("file", "../x.gguf", "must be a file name inside repo"),
+    ("repo", "acme/x$(touch y)", "is not a Hugging Face repo id"),
+])
+def test_artifact_fields_that_reach_a_shell_are_checked(field, value, words):
+    from pydantic import ValidationError
+
+    data = {"id": "a", "model": "m", "format": "bf16", "repo": "acme/x", "engines": ["vllm"], "source": "xx",
+            field: value}
+    with pytest.raises(ValidationError, match=words.replace("$", r"\$").replace("(", r"\(")):
+        validate(Artifact, data)
+
+
+# ------------------------------------------------------------------ quality loss
+
+def test_native_formats_are_lossless(catalog):
+    r1 = catalog.model("deepseek-r1-0528")
+    for fmt in ("fp8", "fp8-marlin", "bf16"):
+        loss = catalog.loss(r1, catalog.quantization(fmt))
+        assert loss.percent == 0 and loss.basis == "native", fmt
+    distill = catalog.model("deepseek-r1-distill-qwen-32b")
+    assert catalog.loss(distill, catalog.quantization("bf16")).percent == 0
+
+
+def test_int8_weight_only_has_no_figure_so_its_loss_is_unknown_not_zero(catalog):
+    # the bug: int8-wo had no quality-loss figure and counted as lossless, beating fp8
+    distill = catalog.model("deepseek-r1-distill-qwen-32b")
+    loss = catalog.loss(distill, catalog.quantization("int8-wo"))
+    assert loss.percent is None and not loss.known
+    assert "unknown" in loss.describe()
+
+
+def test_losses_come_from_the_closest_measurement(catalog):
+    q = catalog.quantization
+    r1_0528, r1 = catalog.model("deepseek-r1-0528"), catalog.model("deepseek-r1")
+    assert catalog.loss(r1_0528, q("gptq-int4")).percent == pytest.approx(0.18)  # ISTA's 99.82 % recovery
+    assert catalog.loss(r1_0528, q("gptq-int4")).basis == "this checkpoint"
+    assert catalog.loss(r1, q("nvfp4")).percent == pytest.approx(0.46)  # NVIDIA's FP4 card
+    assert catalog.loss(r1, q("gptq-int4")).percent == pytest.approx(3.48)  # the larger of R1's GPTQ checkpoints
+    distill = catalog.model("deepseek-r1-distill-qwen-32b")
+    assert catalog.loss(distill, q("fp8")).basis == "this family"  # Neural Magic's distill suite
+    assert catalog.loss(catalog.model("deepseek-r1-distill-qwen-1.5b"), q("gptq-int4")).percent == 6
+    assert catalog.loss(catalog.model("deepseek-v2-lite-chat"), q("fp8")).basis == "other models"
+
+
+def test_unknown_loss_ranks_below_known_and_convert_below_existing():
+    from dsadvisor.advice.search import tier
+    from dsadvisor.catalog.store import Loss
+
+    native, known, unknown = Loss(0.0, "native"), Loss(1.0, "this family"), Loss(None, "unknown")
+    assert tier(native, True) > tier(known, True) > tier(known, False) > tier(unknown, True) > tier(unknown, False)
+
+
+def test_a_known_loss_beats_an_unknown_one_in_the_search(catalog):
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.advice.search import Hardware, recommend
+
+    k = Constraints(quants=("int8-wo", "int8"), engines=("vllm",))
+    rec = recommend(catalog, [Hardware(catalog.gpus["H100-SXM"])], k, [catalog.model("deepseek-r1-distill-qwen-32b")])
+    (v,) = rec.ranked
+    assert v.estimate.quant_id == "int8" and v.loss.known
+
+
+# ------------------------------------------------------------------ plans name real checkpoints
+
+def test_r1_0528_on_8_h200_serves_the_official_fp8_repo_with_no_quantization_flag(run):
+    d = plan_json(run, "deepseek-r1-0528", "--gpu", "H200", "--gpus", "8")
+    assert d["deployment"]["quantization"] == "fp8"
+    cmd = d["commands"][0]
+    assert cmd.startswith("vllm serve deepseek-ai/DeepSeek-R1-0528 --tensor-parallel-size 8 ")
+    assert "--quantization" not in cmd and "<" not in cmd
+
+
+def test_32b_distill_on_one_h100_serves_bf16_or_a_published_checkpoint(run):
+    d = plan_json(run, "deepseek-r1-distill-qwen-32b", "--gpu", "H100")
+    assert d["deployment"]["quantization"] in ("bf16", "fp8", "int8")
+    assert "<" not in d["commands"][0]  # no placeholder: the checkpoint exists
+
+
+def test_local_bf16_fine_tune_that_fits_stays_bf16(run, tmp_path, catalog):
+    from dsadvisor.catalog.schema import as_dict
+
+    arch = catalog.architecture(catalog.model("DeepSeek-R1-Distill-Qwen-7B"))
+    config = {"architectures": ["Qwen2ForCausalLM"], "model_type": "qwen2", "torch_dtype": "bfloat16",
+              **as_dict(arch, include={"num_hidden_layers", "hidden_size", "intermediate_size", "vocab_size",
+                                         "num_attention_heads", "num_key_value_heads",
+                                         "max_position_embeddings", "tie_word_embeddings"})}
+    (tmp_path / "config.json").write_text(json.dumps(config))
+    d = plan_json(run, "--config", str(tmp_path / "config.json"), "--gpu", "H100", "--engine", "vllm")
+    assert d["deployment"]["quantization"] == "bf16"
+    assert d["commands"][0].startswith(f"vllm serve {tmp_path} ") and "<" not in d["commands"][0]
+
+
+def test_a_published_quantized_checkpoint_is_named_not_a_placeholder(run):
+    d = plan_json(run, "deepseek-r1", "--gpu", "H100", "--gpus", "8", "--quant", "gptq", "--engine", "vllm")
+    cmd = d["commands"][0]
+    assert cmd.startswith("vllm serve ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g")
+    assert "--quantization" not in cmd  # vLLM reads compressed-tensors from the checkpoint's config
+    assert any("ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g" in n for n in d["notes"])
