@@ -91,7 +91,11 @@ def render() -> str:
         "Every command takes `-f/--format table|json|yaml|csv|markdown` where it prints results; "
         "JSON and YAML carry `schema_version` (see [json.md](json.md)). `--catalog PATH` (repeatable) "
         "and `$DSADVISOR_CATALOG` add catalog files (see [catalog.md](catalog.md)). Errors are one line "
-        "on stderr, prefixed `dsadvisor: error:`.",
+        "on stderr, prefixed `dsadvisor: error:`. Every number an option takes has a range "
+        "(`dsadvisor.limits.BOUNDS`), and a blank text or path (`--license \"$UNSET\"`) is a usage error. "
+        "If stdout is closed (`>&-`), full (`/dev/full`) or its reader stops early (`| head -c1`), the "
+        "exit code is still the command's own (for `check`: its verdict) and stderr gets one line saying "
+        "the output was lost.",
         "",
         "## Exit codes",
         "",

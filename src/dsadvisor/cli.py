@@ -3,11 +3,13 @@
 Exit codes (docs/cli.md):
   0  success; for ``check``: the deployment passes every rule
   1  ``check``: the deployment fails a rule
-  2  usage error: an unknown option, a bad or conflicting value
+  2  usage error: an unknown option, a blank, bad or conflicting value, a number out of range, a result JSON cannot hold
   3  unknown name: model, GPU, format or engine (with suggestions)
   4  catalog error: a file that cannot be read or does not validate
   5  no GPU found (``--gpu auto``)
   6  ``check``: undetermined (a rule could not be evaluated and --allow-unknown was not given)
+
+Whatever becomes of stdout (closed, full, a reader that stops early) the exit code stays the command's own.
 """
 
 import os
@@ -70,7 +72,7 @@ def emit(doc: Document, fmt: OutputFormat) -> None:
     try:
         try:
             sys.stdout.write(text)
-        except UnicodeEncodeError:  # a stdout that cannot carry the catalog's CJK notes (cp1252, PYTHONIOENCODING=ascii)
+        except UnicodeEncodeError:  # a stdout that cannot carry the CJK notes (cp1252, PYTHONIOENCODING=ascii)
             sys.stdout.write(_ascii(doc, fmt, text))
     except OSError as exc:  # EPIPE: `| head -c1`; ENOSPC: `> /dev/full`
         _stdout_lost(exc)
