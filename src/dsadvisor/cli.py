@@ -311,7 +311,8 @@ def estimate_cmd(
     kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype: auto | fp8 | q8_0 | ...")] = "auto",
     context: Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output.")] = None,
     prompt_tokens: Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for TTFT.")] = None,
-    batch: Annotated[int, typer.Option(help="Concurrent sequences.")] = 1,
+    batch: Annotated[int, typer.Option("--concurrency", "--batch", help=(
+        "Requests in flight at once (each: --prompt-tokens in, the rest of --context out)."))] = 1,
     engine: Annotated[str, typer.Option(help="vllm | sglang | tensorrt-llm | llama.cpp | transformers")] = "vllm",
     memory_fraction: Annotated[Optional[float], typer.Option(
         "--memory-fraction", help="Override the engine's share of GPU memory (vLLM gpu_memory_utilization).")] = None,
@@ -320,9 +321,10 @@ def estimate_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Memory per GPU, time to first token, per-token latency and throughput of one deployment."""
-    from dsadvisor.physics.estimate import Deployment, estimate
+    from dsadvisor.physics.estimate import Deployment
     from dsadvisor.catalog.resolve import check_workload, default_quant
     from dsadvisor.output.views import estimate_doc
+    from dsadvisor.serving.server import estimate_serving
 
     bounded("--memory-fraction", memory_fraction)
     check_workload(context, prompt_tokens, batch)
@@ -334,7 +336,7 @@ def estimate_cmd(
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
-    emit(estimate_doc(estimate(dep)), format)
+    emit(estimate_doc(*estimate_serving(dep)), format)
 
 
 # ---------------------------------------------------------- recommend / check

@@ -77,8 +77,26 @@ class Basis(TypedDict):
     warnings: list[str]
 
 
+class ServingFigures(TypedDict):
+    """Per request under load: ``concurrency`` requests in flight in a closed loop (serving.server)."""
+
+    concurrency: int
+    running: int
+    prompt_tokens: int
+    output_tokens: int
+    ttft_s: Optional[float]
+    tpot_s: float
+    tokens_per_s_per_user: float
+    tokens_per_s_total: float
+    queue_s: float
+    prefill_share: float
+    saturated: bool
+    kv_cache_bytes: int
+    limited_by: Optional[Literal["kv-cache", "scheduler"]]
+
+
 class EstimateDoc(TypedDict):
-    """``dsadvisor estimate -f json``."""
+    """``dsadvisor estimate -f json``; ``serving`` in estimate's own output (not in verdicts yet)."""
 
     schema_version: Literal[1]
     model: str
@@ -89,6 +107,7 @@ class EstimateDoc(TypedDict):
     latency: Latency
     throughput: Throughput
     basis: Basis
+    serving: NotRequired[ServingFigures]
 
 
 class Score(TypedDict):

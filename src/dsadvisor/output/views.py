@@ -106,8 +106,9 @@ def problems_doc(files: list[str], problems: list[str]) -> Document:
     return Document(data=data, tables=(table,))
 
 
-def estimate_doc(est) -> Document:
-    """The breakdown a person reads, and the JSON contract (docs/json.md) as data."""
+def estimate_doc(est, serving=None) -> Document:
+    """The breakdown a person reads, and the JSON contract (docs/json.md) as data; ``serving``:
+    the per-request figures under load (:class:`dsadvisor.serving.server.Serving`)."""
     m = est.memory
     deploy = (f"{est.model_id} | {est.quant_id} weights, {est.kv_dtype} KV | {est.gpus} x {est.gpu_id} "
               f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}) | {est.engine_id} | context {est.context}, "
@@ -128,11 +129,29 @@ def estimate_doc(est) -> Document:
         ("decode throughput", f"{est.decode_tokens_per_s:,.0f} tok/s total, "
                               f"{est.per_sequence_tokens_per_s:,.1f} tok/s per sequence"),
     )
+    data = est.as_dict()
+    if serving is not None:
+        rows += _serving_rows(serving)
+        data["serving"] = serving.as_dict()
     basis = est.basis
     notes = [f"fact: {f}" for f in basis.facts] + [f"assumed: {a}" for a in basis.assumptions] \
         + [f"article says: {c}" for c in basis.claims] + [f"warning: {w}" for w in basis.warnings]
-    return Document(data=est.as_dict(), tables=(Table(title=deploy, columns=("", "estimate"), rows=rows),),
+    return Document(data=data, tables=(Table(title=deploy, columns=("", "estimate"), rows=rows),),
                     notes=tuple(notes))
+
+
+def _serving_rows(s) -> tuple[tuple[str, str], ...]:
+    load = f"{s.concurrency} request{'s' if s.concurrency != 1 else ''} in flight"
+    if s.running < s.concurrency:
+        load += f", {s.running} running (the {s.limited_by} holds no more), the rest queued"
+    ttft = "unknown (no FLOP rate for this GPU)" if s.ttft_s is None else \
+        f"{fmt_s(s.ttft_s)} (of which {fmt_s(s.queue_s)} queued)"
+    return (
+        ("under load", f"{load}; {s.prompt_tokens:,} tokens in, {s.output_tokens:,} out"),
+        ("  TTFT per request", ttft),
+        ("  TPOT per request", fmt_s(s.tpot_s)),
+        ("  output tokens/s", f"{s.tokens_per_s_per_user:,.1f} per user, {s.tokens_per_s_total:,.0f} in total"),
+    )
 
 
 def _verdict_data(v) -> dict:

@@ -1,0 +1,147 @@
+"""dsadvisor's server model against NVIDIA's measured serving runs (aiconfigurator silicon_sample).
+
+Each aggregated run (one engine instance, fixed concurrency, random prompts of ``isl`` tokens and
+answers of ``osl``) is estimated with the layout it was measured with, and the mean TTFT and TPOT
+are compared. Rows are split fit / hold-out by benchmarks/data/aiconfigurator/silicon_sample_split.csv;
+the two are reported separately. Rows dsadvisor cannot build yet (an engine, GPU or layout it does
+not model) are counted by reason.
+
+    python benchmarks/serving_calibration.py [--rows out.csv] [--by engine|model|system|concurrency]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import csv
+import statistics
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+DATA = ROOT / "benchmarks" / "data" / "aiconfigurator"
+CONFIGS = DATA / "model_configs"
+
+MODELS = {  # silicon model_path -> catalog id or a config.json shipped with aiconfigurator-core
+    "deepseek-ai/DeepSeek-R1": "deepseek-r1",
+    "deepseek-ai/DeepSeek-V3": "deepseek-v3",
+    "meta-llama/Llama-3.1-8B-Instruct": CONFIGS / "meta-llama--Meta-Llama-3.1-8B_config.json",
+    "meta-llama/Llama-3.1-70B": CONFIGS / "meta-llama--Meta-Llama-3.1-70B_config.json",
+    "Qwen/Qwen3-32B": CONFIGS / "Qwen--Qwen3-32B_config.json",
+}
+SYSTEMS = {"h100_sxm": "H100-SXM", "h200_sxm": "H200-SXM", "b200_sxm": "B200", "gb200": "GB200",
+           "b300_sxm": "B300", "gb300": "GB300"}
+ENGINES = {"vllm": "vllm", "sglang": "sglang", "trtllm": "tensorrt-llm"}
+QUANTS = {"fp8": "fp8", "fp8_block": "fp8", "bfloat16": "bf16", "float16": "fp16", "bf16": "bf16", "nvfp4": "nvfp4"}
+
+
+def rows():
+    split = {r["id"]: r for r in csv.DictReader(open(DATA / "silicon_sample_split.csv", encoding="utf-8"))}
+    for r in csv.DictReader(open(DATA / "silicon_sample.csv", encoding="utf-8")):
+        s = split[r["id"]]
+        if s["same_measurement_as"] or not s["concurrency"]:
+            continue
+        yield {**r, "split": s["split"], "concurrency": int(s["concurrency"])}
+
+
+def build(cat, r):
+    """(Deployment, Workload) for a measured run, or the reason it cannot be built."""
+    from dsadvisor.catalog.resolve import model_from_config
+    from dsadvisor.physics.estimate import Deployment
+    from dsadvisor.serving.workload import Workload
+
+    if r["mode"] != "agg":
+        return "disaggregated (not modelled)"
+    target = MODELS.get(r["model_path"])
+    if target is None:
+        return "model not in catalog"
+    gpu = cat.gpus.get(SYSTEMS.get(r["system"], ""))
+    if gpu is None:
+        return f"GPU {r['system']} not in catalog"
+    if not r["precision"]:
+        return "precision not recorded"
+    quant = cat.quantizations.get(QUANTS.get(r["gemm_quant_mode"] or r["precision"], ""))
+    if quant is None:
+        return f"format {r['gemm_quant_mode']} not in catalog"
+    if int(r["attention_dp_size"] or 1) > 1:
+        return "data-parallel attention (not modelled yet)"
+    if int(r["pp_size"] or 1) > 1:
+        return "pipeline parallel"
+    if isinstance(target, Path):
+        model, arch = model_from_config(target)
+    else:
+        model, arch = cat.model(target), None
+    d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, engine=cat.engines[ENGINES[r["backend"]]],
+                      gpus=int(r["tp_size"]))
+    return d, Workload(r["concurrency"], int(r["isl"]), int(r["osl"]))
+
+
+def compare_rows(cat):
+    """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
+    for the rest, counted."""
+    from dsadvisor.errors import DsAdvisorError
+    from dsadvisor.serving.server import serve
+
+    out, skipped = [], collections.Counter()
+    for r in rows():
+        built = build(cat, r)
+        if isinstance(built, str):
+            skipped[built] += 1
+            continue
+        try:
+            _, s = serve(*built)
+        except DsAdvisorError as exc:
+            skipped[f"estimate refused: {exc}"[:90]] += 1
+            continue
+        if s.ttft_s is None:
+            skipped["no FLOP rate"] += 1
+            continue
+        out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "model": r["model_path"],
+                    "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
+                    "tp": r["tp_size"], "ep": r["moe_ep_size"],
+                    "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
+                    "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
+    return out, skipped
+
+
+def compare(argv=None):
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
+    ap.add_argument("--rows", type=Path)
+    args = ap.parse_args(argv)
+    from dsadvisor.catalog.store import load_catalog
+
+    out, skipped = compare_rows(load_catalog(use_env=False))
+    report(out, args.by)
+    print("\nnot compared:", dict(skipped.most_common()))
+    if args.rows:
+        with open(args.rows, "w", newline="", encoding="utf-8") as f:
+            w = csv.DictWriter(f, fieldnames=list(out[0]))
+            w.writeheader()
+            w.writerows(out)
+
+
+def stats(ratios, tol):
+    errs = [abs(x - 1) for x in ratios]
+    return (f"n={len(ratios):4d} median|err| {statistics.median(errs):6.1%}  within {tol:.0%}: "
+            f"{sum(e <= tol for e in errs) / len(errs):6.1%}  median ratio {statistics.median(ratios):5.2f}")
+
+
+def report(out, by):
+    for split in ("fit", "holdout"):
+        part = [o for o in out if o["split"] == split]
+        if not part:
+            continue
+        print(f"== {split}: estimate / measured ==")
+        print(f"  all      TTFT {stats([o['ttft_ratio'] for o in part], .25)}")
+        print(f"  all      TPOT {stats([o['tpot_ratio'] for o in part], .20)}")
+        groups = collections.defaultdict(list)
+        for o in part:
+            groups[o[by]].append(o)
+        for key, g in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            print(f"  {str(key)[:28]:28s} TTFT {stats([o['ttft_ratio'] for o in g], .25)}")
+            print(f"  {'':28s} TPOT {stats([o['tpot_ratio'] for o in g], .20)}")
+
+
+if __name__ == "__main__":
+    sys.exit(compare())

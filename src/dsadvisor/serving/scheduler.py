@@ -1,0 +1,46 @@
+"""How each engine schedules requests: the constants the server model needs beyond one forward pass.
+
+Every constant says what it models and what measured it (docs/method.md, "Serving under load").
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    engine_id: str
+    # Tokens of prompts one iteration takes at most: prompts are prefilled this many tokens at a time
+    # (vLLM max_num_batched_tokens, SGLang chunked_prefill_size, TRT-LLM max_num_tokens).
+    token_budget: int
+    # Prompt chunks ride in the same iteration as the running sequences' decode (vLLM V1 and
+    # TRT-LLM by default); False: a prefill batch runs alone and decode waits (SGLang's default).
+    mixes_prefill: bool
+    # Seconds every request pays outside the GPU work: HTTP, tokenizing, scheduling, detokenizing.
+    per_request_s: float
+    # Sequences one instance runs at most (vLLM max_num_seqs, SGLang max_running_requests).
+    max_running: int
+    source: str
+
+
+SCHEDULERS = {
+    "vllm": Scheduler("vllm", token_budget=8192, mixes_prefill=True, per_request_s=0.0, max_running=1024,
+                      source="vLLM V1 defaults: max_num_batched_tokens 8192 (online serving), chunked prefill on, "
+                             "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py)"),
+    "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=0.0, max_running=1024,
+                        source="SGLang server_args.py: chunked_prefill_size 8192 on 80 GB+ GPUs; "
+                               "enable_mixed_chunk off by default"),
+    "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True, per_request_s=0.0,
+                              max_running=2048,
+                              source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
+                                     "in-flight batching with chunked context"),
+    "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1,
+                           source="llama-server: -b 2048 logical batch; -np slots (1 by default)"),
+    "transformers": Scheduler("transformers", token_budget=1 << 30, mixes_prefill=False, per_request_s=0.0,
+                              max_running=1, source="transformers generate(): one batch, prefilled whole"),
+}
+
+
+def scheduler_for(engine_id: str) -> Scheduler:
+    return SCHEDULERS.get(engine_id, SCHEDULERS["vllm"])

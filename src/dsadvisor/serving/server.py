@@ -1,0 +1,146 @@
+"""A server under load: per-request time to first token and time per output token at a concurrency.
+
+The engine runs iterations. Each iteration advances every running sequence by one token and
+takes in prompt tokens up to the scheduler's budget. Under ``concurrency`` users in a closed loop
+(each sends its next request when an answer ends), in steady state:
+
+- requests finish at a rate ``lam = C / (TTFT + (out - 1) * TPOT)``;
+- the GPU spends the share ``rho = lam * p`` of its time on prompts, ``p`` being one prompt's
+  prefill time when prompts are batched up to the token budget; the other users' share of it,
+  ``rho_o = rho * (C - 1) / C``, stretches a sequence's decode steps: ``TPOT = step / (1 - rho_o)``;
+- a new request waits for the iteration in progress (half a step) and for the prompts queued
+  ahead of it: in a benchmark's closed loop part of the clients stay in step and their prompts
+  arrive together (``COHORT``: each waits for half of the others' prompts), the rest arrive at
+  random (an M/D/1 queue: ``rho * p / (2 (1 - rho))``); then its own prefill, chunked across
+  ``ceil(prompt / budget)`` iterations that each also carry the others' decode.
+
+The three equations share ``rho`` and are solved together by fixed-point iteration. ``step`` and
+the prefill times come from :func:`dsadvisor.physics.estimate.estimate`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from dsadvisor.physics.estimate import Deployment, Estimate, estimate
+from dsadvisor.serving.scheduler import Scheduler, scheduler_for
+from dsadvisor.serving.workload import Workload
+
+SATURATED = 0.98
+# Share of the running requests whose prompts arrive together. A fixed-concurrency benchmark with
+# equal prompt and answer lengths (how engines are measured, and how NVIDIA's served runs were) keeps
+# its clients in step: answers end together, so the next prompts arrive together and each waits for
+# the prompts ahead of it, (R - 1) / 2 prompt times on average. Fitted on the fit part of
+# aiconfigurator's silicon_sample (337 aggregated runs; 0.5 puts the median TTFT ratio at 0.94 on
+# the fit part, 1.00 on the held-out 133; benchmarks/serving_calibration.py). The rest queue as random
+# arrivals (M/D/1).
+COHORT = 0.5  # prompt share of GPU time past which the server cannot keep up (queue grows without end)
+
+
+@dataclass(frozen=True)
+class Serving:
+    """Per-request figures under a workload (means over requests in steady state)."""
+
+    concurrency: int  # requests in flight, as asked
+    running: int  # sequences the engine runs at once: the rest wait for a slot (KV cache, scheduler cap)
+    prompt_tokens: int
+    output_tokens: int
+    ttft_s: float | None  # None: the GPU has no FLOP rate in the catalog
+    tpot_s: float
+    queue_s: float  # of ttft_s: waiting for a slot, for the iteration in progress and for the prompts ahead
+    prefill_share: float  # share of GPU time spent on prompts
+    saturated: bool  # prompts alone keep the GPU busy: TTFT grows with the queue
+    kv_cache_bytes: float  # per GPU, the running sequences at full length
+    limited_by: str | None  # "kv-cache" or "scheduler" when running < concurrency
+
+    @property
+    def tokens_per_s_per_user(self) -> float:
+        return 1.0 / self.tpot_s
+
+    @property
+    def tokens_per_s_total(self) -> float:
+        """Output tokens per second of the whole deployment (every user's answers)."""
+        if self.ttft_s is None:
+            return self.running / self.tpot_s
+        return self.concurrency * self.output_tokens / (self.ttft_s + (self.output_tokens - 1) * self.tpot_s)
+
+    def as_dict(self) -> dict:
+        return {"concurrency": self.concurrency, "running": self.running, "prompt_tokens": self.prompt_tokens,
+                "output_tokens": self.output_tokens, "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
+                "tokens_per_s_per_user": self.tokens_per_s_per_user,
+                "tokens_per_s_total": self.tokens_per_s_total, "queue_s": self.queue_s,
+                "prefill_share": self.prefill_share, "saturated": self.saturated,
+                "kv_cache_bytes": round(self.kv_cache_bytes), "limited_by": self.limited_by}
+
+
+def running_slots(one: Estimate, workload: Workload, sched: Scheduler) -> tuple[int, str | None]:
+    """Sequences the engine can run at once: the scheduler's cap, and what the KV cache left over
+    holds at the average length a sequence has over its answer (paged caches hold what is used)."""
+    by_kv = one.memory.kv_capacity_tokens // workload.mean_context
+    running = min(workload.concurrency, sched.max_running, by_kv)
+    if running >= workload.concurrency:
+        return workload.concurrency, None
+    return max(running, 0), "kv-cache" if by_kv < sched.max_running else "scheduler"
+
+
+def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None) -> tuple[Estimate, Serving]:
+    """The deployment's estimate with its running sequences at full length (memory, single-prompt
+    prefill) and the per-request figures under ``workload``. A deployment that cannot hold one
+    sequence returns ``running == 0``; its estimate says why (``memory.fits``)."""
+    sched = scheduler or scheduler_for(d.engine.id)
+    c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
+    at = dict(context=workload.context, prompt_tokens=isl)
+    one = estimate(replace(d, batch=1, **at))
+    running, limit = running_slots(one, workload, sched)
+    if running == 0:
+        return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
+    full = one if running == 1 else estimate(replace(d, batch=running, **at))
+    step = estimate(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl)).decode_step_s
+    per_batch = max(1, min(running, sched.token_budget // isl))
+    batched = one.ttft_s if per_batch == 1 else estimate(replace(d, batch=per_batch, **at)).ttft_s
+    if one.ttft_single_s is None or batched is None:
+        return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit)
+    return full, steady_state(one.ttft_single_s, batched / per_batch, step, workload, running, sched,
+                               full.memory.kv_cache, limit)
+
+
+def _queue_s(others: float, rho: float, p: float, step: float, r: int) -> float:
+    """A new request's wait before its prompt starts: the iteration in progress (if others run),
+    half of its cohort's prompts, and the random arrivals' M/D/1 wait (at most all others ahead)."""
+    random_wait = min(others * p / (2.0 * (1.0 - rho)), (r - 1) * p)
+    return (r - 1) / r * step / 2 + COHORT * (r - 1) / 2 * p + (1 - COHORT) * random_wait
+
+
+def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sched: Scheduler, kv: float,
+                  limit: str | None) -> Serving:
+    """Per-request figures from one prompt's prefill time ``p1``, a prompt's share ``p`` of a batched
+    prefill and one decode step ``step`` of the running batch.
+
+    Solves the closed loop of the ``running`` sequences for the prompt share ``rho`` (module
+    docstring); requests beyond them wait for a slot: by Little's law, ``S (C / R - 1)`` for a
+    service time ``S`` per request."""
+    r, osl = running, w.output_tokens
+    chunks = math.ceil(w.prompt_tokens / sched.token_budget)
+    own = p1 + (chunks - 1) * step if sched.mixes_prefill else p1
+    rho, ttft, tpot, queue = 0.0, own, step, 0.0
+    for _ in range(200):
+        others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
+        tpot = step / (1.0 - others)
+        queue = _queue_s(others, rho, p, step, r)
+        ttft = sched.per_request_s + queue + own
+        new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
+        if abs(new - rho) < 1e-9:
+            break
+        rho = 0.5 * (rho + new)
+    slot_wait = (ttft + (osl - 1) * tpot) * (w.concurrency / r - 1)
+    return Serving(w.concurrency, r, w.prompt_tokens, osl, ttft + slot_wait, tpot, queue + slot_wait, rho,
+                   rho >= SATURATED - 1e-6, kv, limit)
+
+
+def estimate_serving(d: Deployment) -> tuple[Estimate, Serving]:
+    """``estimate(d)`` and its figures under load: ``d.batch`` requests in flight, each with
+    ``prompt_tokens`` in and the rest of ``context`` out."""
+    est = estimate(d)
+    workload = Workload(d.batch, est.prompt_tokens, max(1, est.context - est.prompt_tokens))
+    return est, serve(d, workload)[1]

@@ -1,0 +1,161 @@
+"""The server model: per-request TTFT and TPOT under a closed loop of concurrent requests."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+from hypothesis import given, settings, strategies as st
+
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.serving.scheduler import SCHEDULERS, Scheduler
+from dsadvisor.serving.server import COHORT, serve, steady_state
+from dsadvisor.serving.workload import Workload
+
+MIXED = Scheduler("test", token_budget=8192, mixes_prefill=True, per_request_s=0.0, max_running=1024, source="t")
+ALONE = replace(MIXED, mixes_prefill=False)
+
+
+def deployment(catalog, model="deepseek-r1-distill-qwen-7b", gpu="H100-SXM", engine="vllm", quant="bf16", gpus=1):
+    return Deployment.of(catalog, model=catalog.model(model), gpu=catalog.gpus[gpu],
+                         quant=catalog.quantizations[quant], engine=catalog.engines[engine], gpus=gpus)
+
+
+def test_one_request_alone_is_the_single_prompt_estimate(catalog):
+    """Nobody else runs: no queue, no interference; TTFT = its prefill, TPOT = a batch-1 step."""
+    d = deployment(catalog)
+    w = Workload(1, 1024, 512)
+    _, s = serve(d, w)
+    one = estimate(replace(d, batch=1, context=w.context, prompt_tokens=1024))
+    step = estimate(replace(d, batch=1, context=w.mean_context, prompt_tokens=1024)).decode_step_s
+    assert s.ttft_s == pytest.approx(one.ttft_single_s)
+    assert s.tpot_s == pytest.approx(step)
+    assert s.queue_s == 0 and s.running == 1 and s.limited_by is None
+    assert s.tokens_per_s_total == pytest.approx(512 / (s.ttft_s + 511 * s.tpot_s))
+
+
+def test_steady_state_by_hand():
+    """Two requests, p1 = p = 0.1 s, step 0.01 s, 100 tokens out, prefill alone (no chunks).
+
+    rho = 2 p / (TTFT + 99 TPOT); TPOT = step / (1 - rho / 2);
+    TTFT = step / 4 + COHORT * p / 2 + (1 - COHORT) * min(rho/2 * p / (2 (1 - rho)), p) + p1.
+    Solved here by bisection on rho, independently of the module's fixed-point loop."""
+    p1 = p = 0.1
+    step, osl = 0.01, 100
+
+    def residual(rho):
+        tpot = step / (1 - rho / 2)
+        ttft = step / 4 + COHORT * p / 2 + (1 - COHORT) * min(rho / 2 * p / (2 * (1 - rho)), p) + p1
+        return rho - 2 * p / (ttft + (osl - 1) * tpot), ttft, tpot
+
+    lo, hi = 0.0, 0.9
+    for _ in range(100):
+        mid = (lo + hi) / 2
+        lo, hi = (mid, hi) if residual(mid)[0] < 0 else (lo, mid)
+    _, ttft, tpot = residual(lo)
+    s = steady_state(p1, p, step, Workload(2, 1000, osl), 2, ALONE, kv=0.0, limit=None)
+    assert s.prefill_share == pytest.approx(lo, rel=1e-5)
+    assert s.ttft_s == pytest.approx(ttft, rel=1e-6)
+    assert s.tpot_s == pytest.approx(tpot, rel=1e-6)
+    assert 0.1 < lo < 0.2  # 2 x 0.1 s of prompts per ~1.2 s cycle
+
+
+def test_chunked_prompt_carries_the_others_decode():
+    """A 20,000-token prompt with an 8,192-token budget takes 3 iterations; mixed into decode, the
+    2 beyond the first each add a decode step to its TTFT."""
+    w = Workload(1, 20_000, 10)
+    mixed = steady_state(1.0, 1.0, 0.05, w, 1, MIXED, kv=0.0, limit=None)
+    alone = steady_state(1.0, 1.0, 0.05, w, 1, ALONE, kv=0.0, limit=None)
+    assert mixed.ttft_s - alone.ttft_s == pytest.approx(2 * 0.05)
+
+
+def test_requests_beyond_the_kv_cache_wait_for_a_slot(catalog):
+    """R1 FP8 on 8 x H200 with 128 users of 16K prompts: the replicated MLA cache holds ~28, the rest
+    queue. Little's law: the R running requests finish at the rate R / S, S being a request's time at
+    concurrency R; so at concurrency C each request's whole cycle is S x C / R."""
+    d = deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8)
+    w = Workload(128, 16384, 1024)
+    _, s = serve(d, w)
+    assert s.limited_by == "kv-cache"
+    assert 1 <= s.running < 128
+    _, alone = serve(d, replace(w, concurrency=s.running))
+    assert alone.running == s.running and alone.limited_by is None
+    service = alone.ttft_s + (w.output_tokens - 1) * alone.tpot_s
+    cycle = s.ttft_s + (w.output_tokens - 1) * s.tpot_s
+    assert cycle == pytest.approx(service * 128 / s.running)
+    assert s.tokens_per_s_total == pytest.approx(alone.tokens_per_s_total)  # queued users add no throughput
+    assert s.queue_s > 0.5 * s.ttft_s  # most of the wait is for a slot
+
+
+def test_more_users_never_speed_up_a_request(catalog):
+    d = deployment(catalog)
+    figures = [serve(d, Workload(c, 2048, 512))[1] for c in (1, 2, 8, 32, 128)]
+    tpots = [s.tpot_s for s in figures]
+    ttfts = [s.ttft_s for s in figures]
+    totals = [s.tokens_per_s_total for s in figures]
+    assert tpots == sorted(tpots) and ttfts == sorted(ttfts)
+    assert totals[-1] > 10 * totals[0]  # batching is why servers batch
+
+
+@settings(max_examples=60, deadline=None)
+@given(p1=st.floats(1e-4, 10), ratio=st.floats(0.05, 1), step=st.floats(1e-4, 1), c=st.integers(1, 4096),
+       isl=st.integers(1, 200_000), osl=st.integers(1, 50_000), mixed=st.booleans())
+def test_steady_state_is_finite_and_ordered(p1, ratio, step, c, isl, osl, mixed):
+    s = steady_state(p1, p1 * ratio, step, Workload(c, isl, osl), c, MIXED if mixed else ALONE, kv=0.0, limit=None)
+    assert math.isfinite(s.ttft_s) and math.isfinite(s.tpot_s)
+    assert s.tpot_s >= step * (1 - 1e-12)
+    assert s.ttft_s >= p1 * (1 - 1e-12)
+    assert 0 <= s.prefill_share <= 0.98
+
+
+def test_workload_rejects_nonsense():
+    with pytest.raises(InputError, match="--concurrency"):
+        Workload(0, 10, 10)
+    assert Workload(3, 100, 50).context == 150
+
+
+def test_every_engine_has_a_scheduler_with_a_source(catalog):
+    assert set(catalog.engines) <= set(SCHEDULERS)
+    assert all(len(s.source) > 20 for s in SCHEDULERS.values())
+
+
+def test_estimate_json_carries_serving_figures(run):
+    out = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--concurrency", "16",
+              "--context", "3072", "--prompt-tokens", "2048", "-f", "json").json()
+    s = out["serving"]
+    assert (s["concurrency"], s["prompt_tokens"], s["output_tokens"]) == (16, 2048, 1024)
+    assert s["tokens_per_s_per_user"] == pytest.approx(1 / s["tpot_s"])
+    assert s["tokens_per_s_total"] > 8 * s["tokens_per_s_per_user"] * 0.5
+    assert s["ttft_s"] > out["latency"]["ttft_single_s"]  # the others' prompts queue ahead
+    legacy = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--batch", "16",
+                 "--context", "3072", "--prompt-tokens", "2048", "-f", "json").json()
+    assert legacy["serving"] == s  # --batch is the old name of --concurrency
+
+
+def test_estimate_table_says_what_waits(run):
+    out = run("estimate", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--engine", "sglang",
+              "--concurrency", "128", "--context", "17408", "--prompt-tokens", "16384").out
+    assert "128 requests in flight" in out and "kv-cache holds no more" in out
+
+
+def test_against_nvidia_served_runs(catalog):
+    """aiconfigurator's silicon_sample, aggregated runs dsadvisor can build: the fit part set COHORT,
+    the held-out part did not. Bounds sit below today's figures (docs/method.md) so a regression
+    shows; the issue's targets (TTFT within 25% on 70%, TPOT within 20% on 80%) are not met yet."""
+    import importlib.util
+
+    from .conftest import ROOT
+
+    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows, _ = module.compare_rows(catalog)
+    for split in ("fit", "holdout"):
+        part = [r for r in rows if r["split"] == split]
+        assert len(part) >= 100
+        ttft = sorted(r["ttft_ratio"] for r in part)
+        tpot = [abs(r["tpot_ratio"] - 1) <= 0.20 for r in part]
+        assert 0.6 <= ttft[len(ttft) // 2] <= 1.6, split
+        assert sum(tpot) / len(tpot) >= 0.45, split
