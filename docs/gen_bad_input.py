@@ -126,7 +126,7 @@ CASES: tuple[Case, ...] = (
     _c("gpus-two", TYPES, *E, "--gpus", "two", code=2, expect="Invalid value for '--gpus'"),
     _c("context-8k", TYPES, *R, "--context", "8k", code=2, expect="Invalid value for '--context'"),
     _c("context-float", TYPES, *E, "--context", "1e9", code=2, expect="Invalid value for '--context'"),
-    _c("batch-fraction", TYPES, *E, "--batch", "1.5", code=2, expect="Invalid value for '--batch'"),
+    _c("batch-fraction", TYPES, *E, "--batch", "1.5", code=2, expect="Invalid value for '--concurrency' / '--batch'"),
     _c("vram-word", TYPES, "estimate", MODEL, "--vram", "lots", "-f", "json", code=2,
        expect="Invalid value for '--vram'"),
     _c("vram-empty", TYPES, "estimate", MODEL, "--vram", "", "-f", "json", code=2, expect="Invalid value for '--vram'"),

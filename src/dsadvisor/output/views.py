@@ -148,9 +148,9 @@ def _serving_rows(s) -> tuple[tuple[str, str], ...]:
         f"{fmt_s(s.ttft_s)} (of which {fmt_s(s.queue_s)} queued)"
     return (
         ("under load", f"{load}; {s.prompt_tokens:,} tokens in, {s.output_tokens:,} out"),
-        ("  TTFT per request", ttft),
-        ("  TPOT per request", fmt_s(s.tpot_s)),
-        ("  output tokens/s", f"{s.tokens_per_s_per_user:,.1f} per user, {s.tokens_per_s_total:,.0f} in total"),
+        ("TTFT under load", ttft),
+        ("TPOT under load", fmt_s(s.tpot_s)),
+        ("tokens/s under load", f"{s.tokens_per_s_per_user:,.1f} per user, {s.tokens_per_s_total:,.0f} in total"),
     )
 
 
