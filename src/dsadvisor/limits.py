@@ -40,6 +40,7 @@ BOUNDS: dict[str, Bound] = {
     "--context": Bound(1, 100_000_000, integer=True, unit="tokens"),
     "--prompt-tokens": Bound(1, 100_000_000, integer=True, unit="tokens"),
     "--batch": Bound(1, 1_000_000, integer=True, unit="sequences"),
+    "--concurrency": Bound(1, 1_000_000, integer=True, unit="requests"),  # --batch's new name
     "--top": Bound(1, 1_000_000, integer=True),
     "--max-ttft": Bound(0, 1e6, low_allowed=False, unit="s"),  # 11 days
     "--max-token-latency": Bound(0, 1e9, low_allowed=False, unit="ms"),  # the same 11 days
