@@ -26,7 +26,14 @@ MODEL_IDS = {
     "r1-distill-qwen-32b": "deepseek-r1-distill-qwen-32b",
     "r1-distill-llama-8b": "deepseek-r1-distill-llama-8b",
     "deepseek-v2-lite": "deepseek-v2-lite",
+    "deepseek-moe-16b": "deepseek-moe-16b-base",
 }
+# llama.cpp names formats in lower case; f16 is the catalog's fp16
+GGUF_QUANT_IDS = {"f16": "fp16", "bf16": "bf16"}
+# The held-out part of the llama.cpp H200 set (benchmarks/data/llamacpp-h200/README.md): no constant is fitted
+# on a row of these models or formats.
+LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b"})
+LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,10 @@ class Comparison:
     tokens: int  # prompt (memory, prefill) or context (decode)
     measured: float
     estimated: float
+    quant: str = "bf16"
+    engine: str = ""
+    device: str = ""  # the catalog GPU id
+    held_out: bool = False
 
     @property
     def error(self) -> float:
@@ -74,10 +85,12 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
         context = r["prompt"] + r["decode"]
         est = estimate(_deployment(catalog, gpu, r["model"], "transformers", context=context,
                                             prompt_tokens=r["prompt"], batch=r["batch"]))
+        tag = dict(engine="transformers", device=gpu.id)
         out.append(Comparison("memory", r["model"], r["batch"], r["prompt"], r["device_used_end"],
-                              est.memory.per_gpu))
+                              est.memory.per_gpu, **tag))
         if r.get("prefill_s") and est.ttft_s and not warm_up:
-            out.append(Comparison("prefill", r["model"], r["batch"], r["prompt"], r["prefill_s"], est.ttft_s))
+            out.append(Comparison("prefill", r["model"], r["batch"], r["prompt"], r["prefill_s"], est.ttft_s,
+                                  **tag))
     return out
 
 
@@ -91,5 +104,57 @@ def compare_decode(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         est = estimate(_deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
                                             prompt_tokens=min(r["context"], 2048), batch=r["batch"],
                                             gpus=r.get("tp", 1)))  # tensor parallel rows: measure_tp.py
-        out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s))
+        out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s,
+                              engine="vllm", device=gpu.id))
+    return out
+
+
+def _llamacpp_estimate(catalog: Catalog, gpu: Gpu, row: dict, **kw):
+    entry = catalog.models[MODEL_IDS[row["model"]]]
+    quant = catalog.quantizations[GGUF_QUANT_IDS.get(row["quant"], row["quant"])]
+    return estimate(Deployment.of(catalog, model=entry, gpu=gpu, quant=quant, engine=catalog.engines["llama.cpp"],
+                                  **kw))
+
+
+def llamacpp_measured(row: dict) -> list[tuple[str, int, int, float, dict]]:
+    """(quantity, batch, tokens, measured seconds, deployment keywords) for one llama.cpp row.
+
+    prefill: llama-bench pp512/pp2048 from an empty cache, seconds for the prompt; decode: tg128, seconds per
+    token, from an empty cache and after 8192 tokens (timed at the context reached); batched_decode:
+    llama-batched-bench's generation phase at 2-64 sequences of 512 + 128 tokens, seconds per step.
+    """
+    out = []
+    for b in row.get("bench", []):
+        depth = b.get("n_depth") or 0
+        if b["n_prompt"] and not depth:
+            n = b["n_prompt"]
+            out.append(("prefill", 1, n, n / b["avg_ts"], dict(context=n + 128, prompt_tokens=n)))
+        elif b["n_gen"]:
+            ctx = depth + b["n_gen"]
+            out.append(("decode", 1, ctx, 1 / b["avg_ts"], dict(context=ctx, prompt_tokens=min(ctx, 2048))))
+    for b in row.get("batched", []):
+        if b["pl"] >= 2 and b.get("speed_tg"):
+            ctx = b["pp"] + b["tg"]
+            out.append(("batched_decode", b["pl"], ctx, b["pl"] / b["speed_tg"],
+                        dict(context=ctx, prompt_tokens=b["pp"], batch=b["pl"])))
+    return out
+
+
+def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
+    """llama.cpp on a GPU (benchmarks/data/llamacpp-h200): GGUF file size, prompt time, decode and batched
+    decode. Rows of formats the catalog does not hold (e.g. IQ4_XS) are left out."""
+    out = []
+    for r in rows:
+        if "bench" not in r or GGUF_QUANT_IDS.get(r["quant"], r["quant"]) not in catalog.quantizations:
+            continue
+        gpu = measured_gpu(catalog, [{"kind": "device", "gpu": r["gpu"].split(",")[0]}])
+        held = r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
+        tag = dict(quant=r["quant"], engine="llama.cpp", device=gpu.id, held_out=held)
+        est = _llamacpp_estimate(catalog, gpu, r, context=640, prompt_tokens=512)
+        out.append(Comparison("weights", r["model"], 1, 0, r["gguf_bytes"], est.memory.weights, **tag))
+        for quantity, batch, tokens, seconds, kw in llamacpp_measured(r):
+            est = _llamacpp_estimate(catalog, gpu, r, **kw)
+            value = est.ttft_s if quantity == "prefill" else est.decode_step_s
+            if value:
+                out.append(Comparison(quantity, r["model"], batch, tokens, seconds, value, **tag))
     return out
