@@ -230,6 +230,13 @@ CASES: tuple[Case, ...] = (
        per_problem="top-conflicts.yaml"),
     _c("catalog-folder-of-1001-files", CATALOGS, *R, "--catalog", "many-yaml", code=4,
        expect="many-yaml: folder holds more than 1,000 YAML files; name a smaller catalog folder"),
+    _c("catalog-1200-files-in-two-entries", CATALOGS, *R, "--catalog", "600-yaml-b", code=4,
+       env=(("DSADVISOR_CATALOG", "600-yaml-a"),),
+       expect="600-yaml-b: with the 600 YAML files named before it (--catalog and $DSADVISOR_CATALOG), more than "
+              "1,000 YAML files in all"),
+    _c("validate-100-bad-entries", CATALOGS, "catalog", "validate", "100-bad.yaml", "-f", "json", code=4,
+       expect="100-bad.yaml: 80 more problems not shown (only the first 20 are); fix those and validate again",
+       per_problem="100-bad.yaml"),
     _c("validate-absurd-layers", CATALOGS, "catalog", "validate", "absurd-layers.yaml", "-f", "json", code=4,
        expect="num_hidden_layers is larger than 2,147,483,647", per_problem="absurd-layers.yaml"),
     _c("validate-hf-repo-shell-code", CATALOGS, "catalog", "validate", "hostile-repo.yaml", "-f", "json", code=4,
@@ -453,6 +460,9 @@ def make_files(root: Path) -> None:
         "huge-params.yaml": ("models:\n  - id: acme-huge\n    name: Acme-Huge\n    status: released\n    family: acme\n"
                              "    source: my model card\n    params: [{total: 1e300, source: my model card}]\n"),
         "top-conflicts.yaml": "conflicts: []\n",
+        "100-bad.yaml": "models:\n" + "".join(
+            f"  - {{id: m{i}, name: M{i}, status: described, family: x, source: my card, colour: red}}\n"
+            for i in range(100)),
         "cycle.yaml": "models:\n" + _borrowing("acme-a", "acme-b") + _borrowing("acme-b", "acme-a"),
         "self-cycle.yaml": "models:\n" + _borrowing("acme-c", "acme-c"),
         "llama.json": _llama(),
@@ -477,12 +487,15 @@ def make_files(root: Path) -> None:
         (root / name).write_text(body, encoding="utf-8")
     (root / "latin1.yaml").write_bytes(b"models:\n  - id: acme\n    name: Acm\xe9\n")  # byte 34 is not UTF-8
     (root / "nul.yaml").write_bytes(b"schema_version: 1\x00\n")
-    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml"):
+    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml", "600-yaml-a", "600-yaml-b"):
         (root / folder).mkdir(exist_ok=True)
     from dsadvisor.catalog.loading import USER_LIMITS
 
     for i in range(USER_LIMITS.max_yaml_files + 1):  # one YAML file more than a catalog folder may hold
         (root / "many-yaml" / f"{i:04}.yaml").touch()
+    for i in range(600):  # 1,200 in two entries: the limit holds for all of them together
+        (root / "600-yaml-a" / f"{i:04}.yaml").touch()
+        (root / "600-yaml-b" / f"{i:04}.yaml").touch()
     (root / "not-utf8-name").mkdir(exist_ok=True)
     (root / "not-utf8-name" / os.fsdecode(b"caf\xe9.yaml")).write_text(
         "gpus:\n  - {id: Cafe-1, name: Cafe, vendor: other, family: Cafe, category: consumer, memory_gb: 24,\n"
@@ -650,8 +663,11 @@ def render() -> str:
         f"| nodes, counted after alias expansion | {USER_LIMITS.max_nodes:,} |",
         "| recursive aliases | refused |",
         "| a key twice in one mapping, an id twice in one file | refused |",
-        f"| a `--catalog` folder's walk | {USER_LIMITS.max_walk_entries:,} files and folders visited, "
+        f"| the walks of all `--catalog` and `$DSADVISOR_CATALOG` entries together | "
+        f"{USER_LIMITS.max_walk_entries:,} files and folders visited, "
         f"{USER_LIMITS.max_yaml_files:,} YAML files found (symlinked folders are not followed) |",
+        f"| catalog problems described | {USER_LIMITS.max_problems}; the rest are counted (`more_problems` in "
+        "`catalog validate -f json`) |",
         "| `!!python/...` and other unknown tags | refused (only the safe loader runs) |",
         "| `.inf`, `.nan` where a number is expected | refused |",
         f"| an architecture field (layers, widths, vocabulary, positions) | at most {MAX_SHAPE:,} |",

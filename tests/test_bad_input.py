@@ -87,7 +87,8 @@ def check_streams(case, code: int, out: str, err: str) -> None:
             assert data["schema_version"] == 1
             if case.argv[:2] == ("catalog", "validate"):  # the problems on stdout are the lines on stderr
                 assert data["valid"] is (code == 0)
-                assert len(data["problems"]) == len(err.splitlines())
+                assert len(data["problems"]) + bool(data["more_problems"]) == len(err.splitlines())
+                assert len(data["problems"]) <= 20
     elif code == 0:
         raise AssertionError(f"{case.id}: exit 0 with nothing on stdout")
 

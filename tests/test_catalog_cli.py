@@ -96,7 +96,8 @@ def test_validate_a_valid_file(run, tmp_path):
     assert "valid" in r.out and "problem" in r.out and "none" in r.out  # the title wraps to the table's width
     r = run("catalog", "validate", str(path), "-f", "json")
     assert r.code == 0
-    assert r.json() == {"schema_version": 1, "files": [str(path)], "valid": True, "problems": []}
+    assert r.json() == {"schema_version": 1, "files": [str(path)], "valid": True, "problems": [],
+                        "more_problems": 0}
 
 
 def test_validate_lists_every_problem_with_file_entry_and_field(run, tmp_path):

@@ -457,9 +457,9 @@ def test_the_bundled_catalog_is_within_every_ceiling_and_limit(run):
 # ------------------------------------------------------------------ a catalog folder's walk
 
 def test_a_huge_catalog_folder_is_not_walked_to_the_end(run, tmp_path, monkeypatch):
-    from dsadvisor.catalog import loading
+    from dsadvisor.catalog import loading, store
 
-    monkeypatch.setattr(loading.yaml_files, "__defaults__", (loading.Limits(max_walk_entries=50, max_yaml_files=5),))
+    monkeypatch.setattr(store, "USER_LIMITS", loading.Limits(max_walk_entries=50, max_yaml_files=5))
     deep = tmp_path / "big"
     for i in range(60):
         (deep / f"d{i}").mkdir(parents=True)

@@ -198,13 +198,14 @@ def validate_cmd(
     from dsadvisor.physics.artifacts import checked
 
     problems: list[str] = []
+    more, more_line = 0, ""
     try:
         checked(load_catalog(files, use_env=False))
     except CatalogError as exc:
-        problems = exc.problems
-    emit(problems_doc([str(f) for f in files], problems), format)
-    if problems:
-        for p in problems:
+        problems, more, more_line = exc.problems, exc.more, exc.more_line()
+    emit(problems_doc([str(f) for f in files], problems, more, more_line), format)
+    if problems or more:
+        for p in [*problems, more_line] if more_line else problems:
             say(p)
         raise ExitWith(EXIT_CATALOG)
 
@@ -632,7 +633,7 @@ def _run(argv: list[str] | None) -> int:
         say(f"error: {exc}")
         code = EXIT_UNKNOWN
     except CatalogError as exc:
-        for line in exc.problems:
+        for line in [*exc.problems, exc.more_line()] if exc.more else exc.problems:
             say(f"error: {line}")
         code = EXIT_CATALOG
     except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered

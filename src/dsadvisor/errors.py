@@ -13,12 +13,24 @@ class DsAdvisorError(Exception):
 class CatalogError(DsAdvisorError):
     """A catalog file could not be read or did not validate.
 
-    ``problems`` holds one line per problem, each naming file, entry and field.
+    ``problems`` holds one line per problem, each naming file, entry and field; past a limit
+    (``Limits.max_problems``) the rest are only counted, in ``more``, and ``more_files`` names the files
+    they are in.
     """
 
-    def __init__(self, problems: list[str]):
-        self.problems = problems
-        super().__init__(problems[0] if len(problems) == 1 else f"{problems[0]} (and {len(problems) - 1} more)")
+    def __init__(self, problems: list[str], more: int = 0, more_files: tuple[str, ...] = ()):
+        self.problems, self.more, self.more_files = problems, more, more_files
+        rest = len(problems) - 1 + more
+        first = problems[0] if problems else f"{more:,} catalog problems"
+        super().__init__(first if rest <= 0 or not problems else f"{first} (and {rest:,} more)")
+
+    def more_line(self) -> str:
+        """The line that stands for the problems not described ("" when every one is)."""
+        if not self.more:
+            return ""
+        where = (self.more_files[0] if len(self.more_files) == 1 else f"{len(self.more_files):,} files")
+        return (f"{where}: {self.more:,} more problem{'s' if self.more != 1 else ''} not shown (only the "
+                f"first {len(self.problems):,} are); fix those and validate again")
 
 
 class CatalogWarning(UserWarning):

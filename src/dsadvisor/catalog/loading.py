@@ -24,8 +24,19 @@ class Limits:
     max_bytes: int = 4 * 1024 * 1024  # 4 MiB: the bundled catalog is ~200 KB
     max_depth: int = 64  # the schema nests 4 levels deep
     max_nodes: int = 500_000  # after alias expansion
-    max_walk_entries: int = 10_000  # files and folders a --catalog folder's walk visits (`--catalog /`)
-    max_yaml_files: int = 1_000  # YAML files under one --catalog folder (the bundled catalog has ~40)
+    # files and folders the walks of all --catalog folders and $DSADVISOR_CATALOG entries visit (`--catalog /`)
+    max_walk_entries: int = 10_000
+    # YAML files all --catalog and $DSADVISOR_CATALOG entries name together (the bundled catalog has ~40)
+    max_yaml_files: int = 1_000
+    max_problems: int = 20  # catalog problems described; the rest are counted (35,000 bad entries: 20 lines)
+
+
+@dataclass
+class Tally:
+    """What the walks of one load have found so far: the limits hold for all of a user's entries together."""
+
+    visited: int = 0
+    found: int = 0
 
 
 USER_LIMITS = Limits()
@@ -47,36 +58,50 @@ def bundled_catalog_dir() -> Path:
                         f"{' and '.join(str(c) for c in candidates)})"])
 
 
-def yaml_files(path: Path, limits: Limits | None = USER_LIMITS) -> list[Path]:
+def yaml_files(path: Path, limits: Limits | None = USER_LIMITS, tally: Tally | None = None) -> list[Path]:
     """A file, or every *.yaml / *.yml file under a folder, in a stable order.
 
     Symlinked folders inside are not followed. With ``limits``, a walk that visits more than
     ``max_walk_entries`` files and folders, or finds more than ``max_yaml_files`` YAML files, stops
     with a CatalogError (a mistyped ``--catalog /`` would otherwise walk the whole file system).
+    ``tally`` carries the counts of the walks before this one, so the limits hold for all together.
     """
+    tally = tally if tally is not None else Tally()
+    before, walked = tally.found, tally.visited
     if not path.is_dir():
+        tally.found += 1
+        if limits is not None and tally.found > limits.max_yaml_files:
+            raise CatalogError([_too_many(path, limits, before)])
         return [path]
     found: list[Path] = []
-    visited = 0
     folders = [str(path)]
     while folders:
         try:
             with os.scandir(folders.pop()) as entries:
                 for entry in entries:
-                    visited += 1
-                    if limits is not None and visited > limits.max_walk_entries:
+                    tally.visited += 1
+                    if limits is not None and tally.visited > limits.max_walk_entries:
                         raise CatalogError([f"{clipped(path)}: folder holds more than {limits.max_walk_entries:,} "
-                                            "files and folders; name a smaller catalog folder"])
+                                            "files and folders" + (" with the catalog folders before it" if walked
+                                                                   else "") + "; name a smaller catalog folder"])
                     if entry.is_dir(follow_symlinks=False):
                         folders.append(entry.path)
                     elif os.path.splitext(entry.name)[1] in (".yaml", ".yml") and entry.is_file():
                         found.append(Path(entry.path))
-                        if limits is not None and len(found) > limits.max_yaml_files:
-                            raise CatalogError([f"{clipped(path)}: folder holds more than {limits.max_yaml_files:,} "
-                                                "YAML files; name a smaller catalog folder"])
+                        tally.found += 1
+                        if limits is not None and tally.found > limits.max_yaml_files:
+                            raise CatalogError([_too_many(path, limits, before)])
         except OSError:  # a folder inside that cannot be listed holds nothing readable (as rglob skips it)
             continue
     return sorted(found)
+
+
+def _too_many(path: Path, limits: Limits, before: int) -> str:
+    if not before:
+        return (f"{clipped(path)}: folder holds more than {limits.max_yaml_files:,} YAML files; "
+                "name a smaller catalog folder")
+    return (f"{clipped(path)}: with the {before:,} YAML files named before it (--catalog and $DSADVISOR_CATALOG), "
+            f"more than {limits.max_yaml_files:,} YAML files in all; name fewer or smaller catalogs")
 
 
 def user_catalog_paths(cli_paths: list[Path] | None) -> list[Path]:

@@ -14,8 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
-from dsadvisor.catalog.loading import (USER_LIMITS, Limits, bundled_catalog_dir, read_catalog_bytes, read_yaml,
-                                       user_catalog_paths, yaml_files)
+from dsadvisor.catalog.loading import (USER_LIMITS, Limits, Tally, bundled_catalog_dir, read_catalog_bytes,
+                                       read_yaml, user_catalog_paths, yaml_files)
 from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat,
                                       validate)
 
@@ -199,9 +199,11 @@ def _index_models(models: dict[str, ModelEntry]) -> dict[str, tuple[str, ...]]:
 
 # --------------------------------------------------------------- validation
 
-def validate_file(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None = None) -> CatalogFile:
-    """Parse and validate one YAML file (``raw``: its bytes, if already read); a CatalogError lists every
-    problem, one per line."""
+def validate_file(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None = None,
+                  shown: int | None = None) -> CatalogFile:
+    """Parse and validate one YAML file (``raw``: its bytes, if already read); a CatalogError lists its
+    problems, one per line: the first ``shown`` (default ``limits.max_problems``; all without limits)
+    described, the rest counted in ``more``."""
     from pydantic import ValidationError
 
     data = read_yaml(path, limits, raw)
@@ -212,7 +214,12 @@ def validate_file(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | 
     try:
         return validate(CatalogFile, data)
     except ValidationError as exc:
-        raise CatalogError([_describe(path, data, err) for err in exc.errors()]) from None
+        if shown is None:
+            shown = limits.max_problems if limits is not None else exc.error_count()
+        errors = exc.errors(include_url=False, include_input=False)  # a bad entry's input can be huge
+        described = [_describe(path, data, err) for err in errors[:max(shown, 0)]]
+        more = len(errors) - len(described)
+        raise CatalogError(described, more, (str(path),) if more else ()) from None
 
 
 def _describe(path: Path, data: dict, err: dict) -> str:
@@ -344,6 +351,7 @@ def _input_files(paths: list[Path] | None, *, bundled: bool, use_env: bool) -> l
     files: list[tuple[Path, bool]] = []
     if bundled:
         files += [(p, False) for p in yaml_files(bundled_catalog_dir(), None)]
+    tally = Tally()  # the limits on a user's files hold for all of them together
     for p in user:
         try:
             exists = p.exists()
@@ -351,7 +359,7 @@ def _input_files(paths: list[Path] | None, *, bundled: bool, use_env: bool) -> l
             raise CatalogError([f"{clipped(p)}: cannot read: {getattr(exc, 'strerror', None) or exc}"]) from None
         if not exists:
             raise CatalogError([f"{clipped(p)}: no such file or directory"])
-        found = yaml_files(p)
+        found = yaml_files(p, USER_LIMITS, tally)
         if p.is_dir() and not found:
             raise CatalogError([f"{clipped(p)}: folder holds no .yaml or .yml file"])
         files += [(f, True) for f in found]
@@ -362,41 +370,40 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
     tables: dict[str, dict[str, Any]] = {s: {} for s in SECTIONS}
     origin: dict[str, str] = {}
     sources: dict[str, str] = {}
-    problems: list[str] = []
+    problems = _Problems(USER_LIMITS.max_problems)
     for path, is_user in files:
         try:
             if is_user:
                 data = raw[path]
                 if isinstance(data, CatalogError):
                     raise data
-                parsed = validate_file(path, raw=data)
+                parsed = validate_file(path, raw=data, shown=problems.room())
             else:
                 parsed = validate_file(path, None)
         except CatalogError as exc:
-            problems += exc.problems
+            problems.take(exc, path)
             continue
         sources.update(parsed.sources)
         for section in SECTIONS:
             seen: set[str] = set()  # one id twice in one file is a mistake, not a replacement
             for index, item in enumerate(getattr(parsed, section)):
                 if item.id in seen:
-                    problems.append(f"{path}: {section}[{index}] (id {item.id}): field id: "
-                                    "already used by an earlier entry in this file")
+                    problems.add(path, lambda: f"{path}: {section}[{index}] (id {item.id}): field id: "
+                                 "already used by an earlier entry in this file")
                     continue
                 seen.add(item.id)
                 key = f"{section}:{item.id}"
                 if key in origin and not is_user:
-                    problems.append(f"{path}: {section} id {item.id!r} is already defined in {origin[key]}")
+                    problems.add(path, lambda: f"{path}: {section} id {item.id!r} is already defined in "
+                                 f"{origin[key]}")
                     continue
                 tables[section][item.id] = item  # a user's entry replaces a bundled one
                 origin[key] = str(path)
-    if problems:
-        raise CatalogError(problems)
+    problems.raise_any()
     models = tables["models"]
-    problems += _architecture_problems(models, origin)
-    problems += _artifact_references(tables, origin)
-    if problems:
-        raise CatalogError(problems)
+    for where, line in [*_architecture_problems(models, origin), *_artifact_references(tables, origin)]:
+        problems.add(where, lambda: line)
+    problems.raise_any()
     return Catalog(
         models=models,
         gpus=tables["gpus"],
@@ -409,16 +416,46 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
     )
 
 
-def _architecture_problems(models: dict[str, ModelEntry], origin: dict[str, str]) -> list[str]:
+class _Problems:
+    """A load's problems: the first ``shown`` described, the rest only counted (and their files named), so
+    35,000 bad entries cost 20 descriptions, not 35,000."""
+
+    def __init__(self, shown: int):
+        self.shown, self.lines, self.more, self.more_files = shown, [], 0, {}
+
+    def room(self) -> int:
+        return max(self.shown - len(self.lines), 0)
+
+    def add(self, path: Path, describe) -> None:
+        if self.room():
+            self.lines.append(describe())
+        else:
+            self.more += 1
+            self.more_files[str(path)] = None
+
+    def take(self, exc: CatalogError, path: Path) -> None:
+        """One file's problems (``exc``, from reading or validating ``path``)."""
+        room = self.room()
+        self.lines += exc.problems[:room]
+        more = exc.more + len(exc.problems[room:])
+        if more:
+            self.more += more
+            self.more_files[str(path)] = None
+
+    def raise_any(self) -> None:
+        if self.lines or self.more:
+            raise CatalogError(self.lines, self.more, tuple(self.more_files))
+
+
+def _architecture_problems(models: dict[str, ModelEntry], origin: dict[str, str]) -> list[tuple[Path, str]]:
     """``architecture_from`` that names no model, and chains that come back on themselves (a -> b -> a,
     a -> a): such a model would have no shape, and every later estimate of it would be undetermined."""
-    problems = []
+    problems: list[tuple[Path, str]] = []
     for m in models.values():
         if m.architecture_from and m.architecture_from not in models:
-            problems.append(
-                f"{origin['models:' + m.id]}: models (id {m.id}): field architecture_from: "
-                f"no model with id {m.architecture_from!r}"
-            )
+            where = origin["models:" + m.id]
+            problems.append((Path(where), f"{where}: models (id {m.id}): field architecture_from: "
+                                          f"no model with id {m.architecture_from!r}"))
     if problems:
         return problems
     walked: set[str] = set()  # every id a walk has passed: each is walked once (a 35,000-long chain is linear)
@@ -433,22 +470,26 @@ def _architecture_problems(models: dict[str, ModelEntry], origin: dict[str, str]
             cycle = chain[chain.index(at):]
             first = min(cycle)  # said the same way whichever member the walk started from
             turn = cycle[cycle.index(first):] + cycle[:cycle.index(first)]
-            problems.append(f"{origin['models:' + first]}: models (id {first}): field architecture_from: "
-                            f"a cycle, {' -> '.join([*turn, first])}; one of them needs an architecture")
+            where = origin["models:" + first]
+            problems.append((Path(where), f"{where}: models (id {first}): field architecture_from: a cycle, "
+                                          f"{' -> '.join([*turn, first])}; one of them needs an architecture"))
     return problems
 
 
-def _artifact_references(tables: dict[str, dict[str, Any]], origin: dict[str, str]) -> list[str]:
-    """An artifact names a model, a format and engines the catalog holds."""
-    problems = []
+def _artifact_references(tables: dict[str, dict[str, Any]], origin: dict[str, str]) -> list[tuple[Path, str]]:
+    """An artifact names a model, a format and engines the catalog holds: (file, problem) for each that does not."""
+    problems: list[tuple[Path, str]] = []
     for a in tables["artifacts"].values():
+        file = Path(origin["artifacts:" + a.id])
         where = f"{origin['artifacts:' + a.id]}: artifacts (id {a.id})"
         for name, value, table in (("model", a.model, "models"), ("format", a.format, "quantizations")):
             if value not in tables[table]:
                 guess = suggest(value, list(tables[table]), n=1)
-                problems.append(f"{where}: field {name}: no {table[:-1] if table != 'quantizations' else 'format'} "
-                                f"{quoted(value)}" + (f"; did you mean {guess[0]!r}?" if guess else ""))
+                what = table[:-1] if table != "quantizations" else "format"
+                problems.append((file, f"{where}: field {name}: no {what} {quoted(value)}"
+                                       + (f"; did you mean {guess[0]!r}?" if guess else "")))
         for e in a.engines:
             if e not in tables["engines"]:
-                problems.append(f"{where}: field engines: no engine {quoted(e)} (known: {', '.join(tables['engines'])})")
+                problems.append((file, f"{where}: field engines: no engine {quoted(e)} "
+                                       f"(known: {', '.join(tables['engines'])})"))
     return problems

@@ -219,7 +219,8 @@ class ValidateDoc(TypedDict):
     schema_version: Literal[1]
     files: list[str]
     valid: bool
-    problems: list[str]
+    problems: list[str]  # at most Limits.max_problems (20), each naming its file
+    more_problems: int  # problems past those, counted but not described
 
 
 class Finding(TypedDict):

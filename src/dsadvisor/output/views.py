@@ -99,10 +99,13 @@ def gpus_doc(gpus: list[Gpu], capacities: dict[str, float]) -> Document:
     return Document(data=data, tables=(table,))
 
 
-def problems_doc(files: list[str], problems: list[str]) -> Document:
-    data = {"schema_version": SCHEMA_VERSION, "files": files, "valid": not problems, "problems": problems}
+def problems_doc(files: list[str], problems: list[str], more: int = 0, more_line: str = "") -> Document:
+    """``more``: problems past the limit, counted but not described (``more_line`` says so)."""
+    data = {"schema_version": SCHEMA_VERSION, "files": files, "valid": not problems and not more,
+            "problems": problems, "more_problems": more}
+    rows = tuple((p,) for p in problems) + (((more_line,),) if more_line else ())
     table = Table(title="catalog problems" if problems else "catalog valid", columns=("problem",),
-                  rows=tuple((p,) for p in problems) or (("none",),))
+                  rows=rows or (("none",),))
     return Document(data=data, tables=(table,))
 
 
