@@ -47,7 +47,7 @@ def rows():
 def build(cat, r):
     """(Deployment, Workload) for a measured run, or the reason it cannot be built."""
     from dsadvisor.catalog.resolve import model_from_config
-    from dsadvisor.physics.estimate import Deployment
+    from dsadvisor.physics.estimate import Deployment, pin_layout
     from dsadvisor.serving.workload import Workload
 
     if r["mode"] != "agg":
@@ -63,16 +63,19 @@ def build(cat, r):
     quant = cat.quantizations.get(QUANTS.get(r["gemm_quant_mode"] or r["precision"], ""))
     if quant is None:
         return f"format {r['gemm_quant_mode']} not in catalog"
-    if int(r["attention_dp_size"] or 1) > 1:
-        return "data-parallel attention (not modelled yet)"
     if int(r["pp_size"] or 1) > 1:
         return "pipeline parallel"
     if isinstance(target, Path):
         model, arch = model_from_config(target)
     else:
         model, arch = cat.model(target), None
-    d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, engine=cat.engines[ENGINES[r["backend"]]],
-                      gpus=int(r["tp_size"]))
+    # aiconfigurator's agg layout: tp_size x attention_dp_size GPUs; the MoE split over all of them by
+    # moe_tp_size x moe_ep_size
+    tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
+    ep = int(r["moe_ep_size"] or 1) > 1
+    d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant,
+                      engine=cat.engines[ENGINES[r["backend"]]], gpus=tp * dp)
+    d = pin_layout(d, tp=tp * dp, ep=ep, dp_attention=dp)
     return d, Workload(r["concurrency"], int(r["isl"]), int(r["osl"]))
 
 

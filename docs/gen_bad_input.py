@@ -122,6 +122,13 @@ CASES: tuple[Case, ...] = (
        expect="--min-params must be between 0 and 1e+06, not -1"),
     _c("params-range-inverted", NUMBERS, "models", "--min-params", "100", "--max-params", "1", "-f", "json", code=2,
        expect="--min-params 100 is larger than --max-params 1"),
+    _c("dp-attention-not-divisor", NUMBERS, "estimate", "deepseek-r1", "--gpu", "H200", "--tp", "8",
+       "--dp-attention", "3", "--engine", "sglang", "--quant", "fp8", "-f", "json", code=2,
+       expect="--dp-attention 3 must divide --tp 8"),
+    _c("dp-attention-dense", NUMBERS, *E, "--dp-attention", "2", "--gpus", "2", code=2,
+       expect="data-parallel attention needs a mixture-of-experts model"),
+    _c("tp-times-pp-not-gpus", NUMBERS, *E, "--gpus", "8", "--tp", "4", code=2,
+       expect="--tp 4 x --pp 1 is 4 GPUs, not --gpus 8"),
     # ---------------------------------------------------------------- types and usage (exit 2)
     _c("gpus-two", TYPES, *E, "--gpus", "two", code=2, expect="Invalid value for '--gpus'"),
     _c("context-8k", TYPES, *R, "--context", "8k", code=2, expect="Invalid value for '--context'"),

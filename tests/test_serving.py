@@ -159,3 +159,61 @@ def test_against_nvidia_served_runs(catalog):
         tpot = [abs(r["tpot_ratio"] - 1) <= 0.20 for r in part]
         assert 0.6 <= ttft[len(ttft) // 2] <= 1.6, split
         assert sum(tpot) / len(tpot) >= 0.45, split
+
+
+def test_dp_attention_splits_the_mla_cache_by_requests(catalog):
+    """R1 FP8 on 8 x H200, 128 users at 16K: with TP the latent cache is replicated on every GPU
+    (each holds all 128 requests' KV); with 8 attention groups each GPU holds 16 requests' KV and
+    the whole attention weights (the rest of the model split 8 ways)."""
+    from dsadvisor.physics.estimate import pin_layout
+    from dsadvisor.physics.memory import kv_bytes_per_token
+    from dsadvisor.physics.params import count_params
+
+    d = replace(deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8),
+                batch=128, context=17408, prompt_tokens=16384)
+    tp = estimate(d)
+    dp = estimate(pin_layout(d, dp_attention=8))
+    arch = catalog.architecture(catalog.model("deepseek-r1"))
+    per_token = kv_bytes_per_token(arch, 2.0)  # bf16 latent + rope key, all 61 layers
+    assert per_token == 61 * (512 + 64) * 2
+    assert tp.memory.kv_cache == pytest.approx(per_token * 17408 * 128)
+    assert dp.memory.kv_cache == pytest.approx(per_token * 17408 * 128 / 8)
+    attention = count_params(arch).attention * 1.0  # fp8: a byte a weight
+    assert dp.memory.weights - tp.memory.weights == pytest.approx(attention * 7 / 8, rel=1e-6)
+    assert not tp.memory.fits and dp.memory.fits
+    assert dp.dp_attention == 8 and dp.as_dict()["deployment"]["data_parallel_attention"] == 8
+    _, served = serve(pin_layout(d, dp_attention=8), Workload(128, 16384, 1024))
+    assert served.running == 128 and served.limited_by is None
+
+
+@pytest.mark.parametrize("pin,message", [
+    (dict(dp_attention=3), "must divide"),
+    (dict(tp=4), "is 4 GPUs, not --gpus 8"),
+    (dict(dp_attention=8, engine="llama.cpp"), "llama.cpp"),
+])
+def test_a_layout_the_engine_or_model_cannot_run_says_why(catalog, pin, message):
+    from dsadvisor.physics.estimate import pin_layout
+
+    engine = pin.pop("engine", "sglang")
+    d = deployment(catalog, "deepseek-r1", "H200-SXM", "vllm", "fp8", gpus=8)
+    d = replace(d, engine=catalog.engines[engine])
+    with pytest.raises(InputError, match=message):
+        estimate(pin_layout(d, **pin))
+
+
+def test_dense_models_get_no_dp_attention(catalog):
+    from dsadvisor.physics.estimate import pin_layout
+
+    d = deployment(catalog, "deepseek-r1-distill-llama-70b", "H100-SXM", "sglang", "fp8", gpus=8)
+    with pytest.raises(InputError, match="mixture-of-experts"):
+        estimate(pin_layout(d, dp_attention=8))
+
+
+def test_estimate_cli_pins_a_layout(run):
+    out = run("estimate", "deepseek-r1", "--gpu", "H200", "--tp", "8", "--dp-attention", "8", "--engine", "sglang",
+              "--quant", "fp8", "-f", "json").json()
+    dep = out["deployment"]
+    assert (dep["gpus"], dep["tensor_parallel"], dep["data_parallel_attention"], dep["expert_parallel"]) == \
+        (8, 8, 8, True)
+    bad = run("estimate", "deepseek-r1", "--gpu", "H200", "--tp", "8", "--dp-attention", "3", "--engine", "sglang")
+    assert bad.code == 2 and "must divide" in bad.err and bad.out == ""

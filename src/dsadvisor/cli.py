@@ -317,11 +317,21 @@ def estimate_cmd(
     engine: Annotated[str, typer.Option(help="vllm | sglang | tensorrt-llm | llama.cpp | transformers")] = "vllm",
     memory_fraction: Annotated[Optional[float], typer.Option(
         "--memory-fraction", help="Override the engine's share of GPU memory (vLLM gpu_memory_utilization).")] = None,
+    tp: Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallel GPUs per stage (default: chosen).",
+                                              show_default=False)] = None,
+    pp: Annotated[Optional[int], typer.Option("--pp", help="Pin pipeline stages (default: chosen).",
+                                              show_default=False)] = None,
+    ep: Annotated[Optional[bool], typer.Option("--ep/--no-ep", help="Pin expert parallel on or off (MoE).",
+                                               show_default=False)] = None,
+    dp_attention: Annotated[Optional[int], typer.Option(
+        "--dp-attention", help="Data-parallel attention groups (MoE; SGLang --dp): each holds only its requests' "
+        "KV cache.", show_default=False)] = None,
     config: ConfigOpt = None,
     catalog: CatalogOpt = None,
     format: FormatOpt = OutputFormat.table,
 ) -> None:
-    """Memory per GPU, time to first token, per-token latency and throughput of one deployment."""
+    """Memory per GPU, time to first token, per-token latency and throughput of one deployment,
+    and what each request sees with --concurrency requests in flight."""
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.catalog.resolve import check_workload, default_quant
     from dsadvisor.output.views import estimate_doc
@@ -337,6 +347,12 @@ def estimate_cmd(
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
+    if (tp, pp, ep, dp_attention) != (None, None, None, None):
+        from dsadvisor.physics.estimate import pin_layout
+
+        for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention)):
+            bounded(flag, value)
+        dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
     emit(estimate_doc(*estimate_serving(dep)), format)
 
 

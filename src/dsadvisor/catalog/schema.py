@@ -488,6 +488,7 @@ class Engine(Sourced):
     tensor_parallel: bool = True
     pipeline_parallel: bool = True
     expert_parallel: bool = False
+    data_parallel_attention: bool = False  # attention split by requests, MoE by experts (DeepSeek MLA)
     multi_node: bool = False
     memory: EngineMemory
     speed: EngineSpeed

@@ -33,6 +33,7 @@ class Deployment(TypedDict):
     tensor_parallel: int
     pipeline_parallel: int
     expert_parallel: bool
+    data_parallel_attention: int
     quantization: str
     kv_dtype: str
     engine: str

@@ -114,7 +114,8 @@ def estimate_doc(est, serving=None) -> Document:
     the per-request figures under load (:class:`dsadvisor.serving.server.Serving`)."""
     m = est.memory
     deploy = (f"{est.model_id} | {est.quant_id} weights, {est.kv_dtype} KV | {est.gpus} x {est.gpu_id} "
-              f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}) | {est.engine_id} | context {est.context}, "
+              f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}"
+              f"{f', DP-attention {est.dp_attention}' if est.dp_attention > 1 else ''}) | {est.engine_id} | context {est.context}, "
               f"prompt {est.prompt_tokens}, batch {est.batch}")
     rows = (
         ("parameters", f"{fmt_params(est.params_total)} total, {fmt_params(est.params_active)} active"

@@ -9,7 +9,7 @@ the facts it used, what it assumed, and the articles' own claims beside it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field
+from dataclasses import replace, asdict, dataclass, field
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.store import Catalog
@@ -51,6 +51,7 @@ class Deployment:
     gpus_per_node: int = 8
     memory_fraction: float | None = None  # overrides the engine's (vLLM gpu_memory_utilization)
     capacity_bytes: float | None = None  # free memory when detected; None: the card's
+    layout: Layout | None = None  # pinned (estimate --tp/--pp/--ep/--dp-attention); None: choose_layout's
 
     @classmethod
     def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
@@ -79,6 +80,7 @@ class Estimate:
     tp: int
     pp: int
     ep: bool
+    dp_attention: int
     nodes: int
     quant_id: str
     kv_dtype: str
@@ -112,6 +114,7 @@ class Estimate:
             "deployment": {
                 "gpu": self.gpu_id, "gpus": self.gpus, "nodes": self.nodes,
                 "tensor_parallel": self.tp, "pipeline_parallel": self.pp, "expert_parallel": self.ep,
+                "data_parallel_attention": self.dp_attention,
                 "quantization": self.quant_id, "kv_dtype": self.kv_dtype, "engine": self.engine_id,
                 "context": self.context, "prompt_tokens": self.prompt_tokens, "batch": self.batch,
             },
@@ -151,6 +154,51 @@ def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: 
         raise InputError(f"{engine.name} cannot split {gpus} GPUs: tensor parallel needs a divisor of "
                          f"{arch.num_attention_heads} heads and it has no pipeline parallelism")
     return Layout(tp=tp, pp=pp, ep=arch.is_moe and engine.expert_parallel and tp > 1)
+
+
+def check_layout(layout: Layout, arch: Architecture, engine: Engine, gpus: int, gpus_per_node: int) -> None:
+    """A pinned layout the engine and the model can run, on the GPUs given (an InputError if not)."""
+    if layout.tp < 1 or layout.pp < 1 or layout.dp_attention < 1:
+        raise InputError("--tp, --pp and --dp-attention must be at least 1")
+    if layout.gpus != gpus:
+        raise InputError(f"--tp {layout.tp} x --pp {layout.pp} is {layout.gpus} GPUs, not --gpus {gpus}")
+    if layout.tp > gpus_per_node and not engine.multi_node:
+        raise InputError(f"{engine.name} does not run across nodes; --tp {layout.tp} exceeds {gpus_per_node} "
+                         "GPUs per node")
+    if layout.pp > 1 and not engine.pipeline_parallel:
+        raise InputError(f"{engine.name} has no pipeline parallelism")
+    if layout.tp > 1 and not engine.tensor_parallel:
+        raise InputError(f"{engine.name} has no tensor parallelism")
+    if layout.ep and not (arch.is_moe and engine.expert_parallel):
+        raise InputError("expert parallel needs a mixture-of-experts model" if not arch.is_moe
+                         else f"{engine.name} has no expert parallelism")
+    if layout.dp_attention > 1:
+        if not (arch.is_moe and engine.data_parallel_attention):
+            raise InputError("data-parallel attention needs a mixture-of-experts model (dense models: run "
+                             "separate replicas)" if not arch.is_moe
+                             else f"{engine.name} has no data-parallel attention")
+        if layout.tp % layout.dp_attention:
+            raise InputError(f"--dp-attention {layout.dp_attention} must divide --tp {layout.tp}")
+    if arch.num_attention_heads % layout.attention_tp:
+        raise InputError(f"{layout.attention_tp} GPUs cannot split {arch.num_attention_heads} attention heads")
+
+
+def pin_layout(d: Deployment, *, tp: int | None = None, pp: int | None = None, ep: bool | None = None,
+               dp_attention: int | None = None) -> Deployment:
+    """``d`` with the layout these pin; what they leave out defaults as ``choose_layout`` would.
+    A single-GPU ``d`` grows to ``tp x pp`` GPUs. Checked when estimated (``check_layout``)."""
+    pp = pp or 1
+    gpus = d.gpus if d.gpus > 1 or tp is None else tp * pp
+    tp = tp or max(1, gpus // pp)
+    arch = d.architecture
+    moe_ep = arch is not None and arch.is_moe and d.engine.expert_parallel and tp > 1
+    layout = Layout(tp=tp, pp=pp, ep=moe_ep if ep is None else ep, dp_attention=dp_attention or 1)
+    return replace(d, gpus=gpus, layout=layout)
+
+
+def per_gpu(total: float, attention: float, layout: Layout) -> float:
+    """Bytes of ``total`` on one GPU: attention split over its group, the rest over every GPU."""
+    return (total - attention) / layout.gpus + attention / (layout.attention_tp * layout.pp)
 
 
 KV_16BIT = ("auto", "bf16", "fp16")  # 2 bytes an element; auto is bf16
@@ -253,23 +301,27 @@ def estimate(d: Deployment) -> Estimate:
     if d.batch < 1:
         raise InputError("--batch must be at least 1")
     context, prompt = _workload(d, arch, notes)
-    layout = choose_layout(arch, engine, d.gpus, d.gpus_per_node)
+    layout = d.layout if d.layout is not None else choose_layout(arch, engine, d.gpus, d.gpus_per_node)
+    check_layout(layout, arch, engine, d.gpus, d.gpus_per_node)
     kv_name, kv_elem = kv_bytes_per_element(d)
     p = count_params(arch)
     wb = weight_bytes(p, quant)
     if p.mtp:
         notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
-    # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers
-    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.tp, engine.memory.decompressed_mla_cache) / layout.pp
+    # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers, attention
+    # data-parallel groups split the requests
+    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache) \
+        / layout.pp / layout.dp_attention
     tokens_kept = cached_tokens(arch, context)
     kv_per_gpu = kv_tok * tokens_kept * d.batch
-    plan = _memory(d, arch, layout, wb.total / layout.gpus, kv_per_gpu, kv_tok, prompt)
+    attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
+    plan = _memory(d, arch, layout, per_gpu(wb.total, attention, layout), kv_per_gpu, kv_tok, prompt)
     rates = rates_for(gpu, engine, quant)
     # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
     touched = experts_touched_fraction(arch, d.batch)
     read_weights = wb.total - wb.embedding - p.routed_experts * quant.bits_per_weight / 8 * (1 - touched)
     step = decode_step_s(arch, engine, rates, layout,
-                         read_bytes_per_gpu=read_weights / layout.gpus + kv_per_gpu,
+                         read_bytes_per_gpu=per_gpu(read_weights, attention, layout) + kv_per_gpu,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=tokens_kept)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
@@ -283,7 +335,7 @@ def estimate(d: Deployment) -> Estimate:
     _explain(d, arch, touched, ttft, notes)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
-        tp=layout.tp, pp=layout.pp, ep=layout.ep, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
+        tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
         kv_dtype=kv_name, engine_id=engine.id, context=context, prompt_tokens=prompt, batch=d.batch,
         params_total=p.total, params_active=p.active, architecture_assumed=assumed,
         memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,

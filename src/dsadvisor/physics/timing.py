@@ -41,13 +41,27 @@ class Rates:
 
 @dataclass(frozen=True)
 class Layout:
+    """How a deployment splits over its GPUs.
+
+    ``tp`` GPUs per pipeline stage share every layer's matmuls (tensor parallel) or, with ``ep``,
+    hold whole experts each; ``dp_attention`` > 1 splits the requests instead for attention:
+    that many groups of ``tp // dp_attention`` GPUs each hold the attention weights and only their
+    own requests' KV cache (SGLang ``--enable-dp-attention``, vLLM ``--data-parallel-size`` with
+    ``--enable-expert-parallel``, TensorRT-LLM ``enable_attention_dp``)."""
+
     tp: int = 1
     pp: int = 1
     ep: bool = False
+    dp_attention: int = 1
 
     @property
     def gpus(self) -> int:
         return self.tp * self.pp
+
+    @property
+    def attention_tp(self) -> int:
+        """GPUs that split one attention layer's heads."""
+        return self.tp // self.dp_attention
 
 
 def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rates) -> float:
