@@ -16,6 +16,7 @@ RELEASED = {
     "deepseek-r1-distill-qwen-14b", "deepseek-r1-distill-qwen-32b", "deepseek-r1-distill-llama-8b",
     "deepseek-r1-distill-llama-70b", "deepseek-vl2", "deepseek-vl2-small", "deepseek-vl2-tiny", "janus-pro-7b",
 }
+# releases after the reference list: tests/test_new_models.py NEW_RELEASES names each one's source
 # the variants the five seed articles describe (shared/seeds/000..004)
 DESCRIBED = {
     "deepseek-base", "deepseek-pro", "deepseek-lite", "deepseek-ultra",  # 000

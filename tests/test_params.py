@@ -44,6 +44,9 @@ EXPECTED_FILES = {
     },
     "vl2.yaml": {"deepseek-vl2", "deepseek-vl2-small", "deepseek-vl2-tiny"},
     "janus.yaml": {"janus-pro-7b"},
+    "v3.2.yaml": {"deepseek-v3.2", "deepseek-v3.2-speciale", "deepseek-math-v2"},
+    "v4.yaml": {"deepseek-v4-flash", "deepseek-v4-flash-base", "deepseek-v4-pro", "deepseek-v4-pro-base"},
+    "small-2025.yaml": {"deepseek-r1-0528-qwen3-8b", "deepseek-prover-v2-7b", "deepseek-ocr"},
 }
 
 SHAPE_FIELDS = [
@@ -136,9 +139,11 @@ def test_architecture_details():
         if arch is None:
             continue
         assert not arch.tie_word_embeddings, id_
-        if arch.attention == "mla":
+        if arch.is_mla:
             assert arch.head_dim == arch.qk_nope_head_dim + arch.qk_rope_head_dim, id_
             assert arch.num_key_value_heads == arch.num_attention_heads, id_
+        elif arch.attention == "csa-hca":  # DeepSeek-V4: one shared K=V head of 512
+            assert (arch.head_dim, arch.num_key_value_heads) == (512, 1), id_
         else:
             assert arch.head_dim == 128, id_
         assert arch.attention_bias == (arch.model_type == "qwen2"), id_
@@ -196,8 +201,11 @@ def test_v3_totals():
     assert counts.mtp == pytest.approx(11.5e9, rel=0.015)  # README_WEIGHTS.md: 11.5B unique
     assert counts.embedding == counts.lm_head == pytest.approx(0.9e9, rel=0.05)  # "0.9B embedding, 0.9B head"
     # every reference to the V3 shape computes the same
-    for id_ in ("deepseek-r1", "deepseek-r1-0528", "deepseek-v3.1", "deepseek-prover-v2-671b", "deepseek-v3.2-exp"):
+    for id_ in ("deepseek-r1", "deepseek-r1-0528", "deepseek-v3.1", "deepseek-prover-v2-671b"):
         assert count_params(resolve(entry(id_))) == counts
+    # V3.2-Exp and V3.2: the V3 shape plus the lightning indexer (13,959,424 per layer)
+    for id_ in ("deepseek-v3.2-exp", "deepseek-v3.2"):
+        assert count_params(resolve(entry(id_))).total == counts.total + 61 * 13_959_424, id_
 
 
 @pytest.mark.parametrize(

@@ -181,12 +181,20 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
         fmts = [q for q in fmts if q.id != "fp16"]
     else:
         fmts = [q for q in fmts if q.id != "bf16"]
+    fmts = [q for q in fmts if format_exists_for(q, model)]
     best: dict[tuple, QuantFormat] = {}
     for q in fmts:
-        key = (q.bits_per_weight, q.compute_dtype)
+        key = (q.bits_per_weight, q.expert_bits, q.compute_dtype)
         if key not in best or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, best[key])):
             best[key] = q
-    return [q for q in fmts if best[(q.bits_per_weight, q.compute_dtype)] is q]
+    return [q for q in fmts if best[(q.bits_per_weight, q.expert_bits, q.compute_dtype)] is q]
+
+
+def format_exists_for(fmt: QuantFormat, model: ModelEntry) -> bool:
+    """A format that stores routed experts apart (V4's FP8 with FP4 experts) exists only where the
+    model ships in it: no tool builds it from another checkpoint."""
+    shipped = model.weights_dtype.value.lower() if model.weights_dtype else None
+    return not fmt.expert_bits_per_weight or shipped == fmt.id
 
 
 def _loss_key(loss: Loss) -> tuple[bool, float]:

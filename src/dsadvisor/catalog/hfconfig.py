@@ -2,8 +2,11 @@
 
 Handles the shapes DeepSeek ships or distils onto: ``llama``, ``qwen2``,
 ``mistral``, ``deepseek`` (DeepSeekMoE-16B: MoE with ordinary multi-head
-attention), ``deepseek_v2`` / ``deepseek_v3`` / ``deepseek_v32`` (MLA + MoE), and
-Mixtral-style MoE (``num_local_experts``). Other model types are read with the
+attention), ``deepseek_v2`` / ``deepseek_v3`` / ``deepseek_v32`` (MLA + MoE; V3.2's
+sparse-attention indexer), ``deepseek_v4`` (shared-KV attention with per-layer
+compression, mHC, hash-routed first layers; its shared expert is moe_intermediate_size
+wide, which stands in for the missing intermediate_size), and Mixtral-style MoE
+(``num_local_experts``). Other model types are read with the
 generic rules: ``head_dim`` defaults to hidden_size / num_attention_heads,
 ``num_key_value_heads`` to num_attention_heads, ``tie_word_embeddings`` and
 ``attention_bias`` to false.
@@ -35,7 +38,10 @@ MLA_TYPES = {"deepseek_v2", "deepseek_v3", "deepseek_v32"}
 # Model types whose q/k/v projections always carry biases though config.json does not say so.
 QKV_BIAS_TYPES = {"qwen2", "qwen2_vl"}
 # Model types whose MoE gate carries V3's e_score_correction_bias (one float per routed expert).
-SCORING_BIAS_TYPES = {"deepseek_v3", "deepseek_v32"}
+SCORING_BIAS_TYPES = {"deepseek_v3", "deepseek_v32", "deepseek_v4"}
+# DeepSeek-V4's keys beyond the common ones, read as config.json names them (integers).
+V4_INT_KEYS = ("q_lora_rank", "qk_rope_head_dim", "o_groups", "o_lora_rank", "hc_mult", "num_hash_layers")
+INDEX_KEYS = ("index_n_heads", "index_head_dim", "index_topk")
 
 
 def _language_part(config: dict[str, Any]) -> dict[str, Any]:
@@ -71,6 +77,8 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     if not model_type:
         raise ValueError("config.json has no 'model_type'")
     model_type = str(model_type)
+    if cfg.get("intermediate_size") is None and model_type == "deepseek_v4":
+        cfg = {**cfg, "intermediate_size": cfg.get("moe_intermediate_size")}  # the shared expert's width
     for key in REQUIRED:
         if cfg.get(key) is None:
             raise ValueError(f"config.json ({model_type}) has no {key!r}")
@@ -82,6 +90,7 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     window = cfg.get("sliding_window")
     if window and cfg.get("use_sliding_window", True):
         fields["sliding_window"] = _int(cfg, "sliding_window")
+    fields.update(_sparse_fields(cfg, model_type))
     if notes:
         fields["note"] = "; ".join(notes)
     return _validated(fields, model_type)
@@ -130,6 +139,20 @@ def _attention_fields(cfg: dict[str, Any], model_type: str, hidden: int, heads: 
                              f"is not a multiple of num_attention_heads {heads}")
         head_dim = hidden // heads
     fields["head_dim"] = head_dim
+    return fields
+
+
+def _sparse_fields(cfg: dict[str, Any], model_type: str) -> dict[str, Any]:
+    """V3.2's indexer and V4's compression, mHC and hash routing, where config.json has them."""
+    fields: dict[str, Any] = {k: _int(cfg, k) for k in INDEX_KEYS if cfg.get(k) is not None}
+    ratios = cfg.get("compress_ratios")
+    if ratios is not None:
+        if not isinstance(ratios, list) or not all(isinstance(r, int) and not isinstance(r, bool) for r in ratios):
+            raise ValueError(f"config.json ({model_type}) 'compress_ratios' must be a list of integers")
+        fields["compress_ratios"] = tuple(ratios)
+        fields.update({k: _int(cfg, k) for k in V4_INT_KEYS if cfg.get(k) is not None})
+        if cfg.get("expert_dtype") in ("fp4", "fp8", "bf16"):
+            fields["expert_dtype"] = cfg["expert_dtype"]
     return fields
 
 

@@ -67,8 +67,14 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, g
     return HardwareSpec(device, gpus)  # --ram beside a discrete GPU: plan's --offload check reads it
 
 
+# weights_dtype values that name a catalog format of their own (quantization/formats.yaml)
+SHIPPED_FORMATS = ("fp8-fp4experts",)
+
+
 def default_quant(entry: ModelEntry) -> str:
-    """The format the weights ship in (FP8 for V3/R1, 16-bit for the rest)."""
+    """The format the weights ship in (FP8 for V3/R1, FP8 with FP4 experts for V4, 16-bit for the rest)."""
+    if entry.weights_dtype and entry.weights_dtype.value.lower() in SHIPPED_FORMATS:
+        return entry.weights_dtype.value.lower()
     if entry.weights_dtype and entry.weights_dtype.value.lower().startswith("fp8"):
         return "fp8"
     return "bf16"

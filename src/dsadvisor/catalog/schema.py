@@ -109,6 +109,14 @@ EntryKind = Literal["model", "edition", "sdk", "peer"]
 
 MAX_SHAPE = 2**31 - 1  # the most any architecture field may be (layers, widths, vocabulary, positions)
 
+# Attention kinds: how a layer attends and what it caches (docs/method.md has each one's KV cache).
+# mha / gqa: per-head K and V; mla: MLA's latent (DeepSeek-V2/V3); mla-sparse: MLA plus DeepSeek
+# Sparse Attention's lightning indexer (V3.2: each query attends to the index_topk best tokens, the
+# indexer keeps its own FP8 key per token); csa-hca: DeepSeek-V4's hybrid of a sliding window with
+# compressed KV per layer (compress_ratios: 4 = CSA, top-k over 4:1 compressed entries; 128 = HCA).
+AttentionKind = Literal["mha", "gqa", "mla", "mla-sparse", "csa-hca"]
+ATTENTION_KINDS: tuple[str, ...] = ("mha", "gqa", "mla", "mla-sparse", "csa-hca")
+
 # Ceilings on the other figures a catalog gives: far above any real device, engine or model, yet low
 # enough that the estimator's products of them stay finite (`memory_gb: 1e300` would overflow to inf
 # and crash an estimate instead of being refused here, naming the file, entry and field).
@@ -163,13 +171,35 @@ class Architecture(Sourced):
     # Multi-token prediction modules shipped beside the main layers (V3: 1)
     num_nextn_predict_layers: Annotated[int, Ge(0)] = 0
     sliding_window: Optional[Annotated[int, Gt(0)]] = None
+    # The lightning indexer of DeepSeek Sparse Attention (V3.2) and of V4's CSA layers: its query
+    # heads and head width, and how many cached entries each query keeps (config.json's names)
+    index_n_heads: Optional[Annotated[int, Gt(0)]] = None
+    index_head_dim: Optional[Annotated[int, Gt(0)]] = None
+    index_topk: Optional[Annotated[int, Gt(0)]] = None
+    # DeepSeek-V4: one compression ratio per layer, then one per MTP layer (0: sliding window only,
+    # 4: CSA, 128: HCA); the window is sliding_window. Shared-KV MQA of head_dim; grouped low-rank
+    # output projection (o_groups x o_lora_rank); hc_mult residual streams mixed by mHC; the first
+    # num_hash_layers MoE layers route by a token-id table; experts stored in expert_dtype.
+    compress_ratios: tuple[Annotated[int, Ge(0), Le(MAX_SHAPE)], ...] = ()  # a tuple: the record stays hashable
+    o_groups: Optional[Annotated[int, Gt(0)]] = None
+    o_lora_rank: Optional[Annotated[int, Gt(0)]] = None
+    hc_mult: Optional[Annotated[int, Gt(0)]] = None
+    num_hash_layers: Annotated[int, Ge(0)] = 0
+    expert_dtype: Optional[Literal["fp4", "fp8", "bf16"]] = None
     note: str | None = None
 
     @property
-    def attention(self) -> Literal["mha", "gqa", "mla"]:
+    def attention(self) -> AttentionKind:
+        if self.compress_ratios:
+            return "csa-hca"
         if self.kv_lora_rank is not None:
-            return "mla"
+            return "mla-sparse" if self.index_topk else "mla"
         return "mha" if self.num_key_value_heads == self.num_attention_heads else "gqa"
+
+    @property
+    def is_mla(self) -> bool:
+        """MLA's latent cache and split head dims (V2, V3, and V3.2's sparse MLA)."""
+        return self.kv_lora_rank is not None
 
     @property
     def is_moe(self) -> bool:
@@ -195,6 +225,25 @@ class Architecture(Sourced):
             raise ValueError("num_experts_per_tok cannot exceed n_routed_experts")
         if self.first_k_dense_replace > self.num_hidden_layers:
             raise ValueError("first_k_dense_replace cannot exceed num_hidden_layers")
+        self._check_sparse()
+
+    def _check_sparse(self) -> None:
+        """The indexer's three figures come together; V4's per-layer ratios cover every layer."""
+        index = (self.index_n_heads, self.index_head_dim, self.index_topk)
+        if any(v is not None for v in index) and not all(v is not None for v in index):
+            raise ValueError("the sparse-attention indexer needs index_n_heads, index_head_dim and index_topk together")
+        if not self.compress_ratios:
+            return
+        layers = self.num_hidden_layers
+        if len(self.compress_ratios) not in (layers, layers + self.num_nextn_predict_layers):
+            raise ValueError(f"compress_ratios has {len(self.compress_ratios)} entries; it needs one per layer "
+                             f"({layers}) or per layer and MTP layer ({layers + self.num_nextn_predict_layers})")
+        if not self.sliding_window:
+            raise ValueError("compress_ratios (DeepSeek-V4's compressed attention) needs sliding_window")
+        if self.kv_lora_rank is not None:
+            raise ValueError("give compress_ratios (V4's shared-KV attention) or kv_lora_rank (MLA), not both")
+        if any(r == 4 for r in self.compress_ratios) and self.index_topk is None:
+            raise ValueError("compress ratio 4 (CSA) needs the indexer (index_n_heads, index_head_dim, index_topk)")
 
 
 @record
@@ -399,6 +448,8 @@ class QuantFormat(Sourced):
     id: str
     name: str
     bits_per_weight: Annotated[float, Gt(0), Le(32)]  # scales and zero points included
+    # routed MoE experts stored apart (DeepSeek-V4: FP4 experts beside FP8 attention); None: bits_per_weight
+    expert_bits_per_weight: Optional[Annotated[float, Gt(0), Le(32)]] = None
     applies_to: list[Literal["weights", "kv_cache"]] = field(default_factory=lambda: ["weights"])
     kept_16bit: list[Literal["embeddings", "lm_head", "norms", "router", "attention"]] = _list()
     compute_dtype: DType = "bf16"  # the tensor-core rate prefill runs at
@@ -407,6 +458,11 @@ class QuantFormat(Sourced):
     quality_loss: list[QualityLoss] = _list()
     aliases: list[str] = _list()
     note: str | None = None
+
+    @property
+    def expert_bits(self) -> float:
+        """Bits per routed-expert weight (the format's own bits unless it stores experts apart)."""
+        return self.expert_bits_per_weight or self.bits_per_weight
 
     @property
     def weight_only(self) -> bool:
@@ -469,7 +525,7 @@ class SupportLimit(Sourced):
     """
 
     formats: list[str] = _list()
-    attention: list[Literal["mha", "gqa", "mla"]] = _list()
+    attention: list[AttentionKind] = _list()
     devices: list[Literal["cuda", "rocm", "metal", "cpu", "gaudi"]] = _list()
     min_compute_capability: str | None = None
     reason: Annotated[str, MinLen(2)]
@@ -482,7 +538,7 @@ class Engine(Sourced):
     name: str
     formats: list[str]
     kv_dtypes: list[str]
-    attention: list[Literal["mha", "gqa", "mla"]]
+    attention: list[AttentionKind]
     devices: list[Literal["cuda", "rocm", "metal", "cpu", "gaudi"]]
     min_compute_capability: str | None = None
     tensor_parallel: bool = True

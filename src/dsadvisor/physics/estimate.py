@@ -18,8 +18,9 @@ from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import (
     MemoryPlan,
     activation_bytes,
-    cached_tokens,
     kv_bytes_per_token,
+    kv_cache_bytes,
+    kv_read_bytes,
     plan_memory,
     profile_logit_bytes,
     weight_bytes,
@@ -310,20 +311,21 @@ def estimate(d: Deployment) -> Estimate:
         notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
     # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers, attention
     # data-parallel groups split the requests
-    kv_tok = kv_bytes_per_token(arch, kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache) \
-        / layout.pp / layout.dp_attention
-    tokens_kept = cached_tokens(arch, context)
-    kv_per_gpu = kv_tok * tokens_kept * d.batch
+    kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
+    kv_share = layout.pp * layout.dp_attention
+    kv_tok = kv_bytes_per_token(arch, *kv_args) / kv_share
+    kv_per_gpu = kv_cache_bytes(arch, context, *kv_args) / kv_share * d.batch
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
     plan = _memory(d, arch, layout, per_gpu(wb.total, attention, layout), kv_per_gpu, kv_tok, prompt)
     rates = rates_for(gpu, engine, quant)
     # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
     touched = experts_touched_fraction(arch, d.batch)
-    read_weights = wb.total - wb.embedding - p.routed_experts * quant.bits_per_weight / 8 * (1 - touched)
+    read_weights = wb.total - wb.embedding - p.routed_experts * quant.expert_bits / 8 * (1 - touched)
     step = decode_step_s(arch, engine, rates, layout,
-                         read_bytes_per_gpu=per_gpu(read_weights, attention, layout) + kv_per_gpu,
+                         read_bytes_per_gpu=per_gpu(read_weights, attention, layout)
+                         + kv_read_bytes(arch, context, *kv_args) / kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
-                         batch=d.batch, context=tokens_kept)
+                         batch=d.batch, context=context)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
 
     def prefill(batch: int) -> float | None:
@@ -392,7 +394,8 @@ def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | No
     notes.facts += [
         f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "
         f"TFLOPS 16-bit ({gpu.source})",
-        f"format {quant.id}: {quant.bits_per_weight:g} bits per weight ({quant.source})",
+        f"format {quant.id}: {quant.bits_per_weight:g} bits per weight"
+        + (f", routed experts {quant.expert_bits:g}" if quant.expert_bits_per_weight else "") + f" ({quant.source})",
         f"engine {engine.id}: memory {engine.memory.policy} ({engine.memory.source}); speed ({engine.speed.source})",
     ]
     notes.assumptions += [
@@ -402,6 +405,9 @@ def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | No
     if arch.is_moe:
         notes.assumptions.append(f"MoE decode reads {touched:.0%} of routed experts at batch {d.batch} "
                                  "(uniform routing)")
+    if arch.attention in ("mla-sparse", "csa-hca"):
+        notes.assumptions.append(f"sparse attention: each query attends to at most {arch.index_topk} selected "
+                                 "entries; the indexer scores every cached key (docs/method.md)")
     if quant.compute_dtype in ("fp8", "int8") and _rate(gpu, quant.compute_dtype) == _rate(gpu, "bf16"):
         notes.warnings.append(f"{gpu.id} has no {quant.compute_dtype} tensor cores: {quant.id} runs weight-only, "
                               "matmuls at the 16-bit rate")

@@ -31,6 +31,13 @@ ALLOCATOR_SLACK = 0.10
 MOE_ALLOCATOR_SLACK = 1.0
 # vLLM's CUDA graphs: min(3, max(0.5, 0.1 x weights GB)) GB per GPU (vllm-fit's
 # rule, from its measurements; peers.md). Not measured here.
+# DeepSeek Sparse Attention's indexer cache (V3.2): index_head_dim FP8 values plus one fp32 scale per
+# 128 values, per token and layer, whatever the main cache's dtype (DeepSeek's V3.2-Exp inference code
+# quantizes the indexer keys to FP8 with 128-wide blocks; aiconfigurator-core's indexer_cache_entry_bytes
+# counts the same 132 bytes). V4's CSA indexer keeps FP4 keys: index_head_dim / 2 bytes per compressed
+# entry (aiconfigurator-core's deepseek_v4_indexer_cache_entry_bytes). Read from code, not measured here.
+INDEXER_FP8_BLOCK, INDEXER_SCALE_BYTES = 128, 4
+V4_INDEXER_BYTES_PER_DIM = 0.5
 CUDA_GRAPH_MIN_GB, CUDA_GRAPH_MAX_GB, CUDA_GRAPH_WEIGHT_FRACTION = 0.5, 3.0, 0.1
 # Logits of the sampler's profiling pass: vLLM profiles max_num_seqs (256)
 # sequences' logits in fp32 (vLLM's gpu_model_runner profile_run).
@@ -46,7 +53,8 @@ class WeightBytes:
 
 
 def weight_bytes(p: ParamBreakdown, fmt: QuantFormat) -> WeightBytes:
-    """Quantized linear weights at the format's bits (scales included); what it keeps in 16 bits at 2 B."""
+    """Quantized linear weights at the format's bits (scales included; routed experts at its expert bits);
+    what it keeps in 16 bits at 2 B."""
     keep = set(fmt.kept_16bit)
     kept = p.norms
     kept += p.embedding if "embeddings" in keep else 0
@@ -54,7 +62,8 @@ def weight_bytes(p: ParamBreakdown, fmt: QuantFormat) -> WeightBytes:
     kept += p.router if "router" in keep else 0
     kept += p.attention if "attention" in keep else 0
     quantized = p.total - kept
-    qbytes = int(quantized * fmt.bits_per_weight / 8)
+    # routed experts at the format's expert bits (V4's FP4 experts), everything else at its bits
+    qbytes = int((quantized - p.routed_experts) * fmt.bits_per_weight / 8 + p.routed_experts * fmt.expert_bits / 8)
     emb_bits = 16 if "embeddings" in keep else fmt.bits_per_weight
     return WeightBytes(
         total=qbytes + 2 * kept,
@@ -69,28 +78,99 @@ def kv_heads_per_gpu(arch: Architecture, tp: int) -> int:
     return max(1, math.ceil(arch.num_key_value_heads / tp))
 
 
+def indexer_entry_bytes(arch: Architecture) -> float:
+    """One cached indexer key: V3.2's FP8 key with its scales, V4's FP4 key (0 without an indexer)."""
+    dim = arch.index_head_dim
+    if not dim:
+        return 0.0
+    if arch.compress_ratios:
+        return dim * V4_INDEXER_BYTES_PER_DIM
+    return dim + -(-dim // INDEXER_FP8_BLOCK) * INDEXER_SCALE_BYTES
+
+
+def _main_ratios(arch: Architecture) -> tuple[int, ...]:
+    """V4's compression ratio of each main layer (the MTP layers' entries left out)."""
+    return arch.compress_ratios[: arch.num_hidden_layers]
+
+
 def kv_bytes_per_token(arch: Architecture, kv_bytes: float, tp: int = 1, decompressed_mla: bool = False) -> float:
-    """KV cache one token takes on one GPU, all layers (pipeline stages divide this further).
+    """KV cache one more token takes on one GPU, all layers (pipeline stages divide this further).
 
     MHA/GQA: K and V per kv head. MLA: one latent (kv_lora_rank) plus one shared
     RoPE key per layer, replicated on every tensor-parallel rank since it has no
     heads to split -- unless the engine decompresses it (transformers keeps
-    per-head K of nope+rope and V of v_head_dim).
+    per-head K of nope+rope and V of v_head_dim). Sparse MLA (V3.2) adds the
+    indexer's FP8 key. V4 (csa-hca): a layer of ratio r adds one shared K=V entry
+    of head_dim every r tokens (and, at r = 4, an FP4 indexer key); its sliding
+    window is a constant (``kv_cache_bytes``), so this is the long-context rate.
     """
+    if arch.compress_ratios:
+        hd = arch.head_dim * kv_bytes
+        return sum((hd + (indexer_entry_bytes(arch) if r == 4 else 0)) / r for r in _main_ratios(arch) if r)
     layers = arch.num_hidden_layers
-    if arch.attention == "mla":
+    if arch.is_mla:
         if decompressed_mla:
             heads = math.ceil(arch.num_attention_heads / tp)
             per_layer = heads * (arch.qk_nope_head_dim + arch.qk_rope_head_dim + arch.v_head_dim)
         else:
             per_layer = arch.kv_lora_rank + arch.qk_rope_head_dim
-    else:
-        per_layer = 2 * kv_heads_per_gpu(arch, tp) * arch.head_dim
+        return layers * (per_layer * kv_bytes + indexer_entry_bytes(arch))
+    per_layer = 2 * kv_heads_per_gpu(arch, tp) * arch.head_dim
     return layers * per_layer * kv_bytes
 
 
+def kv_cache_bytes(arch: Architecture, context: int, kv_bytes: float, tp: int = 1,
+                   decompressed_mla: bool = False) -> float:
+    """One sequence's KV cache for ``context`` tokens on one GPU, all layers.
+
+    V4: every layer keeps its last sliding_window tokens whole, and a layer of ratio r
+    one compressed entry per r tokens (plus an indexer key at r = 4). Others: the
+    per-token rate times the tokens kept (a sliding window caps them).
+    """
+    if arch.compress_ratios:
+        hd = arch.head_dim * kv_bytes
+        window = min(context, arch.sliding_window or context) * hd
+        total = 0.0
+        for r in _main_ratios(arch):
+            total += window
+            if r:
+                total += (context // r) * (hd + (indexer_entry_bytes(arch) if r == 4 else 0))
+        return total
+    return kv_bytes_per_token(arch, kv_bytes, tp, decompressed_mla) * cached_tokens(arch, context)
+
+
+def kv_read_bytes(arch: Architecture, context: int, kv_bytes: float, tp: int = 1,
+                  decompressed_mla: bool = False) -> float:
+    """KV cache one decode step reads for one sequence, all layers.
+
+    Dense attention reads the whole cache. Sparse attention reads every indexer key
+    (the indexer scores them all) but only the index_topk entries it picks: V3.2's
+    latents of min(context, topk) tokens; V4's window, min(context/4, topk) CSA entries,
+    and every HCA entry (HCA is dense over its 128:1 compressed cache).
+    """
+    topk = arch.index_topk
+    if arch.compress_ratios:
+        hd = arch.head_dim * kv_bytes
+        total = 0.0
+        for r in _main_ratios(arch):
+            total += min(context, arch.sliding_window or context) * hd
+            entries = context // r if r else 0
+            if r == 4:
+                total += min(entries, topk or entries) * hd + entries * indexer_entry_bytes(arch)
+            else:
+                total += entries * hd
+        return total
+    if arch.attention == "mla-sparse" and topk:
+        per_token = kv_bytes_per_token(arch, kv_bytes, tp, decompressed_mla)
+        index = arch.num_hidden_layers * indexer_entry_bytes(arch)
+        return (per_token - index) * min(context, topk) + index * context
+    return kv_cache_bytes(arch, context, kv_bytes, tp, decompressed_mla)
+
+
 def cached_tokens(arch: Architecture, context: int) -> int:
-    """Tokens each layer keeps: a sliding window caps them."""
+    """Tokens each layer keeps: a sliding window caps them (V4's compressed layers keep all)."""
+    if arch.compress_ratios:
+        return context
     return min(context, arch.sliding_window) if arch.sliding_window else context
 
 
@@ -109,9 +189,11 @@ def activation_bytes(arch: Architecture, tokens: int, tp: int, act_bytes: int = 
         experts = (arch.num_experts_per_tok + arch.n_shared_experts) * arch.moe_intermediate_size
         moe = ACT_INTERMEDIATE_PER_TOKEN * experts / tp + 2 * arch.num_experts_per_tok * h + ACT_HIDDEN_PER_TOKEN * h
         per_token = max(per_token, moe)
-    if arch.attention == "mla":
+    if arch.is_mla:
         qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
         per_token += arch.num_attention_heads / tp * (2 * qk + arch.v_head_dim)
+    elif arch.compress_ratios:  # V4: per-head queries and outputs of head_dim (K = V is one shared head)
+        per_token += arch.num_attention_heads / tp * 2 * arch.head_dim
     return tokens * per_token * act_bytes
 
 

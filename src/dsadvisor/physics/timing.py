@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from dsadvisor.physics.memory import cached_tokens
 from dsadvisor.physics.params import moe_layer_count
 from dsadvisor.catalog.schema import Architecture, Engine
 
@@ -78,29 +79,81 @@ def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
 
 def attention_dims(arch: Architecture) -> tuple[int, int]:
     """Query-key and value head dims attention multiplies by (MLA decompressed for prefill)."""
-    if arch.attention == "mla":
+    if arch.is_mla:
         return arch.qk_nope_head_dim + arch.qk_rope_head_dim, arch.v_head_dim
     return arch.head_dim, arch.head_dim
 
 
+def _v4_layers(arch: Architecture) -> tuple[int, ...]:
+    return arch.compress_ratios[: arch.num_hidden_layers]
+
+
+def _indexer_width(arch: Architecture) -> int:
+    """FLOPs-relevant width of one indexer score: heads x head dim (0 without an indexer)."""
+    return (arch.index_n_heads or 0) * (arch.index_head_dim or 0)
+
+
 def decode_attention_flops(arch: Architecture, batch: int, context: int) -> float:
-    """One new token per sequence attends over ``context`` cached tokens, all layers.
+    """One new token per sequence attends over its cached tokens, all layers.
 
     MLA decodes in the latent space (weights absorbed): each head dots the query
-    with the latent+rope key and sums latent values.
+    with the latent+rope key and sums latent values. Sparse attention (V3.2) attends
+    to min(context, index_topk) tokens and adds the indexer, which scores every cached
+    key (index_n_heads x index_head_dim per key). V4 attends per layer to its window,
+    min(context/4, index_topk) CSA entries (plus the indexer over all of them) or every
+    context/128 HCA entry, each head dotting and summing head_dim.
     """
-    if arch.attention == "mla":
+    nh = arch.num_attention_heads
+    if arch.compress_ratios:
+        window = min(context, arch.sliding_window or context)
+        pairs = score = 0
+        for r in _v4_layers(arch):
+            entries = context // r if r else 0
+            pairs += window + (min(entries, arch.index_topk or entries) if r == 4 else entries)
+            score += entries if r == 4 else 0
+        return 2.0 * batch * (pairs * nh * 2 * arch.head_dim + score * _indexer_width(arch))
+    if arch.is_mla:
         per_head = (arch.kv_lora_rank + arch.qk_rope_head_dim) + arch.kv_lora_rank
     else:
         dqk, dv = attention_dims(arch)
         per_head = dqk + dv
-    return 2.0 * batch * context * arch.num_hidden_layers * arch.num_attention_heads * per_head
+    kept = cached_tokens(arch, context)
+    attended = min(kept, arch.index_topk) if arch.index_topk else kept
+    index = kept * _indexer_width(arch) if arch.index_topk else 0
+    return 2.0 * batch * arch.num_hidden_layers * (attended * nh * per_head + index)
+
+
+def _causal_pairs(tokens: int, ratio: int = 1, topk: int | None = None) -> float:
+    """(query, cached entry) pairs of a causal prefill where query t sees t/ratio entries, at most topk."""
+    full = tokens * tokens / (2.0 * ratio)
+    if topk is None or tokens / ratio <= topk:
+        return full
+    start = topk * ratio  # from this query on, each sees topk entries
+    return start * start / (2.0 * ratio) + (tokens - start) * topk
 
 
 def prefill_attention_flops(arch: Architecture, batch: int, tokens: int) -> float:
-    """Causal self-attention over a prompt: T^2/2 query-key pairs, QK^T and AV, all layers."""
+    """Causal self-attention over a prompt: T^2/2 query-key pairs, QK^T and AV, all layers.
+
+    Sparse attention caps each query's pairs at index_topk and adds the indexer's
+    score over all T^2/2 pairs; V4 counts each layer's window, CSA and HCA pairs.
+    """
+    nh = arch.num_attention_heads
     dqk, dv = attention_dims(arch)
-    return float(batch) * tokens * tokens * arch.num_attention_heads * (dqk + dv) * arch.num_hidden_layers
+    if arch.compress_ratios:
+        window = min(tokens, arch.sliding_window or tokens)
+        pairs = score = 0.0
+        for r in _v4_layers(arch):
+            pairs += tokens * window - window * window / 2.0
+            if r:
+                pairs += _causal_pairs(tokens, r, arch.index_topk if r == 4 else None)
+                score += _causal_pairs(tokens, r) if r == 4 else 0.0
+        return 2.0 * batch * (pairs * nh * (dqk + dv) + score * _indexer_width(arch))
+    if arch.index_topk:
+        pairs = _causal_pairs(tokens, 1, arch.index_topk)
+        score = _causal_pairs(tokens) * _indexer_width(arch)
+        return 2.0 * batch * arch.num_hidden_layers * (pairs * nh * (dqk + dv) + score)
+    return float(batch) * tokens * tokens * nh * (dqk + dv) * arch.num_hidden_layers
 
 
 def decode_step_s(

@@ -1,0 +1,269 @@
+"""Today's DeepSeek releases: V3.2 (sparse MLA), V4 (compressed hybrid attention), and the smaller 2025 ones.
+
+* The catalog's V3.2 / V4-Flash / V4-Pro architectures are exactly what their config.json files say
+  (verbatim copies in benchmarks/data/model_configs/, from aiconfigurator-core 0.12.0).
+* Parameters computed from those configs match the cards' totals within their rounding.
+* KV cache: V4-Pro keeps about a tenth of V3.2's at 1M tokens (the V4 card), V4-Flash about 7% (the
+  V4 report, Section 2.3), derived here from the configs; single-token FLOPs 27% and 10% likewise.
+* Sparse attention: decode attends to index_topk entries, not the whole context.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from dsadvisor.catalog.hfconfig import architecture_from_hf_config
+from dsadvisor.catalog.schema import Architecture, validate
+from dsadvisor.physics.memory import kv_bytes_per_token, kv_cache_bytes, kv_read_bytes, weight_bytes
+from dsadvisor.physics.params import count_params
+from dsadvisor.physics.timing import decode_attention_flops, prefill_attention_flops
+
+CONFIGS = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "model_configs"
+MILLION = 1_048_576  # "1M tokens": max_position_embeddings of V4
+SHAPE_FIELDS = [f for f in Architecture.__dataclass_fields__ if f not in ("source", "note")]
+
+
+def config(model: str) -> dict:
+    return json.loads((CONFIGS / f"deepseek-ai--{model}_config.json").read_text())
+
+
+def arch(catalog, model_id: str) -> Architecture:
+    return catalog.architecture(catalog.model(model_id))
+
+
+# ------------------------------------------------------------ config.json
+
+@pytest.mark.parametrize("model,model_id", [("DeepSeek-V3.2", "deepseek-v3.2"),
+                                            ("DeepSeek-V4-Flash", "deepseek-v4-flash"),
+                                            ("DeepSeek-V4-Pro", "deepseek-v4-pro")])
+def test_catalog_architecture_is_the_config(catalog, model, model_id):
+    read = architecture_from_hf_config(config(model), f"config.json ({model})")
+    ours = arch(catalog, model_id)
+    for name in SHAPE_FIELDS:
+        assert getattr(read, name) == getattr(ours, name), f"{model_id}.{name}"
+
+
+def test_attention_kinds(catalog):
+    assert arch(catalog, "deepseek-v3").attention == "mla"
+    for model_id in ("deepseek-v3.2", "deepseek-v3.2-speciale", "deepseek-math-v2"):
+        assert arch(catalog, model_id).attention == "mla-sparse"
+    for model_id in ("deepseek-v4-flash", "deepseek-v4-pro", "deepseek-v4-flash-base", "deepseek-v4-pro-base"):
+        assert arch(catalog, model_id).attention == "csa-hca"
+    assert arch(catalog, "deepseek-r1-0528-qwen3-8b").attention == "gqa"
+    assert arch(catalog, "deepseek-ocr").attention == "mha"
+
+
+def test_v4_layer_mix(catalog):
+    flash, pro = arch(catalog, "deepseek-v4-flash"), arch(catalog, "deepseek-v4-pro")
+    main = lambda a: a.compress_ratios[: a.num_hidden_layers]  # noqa: E731
+    assert (main(flash).count(4), main(flash).count(128), main(flash).count(0)) == (21, 20, 2)
+    assert (main(pro).count(4), main(pro).count(128), main(pro).count(0)) == (30, 31, 0)
+    assert len(flash.compress_ratios) == 44 and len(pro.compress_ratios) == 62  # + the MTP layer's
+
+
+def test_bad_v4_shapes_are_refused():
+    good = architecture_from_hf_config(config("DeepSeek-V4-Flash"), "config.json (V4-Flash)")
+    base = {f: getattr(good, f) for f in Architecture.__dataclass_fields__}
+    with pytest.raises(ValueError, match="compress_ratios has 3 entries"):
+        validate(Architecture, {**base, "compress_ratios": (0, 4, 128)})
+    with pytest.raises(ValueError, match="needs sliding_window"):
+        validate(Architecture, {**base, "sliding_window": None})
+    with pytest.raises(ValueError, match="indexer"):
+        validate(Architecture, {**base, "index_topk": None})
+    bad = {**config("DeepSeek-V4-Flash"), "compress_ratios": "4,128"}
+    with pytest.raises(ValueError, match="compress_ratios"):
+        architecture_from_hf_config(bad, "x.json")
+
+
+# ------------------------------------------------------------ parameters vs cards
+
+def test_v32_params_against_its_card(catalog):
+    """V3.2 = V3 + the lightning indexer (13,959,424 per layer, DeepSeek's inference/model.py);
+    the hub's 685B is the checkpoint with its MTP layer (and FP8 scales): within 0.5%."""
+    v3, v32 = count_params(arch(catalog, "deepseek-v3")), count_params(arch(catalog, "deepseek-v3.2"))
+    assert v32.total - v3.total == 61 * 13_959_424
+    assert v32.total == pytest.approx(671e9, abs=1e9)
+    assert v32.total_with_mtp == pytest.approx(685e9, rel=0.005)
+
+
+@pytest.mark.parametrize("model_id,total,active,half_unit", [
+    ("deepseek-v4-flash", 284e9, 13e9, 0.5e9),  # card: "284B parameters (13B activated)"
+    ("deepseek-v4-pro", 1.6e12, 49e9, 0.05e12),  # card: "1.6T parameters (49B activated)"
+])
+def test_v4_params_against_the_card(catalog, model_id, total, active, half_unit):
+    """Totals round to the card's figure; the active count does once the input embedding (a lookup, not a
+    matmul) is left out."""
+    p = count_params(arch(catalog, model_id))
+    assert abs(p.total - total) <= half_unit
+    assert abs(p.active - p.embedding - active) <= 0.5e9
+    assert abs(p.active - active) > 0.5e9  # with the embedding it would not: the catalog note says so
+
+
+def test_v4_pro_hub_size_is_fp4_packed_experts(catalog):
+    """The hub lists DeepSeek-V4-Pro at 861B "parameters": its safetensors elements, where each byte packs
+    two FP4 expert weights and every 32 of them carry a one-byte scale. Computed from the config with the
+    MTP layer: within 1%."""
+    p = count_params(arch(catalog, "deepseek-v4-pro"))
+    a = arch(catalog, "deepseek-v4-pro")
+    mtp_routed = a.n_routed_experts * 3 * a.hidden_size * a.moe_intermediate_size
+    routed = p.routed_experts + mtp_routed
+    elements = (p.total_with_mtp - routed) + routed / 2 + routed / 32
+    assert elements == pytest.approx(861e9, rel=0.01)
+
+
+def test_small_2025_params(catalog):
+    assert count_params(arch(catalog, "deepseek-r1-0528-qwen3-8b")).total == pytest.approx(8.19e9, abs=0.01e9)
+    assert count_params(arch(catalog, "deepseek-prover-v2-7b")).total == pytest.approx(6.91e9, abs=0.01e9)
+    ocr = count_params(arch(catalog, "deepseek-ocr"))  # the paper's decoder: DeepSeek3B-MoE-A570M
+    assert ocr.total == pytest.approx(3e9, abs=0.1e9)
+    assert ocr.active - ocr.embedding == pytest.approx(570e6, abs=5e6)
+
+
+# ------------------------------------------------------------ KV cache and FLOPs at 1M tokens
+
+@pytest.mark.parametrize("kv_bytes", [2, 1])  # bf16 and fp8 caches: the ratio holds for both
+@pytest.mark.parametrize("model_id,stated,band", [
+    ("deepseek-v4-pro", 0.10, 0.015),   # V4 card: "10% of KV cache compared with DeepSeek-V3.2"
+    ("deepseek-v4-flash", 0.07, 0.01),  # V4 report, Section 2.3: about 7% (13.7x smaller)
+])
+def test_v4_kv_cache_is_a_tenth_of_v32_at_1m_tokens(catalog, kv_bytes, model_id, stated, band):
+    v32 = kv_cache_bytes(arch(catalog, "deepseek-v3.2"), MILLION, kv_bytes)
+    v4 = kv_cache_bytes(arch(catalog, model_id), MILLION, kv_bytes)
+    assert abs(v4 / v32 - stated) <= band, f"{model_id}: {v4 / v32:.3f} of V3.2's KV cache"
+
+
+@pytest.mark.parametrize("model_id,stated,band", [
+    ("deepseek-v4-pro", 0.27, 0.03),    # V4 card: "27% of single-token inference FLOPs"
+    ("deepseek-v4-flash", 0.10, 0.03),  # V4 report, Section 2.3: about 10% (9.8x lower)
+])
+def test_v4_single_token_flops_against_v32_at_1m_tokens(catalog, model_id, stated, band):
+    def flops(a: Architecture) -> float:
+        p = count_params(a)
+        return 2.0 * (p.active - p.embedding) + decode_attention_flops(a, 1, MILLION)
+
+    ratio = flops(arch(catalog, model_id)) / flops(arch(catalog, "deepseek-v3.2"))
+    assert abs(ratio - stated) <= band, f"{model_id}: {ratio:.3f} of V3.2's FLOPs"
+
+
+def test_v32_kv_holds_latent_plus_fp8_indexer_key(catalog):
+    """Per token and layer: MLA's latent + RoPE key (576 elements) and the indexer's 128 FP8 values with one
+    fp32 scale (132 bytes)."""
+    v3, v32 = arch(catalog, "deepseek-v3"), arch(catalog, "deepseek-v3.2")
+    assert kv_bytes_per_token(v3, 2) == 61 * 576 * 2
+    assert kv_bytes_per_token(v32, 2) == 61 * (576 * 2 + 132)
+    assert kv_bytes_per_token(v32, 1) == 61 * (576 + 132)
+
+
+def test_v4_kv_window_is_constant_and_compressed_part_grows(catalog):
+    flash = arch(catalog, "deepseek-v4-flash")
+    # up to the window every layer holds whole tokens: 43 layers x 512 x 2 bytes each, nothing compressed yet
+    assert kv_cache_bytes(flash, 3, 2) == 43 * 3 * 512 * 2
+    long, longer = kv_cache_bytes(flash, 2**20, 2), kv_cache_bytes(flash, 2**21, 2)
+    window = 43 * 128 * 512 * 2
+    assert longer - window == pytest.approx(2 * (long - window), rel=1e-3)
+    assert (long - window) / 2**20 == pytest.approx(kv_bytes_per_token(flash, 2), rel=1e-3)
+
+
+# ------------------------------------------------------------ sparse attention in the timing
+
+def test_sparse_decode_attends_to_topk_not_the_context(catalog):
+    v32 = arch(catalog, "deepseek-v3.2")
+    dense = arch(catalog, "deepseek-v3")  # the same MLA without the indexer
+    short, long = 2048, 131072
+    assert decode_attention_flops(v32, 1, short) == pytest.approx(
+        decode_attention_flops(dense, 1, short) + 2.0 * 61 * short * 64 * 128)
+    # past index_topk the main attention stays at 2048 tokens; only the indexer's scoring grows
+    main = lambda a, n: decode_attention_flops(a, 1, n) - 2.0 * 61 * n * 64 * 128  # noqa: E731
+    assert main(v32, long) == pytest.approx(main(v32, short))
+    assert decode_attention_flops(v32, 1, long) < decode_attention_flops(dense, 1, long) / 10
+    assert kv_read_bytes(v32, long, 2) < kv_cache_bytes(v32, long, 2) / 5
+    assert kv_read_bytes(dense, long, 2) == kv_cache_bytes(dense, long, 2)
+    assert prefill_attention_flops(v32, 1, 32768) < prefill_attention_flops(dense, 1, 32768)
+
+
+# ------------------------------------------------------------ weights, engines, estimates
+
+def test_v4_ships_fp4_experts(catalog):
+    """V4 instruct: FP8 with FP4 (MXFP4, 4.25 bits) routed experts. V4-Pro's weights (MTP not loaded)
+    come to about 850 GB, against 1.6 TB were the experts FP8 too."""
+    fmt = catalog.quantization("fp8-fp4experts")
+    assert fmt.expert_bits == 4.25 and fmt.bits_per_weight == 8
+    pro = count_params(arch(catalog, "deepseek-v4-pro"))
+    native = weight_bytes(pro, fmt).total
+    assert native == pytest.approx(850e9, rel=0.01)
+    assert weight_bytes(pro, catalog.quantization("fp8")).total > 1.8 * native
+    from dsadvisor.catalog.resolve import default_quant
+    assert default_quant(catalog.model("deepseek-v4-pro")) == "fp8-fp4experts"
+    assert default_quant(catalog.model("deepseek-v4-pro-base")) == "fp8"
+    assert default_quant(catalog.model("deepseek-v3.2")) == "fp8"
+
+
+def test_fp4_expert_format_is_offered_only_where_it_ships(catalog):
+    from dsadvisor.advice.search import format_exists_for
+
+    fmt = catalog.quantization("fp8-fp4experts")
+    assert format_exists_for(fmt, catalog.model("deepseek-v4-flash"))
+    assert not format_exists_for(fmt, catalog.model("deepseek-v3"))
+    assert not format_exists_for(fmt, catalog.model("deepseek-v4-flash-base"))
+
+
+def test_engines_that_run_the_new_attention_kinds(catalog):
+    for engine in ("vllm", "sglang", "llama.cpp"):
+        assert {"mla-sparse", "csa-hca"} <= set(catalog.engines[engine].attention), engine
+    assert "csa-hca" not in catalog.engines["tensorrt-llm"].attention
+
+
+def test_estimates_for_v32_and_v4(run):
+    r = run("estimate", "deepseek-v4-flash", "--gpu", "H200", "--gpus", "4", "--engine", "vllm", "-f", "json")
+    assert r.code == 0, r.err
+    flash = r.json()
+    assert flash["deployment"]["quantization"] == "fp8-fp4experts"
+    assert flash["memory"]["weights_bytes"] * 4 == pytest.approx(155.6e9, rel=0.02)
+    r = run("estimate", "deepseek-v4-flash", "--gpu", "H200", "--gpus", "4", "--engine", "vllm",
+            "--context", str(MILLION), "-f", "json")
+    assert r.code == 0, r.err
+    # a whole 1M-token sequence: about 6.2 GB of bf16 KV (on every GPU, the one shared head is replicated)
+    assert r.json()["memory"]["kv_cache_bytes"] == pytest.approx(6.16e9, rel=0.02)
+    r = run("estimate", "deepseek-v3.2", "--gpu", "H200", "--gpus", "8", "--engine", "sglang", "-f", "json")
+    assert r.code == 0, r.err
+    assert any("sparse attention" in a for a in r.json()["basis"]["assumptions"])
+    r = run("estimate", "deepseek-v4-pro", "--gpu", "H200", "--gpus", "8", "--engine", "tensorrt-llm")
+    assert r.code != 0 and "CSA-HCA" in r.err and "Traceback" not in r.err
+
+
+# ------------------------------------------------------------ the released catalog against the sources
+
+# DeepSeek's releases since the reference list, each with the page that names its repository.
+NEW_RELEASES = {
+    "deepseek-v3.2": "https://huggingface.co/deepseek-ai/DeepSeek-V3.2",
+    "deepseek-v3.2-speciale": "https://huggingface.co/deepseek-ai/DeepSeek-V3.2-Speciale",
+    "deepseek-math-v2": "https://huggingface.co/deepseek-ai/DeepSeek-Math-V2",
+    "deepseek-v4-flash": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash",
+    "deepseek-v4-flash-base": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash-Base",
+    "deepseek-v4-pro": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Pro",
+    "deepseek-v4-pro-base": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Pro-Base",
+    "deepseek-r1-0528-qwen3-8b": "https://huggingface.co/deepseek-ai/DeepSeek-R1-0528 (its distill section)",
+    "deepseek-prover-v2-7b": "https://github.com/deepseek-ai/DeepSeek-Prover-V2 (README section 4)",
+    "deepseek-ocr": "https://github.com/deepseek-ai/DeepSeek-OCR",
+}
+
+
+def test_released_models_count_against_the_sources(run):
+    from tests.test_models_cli import RELEASED
+
+    r = run("models", "--status", "released", "-f", "json")
+    assert r.code == 0
+    ids = {m["id"] for m in r.json()["models"]}
+    assert set(NEW_RELEASES) <= ids
+    assert ids == RELEASED | set(NEW_RELEASES)
+    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 54
+
+
+def test_v32_exp_has_the_v32_shape(catalog):
+    """V3.2-Exp (its inference code) and V3.2 (its config.json): the same sparse-MLA shape."""
+    exp, v32 = arch(catalog, "deepseek-v3.2-exp"), arch(catalog, "deepseek-v3.2")
+    assert exp.attention == "mla-sparse"
+    assert all(getattr(exp, f) == getattr(v32, f) for f in SHAPE_FIELDS)
