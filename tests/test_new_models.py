@@ -267,3 +267,10 @@ def test_v32_exp_has_the_v32_shape(catalog):
     exp, v32 = arch(catalog, "deepseek-v3.2-exp"), arch(catalog, "deepseek-v3.2")
     assert exp.attention == "mla-sparse"
     assert all(getattr(exp, f) == getattr(v32, f) for f in SHAPE_FIELDS)
+
+
+def test_v4_native_format_is_lossless_and_its_official_checkpoint(catalog):
+    v4 = catalog.model("deepseek-v4-flash")
+    assert catalog.native_formats(v4)[0] == "fp8-fp4experts"
+    assert catalog.loss(v4, catalog.quantization("fp8-fp4experts")).percent == 0.0
+    assert catalog.native_formats(catalog.model("deepseek-v3.2"))[0] == "fp8"

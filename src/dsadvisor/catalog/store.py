@@ -25,7 +25,8 @@ SECTIONS = ("models", "gpus", "quantizations", "engines", "artifacts")
 SIXTEEN_BIT = ("bf16", "fp16")
 # The formats each shipped dtype is, bit for bit: fp8 checkpoints run as fp8 W8A8, or weight-only
 # through Marlin on GPUs without fp8 tensor cores (the same bytes)
-NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",)}
+NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",),
+                  "fp8-fp4experts": ("fp8-fp4experts",)}  # DeepSeek-V4: FP8 with FP4 routed experts
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,7 @@ class Catalog:
     def native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
         """The formats the model is served in as shipped, plus the 16-bit ones (lossless widenings)."""
         shipped = entry.weights_dtype.value.lower() if entry.weights_dtype else "bf16"
-        key = next((k for k in NATIVE_FORMATS if shipped.startswith(k)), "bf16")
+        key = shipped if shipped in NATIVE_FORMATS else next((k for k in NATIVE_FORMATS if shipped.startswith(k)), "bf16")
         return NATIVE_FORMATS[key] + tuple(f for f in SIXTEEN_BIT if f not in NATIVE_FORMATS[key])
 
     def loss(self, entry: ModelEntry, fmt: QuantFormat) -> Loss:
