@@ -218,6 +218,20 @@ def test_a_reader_that_closes_the_pipe_early_keeps_the_exit_code(argv, code):
     assert len(lines) == (2 if code else 1)
 
 
+@pytest.mark.parametrize("argv", [("--help",), ("check", "--help"), ("--version",)])
+def test_help_and_version_to_a_closed_pipe_exit_0_with_one_line(argv):
+    """typer's own EPIPE handler exited 1 with nothing said."""
+    read, write = os.pipe()
+    os.close(read)
+    try:
+        p = _dsadvisor(*argv, stdout=write)
+    finally:
+        os.close(write)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.splitlines() == ["dsadvisor: the reader of stdout closed it before all the output was written "
+                                     "(exit code 0 is the command's own)"]
+
+
 @pytest.mark.skipif(not os.path.exists("/dev/full"), reason="no /dev/full")
 @pytest.mark.parametrize("argv,code", [(CHECK, 0), (FAILING, 1)], ids=["pass", "fail"])
 def test_a_full_stdout_keeps_the_exit_code(argv, code):

@@ -126,7 +126,10 @@ def say(message: str) -> None:
 
 def version_callback(value: bool) -> None:
     if value:
-        sys.stdout.write(f"dsadvisor {__version__}\n")
+        try:
+            sys.stdout.write(f"dsadvisor {__version__}\n")
+        except OSError as exc:
+            _stdout_lost(exc)
         raise typer.Exit()
 
 
@@ -655,8 +658,13 @@ def _run(argv: list[str] | None) -> int:
     except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered
         say(f"error: {exc}")
         code = EXIT_USAGE
-    except BrokenPipeError as exc:  # a write outside emit() (the help: `dsadvisor --help | head -c1`)
+    except BrokenPipeError as exc:  # a write outside emit()
         _stdout_lost(exc)
+    except SystemExit:  # typer's own EPIPE exit (1) while click wrote the help: `dsadvisor --help | head -c1`
+        if type(sys.stdout).__name__ != "PacifyFlushWrapper":
+            raise
+        sys.stdout, sys.stderr = sys.stdout.wrapped, getattr(sys.stderr, "wrapped", sys.stderr)
+        _stdout_lost(BrokenPipeError(32, "Broken pipe"))
     return code
 
 
