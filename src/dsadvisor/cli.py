@@ -14,7 +14,6 @@ Whatever becomes of stdout (closed, full, a reader that stops early) the exit co
 
 import os
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -273,24 +272,6 @@ ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", help="A local Hugging Face config.json (or its folder) instead of a catalog model.")]
 
 
-def _hardware(cat, gpu: str | None, vram: float | None, gpus: int, ram: float | None = None):
-    """Resolve --gpu/--vram/--gpus/--ram; --gpu auto reads the local GPUs (free memory)."""
-    from dsadvisor.catalog.resolve import HardwareSpec, resolve_hardware
-
-    if gpu is not None and gpu.lower() == "auto":
-        from dsadvisor.catalog.hardware import detect_gpus
-
-        found = detect_gpus()
-        if not found:
-            raise ExitWith(EXIT_NO_GPU, "--gpu auto found no GPU (no NVML, no working nvidia-smi); "
-                                        "name one with --gpu or give --vram")
-        first = found[0]
-        spec = resolve_hardware(cat, first.name, vram or first.total_mib * 2**20 / 1e9, 1, ram)
-        count = len([g for g in found if g.name == first.name])
-        return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20)
-    return resolve_hardware(cat, gpu, vram, gpus, ram)
-
-
 def _model(cat, model: str | None, config: Path | None):
     from dsadvisor.catalog.resolve import model_from_config
 
@@ -336,7 +317,7 @@ def estimate_cmd(
     """Memory per GPU, time to first token, per-token latency and throughput of one deployment,
     and what each request sees with --concurrency requests in flight."""
     from dsadvisor.physics.estimate import Deployment
-    from dsadvisor.catalog.resolve import check_workload, default_quant
+    from dsadvisor.catalog.resolve import check_workload, default_quant, resolve_hardware
     from dsadvisor.output.views import estimate_doc
     from dsadvisor.serving.server import estimate_serving
 
@@ -344,7 +325,7 @@ def estimate_cmd(
     check_workload(context, prompt_tokens, batch)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
-    hw = _hardware(cat, gpu, vram, gpus, ram)
+    hw = resolve_hardware(cat, gpu, vram, gpus, ram)
     dep = Deployment.of(
         cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
@@ -388,32 +369,6 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
     )
 
 
-def _hardware_list(cat, gpu: list[str] | None, vram: float | None, gpus: int, ram: float | None = None):
-    from dsadvisor.advice.search import Hardware
-
-    names = gpu or [None]
-    if len(names) > 1 and vram is not None:
-        raise ExitWith(EXIT_USAGE, "--vram applies to one --gpu; give each kind by its variant (e.g. A100-SXM-80GB)")
-    out = []
-    for name in names:
-        spec = _hardware(cat, name, vram, gpus, ram)
-        out.append(Hardware(gpu=spec.gpu, max_gpus=spec.count, free_bytes=spec.free_bytes))
-    return out
-
-
-def _verdict(cat, model: str | None, config: Path | None, gpu: str | None, vram: float | None, gpus: int,
-             ram: float | None, exact: bool, k):
-    """One model's best deployment (or closest miss) on one kind of GPU: what check and plan share."""
-    from dsadvisor.advice.search import recommend
-
-    entry, arch = _model(cat, model, config)
-    if arch is not None:  # a local config.json: lend its architecture to the search
-        cat = cat.with_model(entry)
-    hardware = [replace(h, exact=exact) for h in _hardware_list(cat, [gpu] if gpu else None, vram, gpus, ram)]
-    rec = recommend(cat, hardware, k, models=[entry])
-    return cat, entry, arch, hardware, (rec.ranked or rec.rejected)[0]
-
-
 Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192)).")]
 Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for time to first token.")]
 Batch = Annotated[int, typer.Option(help="Concurrent sequences.")]
@@ -455,6 +410,7 @@ def recommend_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Rank the models and deployments that fit your hardware and constraints."""
+    from dsadvisor.advice.check import hardware_kinds
     from dsadvisor.advice.search import recommend
     from dsadvisor.output.views import recommend_doc
 
@@ -466,7 +422,7 @@ def recommend_cmd(
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=family,
                      max_params=max_params, prefer=prefer)
     cat = load(catalog)
-    rec = recommend(cat, _hardware_list(cat, gpu, vram, gpus, ram), k)
+    rec = recommend(cat, hardware_kinds(cat, gpu, vram, gpus, ram), k)
     emit(recommend_doc(rec, top, all_), format)
 
 
@@ -486,6 +442,7 @@ def check_cmd(
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.json,
 ) -> None:
     """One model's verdict for CI: exit 0 passes every rule, 1 fails one, 6 undetermined."""
+    from dsadvisor.advice.check import check, hardware
     from dsadvisor.output.views import check_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
@@ -494,7 +451,9 @@ def check_cmd(
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
-    *_, verdict = _verdict(load(catalog), model, config, gpu, vram, gpus, ram, exact, k)
+    cat = load(catalog)
+    entry, _ = _model(cat, model, config)
+    verdict = check(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k)
     emit(check_doc(verdict), format)
     if verdict.passed:
         return
@@ -522,10 +481,8 @@ def plan_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """The commands that start the deployment `check` picks, per node. Exit 1 if nothing fits."""
-    from dsadvisor.advice.search import recommend
-    from dsadvisor.catalog.hardware import capacity_bytes
-    from dsadvisor.launch.plan import host_memory_shortfall, launch_plan
-    from dsadvisor.advice.rules import Status
+    from dsadvisor.advice.check import hardware
+    from dsadvisor.launch.plan import plan
     from dsadvisor.output.views import plan_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=None,
@@ -533,35 +490,11 @@ def plan_cmd(
                      min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
                      license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
-    cat, entry, arch, hardware, verdict = _verdict(load(catalog), model, config, gpu, vram, gpus, ram, exact, k)
-    if not verdict.passed and offload:
-        if k.engines and "llama.cpp" not in {cat.engine(e).id for e in k.engines}:
-            raise ExitWith(EXIT_USAGE, "--offload keeps layers in CPU memory with llama.cpp; --engine leaves it out")
-        kept = recommend(cat, hardware, replace(k, engines=("llama.cpp",)), models=[entry])
-        miss = (kept.ranked or kept.rejected)[0]
-        if miss.passed or (miss.estimate is not None and {r.rule for r in miss.failed} == {"DSA002"}
-                           and not miss.unknown):
-            verdict = replace(miss, passed=True)
-    if not verdict.passed:
-        why = verdict.failed or tuple(r for r in verdict.results if r.status is Status.unknown)
-        reason = f"{why[0].rule} {why[0].message}" if why else "; ".join(verdict.notes) or "no deployment passes"
-        hint = (" (--offload: llama.cpp with some layers in CPU memory)"
-                if why and why[0].rule == "DSA002" and not offload else "")
-        raise ExitWith(EXIT_FAIL, f"no deployment of {entry.id} fits: {reason}{hint}")
-    hw = hardware[0]
-    total = capacity_bytes(hw.gpu) if hw.free_bytes is not None else None
+    cat = load(catalog)
+    entry, _ = _model(cat, model, config)
     path = None if config is None else str(config if config.is_dir() else config.parent)
-    plan = launch_plan(cat, verdict, entry, architecture=arch, gpu=hw.gpu, gpu_total_bytes=total, model_path=path,
-                       kubernetes=k8s)
-    host = ram * 1e9 if ram is not None else None
-    if host is None and gpu is not None and gpu.lower() == "auto":  # this machine: its own memory
-        from dsadvisor.catalog.hardware import system_memory_bytes
-
-        host = system_memory_bytes()
-    short = host_memory_shortfall(plan, None if hw.gpu.unified_memory else host)
-    if short:
-        raise ExitWith(EXIT_FAIL, f"no deployment of {entry.id} fits: {short}")
-    emit(plan_doc(plan), format)
+    emit(plan_doc(plan(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k, offload=offload,
+                       kubernetes=k8s, model_path=path)), format)
 
 
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:
@@ -617,7 +550,7 @@ def _run(argv: list[str] | None) -> int:
     except ImportError:  # pragma: no cover - older typer depends on click itself
         from click import exceptions as click
 
-    from dsadvisor.errors import CatalogError, DsAdvisorError, UnknownNameError
+    from dsadvisor.errors import CatalogError, DsAdvisorError, NoFitError, NoGpuError, UnknownNameError
 
     import warnings
 
@@ -655,6 +588,12 @@ def _run(argv: list[str] | None) -> int:
         for line in [*exc.problems, exc.more_line()] if exc.more else exc.problems:
             say(f"error: {line}")
         code = EXIT_CATALOG
+    except NoFitError as exc:  # plan: no deployment passes
+        say(f"error: {exc}")
+        code = EXIT_FAIL
+    except NoGpuError as exc:  # --gpu auto found none
+        say(f"error: {exc}")
+        code = EXIT_NO_GPU
     except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered
         say(f"error: {exc}")
         code = EXIT_USAGE

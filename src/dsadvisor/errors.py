@@ -64,6 +64,18 @@ class OutputError(DsAdvisorError):
     """A result that cannot be written in the format asked for (a non-finite number in JSON or YAML)."""
 
 
+class NoGpuError(DsAdvisorError):
+    """``--gpu auto`` (``gpu="auto"``) found no local GPU."""
+
+
+class NoFitError(DsAdvisorError):
+    """No deployment passes: ``plan`` has nothing to launch. ``verdict`` is the closest miss, when there is one."""
+
+    def __init__(self, message: str, verdict: object = None):
+        self.verdict = verdict
+        super().__init__(message)
+
+
 SHOWN = 80  # the most characters of a user's name or path an error message repeats
 
 

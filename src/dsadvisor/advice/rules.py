@@ -1,14 +1,21 @@
-"""The rules a candidate deployment is checked against. Each is a small named unit:
-an id, a one-line title, and a check returning pass, fail (with the reason) or unknown.
+"""The rules a candidate deployment is checked against, in a registry.
 
-docs/rules.md lists them; ``RULES`` is the order they run and are reported in.
+Each rule is a small named unit registered with :func:`rule`: its id (the registry key, written
+once, in the decorator), a one-line title, the rules it ``requires`` and, optionally, when it
+``applies``. Its check returns a :class:`Finding` (pass, fail with the reason, or unknown) and never
+repeats its id. A rule that does not apply (its option was not given) is left out of the results; a
+rule whose prerequisite did not pass is ``skipped``, never run on input that is not there.
+
+Code elsewhere names a rule by its object (``rules.FITS.id``), never by a string literal.
+docs/rules.md lists them; ``RULES`` holds them in the order they are reported in.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
-from typing import Callable
+from types import MappingProxyType
 
 from dsadvisor import limits
 from dsadvisor.errors import clipped
@@ -33,11 +40,20 @@ class Status(str, Enum):
     passed = "pass"
     failed = "fail"
     unknown = "unknown"
+    skipped = "skipped"  # a prerequisite did not pass: the rule had nothing sound to check
 
 
 @dataclass(frozen=True)
 class RuleResult:
-    rule: str
+    rule: str  # the rule's id
+    status: Status
+    message: str
+
+
+@dataclass(frozen=True)
+class Finding:
+    """What a rule's check found; the registry adds the rule's id."""
+
     status: Status
     message: str
 
@@ -102,6 +118,11 @@ class Candidate:
     params_total: float | None = None
     max_context: int | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    # why no estimate could be built for this format x engine x GPU count (the engine's own words);
+    # None when it was built, or when the model has no shape to build one from
+    skip_reason: str | None = None
+    # the engine keeps the layers that do not fit in CPU memory (llama.cpp), and --offload allows it
+    offload: bool = False
 
 
 def benchmark_score(model: ModelEntry, name: str) -> float | None:
@@ -109,167 +130,219 @@ def benchmark_score(model: ModelEntry, name: str) -> float | None:
     return max(scores) if scores else None
 
 
-def _pass(rule: str, msg: str) -> RuleResult:
-    return RuleResult(rule, Status.passed, msg)
+def passed(message: str) -> Finding:
+    return Finding(Status.passed, message)
 
 
-def _fail(rule: str, msg: str) -> RuleResult:
-    return RuleResult(rule, Status.failed, msg)
+def failed(message: str) -> Finding:
+    return Finding(Status.failed, message)
 
 
-def _unknown(rule: str, msg: str) -> RuleResult:
-    return RuleResult(rule, Status.unknown, msg)
+def unknown(message: str) -> Finding:
+    return Finding(Status.unknown, message)
+
+
+Check = Callable[[Candidate], Finding]
 
 
 @dataclass(frozen=True)
 class Rule:
+    """One registered rule: ``id`` is its registry key."""
+
     id: str
     title: str
-    check: Callable[[Candidate], RuleResult | None]  # None: the rule does not apply
+    check: Check
+    requires: tuple[str, ...] = ()  # ids of rules that must pass first
+    applies: Callable[[Candidate], bool] | None = None  # None: always
+
+    def __call__(self, c: Candidate) -> Finding:
+        return self.check(c)
 
 
-def _estimable(c: Candidate) -> RuleResult:
+_REGISTRY: dict[str, Rule] = {}
+RULES: Mapping[str, Rule] = MappingProxyType(_REGISTRY)  # id -> rule, in the order they are reported
+
+
+def rule(*, id: str, title: str, requires: tuple[str, ...] = (),
+         applies: Callable[[Candidate], bool] | None = None) -> Callable[[Check], Rule]:
+    """Register the decorated check as rule ``id``; the name it is bound to becomes the :class:`Rule`."""
+    if id in _REGISTRY:
+        raise ValueError(f"rule {id} is registered twice")
+    missing = [r for r in requires if r not in _REGISTRY]
+    if missing:
+        raise ValueError(f"rule {id} requires {', '.join(missing)}, which must be registered before it")
+
+    def register(check: Check) -> Rule:
+        _REGISTRY[id] = Rule(id, title, check, tuple(requires), applies)
+        return _REGISTRY[id]
+
+    return register
+
+
+def run_rules(c: Candidate) -> tuple[RuleResult, ...]:
+    """Every rule that applies to ``c``, in registry order; one whose prerequisite did not pass is skipped."""
+    results: dict[str, RuleResult] = {}
+    for r in _REGISTRY.values():
+        if r.applies is not None and not r.applies(c):
+            continue
+        blocked = [req for req in r.requires if req in results and results[req].status is not Status.passed]
+        if blocked:
+            results[r.id] = RuleResult(r.id, Status.skipped, f"not checked: {', '.join(blocked)} did not pass")
+        else:
+            found = r.check(c)
+            results[r.id] = RuleResult(r.id, found.status, found.message)
+    return tuple(results.values())
+
+
+def _estimated(c: Candidate) -> bool:
+    return c.estimate is not None
+
+
+def _built(c: Candidate) -> Estimate:
+    """The candidate's estimate; only called by rules that require ESTIMABLE, so it is there."""
+    if c.estimate is None:  # pragma: no cover - the registry skips these rules first
+        raise ValueError("rule run without an estimate")
+    return c.estimate
+
+
+@rule(id="DSA001", title="The deployment can be estimated")
+def ESTIMABLE(c: Candidate) -> Finding:
     if c.estimate is None:
-        return _unknown("DSA001", f"{c.model.id} has no architecture and no parameter count to estimate from")
+        if c.skip_reason:
+            return failed(c.skip_reason)
+        return unknown(f"{c.model.id} has no architecture and no parameter count to estimate from")
     if c.estimate.architecture_assumed:
-        return _pass("DSA001", "estimated from an assumed shape (described variant; see basis)")
-    return _pass("DSA001", "estimated from the released architecture")
+        return passed("estimated from an assumed shape (described variant; see basis)")
+    return passed("estimated from the released architecture")
 
 
-def _fits(c: Candidate) -> RuleResult | None:
-    e = c.estimate
-    if e is None:
-        return None
-    m = e.memory
-    where = f"{e.gpus} x {e.gpu_id}" if e.gpus > 1 else e.gpu_id
-    if m.fits:
-        return _pass("DSA002", f"{m.per_gpu / 1e9:.1f} GB per GPU of {m.usable / 1e9:.1f} GB usable on {where}")
-    return _fail("DSA002", f"needs {m.per_gpu / 1e9:.1f} GB per GPU; {m.usable / 1e9:.1f} GB usable on {where}")
+@rule(id="DSA010", title="The model passes the user's filters (status, license, family, size)")
+def FILTERS(c: Candidate) -> Finding:
+    k, m = c.constraints, c.model
+    if m.status == "described" and not k.include_described:
+        return failed("a described variant (no released checkpoint); --released-only excludes it")
+    if k.licenses:
+        lic = m.license.value if m.license else None
+        if lic is None or str(lic).casefold() not in {want.strip().casefold() for want in k.licenses}:
+            return failed(f"license {lic or 'unknown'} is not one of {', '.join(map(clipped, k.licenses))}")
+    if k.families and m.family.lower() not in {f.lower() for f in k.families}:
+        return failed(f"family {m.family} not asked for")
+    if k.max_params is not None and c.params_total is not None and c.params_total > k.max_params:
+        return failed(f"{c.params_total / 1e9:.1f}B parameters exceed --max-params {k.max_params / 1e9:g}B")
+    return passed("passes the filters")
 
 
-def _context(c: Candidate) -> RuleResult | None:
-    e = c.estimate
-    if e is None or c.max_context is None:
-        return None
-    if e.context <= c.max_context:
-        return _pass("DSA003", f"context {e.context} within the model's {c.max_context}")
-    return _fail("DSA003", f"context {e.context} exceeds the model's {c.max_context}")
-
-
-def _hardware_support(c: Candidate) -> RuleResult:
+@rule(id="DSA004", title="The engine and format run on this hardware")
+def HARDWARE_SUPPORT(c: Candidate) -> Finding:
     gpu, eng, q = c.gpu, c.engine, c.quant
     device = {"apple": "metal", "cpu": "cpu", "mobile": "cpu"}.get(gpu.category)
     if device is None:
         device = {"nvidia": "cuda", "amd": "rocm", "intel": "gaudi"}.get(gpu.vendor, "cpu")
     if device not in eng.devices:
-        return _fail("DSA004", f"{eng.name} does not run on {gpu.name} ({device})")
+        return failed(f"{eng.name} does not run on {gpu.name} ({device})")
     if device == "cuda" and eng.min_compute_capability and gpu.compute_capability:
         if _version(gpu.compute_capability) < _version(eng.min_compute_capability):
-            return _fail("DSA004", f"{eng.name} needs compute capability {eng.min_compute_capability}; "
-                                   f"{gpu.name} has {gpu.compute_capability}")
+            return failed(f"{eng.name} needs compute capability {eng.min_compute_capability}; "
+                          f"{gpu.name} has {gpu.compute_capability}")
+    if q.id not in eng.formats:
+        return failed(f"{eng.name} does not run {q.id} weights (it runs {', '.join(eng.formats)})")
     if q.needs_dtypes and not set(q.needs_dtypes) & set(gpu.dtypes):
-        return _fail("DSA004", f"{q.id} needs {'/'.join(q.needs_dtypes)} hardware support, which {gpu.name} lacks")
+        return failed(f"{q.id} needs {'/'.join(q.needs_dtypes)} hardware support, which {gpu.name} lacks")
     if q.id in ("bf16",) and "bf16" not in gpu.dtypes:
-        return _fail("DSA004", f"{gpu.name} has no bf16; use fp16")
-    return _pass("DSA004", f"{eng.name} runs {q.id} on {gpu.name}")
+        return failed(f"{gpu.name} has no bf16; use fp16")
+    return passed(f"{eng.name} runs {q.id} on {gpu.name}")
 
 
 def _version(v: str) -> tuple[int, ...]:
     return tuple(int(x) for x in v.split(".") if x.isdigit())
 
 
-def _limit(rule: str, label: str, value: float | None, limit: float | None, upper: bool, unit: str,
-           allow_unknown: bool = False):
-    if limit is None:
-        return None
+@rule(id="DSA002", title="Weights, KV cache, activations and overheads fit in GPU memory",
+      requires=(ESTIMABLE.id,))
+def FITS(c: Candidate) -> Finding:
+    e = _built(c)
+    m = e.memory
+    where = f"{e.gpus} x {e.gpu_id}" if e.gpus > 1 else e.gpu_id
+    if m.fits:
+        return passed(f"{m.per_gpu / 1e9:.1f} GB per GPU of {m.usable / 1e9:.1f} GB usable on {where}")
+    need = f"needs {m.per_gpu / 1e9:.1f} GB per GPU; {m.usable / 1e9:.1f} GB usable on {where}"
+    if c.offload:
+        return passed(f"{need}: {c.engine.name} keeps the layers that do not fit in CPU memory (--offload)")
+    return failed(need)
+
+
+@rule(id="DSA003", title="The context fits the model's maximum", requires=(ESTIMABLE.id,),
+      applies=lambda c: c.max_context is not None)
+def CONTEXT(c: Candidate) -> Finding:
+    context = _built(c).context
+    if c.max_context is None or context <= c.max_context:
+        return passed(f"context {context} within the model's {c.max_context}")
+    return failed(f"context {context} exceeds the model's {c.max_context}")
+
+
+def _limit(label: str, value: float | None, limit: float | None, upper: bool, unit: str,
+           allow_unknown: bool = False) -> Finding:
     if value is None:
         msg = f"{label} unknown (no rate in the catalog for this GPU)"
-        return _pass(rule, msg + " (allowed by --allow-unknown)") if allow_unknown else _unknown(rule, msg)
+        return passed(msg + " (allowed by --allow-unknown)") if allow_unknown else unknown(msg)
+    if limit is None:  # pragma: no cover - the rule applies only when the limit is given
+        raise ValueError(f"{label}: no limit")
     ok = value <= limit if upper else value >= limit
     sign = "<=" if upper else ">="
     text = f"{label} {value:.3g} {unit} (limit {sign} {limit:g})"
-    return _pass(rule, text) if ok else _fail(rule, text)
+    return passed(text) if ok else failed(text)
 
 
-def _ttft(c: Candidate):
-    e = c.estimate
-    return None if e is None else _limit("DSA005", "time to first token", e.ttft_s, c.constraints.max_ttft_s,
-                                         True, "s", c.constraints.allow_unknown)
+@rule(id="DSA005", title="Time to first token within --max-ttft", requires=(ESTIMABLE.id,),
+      applies=lambda c: c.constraints.max_ttft_s is not None)
+def TTFT(c: Candidate) -> Finding:
+    return _limit("time to first token", _built(c).ttft_s, c.constraints.max_ttft_s, True, "s",
+                  c.constraints.allow_unknown)
 
 
-def _token_latency(c: Candidate):
-    e = c.estimate
-    return None if e is None else _limit("DSA006", "per-token latency", e.decode_step_s * 1e3,
-                                         _ms(c.constraints.max_token_latency_s), True, "ms",
-                                         c.constraints.allow_unknown)
+@rule(id="DSA006", title="Per-token latency within --max-token-latency", requires=(ESTIMABLE.id,),
+      applies=lambda c: c.constraints.max_token_latency_s is not None)
+def TOKEN_LATENCY(c: Candidate) -> Finding:
+    return _limit("per-token latency", _built(c).decode_step_s * 1e3, _ms(c.constraints.max_token_latency_s),
+                  True, "ms", c.constraints.allow_unknown)
 
 
 def _ms(s: float | None) -> float | None:
     return None if s is None else s * 1e3
 
 
-def _seq_speed(c: Candidate):
-    e = c.estimate
-    return None if e is None else _limit("DSA007", "tokens/s per sequence", e.per_sequence_tokens_per_s,
-                                         c.constraints.min_tokens_per_s, False, "tok/s",
-                                         c.constraints.allow_unknown)
+@rule(id="DSA007", title="Per-sequence decode speed at least --min-tokens-per-s", requires=(ESTIMABLE.id,),
+      applies=lambda c: c.constraints.min_tokens_per_s is not None)
+def SEQUENCE_SPEED(c: Candidate) -> Finding:
+    return _limit("tokens/s per sequence", _built(c).per_sequence_tokens_per_s, c.constraints.min_tokens_per_s,
+                  False, "tok/s", c.constraints.allow_unknown)
 
 
-def _total_speed(c: Candidate):
-    e = c.estimate
-    return None if e is None else _limit("DSA008", "tokens/s in total", e.decode_tokens_per_s,
-                                         c.constraints.min_total_tokens_per_s, False, "tok/s",
-                                         c.constraints.allow_unknown)
+@rule(id="DSA008", title="Total decode throughput at least --min-total-tokens-per-s", requires=(ESTIMABLE.id,),
+      applies=lambda c: c.constraints.min_total_tokens_per_s is not None)
+def TOTAL_SPEED(c: Candidate) -> Finding:
+    return _limit("tokens/s in total", _built(c).decode_tokens_per_s, c.constraints.min_total_tokens_per_s,
+                  False, "tok/s", c.constraints.allow_unknown)
 
 
-def _accuracy(c: Candidate) -> RuleResult | None:
+SPEED_RULES = (TTFT.id, TOKEN_LATENCY.id, SEQUENCE_SPEED.id, TOTAL_SPEED.id)
+
+
+@rule(id="DSA009", title="Accuracy on the benchmark at least --min-accuracy, after the format's expected loss",
+      applies=lambda c: c.constraints.accuracy_benchmark is not None and c.constraints.min_accuracy is not None)
+def ACCURACY(c: Candidate) -> Finding:
     k = c.constraints
-    bench = k.accuracy_benchmark
-    if bench is None or k.min_accuracy is None:
-        return None
+    bench, minimum = k.accuracy_benchmark or "", k.min_accuracy or 0.0
     score = benchmark_score(c.model, bench)
     if score is None:
         msg = f"no {clipped(bench)} score in the catalog for {c.model.id}"
-        return _pass("DSA009", msg + " (allowed by --allow-unknown)") if k.allow_unknown else _unknown("DSA009", msg)
+        return passed(msg + " (allowed by --allow-unknown)") if k.allow_unknown else unknown(msg)
     if c.expected_loss_percent is None:  # an unknown loss is not counted as none
         msg = (f"{bench} {score:g} before {c.quant.id}, whose quality loss on {c.model.id} no published "
-               f"measurement gives (minimum {k.min_accuracy:g})")
-        return _pass("DSA009", msg + " (allowed by --allow-unknown)") if k.allow_unknown else _unknown("DSA009", msg)
+               f"measurement gives (minimum {minimum:g})")
+        return passed(msg + " (allowed by --allow-unknown)") if k.allow_unknown else unknown(msg)
     adjusted = score * (1 - c.expected_loss_percent / 100)
     text = (f"{bench} {score:g}" + (f" -> {adjusted:.1f} after {c.quant.id}'s expected "
                                      f"{c.expected_loss_percent:g}% loss" if c.expected_loss_percent else "")
-            + f" (minimum {k.min_accuracy:g})")
-    return _pass("DSA009", text) if adjusted >= k.min_accuracy else _fail("DSA009", text)
-
-
-def _filters(c: Candidate) -> RuleResult:
-    k, m = c.constraints, c.model
-    if m.status == "described" and not k.include_described:
-        return _fail("DSA010", "a described variant (no released checkpoint); --released-only excludes it")
-    if k.licenses:
-        lic = m.license.value if m.license else None
-        if lic is None or lic.casefold() not in {want.strip().casefold() for want in k.licenses}:
-            return _fail("DSA010", f"license {lic or 'unknown'} is not one of {', '.join(map(clipped, k.licenses))}")
-    if k.families and m.family.lower() not in {f.lower() for f in k.families}:
-        return _fail("DSA010", f"family {m.family} not asked for")
-    if k.max_params is not None and c.params_total is not None and c.params_total > k.max_params:
-        return _fail("DSA010", f"{c.params_total / 1e9:.1f}B parameters exceed --max-params {k.max_params / 1e9:g}B")
-    return _pass("DSA010", "passes the filters")
-
-
-RULES: tuple[Rule, ...] = (
-    Rule("DSA001", "The deployment can be estimated", _estimable),
-    Rule("DSA010", "The model passes the user's filters (status, license, family, size)", _filters),
-    Rule("DSA004", "The engine and format run on this hardware", _hardware_support),
-    Rule("DSA002", "Weights, KV cache, activations and overheads fit in GPU memory", _fits),
-    Rule("DSA003", "The context fits the model's maximum", _context),
-    Rule("DSA005", "Time to first token within --max-ttft", _ttft),
-    Rule("DSA006", "Per-token latency within --max-token-latency", _token_latency),
-    Rule("DSA007", "Per-sequence decode speed at least --min-tokens-per-s", _seq_speed),
-    Rule("DSA008", "Total decode throughput at least --min-total-tokens-per-s", _total_speed),
-    Rule("DSA009", "Accuracy on the benchmark at least --min-accuracy, after the format's expected loss", _accuracy),
-)
-
-
-def run_rules(c: Candidate) -> tuple[RuleResult, ...]:
-    return tuple(r for rule in RULES if (r := rule.check(c)) is not None)
+            + f" (minimum {minimum:g})")
+    return passed(text) if adjusted >= minimum else failed(text)

@@ -19,8 +19,9 @@ from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
-from dsadvisor.advice.rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS, Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules
-from dsadvisor.catalog.schema import Artifact, Gpu, ModelEntry, QuantFormat
+from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, SPEED_RULES, TASK_BENCHMARKS,
+                                    Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules)
+from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.advice.summaries import summarize
 
 DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")  # transformers: not a serving engine
@@ -91,6 +92,18 @@ class Hardware:
     free_bytes: float | None = None
     gpus_per_node: int = 8
     exact: bool = False  # use exactly max_gpus (check --exact), not the smallest count that passes
+    host_bytes: float | None = None  # system memory for layers kept in CPU memory (--ram, or this machine's)
+    offload: bool = False  # an engine that can (llama.cpp) may keep the layers that do not fit in CPU memory
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A format x engine x GPU count that could not be built, with the reason (the engine's own words)."""
+
+    quant: QuantFormat
+    engine: Engine
+    gpus: int
+    skip_reason: str
 
 
 def expected_loss(catalog: Catalog, model: ModelEntry, fmt: QuantFormat) -> Loss:
@@ -238,12 +251,9 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     or GPU count whose best possible score cannot beat the best pass so far is skipped unestimated.
     """
     summary = summarize(catalog, model)
-    arch = catalog.architecture(model)
+    arch = _shape(catalog, model)
     if arch is None:
-        try:
-            arch, _ = assumed_architecture(model)  # a described variant: the shape the estimate will assume
-        except InputError:
-            return _not_estimable(catalog, model, hw, k, engines, summary)
+        return _not_estimable(catalog, model, hw, k, engines, summary.params_total)
     max_ctx = arch.max_position_embeddings
     params = count_params(arch)
     capacity = hw.free_bytes if hw.free_bytes is not None else capacity_bytes(hw.gpu)
@@ -251,6 +261,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     best_pass: Verdict | None = None
     closest: Verdict | None = None
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
+    unbuilt: Skipped | None = None  # the first deployment that could not be built, and why
     for opt in options(catalog, model, hw, k, ranges, engines):
         if best_pass is not None and (opt.tier < best_pass.tier or best_pass.estimate.quant_id == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
@@ -264,7 +275,8 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
                     skipped = (whole / n, opt, n)
                 continue  # the weights alone overflow: estimated only if it is the closest miss
             v = _try(catalog, model, hw, k, opt, n, summary.params_total, max_ctx)
-            if v is None:
+            if isinstance(v, Skipped):
+                unbuilt = unbuilt or v
                 continue
             if v.passed:
                 if best_pass is None or v.tier > best_pass.tier or v.score.total > best_pass.score.total + SCORE_TIE:
@@ -274,40 +286,98 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
                 closest = v
     if best_pass is not None:
         return best_pass
-    if skipped is not None and closest is not None and skipped[0] < closest.estimate.memory.weights:
+    if skipped is not None and closest is not None and closest.estimate is not None \
+            and skipped[0] < closest.estimate.memory.weights:
         v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
-        closest = v or closest
-    return closest or _not_estimable(catalog, model, hw, k, engines, summary)
+        closest = v if isinstance(v, Verdict) else closest
+    return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, unbuilt, max_ctx)
 
 
-def _not_estimable(catalog, model, hw, k, engines, summary) -> Verdict:
-    """A verdict that says, through the rules, why no deployment could be estimated."""
-    cand = Candidate(model, hw.gpu, next(iter(catalog.quantizations.values())), engines[0], None, k,
-                     params_total=summary.params_total)
+def _shape(catalog: Catalog, model: ModelEntry) -> Architecture | None:
+    """The model's architecture, or the shape a described variant's estimate will assume; None without one."""
+    arch = catalog.architecture(model)
+    if arch is None:
+        try:
+            arch, _ = assumed_architecture(model)
+        except InputError:
+            return None
+    return arch
+
+
+def _unrunnable(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints,
+                engines: list[Engine]) -> Skipped | None:
+    """The first format asked for that no engine asked for runs, with the first engine's reason."""
+    for fmt in candidate_formats(catalog, hw.gpu, k, model):
+        if not any(fmt.id in e.formats for e in engines):
+            eng = engines[0]
+            return Skipped(fmt, eng, hw.max_gpus, f"{eng.name} does not run {fmt.id} weights "
+                                                  f"(it runs {', '.join(eng.formats)})")
+    return None
+
+
+def _not_estimable(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, engines: list[Engine],
+                   params_total: float | None, unbuilt: Skipped | None = None,
+                   max_ctx: int | None = None) -> Verdict:
+    """A verdict that says, through the rules, why no deployment could be estimated: the first one that
+    could not be built and the engine's reason, or (a model with no shape) the first one the search would try."""
+    unbuilt = unbuilt or (_unrunnable(catalog, model, hw, k, engines) if max_ctx is not None else None)
+    if unbuilt is None:
+        fmts = candidate_formats(catalog, hw.gpu, k, model) or list(catalog.quantizations.values())
+        eng = next((e for e in engines if fmts[0].id in e.formats), engines[0])
+        cand = Candidate(model, hw.gpu, fmts[0], eng, None, k, params_total=params_total, max_context=max_ctx)
+    else:
+        cand = Candidate(model, hw.gpu, unbuilt.quant, unbuilt.engine, None, k, params_total=params_total,
+                         max_context=max_ctx, skip_reason=unbuilt.skip_reason)
     return Verdict(model, False, None, run_rules(cand), None, notes=("no deployment could be estimated",))
 
 
-def _try(catalog, model, hw, k, opt: Option, n, params_total, max_ctx) -> Verdict | None:
-    """One format x engine x GPU count: 16-bit KV first, then the engine's fp8 KV if that fails."""
-    fmt, eng, loss = opt.fmt, opt.eng, opt.loss.percent
+def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt: Option, n: int,
+         params_total: float | None, max_ctx: int | None) -> Verdict | Skipped:
+    """One format x engine x GPU count: 16-bit KV first, then the engine's fp8 KV if that fails.
+    When no KV dtype can be built, the first one's reason."""
+    fmt, eng = opt.fmt, opt.eng
     kvs = k.kv_dtypes or (("auto", "fp8-kv") if "fp8-kv" in eng.kv_dtypes else ("auto",))
-    miss = None
+    miss: Verdict | None = None
+    reason: str | None = None
     for kv in kvs:
         dep = Deployment.of(catalog, model=model, gpu=hw.gpu, quant=fmt, engine=eng, kv_dtype=kv, gpus=n,
-                         context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
-                         gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
+                            context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
+                            gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
         try:
             est = estimate(dep)
-        except DsAdvisorError:
+        except DsAdvisorError as exc:
+            reason = reason or str(exc)
             continue
-        results = run_rules(Candidate(model, hw.gpu, fmt, eng, est, k, loss, params_total, max_ctx))
-        v = Verdict(model, all(r.status is Status.passed for r in results), est, results,
-                    score(est, opt.q, k.prefer, loss), loss=opt.loss, artifact=opt.artifact, convert=opt.convert)
+        v = _judge(hw, k, fmt, eng, params_total, max_ctx,
+                   Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent), loss=opt.loss,
+                           artifact=opt.artifact, convert=opt.convert))
         if v.passed:
             return v
         if miss is None or _closeness(v) > _closeness(miss):
             miss = v
-    return miss
+    return miss if miss is not None else Skipped(fmt, eng, n, reason or "no deployment could be estimated")
+
+
+def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_total: float | None,
+           max_ctx: int | None, v: Verdict) -> Verdict:
+    """``v`` with the rules' results on its estimated deployment: passed exactly when every rule passed."""
+    from dsadvisor.engines import serving_engine
+
+    offload = hw.offload and serving_engine(eng).offloads
+    loss = v.loss.percent if v.loss is not None else 0.0
+    results = run_rules(Candidate(v.model, hw.gpu, fmt, eng, v.estimate, k, loss, params_total, max_ctx,
+                                  offload=offload))
+    return replace(v, passed=all(r.status is Status.passed for r in results), results=results)
+
+
+def judge(catalog: Catalog, v: Verdict, hw: Hardware, k: Constraints) -> Verdict:
+    """The rules run again on ``v``'s deployment on ``hw`` (e.g. with ``offload``): the same deployment,
+    score, loss and checkpoint; ``passed`` as the new results read."""
+    if v.estimate is None:
+        raise InputError(f"{v.model.id}: no deployment was estimated, so there is nothing to judge")
+    arch = _shape(catalog, v.model)
+    return _judge(hw, k, catalog.quantization(v.estimate.quant_id), catalog.engine(v.estimate.engine_id),
+                  summarize(catalog, v.model).params_total, arch.max_position_embeddings if arch else None, v)
 
 
 def _closeness(v: Verdict) -> tuple:
@@ -376,14 +446,11 @@ def check_names(catalog: Catalog, k: Constraints) -> None:
             raise UnknownNameError("license", lic, licenses, hint="a whole license name, as `dsadvisor show` lists it")
 
 
-FILTER_RULE = "DSA010"  # the user's own filters: what they left out is not a model that failed to fit
-
-
 def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
     """Which rule rules out the most of the models the filters kept, and what would change that."""
-    kept = [v for v in rejected if all(r.rule != FILTER_RULE for r in v.failed)]
+    kept = [v for v in rejected if all(r.rule != FILTERS.id for r in v.failed)]  # what the user left out
     if rejected and not kept:
-        return [f"{FILTER_RULE} leaves no model: loosen --released-only, --license, --family or --max-params"]
+        return [f"{FILTERS.id} leaves no model: loosen --released-only, --license, --family or --max-params"]
     counts: dict[str, int] = {}
     for v in kept:
         for r in v.failed + v.unknown:
@@ -393,7 +460,7 @@ def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
     top = max(counts, key=lambda r: counts[r])
     lines = [f"{top} rules out the most models ({counts[top]} of the {len(kept)} the filters keep)"]
     sized = [v for v in kept if v.estimate is not None]
-    if top == "DSA002" and sized:
+    if top == FITS.id and sized:
         smallest = min(sized, key=lambda v: v.estimate.memory.per_gpu)
         e = smallest.estimate
         lines.append(f"the smallest deployment, {e.model_id} as {e.quant_id} on {e.engine_id}, needs "
@@ -402,8 +469,8 @@ def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
         if kv_tokens > 0 and e.memory.per_gpu - e.memory.kv_cache <= e.memory.usable:
             lines.append(f"a shorter context would fit it: at most {kv_tokens // max(1, e.batch):,} tokens "
                          f"per sequence at batch {e.batch}")
-    elif top == "DSA009":
+    elif top == ACCURACY.id:
         lines.append("lower --min-accuracy, pick another --benchmark, or --allow-unknown for unscored models")
-    elif top in ("DSA005", "DSA006", "DSA007", "DSA008"):
+    elif top in SPEED_RULES:
         lines.append("relax the latency limit, allow more GPUs (--gpus), or a lower-bit format")
     return lines

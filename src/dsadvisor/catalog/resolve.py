@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import Catalog
-from dsadvisor.errors import InputError, clipped
+from dsadvisor.errors import InputError, NoGpuError, clipped
 from dsadvisor.limits import BOUNDS, check
 from dsadvisor.catalog.hardware import custom_gpu, resolve_gpu
 from dsadvisor.catalog.schema import Architecture, Fact, Gpu, ModelEntry
@@ -25,6 +25,7 @@ class HardwareSpec:
     gpu: Gpu
     count: int
     free_bytes: float | None = None  # detected free memory per GPU
+    host_bytes: float | None = None  # system memory: --ram, or this machine's with --gpu auto
 
 
 def check_number(flag: str, value: float | None) -> None:
@@ -39,7 +40,32 @@ def resolve_hardware(catalog: Catalog, gpu: str | None, vram_gb: float | None, g
     ``ram_gb`` is system memory. A unified-memory device (an Apple chip, a Jetson, a Raspberry Pi, a
     phone) has no other memory, so it sizes the device as --vram would; beside discrete GPUs it is the
     host memory llama.cpp may keep layers in.
+
+    ``gpu="auto"`` reads the local GPUs (NVML or nvidia-smi): the first one's kind, sized by its total
+    memory unless ``vram_gb`` says otherwise, planned with its free memory; as many as there are of that
+    kind unless ``gpus`` is more than 1; and this machine's memory unless ``ram_gb`` is given.
     """
+    if gpu is not None and gpu.lower() == "auto":
+        return _detected(catalog, vram_gb, gpus, ram_gb)
+    spec = _named(catalog, gpu, vram_gb, gpus, ram_gb)
+    return replace(spec, host_bytes=ram_gb * 1e9) if ram_gb is not None else spec
+
+
+def _detected(catalog: Catalog, vram_gb: float | None, gpus: int, ram_gb: float | None) -> HardwareSpec:
+    from dsadvisor.catalog import hardware
+
+    check_number("--gpus", gpus)
+    found = hardware.detect_gpus()
+    if not found:
+        raise NoGpuError("--gpu auto found no GPU (no NVML, no working nvidia-smi); name one with --gpu or give --vram")
+    first = found[0]
+    spec = _named(catalog, first.name, vram_gb or first.total_mib * 2**20 / 1e9, 1, ram_gb)
+    count = len([g for g in found if g.name == first.name])
+    host = ram_gb * 1e9 if ram_gb is not None else hardware.system_memory_bytes()
+    return HardwareSpec(spec.gpu, gpus if gpus > 1 else count, free_bytes=first.free_mib * 2**20, host_bytes=host)
+
+
+def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, ram_gb: float | None) -> HardwareSpec:
     check_number("--vram", vram_gb)
     check_number("--ram", ram_gb)
     check_number("--gpus", gpus)

@@ -75,6 +75,8 @@ class ServingEngine:
     id = ""
     #: whether plan can write a launch command for it (transformers is a library, not a server)
     launches = True
+    #: whether it keeps the layers that do not fit on the GPUs in CPU memory (llama.cpp's -ngl)
+    offloads = False
 
     #: formats the engine makes by itself while it loads a checkpoint of another format: {made: from}
     load_conversions: dict[str, tuple[str, ...]] = {}

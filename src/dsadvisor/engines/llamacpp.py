@@ -62,6 +62,7 @@ class LlamaCpp(ServingEngine):
     image = "ghcr.io/ggml-org/llama.cpp:server-cuda"  # llama.cpp docs/docker.md (entrypoint llama-server)
     port = 8080
     health_path = "/health"  # tools/server/README.md
+    offloads = True  # -ngl below the layer count keeps the other layers in CPU memory
 
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         self._file_notes(job, notes)

@@ -18,15 +18,18 @@ container its argv as a list, never as a string for ``sh -c`` (tests/test_plan_s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from dsadvisor.advice.search import Verdict
+from dsadvisor.advice.check import check, model_entry
+from dsadvisor.advice.rules import FITS, Constraints, Status
+from dsadvisor.advice.search import Hardware, Verdict, judge
 from dsadvisor.catalog.assumed import assumed_architecture
+from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.catalog.schema import Architecture, Gpu, ModelEntry
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.engines import serving_engine
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
-from dsadvisor.errors import InputError
+from dsadvisor.errors import InputError, NoFitError
 from dsadvisor.launch.kubernetes import K8S_BASE_MEMORY_GIB, deployment_manifest
 from dsadvisor.physics.estimate import Estimate
 
@@ -104,7 +107,7 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     arch = architecture or catalog.architecture(model_entry) or assumed_architecture(model_entry)[0]
     if not engine.launches:
         engine.server_argv(LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu, 0.0), [])
-    if not est.memory.fits and engine.spec.id != "llama.cpp":
+    if not est.memory.fits and not engine.offloads:
         raise InputError(f"{est.model_id} does not fit: {est.memory.per_gpu / 1e9:.1f} GB per GPU needed, "
                          f"{est.memory.usable / 1e9:.1f} GB usable; {engine.name} cannot keep layers in CPU memory")
     notes: list[str] = []
@@ -137,3 +140,60 @@ def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
             f"of weights and KV cache, over {HOST_MEMORY_USABLE:.0%} of the {ram_bytes / 1e9:.3g} GB of system "
             "memory (--ram, or this machine's with --gpu auto); "
             "more system memory, a lower-bit format or a shorter --context")
+
+
+# ------------------------------------------------------------------ the library's plan
+
+PLAN_CONSTRAINTS = Constraints(allow_unknown=True)  # plan judges memory and support; no speed or accuracy limits
+
+
+def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constraints: Constraints | None = None, *,
+         offload: bool = False, kubernetes: bool = False, model_path: str | None = None) -> Plan:
+    """The commands that start the deployment :func:`~dsadvisor.advice.check.check` picks for ``model``.
+
+    ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept in CPU memory, which
+    must fit in ``hardware.host_bytes`` (90% of it) when that is known. ``model_path``: a local
+    checkpoint folder to serve. Raises :class:`~dsadvisor.errors.NoFitError` when no deployment passes.
+    """
+    catalog, entry = model_entry(catalog, model)
+    verdict = choose(catalog, entry, hardware, constraints or PLAN_CONSTRAINTS, offload=offload)
+    total = capacity_bytes(hardware.gpu) if hardware.free_bytes is not None else None
+    p = launch_plan(catalog, verdict, entry, gpu=hardware.gpu, gpu_total_bytes=total, model_path=model_path,
+                    kubernetes=kubernetes)
+    short = host_memory_shortfall(p, None if hardware.gpu.unified_memory else hardware.host_bytes)
+    if short:
+        raise NoFitError(f"no deployment of {entry.id} fits: {short}", verdict)
+    return p
+
+
+def choose(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Constraints, *,
+           offload: bool = False) -> Verdict:
+    """The passing verdict a plan launches: check's; with ``offload``, when none passes, the closest miss
+    of an engine that keeps layers in CPU memory, judged again with that allowed (its memory rule reads
+    passed, and says why). Raises :class:`~dsadvisor.errors.NoFitError` with the reason otherwise."""
+    verdict = check(catalog, entry, hardware, k)
+    if not verdict.passed and offload:
+        kept = _offloaded(catalog, entry, hardware, k)
+        verdict = kept if kept is not None and kept.passed else verdict
+    if verdict.passed:
+        return verdict
+    why = verdict.failed or tuple(r for r in verdict.results if r.status is Status.unknown)
+    reason = f"{why[0].rule} {why[0].message}" if why else "; ".join(verdict.notes) or "no deployment passes"
+    hint = (" (--offload: llama.cpp with some layers in CPU memory)"
+            if why and why[0].rule == FITS.id and not offload else "")
+    raise NoFitError(f"no deployment of {entry.id} fits: {reason}{hint}", verdict)
+
+
+def _offloaded(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Constraints) -> Verdict | None:
+    engines = [e for e in catalog.engines.values() if serving_engine(e).offloads]
+    if k.engines:
+        asked = {catalog.engine(e).id for e in k.engines}
+        if not [e for e in engines if e.id in asked]:
+            raise InputError(f"--offload keeps layers in CPU memory with {', '.join(e.id for e in engines)}; "
+                             "--engine leaves it out")
+        engines = [e for e in engines if e.id in asked]
+    k = replace(k, engines=tuple(e.id for e in engines))
+    miss = check(catalog, entry, hardware, k)
+    if miss.estimate is None:
+        return None
+    return judge(catalog, miss, replace(hardware, offload=True), k)
