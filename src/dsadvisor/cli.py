@@ -588,12 +588,9 @@ def _run(argv: list[str] | None) -> int:
         for line in [*exc.problems, exc.more_line()] if exc.more else exc.problems:
             say(f"error: {line}")
         code = EXIT_CATALOG
-    except NoFitError as exc:  # plan: no deployment passes
+    except (NoFitError, NoGpuError) as exc:  # plan: no deployment passes; --gpu auto: no GPU found
         say(f"error: {exc}")
-        code = EXIT_FAIL
-    except NoGpuError as exc:  # --gpu auto found none
-        say(f"error: {exc}")
-        code = EXIT_NO_GPU
+        code = EXIT_FAIL if isinstance(exc, NoFitError) else EXIT_NO_GPU
     except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered
         say(f"error: {exc}")
         code = EXIT_USAGE
