@@ -25,7 +25,7 @@ from dsadvisor.catalog.schema import CatalogFile, validate
 from .test_described_catalog import S000, S002, S004
 
 CATALOG = Path(__file__).resolve().parents[1] / "catalog"
-HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge"]
+HARDWARE_FILES = ["datacenter", "workstation", "consumer", "edge", "cpu"]
 
 
 def _load(path: Path) -> CatalogFile:
@@ -70,7 +70,7 @@ def test_every_device_of_the_reference_is_there(gpus):
 
 def test_each_file_holds_its_category(gpus):
     for name, cats in {"datacenter": {"datacenter"}, "workstation": {"workstation"},
-                       "consumer": {"consumer", "apple"}, "edge": {"edge", "mobile", "cpu"}}.items():
+                       "consumer": {"consumer", "apple"}, "edge": {"edge", "mobile", "cpu"}, "cpu": {"cpu"}}.items():
         for g in _load(CATALOG / "hardware" / f"{name}.yaml").gpus:
             assert g.category in cats, f"{g.id} ({g.category}) in {name}.yaml"
 
@@ -160,6 +160,17 @@ SMI_NAMES = [
     ("NVIDIA RTX A4000", "RTX-A4000"),
     ("NVIDIA RTX A6000", "RTX-A6000"),
     ("NVIDIA RTX 6000 Ada Generation", "RTX-6000-Ada"),
+    # read from public logs (nvidia-smi -L, PyTorch's collect_env) of these cards
+    ("NVIDIA B200", "B200"),
+    ("NVIDIA B300 SXM6 AC", "B300"),
+    ("NVIDIA GB200", "GB200"),
+    ("NVIDIA H20", "H20"),
+    ("NVIDIA H800", "H800-SXM"),
+    ("NVIDIA A800-SXM4-80GB", "A800-SXM-80GB"),
+    ("NVIDIA A800 80GB PCIe", "A800-PCIe-80GB"),
+    ("NVIDIA RTX PRO 6000 Blackwell Workstation Edition", "RTX-PRO-6000-Blackwell"),
+    ("NVIDIA RTX PRO 6000 Blackwell Server Edition", "RTX-PRO-6000-Blackwell"),
+    ("NVIDIA GB10", "DGX-Spark"),
 ]
 
 
@@ -235,7 +246,7 @@ def test_contradictions_are_errors(gpus):
 ])
 def test_names_users_type(gpus, name, gpu_id):
     if gpu_id is None:
-        with pytest.raises(InputError, match="36 and 128"):
+        with pytest.raises(InputError, match="36, 48, 64 and 128 GB: give --ram"):
             resolve_gpu(gpus, name)
     else:
         assert resolve_gpu(gpus, name).id == gpu_id
@@ -437,3 +448,101 @@ def test_engine_memory_policies(engines):
     for e in engines.values():
         assert "mla" in e.attention and e.memory.source and e.speed.source
     assert engines["transformers"].speed.per_layer_decode_s > 10 * engines["vllm"].speed.per_layer_decode_s
+
+
+# ------------------------------------------------- devices of issue 11, by the names people type
+
+@pytest.mark.parametrize("name,ram,gpu_id", [
+    ("B200", None, "B200"), ("NVIDIA B200", None, "B200"), ("HGX B200", None, "B200"),
+    ("B300", None, "B300"), ("Blackwell Ultra", None, "B300"), ("GB200", None, "GB200"), ("GB200 NVL72", None, "GB200"),
+    ("MI300X", None, "MI300X"), ("AMD Instinct MI300X", None, "MI300X"), ("mi325x", None, "MI325X"),
+    ("AMD MI355X", None, "MI355X"), ("H20", None, "H20"), ("H800", None, "H800-SXM"), ("H800 SXM", None, "H800-SXM"),
+    ("A800", 80, "A800-SXM-80GB"), ("A800 PCIe", None, "A800-PCIe-80GB"),
+    ("RTX PRO 6000", None, "RTX-PRO-6000-Blackwell"), ("RTX PRO 6000 Blackwell", None, "RTX-PRO-6000-Blackwell"),
+    ("DGX Spark", None, "DGX-Spark"), ("GB10", None, "DGX-Spark"),
+    ("Ryzen AI Max+ 395", None, "Ryzen-AI-Max-395-128GB"), ("Strix Halo", None, "Ryzen-AI-Max-395-128GB"),
+    ("Apple M4 Max", 36, "M4-Max-36GB"), ("Apple M4 Max", 48, "M4-Max-48GB"), ("Apple M4 Max", 64, "M4-Max-64GB"),
+    ("M4 Max", 128, "M4-Max-128GB"), ("Apple M4", 16, "M4-16GB"), ("M4", 24, "M4-24GB"), ("Apple M4", 32, "M4-32GB"),
+    ("Apple M4 Pro", 24, "M4-Pro-24GB"), ("M4 Pro", 48, "M4-Pro-48GB"), ("M4 Pro", 64, "M4-Pro-64GB"),
+    ("Apple M3 Ultra", 96, "M3-Ultra-96GB"), ("M3 Ultra", 256, "M3-Ultra-256GB"), ("M3 Ultra", 512, "M3-Ultra-512GB"),
+    ("EPYC 9654", None, "EPYC-9654"), ("AMD EPYC 9654", None, "EPYC-9654"),
+    ("Intel Xeon Platinum 8480+", None, "Xeon-Platinum-8480"), ("Xeon 8480+", None, "Xeon-Platinum-8480"),
+    ("cpu", None, "CPU"), ("CPU only", None, "CPU"),
+])
+def test_new_devices_by_the_names_people_type(gpus, name, ram, gpu_id):
+    assert resolve_gpu(gpus, name, ram).id == gpu_id
+
+
+def test_every_memory_size_apple_sells_is_an_entry(gpus):
+    sizes = {f: sorted(g.memory_gb for g in gpus.values() if g.family == f) for f in ("M4", "M4 Pro", "M4 Max", "M3 Ultra")}
+    assert sizes == {"M4": [16, 24, 32], "M4 Pro": [24, 48, 64], "M4 Max": [36, 48, 64, 128], "M3 Ultra": [96, 256, 512]}
+    assert gpus["M4-Max-36GB"].bandwidth_gbs == 410 and gpus["M4-Max-64GB"].bandwidth_gbs == 546  # binned part
+    for name in ("M4", "M4 Pro", "M3 Ultra"):
+        with pytest.raises(InputError, match="give --ram"):
+            resolve_gpu(gpus, name)
+
+
+def test_cpu_and_a_ram_size_is_a_copy_of_that_size(gpus):
+    cpu = resolve_gpu(gpus, "cpu", 64)
+    assert (cpu.memory_gb, cpu.category, cpu.unified_memory) == (64, "cpu", True)
+    assert resolve_gpu(gpus, "EPYC 9654", 384).memory_gb == 384
+    assert resolve_gpu(gpus, "Ryzen AI Max+ 395", 64).memory_gb == 64
+
+
+def test_new_datasheet_figures_match_their_sources(gpus):
+    """Spot checks against the figure each entry's source gives (dense rates: sparse / 2)."""
+    b200, gb200, b300 = gpus["B200"], gpus["GB200"], gpus["B300"]
+    assert (b200.memory_gb, b200.bandwidth_gbs, b200.fp8_tflops, b200.fp4_tflops, b200.tdp_w) == (180, 8000, 4500, 9000, 1000)
+    assert b200.fp4_tflops * 8 * 2 == 144_000  # HGX B200: 144 PF fp4 with sparsity over 8 GPUs
+    assert (gb200.memory_gb, gb200.bf16_tflops, gb200.fp4_tflops) == (186, 2500, 10000)
+    assert gb200.memory_gb * 72 == pytest.approx(13_400, rel=0.01)  # NVL72: 13.4 TB over 72 GPUs
+    assert (b300.memory_gb, b300.fp4_tflops, b300.int8_tops) == (288, 13125, None)  # sources disagree on int8
+    assert b300.fp4_tflops * 8 == 105_000  # HGX B300: 105 PF fp4 dense
+    mi300x, mi325x, mi355x = gpus["MI300X"], gpus["MI325X"], gpus["MI355X"]
+    assert (mi300x.memory_gb, mi300x.bandwidth_gbs, mi300x.bf16_tflops, mi300x.gfx_arch) == (192, 5300, 1307.4, "gfx942")
+    assert (mi325x.memory_gb, mi325x.bandwidth_gbs, mi325x.tdp_w) == (256, 6000, 1000)
+    assert mi355x.fp8_tflops == pytest.approx(256 * 2.4e9 * 8192 / 1e12, rel=1e-3)  # 256 CUs x 2.4 GHz x 8,192
+    assert (mi355x.memory_gb, mi355x.gfx_arch, mi355x.tdp_w) == (288, "gfx950", 1400)
+    h20, h800, a800 = gpus["H20"], gpus["H800-SXM"], gpus["A800-SXM-80GB"]
+    assert (h20.memory_gb, h20.bandwidth_gbs, h20.bf16_tflops, h20.fp8_tflops, h20.tdp_w) == (96, 4000, 148, 296, 400)
+    assert h800.bf16_tflops == gpus["H100-SXM"].bf16_tflops and h800.interconnect.bandwidth_gbs * 2 == 400
+    assert a800.bandwidth_gbs == gpus["A100-SXM-80GB"].bandwidth_gbs and a800.interconnect.bandwidth_gbs * 2 == 400
+    pro, spark, r5090 = gpus["RTX-PRO-6000-Blackwell"], gpus["DGX-Spark"], gpus["RTX-5090"]
+    assert (pro.memory_gb, pro.bandwidth_gbs, pro.fp4_tflops * 2, pro.tdp_w) == (96, 1792, pytest.approx(4000, rel=0.01), 600)
+    assert (spark.memory_gb, spark.bandwidth_gbs, spark.fp4_tflops * 2, spark.compute_capability) == (128, 273, 1000, "12.1")
+    assert (r5090.fp8_tflops, r5090.fp4_tflops * 2, r5090.tdp_w) == (419, 3352, 575)  # 3,352 AI TOPS with sparsity
+    strix = gpus["Ryzen-AI-Max-395-128GB"]
+    assert (strix.bandwidth_gbs, strix.gfx_arch) == (256, "gfx1151") and strix.bandwidth_gbs == 256 * 8000 / 8 / 1000
+    assert gpus["M3-Ultra-512GB"].bandwidth_gbs == 819 and gpus["M4-Pro-48GB"].bandwidth_gbs == 273
+    assert gpus["M4-16GB"].bandwidth_gbs == 120
+
+
+def test_cpu_bandwidth_is_channels_times_speed(gpus):
+    assert gpus["EPYC-9654"].bandwidth_gbs == 12 * 4800 * 8 / 1000  # 12 x DDR5-4800
+    assert gpus["Xeon-Platinum-8480"].bandwidth_gbs == 8 * 4800 * 8 / 1000  # 8 x DDR5-4800
+    assert gpus["CPU"].bandwidth_gbs == 2 * 4800 * 8 / 1000  # dual-channel DDR5-4800, assumed
+    assert "amx" in gpus["Xeon-Platinum-8480"].cpu_isa and "amx" not in gpus["EPYC-9654"].cpu_isa
+    for g in gpus.values():
+        if g.category == "cpu" and g.id != "Raspberry-Pi-4B-8GB":
+            # decode on a CPU reaches about 0.56 of peak (llama.cpp, 12-channel EPYC): not a GPU's 0.9
+            assert g.bandwidth_efficiency == 0.56 and g.unified_memory, g.id
+
+
+def test_every_device_has_a_compute_rate(gpus):
+    """TTFT is never unknown for want of a rate: every device has a 16-bit figure (Apple and Jetson too)."""
+    missing = [g.id for g in gpus.values() if not (g.bf16_tflops or g.fp16_tflops)]
+    assert not missing
+    for g in gpus.values():
+        if g.fp4_tflops:
+            assert "fp4" in g.dtypes and g.fp4_tflops >= (g.fp8_tflops or 0), g.id
+
+
+def test_device_count(gpus):
+    """The catalog's devices, counted: the 39 of the reference table plus the ones issue 11 names."""
+    issue11 = {"B200", "B300", "GB200", "MI300X", "MI325X", "MI355X", "H20", "H800-SXM", "A800-SXM-80GB",
+               "A800-PCIe-80GB", "RTX-PRO-6000-Blackwell", "DGX-Spark", "Ryzen-AI-Max-395-128GB",
+               "M4-16GB", "M4-24GB", "M4-32GB", "M4-Pro-24GB", "M4-Pro-48GB", "M4-Pro-64GB", "M4-Max-48GB",
+               "M4-Max-64GB", "M3-Ultra-96GB", "M3-Ultra-256GB", "M3-Ultra-512GB", "CPU", "EPYC-9654",
+               "Xeon-Platinum-8480"}
+    assert issue11 <= set(gpus), issue11 - set(gpus)
+    assert len(gpus) == 39 + len(issue11) == 66

@@ -67,3 +67,28 @@ def test_ram_that_contradicts_the_size_in_the_name_is_refused(run):
     """Used to reach `abs(None - ram)`: a traceback."""
     r = run("recommend", "--gpu", "Apple M2 Ultra 192GB", "--ram", "32")
     assert r.code == 2 and r.out == "" and r.err.count("\n") == 1 and "one unified memory" in r.err
+
+
+def test_a_mac_by_chip_and_ram_gets_a_ranking(run):
+    """`--gpu 'Apple M4 Max' --ram 64` (refused before the 48 and 64 GB entries existed) ranks deployments."""
+    r = run("recommend", "--gpu", "Apple M4 Max", "--ram", "64", "-f", "json")
+    assert r.code == 0, r.err
+    ranked = r.json()["ranked"]
+    assert ranked and {x["estimate"]["deployment"]["gpu"] for x in ranked} == {"M4-Max-64GB"}
+    assert all(x["estimate"]["deployment"]["engine"] == "llama.cpp" for x in ranked)  # Metal: llama.cpp only
+
+
+def test_cpu_and_ram_gets_a_ranking_that_llama_cpp_leads(run):
+    """`--gpu cpu --ram 64`: a ranked answer on system memory, llama.cpp first; vLLM's GPU-measured
+    bandwidth efficiency (0.90) no longer puts it ahead, since a CPU decodes at about 0.56 of its peak."""
+    r = run("recommend", "--gpu", "cpu", "--ram", "64", "-f", "json")
+    assert r.code == 0, r.err
+    ranked = r.json()["ranked"]
+    assert ranked and {x["estimate"]["deployment"]["gpu"] for x in ranked} == {"CPU"}
+    assert ranked[0]["estimate"]["deployment"]["engine"] == "llama.cpp"
+    assert all(x["estimate"]["memory"]["gpu_capacity_bytes"] == int(64 * 2**30 * 0.85) for x in ranked)
+
+
+def test_cpu_needs_its_memory_size(run):
+    r = run("recommend", "--gpu", "cpu")
+    assert r.code == 2 and r.out == "" and "--ram" in r.err and r.err.count("\n") == 1

@@ -62,7 +62,7 @@ CUSTOM_LINK_GBS = 16.0  # PCIe Gen3 x16 (or Gen4 x8), per direction
 
 _VARIANT_RANK = {"SXM": 0, None: 1, "PCIe": 2, "NVL": 3}
 _NOISE_WORDS = {
-    "nvidia", "geforce", "tesla", "quadro", "apple", "intel", "habana", "qualcomm",
+    "nvidia", "geforce", "tesla", "quadro", "apple", "intel", "habana", "qualcomm", "amd", "instinct",
     "gpu", "hbm2", "hbm2e", "hbm3", "hbm3e", "generation",
 }
 _LOOKALIKES = str.maketrans({"o": "0", "O": "0", "i": "1", "I": "1", "l": "1"})
@@ -106,8 +106,9 @@ def resolve_gpu(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None = None
         preferred = [g for g in members if _rank(g) == best]
         sizes = sorted({g.memory_gb for g in preferred})
         if len(sizes) > 1:
+            flag = "--ram" if all(g.unified_memory for g in preferred) else "--vram"
             raise InputError(
-                f"{family} comes in {_list(sizes)} GB: give --vram (e.g. --gpu {_arg(family)} --vram {sizes[0]:g})")
+                f"{family} comes in {_list(sizes)} GB: give {flag} (e.g. --gpu {_arg(family)} {flag} {sizes[0]:g})")
         return preferred[0]
     found = _by_memory(members, size)
     if found is not None:

@@ -19,6 +19,9 @@ MAX_GPUS = BOUNDS["--gpus"].high
 MAX_CONTEXT = BOUNDS["--context"].high
 MAX_BATCH = BOUNDS["--batch"].high
 
+# The catalog's CPU known only by its memory (catalog/hardware/cpu.yaml): --ram sizes it.
+GENERIC_CPU = "CPU"
+
 
 @dataclass(frozen=True)
 class HardwareSpec:
@@ -84,6 +87,9 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
         if sized is not None and sized.unified_memory:
             return HardwareSpec(sized, gpus)
     device = resolve_gpu(catalog.gpus, gpu, vram_gb)
+    if device.id == GENERIC_CPU and vram_gb is None and ram_gb is None:
+        raise InputError("--gpu cpu runs on system memory: give its size with --ram GB (e.g. --gpu cpu --ram 64), "
+                         "or name the CPU (e.g. --gpu 'EPYC 9654')")
     if ram_gb is not None and device.unified_memory:  # its size came from --vram or its name: --ram must agree
         size = vram_gb if vram_gb is not None else device.memory_gb
         if abs(size - ram_gb) > 0.05 * max(size, ram_gb):

@@ -124,6 +124,7 @@ MAX_MEMORY_GB = 1e6  # memory, runtime overheads, advised VRAM: a million GB on 
 MAX_MEMORY_BYTES = 10**15  # memory_bytes: the same million GB
 MAX_BANDWIDTH_GBS = 1e6  # memory or interconnect bandwidth: 1 PB/s per device (HBM3e: about 8 TB/s)
 MAX_TFLOPS = 1e7  # a dense tensor rate: ten exaFLOPS per device (B200 FP8: about 4,500 TFLOPS)
+MAX_TDP_W = 1e6  # one device's power: a megawatt
 MAX_PARAMS = 1e15  # a parameter count: a quadrillion (the largest models: about 2e12)
 MAX_LAYER_S = 1e3  # an engine's fixed cost per layer, seconds (real ones are micro- to milliseconds)
 MAX_ELEMENTWISE_BYTES = 1e6  # an engine's unfused element-wise bytes per element (real ones: tens)
@@ -388,6 +389,7 @@ class ModelEntry(Sourced):
 # ------------------------------------------------------------------- hardware
 
 DType = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
+CpuIsa = Literal["avx2", "avx512", "avx512_bf16", "avx512_vnni", "amx", "neon", "sve", "sve2", "i8mm"]
 
 
 @record
@@ -414,9 +416,16 @@ class Gpu(Sourced):
     fp16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     bf16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     fp8_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
+    fp4_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     int8_tops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     dtypes: list[DType]
-    compute_capability: str | None = None
+    compute_capability: str | None = None  # NVIDIA CUDA compute capability ("9.0")
+    gfx_arch: str | None = None  # AMD GPU target as ROCm names it ("gfx942")
+    cpu_isa: list[CpuIsa] = _list()  # the vector/matrix extensions of a CPU device (llama.cpp's kernels)
+    # The most of bandwidth_gbs a decode step reaches on this device with any engine, where measured
+    # (a CPU's memory system delivers far less of its peak than a GPU's); None: the engines' own figures.
+    bandwidth_efficiency: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    tdp_w: Optional[Annotated[float, Gt(0), Le(MAX_TDP_W)]] = None  # board / module / socket power as marketed
     interconnect: Interconnect | None = None
     nvidia_smi_names: list[str] = _list()
     aliases: list[str] = _list()

@@ -86,14 +86,23 @@ def show_doc(catalog: Catalog, entry: ModelEntry, summary: ModelSummary) -> Docu
     return Document(data=data, tables=tuple(tables))
 
 
+def _arch(g: Gpu) -> str:
+    """What the device's kernels are built for: CUDA compute capability, AMD gfx target or CPU extensions."""
+    if g.compute_capability:
+        return f"sm {g.compute_capability}"
+    return g.gfx_arch or "/".join(g.cpu_isa) or "-"
+
+
 def gpus_doc(gpus: list[Gpu], capacities: dict[str, float]) -> Document:
     data = {"schema_version": SCHEMA_VERSION, "count": len(gpus), "gpus": [
         {**as_dict(g), "capacity_bytes": round(capacities[g.id])} for g in gpus]}
     table = Table(
         title=f"{len(gpus)} accelerators",
-        columns=("id", "family", "variant", "category", "memory", "bandwidth", "bf16/fp16", "fp8", "nvidia-smi name"),
+        columns=("id", "family", "variant", "category", "memory", "bandwidth", "bf16/fp16", "fp8", "fp4", "arch",
+                 "TDP", "nvidia-smi name"),
         rows=tuple((g.id, g.family, g.variant or "", g.category, f"{g.memory_gb:g} GB", f"{g.bandwidth_gbs:g} GB/s",
-                    f"{g.bf16_tflops or g.fp16_tflops or '-'}", f"{g.fp8_tflops or '-'}",
+                    f"{g.bf16_tflops or g.fp16_tflops or '-'}", f"{g.fp8_tflops or '-'}", f"{g.fp4_tflops or '-'}",
+                    _arch(g), f"{g.tdp_w:g} W" if g.tdp_w else "-",
                     g.nvidia_smi_names[0] if g.nvidia_smi_names else "") for g in gpus),
     )
     return Document(data=data, tables=(table,))

@@ -242,6 +242,7 @@ def _rate(gpu: Gpu, dtype: str) -> float | None:
         "fp16": gpu.fp16_tflops or gpu.bf16_tflops,
         "fp8": gpu.fp8_tflops if "fp8" in gpu.dtypes else None,
         "int8": gpu.int8_tops if "int8" in gpu.dtypes else None,
+        "fp4": gpu.fp4_tflops if "fp4" in gpu.dtypes else None,
         "fp32": None,
     }
     tflops = table.get(dtype)
@@ -250,13 +251,20 @@ def _rate(gpu: Gpu, dtype: str) -> float | None:
     return tflops * 1e12 if tflops else None
 
 
+def bandwidth_efficiency(gpu: Gpu, engine: Engine) -> float:
+    """The share of the datasheet bandwidth a decode step reaches: the engine's (measured on GPUs),
+    capped by the device's own ceiling where one was measured (a CPU's memory system: about 0.56)."""
+    engine_eff = engine.speed.bandwidth_efficiency
+    return min(engine_eff, gpu.bandwidth_efficiency) if gpu.bandwidth_efficiency else engine_eff
+
+
 def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
     s = engine.speed
     linear = _rate(gpu, quant.compute_dtype)
     attention = _rate(gpu, "bf16")
     link = gpu.interconnect
     return Rates(
-        bandwidth=gpu.bandwidth_gbs * 1e9 * s.bandwidth_efficiency,
+        bandwidth=gpu.bandwidth_gbs * 1e9 * bandwidth_efficiency(gpu, engine),
         linear_flops=linear * s.linear_efficiency if linear else None,
         attention_flops=attention * s.attention_efficiency if attention else None,
         link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
