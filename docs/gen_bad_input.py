@@ -376,10 +376,10 @@ CASES += (
        expect="check undetermined: DSA009 no aime24 score in the catalog for deepseek-coder-6.7b-instruct"),
     _c("benchmark-unscored-allowed", GATES, "check", "deepseek-coder-6.7b-instruct", "--gpu", "H100", "--benchmark",
        "aime24", "--min-accuracy", "10", "--allow-unknown", code=0),
-    _c("speed-unknown", GATES, "check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5", code=6,
-       expect="check undetermined: DSA005 time to first token unknown (no rate in the catalog for this GPU)"),
-    _c("speed-unknown-allowed", GATES, "check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5", "--allow-unknown",
-       code=0),
+    _c("speed-unknown", GATES, "check", MODEL, "--catalog", "unrated-gpu.yaml", "--gpu", "My-NPU", "--max-ttft", "5",
+       code=6, expect="check undetermined: DSA005 time to first token unknown (no rate in the catalog for this GPU)"),
+    _c("speed-unknown-allowed", GATES, "check", MODEL, "--catalog", "unrated-gpu.yaml", "--gpu", "My-NPU",
+       "--max-ttft", "5", "--allow-unknown", code=0),
     _c("catalog-empty-path", GATES, *C, "--catalog", "", code=2, expect="Invalid value for '--catalog': '' is blank"),
     _c("config-empty-path", GATES, "check", "--config", "", "--gpu", "H100", code=2,
        expect="Invalid value for '--config': '' is blank"),
@@ -465,6 +465,10 @@ def make_files(root: Path) -> None:
             "      num_hidden_layers: 1000000000000\n      hidden_size: 4096\n      intermediate_size: 11008\n"
             "      vocab_size: 32000\n      num_attention_heads: 32\n      num_key_value_heads: 32\n"
             "      head_dim: 128\n      max_position_embeddings: 4096\n"),
+        # a device of the user's with no tensor rate (every bundled device has one)
+        "unrated-gpu.yaml": ("gpus:\n  - id: My-NPU\n    name: My NPU\n    vendor: other\n    family: My NPU\n"
+                             "    category: edge\n    memory_gb: 64\n    bandwidth_gbs: 200\n    dtypes: [fp16, bf16]\n"
+                             "    source: a datasheet\n"),
         "huge-gpu.yaml": ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"
                           "    memory_gb: 1e300\n    bandwidth_gbs: 1e300\n    dtypes: [fp16]\n"
                           "    source: a datasheet\n"),

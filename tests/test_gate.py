@@ -78,13 +78,16 @@ def test_a_misspelt_benchmark_is_an_unknown_name(run, allow):
     assert run(*CHECK, "--benchmark", "GPQA", "--min-accuracy", "1").code == 0  # any case
 
 
-def test_allow_unknown_does_what_its_help_says_for_speeds(run):
+def test_allow_unknown_does_what_its_help_says_for_speeds(run, tmp_path):
     """check's help said unknown speeds pass with --allow-unknown; they exited 6."""
     from dsadvisor.cli import AllowUnknown
 
     help_text = AllowUnknown.__metadata__[0].help
     assert help_text == "Let an unknown score or speed pass."
-    args = ("check", MODEL, "--gpu", "M3-Max-128GB", "--max-ttft", "5")  # no FLOP rate for Apple GPUs
+    unrated = tmp_path / "npu.yaml"  # every bundled device has a FLOP rate; a user's may not
+    unrated.write_text("gpus:\n  - {id: My-NPU, name: My NPU, vendor: other, family: My NPU, category: edge,\n"
+                       "     memory_gb: 64, bandwidth_gbs: 200, dtypes: [fp16], source: a datasheet}\n", encoding="utf-8")
+    args = ("check", MODEL, "--catalog", str(unrated), "--gpu", "My-NPU", "--max-ttft", "5")
     strict = run(*args)
     assert strict.code == 6 and "DSA005 time to first token unknown" in strict.err
     allowed = run(*args, "--allow-unknown")
