@@ -21,6 +21,7 @@ from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.catalog.schema import Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.engines import serving_engine
 
 # Benchmarks each task is judged by, most telling first (the first is the one
 # --min-accuracy uses when only --task is given).
@@ -240,6 +241,8 @@ def HARDWARE_SUPPORT(c: Candidate) -> Finding:
         device = {"nvidia": "cuda", "amd": "rocm", "intel": "gaudi"}.get(gpu.vendor, "cpu")
     if device not in eng.devices:
         return failed(f"{eng.name} does not run on {gpu.name} ({device})")
+    if device == "cpu" and (why := serving_engine(eng).cpu_unsupported(gpu)):  # its CPU backend's instruction set
+        return failed(why)
     if device == "cuda" and eng.min_compute_capability and gpu.compute_capability:
         if _version(gpu.compute_capability) < _version(eng.min_compute_capability):
             return failed(f"{eng.name} needs compute capability {eng.min_compute_capability}; "

@@ -81,6 +81,11 @@ class ServingEngine:
     #: formats the engine makes by itself while it loads a checkpoint of another format: {made: from}
     load_conversions: dict[str, tuple[str, ...]] = {}
 
+    #: on a CPU: the instruction-set extensions the engine's CPU backend is built for (any one
+    #: will do), and its own words; () runs on any CPU (llama.cpp's portable kernels)
+    cpu_isa: tuple[str, ...] = ()
+    cpu_reason = ""
+
     def __init__(self, spec: Engine):
         self.spec = spec
 
@@ -103,6 +108,8 @@ class ServingEngine:
         spec, device = self.spec, device_kind(gpu)
         if device not in spec.devices:
             return f"{spec.name} does not run on {gpu.name} ({device}; it runs on {', '.join(spec.devices)})"
+        if device == "cpu" and (why := self.cpu_unsupported(gpu)):
+            return why
         if device == "cuda" and _below(gpu, spec.min_compute_capability):
             return (f"{spec.name} needs compute capability {spec.min_compute_capability}; "
                     f"{gpu.name} has {gpu.compute_capability}")
@@ -113,6 +120,13 @@ class ServingEngine:
         if kv is not None and kv.id not in spec.kv_dtypes and not set(kv.aliases) & set(spec.kv_dtypes):
             return f"{spec.name} has no {kv.id} KV cache (it offers {', '.join(spec.kv_dtypes)})"
         return self._limit(gpu, quant, arch, device) or self._hardware_formats(gpu, quant)
+
+    def cpu_unsupported(self, gpu: Gpu) -> str | None:
+        """Why the engine's CPU backend cannot run on CPU device ``gpu`` (its instruction set); None when it can."""
+        if not self.cpu_isa or set(self.cpu_isa) & set(gpu.cpu_isa):
+            return None
+        known = "/".join(gpu.cpu_isa) or "instruction set unknown: name the CPU, e.g. --gpu 'EPYC 9654'"
+        return f"{self.cpu_reason} ({gpu.name}: {known})"
 
     def _limit(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None, device: str) -> str | None:
         """The first of the engine's support limits this deployment breaks."""

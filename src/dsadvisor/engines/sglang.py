@@ -14,6 +14,9 @@ class SGLang(ServingEngine):
     load_conversions = {"fp8": ("bf16", "fp16"), "fp8-marlin": ("bf16", "fp16", "fp8"), "bf16": ("fp16",),
                         "fp16": ("bf16",)}
     id = "sglang"
+    # docs.sglang.io platforms/cpu_server: "enabled and optimized on the CPUs equipped with Intel AMX"
+    cpu_isa = ("amx",)
+    cpu_reason = "SGLang's CPU backend needs Intel AMX (4th-generation Xeon Scalable or newer)"
     image = "lmsysorg/sglang:latest"  # docs.sglang.io install (docker)
     port = 30000
     health_path = "/health"  # sglang/srt/entrypoints/http_server.py

@@ -14,6 +14,9 @@ class VLLM(ServingEngine):
     load_conversions = {"fp8": ("bf16", "fp16"), "fp8-marlin": ("bf16", "fp16", "fp8"), "bf16": ("fp16",),
                         "fp16": ("bf16",)}
     id = "vllm"
+    # docs.vllm.ai getting_started/installation/cpu: x86 (AVX2, AVX-512 recommended) or Arm (NEON) builds
+    cpu_isa = ("avx2", "avx512", "neon")
+    cpu_reason = "vLLM's CPU backend is built for x86 with AVX2/AVX-512 or Arm with NEON"
     image = "vllm/vllm-openai:latest"  # docs.vllm.ai deployment/k8s
     port = 8000
     health_path = "/health"  # vLLM's OpenAI server (docs.vllm.ai deployment/k8s probes)
