@@ -122,8 +122,9 @@ class ServingEngine:
         return self._limit(gpu, quant, arch, device) or self._hardware_formats(gpu, quant)
 
     def cpu_unsupported(self, gpu: Gpu) -> str | None:
-        """Why the engine's CPU backend cannot run on CPU device ``gpu`` (its instruction set); None when it can."""
-        if not self.cpu_isa or set(self.cpu_isa) & set(gpu.cpu_isa):
+        """Why the engine's CPU backend cannot run on CPU device ``gpu`` (its instruction set); None when it can.
+        Only a CPU the catalog calls one (category cpu or mobile); a device known by --vram alone is not."""
+        if gpu.category not in ("cpu", "mobile") or not self.cpu_isa or set(self.cpu_isa) & set(gpu.cpu_isa):
             return None
         known = "/".join(gpu.cpu_isa) or "instruction set unknown: name the CPU, e.g. --gpu 'EPYC 9654'"
         return f"{self.cpu_reason} ({gpu.name}: {known})"
