@@ -13,7 +13,7 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "src" / "dsadvisor"
 # The order a newcomer reads the package in; a module may import its own layer and those before it.
-LAYERS = ("", "catalog", "physics", "engines", "serving", "advice", "launch", "output", "cli")
+LAYERS = ("", "catalog", "physics", "engines", "serving", "advice", "launch", "api", "output", "cli")
 # The version, the error types and the ranges of numbers a user may give: every layer's vocabulary
 BASE = {"dsadvisor", "dsadvisor.errors", "dsadvisor.limits"}
 

@@ -36,6 +36,27 @@ def test_wheel_carries_every_catalog_file(wheel):
         assert f"dsadvisor/catalog/bundled/{path.relative_to(ROOT / 'catalog').as_posix()}" in names
 
 
+def test_wheel_ships_the_typed_package_and_no_benchmarks(wheel):
+    """The benchmarks (calibration.py, measurement scripts, data) stay in the source tree; py.typed ships."""
+    names = zipfile.ZipFile(wheel).namelist()
+    assert "dsadvisor/py.typed" in names
+    assert not [n for n in names if n.startswith("benchmarks/") or "/benchmarks/" in n]
+    assert not [n for n in names if n.endswith(".py") and not n.startswith("dsadvisor/")]
+
+
+def test_files_the_package_points_at_exist():
+    """A module's pointer to benchmarks/... or docs/... (calibration.py: benchmarks/data/README.md) leads
+    somewhere; another project's (llama.cpp docs/docker.md) is left out."""
+    import re
+
+    named = {(p.relative_to(ROOT).as_posix(), ref)
+             for p in (ROOT / "src" / "dsadvisor").rglob("*.py")
+             for ref in re.findall(r"(?<!llama\.cpp )\b((?:benchmarks|docs)/[\w./-]*\w)", p.read_text())}
+    assert named
+    missing = [(where, ref) for where, ref in sorted(named) if not (ROOT / ref).exists()]
+    assert not missing
+
+
 def test_wheel_carries_every_json_schema(wheel):
     from dsadvisor.output.schema_files import COMMANDS
 
