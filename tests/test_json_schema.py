@@ -29,6 +29,7 @@ RUNS = {
     "show": ["show", "deepseek-v3", "-f", "json"],
     "gpus": ["gpus", "-f", "json"],
     "catalog-audit": ["catalog", "audit", "-f", "json"],
+    "layouts": ["layouts", "deepseek-r1", "--gpu", "H200", "--quant", "fp8", "--max-ttft", "2", "-f", "json"],
 }
 
 

@@ -250,7 +250,7 @@ def gpus_cmd(
 @app.command("schema")
 def schema_cmd(
     command: Annotated[Optional[str], typer.Argument(
-        help="estimate | check | recommend | plan | models | show | gpus | catalog-validate | catalog-audit",
+        help="estimate | check | recommend | plan | models | show | gpus | catalog-validate | catalog-audit | layouts",
         show_default=False)] = None,
 ) -> None:
     """Print the JSON Schema of a command's --format json output (no COMMAND: list them)."""
@@ -338,6 +338,47 @@ def estimate_cmd(
             bounded(flag, value)
         dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
     emit(estimate_doc(*estimate_serving(dep)), format)
+
+
+@app.command("layouts")
+def layouts_cmd(
+    model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
+    gpu: GpuOpt = None,
+    vram: VramOpt = None,
+    gpus: GpusOpt = 8,
+    ram: RamOpt = None,
+    quant: Annotated[Optional[str], typer.Option("--quant", help="Weight format (default: as shipped).")] = None,
+    kv_dtype: Annotated[str, typer.Option("--kv-dtype", help="KV cache dtype: auto | fp8 | q8_0 | ...")] = "auto",
+    engine: Annotated[str, typer.Option(help="vllm | sglang | tensorrt-llm")] = "sglang",
+    prompt_tokens: Annotated[int, typer.Option("--prompt-tokens", help="Tokens in per request.")] = 2048,
+    output_tokens: Annotated[int, typer.Option("--output-tokens", help="Tokens out per request.")] = 512,
+    max_ttft: Annotated[Optional[float], typer.Option("--max-ttft", help="Maximum time to first token, seconds.",
+                                                      show_default=False)] = None,
+    max_token_latency: Annotated[Optional[float], typer.Option(
+        "--max-token-latency", help="Maximum time per output token, ms.", show_default=False)] = None,
+    config: ConfigOpt = None,
+    catalog: CatalogOpt = None,
+    format: FormatOpt = OutputFormat.table,
+) -> None:
+    """Every way to split a model over the GPUs, served at 1-1024 users: the Pareto frontier of
+    tokens/s per GPU against tokens/s per user, the best layout within --max-ttft and
+    --max-token-latency, and how many users it serves within them (goodput). -f svg or html: the chart."""
+    from dsadvisor.catalog.resolve import default_quant
+    from dsadvisor.output.layout_views import layouts_doc
+    from dsadvisor.physics.estimate import Deployment
+    from dsadvisor.serving.search import Limits, search
+
+    for flag, value in (("--prompt-tokens", prompt_tokens), ("--output-tokens", output_tokens),
+                        ("--max-ttft", max_ttft), ("--max-token-latency", max_token_latency)):
+        bounded(flag, value)
+    cat = load(catalog)
+    entry, arch = _model(cat, model, config)
+    hw = _hardware(cat, gpu, vram, gpus, ram)
+    dep = Deployment.of(cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)),
+                        engine=cat.engine(engine), kv_dtype=kv_dtype, gpus=hw.count, capacity_bytes=hw.free_bytes,
+                        architecture=arch)
+    limits = Limits(max_ttft_s=max_ttft, max_tpot_s=max_token_latency / 1e3 if max_token_latency else None)
+    emit(layouts_doc(search(dep, prompt_tokens, output_tokens, limits)), format)
 
 
 # ---------------------------------------------------------- recommend / check

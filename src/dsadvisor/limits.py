@@ -43,6 +43,7 @@ BOUNDS: dict[str, Bound] = {
     "--tp": Bound(1, 100_000, integer=True, unit="GPUs"),
     "--pp": Bound(1, 100_000, integer=True, unit="stages"),
     "--dp-attention": Bound(1, 100_000, integer=True, unit="groups"),
+    "--output-tokens": Bound(1, 100_000_000, integer=True, unit="tokens"),
     "--concurrency": Bound(1, 1_000_000, integer=True, unit="requests"),  # --batch's new name
     "--top": Bound(1, 1_000_000, integer=True),
     "--max-ttft": Bound(0, 1e6, low_allowed=False, unit="s"),  # 11 days

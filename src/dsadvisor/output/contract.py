@@ -240,11 +240,48 @@ class AuditDoc(TypedDict):
     findings: list[Finding]
 
 
+class LayoutFigures(TypedDict):
+    tensor_parallel: int
+    pipeline_parallel: int
+    expert_parallel: bool
+    data_parallel_attention: int
+
+
+class LayoutPoint(TypedDict):
+    label: str
+    layout: LayoutFigures
+    tokens_per_s_per_gpu: float
+    serving: ServingFigures
+
+
+class LayoutLimits(TypedDict):
+    max_ttft_s: Optional[float]
+    max_tpot_s: Optional[float]
+
+
+class LayoutsDoc(TypedDict):
+    """``dsadvisor layouts -f json``."""
+
+    schema_version: Literal[1]
+    model: str
+    gpu: str
+    gpus: int
+    engine: str
+    quantization: str
+    prompt_tokens: int
+    output_tokens: int
+    limits: LayoutLimits
+    best: Optional[LayoutPoint]
+    goodput: Optional[LayoutPoint]
+    frontier: list[LayoutPoint]
+    points: int
+
+
 # One entry per name in schema_files.COMMANDS (tests/test_json_schema.py keeps them in step).
 DOCUMENTS: dict[str, Any] = {
     "estimate": EstimateDoc, "check": CheckDoc, "recommend": RecommendDoc, "plan": PlanDoc,
     "models": ModelsDoc, "show": ShowDoc, "gpus": GpusDoc,
-    "catalog-validate": ValidateDoc, "catalog-audit": AuditDoc,
+    "catalog-validate": ValidateDoc, "catalog-audit": AuditDoc, "layouts": LayoutsDoc,
 }
 
 

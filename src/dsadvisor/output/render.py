@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from dsadvisor.errors import OutputError
+from dsadvisor.output.chart import Chart
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,7 @@ class Document:
     data: dict[str, Any]  # the contract: JSON / YAML carry exactly this
     tables: tuple[Table, ...] = ()  # what a person reads: table / markdown / csv
     notes: tuple[str, ...] = ()  # lines under the tables
+    chart: Chart | None = None  # drawn under the table in a terminal, alone by svg, with the tables by html
 
 
 class Renderer:
@@ -163,7 +165,13 @@ class PlainTableRenderer(Renderer):
             lines += [_row(r, widths) for r in cells[1:]]
             lines.append(rule)
         lines += _shown_notes(doc)
-        return "".join(line + "\n" for line in lines)
+        return "".join(line + "\n" for line in lines) + _text_chart(doc)
+
+
+def _text_chart(doc: Document) -> str:
+    from dsadvisor.output.chart import text_chart
+
+    return "" if doc.chart is None else "\n" + text_chart(doc.chart)
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
@@ -205,7 +213,48 @@ class RichTableRenderer(Renderer):
             console.print(table)
         for note in _shown_notes(doc):
             console.print(note, markup=False, highlight=False)
-        return console.file.getvalue()
+        return console.file.getvalue() + _text_chart(doc)
+
+
+def _chart_of(doc: Document, fmt: str) -> Chart:
+    if doc.chart is None:
+        raise OutputError(f"-f {fmt} draws a chart and this command has none (`dsadvisor layouts` has one); "
+                          "use -f table, json, yaml, csv or markdown")
+    return doc.chart
+
+
+class SvgRenderer(Renderer):
+    """The document's chart alone, as a standalone SVG file."""
+
+    def render(self, doc: Document) -> str:
+        from dsadvisor.output.chart import svg_chart
+
+        return svg_chart(_chart_of(doc, "svg"))
+
+
+class HtmlRenderer(Renderer):
+    """One self-contained page: the chart (inline SVG), the tables and the notes."""
+
+    def render(self, doc: Document) -> str:
+        from html import escape
+
+        from dsadvisor.output.chart import svg_chart
+
+        chart = _chart_of(doc, "html")
+        parts = ['<!doctype html>\n<html lang="en"><head><meta charset="utf-8">',
+                 f"<title>{escape(chart.title)}</title>",
+                 "<style>body{font-family:sans-serif;margin:2em}table{border-collapse:collapse}"
+                 "td,th{border:1px solid #ccc;padding:3px 8px;text-align:left}</style></head><body>",
+                 svg_chart(chart)]
+        for t in doc.tables:
+            t = _shown_table(t)
+            parts.append(f"<h2>{escape(t.title)}</h2><table><tr>"
+                         + "".join(f"<th>{escape(c)}</th>" for c in t.columns) + "</tr>")
+            parts += ["<tr>" + "".join(f"<td>{escape(c)}</td>" for c in row) + "</tr>" for row in t.rows]
+            parts.append("</table>")
+        parts += [f"<p>{escape(n)}</p>" for n in _shown_notes(doc)]
+        parts.append("</body></html>")
+        return "\n".join(parts) + "\n"
 
 
 class OutputFormat(str, Enum):
@@ -214,6 +263,8 @@ class OutputFormat(str, Enum):
     yaml = "yaml"
     csv = "csv"
     markdown = "markdown"
+    svg = "svg"
+    html = "html"
 
     def renderer(self) -> Renderer:
         if self is OutputFormat.table:  # rich for a person at a terminal, plain text for everything else
@@ -223,4 +274,6 @@ class OutputFormat(str, Enum):
             OutputFormat.yaml: YamlRenderer,
             OutputFormat.csv: CsvRenderer,
             OutputFormat.markdown: MarkdownRenderer,
+            OutputFormat.svg: SvgRenderer,
+            OutputFormat.html: HtmlRenderer,
         }[self]()

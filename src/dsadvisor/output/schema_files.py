@@ -11,7 +11,8 @@ from importlib import resources
 from dsadvisor.errors import UnknownNameError
 
 # The commands whose JSON documents have a schema, as `dsadvisor schema` names them.
-COMMANDS = ("estimate", "check", "recommend", "plan", "models", "show", "gpus", "catalog-validate", "catalog-audit")
+COMMANDS = ("estimate", "check", "recommend", "plan", "models", "show", "gpus", "catalog-validate", "catalog-audit",
+            "layouts")
 
 
 def schema_text(command: str) -> str:

@@ -1,0 +1,172 @@
+"""Layouts and concurrency: which way to split a model over its GPUs, and how many users it serves.
+
+For one model, engine and set of GPUs, every layout the engine and model can run
+(:func:`layouts`) is served at a ladder of concurrencies (:func:`sweep`). From the points:
+the best under the user's latency limits (:func:`best`), its goodput (the largest concurrency that
+still meets them, :func:`goodput`), and the Pareto frontier of throughput per GPU against speed per
+user (:func:`pareto`), as aiconfigurator draws it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Deployment, check_layout
+from dsadvisor.physics.timing import Layout
+from dsadvisor.serving.server import Serving, serve
+from dsadvisor.serving.workload import Workload
+
+CONCURRENCIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+
+
+@dataclass(frozen=True)
+class Limits:
+    max_ttft_s: float | None = None
+    max_tpot_s: float | None = None
+
+    def met_by(self, s: Serving) -> bool:
+        if s.running == 0 or s.ttft_s is None and self.max_ttft_s is not None:
+            return False
+        return (self.max_ttft_s is None or s.ttft_s <= self.max_ttft_s) and \
+            (self.max_tpot_s is None or s.tpot_s <= self.max_tpot_s)
+
+    def missed_by(self, s: Serving) -> str:
+        """Why ``s`` misses the limits, in words ('' when it meets them)."""
+        if s.running == 0:
+            return "one request's KV cache does not fit"
+        why = []
+        if self.max_ttft_s is not None and (s.ttft_s is None or s.ttft_s > self.max_ttft_s):
+            why.append("TTFT unknown" if s.ttft_s is None else f"TTFT {s.ttft_s:.3g} s > {self.max_ttft_s:g} s")
+        if self.max_tpot_s is not None and s.tpot_s > self.max_tpot_s:
+            why.append(f"TPOT {s.tpot_s * 1e3:.3g} ms > {self.max_tpot_s * 1e3:g} ms")
+        return ", ".join(why)
+
+
+@dataclass(frozen=True)
+class Point:
+    """One layout at one concurrency."""
+
+    layout: Layout
+    serving: Serving
+    gpus: int
+
+    @property
+    def tokens_per_s_per_gpu(self) -> float:
+        return self.serving.tokens_per_s_total / self.gpus
+
+    @property
+    def label(self) -> str:
+        lay = self.layout
+        parts = [f"TP{lay.tp}"] + ([f"PP{lay.pp}"] if lay.pp > 1 else []) + (["EP"] if lay.ep else []) \
+            + ([f"DPA{lay.dp_attention}"] if lay.dp_attention > 1 else [])
+        return f"{' '.join(parts)} @{self.serving.concurrency}"
+
+
+def layouts(d: Deployment) -> list[Layout]:
+    """Every layout of ``d.gpus`` GPUs that the engine and model can run, expert and data-parallel
+    attention variants included."""
+    arch = d.architecture
+    if arch is None:
+        raise InputError(f"{d.model.id} has no architecture to split")
+    out = []
+    for pp in _divisors(d.gpus):
+        tp = d.gpus // pp
+        for ep in (False, True):
+            for dp in _divisors(tp):
+                layout = Layout(tp=tp, pp=pp, ep=ep, dp_attention=dp)
+                try:
+                    check_layout(layout, arch, d.engine, d.gpus, d.gpus_per_node)
+                except InputError:
+                    continue
+                out.append(layout)
+    return out
+
+
+def _divisors(n: int) -> list[int]:
+    return [k for k in range(1, n + 1) if n % k == 0]
+
+
+def sweep(d: Deployment, prompt_tokens: int, output_tokens: int,
+          concurrencies: tuple[int, ...] = CONCURRENCIES) -> list[Point]:
+    """Every layout of ``d`` served at every concurrency (points that hold not one request left out)."""
+    points = []
+    for layout in layouts(d):
+        pinned = replace(d, layout=layout)
+        for c in concurrencies:
+            try:
+                _, s = serve(pinned, Workload(c, prompt_tokens, output_tokens))
+            except InputError:
+                break
+            if s.running == 0:
+                break
+            points.append(Point(layout, s, d.gpus))
+    return points
+
+
+def pareto(points: list[Point]) -> list[Point]:
+    """The points no other beats on both tokens/s per GPU and tokens/s per user, by speed per user."""
+    ordered = sorted(points, key=lambda p: (-p.serving.tokens_per_s_per_user, -p.tokens_per_s_per_gpu))
+    front, best_per_gpu = [], -1.0
+    for p in ordered:
+        if p.tokens_per_s_per_gpu > best_per_gpu:
+            front.append(p)
+            best_per_gpu = p.tokens_per_s_per_gpu
+    return front
+
+
+def best(points: list[Point], limits: Limits) -> Point | None:
+    """The point with the most tokens/s per GPU among those meeting ``limits`` (None: none does)."""
+    ok = [p for p in points if limits.met_by(p.serving)]
+    return max(ok, key=lambda p: (p.tokens_per_s_per_gpu, p.serving.tokens_per_s_per_user), default=None)
+
+
+def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: int, limits: Limits,
+            ceiling: int = 4096) -> Point | None:
+    """The largest concurrency (up to ``ceiling``) at which ``layout`` still meets ``limits``.
+
+    TTFT and TPOT grow with concurrency, so the concurrencies that meet the limits are a prefix:
+    a binary search finds its end."""
+    pinned = replace(d, layout=layout)
+
+    def at(c: int) -> Serving:
+        return serve(pinned, Workload(c, prompt_tokens, output_tokens))[1]
+
+    first = at(1)
+    if not limits.met_by(first):
+        return None
+    lo, hi, found = 1, ceiling, first
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        s = at(mid)
+        if limits.met_by(s):
+            lo, found = mid, s
+        else:
+            hi = mid - 1
+    return Point(layout, found, d.gpus)
+
+
+@dataclass(frozen=True)
+class LayoutSearch:
+    """What :func:`search` found for one model, engine and set of GPUs."""
+
+    deployment: Deployment
+    prompt_tokens: int
+    output_tokens: int
+    limits: Limits
+    points: tuple[Point, ...]
+    frontier: tuple[Point, ...]
+    best: Point | None  # most tokens/s per GPU within the limits
+    goodput: Point | None  # the best layout at the largest concurrency within the limits
+
+
+def search(d: Deployment, prompt_tokens: int, output_tokens: int, limits: Limits = Limits(),
+           concurrencies: tuple[int, ...] = CONCURRENCIES) -> LayoutSearch:
+    """Every layout at every concurrency, the frontier, the best within ``limits`` and its goodput."""
+    points = sweep(d, prompt_tokens, output_tokens, concurrencies)
+    if not points:
+        raise InputError(f"no layout of {d.gpus} x {d.gpu.id} holds one request of "
+                         f"{prompt_tokens + output_tokens} tokens of {d.model.id} on {d.engine.name}")
+    chosen = best(points, limits)
+    most = goodput(d, chosen.layout, prompt_tokens, output_tokens, limits) if chosen else None
+    return LayoutSearch(d, prompt_tokens, output_tokens, limits, tuple(points), tuple(pareto(points)), chosen, most)
