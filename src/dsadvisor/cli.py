@@ -363,7 +363,7 @@ def layouts_cmd(
     """Every way to split a model over the GPUs, served at 1-1024 users: the Pareto frontier of
     tokens/s per GPU against tokens/s per user, the best layout within --max-ttft and
     --max-token-latency, and how many users it serves within them (goodput). -f svg or html: the chart."""
-    from dsadvisor.catalog.resolve import default_quant
+    from dsadvisor.catalog.resolve import default_quant, resolve_hardware
     from dsadvisor.output.layout_views import layouts_doc
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.serving.search import Limits, search
@@ -373,7 +373,7 @@ def layouts_cmd(
         bounded(flag, value)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
-    hw = _hardware(cat, gpu, vram, gpus, ram)
+    hw = resolve_hardware(cat, gpu, vram, gpus, ram)
     dep = Deployment.of(cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)),
                         engine=cat.engine(engine), kv_dtype=kv_dtype, gpus=hw.count, capacity_bytes=hw.free_bytes,
                         architecture=arch)
