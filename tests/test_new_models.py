@@ -241,6 +241,7 @@ NEW_RELEASES = {
     "deepseek-v3.2": "https://huggingface.co/deepseek-ai/DeepSeek-V3.2",
     "deepseek-v3.2-speciale": "https://huggingface.co/deepseek-ai/DeepSeek-V3.2-Speciale",
     "deepseek-math-v2": "https://huggingface.co/deepseek-ai/DeepSeek-Math-V2",
+    "deepseek-v3.2-exp-base": "https://huggingface.co/deepseek-ai/DeepSeek-V3.2 (card metadata: base_model)",
     "deepseek-v4-flash": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash",
     "deepseek-v4-flash-base": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Flash-Base",
     "deepseek-v4-pro": "https://huggingface.co/deepseek-ai/DeepSeek-V4-Pro",
@@ -259,7 +260,21 @@ def test_released_models_count_against_the_sources(run):
     ids = {m["id"] for m in r.json()["models"]}
     assert set(NEW_RELEASES) <= ids
     assert ids == RELEASED | set(NEW_RELEASES)
-    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 54
+    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 55
+
+
+# Releases the sources name that the catalog does not hold yet: no config.json (or no figures) could be read
+# for them. Listed so the count above is known to be short by exactly these; each with where it was seen.
+NOT_YET = {
+    "deepseek-ai/DeepSeek-OCR-2": "https://github.com/deepseek-ai/DeepSeek-OCR (successor; config.json seen without its language_config)",
+    "deepseek-ai/Janus-Pro-1B": "https://github.com/deepseek-ai/Janus (the 1B beside Janus-Pro-7B)",
+    "DeepSeek-V4.1-Flash": "https://huggingface.co/timur136/DeepSeek-V4.1-Flash-FP8 (an FP8 conversion of it; the original's repo id not read)",
+}
+
+
+def test_not_yet_catalogued_releases_are_really_absent(catalog):
+    for repo in NOT_YET:
+        assert not any(m.hf_repo == repo for m in catalog.models.values()), repo
 
 
 def test_v32_exp_has_the_v32_shape(catalog):

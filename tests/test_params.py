@@ -44,7 +44,7 @@ EXPECTED_FILES = {
     },
     "vl2.yaml": {"deepseek-vl2", "deepseek-vl2-small", "deepseek-vl2-tiny"},
     "janus.yaml": {"janus-pro-7b"},
-    "v3.2.yaml": {"deepseek-v3.2", "deepseek-v3.2-speciale", "deepseek-math-v2"},
+    "v3.2.yaml": {"deepseek-v3.2", "deepseek-v3.2-speciale", "deepseek-math-v2", "deepseek-v3.2-exp-base"},
     "v4.yaml": {"deepseek-v4-flash", "deepseek-v4-flash-base", "deepseek-v4-pro", "deepseek-v4-pro-base"},
     "small-2025.yaml": {"deepseek-r1-0528-qwen3-8b", "deepseek-prover-v2-7b", "deepseek-ocr"},
 }
