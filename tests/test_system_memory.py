@@ -105,3 +105,13 @@ def test_engines_cpu_backends_need_their_instruction_set(run, catalog):
     assert llama.cpu_unsupported(cpu) is None
     r = run("check", "deepseek-r1-distill-qwen-7b", "--gpu", "cpu", "--ram", "64", "--engine", "vllm")
     assert r.code == 1 and "vLLM's CPU backend is built for x86 with AVX2/AVX-512 or Arm with NEON" in r.err
+
+
+def test_a_cpu_plan_keeps_every_layer_in_system_memory(run):
+    """On a CPU there is no GPU to offload to: -ngl 0 (it printed -ngl 29, every layer "on the GPU")."""
+    r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "EPYC 9654", "--engine", "llama.cpp", "-f", "json")
+    assert r.code == 0, r.err
+    plan = r.json()
+    assert "-ngl 0 " in plan["commands"][0] and plan["gpu_layers"] == 0 and plan["host_memory_bytes"] == 0
+    assert any("CPU-only llama.cpp build" in n and "avx512" in n for n in plan["notes"])
+    assert plan["kubernetes"] is None  # nvidia.com/gpu limits make no sense here

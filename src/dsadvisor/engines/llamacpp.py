@@ -95,6 +95,12 @@ class LlamaCpp(ServingEngine):
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
         self._file_notes(job, notes)
+        if job.gpu is not None and job.gpu.category in ("cpu", "mobile"):  # no GPU: every layer in system memory
+            isa = "/".join(job.gpu.cpu_isa) or "the build machine's"
+            notes.append(f"a CPU-only llama.cpp build: -ngl 0, and its {isa} kernels (cmake -DGGML_NATIVE=ON on "
+                         "this machine); -t sets the threads (default: the physical cores)")
+            argv = self._argv(job, notes, 0)
+            return NodeCommands([(join(argv),)], argv, gpu_layers=0, host_bytes=0.0)
         ngl, host_bytes = gpu_layers(job.arch, job.estimate, job.quant, notes)
         if host_bytes > MAX_HOST_BYTES:
             raise InputError(
