@@ -546,3 +546,11 @@ def test_device_count(gpus):
                "Xeon-Platinum-8480"}
     assert issue11 <= set(gpus), issue11 - set(gpus)
     assert len(gpus) == 39 + len(issue11) == 66
+
+
+def test_board_power_as_the_datasheets_give_it(gpus):
+    assert (gpus["H100-SXM"].tdp_w, gpus["H100-PCIe"].tdp_w, gpus["L4"].tdp_w, gpus["T4"].tdp_w) == (700, 350, 72, 70)
+    assert (gpus["RTX-4090"].tdp_w, gpus["MI300X"].tdp_w, gpus["B200"].tdp_w, gpus["EPYC-9654"].tdp_w) == (450, 750, 1000, 360)
+    missing = [g.id for g in gpus.values() if g.category in ("datacenter", "workstation", "cpu") and g.tdp_w is None
+               and g.id not in ("A10G", "CPU", "Raspberry-Pi-4B-8GB")]  # AWS publishes no A10G power; the CPU is generic
+    assert not missing
