@@ -213,6 +213,7 @@ def test_fp4_expert_format_is_offered_only_where_it_ships(catalog):
 def test_engines_that_run_the_new_attention_kinds(catalog):
     for engine in ("vllm", "sglang", "llama.cpp"):
         assert {"mla-sparse", "csa-hca"} <= set(catalog.engines[engine].attention), engine
+    assert "mla-sparse" in catalog.engines["tensorrt-llm"].attention  # V3.2-Exp in its DeepSeek-V3 example
     assert "csa-hca" not in catalog.engines["tensorrt-llm"].attention
 
 
@@ -268,7 +269,7 @@ def test_released_models_count_against_the_sources(run):
 NOT_YET = {
     "deepseek-ai/DeepSeek-OCR-2": "https://github.com/deepseek-ai/DeepSeek-OCR (successor; config.json seen without its language_config)",
     "deepseek-ai/Janus-Pro-1B": "https://github.com/deepseek-ai/Janus (the 1B beside Janus-Pro-7B)",
-    "DeepSeek-V4.1-Flash": "https://huggingface.co/timur136/DeepSeek-V4.1-Flash-FP8 (an FP8 conversion of it; the original's repo id not read)",
+    "deepseek-ai/DeepSeek-V4.1-Flash": "https://github.com/deepseek-ai/FlashMLA (README: FlashMLA powers DeepSeek-V4.1)",
 }
 
 
