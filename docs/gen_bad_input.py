@@ -39,6 +39,7 @@ class Case:
     no_gpu: bool = False  # --gpu auto on a machine without a GPU
     as_root_differs: bool = False  # root reads any file: skipped (and left out of the page) as root
     cache: str = ""  # a spoiled cache entry the run meets (see plant_cache); its one stderr line is a warning
+    note: bool = False  # the run succeeds, and its one stderr line is a note (a bundled entry replaced)
 
 
 def _c(id, group, *argv, code, expect="", **kw) -> Case:
@@ -267,6 +268,8 @@ CASES: tuple[Case, ...] = (
     _c("check-with-architecture-from-cycle", CATALOGS, "check", "acme-a", "--gpu", "H100", "--catalog", "cycle.yaml",
        code=4, expect="a cycle, acme-a -> acme-b -> acme-a; one of them needs an architecture",
        per_problem="cycle.yaml"),
+    _c("catalog-replaces-a-bundled-gpu", CATALOGS, "check", "deepseek-v3", "--gpu", "H100", code=0, note=True,
+       env=(("DSADVISOR_CATALOG", "big-h100.yaml"),), expect="note: big-h100.yaml replaces the bundled gpu 'H100-SXM'"),
     _c("catalog-folder-with-a-name-not-utf8", CATALOGS, *G, "--catalog", "not-utf8-name", code=0),
     _c("validate-a-directory-named-yaml", CATALOGS, "catalog", "validate", "folder.yaml", "-f", "json", code=4,
        expect="folder.yaml: folder holds no .yaml or .yml file", per_problem="folder.yaml"),
@@ -475,6 +478,9 @@ def make_files(root: Path) -> None:
         "huge-params.yaml": ("models:\n  - id: acme-huge\n    name: Acme-Huge\n    status: released\n    family: acme\n"
                              "    source: my model card\n    params: [{total: 1e300, source: my model card}]\n"),
         "top-conflicts.yaml": "conflicts: []\n",
+        "big-h100.yaml": ("gpus:\n  - {id: H100-SXM, name: NVIDIA H100 SXM5 80GB, vendor: nvidia, family: H100,\n"
+                          "     category: datacenter, memory_gb: 800, bandwidth_gbs: 33500, dtypes: [fp16, bf16, fp8],\n"
+                          "     source: my datasheet}\n"),
         "100-bad.yaml": "models:\n" + "".join(
             f"  - {{id: m{i}, name: M{i}, status: described, family: x, source: my card, colour: red}}\n"
             for i in range(100)),

@@ -61,8 +61,10 @@ def check_streams(case, code: int, out: str, err: str) -> None:
     assert "Traceback" not in out + err
     assert code == case.code, f"{case.id}: exit {code}, expected {case.code}; stderr: {err[:500]}"
     fmt = gen.requested_format(case)
-    if code == 0 and case.cache:  # the run goes on, and says once why the cache was not used
-        assert err.startswith("dsadvisor: warning: ") and err.count("\n") == 1, err
+    if code == 0 and (case.cache or case.note):  # the run goes on, and says once why the cache was not used,
+        # or which bundled entry a user's file replaced
+        assert err.startswith("dsadvisor: note: " if case.note else "dsadvisor: warning: "), err
+        assert err.count("\n") == 1, err
         assert case.expect in err, f"{case.id}: {case.expect!r} not in {err[:500]!r}"
     elif code == 0:
         assert err == "", f"{case.id}: exit 0 but stderr says {err[:300]!r}"

@@ -97,7 +97,7 @@ def test_validate_a_valid_file(run, tmp_path):
     r = run("catalog", "validate", str(path), "-f", "json")
     assert r.code == 0
     assert r.json() == {"schema_version": 1, "files": [str(path)], "valid": True, "problems": [],
-                        "more_problems": 0}
+                        "more_problems": 0, "catalog_overrides": []}
 
 
 def test_validate_lists_every_problem_with_file_entry_and_field(run, tmp_path):

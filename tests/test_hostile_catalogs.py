@@ -159,3 +159,84 @@ def test_a_long_chain_without_a_cycle_is_valid(run, tmp_path):
     assert r.code == 0, r.err[:500]
     est = run("estimate", "acme-0", "--gpu", "H100", "--catalog", str(f), "-f", "json")
     assert est.code == 0 and json.loads(est.out)["params"]["total"] > 7e9
+
+
+# ------------------------------------------------------------------ a user's file that replaces a bundled entry
+
+BIG_H100 = ("gpus:\n  - {id: H100-SXM, name: NVIDIA H100 SXM5 80GB, vendor: nvidia, family: H100, category: datacenter,"
+            "\n     memory_gb: 800, bandwidth_gbs: 33500, dtypes: [fp16, bf16, fp8], source: my datasheet}\n")
+
+
+def _note_lines(err: str) -> list[str]:
+    return [line for line in err.splitlines() if line.startswith("dsadvisor: note: ")]
+
+
+@pytest.mark.parametrize("via", ["env", "flag"])
+def test_a_replaced_bundled_gpu_is_said_on_every_run(run, tmp_path, monkeypatch, via):
+    """DSADVISOR_CATALOG=o.yaml turning `check deepseek-v3 --gpu H100` from 1 to 0 must not be silent."""
+    assert run("check", "deepseek-v3", "--gpu", "H100").code == 1
+    f = tmp_path / "o.yaml"
+    f.write_text(BIG_H100, encoding="utf-8")
+    extra = ()
+    if via == "env":
+        monkeypatch.setenv("DSADVISOR_CATALOG", str(f))
+    else:
+        extra = ("--catalog", str(f))
+    for _ in range(2):  # built, then from the cache: said both times
+        r = run("check", "deepseek-v3", "--gpu", "H100", *extra)
+        assert r.code == 0
+        assert _note_lines(r.err) == [f"dsadvisor: note: {f} replaces the bundled gpu 'H100-SXM'"] == r.err.splitlines()
+        assert r.json()["catalog_overrides"] == [{"id": "H100-SXM", "kind": "gpu", "file": str(f)}]
+    table = run("estimate", "deepseek-v3", "--gpu", "H100", *extra)  # a table says it too, on stderr
+    assert table.code == 0 and len(_note_lines(table.err)) == 1
+
+
+def test_every_json_document_carries_the_overrides(run, tmp_path):
+    f = tmp_path / "o.yaml"
+    f.write_text(BIG_H100, encoding="utf-8")
+    good = tmp_path / "good.yaml"
+    good.write_text(_entries(1), encoding="utf-8")
+    commands = [("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100"), ("check", "deepseek-v3", "--gpu", "H100"),
+                ("recommend", "--gpu", "H100", "--top", "1"), ("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "H100"),
+                ("models",), ("show", "deepseek-v3"), ("gpus",), ("catalog", "audit")]
+    want = [{"id": "H100-SXM", "kind": "gpu", "file": str(f)}]
+    for argv in commands:
+        r = run(*argv, "--catalog", str(f), "-f", "json")
+        assert r.code == 0, (argv, r.err[-500:])
+        assert r.json()["catalog_overrides"] == want, argv
+        assert len(_note_lines(r.err)) == 1, argv
+        plain = run(*argv, "-f", "json")
+        assert plain.json()["catalog_overrides"] == [] and _note_lines(plain.err) == [], argv
+    r = run("catalog", "validate", str(f), str(good), "-f", "json")
+    assert r.code == 0 and r.json()["catalog_overrides"] == want and len(_note_lines(r.err)) == 1
+
+
+def test_several_replaced_entries_are_one_note(run, tmp_path):
+    ids = ["RTX-3060", "RTX-3090", "RTX-4090", "RTX-5090", "M2-24GB", "H100-SXM"]
+    f = tmp_path / "o.yaml"
+    f.write_text("gpus:\n" + "".join(
+        f"  - {{id: {g}, name: My {g}, vendor: other, family: X, category: consumer, memory_gb: 24, "
+        f"bandwidth_gbs: 900, dtypes: [fp16], source: my datasheet}}\n" for g in ids), encoding="utf-8")
+    r = run("gpus", "--catalog", str(f), "-f", "json")
+    assert r.code == 0, r.err
+    notes = _note_lines(r.err)
+    assert len(notes) == 1 == len(r.err.splitlines())
+    assert notes[0].startswith(f"dsadvisor: note: your catalog files replace 6 bundled entries: gpu 'RTX-3060' ({f}), ")
+    assert notes[0].endswith(", and 1 more")
+    assert [o["id"] for o in r.json()["catalog_overrides"]] == ids
+
+
+def test_a_user_entry_replacing_another_users_entry_is_not_a_bundled_override(run, tmp_path):
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    a.write_text(_entries(1), encoding="utf-8")
+    b.write_text(_entries(1), encoding="utf-8")
+    r = run("gpus", "--catalog", str(a), "--catalog", str(b), "-f", "json")
+    assert r.code == 0 and r.err == "" and r.json()["catalog_overrides"] == []
+
+
+def test_every_document_type_declares_catalog_overrides():
+    """emit() adds the key to every document, so every document's type (and shipped schema) must name it."""
+    from dsadvisor.output.contract import DOCUMENTS
+
+    for name, doc in DOCUMENTS.items():
+        assert "catalog_overrides" in doc.__required_keys__, name

@@ -148,8 +148,8 @@ def test_32b_on_two_l40s_vllm(run):
         "--max-num-seqs 1 --gpu-memory-utilization 0.9 --dtype bfloat16 --host 0.0.0.0 --port 8000"]
     assert d["env"] == {"CUDA_VISIBLE_DEVICES": "0,1"}
     assert d["kubernetes"] is None
-    assert set(d) == {"schema_version", "model", "deployment", "commands", "env", "notes", "gpu_layers",
-                      "host_memory_bytes", "kubernetes"}
+    assert set(d) == {"schema_version", "catalog_overrides", "model", "deployment", "commands", "env", "notes",
+                      "gpu_layers", "host_memory_bytes", "kubernetes"}
     assert d["gpu_layers"] is None and d["host_memory_bytes"] == 0
 
 

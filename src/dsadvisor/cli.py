@@ -61,12 +61,37 @@ def load(paths: list[Path] | None):
     from dsadvisor.catalog.store import load_catalog
     from dsadvisor.physics.artifacts import checked
 
-    return checked(load_catalog(paths))
+    return said_overrides(checked(load_catalog(paths)))
+
+
+_OVERRIDES: list[dict[str, str]] = []  # this run's replaced bundled entries: in every JSON document it prints
+
+
+def said_overrides(catalog):
+    """Note on stderr, once per run, every bundled entry a user's file replaced (a CI gate's verdict can hang
+    on it), and keep them for the documents' ``catalog_overrides``."""
+    from dsadvisor.errors import clipped, quoted
+
+    found = [{"id": o.id, "kind": o.kind, "file": o.file} for o in catalog.overrides]
+    if found and found != _OVERRIDES:
+        _OVERRIDES[:] = found
+        if len(found) == 1:
+            o = found[0]
+            say(f"note: {clipped(o['file'])} replaces the bundled {o['kind']} {quoted(o['id'])}")
+        else:
+            shown = ", ".join(f"{o['kind']} {quoted(o['id'])} ({clipped(o['file'])})" for o in found[:5])
+            rest = f", and {len(found) - 5:,} more" if len(found) > 5 else ""
+            say(f"note: your catalog files replace {len(found):,} bundled entries: {shown}{rest}")
+    return catalog
 
 
 def emit(doc: Document, fmt: OutputFormat) -> None:
     """Write ``doc``; a stdout that takes nothing more (closed by its reader, full) is noted, not raised,
     so the command still ends with its own exit code (check: its verdict)."""
+    if "schema_version" in doc.data:  # every document says which bundled entries a user's file replaced
+        from dataclasses import replace
+
+        doc = replace(doc, data={**doc.data, "catalog_overrides": [dict(o) for o in _OVERRIDES]})
     text = fmt.renderer().render(doc)
     try:
         try:
@@ -202,7 +227,7 @@ def validate_cmd(
     problems: list[str] = []
     more, more_line = 0, ""
     try:
-        checked(load_catalog(files, use_env=False))
+        said_overrides(checked(load_catalog(files, use_env=False)))
     except CatalogError as exc:
         problems, more, more_line = exc.problems, exc.more, exc.more_line()
     emit(problems_doc([str(f) for f in files], problems, more, more_line), format)
@@ -567,6 +592,7 @@ def main(argv: list[str] | None = None) -> None:
     code is the command's own (check: its verdict) and stderr gets one line saying the output was lost.
     """
     _lost.clear()
+    _OVERRIDES.clear()
     given = sys.stdout
     if sys.stdout is None:  # started with stdout closed
         sys.stdout = open(os.devnull, "w", encoding="utf-8")

@@ -52,6 +52,19 @@ class Loss:
 
 
 @dataclass(frozen=True)
+class Override:
+    """A bundled entry that a user's file replaced: said on every run that uses it (docs/catalog.md)."""
+
+    id: str
+    kind: str  # model, gpu, quantization, engine or artifact
+    file: str  # the user's file whose entry is in use
+
+
+KINDS = {"models": "model", "gpus": "gpu", "quantizations": "quantization", "engines": "engine",
+         "artifacts": "artifact"}
+
+
+@dataclass(frozen=True)
 class Catalog:
     models: dict[str, ModelEntry]
     gpus: dict[str, Gpu]
@@ -60,6 +73,7 @@ class Catalog:
     artifacts: dict[str, Artifact] = field(default_factory=dict)
     sources: dict[str, str] = field(default_factory=dict)
     origin: dict[str, str] = field(default_factory=dict)  # "section:id" -> file it came from
+    overrides: tuple[Override, ...] = ()  # bundled entries a user's file replaced, in load order
     _model_index: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
     # results derived from this catalog alone (the audit's advice findings), kept with it so they die
     # with it: never found again under another catalog's id() in a long-lived process
@@ -372,6 +386,8 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
     origin: dict[str, str] = {}
     sources: dict[str, str] = {}
     problems = _Problems(USER_LIMITS.max_problems)
+    bundled: set[str] = set()
+    replaced: dict[str, Override] = {}
     for path, is_user in files:
         try:
             if is_user:
@@ -398,7 +414,11 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
                     problems.add(path, lambda: f"{path}: {section} id {item.id!r} is already defined in "
                                  f"{origin[key]}")
                     continue
-                tables[section][item.id] = item  # a user's entry replaces a bundled one
+                if is_user and key in bundled:  # a user's entry replaces a bundled one: said every run
+                    replaced[key] = Override(item.id, KINDS[section], str(path))
+                elif not is_user:
+                    bundled.add(key)
+                tables[section][item.id] = item
                 origin[key] = str(path)
     problems.raise_any()
     models = tables["models"]
@@ -413,6 +433,7 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
         artifacts=tables["artifacts"],
         sources=sources,
         origin=origin,
+        overrides=tuple(replaced.values()),
         _model_index=_index_models(models),
     )
 

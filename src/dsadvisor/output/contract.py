@@ -96,8 +96,16 @@ class ServingFigures(TypedDict):
     limited_by: Optional[Literal["kv-cache", "scheduler"]]
 
 
-class EstimateDoc(TypedDict):
-    """``dsadvisor estimate -f json``; ``serving`` in estimate's own output (not in verdicts yet)."""
+class CatalogOverride(TypedDict):
+    """A bundled entry a user's catalog file (``--catalog``, ``$DSADVISOR_CATALOG``) replaced in this run."""
+
+    id: str
+    kind: Literal["model", "gpu", "quantization", "engine", "artifact"]
+    file: str
+
+
+class Estimate(TypedDict):
+    """One estimate, as ``estimate`` prints it and as a verdict carries it."""
 
     schema_version: Literal[1]
     model: str
@@ -109,6 +117,12 @@ class EstimateDoc(TypedDict):
     throughput: Throughput
     basis: Basis
     serving: NotRequired[ServingFigures]
+
+
+class EstimateDoc(Estimate):
+    """``dsadvisor estimate -f json``; ``serving`` in estimate's own output (not in verdicts yet)."""
+
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
 
 
 class Score(TypedDict):
@@ -131,7 +145,7 @@ class Verdict(TypedDict):
     status: str
     passed: bool
     score: Optional[Score]
-    estimate: Optional[EstimateDoc]
+    estimate: Optional[Estimate]
     rules: list[RuleResult]
     notes: list[str]
 
@@ -140,12 +154,14 @@ class CheckDoc(Verdict):
     """``dsadvisor check`` (JSON by default)."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
 
 
 class RecommendDoc(TypedDict):
     """``dsadvisor recommend -f json``; ``rejected`` only with ``--all``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     hardware: list[str]
     constraints: Constraints
     ranked: list[Verdict]
@@ -157,6 +173,7 @@ class PlanDoc(TypedDict):
     """``dsadvisor plan -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     model: str
     deployment: Deployment
     commands: list[str]
@@ -188,6 +205,7 @@ class ModelsDoc(TypedDict):
     """``dsadvisor models -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     count: int
     models: list[ModelRow]
 
@@ -196,6 +214,7 @@ class ShowDoc(TypedDict):
     """``dsadvisor show MODEL -f json``: the catalog entry as loaded, architecture filled in."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     summary: ModelRow
     origin: Optional[str]
     entry: ModelEntry
@@ -210,6 +229,7 @@ class GpusDoc(TypedDict):
     """``dsadvisor gpus -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     count: int
     gpus: list[GpuRow]
 
@@ -218,6 +238,7 @@ class ValidateDoc(TypedDict):
     """``dsadvisor catalog validate FILE... -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     files: list[str]
     valid: bool
     problems: list[str]  # at most Limits.max_problems (20), each naming its file
@@ -236,6 +257,7 @@ class AuditDoc(TypedDict):
     """``dsadvisor catalog audit -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     count: int
     findings: list[Finding]
 
@@ -263,6 +285,7 @@ class LayoutsDoc(TypedDict):
     """``dsadvisor layouts -f json``."""
 
     schema_version: Literal[1]
+    catalog_overrides: list[CatalogOverride]  # empty unless a user's file replaced a bundled entry
     model: str
     gpu: str
     gpus: int
