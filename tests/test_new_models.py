@@ -270,6 +270,7 @@ NOT_YET = {
     "deepseek-ai/DeepSeek-OCR-2": "https://github.com/deepseek-ai/DeepSeek-OCR (successor; config.json seen without its language_config)",
     "deepseek-ai/Janus-Pro-1B": "https://github.com/deepseek-ai/Janus (the 1B beside Janus-Pro-7B)",
     "deepseek-ai/DeepSeek-V4.1-Flash": "https://github.com/deepseek-ai/FlashMLA (README: FlashMLA powers DeepSeek-V4.1)",
+    "deepseek-ai/DeepSeek-V4-Flash-0731": "https://huggingface.co/long10024070/DeepSeek-V4-Flash-0731-FP8 (an FP8 copy, deepseek_v4)",
 }
 
 
