@@ -291,3 +291,16 @@ def test_v4_native_format_is_lossless_and_its_official_checkpoint(catalog):
     assert catalog.native_formats(v4)[0] == "fp8-fp4experts"
     assert catalog.loss(v4, catalog.quantization("fp8-fp4experts")).percent == 0.0
     assert catalog.native_formats(catalog.model("deepseek-v3.2"))[0] == "fp8"
+
+
+def test_a_local_v4_config_is_read_in_its_shipped_format(run):
+    """`estimate --config` on V4's config.json: expert_dtype fp4 beside an fp8 quantization_config is V4's
+    fp8-fp4experts, not plain FP8 (which would double the expert bytes)."""
+    r = run("estimate", "--config", str(CONFIGS / "deepseek-ai--DeepSeek-V4-Flash_config.json"),
+            "--gpu", "H200", "--gpus", "4", "--engine", "vllm", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["deployment"]["quantization"] == "fp8-fp4experts"
+    r = run("estimate", "--config", str(CONFIGS / "deepseek-ai--DeepSeek-V3.2_config.json"),
+            "--gpu", "H200", "--gpus", "8", "--engine", "vllm", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["deployment"]["quantization"] == "fp8"

@@ -152,10 +152,11 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     # ship in FP8: record it as the catalog's weights_dtype does (the default --quant; plan's engine flags)
     quant = config.get("quantization_config")
     fp8 = isinstance(quant, dict) and str(quant.get("quant_method", "")).lower() == "fp8"
+    shipped = "fp8-fp4experts" if fp8 and arch.expert_dtype == "fp4" else "fp8"  # V4: FP4 routed experts
     entry = ModelEntry(
         id=f"local-{slug}",
         name=name, status="released", kind="model", family="local", source=f"config.json ({path})",
         architecture=arch,
-        weights_dtype=Fact(value="fp8", source=f"config.json quantization_config ({path})") if fp8 else None,
+        weights_dtype=Fact(value=shipped, source=f"config.json quantization_config ({path})") if fp8 else None,
     )
     return entry, arch
