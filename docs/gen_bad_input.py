@@ -172,6 +172,10 @@ CASES: tuple[Case, ...] = (
        "--offload", "-f", "json", code=2, expect="--offload keeps layers in CPU memory with llama.cpp"),
     _c("engine-cannot-split", CONFLICTS, *E, "--engine", "transformers", "--gpus", "16", code=2,
        expect="does not run across nodes"),
+    _c("format-engine-does-not-run-here", CONFLICTS, "estimate", MODEL, "--gpu", "V100", "--vram", "32", "--quant",
+       "awq-int4", "-f", "json", code=2, expect="vLLM runs AWQ on NVIDIA GPUs from Turing (SM 7.5)"),
+    _c("bf16-kv-without-bf16", CONFLICTS, "estimate", MODEL, "--gpu", "T4", "--quant", "fp16", "--kv-dtype", "bf16",
+       "-f", "json", code=2, expect="NVIDIA Tesla T4 has no bf16: the KV cache is fp16 there"),
     # ---------------------------------------------------------------- catalog files (exit 4)
     _c("catalog-missing", CATALOGS, *R, "--catalog", "missing.yaml", code=4,
        expect="missing.yaml: no such file or directory"),

@@ -429,10 +429,12 @@ def test_plan_from_a_local_config_serves_its_folder(run, tmp_path, catalog):
     assert d["commands"][0].startswith(f"vllm serve {tmp_path} --tensor-parallel-size 1 ")
 
 
-def test_described_variant_is_planned_on_a_named_placeholder(run):
-    d = plan_json(run, "deepseek-base", "--gpu", "H100", "--engine", "vllm")
-    assert d["commands"][0].startswith("vllm serve '<checkpoint-of deepseek-base>' ")
-    assert any("no released checkpoint" in n for n in d["notes"])
+def test_a_described_variant_gets_no_serve_command_no_weights_exist(run):
+    r = run("plan", "deepseek-1.3b", "--gpu", "RTX-3060", "-f", "json")
+    assert r.code == 1 and r.out == ""
+    assert "no public weights exist to serve" in r.err
+    assert run("check", "deepseek-1.3b", "--gpu", "RTX-3060").code == 0  # check and estimate still size it
+    assert run("estimate", "deepseek-1.3b", "--gpu", "RTX-3060", "--engine", "llama.cpp", "--quant", "q4_k_m").code == 0
 
 
 def test_device_variables_and_manifests_follow_the_vendor(run):

@@ -89,9 +89,10 @@ def test_latency_limit_moves_to_more_gpus_or_fails(run):
 
 def test_described_variants_take_part_with_the_articles_advice_checked(run):
     r = run("recommend", "--gpu", "A100", "--vram", "40", "--family", "seed-articles", "-f", "json")
-    ranked = r.json()["ranked"]
-    assert ranked and all(v["status"] == "described" for v in ranked)
-    six = next(v for v in ranked if v["model"] == "deepseek-6.7b")
+    assert r.json()["ranked"] == []  # described variants are never ranked: no public weights
+    described = r.json()["described"]
+    assert described and all(v["status"] == "described" for v in described)
+    six = next(v for v in described if v["model"] == "deepseek-6.7b")
     assert six["estimate"]["params"]["assumed"]
     assert any("A100-40GB" in n and "agrees" in n for n in six["notes"])
 
@@ -99,9 +100,10 @@ def test_described_variants_take_part_with_the_articles_advice_checked(run):
 def test_nothing_fits_advice_ignores_what_the_filters_left_out(run):
     r = run("recommend", "--vram", "2", "--released-only", "--quant", "bf16", "-f", "json")
     advice = r.json()["advice"]
-    assert "of the 55 the filters keep" in advice[0]  # 73 models, 18 of them described variants
+    # 72 models, 18 of them described variants, the base and RL-zero releases left out (--include-base)
+    assert "of the 54 the filters keep" in advice[0]
     smallest = advice[1].split("the smallest deployment, ")[1].split(" as ")[0]
-    assert smallest == "deepseek-coder-1.3b-base"  # released; not the described deepseek-1.3b
+    assert smallest == "deepseek-coder-1.3b-instruct"  # released and instruct; not the described deepseek-1.3b
     none = run("recommend", "--vram", "80", "--family", "janus", "--max-params", "0.5", "-f", "json")
     assert none.json()["ranked"] == [] and none.json()["advice"][0].startswith("DSA010 leaves no model")
 

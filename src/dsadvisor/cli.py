@@ -343,6 +343,7 @@ def estimate_cmd(
     and what each request sees with --concurrency requests in flight."""
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.catalog.resolve import check_workload, default_quant, resolve_hardware
+    from dsadvisor.engines import require_supported
     from dsadvisor.output.views import estimate_doc
     from dsadvisor.serving.server import estimate_serving
 
@@ -362,6 +363,7 @@ def estimate_cmd(
         for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention)):
             bounded(flag, value)
         dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
+    require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
     emit(estimate_doc(*estimate_serving(dep)), format)
 
 
@@ -447,6 +449,8 @@ Bench = Annotated[Optional[str], typer.Option(help="Benchmark for --min-accuracy
 Task = Annotated[Optional[str], typer.Option(help="general | code | math | reasoning | chat: picks the benchmarks.")]
 AllowUnknown = Annotated[bool, typer.Option("--allow-unknown", help="Let an unknown score or speed pass.")]
 ReleasedOnly = Annotated[bool, typer.Option("--released-only", help="Leave out the articles' described variants.")]
+IncludeBase = Annotated[bool, typer.Option(
+    "--include-base", help="Rank base and RL-zero releases too (left out by default: not chat models).")]
 License = Annotated[Optional[list[str]], typer.Option(
     help="Accept only these licenses: whole names, any case (MIT, 'DeepSeek Model License'; repeatable).")]
 EngineF = Annotated[Optional[list[str]], typer.Option("--engine", help="Engines to consider (repeatable).")]
@@ -470,6 +474,7 @@ def recommend_cmd(
     task: Task = None, allow_unknown: AllowUnknown = False, released_only: ReleasedOnly = False,
     license: License = None, engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
     family: Family = None, max_params: MaxParams = None, prefer: Prefer = "balanced",
+    include_base: IncludeBase = False,
     top: Annotated[Optional[int], typer.Option(help="Show the best K.")] = 10,
     all_: Annotated[bool, typer.Option("--all", help="Also list every rejected model and why.")] = False,
     catalog: CatalogOpt = None,
@@ -487,6 +492,7 @@ def recommend_cmd(
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=released_only,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=family,
                      max_params=max_params, prefer=prefer)
+    k = replace(k, include_base=include_base)
     cat = load(catalog)
     rec = recommend(cat, hardware_kinds(cat, gpu, vram, gpus, ram), k)
     emit(recommend_doc(rec, top, all_), format)

@@ -103,3 +103,8 @@ def suggest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     contains = [lowered[k] for k in lowered if key and (k.startswith(key) or key in k)]
     close = [lowered[k] for k in difflib.get_close_matches(key, list(lowered), n=n, cutoff=0.6)]
     return list(dict.fromkeys(close + sorted(contains, key=len)))[:n]
+
+
+class UnsupportedError(InputError):
+    """An engine that does not run this format, KV cache or attention on this hardware (its own
+    support matrix): one line with the engine's reason and the engines that would run it."""

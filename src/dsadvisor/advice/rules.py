@@ -20,7 +20,7 @@ from types import MappingProxyType
 from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
-from dsadvisor.catalog.schema import Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.engines import serving_engine
 
 # Benchmarks each task is judged by, most telling first (the first is the one
@@ -75,6 +75,7 @@ class Constraints:
     task: str | None = None
     allow_unknown: bool = False
     include_described: bool = True
+    include_base: bool = False  # rank base and RL-zero releases too (recommend leaves them out)
     licenses: tuple[str, ...] = ()
     engines: tuple[str, ...] = ()
     quants: tuple[str, ...] = ()
@@ -124,6 +125,8 @@ class Candidate:
     skip_reason: str | None = None
     # the engine keeps the layers that do not fit in CPU memory (llama.cpp), and --offload allows it
     offload: bool = False
+    arch: Architecture | None = None  # the shape estimated (its attention kind meets the support matrix)
+    kv: QuantFormat | str | None = None  # the KV cache format, or the name of a 16-bit one
 
 
 def benchmark_score(model: ModelEntry, name: str) -> float | None:
@@ -235,29 +238,13 @@ def FILTERS(c: Candidate) -> Finding:
 
 @rule(id="DSA004", title="The engine and format run on this hardware")
 def HARDWARE_SUPPORT(c: Candidate) -> Finding:
+    """The engine's own support matrix (engines.base.ServingEngine.unsupported): the same answer
+    recommend, check, plan and estimate give."""
     gpu, eng, q = c.gpu, c.engine, c.quant
-    device = {"apple": "metal", "cpu": "cpu", "mobile": "cpu"}.get(gpu.category)
-    if device is None:
-        device = {"nvidia": "cuda", "amd": "rocm", "intel": "gaudi"}.get(gpu.vendor, "cpu")
-    if device not in eng.devices:
-        return failed(f"{eng.name} does not run on {gpu.name} ({device})")
-    if device == "cpu" and (why := serving_engine(eng).cpu_unsupported(gpu)):  # its CPU backend's instruction set
+    why = serving_engine(eng).unsupported(gpu, q, c.arch, c.kv)
+    if why:
         return failed(why)
-    if device == "cuda" and eng.min_compute_capability and gpu.compute_capability:
-        if _version(gpu.compute_capability) < _version(eng.min_compute_capability):
-            return failed(f"{eng.name} needs compute capability {eng.min_compute_capability}; "
-                          f"{gpu.name} has {gpu.compute_capability}")
-    if q.id not in eng.formats:
-        return failed(f"{eng.name} does not run {q.id} weights (it runs {', '.join(eng.formats)})")
-    if q.needs_dtypes and not set(q.needs_dtypes) & set(gpu.dtypes):
-        return failed(f"{q.id} needs {'/'.join(q.needs_dtypes)} hardware support, which {gpu.name} lacks")
-    if q.id in ("bf16",) and "bf16" not in gpu.dtypes:
-        return failed(f"{gpu.name} has no bf16; use fp16")
     return passed(f"{eng.name} runs {q.id} on {gpu.name}")
-
-
-def _version(v: str) -> tuple[int, ...]:
-    return tuple(int(x) for x in v.split(".") if x.isdigit())
 
 
 @rule(id="DSA002", title="Weights, KV cache, activations and overheads fit in GPU memory",

@@ -83,6 +83,9 @@ class Recommendation:
     constraints: Constraints
     hardware: tuple[str, ...]
     advice: tuple[str, ...] = field(default_factory=tuple)  # what would change a nothing-fits answer
+    # the articles' described variants that pass the same rules: no public weights, so never ranked
+    described: tuple[Verdict, ...] = ()
+    base_left_out: int = 0  # base and RL-zero releases the ranking left out (--include-base)
 
 
 @dataclass(frozen=True)
@@ -189,7 +192,7 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
     if k.quants:
         wanted = {catalog.quantization(n).id for n in k.quants}
         return [q for q in fmts if q.id in wanted]
-    fmts = [q for q in fmts if q.engines]
+    fmts = [q for q in fmts if q.engines and _runs_here(catalog, gpu, q, k)]
     if "bf16" in gpu.dtypes:
         fmts = [q for q in fmts if q.id != "fp16"]
     else:
@@ -208,6 +211,15 @@ def format_exists_for(fmt: QuantFormat, model: ModelEntry) -> bool:
     model ships in it: no tool builds it from another checkpoint."""
     shipped = model.weights_dtype.value.lower() if model.weights_dtype else None
     return not fmt.expert_bits_per_weight or shipped == fmt.id
+
+
+def _runs_here(catalog: Catalog, gpu: Gpu, fmt: QuantFormat, k: Constraints) -> bool:
+    """Whether an engine the search may use runs ``fmt`` on ``gpu`` (its support matrix): a format none
+    runs here does not stand in for one that does (AWQ for GPTQ on a V100)."""
+    from dsadvisor.engines import serving_engine
+
+    names = k.engines or DEFAULT_ENGINES
+    return any(serving_engine(catalog.engine(e)).unsupported(gpu, fmt) is None for e in names)
 
 
 def _loss_key(loss: Loss) -> tuple[bool, float]:
@@ -350,7 +362,8 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             continue
         v = _judge(hw, k, fmt, eng, params_total, max_ctx,
                    Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent), loss=opt.loss,
-                           artifact=opt.artifact, convert=opt.convert))
+                           artifact=opt.artifact, convert=opt.convert),
+                   arch=dep.architecture, kv=dep.kv_format or kv)
         if v.passed:
             return v
         if miss is None or _closeness(v) > _closeness(miss):
@@ -359,14 +372,16 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
 
 
 def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_total: float | None,
-           max_ctx: int | None, v: Verdict) -> Verdict:
-    """``v`` with the rules' results on its estimated deployment: passed exactly when every rule passed."""
+           max_ctx: int | None, v: Verdict, arch: Architecture | None = None,
+           kv: QuantFormat | str | None = None) -> Verdict:
+    """``v`` with the rules' results on its estimated deployment: passed exactly when every rule passed.
+    ``arch`` and ``kv`` (the shape and KV cache estimated) meet the engine's support matrix."""
     from dsadvisor.engines import serving_engine
 
     offload = hw.offload and serving_engine(eng).offloads
     loss = v.loss.percent if v.loss is not None else 0.0
     results = run_rules(Candidate(v.model, hw.gpu, fmt, eng, v.estimate, k, loss, params_total, max_ctx,
-                                  offload=offload))
+                                  offload=offload, arch=arch, kv=kv))
     return replace(v, passed=all(r.status is Status.passed for r in results), results=results)
 
 
@@ -377,7 +392,8 @@ def judge(catalog: Catalog, v: Verdict, hw: Hardware, k: Constraints) -> Verdict
         raise InputError(f"{v.model.id}: no deployment was estimated, so there is nothing to judge")
     arch = _shape(catalog, v.model)
     return _judge(hw, k, catalog.quantization(v.estimate.quant_id), catalog.engine(v.estimate.engine_id),
-                  summarize(catalog, v.model).params_total, arch.max_position_embeddings if arch else None, v)
+                  summarize(catalog, v.model).params_total, arch.max_position_embeddings if arch else None, v,
+                  arch=arch, kv=v.estimate.kv_dtype)
 
 
 def _closeness(v: Verdict) -> tuple:
@@ -412,7 +428,7 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             raise UnknownNameError("family", fam, families)
     check_names(catalog, k)
     best = score_ranges(catalog)
-    pool = models if models is not None else [m for m in catalog.models.values() if m.kind == "model"]
+    pool, left_out = (models, 0) if models is not None else candidates(catalog, k)
     ranked, rejected = [], []
     for m in pool:
         verdicts = [evaluate_model(catalog, m, hw, k, best, engines) for hw in hardware]
@@ -426,8 +442,20 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             rejected.append(max(verdicts, key=lambda v: _closeness(v)))
     ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, -v.score.total, v.model.id))
     rejected.sort(key=lambda v: v.model.id)
+    described = [v for v in ranked if models is None and v.model.status == "described"]
+    ranked = [v for v in ranked if v not in described]
     advice = () if ranked else tuple(nothing_fits_advice(rejected, k))
-    return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice)
+    return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice,
+                          tuple(described), left_out)
+
+
+def candidates(catalog: Catalog, k: Constraints) -> tuple[list[ModelEntry], int]:
+    """The models recommend weighs, and how many releases it left out: a user downloads and chats with
+    instruct releases, so base and RL-zero checkpoints come in only with ``include_base``. Described
+    variants are weighed too (their own section of the answer)."""
+    models = [m for m in catalog.models.values() if m.kind == "model"]
+    kept = [m for m in models if k.include_base or m.status == "described" or m.tuning == "instruct"]
+    return kept, len(models) - len(kept)
 
 
 def check_names(catalog: Catalog, k: Constraints) -> None:

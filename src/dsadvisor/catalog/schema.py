@@ -104,6 +104,10 @@ RepoId = _RepoId()
 # --------------------------------------------------------------------- models
 
 Status = Literal["described", "released"]
+# How a release was tuned: instruct (chat / instruction-tuned, RL-tuned from one, or a distill of one),
+# base (the pre-trained checkpoint), rl-zero (RL straight from a base, as DeepSeek-R1-Zero: no
+# supervised fine-tuning; its card warns of endless repetition and language mixing).
+Tuning = Literal["instruct", "base", "rl-zero"]
 EntryKind = Literal["model", "edition", "sdk", "peer"]
 
 
@@ -356,6 +360,7 @@ class ModelEntry(Sourced):
     id: str
     name: str
     status: Status
+    tuning: Tuning = "instruct"  # recommend ranks instruct releases; --include-base brings the others in
     kind: EntryKind = "model"
     family: str
     aliases: list[str] = _list()
@@ -524,19 +529,27 @@ class EngineSpeed(Sourced):
     note: str | None = None
 
 
+DeviceKind = Literal["cuda", "rocm", "metal", "cpu", "gaudi", "cpu-x86", "cpu-arm"]
+
+
 @dataclass(frozen=True, kw_only=True)
 class SupportLimit(Sourced):
     """Where an engine does NOT run some formats or attention kinds, in the engine's own docs' words.
 
-    A limit applies to a deployment when its format is in ``formats`` (empty: any) and its attention
-    kind in ``attention`` (empty: any); it then requires the device kind to be in ``devices`` (empty:
-    any) and, on CUDA, at least ``min_compute_capability``. ``reason`` is shown as the engine's word.
+    A limit applies to a deployment when its format is in ``formats`` (empty: any), its attention
+    kind in ``attention`` (empty: any) and its device kind in ``on_devices`` (empty: any); it then requires
+    the device kind to be in ``devices`` (empty: any), on CUDA at least ``min_compute_capability``,
+    and the device to list one of ``needs_dtypes``. ``reason`` is shown as the engine's word.
+    Device kinds are cuda, rocm, metal, gaudi and cpu; ``cpu-x86`` and ``cpu-arm`` name a CPU of
+    one instruction set (a CPU whose instruction set is unknown matches neither).
     """
 
     formats: list[str] = _list()
     attention: list[AttentionKind] = _list()
-    devices: list[Literal["cuda", "rocm", "metal", "cpu", "gaudi"]] = _list()
+    on_devices: list[DeviceKind] = _list()  # the device kinds the limit applies on (empty: any)
+    devices: list[DeviceKind] = _list()
     min_compute_capability: str | None = None
+    needs_dtypes: list[DType] = _list()  # the device must list one of these number formats
     reason: Annotated[str, MinLen(2)]
     since_version: str | None = None  # the engine release the limit was read for
 

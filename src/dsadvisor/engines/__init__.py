@@ -13,7 +13,9 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from dsadvisor.catalog.schema import Engine
+    from dsadvisor.catalog.store import Catalog
     from dsadvisor.engines.base import ServingEngine
+    from dsadvisor.physics.estimate import Deployment
 
 # catalog engine id -> module in this package holding its ServingEngine subclass ``ENGINE``
 MODULES = {"vllm": "vllm", "sglang": "sglang", "tensorrt-llm": "trtllm", "llama.cpp": "llamacpp",
@@ -30,3 +32,21 @@ def serving_engine(spec: "Engine") -> "ServingEngine":
         generic.launches = False
         return generic
     return import_module(f"dsadvisor.engines.{name}").ENGINE(spec)
+
+
+def require_supported(catalog: "Catalog", dep: "Deployment") -> None:
+    """An UnsupportedError with the engine's own reason when ``dep``'s engine does not run it on its
+    hardware (the support matrix recommend, check and plan apply through rule DSA004), naming the
+    engines that would."""
+    from dsadvisor.errors import UnsupportedError
+
+    kv = dep.kv_format or dep.kv_dtype
+    why = serving_engine(dep.engine).unsupported(dep.gpu, dep.quant, dep.architecture, kv)
+    if why is None:
+        return
+    if serving_engine(dep.engine).unsupported(dep.gpu, dep.quant, dep.architecture) is not None:  # the format
+        others = [e.id for e in catalog.engines.values() if e.id != dep.engine.id
+                  and serving_engine(e).unsupported(dep.gpu, dep.quant, dep.architecture, kv) is None]
+        why += (f"; {', '.join(others)} run{'s' if len(others) == 1 else ''} {dep.quant.id} there (--engine)"
+                if others else f"; no engine here runs {dep.quant.id} on {dep.gpu.id}: try another --quant")
+    raise UnsupportedError(why)

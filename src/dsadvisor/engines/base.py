@@ -21,9 +21,29 @@ _CATEGORY_DEVICE = {"apple": "metal", "cpu": "cpu", "mobile": "cpu"}
 _VENDOR_DEVICE = {"nvidia": "cuda", "amd": "rocm", "intel": "gaudi"}
 
 
+# The instruction set of a CPU (or a board whose CPU does the work), by its maker: Arm for the phone
+# and single-board chips and NVIDIA's Grace, x86-64 for Intel and AMD.
+_ARM_VENDORS = ("broadcom", "qualcomm", "apple", "nvidia")
+_X86_VENDORS = ("intel", "amd")
+_ISA_FAMILY = {"avx2": "x86", "avx512": "x86", "avx512_bf16": "x86", "avx512_vnni": "x86", "amx": "x86",
+               "neon": "arm", "sve": "arm", "sve2": "arm", "i8mm": "arm"}
+
+
 def device_kind(gpu: Gpu) -> str:
     """cuda, rocm, metal, gaudi or cpu."""
     return _CATEGORY_DEVICE.get(gpu.category) or _VENDOR_DEVICE.get(gpu.vendor, "cpu")
+
+
+def device_kinds(gpu: Gpu) -> tuple[str, ...]:
+    """The kinds a support limit may name this device by: its kind, and for a CPU of a known
+    instruction set ``cpu-x86`` or ``cpu-arm`` too."""
+    kind = device_kind(gpu)
+    if kind != "cpu":
+        return (kind,)
+    isa = _ISA_FAMILY.get(next(iter(gpu.cpu_isa), ""))  # its extensions name the family (avx2: x86)
+    if isa is None:
+        isa = "arm" if gpu.vendor in _ARM_VENDORS else "x86" if gpu.vendor in _X86_VENDORS else None
+    return (kind, f"cpu-{isa}") if isa else (kind,)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -102,10 +122,15 @@ class ServingEngine:
         return self.spec.name
 
     def unsupported(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None = None,
-                    kv: QuantFormat | None = None) -> str | None:
+                    kv: QuantFormat | str | None = None) -> str | None:
         """Why this engine cannot run ``quant`` weights (and ``kv`` cache, ``arch`` attention) on
-        ``gpu``, in words fit for a verdict; None when it can."""
+        ``gpu``, in words fit for a verdict; None when it can. ``kv`` is a KV format, or the name of
+        a 16-bit one (auto, bf16, fp16)."""
         spec, device = self.spec, device_kind(gpu)
+        if isinstance(kv, str):
+            if kv == "bf16" and "bf16" not in gpu.dtypes:
+                return f"{gpu.name} has no bf16: the KV cache is fp16 there (--kv-dtype fp16 or auto)"
+            kv = None
         if device not in spec.devices:
             return f"{spec.name} does not run on {gpu.name} ({device}; it runs on {', '.join(spec.devices)})"
         if device == "cpu" and (why := self.cpu_unsupported(gpu)):
@@ -119,7 +144,7 @@ class ServingEngine:
             return f"{spec.name} does not run {arch.attention.upper()} attention"
         if kv is not None and kv.id not in spec.kv_dtypes and not set(kv.aliases) & set(spec.kv_dtypes):
             return f"{spec.name} has no {kv.id} KV cache (it offers {', '.join(spec.kv_dtypes)})"
-        return self._limit(gpu, quant, arch, device) or self._hardware_formats(gpu, quant)
+        return self._limit(gpu, quant, arch) or self._hardware_formats(gpu, quant)
 
     def cpu_unsupported(self, gpu: Gpu) -> str | None:
         """Why the engine's CPU backend cannot run on CPU device ``gpu`` (its instruction set); None when it can.
@@ -129,15 +154,19 @@ class ServingEngine:
         known = "/".join(gpu.cpu_isa) or "instruction set unknown: name the CPU, e.g. --gpu 'EPYC 9654'"
         return f"{self.cpu_reason} ({gpu.name}: {known})"
 
-    def _limit(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None, device: str) -> str | None:
+    def _limit(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None) -> str | None:
         """The first of the engine's support limits this deployment breaks."""
+        kinds, device = device_kinds(gpu), device_kind(gpu)
         for limit in self.spec.support:
             if limit.formats and quant.id not in limit.formats:
                 continue
             if limit.attention and (arch is None or arch.attention not in limit.attention):
                 continue
-            if (limit.devices and device not in limit.devices) or (
-                    device == "cuda" and _below(gpu, limit.min_compute_capability)):
+            if limit.on_devices and not set(kinds) & set(limit.on_devices):
+                continue
+            if ((limit.devices and not set(kinds) & set(limit.devices))
+                    or (device == "cuda" and _below(gpu, limit.min_compute_capability))
+                    or (limit.needs_dtypes and not set(limit.needs_dtypes) & set(gpu.dtypes))):
                 cc = f" ({gpu.name}: compute capability {gpu.compute_capability})" if gpu.compute_capability else ""
                 since = f" (as of {self.spec.name} {limit.since_version})" if limit.since_version else ""
                 return f"{limit.reason}{cc}{since}"

@@ -156,6 +156,10 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     checkpoint folder to serve. Raises :class:`~dsadvisor.errors.NoFitError` when no deployment passes.
     """
     catalog, entry = model_entry(catalog, model)
+    if entry.status == "described" and model_path is None:  # check and estimate size it; nothing to serve
+        raise NoFitError(f"{entry.id} is a variant the articles describe: no public weights exist to serve; "
+                         "`check` and `estimate` size it, or plan a released model (`dsadvisor models "
+                         "--released-only`)")
     verdict = choose(catalog, entry, hardware, constraints or PLAN_CONSTRAINTS, offload=offload)
     total = capacity_bytes(hardware.gpu) if hardware.free_bytes is not None else None
     p = launch_plan(catalog, verdict, entry, gpu=hardware.gpu, gpu_total_bytes=total, model_path=model_path,

@@ -166,6 +166,8 @@ class RecommendDoc(TypedDict):
     constraints: Constraints
     ranked: list[Verdict]
     advice: list[str]
+    described: list[Verdict]  # the articles' variants that pass: no public weights, never ranked
+    base_left_out: int  # base and RL-zero releases left out of the ranking (--include-base)
     rejected: NotRequired[list[Verdict]]
 
 

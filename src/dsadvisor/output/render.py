@@ -35,6 +35,7 @@ class Document:
     tables: tuple[Table, ...] = ()  # what a person reads: table / markdown / csv
     notes: tuple[str, ...] = ()  # lines under the tables
     chart: Chart | None = None  # drawn under the table in a terminal, alone by svg, with the tables by html
+    csv: Table | None = None  # the one table CSV writes, when it is not the first (it holds one)
 
 
 class Renderer:
@@ -120,14 +121,16 @@ def csv_cell(text: str) -> str:
 
 
 class CsvRenderer(Renderer):
-    """The first table only (CSV holds one), header row first; formula-like cells defused (``csv_cell``)."""
+    """The document's CSV table, else its first (CSV holds one), header row first; formula-like cells
+    defused (``csv_cell``)."""
 
     def render(self, doc: Document) -> str:
         out = io.StringIO()
         writer = csv.writer(out, lineterminator="\n")
-        if doc.tables:
-            writer.writerow([csv_cell(c) for c in doc.tables[0].columns])
-            writer.writerows([csv_cell(c) for c in row] for row in doc.tables[0].rows)
+        table = doc.csv or (doc.tables[0] if doc.tables else None)
+        if table is not None:
+            writer.writerow([csv_cell(c) for c in table.columns])
+            writer.writerows([csv_cell(c) for c in row] for row in table.rows)
         return out.getvalue()
 
 

@@ -179,27 +179,38 @@ def _verdict_data(v) -> dict:
     }
 
 
+DESCRIBED_TITLE = "described in articles: no public weights"
+RECOMMEND_COLUMNS = ("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT", "per token", "tok/s", "score")
+
+
+def _recommend_row(i: int, v) -> tuple[str, ...]:
+    e = v.estimate
+    return (str(i), v.model.id, e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
+            fmt_s(e.ttft_single_s), fmt_s(e.decode_step_s), f"{e.decode_tokens_per_s:,.0f}",
+            f"{v.score.total:.2f} (q {v.score.quality:.2f} s {v.score.speed:.2f} "
+            f"h {v.score.headroom:.2f} g {v.score.gpus:.2f})")
+
+
 def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
     ranked = rec.ranked[:top] if top else rec.ranked
+    shown = rec.described[:top] if top else rec.described  # --top holds for each section
     k = rec.constraints
     data = {"schema_version": SCHEMA_VERSION, "hardware": list(rec.hardware),
             "constraints": {f: getattr(k, f) for f in k.__dataclass_fields__},
-            "ranked": [_verdict_data(v) for v in ranked], "advice": list(rec.advice)}
+            "ranked": [_verdict_data(v) for v in ranked], "advice": list(rec.advice),
+            "described": [_verdict_data(v) for v in shown], "base_left_out": rec.base_left_out}
     data["constraints"] = {f: list(v) if isinstance(v, tuple) else v for f, v in data["constraints"].items()}
     if show_all:
         data["rejected"] = [_verdict_data(v) for v in rec.rejected]
-    rows = []
-    for i, v in enumerate(ranked, 1):
-        e = v.estimate
-        rows.append((str(i), v.model.id + (" (described)" if v.model.status == "described" else ""),
-                     e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
-                     fmt_s(e.ttft_single_s), fmt_s(e.decode_step_s), f"{e.decode_tokens_per_s:,.0f}",
-                     f"{v.score.total:.2f} (q {v.score.quality:.2f} s {v.score.speed:.2f} "
-                     f"h {v.score.headroom:.2f} g {v.score.gpus:.2f})"))
+    rows = tuple(_recommend_row(i, v) for i, v in enumerate(ranked, 1))
+    described = tuple(_recommend_row(i, v) for i, v in enumerate(shown, 1))
     tables = [Table(title=f"{len(rec.ranked)} models fit {', '.join(rec.hardware)}"
                     + (f" (top {len(ranked)})" if top and len(rec.ranked) > len(ranked) else ""),
-                    columns=("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT", "per token",
-                             "tok/s", "score"), rows=tuple(rows))]
+                    columns=RECOMMEND_COLUMNS, rows=rows)]
+    if described:
+        tables.append(Table(title=f"{DESCRIBED_TITLE}: {len(rec.described)} pass the same rules, never ranked"
+                                  + (f" (top {len(shown)})" if len(rec.described) > len(shown) else ""),
+                            columns=RECOMMEND_COLUMNS, rows=described))
     if show_all and rec.rejected:
         tables.append(Table(title=f"{len(rec.rejected)} rejected", columns=("model", "closest try", "why not"),
                             rows=tuple((v.model.id,
@@ -207,14 +218,24 @@ def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
                                         if v.estimate else "-",
                                         "; ".join(f"{r.rule} {r.message}" for r in v.failed + v.unknown))
                                        for v in rec.rejected)))
+    csv = Table(title=tables[0].title, columns=("section", *RECOMMEND_COLUMNS),
+                rows=tuple(("ranked", *r) for r in rows) + tuple(("described", *r) for r in described))
+    return Document(data=data, tables=tuple(tables), notes=tuple(_recommend_notes(rec, ranked, shown, show_all)),
+                    csv=csv)
+
+
+def _recommend_notes(rec, ranked, described, show_all: bool) -> list[str]:
     notes = list(rec.advice)
-    notes += [f"{v.model.id}: {n}" for v in ranked for n in v.notes]
+    notes += [f"{v.model.id}: {n}" for v in (*ranked, *described) for n in v.notes]
+    if rec.base_left_out:
+        notes.append(f"{rec.base_left_out} base and RL-zero releases left out (not chat models); "
+                     "--include-base ranks them")
     if not show_all and rec.rejected:
         notes.append(f"{len(rec.rejected)} models rejected; --all shows why")
     if ranked:
         notes.append("score = weighted quality (benchmarks vs the catalog's best, less the format's expected "
-                     f"loss), speed, memory headroom, GPUs used; --prefer {k.prefer}")
-    return Document(data=data, tables=tuple(tables), notes=tuple(notes))
+                     f"loss), speed, memory headroom, GPUs used; --prefer {rec.constraints.prefer}")
+    return notes
 
 
 def check_doc(v) -> Document:

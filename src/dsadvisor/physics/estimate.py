@@ -202,7 +202,7 @@ def per_gpu(total: float, attention: float, layout: Layout) -> float:
     return (total - attention) / layout.gpus + attention / (layout.attention_tp * layout.pp)
 
 
-KV_16BIT = ("auto", "bf16", "fp16")  # 2 bytes an element; auto is bf16
+KV_16BIT = ("auto", "bf16", "fp16")  # 2 bytes an element; auto is bf16 (fp16 without bf16 hardware)
 KV_SHORT = {"fp8": "fp8-kv", "q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}  # --kv-dtype fp8 names the KV-only format
 
 
@@ -224,13 +224,19 @@ def kv_format(catalog: Catalog, kv_dtype: str) -> QuantFormat | None:
     return fmt
 
 
+def auto_kv_dtype(gpu: Gpu) -> str:
+    """The 16-bit KV cache an engine keeps when asked for none: bf16, or fp16 on a chip without bf16
+    (a T4 or V100: sm75 and older have no bf16, so engines fall back to fp16 there)."""
+    return "bf16" if "bf16" in gpu.dtypes else "fp16"
+
+
 def kv_bytes_per_element(d: Deployment) -> tuple[str, float]:
     fmt, engine = d.kv_format, d.engine
     if fmt is None:
         if d.kv_dtype not in KV_16BIT:
             raise InputError(f"KV cache dtype {d.kv_dtype!r} has no format: build the deployment with "
                              "Deployment.of(catalog, ...)")
-        return ("bf16" if d.kv_dtype == "auto" else d.kv_dtype), 2.0
+        return (auto_kv_dtype(d.gpu) if d.kv_dtype == "auto" else d.kv_dtype), 2.0
     if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):
         raise InputError(f"{engine.name} has no {fmt.id} KV cache (it offers {', '.join(engine.kv_dtypes)})")
     return fmt.id, fmt.bits_per_weight / 8

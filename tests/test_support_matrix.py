@@ -1,0 +1,129 @@
+"""The engines' support matrix (catalog/engines/engines.yaml ``support``, read by
+``engines.base.ServingEngine.unsupported``): which engine runs which format and KV cache on which
+hardware, with the engine's own reason, enforced alike by recommend, check, plan and estimate."""
+
+from __future__ import annotations
+
+import pytest
+
+MODEL = "deepseek-r1-distill-qwen-14b"
+
+
+def _engine(catalog, name):
+    from dsadvisor.engines import serving_engine
+
+    return serving_engine(catalog.engine(name))
+
+
+def _q(catalog, name):
+    return catalog.quantization(name)
+
+
+# ----------------------------------------------------------------- the matrix itself
+
+@pytest.mark.parametrize("gpu, fmt, runs", [
+    ("V100-SXM-32GB", "awq-int4", False),  # vLLM's AWQ: Turing and newer
+    ("V100-SXM-32GB", "gptq-int4", True),  # vLLM's GPTQ: Volta too
+    ("V100-SXM-32GB", "int8", False),  # INT8 W8A8: Turing and newer
+    ("T4", "awq-int4", True),
+    ("T4", "fp8-marlin", False),  # Marlin: Ampere and newer
+    ("A100-SXM-80GB", "fp8-marlin", True),
+    ("A100-SXM-80GB", "fp8", False),  # FP8 W8A8: Ada and newer
+    ("H100-SXM", "fp8", True),
+    ("Raspberry-Pi-4B-8GB", "awq-int4", False),  # Arm CPU: no AWQ
+    ("Raspberry-Pi-4B-8GB", "gptq-int4", False),
+])
+def test_vllm_quantization_by_hardware_follows_its_table(catalog, gpu, fmt, runs):
+    why = _engine(catalog, "vllm").unsupported(catalog.gpus[gpu], _q(catalog, fmt))
+    assert (why is None) == runs, why
+
+
+def test_the_reason_is_the_engines_own_and_names_the_hardware(catalog):
+    why = _engine(catalog, "vllm").unsupported(catalog.gpus["V100-SXM-32GB"], _q(catalog, "awq-int4"))
+    assert "vLLM runs AWQ on NVIDIA GPUs from Turing (SM 7.5)" in why
+    assert "compute capability 7.0" in why
+
+
+def test_no_engine_but_llama_cpp_runs_anything_on_a_raspberry_pi(catalog):
+    pi = catalog.gpus["Raspberry-Pi-4B-8GB"]
+    for eng in ("vllm", "sglang", "tensorrt-llm"):
+        for fmt in catalog.quantizations.values():
+            if "weights" in fmt.applies_to and fmt.id in catalog.engine(eng).formats:
+                assert _engine(catalog, eng).unsupported(pi, fmt) is not None, (eng, fmt.id)
+    assert _engine(catalog, "llama.cpp").unsupported(pi, _q(catalog, "q4_k_m")) is None
+
+
+def test_sglang_on_cpu_needs_an_x86_server_and_serves_bf16_int8_fp8_there(catalog):
+    from dataclasses import replace
+
+    pi = catalog.gpus["Raspberry-Pi-4B-8GB"]
+    assert "Intel AMX" in _engine(catalog, "sglang").unsupported(pi, _q(catalog, "bf16"))
+    xeon = replace(pi, id="xeon", name="Xeon", vendor="intel", dtypes=["fp32", "bf16", "int8"])
+    assert _engine(catalog, "sglang").unsupported(xeon, _q(catalog, "bf16")) is None
+    assert "BF16, W8A8 INT8 and FP8" in _engine(catalog, "sglang").unsupported(xeon, _q(catalog, "awq-int4"))
+
+
+def test_bf16_kv_cache_on_a_card_without_bf16_is_refused(catalog):
+    why = _engine(catalog, "vllm").unsupported(catalog.gpus["T4"], _q(catalog, "fp16"), kv="bf16")
+    assert "has no bf16" in why
+    assert _engine(catalog, "vllm").unsupported(catalog.gpus["T4"], _q(catalog, "fp16"), kv="fp16") is None
+
+
+def test_every_support_limit_cites_a_source_and_names_known_formats(catalog):
+    for eng in catalog.engines.values():
+        for limit in eng.support:
+            assert limit.source and limit.reason, eng.id
+            assert set(limit.formats) <= set(catalog.quantizations), (eng.id, limit.formats)
+
+
+# ------------------------------------------------- the same answer in every command
+
+def test_recommend_on_a_v100_never_offers_vllm_awq(run):
+    r = run("recommend", "--gpu", "V100", "--vram", "32", "--top", "50", "-f", "json")
+    assert r.code == 0, r.err
+    for v in r.json()["ranked"]:
+        d = v["estimate"]["deployment"]
+        assert not (d["quantization"] == "awq-int4" and d["engine"] in ("vllm", "sglang")), v["model"]
+
+
+def test_a_raspberry_pi_never_gets_vllm(run):
+    r = run("recommend", "--gpu", "Raspberry Pi 4", "--top", "50", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["ranked"]
+    assert {v["estimate"]["deployment"]["engine"] for v in r.json()["ranked"]} == {"llama.cpp"}
+
+
+def test_check_plan_and_estimate_refuse_vllm_awq_on_a_v100_with_the_same_reason(run):
+    reason = "vLLM runs AWQ on NVIDIA GPUs from Turing (SM 7.5)"
+    hw = ("--gpu", "V100", "--vram", "32", "--quant", "awq-int4", "--engine", "vllm")
+    check = run("check", MODEL, *hw)
+    assert check.code == 1 and reason in check.err and "DSA004" in check.err
+    plan = run("plan", MODEL, *hw)
+    assert plan.code == 1 and reason in plan.err
+    est = run("estimate", MODEL, "--gpu", "V100", "--vram", "32", "--quant", "awq-int4", "--engine", "vllm")
+    assert est.code == 2 and reason in est.err
+    assert "transformers runs awq-int4 there" in est.err  # what would run it instead
+
+
+def test_gptq_stands_in_for_awq_on_a_v100(run):
+    r = run("check", MODEL, "--gpu", "V100", "--vram", "32", "--quant", "gptq-int4", "--engine", "vllm")
+    assert r.code == 0, r.err
+
+
+def test_the_t4_plan_keeps_an_fp16_kv_cache(run):
+    r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["deployment"]["kv_dtype"] == "fp16"
+    table = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4")
+    assert "fp16 KV" in table.out and "bf16 KV" not in table.out
+
+
+def test_an_h100_keeps_bf16_kv(run):
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "-f", "json")
+    assert r.json()["deployment"]["kv_dtype"] == "bf16"
+
+
+def test_bf16_kv_asked_on_a_t4_is_one_clear_line(run):
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "--quant", "fp16", "--kv-dtype", "bf16")
+    assert r.code == 2
+    assert "T4 has no bf16: the KV cache is fp16 there" in r.err
