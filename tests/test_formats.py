@@ -104,13 +104,19 @@ def test_markdown_tables_and_their_separator_rows(run, name):
     tables = _markdown_tables(_out(run, name, "markdown"))
     assert tables, "at least one table"
     assert all(rows for title, _header, rows in tables if not title.startswith("0 "))
-    # the first table is the one csv prints: the same header and cells
+    # the first table is the one csv prints: the same header and cells (recommend's CSV adds the
+    # described variants' section under the ranking, with a section column)
     rows = list(csv.reader(io.StringIO(_out(run, name, "csv"))))
     _, header, body = tables[0]
+    if name == "recommend":
+        assert rows[0] == ["section", *header]
+        _, described_header, described = tables[1]
+        assert described_header == header
+        assert rows[1:] == [["ranked", *r] for r in body] + [["described", *r] for r in described]
+        assert [t[1] for t in tables[2:]] == [["model", "closest try", "why not"]]
+        return
     assert header == rows[0]
     assert body == rows[1:]
-    if name == "recommend":
-        assert [t[1] for t in tables[1:]] == [["model", "closest try", "why not"]]
 
 
 def test_counts_agree_across_formats(run):

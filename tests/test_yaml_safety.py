@@ -357,7 +357,7 @@ def _figures_file(tmp_path, catalog, **values):
     from dsadvisor.catalog.schema import as_dict
 
     data = {
-        "gpus": [{"id": "X-1", "name": "X", "vendor": "other", "family": "XCard", "category": "datacenter",
+        "gpus": [{"id": "X-1", "name": "X", "vendor": "nvidia", "family": "XCard", "category": "datacenter",
                   "memory_gb": 80, "bandwidth_gbs": 3000, "fp16_tflops": 900, "bf16_tflops": 900,
                   "dtypes": ["fp16", "bf16", "fp8"], "compute_capability": "9.0", "source": "a datasheet",
                   "interconnect": {"kind": "nvlink", "bandwidth_gbs": 450, "source": "a datasheet"}}],
