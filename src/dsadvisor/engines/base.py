@@ -138,10 +138,10 @@ class ServingEngine:
         if device == "cuda" and _below(gpu, spec.min_compute_capability):
             return (f"{spec.name} needs compute capability {spec.min_compute_capability}; "
                     f"{gpu.name} has {gpu.compute_capability}")
+        if arch is not None and arch.attention not in spec.attention:  # the model's, whatever the format
+            return f"{spec.name} does not run {arch.attention.upper()} attention"
         if quant.id not in spec.formats:
             return f"{spec.name} does not run {quant.id} weights (it runs {', '.join(spec.formats)})"
-        if arch is not None and arch.attention not in spec.attention:
-            return f"{spec.name} does not run {arch.attention.upper()} attention"
         if kv is not None and kv.id not in spec.kv_dtypes and not set(kv.aliases) & set(spec.kv_dtypes):
             return f"{spec.name} has no {kv.id} KV cache (it offers {', '.join(spec.kv_dtypes)})"
         return self._limit(gpu, quant, arch) or self._hardware_formats(gpu, quant)
