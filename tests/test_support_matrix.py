@@ -58,7 +58,8 @@ def test_sglang_on_cpu_needs_an_x86_server_and_serves_bf16_int8_fp8_there(catalo
 
     pi = catalog.gpus["Raspberry-Pi-4B-8GB"]
     assert "Intel AMX" in _engine(catalog, "sglang").unsupported(pi, _q(catalog, "bf16"))
-    xeon = replace(pi, id="xeon", name="Xeon", vendor="intel", dtypes=["fp32", "bf16", "int8"])
+    xeon = replace(pi, id="xeon", name="Xeon", vendor="intel", dtypes=["fp32", "bf16", "int8"],
+                   cpu_isa=["avx512", "amx"])
     assert _engine(catalog, "sglang").unsupported(xeon, _q(catalog, "bf16")) is None
     assert "BF16, W8A8 INT8 and FP8" in _engine(catalog, "sglang").unsupported(xeon, _q(catalog, "awq-int4"))
 

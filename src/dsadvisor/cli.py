@@ -481,6 +481,8 @@ def recommend_cmd(
     format: FormatOpt = OutputFormat.table,
 ) -> None:
     """Rank the models and deployments that fit your hardware and constraints."""
+    from dataclasses import replace
+
     from dsadvisor.advice.check import hardware_kinds
     from dsadvisor.advice.search import recommend
     from dsadvisor.output.views import recommend_doc
