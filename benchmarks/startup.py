@@ -2,6 +2,7 @@
 
     python benchmarks/startup.py            # 15 runs of each command, median and spread
     python benchmarks/startup.py --runs 31  # more runs for a steadier median
+    python benchmarks/startup.py --runs 21 --only recommend --only check  # the commands naming one of these
 
 Each command runs in a fresh interpreter (`python -m dsadvisor ...` would add runpy;
 the installed `dsadvisor` script is what users type, so that is what is timed when
@@ -27,6 +28,7 @@ COMMANDS = [
     ["recommend", "--gpu", "A100", "--vram", "40"],
     ["recommend", "--gpu", "A100", "--vram", "40", "-f", "json"],
     ["check", "deepseek-v3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8"],
+    ["check", "deepseek-r1-distill-qwen-14b", "--gpu", "A100", "--vram", "40"],
 ]
 
 
@@ -65,7 +67,11 @@ def _run_on_a_terminal(argv: list[str]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--only", action="append", default=[], metavar="WORD",
+                        help="time only the commands whose first word is one of these (repeatable)")
     args = parser.parse_args()
+    commands = [c for c in COMMANDS if not args.only or c[0] in args.only]
+    terminal = [c for c in TERMINAL if not args.only or c[0] in args.only]
     exe = shutil.which("dsadvisor")
     base = [exe] if exe else [sys.executable, "-m", "dsadvisor"]
     env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
@@ -74,12 +80,12 @@ def main() -> None:
     print(f"{'command':72} {'median':>8} {'min':>8} {'max':>8}")
     print(f"{'(python -c pass: the interpreter alone)':72} {statistics.median(interpreter) * 1e3:7.0f}ms "
           f"{min(interpreter) * 1e3:7.0f}ms {max(interpreter) * 1e3:7.0f}ms")
-    for cmd in COMMANDS:
+    for cmd in commands:
         subprocess.run(base + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm
         ts = timed(base + cmd, args.runs)
         label = "dsadvisor " + " ".join(cmd)
         print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
-    for cmd in TERMINAL:
+    for cmd in terminal:
         ts = timed(base + cmd, args.runs, tty=True)
         label = "dsadvisor " + " ".join(cmd) + "  (on a terminal)"
         print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
