@@ -623,7 +623,7 @@ def _run(argv: list[str] | None) -> int:
     try:  # typer >= 0.29 vendors click
         from typer._click import exceptions as click
     except ImportError:  # pragma: no cover - older typer depends on click itself
-        from click import exceptions as click
+        from click import exceptions as click  # type: ignore[no-redef]
 
     from dsadvisor.errors import CatalogError, DsAdvisorError, NoFitError, NoGpuError, UnknownNameError
 
@@ -674,7 +674,7 @@ def _run(argv: list[str] | None) -> int:
     except SystemExit:  # typer's own EPIPE exit (1) while click wrote the help: `dsadvisor --help | head -c1`
         if type(sys.stdout).__name__ != "PacifyFlushWrapper":
             raise
-        sys.stdout, sys.stderr = sys.stdout.wrapped, getattr(sys.stderr, "wrapped", sys.stderr)
+        sys.stdout, sys.stderr = getattr(sys.stdout, "wrapped"), getattr(sys.stderr, "wrapped", sys.stderr)
         _stdout_lost(BrokenPipeError(32, "Broken pipe"))
     return code
 
@@ -685,7 +685,7 @@ def _refuse_blanks(command) -> None:
     try:  # typer >= 0.29 vendors click
         from typer._click import types
     except ImportError:  # pragma: no cover - older typer depends on click itself
-        from click import types
+        from click import types  # type: ignore[no-redef]
 
     class NotBlank(types.ParamType):
         def __init__(self, inner):

@@ -73,7 +73,7 @@ def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) 
             except InputError as exc:
                 last_error = exc
         if not tries:
-            raise last_error
+            raise last_error or InputError(f"{where}: neither vLLM nor llama.cpp runs the advised format")
     except DsAdvisorError as exc:
         return Finding("advice", model.id, where, f"cannot check: {exc}", (advice.source,))
     est = min(tries, key=lambda e: (not e.memory.fits, e.memory.per_gpu / e.memory.usable if e.memory.usable > 0

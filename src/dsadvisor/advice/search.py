@@ -147,6 +147,7 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
             loss: float | None) -> tuple[float, str]:
     """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
     after the format's expected loss."""
+    names: tuple[str, ...]
     if constraints.benchmark:
         names = (constraints.benchmark,)
     elif constraints.task:
@@ -231,7 +232,7 @@ class Option:
     """One format on one engine for one model: its loss, its checkpoint (or how to make it), its tier."""
 
     fmt: QuantFormat
-    eng: object  # catalog Engine
+    eng: Engine
     loss: Loss
     artifact: Artifact | None
     convert: str | None
@@ -275,12 +276,12 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
     unbuilt: Skipped | None = None  # the first deployment that could not be built, and why
     for opt in options(catalog, model, hw, k, ranges, engines):
-        if best_pass is not None and (opt.tier < best_pass.tier or best_pass.estimate.quant_id == opt.fmt.id):
+        if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
         whole = weight_bytes(params, opt.fmt).total if params else None
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
-            if best_pass is not None and bound <= best_pass.score.total + SCORE_TIE:
+            if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
                 break  # neither more GPUs nor this option can beat the best so far
             if whole is not None and whole / n > capacity and closest is not None:
                 if skipped is None or whole / n < skipped[0]:
@@ -291,7 +292,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
                 unbuilt = unbuilt or v
                 continue
             if v.passed:
-                if best_pass is None or v.tier > best_pass.tier or v.score.total > best_pass.score.total + SCORE_TIE:
+                if best_pass is None or v.tier > best_pass.tier or _total(v) > _total(best_pass) + SCORE_TIE:
                     best_pass = v
                 break  # more GPUs for the same format and engine only cost efficiency
             if closest is None or _closeness(v) > _closeness(closest):
@@ -303,6 +304,15 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
         v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
         closest = v if isinstance(v, Verdict) else closest
     return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, unbuilt, max_ctx)
+
+
+def _total(v: Verdict) -> float:
+    """The verdict's score; a verdict with none (nothing estimated) ranks below every other."""
+    return v.score.total if v.score is not None else -math.inf
+
+
+def _quant_id(v: Verdict) -> str | None:
+    return v.estimate.quant_id if v.estimate is not None else None
 
 
 def _shape(catalog: Catalog, model: ModelEntry) -> Architecture | None:
@@ -437,10 +447,10 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             verdicts = [replace(v, notes=v.notes + notes) for v in verdicts]
         passing = [v for v in verdicts if v.passed]
         if passing:
-            ranked.append(max(passing, key=lambda v: (v.tier, v.score.total)))
+            ranked.append(max(passing, key=lambda v: (v.tier, _total(v))))
         else:
             rejected.append(max(verdicts, key=lambda v: _closeness(v)))
-    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, -v.score.total, v.model.id))
+    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, -_total(v), v.model.id))
     rejected.sort(key=lambda v: v.model.id)
     described = [v for v in ranked if models is None and v.model.status == "described"]
     ranked = [v for v in ranked if v not in described]
@@ -487,10 +497,9 @@ def nothing_fits_advice(rejected: list[Verdict], k: Constraints) -> list[str]:
         return ["no model could be estimated on this hardware"]
     top = max(counts, key=lambda r: counts[r])
     lines = [f"{top} rules out the most models ({counts[top]} of the {len(kept)} the filters keep)"]
-    sized = [v for v in kept if v.estimate is not None]
+    sized = [v.estimate for v in kept if v.estimate is not None]
     if top == FITS.id and sized:
-        smallest = min(sized, key=lambda v: v.estimate.memory.per_gpu)
-        e = smallest.estimate
+        e = min(sized, key=lambda est: est.memory.per_gpu)
         lines.append(f"the smallest deployment, {e.model_id} as {e.quant_id} on {e.engine_id}, needs "
                      f"{e.memory.per_gpu / 1e9:.1f} GB per GPU: more VRAM, more GPUs, or a lower-bit format")
         kv_tokens = e.memory.kv_capacity_tokens

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dataclasses import dataclass
 
 from dsadvisor.catalog.store import Catalog
@@ -29,11 +31,13 @@ class ModelSummary:
 
 def summarize(catalog: Catalog, m: ModelEntry) -> ModelSummary:
     arch = catalog.architecture(m)
+    total: float | None
+    active: float | None
     if arch is not None:
         p = count_params(arch)
         total, active, src = float(p.total), float(p.active), "architecture"
     else:
-        claimed = [(c.value, c) for c in m.claims if c.field == "params_total" and _is_number(c.value)]
+        claimed: list[tuple[Any, object]] = [(c.value, c) for c in m.claims if c.field == "params_total" and _is_number(c.value)]
         claimed += [(p.total, p) for p in m.params]
         actives = [p.active for p in m.params if p.active]
         total = max((float(v) for v, _ in claimed), default=None)
@@ -92,9 +96,10 @@ def list_models(
         s = summarize(catalog, m)
         if (min_params is not None or max_params is not None) and s.params_total is None:
             continue
-        if min_params is not None and s.params_total < min_params:
+        total = s.params_total or 0.0  # None only when no bound is asked for (left out just above)
+        if min_params is not None and total < min_params:
             continue
-        if max_params is not None and s.params_total > max_params:
+        if max_params is not None and total > max_params:
             continue
         out.append(s)
     return sorted(out, key=SORT_KEYS[sort])

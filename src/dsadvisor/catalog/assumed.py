@@ -10,6 +10,8 @@ choice for memory) and the others are named.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from functools import lru_cache
 
@@ -90,7 +92,7 @@ def _assume(entry: ModelEntry) -> tuple[Architecture, list[str]]:
         layers = max(1, round((total - embed) / (per_layer_attn + 3 * hidden * inter)))
         ffn_budget = (total - embed) / layers - per_layer_attn
         moe_inter = max(128, int(ffn_budget / (3 * hidden * n_exp)))
-        moe = dict(moe_intermediate_size=moe_inter, n_routed_experts=n_exp, num_experts_per_tok=top_k)
+        moe: dict[str, Any] = dict(moe_intermediate_size=moe_inter, n_routed_experts=n_exp, num_experts_per_tok=top_k)
         notes.append(f"MoE assumed: {n_exp} experts of {moe_inter} wide, top-{top_k}, every layer")
     else:
         layers = max(1, round((total - embed) / (per_layer_attn + 3 * hidden * inter)))

@@ -122,7 +122,8 @@ def read_catalog_bytes(path: Path, limits: Limits | None = USER_LIMITS) -> bytes
     try:
         raw = path.read_bytes() if limits is None else read_at_most(path, limits.max_bytes)
         if raw is None:
-            raise CatalogError([f"{path}: file is over {limits.max_bytes:,} bytes; the limit is {limits.max_bytes:,}"])
+            cap = limits.max_bytes if limits is not None else 0
+            raise CatalogError([f"{path}: file is over {cap:,} bytes; the limit is {cap:,}"])
     except IsADirectoryError:
         raise CatalogError([f"{path}: is a directory, not a YAML file"]) from None
     except FileNotFoundError:

@@ -78,6 +78,7 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
                              "--ram 32, --gpu M3-Max --ram 128), or give --vram GB for a GPU")
         raise InputError("give --gpu NAME (e.g. --gpu A100 --vram 40, --gpu H100-SXM, --gpu auto) or --vram GB")
     if gpu is None:
+        assert vram_gb is not None  # no --gpu and no --vram is refused just above
         return HardwareSpec(custom_gpu(vram_gb), gpus)
     if ram_gb is not None and vram_gb is None:  # --ram may be what picks the size of a unified device
         try:

@@ -210,6 +210,19 @@ class Architecture(Sourced):
     def is_moe(self) -> bool:
         return bool(self.n_routed_experts)
 
+    @property
+    def mla_dims(self) -> tuple[int, int, int, int]:
+        """kv_lora_rank, qk_nope_head_dim, qk_rope_head_dim, v_head_dim as ints (all set when ``is_mla``,
+        which ``__post_init__`` checks; 0 otherwise)."""
+        return (self.kv_lora_rank or 0, self.qk_nope_head_dim or 0, self.qk_rope_head_dim or 0,
+                self.v_head_dim or 0)
+
+    @property
+    def moe_dims(self) -> tuple[int, int, int]:
+        """moe_intermediate_size, n_routed_experts, num_experts_per_tok as ints (all set when ``is_moe``,
+        which ``__post_init__`` checks; 0 otherwise)."""
+        return self.moe_intermediate_size or 0, self.n_routed_experts or 0, self.num_experts_per_tok or 0
+
     def __post_init__(self) -> None:
         for f in dataclasses.fields(self):  # a 400-digit size overflows floats; 10**12 layers never finish
             value = getattr(self, f.name)
@@ -226,7 +239,7 @@ class Architecture(Sourced):
             raise ValueError(
                 "MoE needs moe_intermediate_size, n_routed_experts and num_experts_per_tok together"
             )
-        if self.n_routed_experts and self.num_experts_per_tok > self.n_routed_experts:
+        if self.n_routed_experts and (self.num_experts_per_tok or 0) > self.n_routed_experts:
             raise ValueError("num_experts_per_tok cannot exceed n_routed_experts")
         if self.first_k_dense_replace > self.num_hidden_layers:
             raise ValueError("first_k_dense_replace cannot exceed num_hidden_layers")
@@ -686,7 +699,7 @@ def _adapter(cls: type) -> Any:
     return _ADAPTERS[cls]
 
 
-def as_dict(obj: Any, *, exclude: set[str] = frozenset(), include: set[str] | None = None) -> dict[str, Any]:
+def as_dict(obj: Any, *, exclude: frozenset[str] | set[str] = frozenset(), include: set[str] | None = None) -> dict[str, Any]:
     """A record as JSON-ready data, fields that are None left out (nested records too)."""
     out = {}
     for f in dataclasses.fields(obj):
@@ -708,5 +721,5 @@ def _plain(value: Any) -> Any:
     return value
 
 
-def field_names(cls: type) -> list[str]:
+def field_names(cls: Any) -> list[str]:
     return [f.name for f in dataclasses.fields(cls)]

@@ -63,7 +63,7 @@ class TensorRTLLM(ServingEngine):
         per_node = math.ceil(est.gpus / est.nodes)
         hosts = ",".join([f"{HEAD}:{per_node}"] + [f"<node-{i}-ip>:{per_node}" for i in range(1, est.nodes)])
         launch = ["mpirun", "-H", hosts, "-n", str(est.gpus), "trtllm-llmapi-launch"] + argv
-        workers = [("# nothing to run: mpirun on node 0 starts this node's ranks over SSH",)] * (est.nodes - 1)
+        workers: list[tuple[str, ...]] = [("# nothing to run: mpirun on node 0 starts this node's ranks over SSH",)] * (est.nodes - 1)
         note = ("mpirun on node 0 starts every rank (passwordless SSH between nodes, the same container "
                 "and model path on each; add --allow-run-as-root inside containers)")
         return NodeCommands([setup + (join(launch),)] + workers, launch, setup, worker_note=note)

@@ -44,8 +44,8 @@ class VLLM(ServingEngine):
         est = job.estimate
         if est.nodes == 1:
             return NodeCommands([(join(argv),)], argv)
-        head = [(join(["ray", "start", "--head", "--port", str(RAY_PORT)]), join(argv))]
-        workers = [(join(["ray", "start", "--address", f"{HEAD}:{RAY_PORT}"]),)] * (est.nodes - 1)
+        head: list[tuple[str, ...]] = [(join(["ray", "start", "--head", "--port", str(RAY_PORT)]), join(argv))]
+        workers: list[tuple[str, ...]] = [(join(["ray", "start", "--address", f"{HEAD}:{RAY_PORT}"]),)] * (est.nodes - 1)
         others = "node 1" if est.nodes == 2 else f"nodes 1-{est.nodes - 1}"
         note = (f"start Ray on node 0, then join {others} (replace {HEAD} with node 0's address); run `vllm serve` "
                 f"on node 0 once `ray status` shows {est.gpus} GPUs. Every node needs the same vLLM version and "

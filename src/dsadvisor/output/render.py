@@ -204,7 +204,8 @@ class RichTableRenderer(Renderer):
         from rich.text import Text
 
         colour = not os.environ.get("NO_COLOR")
-        console = Console(file=io.StringIO(), width=self.width or (None if colour else 160),
+        buffer = io.StringIO()
+        console = Console(file=buffer, width=self.width or (None if colour else 160),
                           color_system="auto" if colour else None, force_terminal=colour, no_color=not colour)
         for t in map(_shown_table, doc.tables):  # Text, not str: a name holding [bold] is not markup
             table = RichTable(title=Text(t.title), box=box.SIMPLE_HEAD if colour else box.ASCII2,
@@ -216,7 +217,7 @@ class RichTableRenderer(Renderer):
             console.print(table)
         for note in _shown_notes(doc):
             console.print(note, markup=False, highlight=False)
-        return console.file.getvalue() + _text_chart(doc)
+        return buffer.getvalue() + _text_chart(doc)
 
 
 def _chart_of(doc: Document, fmt: str) -> Chart:

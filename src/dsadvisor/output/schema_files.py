@@ -19,4 +19,4 @@ def schema_text(command: str) -> str:
     """The shipped JSON Schema of ``command``'s document, as text (JSON)."""
     if command not in COMMANDS:
         raise UnknownNameError("command", command, COMMANDS, hint="`dsadvisor schema` lists them")
-    return resources.files("dsadvisor.output").joinpath("schemas", f"{command}.schema.json").read_text("utf-8")
+    return resources.files("dsadvisor.output").joinpath("schemas").joinpath(f"{command}.schema.json").read_text("utf-8")

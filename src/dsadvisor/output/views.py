@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.output.render import Document, Table
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Gpu, ModelEntry, as_dict
@@ -126,7 +128,7 @@ def estimate_doc(est, serving=None) -> Document:
               f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}"
               f"{f', DP-attention {est.dp_attention}' if est.dp_attention > 1 else ''}) | {est.engine_id} | context {est.context}, "
               f"prompt {est.prompt_tokens}, batch {est.batch}")
-    rows = (
+    rows: tuple[tuple[str, str], ...] = (
         ("parameters", f"{fmt_params(est.params_total)} total, {fmt_params(est.params_active)} active"
          + (" (assumed shape)" if est.architecture_assumed else "")),
         ("weights / GPU", fmt_bytes(m.weights)),
@@ -195,7 +197,7 @@ def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
     ranked = rec.ranked[:top] if top else rec.ranked
     shown = rec.described[:top] if top else rec.described  # --top holds for each section
     k = rec.constraints
-    data = {"schema_version": SCHEMA_VERSION, "hardware": list(rec.hardware),
+    data: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "hardware": list(rec.hardware),
             "constraints": {f: getattr(k, f) for f in k.__dataclass_fields__},
             "ranked": [_verdict_data(v) for v in ranked], "advice": list(rec.advice),
             "described": [_verdict_data(v) for v in shown], "base_left_out": rec.base_left_out}

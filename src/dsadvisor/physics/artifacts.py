@@ -8,6 +8,8 @@ and Ollama tags do not (llama.cpp's converter skips them), so each is compared w
 
 from __future__ import annotations
 
+from typing import cast
+
 from dsadvisor.catalog.schema import Artifact
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.physics.memory import weight_bytes
@@ -59,7 +61,7 @@ def checked(catalog: Catalog) -> Catalog:
     key = ("artifact-sizes",)
     if key not in catalog.memo:
         catalog.memo[key] = size_problems(catalog)
-    problems = catalog.memo[key]
+    problems = cast("list[str]", catalog.memo[key])
     if problems:
         raise CatalogError(list(problems))
     return catalog

@@ -7,6 +7,8 @@ are described in benchmarks/data/README.md.
 
 from __future__ import annotations
 
+from typing import Any
+
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,7 +87,7 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
         context = r["prompt"] + r["decode"]
         est = estimate(_deployment(catalog, gpu, r["model"], "transformers", context=context,
                                             prompt_tokens=r["prompt"], batch=r["batch"]))
-        tag = dict(engine="transformers", device=gpu.id)
+        tag: dict[str, Any] = dict(engine="transformers", device=gpu.id)
         out.append(Comparison("memory", r["model"], r["batch"], r["prompt"], r["device_used_end"],
                               est.memory.per_gpu, **tag))
         if r.get("prefill_s") and est.ttft_s and not warm_up:

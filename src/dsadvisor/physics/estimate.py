@@ -283,7 +283,8 @@ def experts_touched_fraction(arch: Architecture, batch: int) -> float:
     """Expected share of routed experts a decode step of ``batch`` tokens reads (uniform routing)."""
     if not arch.is_moe:
         return 1.0
-    return 1.0 - (1.0 - arch.num_experts_per_tok / arch.n_routed_experts) ** batch
+    _, experts, per_token = arch.moe_dims
+    return 1.0 - (1.0 - per_token / experts) ** batch
 
 
 def default_context(entry: ModelEntry, arch: Architecture) -> int:

@@ -109,11 +109,12 @@ def kv_bytes_per_token(arch: Architecture, kv_bytes: float, tp: int = 1, decompr
         return sum((hd + (indexer_entry_bytes(arch) if r == 4 else 0)) / r for r in _main_ratios(arch) if r)
     layers = arch.num_hidden_layers
     if arch.is_mla:
+        rank, nope, rope, v = arch.mla_dims
         if decompressed_mla:
             heads = math.ceil(arch.num_attention_heads / tp)
-            per_layer = heads * (arch.qk_nope_head_dim + arch.qk_rope_head_dim + arch.v_head_dim)
+            per_layer = heads * (nope + rope + v)
         else:
-            per_layer = arch.kv_lora_rank + arch.qk_rope_head_dim
+            per_layer = rank + rope
         return layers * (per_layer * kv_bytes + indexer_entry_bytes(arch))
     per_layer = 2 * kv_heads_per_gpu(arch, tp) * arch.head_dim
     return layers * per_layer * kv_bytes
@@ -186,12 +187,13 @@ def activation_bytes(arch: Architecture, tokens: int, tp: int, act_bytes: int = 
     h = arch.hidden_size
     per_token = ACT_INTERMEDIATE_PER_TOKEN * arch.intermediate_size / tp + ACT_HIDDEN_PER_TOKEN * h
     if arch.is_moe:
-        experts = (arch.num_experts_per_tok + arch.n_shared_experts) * arch.moe_intermediate_size
-        moe = ACT_INTERMEDIATE_PER_TOKEN * experts / tp + 2 * arch.num_experts_per_tok * h + ACT_HIDDEN_PER_TOKEN * h
+        width, _, top_k = arch.moe_dims
+        experts = (top_k + arch.n_shared_experts) * width
+        moe = ACT_INTERMEDIATE_PER_TOKEN * experts / tp + 2 * top_k * h + ACT_HIDDEN_PER_TOKEN * h
         per_token = max(per_token, moe)
     if arch.is_mla:
-        qk = arch.qk_nope_head_dim + arch.qk_rope_head_dim
-        per_token += arch.num_attention_heads / tp * (2 * qk + arch.v_head_dim)
+        _, nope, rope, v = arch.mla_dims
+        per_token += arch.num_attention_heads / tp * (2 * (nope + rope) + v)
     elif arch.compress_ratios:  # V4: per-head queries and outputs of head_dim (K = V is one shared head)
         per_token += arch.num_attention_heads / tp * 2 * arch.head_dim
     return tokens * per_token * act_bytes

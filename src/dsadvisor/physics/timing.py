@@ -80,7 +80,8 @@ def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
 def attention_dims(arch: Architecture) -> tuple[int, int]:
     """Query-key and value head dims attention multiplies by (MLA decompressed for prefill)."""
     if arch.is_mla:
-        return arch.qk_nope_head_dim + arch.qk_rope_head_dim, arch.v_head_dim
+        _, nope, rope, v = arch.mla_dims
+        return nope + rope, v
     return arch.head_dim, arch.head_dim
 
 
@@ -113,7 +114,8 @@ def decode_attention_flops(arch: Architecture, batch: int, context: int) -> floa
             score += entries if r == 4 else 0
         return 2.0 * batch * (pairs * nh * 2 * arch.head_dim + score * _indexer_width(arch))
     if arch.is_mla:
-        per_head = (arch.kv_lora_rank + arch.qk_rope_head_dim) + arch.kv_lora_rank
+        rank, _, rope, _ = arch.mla_dims
+        per_head = (rank + rope) + rank
     else:
         dqk, dv = attention_dims(arch)
         per_head = dqk + dv
@@ -212,7 +214,7 @@ def prefill_s(
     matmul = max(linear_flops / layout.tp / rates.linear_flops, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
     attention = prefill_attention_flops(arch, batch, tokens) / layout.tp / rates.attention_flops
     q_k_elems = (arch.num_attention_heads + arch.num_key_value_heads) * arch.head_dim / layout.tp
-    inter = arch.intermediate_size if not arch.is_moe else arch.num_experts_per_tok * arch.moe_intermediate_size
+    inter = arch.intermediate_size if not arch.is_moe else arch.moe_dims[2] * arch.moe_dims[0]
     elementwise = n_tok * layers * (
         speed.qk_elementwise_bytes * q_k_elems + speed.mlp_elementwise_bytes * inter / layout.tp
     ) / rates.bandwidth

@@ -20,6 +20,8 @@ the prefill times come from :func:`dsadvisor.physics.estimate.estimate`.
 
 from __future__ import annotations
 
+from typing import Any
+
 import math
 from dataclasses import dataclass, replace
 
@@ -90,7 +92,7 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None)
     sequence returns ``running == 0``; its estimate says why (``memory.fits``)."""
     sched = scheduler or scheduler_for(d.engine.id)
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
-    at = dict(context=workload.context, prompt_tokens=isl)
+    at: dict[str, Any] = dict(context=workload.context, prompt_tokens=isl)
     one = estimate(replace(d, batch=1, **at))
     running, limit = running_slots(one, workload, sched)
     if running == 0:
