@@ -48,9 +48,9 @@ def text_chart(chart: Chart, width: int = 60, height: int = 16) -> str:
     top, bottom = f"{y1:,.0f}", f"{y0:,.0f}"
     pad = max(len(top), len(bottom))
     lines = [f"{chart.y_label} ('o' frontier, '*' chosen)"]
-    for i, row in enumerate(grid):
+    for i, cells in enumerate(grid):
         axis = top if i == 0 else bottom if i == height - 1 else ""
-        lines.append(f"{axis:>{pad}} |{''.join(row)}")
+        lines.append(f"{axis:>{pad}} |{''.join(cells)}")
     lines.append(f"{'':>{pad}} +{'-' * width}")
     left, right = f"{x0:,.1f}", f"{x1:,.1f}"
     lines.append(f"{'':>{pad}}  {left}{right:>{width - len(left)}}")

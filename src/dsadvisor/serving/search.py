@@ -28,7 +28,7 @@ class Limits:
     def met_by(self, s: Serving) -> bool:
         if s.running == 0 or s.ttft_s is None and self.max_ttft_s is not None:
             return False
-        return (self.max_ttft_s is None or s.ttft_s <= self.max_ttft_s) and \
+        return (self.max_ttft_s is None or (s.ttft_s is not None and s.ttft_s <= self.max_ttft_s)) and \
             (self.max_tpot_s is None or s.tpot_s <= self.max_tpot_s)
 
     def missed_by(self, s: Serving) -> str:
