@@ -25,9 +25,14 @@ DOCUMENTED: dict[str, set[str]] = {
     # --distributed-executor-backend --pipeline-parallel-size --tensor-parallel-size
     # --enable-expert-parallel; CacheConfig --gpu-memory-utilization --kv-cache-dtype; SchedulerConfig
     # --max-num-seqs) and docs.vllm.ai/en/latest/cli/serve/ (--host --port).
+    # Data parallel (docs.vllm.ai/en/latest/serving/data_parallel_deployment.html: --data-parallel-size,
+    # --data-parallel-size-local, --data-parallel-address, --data-parallel-rpc-port, --data-parallel-start-rank,
+    # --headless) and SchedulerConfig --max-num-batched-tokens.
     "vllm serve": {"--tensor-parallel-size", "--pipeline-parallel-size", "--enable-expert-parallel",
                    "--distributed-executor-backend", "--max-model-len", "--max-num-seqs",
-                   "--gpu-memory-utilization", "--kv-cache-dtype", "--dtype", "--quantization", "--host", "--port"},
+                   "--gpu-memory-utilization", "--kv-cache-dtype", "--dtype", "--quantization", "--host", "--port",
+                   "--data-parallel-size", "--max-num-batched-tokens", "--data-parallel-size-local",
+                   "--data-parallel-address", "--data-parallel-rpc-port", "--data-parallel-start-rank", "--headless"},
     # Ray cluster for multi-node vLLM, docs.vllm.ai/en/latest/serving/parallelism_scaling/ ("ray start --head",
     # "ray start --address=<ray-head-address>") and docs.ray.io/en/latest/cluster/cli.html#ray-start (--port).
     "ray start": {"--head", "--port", "--address"},
@@ -37,13 +42,18 @@ DOCUMENTED: dict[str, set[str]] = {
     # Multi-node distributed serving).
     "sglang.launch_server": {"--model-path", "--tp", "--pp-size", "--ep-size", "--context-length",
                              "--max-running-requests", "--mem-fraction-static", "--dtype", "--quantization",
-                             "--kv-cache-dtype", "--nnodes", "--node-rank", "--dist-init-addr", "--host", "--port"},
+                             "--kv-cache-dtype", "--nnodes", "--node-rank", "--dist-init-addr", "--host", "--port",
+                             # data-parallel attention (advanced_features/dp_dpa_smg_guide: --dp,
+                             # --enable-dp-attention) and chunked prefill (--chunked-prefill-size)
+                             "--dp", "--enable-dp-attention", "--chunked-prefill-size"},
     # TensorRT-LLM, nvidia.github.io/TensorRT-LLM/latest/commands/trtllm-serve/trtllm-serve.html and the click
     # options of tensorrt_llm/commands/serve.py (--tp_size, --pp_size, --ep_size are the documented aliases of
     # --tensor_parallel_size, --pipeline_parallel_size, --moe_expert_parallel_size; --extra_llm_api_options
     # of --config; --kv_cache_free_gpu_memory_fraction of --free_gpu_memory_fraction).
+    # --max_num_tokens: same page and the DeepSeek-R1 deployment guide.
     "trtllm-serve": {"--backend", "--tp_size", "--pp_size", "--ep_size", "--max_seq_len", "--max_batch_size",
-                     "--kv_cache_free_gpu_memory_fraction", "--extra_llm_api_options", "--host", "--port"},
+                     "--kv_cache_free_gpu_memory_fraction", "--extra_llm_api_options", "--host", "--port",
+                     "--max_num_tokens"},
     # Open MPI mpirun(1), docs.open-mpi.org/en/v5.0.x/man-openmpi/man1/mpirun.1.html (-H host:slots,..., -n N);
     # multi-node trtllm-serve runs under it through trtllm-llmapi-launch (trtllm-serve docs, multi-node).
     "mpirun": {"-H", "-n"},
@@ -68,7 +78,8 @@ VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
     ("llama-server", "-fa"): {"on", "off", "auto"},
     ("llama-server", "--split-mode"): {"none", "layer", "row"},
 }
-NO_VALUE = {("vllm serve", "--enable-expert-parallel"), ("ray start", "--head")}
+NO_VALUE = {("vllm serve", "--enable-expert-parallel"), ("ray start", "--head"), ("vllm serve", "--headless"),
+            ("sglang.launch_server", "--enable-dp-attention")}
 
 
 def invocations(plan):
@@ -141,7 +152,7 @@ def plan_json(run, *args):
 def test_32b_on_two_l40s_vllm(run):
     # 32.8B bf16 = 65.5 GB: over one L40S's 0.9 x 47.7 GB, half of it per GPU on two; 40 heads split in 2
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16",
-                  "--engine", "vllm")
+                  "--engine", "vllm", "--concurrency", "1")
     assert d["deployment"]["tensor_parallel"] == 2 and d["deployment"]["pipeline_parallel"] == 1
     assert d["commands"] == [
         "vllm serve deepseek-ai/DeepSeek-R1-Distill-Qwen-32B --tensor-parallel-size 2 --max-model-len 8192 "
@@ -155,7 +166,7 @@ def test_32b_on_two_l40s_vllm(run):
 
 def test_32b_on_two_l40s_sglang(run):
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "L40S", "--gpus", "2", "--quant", "bf16",
-                  "--engine", "sglang")
+                  "--engine", "sglang", "--concurrency", "1")
     # --mem-fraction-static: the catalog's 0.83, the fraction the estimate planned with
     assert d["commands"] == [
         "python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-R1-Distill-Qwen-32B --tp 2 "
@@ -165,7 +176,8 @@ def test_32b_on_two_l40s_sglang(run):
 
 def test_v3_on_two_nodes_of_eight_h100_vllm_uses_ray(run):
     # 671B fp8 = 0.69 TB: more than 8 x 80 GB, so 16 GPUs; TP 8 inside a node, PP 2 across, EP for the MoE
-    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm")
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm",
+                  "--concurrency", "1")
     dep = d["deployment"]
     assert (dep["gpus"], dep["nodes"], dep["tensor_parallel"], dep["pipeline_parallel"], dep["expert_parallel"]) \
         == (16, 2, 8, 2, True)
@@ -181,7 +193,8 @@ def test_v3_on_two_nodes_of_eight_h100_vllm_uses_ray(run):
 
 
 def test_v3_on_two_nodes_sglang_ranks(run):
-    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang")
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang",
+                  "--concurrency", "1")
     assert len(d["commands"]) == 2
     for rank, cmd in enumerate(d["commands"]):
         assert cmd == ("python -m sglang.launch_server --model-path deepseek-ai/DeepSeek-V3 --tp 8 --pp-size 2 "
@@ -231,13 +244,13 @@ def test_trtllm_flags_single_node_with_fp8_kv(run):
     assert d["commands"] == [
         "printf 'kv_cache_config:\\n  dtype: fp8\\n' > extra-llm-api-options.yaml\n"
         "trtllm-serve deepseek-ai/DeepSeek-R1-Distill-Qwen-7B --backend pytorch --tp_size 1 --max_seq_len 8192 "
-        "--max_batch_size 8 --kv_cache_free_gpu_memory_fraction 0.9 "
+        "--max_batch_size 8 --max_num_tokens 8192 --kv_cache_free_gpu_memory_fraction 0.9 "
         "--extra_llm_api_options extra-llm-api-options.yaml --host 0.0.0.0 --port 8000"]
 
 
 def test_trtllm_two_nodes_through_mpirun(run):
     d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8",
-                  "--engine", "tensorrt-llm")
+                  "--engine", "tensorrt-llm", "--concurrency", "1")
     head, worker = d["commands"]
     assert head == ("mpirun -H '<head-ip>:8,<node-1-ip>:8' -n 16 trtllm-llmapi-launch trtllm-serve "
                     "deepseek-ai/DeepSeek-V3 --backend pytorch --tp_size 8 --pp_size 2 --ep_size 8 "
@@ -342,6 +355,20 @@ def _every_plan(catalog):
                     except InputError:
                         assert not est.memory.fits  # refused only for not fitting
                         continue
+    yield from _dp_attention_plans(catalog, big)
+
+
+def _dp_attention_plans(catalog, big):
+    """V3 with data-parallel attention on one node of eight H200s and over two nodes of eight H100s."""
+    from dsadvisor.physics.estimate import pin_layout
+
+    for eng_id in ("vllm", "sglang", "tensorrt-llm"):
+        for gpu, n in ((catalog.gpus["H200-SXM"], 8), (catalog.gpus["H100-SXM"], 16)):
+            dep = Deployment.of(catalog, model=big, gpu=gpu, quant=catalog.quantization("fp8"),
+                                engine=catalog.engine(eng_id), gpus=n, batch=64, context=4096)
+            est = estimate(pin_layout(dep, tp=n, dp_attention=n))
+            assert est.memory.fits and est.dp_attention == n
+            yield launch_plan(catalog, est, big, gpu=gpu, kubernetes=True)
 
 
 def test_every_flag_every_plan_emits_is_documented(catalog):

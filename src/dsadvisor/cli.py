@@ -538,37 +538,61 @@ def check_cmd(
     raise ExitWith(EXIT_UNDETERMINED)
 
 
+Users = Annotated[Optional[int], typer.Option("--concurrency", "--batch", help=(
+    "Requests served at once (default: 1 on consumer, edge, Apple and CPU devices; 4 on workstation and 32 on "
+    "datacenter GPUs)."), show_default=False)]
+TpPin = Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallel GPUs per stage (default: chosen).",
+                                              show_default=False)]
+PpPin = Annotated[Optional[int], typer.Option("--pp", help="Pin pipeline stages (default: chosen).",
+                                              show_default=False)]
+EpPin = Annotated[Optional[bool], typer.Option("--ep/--no-ep", help="Pin expert parallel on or off (MoE).",
+                                               show_default=False)]
+DpPin = Annotated[Optional[int], typer.Option(
+    "--dp-attention", help="Data-parallel attention groups (MoE): each holds only its requests' KV cache.",
+    show_default=False)]
+
+
 @app.command("plan")
 def plan_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
     gpu: GpuOpt = None, vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (over 8: nodes of 8).")] = 1,
     ram: RamOpt = None,
-    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Users = None,
+    exact_concurrency: Annotated[bool, typer.Option("--exact-concurrency", help=(
+        "Exit 1 naming the largest concurrency that fits rather than serve fewer requests."))] = False,
     engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
+    tp: TpPin = None, pp: PpPin = None, ep: EpPin = None, dp_attention: DpPin = None,
     exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
     offload: Annotated[bool, typer.Option(
         "--offload", help="When nothing fits: llama.cpp with the layers that do not fit in CPU memory.")] = False,
-    k8s: Annotated[bool, typer.Option("--k8s", help="Also write a Kubernetes Deployment (one node).")] = False,
+    k8s: Annotated[bool, typer.Option("--k8s", help=(
+        "Also write a Kubernetes manifest (a Deployment; a LeaderWorkerSet over several nodes)."))] = False,
     config: ConfigOpt = None,
     catalog: CatalogOpt = None,
     format: FormatOpt = OutputFormat.table,
 ) -> None:
-    """The commands that start the deployment `check` picks, per node. Exit 1 if nothing fits."""
+    """The commands that start the deployment `check` picks, per node, sized for --concurrency requests at
+    once. Exit 1 if nothing fits."""
+    from dataclasses import replace
+
     from dsadvisor.advice.check import hardware
     from dsadvisor.launch.plan import plan
     from dsadvisor.output.views import plan_doc
 
-    k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=None,
+    k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch or 1, max_ttft=None,
                      max_token_latency=None, min_tokens_per_s=None, min_total_tokens_per_s=None,
                      min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
                      license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
+    bounded("--concurrency", batch)
+    k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
     cat = load(catalog)
     entry, _ = _model(cat, model, config)
     path = None if config is None else str(config if config.is_dir() else config.parent)
     emit(plan_doc(plan(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k, offload=offload,
-                       kubernetes=k8s, model_path=path)), format)
+                       kubernetes=k8s, model_path=path, concurrency=batch,
+                       exact_concurrency=exact_concurrency)), format)
 
 
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:

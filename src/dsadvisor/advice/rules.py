@@ -83,6 +83,15 @@ class Constraints:
     families: tuple[str, ...] = ()
     max_params: float | None = None
     prefer: str = "balanced"
+    # A pinned layout (plan/check --tp/--pp/--ep/--dp-attention); None: the search chooses
+    tp: int | None = None
+    pp: int | None = None
+    ep: bool | None = None
+    dp_attention: int | None = None
+
+    @property
+    def pinned(self) -> bool:
+        return (self.tp, self.pp, self.ep, self.dp_attention) != (None, None, None, None)
 
     def __post_init__(self) -> None:
         """Built in Python too, it is held to the command line's ranges (``dsadvisor.limits.BOUNDS``,
@@ -93,7 +102,8 @@ class Constraints:
                 ("--max-token-latency", None if self.max_token_latency_s is None else self.max_token_latency_s * 1e3),
                 ("--min-tokens-per-s", self.min_tokens_per_s),
                 ("--min-total-tokens-per-s", self.min_total_tokens_per_s),
-                ("--min-accuracy", self.min_accuracy),
+                ("--min-accuracy", self.min_accuracy), ("--tp", self.tp), ("--pp", self.pp),
+                ("--dp-attention", self.dp_attention),
                 ("--max-params", None if self.max_params is None else self.max_params / 1e9)):
             limits.check(flag, value)
 

@@ -15,7 +15,7 @@ from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
 from dsadvisor.catalog.store import Catalog, Loss
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
-from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
+from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format, pin_layout
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
@@ -358,6 +358,8 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
     """One format x engine x GPU count: 16-bit KV first, then the engine's fp8 KV if that fails.
     When no KV dtype can be built, the first one's reason."""
     fmt, eng = opt.fmt, opt.eng
+    if k.tp is not None and n != k.tp * (k.pp or 1):
+        return Skipped(fmt, eng, n, f"--tp {k.tp} x --pp {k.pp or 1} is not {n} GPUs")
     kvs = k.kv_dtypes or (("auto", "fp8-kv") if "fp8-kv" in eng.kv_dtypes else ("auto",))
     miss: Verdict | None = None
     reason: str | None = None
@@ -365,10 +367,15 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
         dep = Deployment.of(catalog, model=model, gpu=hw.gpu, quant=fmt, engine=eng, kv_dtype=kv, gpus=n,
                             context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
                             gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
+        if k.pinned:  # checked when estimated: a layout the engine or the GPU count cannot run is skipped
+            dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention)
         try:
             est = estimate(dep)
         except DsAdvisorError as exc:
             reason = reason or str(exc)
+            continue
+        if est.dp_attention > 1 and _layout_problem(eng, est):  # the engine's own limits on the layout
+            reason = reason or _layout_problem(eng, est)
             continue
         v = _judge(hw, k, fmt, eng, params_total, max_ctx,
                    Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent), loss=opt.loss,
@@ -379,6 +386,12 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
         if miss is None or _closeness(v) > _closeness(miss):
             miss = v
     return miss if miss is not None else Skipped(fmt, eng, n, reason or "no deployment could be estimated")
+
+
+def _layout_problem(eng: Engine, est: Estimate) -> str | None:
+    from dsadvisor.engines import serving_engine
+
+    return serving_engine(eng).layout_problem(est)
 
 
 def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_total: float | None,

@@ -69,6 +69,24 @@ class LaunchJob:
     fraction: float  # the share of GPU memory to give the engine, as it counts it
     model_path: str | None = None  # a local checkpoint folder instead of the catalog's repository
     artifact: Artifact | None = None  # the checkpoint that exists in this format (catalog artifacts)
+    # Prompt tokens one scheduler iteration takes (the server model's budget, serving.scheduler): pinned on
+    # the command when several requests run at once, so the engine schedules what was estimated; None: unset
+    token_budget: int | None = None
+
+    @property
+    def dp(self) -> int:
+        """Data-parallel attention groups (1: none)."""
+        return self.estimate.dp_attention
+
+    @property
+    def per_rank(self) -> int:
+        """Sequences each data-parallel attention rank runs: the concurrency split over the groups."""
+        return -(-self.estimate.batch // self.estimate.dp_attention)
+
+    @property
+    def budget(self) -> int | None:
+        """The token budget to pin: only when several requests share the iterations."""
+        return self.token_budget if self.estimate.batch > 1 else None
 
 
 @dataclass(frozen=True)
@@ -179,6 +197,10 @@ class ServingEngine:
             return f"{quant.id} needs {'/'.join(quant.needs_dtypes)} hardware support, which {gpu.name} lacks"
         if quant.id == "bf16" and "bf16" not in gpu.dtypes:
             return f"{gpu.name} has no bf16; use fp16"
+        return None
+
+    def layout_problem(self, est: Estimate) -> str | None:
+        """Why the engine cannot launch ``est``'s layout, beyond what the catalog's flags say; None when it can."""
         return None
 
     # ----------------------------------------------------------------- memory

@@ -1,5 +1,13 @@
 """SGLang: ``python -m sglang.launch_server`` (docs.sglang.io advanced_features/server_arguments);
-several nodes with ``--nnodes``/``--node-rank``/``--dist-init-addr``."""
+several nodes with ``--nnodes``/``--node-rank``/``--dist-init-addr``.
+
+Data-parallel attention: ``--tp N --dp D --enable-dp-attention`` (docs.sglang.io
+advanced_features/dp_dpa_smg_guide; the DeepSeek-V3.2 model card's launch command ``--tp 8 --dp 8
+--enable-dp-attention``). ``--max-running-requests`` is the whole server's: each DP rank takes
+``max_running_requests // dp_size`` of it (python/sglang/srt/model_executor/model_runner.py), so
+it gets the concurrency as it is. Expert parallel: ``--ep-size`` (alias ``--ep``; cookbook
+reference/server_arguments). Prompt tokens per prefill batch: ``--chunked-prefill-size``.
+"""
 
 from __future__ import annotations
 
@@ -29,12 +37,16 @@ class SGLang(ServingEngine):
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8_e4m3"]
         argv = ["python", "-m", "sglang.launch_server", "--model-path", model, "--tp", str(est.tp)]
+        if job.dp > 1:
+            argv += ["--dp", str(job.dp), "--enable-dp-attention"]
         if est.pp > 1:
             argv += ["--pp-size", str(est.pp)]
         if est.ep:
             argv += ["--ep-size", str(est.tp)]
-        argv += ["--context-length", str(est.context), "--max-running-requests", str(est.batch),
-                 "--mem-fraction-static", fraction_flag(job.fraction)] + extra
+        argv += ["--context-length", str(est.context), "--max-running-requests", str(est.batch)]
+        if job.budget:
+            argv += ["--chunked-prefill-size", str(job.budget)]
+        argv += ["--mem-fraction-static", fraction_flag(job.fraction)] + extra
         return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:

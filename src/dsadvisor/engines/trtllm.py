@@ -1,6 +1,17 @@
 """TensorRT-LLM: ``trtllm-serve`` with the PyTorch backend (tensorrt_llm/commands/serve.py;
 nvidia.github.io/TensorRT-LLM commands/trtllm-serve); several nodes through MPI and
-``trtllm-llmapi-launch``."""
+``trtllm-llmapi-launch``.
+
+What has no command-line flag goes in the LLM API options file (``--extra_llm_api_options``;
+nvidia.github.io/TensorRT-LLM/deployment-guide/deployment-guide-for-deepseek-r1-on-trtllm.html): the
+fp8 KV cache (``kv_cache_config.dtype``) and data-parallel attention (``enable_attention_dp: true``),
+which splits attention over all ``tp_size`` ranks, each with its own requests and KV cache.
+``--max_batch_size`` is per rank ("Max batch size in each rank",
+nvidia.github.io/TensorRT-LLM/blogs/Best_perf_practice_on_DeepSeek-R1_in_TensorRT-LLM.html: 128 per
+rank for 1024 concurrent requests on 8 x H200), so each rank gets its share. ``--max_num_tokens``
+bounds the tokens one iteration schedules; on Hopper MLA has no chunked context (same blog:
+"max_num_tokens has to be at least larger than the max input sequence length").
+"""
 
 from __future__ import annotations
 
@@ -9,10 +20,23 @@ import math
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.engines.common import (HEAD, checkpoint, fraction_flag, join, native_fp8, placeholder,
                                       served_artifact)
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Estimate
 
-# The one shell line a plan writes itself (no catalog, config.json or path byte in it): TensorRT-LLM
-# takes its fp8 KV cache from an options file, not from a flag.
-FP8_KV_SETUP = "printf 'kv_cache_config:\\n  dtype: fp8\\n' > extra-llm-api-options.yaml"
+# The one shell line a plan writes itself, from these constant lines only (no catalog, config.json or
+# path byte in it): TensorRT-LLM takes its fp8 KV cache and data-parallel attention from an options file.
+OPTIONS_FILE = "extra-llm-api-options.yaml"
+FP8_KV_OPTIONS = ("kv_cache_config:", "  dtype: fp8")
+ATTENTION_DP_OPTIONS = ("enable_attention_dp: true",)
+HOPPER_CC = "9.0"  # MLA without chunked context (blog above)
+
+
+def options_setup(lines: tuple[str, ...]) -> str:
+    """The printf line that writes ``lines`` (constants of this module) to the options file."""
+    return "printf '" + "\\n".join(lines) + f"\\n' > {OPTIONS_FILE}"
+
+
+FP8_KV_SETUP = options_setup(FP8_KV_OPTIONS)
 # the ModelOpt quantization each format needs a pre-quantized checkpoint of
 MODELOPT = {"fp8": "FP8", "int8": "INT8-SmoothQuant", "int8-wo": "INT8-weight-only",
             "awq-int4": "INT4-AWQ", "gptq-int4": "INT4-GPTQ", "nvfp4": "NVFP4"}
@@ -27,6 +51,12 @@ class TensorRTLLM(ServingEngine):
 
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         return self._argv_and_setup(job, notes)[0]
+
+    def layout_problem(self, est: Estimate) -> str | None:
+        if est.dp_attention > 1 and est.dp_attention != est.tp:
+            return (f"TensorRT-LLM's enable_attention_dp splits attention over all --tp {est.tp} ranks: "
+                    f"--dp-attention must be {est.tp} (or 1), not {est.dp_attention}")
+        return None
 
     def _argv_and_setup(self, job: LaunchJob, notes: list[str]) -> tuple[list[str], tuple[str, ...]]:
         est = job.estimate
@@ -45,15 +75,42 @@ class TensorRTLLM(ServingEngine):
             argv += ["--pp_size", str(est.pp)]
         if est.ep:
             argv += ["--ep_size", str(est.tp)]
-        argv += ["--max_seq_len", str(est.context), "--max_batch_size", str(est.batch),
-                 "--kv_cache_free_gpu_memory_fraction", fraction_flag(job.fraction)]
+        argv += ["--max_seq_len", str(est.context), "--max_batch_size", str(job.per_rank)]
+        tokens = self._max_num_tokens(job)
+        if tokens:
+            argv += ["--max_num_tokens", str(tokens)]
+        argv += ["--kv_cache_free_gpu_memory_fraction", fraction_flag(job.fraction)]
+        options = self._options(job, notes)
         setup: tuple[str, ...] = ()
-        if est.kv_dtype == "fp8-kv":
-            setup = (FP8_KV_SETUP,)
-            argv += ["--extra_llm_api_options", "extra-llm-api-options.yaml"]
-            notes.append("the fp8 KV cache is set in extra-llm-api-options.yaml (kv_cache_config.dtype: fp8); "
-                         "trtllm-serve has no flag for it")
+        if options:
+            setup = (options_setup(options),)
+            argv += ["--extra_llm_api_options", OPTIONS_FILE]
         return argv + ["--host", "0.0.0.0", "--port", str(self.port)], setup
+
+    def _options(self, job: LaunchJob, notes: list[str]) -> tuple[str, ...]:
+        est = job.estimate
+        options: tuple[str, ...] = ()
+        if est.kv_dtype == "fp8-kv":
+            options += FP8_KV_OPTIONS
+            notes.append(f"the fp8 KV cache is set in {OPTIONS_FILE} (kv_cache_config.dtype: fp8); "
+                         "trtllm-serve has no flag for it")
+        if job.dp > 1:
+            problem = self.layout_problem(est)
+            if problem:
+                raise InputError(problem)
+            options += ATTENTION_DP_OPTIONS
+            notes.append(f"data-parallel attention is set in {OPTIONS_FILE} (enable_attention_dp: true); "
+                         f"--max_batch_size {job.per_rank} is per rank, {job.per_rank * job.dp} in all")
+        return options
+
+    @staticmethod
+    def _max_num_tokens(job: LaunchJob) -> int | None:
+        """The scheduler's token budget; on Hopper an MLA prompt must fit in one iteration."""
+        if not job.budget:
+            return None
+        hopper = job.gpu is not None and job.gpu.compute_capability == HOPPER_CC
+        whole = job.arch.attention == "mla" and hopper
+        return max(job.budget, job.estimate.prompt_tokens) if whole else job.budget
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
         argv, setup = self._argv_and_setup(job, notes)

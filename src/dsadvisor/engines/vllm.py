@@ -1,12 +1,23 @@
 """vLLM: ``vllm serve`` (engine arguments: docs.vllm.ai; vllm/engine/arg_utils.py); several nodes
-through a Ray cluster (``ray start``; docs.vllm.ai serving/parallelism_scaling)."""
+through a Ray cluster (``ray start``; docs.vllm.ai serving/parallelism_scaling).
+
+Data-parallel attention (docs.vllm.ai/en/latest/serving/data_parallel_deployment.html): ``dp`` engine
+ranks of ``--tensor-parallel-size tp/dp`` GPUs each, ``--data-parallel-size dp``, experts over all of
+them with ``--enable-expert-parallel``; "``--max-num-seqs`` applies per DP rank", so each rank gets its
+share of the concurrency. Over several nodes every node runs ``vllm serve`` for its own ranks
+(``--data-parallel-size-local``, ``--data-parallel-address``/``--data-parallel-rpc-port`` of node 0,
+``--headless --data-parallel-start-rank`` on the others), no Ray cluster.
+"""
 
 from __future__ import annotations
 
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, hf_quantization, join
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Estimate
 
 RAY_PORT = 6379  # Ray's default GCS port (docs.vllm.ai parallelism_scaling, `ray start --head`)
+DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parallel_deployment.md examples
 
 
 class VLLM(ServingEngine):
@@ -28,15 +39,19 @@ class VLLM(ServingEngine):
                                        None if job.model_path else job.artifact)
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8"]
-        argv = ["vllm", "serve", model, "--tensor-parallel-size", str(est.tp)]
+        argv = ["vllm", "serve", model, "--tensor-parallel-size", str(est.tp // job.dp)]
+        if job.dp > 1:
+            argv += ["--data-parallel-size", str(job.dp)]
         if est.pp > 1:
             argv += ["--pipeline-parallel-size", str(est.pp)]
         if est.ep:
             argv += ["--enable-expert-parallel"]
-        if est.nodes > 1:
+        if est.nodes > 1 and job.dp == 1:
             argv += ["--distributed-executor-backend", "ray"]
-        argv += ["--max-model-len", str(est.context), "--max-num-seqs", str(est.batch),
-                 "--gpu-memory-utilization", fraction_flag(job.fraction)] + extra
+        argv += ["--max-model-len", str(est.context), "--max-num-seqs", str(job.per_rank)]
+        if job.budget:  # SchedulerConfig max_num_batched_tokens: prompt tokens per step (chunked prefill)
+            argv += ["--max-num-batched-tokens", str(job.budget)]
+        argv += ["--gpu-memory-utilization", fraction_flag(job.fraction)] + extra
         return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
@@ -44,6 +59,8 @@ class VLLM(ServingEngine):
         est = job.estimate
         if est.nodes == 1:
             return NodeCommands([(join(argv),)], argv)
+        if job.dp > 1:
+            return self._dp_nodes(job, argv)
         head: list[tuple[str, ...]] = [(join(["ray", "start", "--head", "--port", str(RAY_PORT)]), join(argv))]
         workers: list[tuple[str, ...]] = [(join(["ray", "start", "--address", f"{HEAD}:{RAY_PORT}"]),)] * (est.nodes - 1)
         others = "node 1" if est.nodes == 2 else f"nodes 1-{est.nodes - 1}"
@@ -51,6 +68,28 @@ class VLLM(ServingEngine):
                 f"on node 0 once `ray status` shows {est.gpus} GPUs. Every node needs the same vLLM version and "
                 "the model at the same path")
         return NodeCommands(head + workers, argv, worker_note=note)
+
+    def layout_problem(self, est: Estimate) -> str | None:
+        if est.dp_attention > 1 and est.nodes > 1 and est.dp_attention % est.nodes:
+            return (f"vLLM runs whole data-parallel ranks on each node: --dp-attention {est.dp_attention} over "
+                    f"{est.nodes} nodes splits a rank; use a multiple of {est.nodes}")
+        return None
+
+    def _dp_nodes(self, job: LaunchJob, argv: list[str]) -> NodeCommands:
+        """One ``vllm serve`` per node for its own data-parallel ranks; node 0 serves HTTP."""
+        est = job.estimate
+        problem = self.layout_problem(est)
+        if problem:
+            raise InputError(problem)
+        local = job.dp // est.nodes
+        ranks = [argv + ["--data-parallel-size-local", str(local), "--data-parallel-address", HEAD,
+                         "--data-parallel-rpc-port", str(DP_RPC_PORT)]]
+        ranks += [argv + ["--headless", "--data-parallel-size-local", str(local), "--data-parallel-start-rank",
+                          str(i * local), "--data-parallel-address", HEAD, "--data-parallel-rpc-port",
+                          str(DP_RPC_PORT)] for i in range(1, est.nodes)]
+        note = (f"run each node's command (replace {HEAD} with node 0's address, port {DP_RPC_PORT} open); "
+                f"each node runs {local} data-parallel ranks and node 0 serves HTTP")
+        return NodeCommands([(join(r),) for r in ranks], ranks[0], worker_note=note)
 
 
 ENGINE = VLLM

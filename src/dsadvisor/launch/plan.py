@@ -85,7 +85,7 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
 def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
                 architecture: Architecture | None = None, gpu: Gpu | None = None,
                 gpu_total_bytes: float | None = None, model_path: str | None = None,
-                kubernetes: bool = False) -> Plan:
+                kubernetes: bool = False, token_budget: int | None = None) -> Plan:
     """The commands that start ``verdict_or_estimate``'s deployment of ``model_entry``.
 
     ``architecture``: the shape the estimate used when it came from a local config.json.
@@ -95,6 +95,8 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     ``model_path``: a local checkpoint folder to serve instead of the catalog's Hugging Face repository
     (the folder of a --config config.json); quantized formats still name the checkpoint they need.
     ``kubernetes``: also write a Deployment manifest (single-node deployments only).
+    ``token_budget``: prompt tokens per scheduler iteration to pin when several requests run at once
+    (default: the engine's budget in :mod:`dsadvisor.serving.scheduler`, the one the server model assumes).
 
     A deployment that does not fit is refused, except with llama.cpp, which keeps the layers that do
     not fit in CPU memory (``-ngl`` below the layer count) and says so in the notes.
@@ -116,20 +118,32 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     env = {visible: ",".join(str(i) for i in range(per_node))} if visible else {}
     artifact = (verdict_or_estimate.artifact if isinstance(verdict_or_estimate, Verdict)
                 else catalog.artifact(model_entry.id, est.quant_id, engine.spec.id))
+    if token_budget is None:
+        from dsadvisor.serving.scheduler import scheduler_for
+
+        token_budget = scheduler_for(engine.spec.id).token_budget
     job = LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu,
-                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path, artifact)
+                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path, artifact, token_budget)
     nodes = engine.nodes(job, notes)
     if nodes.worker_note:
         notes.append(nodes.worker_note)
-    notes.append(f"sized as estimated: context {est.context} tokens, {est.batch} concurrent "
-                 f"sequence{'s' if est.batch > 1 else ''}, {est.gpus} x {est.gpu_id} (TP {est.tp}, PP {est.pp}"
-                 f"{', EP' if est.ep else ''}{f', {est.nodes} nodes' if est.nodes > 1 else ''}); "
-                 "raise the concurrency limit only with the memory to spare")
+    notes.append(sized_note(est))
     manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes) if kubernetes else None
     return Plan(engine=engine.spec.id, model=model_entry.id, estimate=est, lines=tuple(nodes.lines),
                 env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=nodes.gpu_layers,
                 offloaded=nodes.gpu_layers is not None and nodes.gpu_layers <= arch.num_hidden_layers,
                 host_bytes=nodes.host_bytes)
+
+
+def sized_note(est: Estimate) -> str:
+    """What the commands were sized for: the context, the concurrency and the layout."""
+    dp = est.dp_attention
+    ranks = f" ({-(-est.batch // dp)} per data-parallel attention rank)" if dp > 1 else ""
+    return (f"sized as estimated: context {est.context} tokens, {est.batch} concurrent "
+            f"sequence{'s' if est.batch > 1 else ''}{ranks}, {est.gpus} x {est.gpu_id} (TP {est.tp}, PP {est.pp}"
+            f"{', EP' if est.ep else ''}{f', DP attention {dp}' if dp > 1 else ''}"
+            f"{f', {est.nodes} nodes' if est.nodes > 1 else ''}), each at full length in the KV cache; raise the "
+            "concurrency limit only with the memory to spare")
 
 
 def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
@@ -148,26 +162,118 @@ PLAN_CONSTRAINTS = Constraints(allow_unknown=True)  # plan judges memory and sup
 
 
 def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constraints: Constraints | None = None, *,
-         offload: bool = False, kubernetes: bool = False, model_path: str | None = None) -> Plan:
-    """The commands that start the deployment :func:`~dsadvisor.advice.check.check` picks for ``model``.
+         offload: bool = False, kubernetes: bool = False, model_path: str | None = None,
+         concurrency: int | None = None, exact_concurrency: bool = False) -> Plan:
+    """The commands that start the deployment :func:`~dsadvisor.advice.check.check` picks for ``model``,
+    sized to serve ``concurrency`` requests at once.
 
-    ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept in CPU memory, which
-    must fit in ``hardware.host_bytes`` (90% of it) when that is known. ``model_path``: a local
-    checkpoint folder to serve. Raises :class:`~dsadvisor.errors.NoFitError` when no deployment passes.
+    ``concurrency``: requests in flight (default: ``constraints.batch`` when above 1, else
+    :func:`~dsadvisor.serving.workload.default_concurrency` of the GPU's category, said in the notes).
+    When no deployment's KV cache holds that many sequences at full length, the plan serves the most
+    it can hold and says so; ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming
+    that number instead. ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept
+    in CPU memory, which must fit in ``hardware.host_bytes`` (90% of it) when that is known.
+    ``model_path``: a local checkpoint folder to serve. Raises :class:`~dsadvisor.errors.NoFitError`
+    when no deployment passes.
     """
     catalog, entry = model_entry(catalog, model)
     if entry.status == "described" and model_path is None:  # check and estimate size it; nothing to serve
         raise NoFitError(f"{entry.id} is a variant the articles describe: no public weights exist to serve; "
                          "`check` and `estimate` size it, or plan a released model (`dsadvisor models "
                          "--released-only`)")
-    verdict = choose(catalog, entry, hardware, constraints or PLAN_CONSTRAINTS, offload=offload)
+    k = constraints or PLAN_CONSTRAINTS
+    hardware = pinned_gpus(hardware, k)
+    first: list[str] = []
+    if concurrency is None and k.batch > 1:
+        concurrency = k.batch
+    if concurrency is None:
+        from dsadvisor.serving.workload import default_concurrency
+
+        concurrency = default_concurrency(hardware.gpu.category)
+        first.append(f"serves {concurrency} concurrent request{'s' if concurrency > 1 else ''}: the default for "
+                     f"{hardware.gpu.category} GPUs (--concurrency N to size it for your users)")
+    verdict, fewer = sized_verdict(catalog, entry, hardware, replace(k, batch=concurrency), offload=offload,
+                                   exact_concurrency=exact_concurrency)
+    first += [fewer] if fewer else []
     total = capacity_bytes(hardware.gpu) if hardware.free_bytes is not None else None
     p = launch_plan(catalog, verdict, entry, gpu=hardware.gpu, gpu_total_bytes=total, model_path=model_path,
                     kubernetes=kubernetes)
     short = host_memory_shortfall(p, None if hardware.gpu.unified_memory else hardware.host_bytes)
     if short:
         raise NoFitError(f"no deployment of {entry.id} fits: {short}", verdict)
-    return p
+    return replace(p, notes=tuple(first) + p.notes)
+
+
+def pinned_gpus(hardware: Hardware, k: Constraints) -> Hardware:
+    """``hardware`` with exactly the GPUs a pinned ``--tp`` x ``--pp`` takes (an InputError if it has fewer)."""
+    if k.tp is None:
+        return hardware
+    need = k.tp * (k.pp or 1)
+    if need > hardware.max_gpus:
+        raise InputError(f"--tp {k.tp} x --pp {k.pp or 1} is {need} GPUs, more than --gpus {hardware.max_gpus}")
+    return replace(hardware, max_gpus=need, exact=True)
+
+
+def sized_verdict(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Constraints, *, offload: bool = False,
+                  exact_concurrency: bool = False) -> tuple[Verdict, str | None]:
+    """The verdict serving ``k.batch`` requests at once, or, when only memory stops it, the one serving
+    the most sequences its KV cache holds on all the GPUs, with a note saying so (a NoFitError naming
+    that number with ``exact_concurrency``)."""
+    try:
+        return choose(catalog, entry, hardware, k, offload=offload), None
+    except NoFitError as exc:
+        miss = exc.verdict
+        if k.batch == 1 or not isinstance(miss, Verdict) or FITS.id not in {r.rule for r in miss.failed}:
+            raise
+        most = largest_concurrency(catalog, entry, hardware, k)
+        if most is None:
+            raise
+        n, verdict = most
+        e = verdict.estimate
+        where = f"{e.gpus} x {e.gpu_id}" if e else hardware.gpu.id
+        held = (f"the KV cache of {where} holds {n} of the {k.batch} sequences of {e.context if e else '?'} "
+                "tokens at full length")
+        hint = ", ".join([*(["fp8 KV (--kv-dtype fp8)"] if e and e.kv_dtype != "fp8-kv" else []),
+                          *(["data-parallel attention (--dp-attention)"] if e and e.dp_attention == 1 else []),
+                          "a shorter --context or more GPUs"])
+        if exact_concurrency:
+            raise NoFitError(f"no deployment of {entry.id} serves {k.batch} concurrent requests: {held}; "
+                             f"--concurrency {n} fits, or {hint}", verdict) from None
+        return verdict, (f"serves {n} concurrent requests, not the {k.batch} asked: {held}; the rest wait for a "
+                         f"slot (--exact-concurrency refuses instead; {hint} hold more)")
+
+
+def largest_concurrency(catalog: Catalog, entry: ModelEntry, hardware: Hardware,
+                        k: Constraints) -> tuple[int, Verdict] | None:
+    """The most requests below ``k.batch`` a passing deployment on all of ``hardware``'s GPUs serves
+    (each at full length in the KV cache), and its verdict; None when not even one fits."""
+    whole = replace(hardware, exact=True)
+
+    def passing(n: int) -> Verdict | None:
+        for hw in (whole, hardware):
+            try:
+                return choose(catalog, entry, hw, replace(k, batch=n))
+            except NoFitError:
+                continue
+        return None
+
+    one = passing(1)
+    if one is None or one.estimate is None:
+        return None
+    e = one.estimate
+    guess = max(1, min(k.batch - 1, e.memory.kv_capacity_tokens // max(1, e.context)))
+    best, lo, hi = (1, one), 2, k.batch - 1
+    probes = [guess, guess + 1]  # what the KV cache left at one sequence holds, and one more; then bisection
+    while lo <= hi:  # passing() is monotone in n
+        mid = probes.pop(0) if probes else (lo + hi) // 2
+        if not lo <= mid <= hi:
+            continue
+        v = passing(mid)
+        if v is not None:
+            best, lo = (mid, v), mid + 1
+        else:
+            hi = mid - 1
+    return best
 
 
 def choose(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Constraints, *,

@@ -275,7 +275,8 @@ def plan_doc(plan) -> Document:
     # one row per shell line (a quoted argument may hold a newline of its own: it stays in its row)
     rows = tuple((str(node), line) for node, lines in enumerate(plan.lines) for line in lines)
     title = (f"{plan.model}: {e.quant_id} weights, {e.kv_dtype} KV on {e.gpus} x {e.gpu_id} (TP {e.tp}, PP {e.pp}"
-             f"{', EP' if e.ep else ''}{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
+             f"{', EP' if e.ep else ''}{f', DP attention {e.dp_attention}' if e.dp_attention > 1 else ''}"
+             f"{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
     notes = [f"env: {' '.join(f'{k}={v}' for k, v in plan.env)}"] if plan.env else []
     notes += [f"note: {n}" for n in plan.notes]
     if plan.kubernetes:
