@@ -44,3 +44,12 @@ def test_importing_the_package_loads_nothing():
     code = "import sys, dsadvisor; print(sorted(m for m in sys.modules if m.startswith('dsadvisor')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['dsadvisor']"
+
+
+def test_the_guides_library_example_runs_and_agrees_with_the_command(capsys, run):
+    guide = (ROOT / "docs" / "guide.md").read_text()
+    (code,) = [b for b in re.findall(r"```python\n(.*?)```", guide, re.S) if "from dsadvisor import api" in b]
+    exec(compile(code, "docs/guide.md api example", "exec"), {"__name__": "guide_md"})  # noqa: S102
+    printed = [line.split()[0] for line in capsys.readouterr().out.splitlines()]
+    r = run("recommend", "--gpu", "A100", "--vram", "40", "--released-only", "-f", "json")
+    assert printed == [v["model"] for v in r.json()["ranked"][:3]]
