@@ -145,12 +145,14 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None
 
     loader = _safe_loader_class()(text)
     try:
+        aliases = False
         if limits is not None:
-            _check_events(path, text, limits)
+            aliases = _check_events(path, text, limits)
+            loader.checked_path = path  # construct_mapping refuses a key given twice
         node = loader.get_single_node()
         if node is None:
             return None
-        if limits is not None:
+        if aliases:  # without an alias the document is no larger than the events just counted
             _check_expanded_size(path, node, limits)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -167,28 +169,52 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None
         loader.dispose()
 
 
+_LOADER: Any = None
+
+
 def _safe_loader_class():
-    """libyaml's safe loader (~10x faster; in PyYAML's wheels), else the pure-Python one."""
+    """libyaml's safe loader (~10x faster; in PyYAML's wheels), else the pure-Python one; with a
+    ``checked_path`` it refuses a key given twice in one mapping as it builds the mapping (no extra walk)."""
+    global _LOADER
+    if _LOADER is None:
+        import yaml
+
+        class CheckedSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+            checked_path: Path | None = None
+
+            def construct_mapping(self, node, deep=False):
+                if self.checked_path is not None and isinstance(node, yaml.MappingNode):
+                    _check_unique_keys(self.checked_path, node)
+                return super().construct_mapping(node, deep=deep)
+
+        _LOADER = CheckedSafeLoader
+    return _LOADER
+
+
+def _check_events(path: Path, text: str, limits: Limits) -> bool:
+    """Depth and raw node count from the event stream (the parser is not recursive); whether it holds an
+    alias (only then can the document expand beyond its events)."""
     import yaml
 
-    return getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-
-
-def _check_events(path: Path, text: str, limits: Limits) -> None:
-    """Depth and raw node count from the event stream (the parser is not recursive)."""
-    import yaml
-
+    opening = (yaml.MappingStartEvent, yaml.SequenceStartEvent)
+    closing = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+    alias, max_depth, max_nodes = yaml.AliasEvent, limits.max_depth, limits.max_nodes
     depth = events = 0
+    aliases = False
     for event in yaml.parse(text, Loader=_safe_loader_class()):
         events += 1
-        if isinstance(event, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
+        kind = type(event)
+        if kind in opening:
             depth += 1
-            if depth > limits.max_depth:
+            if depth > max_depth:
                 raise CatalogError([f"{path}: nested deeper than {limits.max_depth} levels"])
-        elif isinstance(event, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
+        elif kind in closing:
             depth -= 1
-        if events > limits.max_nodes:
+        elif kind is alias:
+            aliases = True
+        if events > max_nodes:
             raise CatalogError([f"{path}: more than {limits.max_nodes:,} YAML nodes"])
+    return aliases
 
 
 def _check_expanded_size(path: Path, root: Any, limits: Limits) -> None:
@@ -207,8 +233,6 @@ def _check_expanded_size(path: Path, root: Any, limits: Limits) -> None:
         if isinstance(node, yaml.ScalarNode):
             size[id(node)] = 1
             continue
-        if not children_done and isinstance(node, yaml.MappingNode):
-            _check_unique_keys(path, node)
         children = (
             [n for pair in node.value for n in pair] if isinstance(node, yaml.MappingNode) else list(node.value)
         )
