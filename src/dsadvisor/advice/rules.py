@@ -20,6 +20,7 @@ from types import MappingProxyType
 from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
+from dsadvisor.serving.server import Serving
 from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.engines import serving_engine
 
@@ -137,6 +138,8 @@ class Candidate:
     offload: bool = False
     arch: Architecture | None = None  # the shape estimated (its attention kind meets the support matrix)
     kv: QuantFormat | str | None = None  # the KV cache format, or the name of a 16-bit one
+    # per-request figures with --concurrency (--batch) requests in flight: what the latency rules check
+    serving: Serving | None = None
 
 
 def benchmark_score(model: ModelEntry, name: str) -> float | None:
@@ -296,14 +299,15 @@ def _limit(label: str, value: float | None, limit: float | None, upper: bool, un
 @rule(id="DSA005", title="Time to first token within --max-ttft", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.max_ttft_s is not None)
 def TTFT(c: Candidate) -> Finding:
-    return _limit("time to first token", _built(c).ttft_s, c.constraints.max_ttft_s, True, "s",
-                  c.constraints.allow_unknown)
+    ttft = c.serving.ttft_s if c.serving else _built(c).ttft_single_s
+    return _limit("time to first token", ttft, c.constraints.max_ttft_s, True, "s", c.constraints.allow_unknown)
 
 
 @rule(id="DSA006", title="Per-token latency within --max-token-latency", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.max_token_latency_s is not None)
 def TOKEN_LATENCY(c: Candidate) -> Finding:
-    return _limit("per-token latency", _built(c).decode_step_s * 1e3, _ms(c.constraints.max_token_latency_s),
+    tpot = c.serving.tpot_s if c.serving else _built(c).decode_step_s
+    return _limit("per-token latency", tpot * 1e3, _ms(c.constraints.max_token_latency_s),
                   True, "ms", c.constraints.allow_unknown)
 
 
@@ -314,14 +318,16 @@ def _ms(s: float | None) -> float | None:
 @rule(id="DSA007", title="Per-sequence decode speed at least --min-tokens-per-s", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.min_tokens_per_s is not None)
 def SEQUENCE_SPEED(c: Candidate) -> Finding:
-    return _limit("tokens/s per sequence", _built(c).per_sequence_tokens_per_s, c.constraints.min_tokens_per_s,
+    speed = c.serving.tokens_per_s_per_user if c.serving else _built(c).per_sequence_tokens_per_s
+    return _limit("tokens/s per sequence", speed, c.constraints.min_tokens_per_s,
                   False, "tok/s", c.constraints.allow_unknown)
 
 
 @rule(id="DSA008", title="Total decode throughput at least --min-total-tokens-per-s", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.min_total_tokens_per_s is not None)
 def TOTAL_SPEED(c: Candidate) -> Finding:
-    return _limit("tokens/s in total", _built(c).decode_tokens_per_s, c.constraints.min_total_tokens_per_s,
+    total = c.serving.tokens_per_s_total if c.serving else _built(c).decode_tokens_per_s
+    return _limit("tokens/s in total", total, c.constraints.min_total_tokens_per_s,
                   False, "tok/s", c.constraints.allow_unknown)
 
 

@@ -19,6 +19,7 @@ from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
+from dsadvisor.serving.server import Serving, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, SPEED_RULES, TASK_BENCHMARKS,
                                     Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules)
 from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
@@ -61,6 +62,7 @@ class Verdict:
     loss: Loss | None = None  # the format's expected quality loss for this model, and what measured it
     artifact: Artifact | None = None  # the checkpoint that exists in this format for this engine
     convert: str | None = None  # how to make the checkpoint when none exists ("convert it yourself: ...")
+    serving: Serving | None = None  # per request with the asked concurrency: what the table shows and rules check
 
     @property
     def tier(self) -> int:
@@ -167,9 +169,11 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
     return sum(p for _, p in parts) / len(parts), ", ".join(n for n, _ in parts)
 
 
-def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0) -> Score:
+def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0,
+          served: Serving | None = None) -> Score:
     wq, ws, wh, wg = WEIGHTS[prefer]
-    speed = min(1.0, max(0.0, math.log10(max(est.per_sequence_tokens_per_s, 1.0)) / math.log10(FAST_TOKENS_PER_S)))
+    per_user = served.tokens_per_s_per_user if served else est.per_sequence_tokens_per_s
+    speed = min(1.0, max(0.0, math.log10(max(per_user, 1.0)) / math.log10(FAST_TOKENS_PER_S)))
     m = est.memory
     headroom = min(1.0, max(0.0, (m.usable - m.per_gpu) / m.usable / ENOUGH_HEADROOM)) if m.usable else 0.0
     gpus = 1.0 / est.gpus
@@ -371,6 +375,7 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention)
         try:
             est = estimate(dep)
+            served = serve_estimated(dep, est)
         except DsAdvisorError as exc:
             reason = reason or str(exc)
             continue
@@ -378,8 +383,8 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             reason = reason or _layout_problem(eng, est)
             continue
         v = _judge(hw, k, fmt, eng, params_total, max_ctx,
-                   Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent), loss=opt.loss,
-                           artifact=opt.artifact, convert=opt.convert),
+                   Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
+                           loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served),
                    arch=dep.architecture, kv=dep.kv_format or kv)
         if v.passed:
             return v
@@ -404,7 +409,7 @@ def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_t
     offload = hw.offload and serving_engine(eng).offloads
     loss = v.loss.percent if v.loss is not None else 0.0
     results = run_rules(Candidate(v.model, hw.gpu, fmt, eng, v.estimate, k, loss, params_total, max_ctx,
-                                  offload=offload, arch=arch, kv=kv))
+                                  offload=offload, arch=arch, kv=kv, serving=v.serving))
     return replace(v, passed=all(r.status is Status.passed for r in results), results=results)
 
 

@@ -111,7 +111,14 @@ class Catalog:
     # -------------------------------------------------------------- artifacts
     def artifacts_of(self, model_id: str) -> list[Artifact]:
         """The checkpoints that exist for a model: its official weights first (the catalog's repository
-        in the format it ships in, unless an artifact entry lists them), then the listed ones."""
+        in the format it ships in, unless an artifact entry lists them), then the listed ones.
+        Kept in ``memo``: recommend asks for every model x format x engine (was 0.23 s of 0.74 s)."""
+        key = ("artifacts_of", model_id)
+        if key not in self.memo:
+            self.memo[key] = tuple(self._artifacts_of(model_id))
+        return list(self.memo[key])  # type: ignore[call-overload]
+
+    def _artifacts_of(self, model_id: str) -> list[Artifact]:
         listed = [a for a in self.artifacts.values() if a.model == model_id]
         entry = self.models.get(model_id)
         official = _official(entry, self) if entry is not None else None

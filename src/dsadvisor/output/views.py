@@ -169,13 +169,22 @@ def _serving_rows(s) -> tuple[tuple[str, str], ...]:
     )
 
 
+def _estimate_data(v) -> dict | None:
+    if v.estimate is None:
+        return None
+    data = v.estimate.as_dict()
+    if getattr(v, "serving", None) is not None:
+        data["serving"] = v.serving.as_dict()
+    return data
+
+
 def _verdict_data(v) -> dict:
     return {
         "model": v.model.id, "status": v.model.status, "passed": v.passed,
         "score": None if v.score is None else {
             "total": v.score.total, "quality": v.score.quality, "speed": v.score.speed,
             "headroom": v.score.headroom, "gpus": v.score.gpus, "quality_from": v.score.quality_from},
-        "estimate": v.estimate.as_dict() if v.estimate else None,
+        "estimate": _estimate_data(v),
         "rules": [{"id": r.rule, "status": r.status.value, "message": r.message} for r in v.results],
         "notes": list(v.notes),
     }
@@ -186,9 +195,12 @@ RECOMMEND_COLUMNS = ("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT"
 
 
 def _recommend_row(i: int, v) -> tuple[str, ...]:
-    e = v.estimate
+    """The per-request figures under the asked concurrency: the ones DSA005-DSA008 check."""
+    e, s = v.estimate, v.serving
+    ttft, tpot, total = (s.ttft_s, s.tpot_s, s.tokens_per_s_total) if s else \
+        (e.ttft_single_s, e.decode_step_s, e.decode_tokens_per_s)
     return (str(i), v.model.id, e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
-            fmt_s(e.ttft_single_s), fmt_s(e.decode_step_s), f"{e.decode_tokens_per_s:,.0f}",
+            fmt_s(ttft), fmt_s(tpot), f"{total:,.0f}",
             f"{v.score.total:.2f} (q {v.score.quality:.2f} s {v.score.speed:.2f} "
             f"h {v.score.headroom:.2f} g {v.score.gpus:.2f})")
 

@@ -35,10 +35,12 @@ SCHEDULERS = {
                               max_running=2048,
                               source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
                                      "in-flight batching with chunked context"),
-    "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1,
-                           source="llama-server: -b 2048 logical batch; -np slots (1 by default)"),
+    "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
+                           source="llama-server: -b 2048 logical batch; -np slots, which a plan sizes to the "
+                                  "concurrency (tools/server/README.md)"),
     "transformers": Scheduler("transformers", token_budget=1 << 30, mixes_prefill=False, per_request_s=0.0,
-                              max_running=1, source="transformers generate(): one batch, prefilled whole"),
+                              max_running=1024, source="transformers generate(): the requests as one batch, "
+                                                       "prompts prefilled whole"),
 }
 
 

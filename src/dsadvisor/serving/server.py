@@ -86,21 +86,29 @@ def running_slots(one: Estimate, workload: Workload, sched: Scheduler) -> tuple[
     return max(running, 0), "kv-cache" if by_kv < sched.max_running else "scheduler"
 
 
-def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None) -> tuple[Estimate, Serving]:
+def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
+          known: Estimate | None = None) -> tuple[Estimate, Serving]:
     """The deployment's estimate with its running sequences at full length (memory, single-prompt
     prefill) and the per-request figures under ``workload``. A deployment that cannot hold one
-    sequence returns ``running == 0``; its estimate says why (``memory.fits``)."""
+    sequence returns ``running == 0``; its estimate says why (``memory.fits``). ``known``: an
+    estimate of ``d`` already made at the workload's context, reused where its batch matches."""
     sched = scheduler or scheduler_for(d.engine.id)
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     at: dict[str, Any] = dict(context=workload.context, prompt_tokens=isl)
-    one = estimate(replace(d, batch=1, **at))
+
+    def at_batch(b: int) -> Estimate:
+        if known is not None and (known.batch, known.context, known.prompt_tokens) == (b, workload.context, isl):
+            return known
+        return estimate(replace(d, batch=b, **at))
+
+    one = at_batch(1)
     running, limit = running_slots(one, workload, sched)
     if running == 0:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
-    full = one if running == 1 else estimate(replace(d, batch=running, **at))
+    full = at_batch(running)
     step = estimate(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl)).decode_step_s
     per_batch = max(1, min(running, sched.token_budget // isl))
-    batched = one.ttft_s if per_batch == 1 else estimate(replace(d, batch=per_batch, **at)).ttft_s
+    batched = at_batch(per_batch).ttft_s
     if one.ttft_single_s is None or batched is None:
         return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit)
     return full, steady_state(one.ttft_single_s, batched / per_batch, step, workload, running, sched,
@@ -144,5 +152,11 @@ def estimate_serving(d: Deployment) -> tuple[Estimate, Serving]:
     """``estimate(d)`` and its figures under load: ``d.batch`` requests in flight, each with
     ``prompt_tokens`` in and the rest of ``context`` out."""
     est = estimate(d)
+    return est, serve_estimated(d, est)
+
+
+def serve_estimated(d: Deployment, est: Estimate) -> Serving:
+    """The figures under load of a deployment already estimated: ``d.batch`` requests in flight,
+    each with ``prompt_tokens`` in and the rest of ``context`` out."""
     workload = Workload(d.batch, est.prompt_tokens, max(1, est.context - est.prompt_tokens))
-    return est, serve(d, workload)[1]
+    return serve(d, workload, known=est)[1]
