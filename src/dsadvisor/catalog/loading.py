@@ -152,7 +152,7 @@ def read_yaml(path: Path, limits: Limits | None = USER_LIMITS, raw: bytes | None
         node = loader.get_single_node()
         if node is None:
             return None
-        if aliases:  # without an alias the document is no larger than the events just counted
+        if aliases and limits is not None:  # without an alias the document is no larger than the events counted
             _check_expanded_size(path, node, limits)
         return loader.construct_document(node)
     except yaml.MarkedYAMLError as exc:
@@ -179,7 +179,7 @@ def _safe_loader_class():
     if _LOADER is None:
         import yaml
 
-        class CheckedSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+        class CheckedSafeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
             checked_path: Path | None = None
 
             def construct_mapping(self, node, deep=False):
