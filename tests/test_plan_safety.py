@@ -132,12 +132,39 @@ def _plans(catalog, engine_id: str, entry_changes: dict, path: str | None = None
         yield launch_plan(catalog, est, models[model], gpu=h100, model_path=path, kubernetes=True)
 
 
+def k8s_reads(words: list[str]) -> list[str]:
+    """What Kubernetes passes on for a command or args list: ``$$`` is one ``$`` (the plan's own ``$``
+    are written doubled so that no ``$(VAR)`` in them is expanded)."""
+    return [w.replace("$$", "$") for w in words]
+
+
+def check_leader_worker_set(plan, value: str) -> None:
+    """Every container of a LeaderWorkerSet gets lists of strings; the value reaches the leader's server
+    whole, in one argument, with each ``$`` doubled, and never a script's text."""
+    if plan.kubernetes is None:  # TensorRT-LLM: mpirun over SSH
+        assert plan.engine == "tensorrt-llm"
+        return
+    lws, service = yaml.safe_load_all(plan.kubernetes)
+    group = lws["spec"]["leaderWorkerTemplate"]
+    for role in ("leaderTemplate", "workerTemplate"):
+        [c] = group[role]["spec"]["containers"]
+        for key in ("command", "args"):
+            assert isinstance(c.get(key, []), list) and all(isinstance(a, str) for a in c.get(key, []))
+        if c["command"][:2] == ["/bin/sh", "-c"]:
+            assert value not in c["command"][2] and value.replace("$", "$$") not in c["command"][2]
+    leader = group["leaderTemplate"]["spec"]["containers"][0]
+    held = [a for a in k8s_reads(leader["args"]) if value in a]
+    assert len(held) == 1 and (held[0] == value or held[0].endswith(f" {value}>")), held
+    assert all("$(" not in a or a.startswith("$(LWS_") or "$$(" in a for a in leader["args"])
+
+
 def check_manifest(plan, server: list[str], value: str, stubs: Path, tmp: Path) -> None:
     """The manifest parses and its container runs ``server`` (what bash gave the stub), as lists."""
     if plan.estimate.nodes > 1:
-        assert plan.kubernetes is None
+        check_leader_worker_set(plan, value)
         return
     c = yaml.safe_load(plan.kubernetes)["spec"]["template"]["spec"]["containers"][0]
+    c = {**c, **{key: k8s_reads(c[key]) for key in ("command", "args") if key in c}}
     for key in ("command", "args"):
         assert isinstance(c.get(key, []), list) and all(isinstance(a, str) for a in c.get(key, []))
     if plan.engine == "llama.cpp":  # the image's entrypoint is llama-server
@@ -245,7 +272,7 @@ def test_a_hostile_config_folder_never_runs(run, catalog, engine_id, stubs, tmp_
                                                          {"vllm": ["AWQ"], "sglang": ["AWQ"],
                                                           "tensorrt-llm": ["INT8-SmoothQuant"]}[engine_id]]
         c = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]["containers"][0]
-        assert c.get("command", ["llama-server"]) + c["args"] == server
+        assert k8s_reads(c.get("command", ["llama-server"]) + c["args"]) == server
     assert sorted(os.listdir(models)) == sorted(HOSTILE_FOLDERS)  # nothing else appeared
 
 
@@ -307,8 +334,29 @@ def test_manifest_values_are_yaml_escaped(catalog):
         doc = yaml.safe_load(text)
         assert doc["kind"] == "Deployment" and list(doc) == ["apiVersion", "kind", "metadata", "spec"]
         [c] = doc["spec"]["template"]["spec"]["containers"]
-        assert c.get("command", argv[:1]) + c["args"] == argv  # exactly, as strings
-        assert c["env"] == [{"name": "X", "value": "a\nb: c"}]
+        assert k8s_reads(c.get("command", argv[:1]) + c["args"]) == argv  # exactly, as strings
+        assert c["env"] == [{"name": "X", "value": "a\nb: c"}, {"name": "HF_HOME", "value": "/root/.cache/huggingface"}]
+
+
+def test_leader_worker_set_values_are_yaml_escaped(catalog):
+    """The same hostile values through a LeaderWorkerSet (and its Service): two documents, lists of
+    strings, the argv exactly as given once Kubernetes reads back each doubled ``$``."""
+    from dsadvisor.engines import serving_engine
+    from dsadvisor.launch.kubernetes import leader_worker_set
+
+    argv = ["vllm", "serve", *YAML_HOSTILE, "$(HOME)"]
+    pods = {"leader": {"command": argv[:1], "args": [a.replace("$", "$$") for a in argv[1:]]},
+            "worker": {"command": ["ray"], "args": ["start", "--address", "$(LWS_LEADER_ADDRESS):6379"]},
+            "worker_env": {"Y": "a\nb: c"}}
+    text = leader_worker_set(serving_engine(catalog.engine("vllm")), "acme-x", pods, 2, 8, {"X": "- x"})
+    lws, service = yaml.safe_load_all(text)
+    assert lws["kind"] == "LeaderWorkerSet" and service["kind"] == "Service"
+    group = lws["spec"]["leaderWorkerTemplate"]
+    [leader] = group["leaderTemplate"]["spec"]["containers"]
+    [worker] = group["workerTemplate"]["spec"]["containers"]
+    assert k8s_reads(leader["command"] + leader["args"]) == argv
+    assert "$$(HOME)" in leader["args"]  # Kubernetes does not expand it
+    assert {"name": "Y", "value": "a\nb: c"} in worker["env"] and {"name": "X", "value": "- x"} in leader["env"]
 
 
 # ------------------------------------------------------------------ host memory no machine has

@@ -290,9 +290,15 @@ def test_kubernetes_manifest(run):
     assert c["command"] == ["vllm"] and c["command"] + c["args"] == shlex.split(d["commands"][0])
     assert c["resources"]["limits"]["nvidia.com/gpu"] == 2
     assert c["resources"]["requests"]["memory"] == "32Gi" and c["resources"]["requests"]["cpu"] == "4"
-    assert c["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"}]
-    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}}]
+    assert c["volumeMounts"] == [{"name": "dshm", "mountPath": "/dev/shm"},
+                                 {"name": "model-cache", "mountPath": "/root/.cache/huggingface"}]
+    assert pod["volumes"] == [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": "16Gi"}},
+                              {"name": "model-cache", "hostPath": {"path": "/var/lib/dsadvisor/hf-cache",
+                                                                   "type": "DirectoryOrCreate"}}]
+    assert {"name": "HF_HOME", "value": "/root/.cache/huggingface"} in c["env"]
     assert c["ports"] == [{"containerPort": 8000}]
+    for probe in ("startupProbe", "readinessProbe", "livenessProbe"):  # vLLM's /health
+        assert c[probe]["httpGet"] == {"path": "/health", "port": 8000}
     assert m["spec"]["selector"]["matchLabels"] == m["spec"]["template"]["metadata"]["labels"]
 
 
@@ -304,11 +310,57 @@ def test_kubernetes_llamacpp_passes_arguments_to_the_image_entrypoint(run):
     assert c["args"] == shlex.split(d["commands"][0])[1:]
 
 
-def test_kubernetes_refused_for_several_nodes(run):
+def test_kubernetes_over_several_nodes_is_a_leader_worker_set(run):
     d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm",
                   "--k8s")
-    assert d["kubernetes"] is None
+    lws, service = yaml.safe_load_all(d["kubernetes"])
+    assert (lws["apiVersion"], lws["kind"]) == ("leaderworkerset.x-k8s.io/v1", "LeaderWorkerSet")
+    group = lws["spec"]["leaderWorkerTemplate"]
+    assert group["size"] == 2
+    [leader] = group["leaderTemplate"]["spec"]["containers"]
+    [worker] = group["workerTemplate"]["spec"]["containers"]
+    # the leader starts Ray's head in a constant script, then execs node 0's `vllm serve` argv
+    assert leader["command"][:2] == ["/bin/sh", "-c"] and "ray start --head --port 6379" in leader["command"][2]
+    assert leader["args"] == shlex.split(d["commands"][0].split("\n")[1])
+    assert worker["command"] + worker["args"] == ["ray", "start", "--address", "$(LWS_LEADER_ADDRESS):6379",
+                                                  "--block"]
+    assert leader["readinessProbe"]["httpGet"] == {"path": "/health", "port": 8000} and "readinessProbe" not in worker
+    for c in (leader, worker):
+        assert c["resources"]["limits"]["nvidia.com/gpu"] == 8
+    assert service["kind"] == "Service" and service["spec"]["selector"]["role"] == "leader"
     assert any("LeaderWorkerSet" in n for n in d["notes"])
+
+
+def test_sglang_ranks_come_from_the_leader_worker_set(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang",
+                  "--k8s")
+    group = next(yaml.safe_load_all(d["kubernetes"]))["spec"]["leaderWorkerTemplate"]
+    leader = group["leaderTemplate"]["spec"]["containers"][0]
+    worker = group["workerTemplate"]["spec"]["containers"][0]
+    argv = leader["command"] + leader["args"]
+    assert argv[argv.index("--dist-init-addr") + 1] == "$(LWS_LEADER_ADDRESS):5000"
+    assert argv[argv.index("--node-rank") + 1] == "0"
+    wargv = worker["command"] + worker["args"]
+    assert wargv[wargv.index("--node-rank") + 1] == "$(LWS_WORKER_INDEX)"
+
+
+def test_vllm_data_parallel_workers_start_at_their_rank(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "vllm",
+                  "--dp-attention", "16", "--concurrency", "256", "--context", "4096", "--k8s")
+    group = next(yaml.safe_load_all(d["kubernetes"]))["spec"]["leaderWorkerTemplate"]
+    leader = group["leaderTemplate"]["spec"]["containers"][0]
+    worker = group["workerTemplate"]["spec"]["containers"][0]
+    argv = leader["command"] + leader["args"]
+    assert argv[argv.index("--data-parallel-address") + 1] == "$(LWS_LEADER_ADDRESS)"
+    assert worker["command"][:2] == ["/bin/sh", "-c"] and "--headless" in worker["args"]
+    assert "$((LWS_WORKER_INDEX * DP_LOCAL))" in worker["command"][2]
+    assert {"name": "DP_LOCAL", "value": "8"} in worker["env"]
+
+
+def test_trtllm_over_several_nodes_has_no_manifest(run):
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine",
+                  "tensorrt-llm", "--k8s")
+    assert d["kubernetes"] is None and any("mpirun over SSH" in n for n in d["notes"])
 
 
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "yaml"])
@@ -381,10 +433,13 @@ def test_every_flag_every_plan_emits_is_documented(catalog):
         check_documented(p)
         for prog, got in flags(p).items():
             emitted.setdefault(prog, set()).update(got)
-        if p.kubernetes is not None:
+        if p.kubernetes is not None and p.estimate.nodes == 1:
             m = yaml.safe_load(p.kubernetes)
             assert m["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["nvidia.com/gpu"] == \
                 p.estimate.gpus
+        elif p.kubernetes is not None:
+            group = next(yaml.safe_load_all(p.kubernetes))["spec"]["leaderWorkerTemplate"]
+            assert group["size"] == p.estimate.nodes
     # and the table holds no flag the plans never emit (it documents what the code does)
     assert emitted == DOCUMENTED
 

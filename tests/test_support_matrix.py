@@ -112,10 +112,10 @@ def test_gptq_stands_in_for_awq_on_a_v100(run):
 
 
 def test_the_t4_plan_keeps_an_fp16_kv_cache(run):
-    r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "-f", "json")
+    r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "--concurrency", "1", "-f", "json")
     assert r.code == 0, r.err
     assert r.json()["deployment"]["kv_dtype"] == "fp16"
-    table = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4")
+    table = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "--concurrency", "1")
     assert "fp16 KV" in table.out and "bf16 KV" not in table.out
 
 

@@ -228,6 +228,13 @@ class ServingEngine:
         argv = self.server_argv(job, notes)
         return NodeCommands([(join(argv),)], argv)
 
+    def leader_worker(self, argv: list[str], setup: tuple[str, ...], est: Estimate) -> dict | None:
+        """A LeaderWorkerSet's containers for a plan over several nodes, from node 0's server ``argv``
+        (its ``$`` already escaped for Kubernetes): ``{"leader": spec, "worker": spec, "worker_env": {...}}``
+        with ``$(LWS_LEADER_ADDRESS)`` / ``$(LWS_WORKER_INDEX)`` where node 0's address and the rank go.
+        None: the engine has no way to start its nodes from a pod each."""
+        return None
+
     def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
         """The Kubernetes container's ``command`` and ``args``: the server's argv as a list, no shell
         reading it. Setup lines (constants of the engine's module) run in a fixed ``sh -c`` script that

@@ -16,6 +16,16 @@ from dsadvisor.catalog.schema import Artifact, Gpu, ModelEntry
 # features/quantization/supported_hardware: "Marlin (GPTQ/AWQ/FP8)" from Ampere)
 MARLIN_MIN_CC = 8.0
 HEAD = "<head-ip>"  # node 0's address, for the user to fill in
+# What LeaderWorkerSet puts in every pod's environment (kubernetes-sigs/lws docs, "Environment variables");
+# Kubernetes expands $(NAME) in a container's command and args
+LWS_LEADER = "$(LWS_LEADER_ADDRESS)"
+LWS_INDEX = "$(LWS_WORKER_INDEX)"
+
+
+def with_value(argv: list[str], flag: str, value: str) -> list[str]:
+    """``argv`` with ``flag``'s value replaced by ``value``."""
+    i = argv.index(flag)
+    return argv[:i + 1] + [value] + argv[i + 2:]
 
 
 def join(argv: list[str]) -> str:

@@ -12,7 +12,9 @@ reference/server_arguments). Prompt tokens per prefill batch: ``--chunked-prefil
 from __future__ import annotations
 
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
-from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, hf_quantization, join
+from dsadvisor.engines.common import (HEAD, LWS_INDEX, LWS_LEADER, checkpoint, fraction_flag, hf_quantization, join,
+                                      with_value)
+from dsadvisor.physics.estimate import Estimate
 
 DIST_PORT = 5000  # any free port on node 0; the SGLang docs use 50000 / 20000 in their examples
 
@@ -59,6 +61,14 @@ class SGLang(ServingEngine):
         note = (f"run each node's command (replace {HEAD} with node 0's address, port {DIST_PORT} open); "
                 "node 0 serves HTTP")
         return NodeCommands([(join(r),) for r in ranks], ranks[0], worker_note=note)
+
+
+    def leader_worker(self, argv: list[str], setup: tuple[str, ...], est: Estimate) -> dict | None:
+        """Every pod runs the same server with its rank (LWS_WORKER_INDEX: 0 on the leader) and the
+        leader's address for --dist-init-addr."""
+        leader = with_value(argv, "--dist-init-addr", f"{LWS_LEADER}:{DIST_PORT}")
+        worker = with_value(leader, "--node-rank", LWS_INDEX)
+        return {"leader": self.container(leader, setup), "worker": self.container(worker, setup)}
 
 
 ENGINE = SGLang

@@ -12,11 +12,19 @@ share of the concurrency. Over several nodes every node runs ``vllm serve`` for 
 from __future__ import annotations
 
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
-from dsadvisor.engines.common import HEAD, checkpoint, fraction_flag, hf_quantization, join
+from dsadvisor.engines.common import HEAD, LWS_LEADER, checkpoint, fraction_flag, hf_quantization, join, with_value
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
 
 RAY_PORT = 6379  # Ray's default GCS port (docs.vllm.ai parallelism_scaling, `ray start --head`)
+# Constant scripts for LeaderWorkerSet pods (no plan byte in them: the argv follows as "$@"). The leader
+# waits until `ray status` lists the group's nodes (LWS_GROUP_SIZE) before it serves; a worker's first
+# data-parallel rank is its index times the ranks per node (DP_LOCAL, a number the plan sets).
+RAY_LEADER_SCRIPT = "\n".join((
+    "set -e", f"ray start --head --port {RAY_PORT}",
+    'until [ "$(ray status 2>/dev/null | grep -c \' node_\')" -ge "$LWS_GROUP_SIZE" ]; do sleep 5; done',
+    'exec "$@"'))
+DP_WORKER_SCRIPT = 'exec "$@" --data-parallel-start-rank "$((LWS_WORKER_INDEX * DP_LOCAL))"'
 DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parallel_deployment.md examples
 
 
@@ -90,6 +98,21 @@ class VLLM(ServingEngine):
         note = (f"run each node's command (replace {HEAD} with node 0's address, port {DP_RPC_PORT} open); "
                 f"each node runs {local} data-parallel ranks and node 0 serves HTTP")
         return NodeCommands([(join(r),) for r in ranks], ranks[0], worker_note=note)
+
+
+    def leader_worker(self, argv: list[str], setup: tuple[str, ...], est: Estimate) -> dict | None:
+        """Data-parallel ranks: each pod runs ``vllm serve`` for its own ranks, the workers headless from
+        rank LWS_WORKER_INDEX x local. Else Ray: the leader starts the head, waits for the group's nodes
+        (LWS_GROUP_SIZE) and serves; the workers join it and block."""
+        if est.dp_attention > 1:
+            leader = with_value(argv, "--data-parallel-address", LWS_LEADER)
+            local = leader[leader.index("--data-parallel-size-local") + 1]
+            return {"leader": {"command": leader[:1], "args": leader[1:]},
+                    "worker": {"command": ["/bin/sh", "-c", DP_WORKER_SCRIPT, "sh"], "args": leader + ["--headless"]},
+                    "worker_env": {"DP_LOCAL": local}}
+        head = {"command": ["/bin/sh", "-c", RAY_LEADER_SCRIPT, "sh"], "args": list(argv)}
+        join_head = ["ray", "start", "--address", f"{LWS_LEADER}:{RAY_PORT}", "--block"]
+        return {"leader": head, "worker": {"command": join_head[:1], "args": join_head[1:]}}
 
 
 ENGINE = VLLM

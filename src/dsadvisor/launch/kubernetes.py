@@ -1,9 +1,15 @@
-"""A Kubernetes manifest for a one-node plan: the GPUs as nvidia.com/gpu limits, host memory,
-/dev/shm in memory, readiness and liveness probes on the server's health endpoint.
+"""Kubernetes manifests for a plan: a Deployment for one node, a LeaderWorkerSet (leaderworkerset.x-k8s.io/v1,
+kubernetes-sigs/lws) for several: ``size`` pods, one per node, the leader running node 0's server and the
+workers joining it. Every pod gets its node's GPUs as nvidia.com/gpu limits, host memory, /dev/shm in
+memory, the model cache at the Hugging Face cache path (``HF_HOME``) and startup, readiness and liveness
+probes on the server's health endpoint (``ServingEngine.health_path``).
 
 Written by yaml.safe_dump, which quotes and escapes every value (a newline, ``: ``, ``#``, a leading
 ``*``), so a value cannot change the document's structure; the container gets its argv as lists
-(``ServingEngine.container``), never a string for a shell to read.
+(``ServingEngine.container``), never a string for a shell to read. Kubernetes itself expands
+``$(VAR)`` in ``command`` and ``args``: every ``$`` of the plan's own argv is written ``$$`` (which
+Kubernetes reads back as one ``$``), so only the references LeaderWorkerSet's variables need
+(``$(LWS_LEADER_ADDRESS)``, ``$(LWS_WORKER_INDEX)``, added by the engine) are expanded.
 """
 
 from __future__ import annotations
@@ -25,22 +31,62 @@ def k8s_name(model_id: str, engine: str) -> str:
     return name[:63].rstrip("-") or "dsadvisor"
 
 
+# The model cache: a hostPath folder on each node (DirectoryOrCreate), mounted where the engines'
+# Hugging Face downloads go; replace it with a PersistentVolumeClaim to share one copy between nodes.
+HF_HOME = "/root/.cache/huggingface"
+CACHE_HOST_PATH = "/var/lib/dsadvisor/hf-cache"
+# Probes: loading a large checkpoint takes minutes to an hour (671B over the network), so a startup probe
+# allows an hour (120 x 30 s) before liveness starts; readiness takes the pod out of the Service while the
+# server cannot answer. Assumed periods, not measured here.
+STARTUP = {"periodSeconds": 30, "failureThreshold": 120}
+READINESS = {"periodSeconds": 10, "failureThreshold": 3}
+LIVENESS = {"periodSeconds": 30, "failureThreshold": 5}
+
+
+def k8s_escaped(argv: list[str]) -> list[str]:
+    """``argv`` as Kubernetes passes it on: ``$`` doubled, so no ``$(VAR)`` in it is expanded."""
+    return [a.replace("$", "$$") for a in argv]
+
+
+def probes(engine: ServingEngine) -> dict:
+    def get() -> dict:  # a fresh mapping each time: shared ones would be written as YAML anchors
+        return {"httpGet": {"path": engine.health_path, "port": engine.port}}
+
+    return {"startupProbe": {**get(), **STARTUP}, "readinessProbe": {**get(), **READINESS},
+            "livenessProbe": {**get(), **LIVENESS}}
+
+
+def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, env: dict[str, str],
+              serves: bool = True) -> dict:
+    """One pod's container: ``spec`` (command/args), its GPUs and memory, the model cache, /dev/shm, and
+    probes on the health endpoint when it runs the HTTP server (``serves``)."""
+    memory = f"{K8S_BASE_MEMORY_GIB + math.ceil(host_bytes / 2**30)}Gi"
+    c: dict = {"name": "server", "image": engine.image, **spec}
+    c["env"] = [{"name": k, "value": v} for k, v in {**env, "HF_HOME": HF_HOME}.items()]
+    if serves:
+        c["ports"] = [{"containerPort": engine.port}]
+    c["resources"] = {
+        "limits": {"nvidia.com/gpu": gpus, "memory": memory},
+        "requests": {"cpu": str(max(K8S_MIN_CPUS, 2 * gpus)), "memory": memory},
+    }
+    c["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "model-cache", "mountPath": HF_HOME}]
+    if serves:
+        c.update(probes(engine))
+    return c
+
+
+def volumes() -> list[dict]:
+    return [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": SHM_SIZE}},
+            {"name": "model-cache", "hostPath": {"path": CACHE_HOST_PATH, "type": "DirectoryOrCreate"}}]
+
+
 def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], gpus: int, host_bytes: float,
                         env: dict[str, str], setup: tuple[str, ...] = ()) -> str:
     """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
-    memory = f"{K8S_BASE_MEMORY_GIB + math.ceil(host_bytes / 2**30)}Gi"
-    container: dict = {"name": "server", "image": engine.image, **engine.container(argv, setup)}
-    if env:
-        container["env"] = [{"name": k, "value": v} for k, v in env.items()]
-    container["ports"] = [{"containerPort": engine.port}]
-    container["resources"] = {
-        "limits": {"nvidia.com/gpu": gpus, "memory": memory},
-        "requests": {"cpu": str(max(K8S_MIN_CPUS, 2 * gpus)), "memory": memory},
-    }
-    container["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}]
+    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env)
     doc = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -48,13 +94,42 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
-            "template": {
-                "metadata": {"labels": {"app": name}},
-                "spec": {
-                    "containers": [container],
-                    "volumes": [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": SHM_SIZE}}],
-                },
-            },
+            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [c], "volumes": volumes()}},
         },
     }
     return yaml.safe_dump(doc, sort_keys=False, width=10_000)
+
+
+def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: int, gpus_per_node: int,
+                      env: dict[str, str]) -> str:
+    """A LeaderWorkerSet of ``nodes`` pods (``lws``: the engine's ``leader``/``worker`` container specs and
+    the ``worker_env`` they add) and a Service on the leader's HTTP port."""
+    import yaml
+
+    name = k8s_name(model_id, engine.spec.id)
+    leader = container(engine, lws["leader"], gpus_per_node, 0.0, env)
+    worker = container(engine, lws["worker"], gpus_per_node, 0.0, {**env, **lws.get("worker_env", {})},
+                       serves=False)
+    set_doc = {
+        "apiVersion": "leaderworkerset.x-k8s.io/v1",
+        "kind": "LeaderWorkerSet",
+        "metadata": {"name": name},
+        "spec": {
+            "replicas": 1,
+            "leaderWorkerTemplate": {
+                "size": nodes,
+                "restartPolicy": "RecreateGroupOnPodRestart",
+                "leaderTemplate": {"metadata": {"labels": {"role": "leader"}},
+                                   "spec": {"containers": [leader], "volumes": volumes()}},
+                "workerTemplate": {"spec": {"containers": [worker], "volumes": volumes()}},
+            },
+        },
+    }
+    service = {
+        "apiVersion": "v1",
+        "kind": "Service",
+        "metadata": {"name": name},
+        "spec": {"selector": {"leaderworkerset.sigs.k8s.io/name": name, "role": "leader"},
+                 "ports": [{"port": engine.port, "targetPort": engine.port}]},
+    }
+    return yaml.safe_dump_all([set_doc, service], sort_keys=False, width=10_000)

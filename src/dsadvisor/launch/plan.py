@@ -30,7 +30,8 @@ from dsadvisor.catalog.store import Catalog
 from dsadvisor.engines import serving_engine
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.errors import InputError, NoFitError
-from dsadvisor.launch.kubernetes import K8S_BASE_MEMORY_GIB, deployment_manifest
+from dsadvisor.launch.kubernetes import (CACHE_HOST_PATH, HF_HOME, K8S_BASE_MEMORY_GIB, deployment_manifest,
+                                        k8s_escaped, leader_worker_set)
 from dsadvisor.physics.estimate import Estimate
 
 # Share of system memory (--ram) that layers kept in CPU memory may take: the OS, the server process
@@ -67,18 +68,25 @@ class Plan:
 
 def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
               notes: list[str]) -> str | None:
-    """The Deployment for a one-node NVIDIA plan, or None and a note saying why not."""
+    """The Deployment for a one-node NVIDIA plan, a LeaderWorkerSet over several nodes, or None and a note
+    saying why not."""
     if gpu is not None and gpu.vendor != "nvidia":
         notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, "
                      f"and {gpu.id} is a{'n' if gpu.vendor[0] in 'aeiou' else ''} {gpu.vendor} device")
         return None
+    cache = (f"the model cache is a hostPath folder ({CACHE_HOST_PATH}) mounted at HF_HOME={HF_HOME}: "
+             "use a PersistentVolumeClaim there to share one download")
     if est.nodes > 1:
-        notes.append(f"no Kubernetes manifest: a Deployment's pod runs on one node and this needs {est.nodes}; "
-                     "use LeaderWorkerSet (kubernetes-sigs/lws) or KubeRay")
-        return None
+        pods = engine.leader_worker(k8s_escaped(nodes.server), nodes.setup, est)
+        if pods is None:
+            notes.append(f"no Kubernetes manifest: {engine.name} starts its {est.nodes} nodes' ranks with mpirun "
+                         "over SSH, which a LeaderWorkerSet's pods do not run")
+            return None
+        notes.append(f"the manifest is a LeaderWorkerSet (install its controller, kubernetes-sigs/lws) of "
+                     f"{est.nodes} pods, one per node, and a Service on the leader; {cache}")
+        return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {})
     notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
-                 + (" plus the layers kept in CPU memory" if nodes.host_bytes else "")
-                 + "; mount the model (a PersistentVolumeClaim or hostPath) where the command expects it")
+                 + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
     return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, {}, nodes.setup)
 
 
@@ -216,14 +224,14 @@ def pinned_gpus(hardware: Hardware, k: Constraints) -> Hardware:
 
 def sized_verdict(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Constraints, *, offload: bool = False,
                   exact_concurrency: bool = False) -> tuple[Verdict, str | None]:
-    """The verdict serving ``k.batch`` requests at once, or, when only memory stops it, the one serving
-    the most sequences its KV cache holds on all the GPUs, with a note saying so (a NoFitError naming
-    that number with ``exact_concurrency``)."""
+    """The verdict serving ``k.batch`` requests at once, or, when none does, the one serving the most
+    sequences a KV cache holds on all the GPUs, with a note saying so (a NoFitError naming that number
+    with ``exact_concurrency``); when not even one request fits, the first NoFitError."""
     try:
         return choose(catalog, entry, hardware, k, offload=offload), None
     except NoFitError as exc:
         miss = exc.verdict
-        if k.batch == 1 or not isinstance(miss, Verdict) or FITS.id not in {r.rule for r in miss.failed}:
+        if k.batch == 1 or not isinstance(miss, Verdict):
             raise
         most = largest_concurrency(catalog, entry, hardware, k)
         if most is None:
@@ -234,13 +242,19 @@ def sized_verdict(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Co
         held = (f"the KV cache of {where} holds {n} of the {k.batch} sequences of {e.context if e else '?'} "
                 "tokens at full length")
         hint = ", ".join([*(["fp8 KV (--kv-dtype fp8)"] if e and e.kv_dtype != "fp8-kv" else []),
-                          *(["data-parallel attention (--dp-attention)"] if e and e.dp_attention == 1 else []),
+                          *(["data-parallel attention (--dp-attention)"] if e and e.dp_attention == 1
+                            and _moe(catalog, entry) else []),
                           "a shorter --context or more GPUs"])
         if exact_concurrency:
             raise NoFitError(f"no deployment of {entry.id} serves {k.batch} concurrent requests: {held}; "
                              f"--concurrency {n} fits, or {hint}", verdict) from None
         return verdict, (f"serves {n} concurrent requests, not the {k.batch} asked: {held}; the rest wait for a "
                          f"slot (--exact-concurrency refuses instead; {hint} hold more)")
+
+
+def _moe(catalog: Catalog, entry: ModelEntry) -> bool:
+    arch = catalog.architecture(entry) or assumed_architecture(entry)[0]
+    return arch.is_moe
 
 
 def largest_concurrency(catalog: Catalog, entry: ModelEntry, hardware: Hardware,
