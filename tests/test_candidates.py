@@ -8,6 +8,7 @@ import csv
 import io
 from pathlib import Path
 
+import pytest
 import yaml
 
 CATALOG = Path(__file__).resolve().parents[1] / "catalog" / "models"
@@ -85,3 +86,56 @@ def test_csv_carries_a_section_column(run):
 def test_plan_on_a_described_variant_says_no_weights_exist(run):
     r = run("plan", "deepseek-1.3b", "--gpu", "RTX-3060")
     assert r.code == 1 and "no public weights exist" in r.err and "serve" not in r.out
+
+
+# ------------------------------------------------ quality with coverage, and what the score says
+
+
+def test_chat_on_a_4090_does_not_put_a_one_benchmark_math_model_first(run):
+    doc = run("recommend", "--gpu", "RTX-4090", "--task", "chat", "-f", "json").json()
+    assert doc["ranked"][0]["model"] != "deepseek-math-7b-rl"
+    rl = next(v for v in doc["ranked"] if v["model"] == "deepseek-math-7b-rl")
+    assert rl["score"]["quality_from"] == "gsm8k (1 of 3)"  # coverage counted: two of three benchmarks missing
+
+
+def test_r1_beats_v3_base_on_eight_h100s_even_with_base_models_in(run):
+    doc = run("recommend", "--gpu", "H100", "--gpus", "8", "--include-base", "--top", "100", "-f", "json").json()
+    ids = [v["model"] for v in doc["ranked"]]
+    assert ids.index("deepseek-r1") < ids.index("deepseek-v3-base")
+
+
+def test_a_missing_benchmark_counts_zero(catalog):
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.advice.search import quality, score_ranges
+
+    ranges = score_ranges(catalog)
+    one, _ = quality(catalog.model("deepseek-math-7b-rl"), Constraints(task="chat"), ranges, 0.0)
+    only, _ = quality(catalog.model("deepseek-math-7b-rl"), Constraints(benchmark="gsm8k"), ranges, 0.0)
+    assert one == pytest.approx(only / 3)
+
+
+def test_the_table_says_why_in_words(run):
+    out = run("recommend", "--gpu", "RTX-4090", "--task", "chat", "--top", "3").out
+    assert "why" in out.splitlines()[2]
+    assert "quality 0." in out and "tok/s a sequence" in out and "(1 of 3)" in out
+    assert "(q 0." not in out  # no bare letters
+
+
+@pytest.mark.parametrize("gpu, model", [("RTX-4090", "deepseek-r1-distill-qwen-32b"),
+                                        ("RTX-3060", "deepseek-r1-distill-qwen-14b")])
+def test_q4_k_m_when_it_fits_not_q3_k_m(run, gpu, model):
+    doc = run("recommend", "--gpu", gpu, "--top", "100", "-f", "json").json()
+    v = next(v for v in doc["ranked"] if v["model"] == model)
+    assert v["estimate"]["deployment"]["quantization"] == "q4_k_m"
+
+
+def test_eight_h100s_get_tensor_parallel_engines_not_a_llama_cpp_layer_split(run):
+    doc = run("recommend", "--gpu", "H100", "--gpus", "8", "--task", "reasoning", "--top", "100", "-f", "json").json()
+    split = [v["model"] for v in doc["ranked"] if v["estimate"]["deployment"]["engine"] == "llama.cpp"
+             and v["estimate"]["deployment"]["gpus"] > 1]
+    for model in split:  # only where no tensor-parallel engine runs the model at all
+        r = run("check", model, "--gpu", "H100", "--gpus", "8", "--engine", "vllm", "--engine", "sglang",
+                "--engine", "tensorrt-llm")
+        assert r.code != 0, model
+    r1 = next(v for v in doc["ranked"] if v["model"] == "deepseek-r1")
+    assert r1["estimate"]["deployment"]["engine"] in ("vllm", "sglang", "tensorrt-llm")

@@ -37,7 +37,10 @@ SCORE_TIE = 0.005  # closer than this, the earlier format and engine (the more c
 # A sequence this fast scores 1 on speed (log scale from 1 tok/s): several times
 # reading speed, so faster is no better for one reader.
 FAST_TOKENS_PER_S = 60.0
-ENOUGH_HEADROOM = 0.25  # a quarter of usable memory free scores 1 on headroom
+# 5% of usable memory free scores 1 on headroom: the estimate already holds the KV cache for the whole
+# context, activations and the runtime, so more free memory buys nothing a practitioner values over a
+# better format (Q4_K_M over Q3_K_M on a 24 GB card: the Ollama default, docs/guide.md).
+ENOUGH_HEADROOM = 0.05
 
 
 @dataclass(frozen=True)
@@ -148,7 +151,9 @@ def availability(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> 
 def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
             loss: float | None) -> tuple[float, str]:
     """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
-    after the format's expected loss."""
+    after the format's expected loss; a benchmark the model has no score on counts 0 (coverage: a model
+    scored on one favourable benchmark does not beat one scored on all of them). Benchmarks no model in
+    the catalog has a score on are left out."""
     names: tuple[str, ...]
     if constraints.benchmark:
         names = (constraints.benchmark,)
@@ -158,15 +163,17 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
         names = DEFAULT_BENCHMARKS
     parts = []
     kept = 1 - (loss or 0.0) / 100  # an unknown loss (None) is ranked below every known one instead
-    for n in names:
+    asked = [n for n in names if n in ranges]
+    for n in asked:
         s = benchmark_score(model, n)
-        if s is None or n not in ranges:
+        if s is None:
             continue
         lo, hi = ranges[n]
         parts.append((n, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))))
     if not parts:
         return 0.0, "no benchmark score"
-    return sum(p for _, p in parts) / len(parts), ", ".join(n for n, _ in parts)
+    coverage = f" ({len(parts)} of {len(asked)})" if len(parts) < len(asked) else ""
+    return sum(p for _, p in parts) / len(asked), ", ".join(n for n, _ in parts) + coverage
 
 
 def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0,
@@ -279,6 +286,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     closest: Verdict | None = None
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
     unbuilt: Skipped | None = None  # the first deployment that could not be built, and why
+    fallback: Verdict | None = None  # the best layer split over datacenter GPUs (``_layer_split``)
     for opt in options(catalog, model, hw, k, ranges, engines):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
@@ -295,14 +303,17 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
             if isinstance(v, Skipped):
                 unbuilt = unbuilt or v
                 continue
+            if v.passed and _layer_split(catalog, v, hw):  # kept only for when nothing else passes
+                fallback = v if fallback is None or _total(v) > _total(fallback) else fallback
+                break
             if v.passed:
                 if best_pass is None or v.tier > best_pass.tier or _total(v) > _total(best_pass) + SCORE_TIE:
                     best_pass = v
                 break  # more GPUs for the same format and engine only cost efficiency
             if closest is None or _closeness(v) > _closeness(closest):
                 closest = v
-    if best_pass is not None:
-        return best_pass
+    if best_pass is not None or fallback is not None:
+        return best_pass if best_pass is not None else fallback  # type: ignore[return-value]
     if skipped is not None and closest is not None and closest.estimate is not None \
             and skipped[0] < closest.estimate.memory.weights:
         v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
@@ -317,6 +328,16 @@ def _total(v: Verdict) -> float:
 
 def _quant_id(v: Verdict) -> str | None:
     return v.estimate.quant_id if v.estimate is not None else None
+
+
+def _layer_split(catalog: Catalog, v: Verdict, hw: Hardware) -> bool:
+    """A deployment split layer by layer over several datacenter GPUs by an engine without tensor
+    parallelism (llama.cpp --split-mode layer): one GPU works at a time, one request at a time. Where
+    vLLM, SGLang or TensorRT-LLM can serve the model it is no advice (docs/guide.md: the engines' own
+    DeepSeek recipes serve tensor parallel), so it is kept only for when nothing else passes."""
+    e = v.estimate
+    return (e is not None and e.gpus > 1 and hw.gpu.category == "datacenter"
+            and not catalog.engine(e.engine_id).tensor_parallel)
 
 
 def _shape(catalog: Catalog, model: ModelEntry) -> Architecture | None:

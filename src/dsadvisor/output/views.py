@@ -191,7 +191,8 @@ def _verdict_data(v) -> dict:
 
 
 DESCRIBED_TITLE = "described in articles: no public weights"
-RECOMMEND_COLUMNS = ("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT", "per token", "tok/s", "score")
+RECOMMEND_COLUMNS = ("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT", "per token", "tok/s", "score",
+                     "why")
 
 
 def _recommend_row(i: int, v) -> tuple[str, ...]:
@@ -201,8 +202,22 @@ def _recommend_row(i: int, v) -> tuple[str, ...]:
         (e.ttft_single_s, e.decode_step_s, e.decode_tokens_per_s)
     return (str(i), v.model.id, e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
             fmt_s(ttft), fmt_s(tpot), f"{total:,.0f}",
-            f"{v.score.total:.2f} (q {v.score.quality:.2f} s {v.score.speed:.2f} "
-            f"h {v.score.headroom:.2f} g {v.score.gpus:.2f})")
+            f"{v.score.total:.2f}", why(v))
+
+
+def why(v) -> str:
+    """A verdict's score in words: the quality and the benchmarks it rests on, the format's loss, the
+    speed of one sequence, the GPUs it takes and, when tight, the memory left."""
+    sc, e = v.score, v.estimate
+    loss = ("" if sc.loss_percent == 0 else f", {e.quant_id} loss unknown" if sc.loss_percent is None
+            else f", less {sc.loss_percent:g}% for {e.quant_id}")
+    parts = [f"quality {sc.quality:.2f} on {sc.quality_from}{loss}",
+             f"{e.per_sequence_tokens_per_s:,.0f} tok/s a sequence"]
+    if e.gpus > 1:
+        parts.append(f"{e.gpus} GPUs")
+    if sc.headroom < 1:
+        parts.append("memory nearly full")
+    return "; ".join(parts)
 
 
 def recommend_doc(rec, top: int | None, show_all: bool) -> Document:
