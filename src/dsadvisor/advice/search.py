@@ -312,8 +312,9 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
                 break  # more GPUs for the same format and engine only cost efficiency
             if closest is None or _closeness(v) > _closeness(closest):
                 closest = v
-    if best_pass is not None or fallback is not None:
-        return best_pass if best_pass is not None else fallback  # type: ignore[return-value]
+    best_pass = best_pass or fallback  # a layer split only when nothing else passed
+    if best_pass is not None:
+        return best_pass
     if skipped is not None and closest is not None and closest.estimate is not None \
             and skipped[0] < closest.estimate.memory.weights:
         v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
