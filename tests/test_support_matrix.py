@@ -119,6 +119,14 @@ def test_the_t4_plan_keeps_an_fp16_kv_cache(run):
     assert "fp16 KV" in table.out and "bf16 KV" not in table.out
 
 
+def test_a_closest_miss_is_never_an_engine_that_does_not_run_here(run):
+    # the datacenter default of 32 requests: the search's closest miss used to be TensorRT-LLM (compute
+    # capability 8.0, which a T4 lacks), so plan refused; it now sizes vLLM on the T4
+    r = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["deployment"]["engine"] != "tensorrt-llm" and r.json()["deployment"]["kv_dtype"] != "bf16"
+
+
 def test_an_h100_keeps_bf16_kv(run):
     r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "-f", "json")
     assert r.json()["deployment"]["kv_dtype"] == "bf16"

@@ -447,10 +447,11 @@ def judge(catalog: Catalog, v: Verdict, hw: Hardware, k: Constraints) -> Verdict
 
 
 def _closeness(v: Verdict) -> tuple:
-    """Fewer failed rules, then less memory over capacity: the most instructive miss."""
+    """An engine that runs on this hardware first (a miss the support matrix rules out teaches nothing
+    about sizing), then fewer failed rules, then less memory over capacity: the most instructive miss."""
     m = v.estimate.memory if v.estimate else None
     over = m.per_gpu / m.usable if m and m.usable > 0 else math.inf
-    return (-len(v.failed), -over)
+    return (all(r.rule != "DSA004" for r in v.failed), -len(v.failed), -over)
 
 
 def score_ranges(catalog: Catalog) -> dict[str, tuple[float, float]]:
