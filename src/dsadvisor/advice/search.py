@@ -20,7 +20,8 @@ from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
 from dsadvisor.serving.server import Serving, serve_estimated
-from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, SPEED_RULES, TASK_BENCHMARKS,
+from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, SPEED_RULES,
+                                    TASK_BENCHMARKS,
                                     Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules)
 from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.advice.summaries import summarize
@@ -451,7 +452,7 @@ def _closeness(v: Verdict) -> tuple:
     about sizing), then fewer failed rules, then less memory over capacity: the most instructive miss."""
     m = v.estimate.memory if v.estimate else None
     over = m.per_gpu / m.usable if m and m.usable > 0 else math.inf
-    return (all(r.rule != "DSA004" for r in v.failed), -len(v.failed), -over)
+    return (all(r.rule != HARDWARE_SUPPORT.id for r in v.failed), -len(v.failed), -over)
 
 
 def score_ranges(catalog: Catalog) -> dict[str, tuple[float, float]]:
