@@ -17,12 +17,20 @@ from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import load_catalog
-from dsadvisor.physics.calibration import compare_decode, compare_llamacpp, compare_transformers, read_rows
+from dsadvisor.physics.calibration import (
+    compare_decode,
+    compare_llamacpp,
+    compare_published,
+    compare_transformers,
+    published_unknown,
+    read_rows,
+)
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"  # the calibration set the constants were fitted to
 HELD_OUT = HERE / "gpu" / "results"  # measured here, not fitted to
 LLAMACPP = DATA / "llamacpp-h200" / "h200-lcpp.jsonl"
+PUBLISHED = DATA / "published"  # published measurements, each row with its source, conditions and part
 
 
 def collect(catalog) -> list[tuple[str, list]]:
@@ -36,6 +44,8 @@ def collect(catalog) -> list[tuple[str, list]]:
         if comps:
             sets.append((path.stem, comps))
     sets.append(("llamacpp-h200", compare_llamacpp(catalog, read_rows(LLAMACPP))))
+    for path in sorted(PUBLISHED.glob("*.jsonl")):
+        sets.append((path.stem, compare_published(catalog, read_rows(path))))
     return sets
 
 
@@ -43,6 +53,8 @@ def summary(sets, catalog) -> list[str]:
     groups: dict[tuple, list[float]] = {}
     for name, comps in sets:
         for c in comps:
+            if c.engine == "transformers" and c.quantity == "prefill" and c.tokens < 2048:
+                continue  # eager short prompts are host-bound and noisy (benchmarks/gpu/README.md); target >= 2K
             cls = catalog.gpus[c.device].category if c.device in catalog.gpus else "?"
             part = "held-out" if c.held_out else "fit"
             groups.setdefault((name, c.engine, c.quantity, cls, part), []).append(abs(c.error))
@@ -71,6 +83,10 @@ def main(argv: list[str]) -> None:
                       f"{c.estimated:11.4g} {c.error:+7.1%}{'  held-out' if c.held_out else ''}")
         print()
     print("\n".join(summary(sets, catalog)))
+    for path in sorted(PUBLISHED.glob("*.jsonl")):
+        for r in published_unknown(catalog, read_rows(path)):
+            print(f"no estimate: {path.stem} {r['gpu']} {r['model']} {r['quant']} {r['metric']} ({r['source']}): "
+                  "the GPU has no compute rate in the catalog")
 
 
 if __name__ == "__main__":

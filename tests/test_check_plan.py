@@ -57,7 +57,8 @@ def test_library_plan_judges_the_offloaded_layers_against_system_memory(catalog)
 
     k = Constraints(allow_unknown=True, engines=("llama.cpp",), quants=("q4_k_m",))
     p = plan(catalog, "DeepSeek-R1-Distill-Qwen-32B", hardware(catalog, "RTX 3060", ram=32), k, offload=True)
-    assert p.offloaded and p.gpu_layers == 35 and 9.5e9 < p.host_bytes < 9.8e9
+    # Q4_K_M counted class by class (output at Q6_K, embedding at Q4_K): 36 of 64 layers fit, 9.2 GB stay on the host
+    assert p.offloaded and p.gpu_layers == 36 and 9.0e9 < p.host_bytes < 9.3e9
     with pytest.raises(NoFitError, match="the 8 GB of system memory"):
         plan(catalog, "DeepSeek-R1-Distill-Qwen-32B", hardware(catalog, "RTX 3060", ram=8), k, offload=True)
     with pytest.raises(NoFitError) as missed:

@@ -126,3 +126,28 @@ def test_estimate_is_finite(catalog):
     est = estimate(_dep(catalog, "deepseek-coder-33b-instruct", "L40S", quant="awq-int4", batch=8))
     d = est.as_dict()
     assert all(math.isfinite(v) for v in (d["memory"]["per_gpu_bytes"], d["latency"]["decode_step_s"]))
+
+
+def test_vllm_estimate_names_the_engine_version_it_models(catalog):
+    """vLLM's memory profiling changed between releases (CUDA graphs inside the budget since 0.21): the basis says
+    which behaviour the estimate models."""
+    from dsadvisor.physics.estimate import Deployment, estimate
+
+    d = Deployment.of(catalog, model=catalog.models["deepseek-r1-distill-qwen-7b"], gpu=catalog.gpus["H100-SXM"],
+                      quant=catalog.quantizations["bf16"], engine=catalog.engines["vllm"])
+    facts = estimate(d).basis.facts
+    assert any("version modelled" in f and "0.21" in f for f in facts)
+
+
+def test_moe_expert_gemms_slow_fp8_prefill(catalog):
+    """Routed-expert GEMMs run at 0.42 of the dense fp8 rate (aiconfigurator moe.csv): an MoE's prompt costs more
+    than its active FLOPs at the dense rate."""
+    from dataclasses import replace
+
+    from dsadvisor.physics.estimate import Deployment, estimate
+
+    eng = catalog.engines["sglang"]
+    d = Deployment.of(catalog, model=catalog.models["deepseek-v2-lite"], gpu=catalog.gpus["H200-SXM"],
+                      quant=catalog.quantizations["bf16"], engine=eng, prompt_tokens=4096, context=8192)
+    dense = replace(d, engine=replace(eng, speed=replace(eng.speed, moe_expert_efficiency=1.0)))
+    assert estimate(d).ttft_s > 1.2 * estimate(dense).ttft_s

@@ -227,15 +227,16 @@ def test_llamacpp_partial_offload_counts_the_layers_that_fit(run):
     assert len(r.err.strip().splitlines()) == 1 and "DSA002" in r.err and "--offload" in r.err
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-32B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
                   "--quant", "q4_k_m", "--offload")
-    # By hand (Qwen2.5-32B config): a layer holds 487,605,248 parameters (q/k/v/o with biases 62,921,728,
-    # MLP 3 x 5120 x 27648, two norms) = 298.06 MB at 4.89 bits (norms at 2 B) plus its KV cache,
-    # 2 x 8 heads x 128 x 2 B x 8192 tokens = 33.55 MB: 331.6 MB. The GPU: 12,752,624,025 B less the
+    # By hand (Qwen2.5-32B config): a layer holds q/k/v/o with biases, 62,921,728 parameters at Q4_K_M's
+    # attention bits (4.66), the MLP, 3 x 5120 x 27648, at 4.5 bits for gate/up and 5.53 for down (27648 rows
+    # divide into 256-weight super-blocks: no fallback), and two F32 norms: 293.80 MB, plus its KV cache,
+    # 2 x 8 heads x 128 x 2 B x 8192 tokens = 33.55 MB: 327.35 MB. The GPU: 12,752,624,025 B less the
     # 0.75 GB runtime and a 512-token compute buffer (512 x (3 x 27648 + 4 x 5120) x 2 B = 105.9 MB)
-    # = 11.90 GB, room for 35.9 layers: 35 of 64.
-    assert "-ngl 35 " in d["commands"][0]
-    assert any("35 of 64 layers" in n and "CPU memory" in n for n in d["notes"])
-    # the 29 layers left behind keep weights and KV cache in CPU memory: 29 x 331.6 MB = 9.62 GB
-    assert d["gpu_layers"] == 35 and abs(d["host_memory_bytes"] / (29 * 331.6e6) - 1) < 0.005
+    # = 11.90 GB, room for 36.4 layers: 36 of 64.
+    assert "-ngl 36 " in d["commands"][0]
+    assert any("36 of 64 layers" in n and "CPU memory" in n for n in d["notes"])
+    # the 28 layers left behind keep weights and KV cache in CPU memory: 28 x 327.35 MB = 9.17 GB
+    assert d["gpu_layers"] == 36 and abs(d["host_memory_bytes"] / (28 * 327.35e6) - 1) < 0.005
 
 
 def test_trtllm_flags_single_node_with_fp8_kv(run):

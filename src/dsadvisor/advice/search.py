@@ -291,7 +291,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     for opt in options(catalog, model, hw, k, ranges, engines):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
-        whole = weight_bytes(params, opt.fmt).total if params else None
+        whole = weight_bytes(params, opt.fmt, arch).total if params else None
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:

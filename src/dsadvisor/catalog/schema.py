@@ -480,6 +480,10 @@ class QuantFormat(Sourced):
     applies_to: list[Literal["weights", "kv_cache"]] = field(default_factory=lambda: ["weights"])
     kept_16bit: list[Literal["embeddings", "lm_head", "norms", "router", "attention"]] = _list()
     compute_dtype: DType = "bf16"  # the tensor-core rate prefill runs at
+    # bits per weight of each tensor class in a mixed format (GGUF k-quant mixes), scales included:
+    # attention, mlp_gate_up, mlp_down, embedding, lm_head; mlp_down_unaligned where a down projection's
+    # rows do not divide into the format's 256-weight super-blocks and the quantizer falls back
+    tensor_bits: dict[str, Annotated[float, Gt(0), Le(32)]] = field(default_factory=dict)
     needs_dtypes: list[DType] = _list()  # hardware must support one of these
     engines: list[str] = _list()
     quality_loss: list[QualityLoss] = _list()
@@ -516,6 +520,8 @@ class EngineMemory(Sourced):
     max_batched_tokens: Optional[Annotated[int, Gt(0), Le(MAX_SHAPE)]] = None
     kv_duplicated_during_decode: bool = False  # dynamic cache grown by concatenation
     decompressed_mla_cache: bool = False  # caches MLA as per-head K and V instead of the latent
+    # the engine releases whose behaviour this models, where it changed between releases (vLLM V0 / V1)
+    version: str | None = None
     note: str | None = None
 
 
@@ -539,6 +545,34 @@ class EngineSpeed(Sourced):
     # query/key element (transposes, RoPE) and each MLP intermediate element
     qk_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
     mlp_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
+    # achieved fraction of the datasheet rate of the format's compute dtype, where it differs from
+    # linear_efficiency (e.g. fp8 GEMMs), keyed by dtype
+    linear_efficiency_by_dtype: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
+    # block-quantized (GGUF) weights: prefill matmuls run on int8 tensor cores at this fraction of the
+    # GPU's dense int8 rate, keyed by compute capability ("9.0") or "default", or of its 16-bit rate where
+    # no int8 rate is known ("16bit", or the GPU's vendor: "apple"); empty: the format's compute dtype at
+    # linear_efficiency
+    quantized_linear_efficiency: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
+    # block-quantized decode: weights the dequantizing matrix-vector kernels get through per second
+    # besides the bytes they read, keyed by format id or "default"
+    dequant_weights_per_s: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    # batched decode (llama.cpp): up to quantized_vector_max_batch sequences the dequantizing vector kernel
+    # runs once per sequence, each further sequence getting through dequant_column_weights_per_s weights a
+    # second; above it the batched quantized matmul costs a step one pass over the weights at
+    # batched_weights_per_s; 16-bit weights at batch > 1 at batched_16bit_weights_per_s
+    quantized_vector_max_batch: Annotated[int, Ge(0), Le(MAX_SHAPE)] = 0
+    dequant_column_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
+    batched_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
+    batched_16bit_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
+    # prefill: routed-expert GEMMs reach this share of the linear rate (small per-expert batches,
+    # routing imbalance, dispatch); the 16-bit figure where it differs
+    moe_expert_efficiency: Annotated[float, Gt(0), Le(1)] = 1.0
+    moe_expert_efficiency_16bit: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    prefill_fixed_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # per request: scheduling, sampling, launch
+    # per_layer_decode_s on another GPU vendor's backend (llama.cpp on Apple: Metal), keyed by vendor
+    per_layer_decode_s_by_vendor: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)
+    # linear_efficiency (16-bit matmuls) on another GPU vendor's backend, keyed by vendor
+    linear_efficiency_by_vendor: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
     note: str | None = None
 
 

@@ -42,8 +42,8 @@ def gpu_layers(arch: Architecture, est: Estimate, quant: QuantFormat, notes: lis
     if m.fits:
         return layers + 1, 0.0
     p = count_params(arch)
-    wb = weight_bytes(p, quant)
-    head_bits = 16 if "lm_head" in quant.kept_16bit else quant.bits_per_weight
+    wb = weight_bytes(p, quant, arch)
+    head_bits = 16 if "lm_head" in quant.kept_16bit else quant.tensor_bits.get("lm_head", quant.bits_per_weight)
     per_layer_w = max(0.0, wb.total - wb.embedding - p.lm_head * head_bits / 8) / layers
     per_layer = per_layer_w + m.kv_cache * est.pp / layers  # each GPU holds 1/pp of the layers' KV
     budget = est.gpus * (m.capacity - m.overhead - m.activations)

@@ -29,7 +29,7 @@ def computed_bytes(catalog: Catalog, artifact: Artifact) -> int | None:
     if arch is None or fmt is None:
         return None
     p = count_params(arch)
-    total = weight_bytes(p, fmt).total
+    total = weight_bytes(p, fmt, arch).total
     if artifact.file is None and artifact.ollama_tag is None and p.mtp:  # safetensors keep the MTP modules
         total += int(p.mtp * fmt.bits_per_weight / 8)
     return total

@@ -160,3 +160,44 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
             if value:
                 out.append(Comparison(quantity, r["model"], batch, tokens, seconds, value, **tag))
     return out
+
+
+def compare_published(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
+    """Published measurements (benchmarks/data/published): one figure per row, in tokens per second, with its
+    source and conditions. Rows the estimator gives no figure for (no compute rate for the GPU) are left out;
+    ``published_unknown`` counts them."""
+    out = []
+    for r in rows:
+        est = _published_estimate(catalog, r)
+        value = None if est is None else (est.ttft_s if r["metric"] == "prefill" else est.decode_step_s)
+        if value:
+            out.append(Comparison(r["metric"], r["model"], r["batch"], r["tokens"], published_seconds(r), value,
+                                  quant=r["quant"], engine=r["engine"], device=r["gpu"],
+                                  held_out=r["part"] == "held-out"))
+    return out
+
+
+def published_seconds(row: dict) -> float:
+    """Seconds for the prompt (prefill) or for one step of ``batch`` sequences (decode)."""
+    if row["metric"] == "prefill":
+        return row["tokens"] / row["tokens_per_s"]
+    return row["batch"] / row["tokens_per_s"]
+
+
+def _published_estimate(catalog: Catalog, r: dict):
+    entry = catalog.models[r["model"]]
+    prompt = r["tokens"] if r["metric"] == "prefill" else min(r["tokens"], 512)
+    context = r["tokens"] + (128 if r["metric"] == "prefill" else 0)
+    return estimate(Deployment.of(catalog, model=entry, gpu=catalog.gpus[r["gpu"]],
+                                  quant=catalog.quantizations[r["quant"]], engine=catalog.engines[r["engine"]],
+                                  context=context, prompt_tokens=prompt, batch=r["batch"]))
+
+
+def published_unknown(catalog: Catalog, rows: list[dict]) -> list[dict]:
+    """Published rows the estimator has no figure for, e.g. prompt time on a GPU without a compute rate."""
+    out = []
+    for r in rows:
+        est = _published_estimate(catalog, r)
+        if (est.ttft_s if r["metric"] == "prefill" else est.decode_step_s) is None:
+            out.append(r)
+    return out

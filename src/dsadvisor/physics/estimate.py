@@ -9,7 +9,7 @@ the facts it used, what it assumed, and the articles' own claims beside it.
 from __future__ import annotations
 
 import math
-from dataclasses import replace, asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.store import Catalog
@@ -23,6 +23,7 @@ from dsadvisor.physics.memory import (
     kv_read_bytes,
     plan_memory,
     profile_logit_bytes,
+    routed_expert_bits,
     weight_bytes,
 )
 from dsadvisor.physics.params import count_params
@@ -264,19 +265,85 @@ def bandwidth_efficiency(gpu: Gpu, engine: Engine) -> float:
     return min(engine_eff, gpu.bandwidth_efficiency) if gpu.bandwidth_efficiency else engine_eff
 
 
+def on_device(engine: Engine, gpu: Gpu) -> Engine:
+    """The engine with the per-layer decode cost of the GPU vendor's backend where it has its own."""
+    per_layer = engine.speed.per_layer_decode_s_by_vendor.get(gpu.vendor)
+    if per_layer is None:
+        return engine
+    return replace(engine, speed=replace(engine.speed, per_layer_decode_s=per_layer))
+
+
+def block_quantized(engine: Engine, quant: QuantFormat) -> bool:
+    """Weights the engine multiplies through its own block-quantized kernels (llama.cpp's GGUF k-quants)."""
+    return bool(engine.speed.quantized_linear_efficiency) and quant.bits_per_weight < 16
+
+
+def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
+    """Achieved FLOP/s of the weight matmuls: block-quantized formats on the int8 tensor cores at the
+    engine's fraction for this GPU generation; others at the compute dtype's rate and efficiency."""
+    s = engine.speed
+    if block_quantized(engine, quant):
+        table = s.quantized_linear_efficiency
+        rate: float | None
+        if gpu.int8_tops and "int8" in gpu.dtypes:
+            rate, eff = gpu.int8_tops * 1e12, table.get(gpu.compute_capability or "", table.get("default"))
+        else:  # no int8 figure in the catalog: from the 16-bit rate
+            rate, eff = _rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
+        return rate * eff if rate and eff else None
+    linear = _rate(gpu, quant.compute_dtype)
+    eff = s.linear_efficiency_by_dtype.get(quant.compute_dtype,
+                                           s.linear_efficiency_by_vendor.get(gpu.vendor, s.linear_efficiency))
+    return linear * eff if linear else None
+
+
 def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
     s = engine.speed
-    linear = _rate(gpu, quant.compute_dtype)
+    linear = _linear_rate(gpu, engine, quant)
     attention = _rate(gpu, "bf16")
     link = gpu.interconnect
     return Rates(
         bandwidth=gpu.bandwidth_gbs * 1e9 * bandwidth_efficiency(gpu, engine),
-        linear_flops=linear * s.linear_efficiency if linear else None,
+        linear_flops=linear,
         attention_flops=attention * s.attention_efficiency if attention else None,
         link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
         link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
         else DEFAULT_ALLREDUCE_LATENCY_S,
     )
+
+
+def expert_efficiency(engine: Engine, quant: QuantFormat) -> float:
+    """Share of the linear rate the routed-expert GEMMs of a prefill reach (16-bit weights may have their own)."""
+    s = engine.speed
+    if not block_quantized(engine, quant) and s.moe_expert_efficiency_16bit:
+        return s.moe_expert_efficiency_16bit
+    return s.moe_expert_efficiency
+
+
+def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float,
+                             read_s: float) -> float:
+    """What llama.cpp's matmul kernels add to a decode step of ``batch`` sequences besides reading the weights
+    (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read).
+
+    Block-quantized, up to ``quantized_vector_max_batch`` sequences: the dequantizing matrix-vector kernel
+    cannot go faster than unpacking ``dequant_weights_per_s`` weights a second (by format): where that is slower
+    than the read (HBM GPUs), the difference is added; each further sequence unpacks the weights again
+    (``dequant_column_weights_per_s``). Above it the batched quantized matmul (MMQ) unpacks the weights into
+    tiles once a step (``batched_weights_per_s``); its FLOPs decode_step_s counts at the quantized rate.
+    16-bit weights at batch > 1 go through a batched GEMM (``batched_16bit_weights_per_s``).
+    """
+    s = engine.speed
+    if not block_quantized(engine, quant):
+        per = s.batched_16bit_weights_per_s if batch > 1 else None
+        return weights / per if per else 0.0
+    if not s.dequant_weights_per_s:
+        return 0.0
+    if batch > s.quantized_vector_max_batch:
+        return weights / s.batched_weights_per_s if s.batched_weights_per_s else 0.0
+    per_s = s.dequant_weights_per_s.get(quant.id, s.dequant_weights_per_s.get("default"))
+    extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
+    if s.dequant_column_weights_per_s:
+        extra += (batch - 1) * weights / s.dequant_column_weights_per_s
+    return extra
 
 
 def experts_touched_fraction(arch: Architecture, batch: int) -> float:
@@ -321,7 +388,7 @@ def estimate(d: Deployment) -> Estimate:
     check_layout(layout, arch, engine, d.gpus, d.gpus_per_node)
     kv_name, kv_elem = kv_bytes_per_element(d)
     p = count_params(arch)
-    wb = weight_bytes(p, quant)
+    wb = weight_bytes(p, quant, arch)
     if p.mtp:
         notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
     # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers, attention
@@ -333,19 +400,25 @@ def estimate(d: Deployment) -> Estimate:
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
     plan = _memory(d, arch, layout, per_gpu(wb.total, attention, layout), kv_per_gpu, kv_tok, prompt)
     rates = rates_for(gpu, engine, quant)
+    engine = on_device(engine, gpu)
     # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
     touched = experts_touched_fraction(arch, d.batch)
-    read_weights = wb.total - wb.embedding - p.routed_experts * quant.expert_bits / 8 * (1 - touched)
+    read_weights = wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - touched)
     step = decode_step_s(arch, engine, rates, layout,
                          read_bytes_per_gpu=per_gpu(read_weights, attention, layout)
                          + kv_read_bytes(arch, context, *kv_args) / kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=context)
+    step += quantized_decode_extra_s(engine, quant, d.batch,
+                                     weights=p.total - p.embedding - p.routed_experts * (1 - touched),
+                                     read_s=read_weights / rates.bandwidth)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
+    expert_eff = expert_efficiency(engine, quant)
 
     def prefill(batch: int) -> float | None:
         return prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * batch,
-                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=prompt)
+                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=prompt,
+                         expert_flops=2.0 * p.active_routed * prompt * batch, expert_efficiency=expert_eff)
 
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)
@@ -413,6 +486,8 @@ def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | No
         + (f", routed experts {quant.expert_bits:g}" if quant.expert_bits_per_weight else "") + f" ({quant.source})",
         f"engine {engine.id}: memory {engine.memory.policy} ({engine.memory.source}); speed ({engine.speed.source})",
     ]
+    if engine.memory.version:
+        notes.facts.append(f"engine {engine.id} version modelled: {engine.memory.version}")
     notes.assumptions += [
         "decode step timed at the full context (the slowest step of a sequence)",
         "time to first token: all batch prompts prefilled together (ttft_single_s: one alone)",

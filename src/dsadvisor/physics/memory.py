@@ -52,9 +52,49 @@ class WeightBytes:
     embedding: int  # the input table: looked up, not read whole, per step
 
 
-def weight_bytes(p: ParamBreakdown, fmt: QuantFormat) -> WeightBytes:
+SUPER_BLOCK = 256  # weights per k-quant super-block: a row must divide into them (llama.cpp QK_K)
+
+
+def _class_bits(fmt: QuantFormat, cls: str, width: int | None = None) -> float:
+    bits = fmt.tensor_bits
+    if cls == "mlp_down" and width is not None and width % SUPER_BLOCK and "mlp_down_unaligned" in bits:
+        return bits["mlp_down_unaligned"]
+    return bits.get(cls, fmt.bits_per_weight)
+
+
+def _mlp_bits(fmt: QuantFormat, width: int | None) -> float:
+    """An MLP's gate, up and down projections (same size each): two thirds gate/up, one third down."""
+    return (2 * _class_bits(fmt, "mlp_gate_up") + _class_bits(fmt, "mlp_down", width)) / 3
+
+
+def routed_expert_bits(fmt: QuantFormat, arch: Architecture) -> float:
+    """Bits per weight of the routed experts in ``fmt`` (their own mix where the format has one)."""
+    if not fmt.tensor_bits or not arch.is_moe:
+        return fmt.expert_bits
+    return _mlp_bits(fmt, arch.moe_intermediate_size)
+
+
+def mixed_weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> WeightBytes:
+    """A mixed format (GGUF k-quant mix): each tensor class at its own measured bits; norms and the
+    router in 32 bits as llama.cpp stores them."""
+    moe_width = arch.moe_intermediate_size if arch is not None and arch.is_moe else None
+    dense_width = arch.intermediate_size if arch is not None else None
+    shared = arch.n_shared_experts if arch is not None else 0
+    shared_width = moe_width * shared if moe_width and shared else None
+    bits = (p.attention * _class_bits(fmt, "attention") + p.dense_mlp * _mlp_bits(fmt, dense_width)
+            + p.routed_experts * _mlp_bits(fmt, moe_width) + p.shared_experts * _mlp_bits(fmt, shared_width)
+            + p.embedding * _class_bits(fmt, "embedding") + p.lm_head * _class_bits(fmt, "lm_head"))
+    kept = 4 * (p.norms + p.router)
+    return WeightBytes(total=int(bits / 8) + kept, quantized=int(bits / 8), kept_16bit=kept,
+                       embedding=int(p.embedding * _class_bits(fmt, "embedding") / 8))
+
+
+def weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None = None) -> WeightBytes:
     """Quantized linear weights at the format's bits (scales included; routed experts at its expert bits);
-    what it keeps in 16 bits at 2 B."""
+    what it keeps in 16 bits at 2 B. Formats with measured bits per tensor class (``tensor_bits``) add up their
+    classes instead."""
+    if fmt.tensor_bits:
+        return mixed_weight_bytes(p, fmt, arch)
     keep = set(fmt.kept_16bit)
     kept = p.norms
     kept += p.embedding if "embeddings" in keep else 0

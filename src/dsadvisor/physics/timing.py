@@ -200,18 +200,23 @@ def prefill_s(
     batch: int,
     tokens: int,
     act_bytes: int = 2,
+    expert_flops: float = 0.0,
+    expert_efficiency: float = 1.0,
 ) -> float | None:
     """Seconds to prefill ``batch`` prompts of ``tokens`` tokens together (None: no FLOP rate known).
 
-    Matmuls run at the linear rate but never faster than reading the weights once;
-    eager engines add element-wise traffic and a Python cost per layer.
+    Matmuls run at the linear rate (routed experts at ``expert_efficiency`` of it) but never faster than
+    reading the weights once; eager engines add element-wise traffic and a Python cost per layer; every
+    request pays the engine's fixed cost.
     """
     if not rates.linear_flops or not rates.attention_flops:
         return None
     speed = engine.speed
     layers = arch.num_hidden_layers
     n_tok = batch * tokens
-    matmul = max(linear_flops / layout.tp / rates.linear_flops, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
+    # routed-expert GEMMs (part of linear_flops) run at expert_efficiency of the linear rate
+    gemm_s = (linear_flops - expert_flops + expert_flops / expert_efficiency) / layout.tp / rates.linear_flops
+    matmul = max(gemm_s, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
     attention = prefill_attention_flops(arch, batch, tokens) / layout.tp / rates.attention_flops
     q_k_elems = (arch.num_attention_heads + arch.num_key_value_heads) * arch.head_dim / layout.tp
     inter = arch.intermediate_size if not arch.is_moe else arch.moe_dims[2] * arch.moe_dims[0]
@@ -221,4 +226,4 @@ def prefill_s(
     host = layers * speed.per_layer_prefill_s
     comm = _allreduce_s(layers, n_tok * arch.hidden_size * act_bytes, layout, rates)
     hops = _pipeline_hops_s(layout.pp, n_tok * arch.hidden_size * act_bytes)
-    return matmul + attention + elementwise + host + comm + hops
+    return matmul + attention + elementwise + host + comm + hops + speed.prefill_fixed_s
