@@ -61,6 +61,8 @@ CASES: tuple[Case, ...] = (
     # ---------------------------------------------------------------- names (exit 3)
     _c("unknown-model", NAMES, "estimate", "deepseek-r1-distill-qwen-7bx", "--gpu", "H100", "-f", "json", code=3,
        expect="unknown model 'deepseek-r1-distill-qwen-7bx'; did you mean 'DeepSeek-R1-Distill-Qwen-7B'"),
+    _c("unknown-ollama-tag", NAMES, "plan", "deepseek-r1:13b", "--gpu", "RTX 4090", "-f", "json", code=3,
+       expect="unknown Ollama tag 'deepseek-r1:13b'; did you mean 'deepseek-r1:32b' or 'deepseek-r1:14b'"),
     _c("unknown-gpu", NAMES, *E[:3], "H100x", "-f", "json", code=3,
        expect="unknown GPU 'H100x'; did you mean 'H100'"),
     _c("unknown-engine", NAMES, *E, "--engine", "vllmm", code=3, expect="unknown engine 'vllmm'; did you mean 'vLLM'?"),

@@ -30,9 +30,10 @@ from dsadvisor.launch.plan import launch_plan
 
 from .conftest import GOOD_MODEL
 
-ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")
+ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp", "ollama")
 # Programs a plan may start; each is a stub that records its argv (python: `python -m sglang...`).
-STUBS = ("vllm", "python", "python3", "trtllm-serve", "trtllm-llmapi-launch", "llama-server", "ray", "mpirun")
+STUBS = ("vllm", "python", "python3", "trtllm-serve", "trtllm-llmapi-launch", "llama-server", "ray", "mpirun",
+         "ollama")
 STUB = """#!/bin/sh
 n=0
 while [ -e "$RECORD_DIR/$n" ]; do n=$((n + 1)); done
@@ -93,8 +94,9 @@ def check_snippet(lines: tuple[str, ...], stubs: Path, tmp: Path) -> list[list[s
     """Run one node's lines; nothing but the stubs ran, each with the words its line holds."""
     calls, files = run_in_bash("\n".join(lines), stubs, tmp)
     assert files <= EXPECTED_FILES, f"a payload ran: {files - EXPECTED_FILES}\n{lines}"
-    programs = [line for line in lines if not line.startswith(("#", "printf "))]
-    assert calls == [shlex.split(line) for line in programs]
+    # builtins and system programs a plan may run besides the engines: no stub records them
+    programs = [line for line in lines if not line.startswith(("#", "printf ", "export ", "sleep "))]
+    assert calls == [shlex.split(line.removesuffix(" &")) for line in programs]  # `&`: Ollama's server
     return calls
 
 
@@ -119,6 +121,7 @@ SETUPS = {
     "sglang": [("small", "bf16", "auto", 1), ("small", "gptq-int4", "fp8-kv", 1), ("big", "fp8", "auto", 16)],
     "tensorrt-llm": [("small", "bf16", "fp8-kv", 1), ("small", "awq-int4", "auto", 1), ("big", "fp8", "auto", 16)],
     "llama.cpp": [("small", "q4_k_m", "q8_0-kv", 1), ("big", "q2_k", "auto", 1)],
+    "ollama": [("small", "q4_k_m", "q8_0-kv", 1), ("big", "q2_k", "auto", 1)],
 }
 
 
@@ -169,6 +172,9 @@ def check_manifest(plan, server: list[str], value: str, stubs: Path, tmp: Path) 
         assert isinstance(c.get(key, []), list) and all(isinstance(a, str) for a in c.get(key, []))
     if plan.engine == "llama.cpp":  # the image's entrypoint is llama-server
         assert "command" not in c and c["args"] == server[1:]
+    elif plan.engine == "ollama":  # the image's entrypoint is ollama; its settings are the container's env
+        assert "command" not in c and c["args"] == ["serve"]
+        assert {e["name"] for e in c["env"]} >= {"OLLAMA_CONTEXT_LENGTH", "OLLAMA_NUM_PARALLEL"}
     elif c["command"][:2] == ["/bin/sh", "-c"]:  # a constant setup script, then exec "$@"
         assert c["args"] == server and value not in c["command"][2]
         tmp.mkdir()
@@ -186,6 +192,8 @@ def check_plan(plan, value: str, stubs: Path, tmp: Path) -> None:
     if plan.engine == "llama.cpp":  # it runs a GGUF: the name is built from letters, digits, ., _, -
         model = calls[0][calls[0].index("-m") + 1]
         assert not carrying(calls, value) and shlex.quote(model) == f"'{model}'" and model.endswith(".gguf>")
+    elif plan.engine == "ollama":  # it runs a library tag: no byte of the repository reaches a command
+        assert not carrying(calls, value) and calls[0] == ["ollama", "serve"]
     else:  # the value reaches each server whole, in one argument (a placeholder ends with it)
         servers = [c for c in calls if c[0] in ("vllm", "python", "trtllm-serve", "mpirun")]
         assert servers
@@ -244,7 +252,8 @@ def _qwen7b_config(catalog, **extra) -> str:
         "num_key_value_heads", "max_position_embeddings", "tie_word_embeddings"})})
 
 
-CLI_PLANS = {"vllm": "awq-int4", "sglang": "awq-int4", "tensorrt-llm": "int8", "llama.cpp": "q4_k_m"}
+CLI_PLANS = {"vllm": "awq-int4", "sglang": "awq-int4", "tensorrt-llm": "int8", "llama.cpp": "q4_k_m",
+             "ollama": "q4_k_m"}
 
 
 @pytest.mark.parametrize("engine_id", ENGINES)
@@ -263,8 +272,14 @@ def test_a_hostile_config_folder_never_runs(run, catalog, engine_id, stubs, tmp_
         assert r.code == 0, r.err
         d = r.json()
         [command] = d["commands"]
-        [server] = check_snippet((command,), stubs, tmp_path / "runs" / str(i))  # one line (a quoted newline)
         shown = f"./{name}" if name.startswith("-") else str(folder)
+        if engine_id == "ollama":  # several lines of constants and a tag: the folder reaches none of them
+            calls = check_snippet(tuple(command.split("\n")), stubs, tmp_path / "runs" / str(i))
+            assert not carrying(calls, name) and calls[0] == ["ollama", "serve"]
+            c = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]["containers"][0]
+            assert "command" not in c and c["args"] == ["serve"]
+            continue
+        [server] = check_snippet((command,), stubs, tmp_path / "runs" / str(i))  # one line (a quoted newline)
         if engine_id == "llama.cpp":
             assert not carrying([server], name)
         else:

@@ -580,6 +580,8 @@ def plan_cmd(
     from dsadvisor.launch.plan import plan
     from dsadvisor.output.views import plan_doc
 
+    cat = load(catalog)
+    tagged, engine, quant = _ollama_tag(cat, model if config is None else None, engine, quant)
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch or 1, max_ttft=None,
                      max_token_latency=None, min_tokens_per_s=None, min_total_tokens_per_s=None,
                      min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
@@ -587,12 +589,19 @@ def plan_cmd(
                      max_params=None, prefer="balanced")
     bounded("--concurrency", batch)
     k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
-    cat = load(catalog)
     entry, _ = _model(cat, model, config)
     path = None if config is None else str(config if config.is_dir() else config.parent)
     emit(plan_doc(plan(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k, offload=offload,
                        kubernetes=k8s, model_path=path, concurrency=batch,
-                       exact_concurrency=exact_concurrency)), format)
+                       exact_concurrency=exact_concurrency, artifact=tagged)), format)
+
+
+def _ollama_tag(cat, model: str | None, engine, quant):
+    """The artifact an Ollama tag names (``deepseek-r1:14b``), which names the engine and format too."""
+    tagged = cat.ollama_artifact(model) if model and ":" in model else None
+    if tagged is None:
+        return None, engine, quant
+    return tagged, engine or ["ollama"], quant or [tagged.format]
 
 
 def _choice(flag: str, value: str | None, allowed: tuple[str, ...]) -> None:

@@ -26,7 +26,7 @@ from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS,
 from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.advice.summaries import summarize
 
-DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp")  # transformers: not a serving engine
+DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp", "ollama")  # transformers: not a serving engine
 # Score weights per --prefer: quality, speed, memory headroom, GPUs used (docs/rules.md)
 WEIGHTS = {
     "balanced": (0.55, 0.25, 0.05, 0.15),

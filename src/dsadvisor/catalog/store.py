@@ -27,6 +27,8 @@ SIXTEEN_BIT = ("bf16", "fp16")
 # through Marlin on GPUs without fp8 tensor cores (the same bytes)
 NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",),
                   "fp8-fp4experts": ("fp8-fp4experts",)}  # DeepSeek-V4: FP8 with FP4 routed experts
+# Engines that load GGUF files (or tags of them), never a Hugging Face safetensors checkpoint
+GGUF_ENGINES = ("llama.cpp", "ollama")
 
 
 @dataclass(frozen=True)
@@ -81,7 +83,10 @@ class Catalog:
 
     # ----------------------------------------------------------------- lookup
     def model(self, name: str) -> ModelEntry:
-        """A model by id, display name, Hugging Face repo (with or without ``deepseek-ai/``) or alias."""
+        """A model by id, display name, Hugging Face repo (with or without ``deepseek-ai/``), alias, or an
+        Ollama tag (``deepseek-r1:14b``: a name with a colon; an unknown one suggests the tags known)."""
+        if ":" in name:
+            return self.models[self.ollama_artifact(name).model]
         for key in (_key(name), _loose(name)):
             ids = self._model_index.get(key)
             if ids and len(ids) == 1:
@@ -109,6 +114,14 @@ class Catalog:
         return _by_id_or_alias(self.quantizations, name, "quantization format")
 
     # -------------------------------------------------------------- artifacts
+    def ollama_artifact(self, tag: str) -> Artifact:
+        """The artifact an Ollama tag names (``deepseek-r1`` is ``deepseek-r1:latest``)."""
+        tags = {a.ollama_tag: a for a in self.artifacts.values() if a.ollama_tag}
+        for t, a in tags.items():
+            if tag.strip().lower() in (t.lower(), f"{t.lower()}:latest"):
+                return a
+        raise UnknownNameError("Ollama tag", tag, sorted(tags),
+                               "dsadvisor knows the tags in its catalog's artifacts; `ollama list` shows yours")
     def artifacts_of(self, model_id: str) -> list[Artifact]:
         """The checkpoints that exist for a model: its official weights first (the catalog's repository
         in the format it ships in, unless an artifact entry lists them), then the listed ones.
@@ -128,10 +141,10 @@ class Catalog:
         return sorted(listed, key=lambda a: (not a.official, a.ollama_tag is not None, a.id))
 
     def artifact(self, model_id: str, quant_id: str, engine_id: str) -> Artifact | None:
-        """The checkpoint an engine would load for a model in a format: the official one first, then
-        one with a published measurement, then the first listed; None when none exists."""
+        """The checkpoint an engine would load for a model in a format: the official one first, then one
+        with a published measurement, then one whose size is stated, smallest first; None when none exists."""
         found = [a for a in self.artifacts_of(model_id) if a.format == quant_id and engine_id in a.engines]
-        found.sort(key=lambda a: (not a.official, not a.quality_loss, a.size_bytes or 0))
+        found.sort(key=lambda a: (not a.official, not a.quality_loss, a.size_bytes is None, a.size_bytes or 0))
         return found[0] if found else None
 
     def native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
@@ -166,7 +179,7 @@ def _official(entry: ModelEntry, catalog: "Catalog") -> Artifact | None:
     if entry.hf_repo is None or entry.status != "released":
         return None
     fmt = catalog.native_formats(entry)[0]
-    engines = [e.id for e in catalog.engines.values() if fmt in e.formats and e.id != "llama.cpp"]
+    engines = [e.id for e in catalog.engines.values() if fmt in e.formats and e.id not in GGUF_ENGINES]
     if not engines:
         return None
     return Artifact(id=f"{entry.id}-official", model=entry.id, format=fmt, repo=entry.hf_repo, engines=engines,

@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # catalog engine id -> module in this package holding its ServingEngine subclass ``ENGINE``
 MODULES = {"vllm": "vllm", "sglang": "sglang", "tensorrt-llm": "trtllm", "llama.cpp": "llamacpp",
-           "transformers": "transformers"}
+           "transformers": "transformers", "ollama": "ollama"}
 
 
 def serving_engine(spec: "Engine") -> "ServingEngine":

@@ -99,6 +99,7 @@ class NodeCommands:
     worker_note: str | None = None
     gpu_layers: int | None = None  # llama.cpp -ngl
     host_bytes: float = 0.0  # what the layers kept in CPU memory hold
+    env: tuple[tuple[str, str], ...] = ()  # the server's environment (Ollama's settings)
 
 
 class ServingEngine:

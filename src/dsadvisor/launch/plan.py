@@ -25,7 +25,7 @@ from dsadvisor.advice.rules import FITS, Constraints, Status
 from dsadvisor.advice.search import Hardware, Verdict, judge
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.hardware import capacity_bytes
-from dsadvisor.catalog.schema import Architecture, Gpu, ModelEntry
+from dsadvisor.catalog.schema import Architecture, Artifact, Gpu, ModelEntry
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.engines import serving_engine
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
@@ -87,7 +87,8 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
         return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {})
     notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
                  + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
-    return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, {}, nodes.setup)
+    return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, dict(nodes.env),
+                               nodes.setup)
 
 
 def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
@@ -171,7 +172,8 @@ PLAN_CONSTRAINTS = Constraints(allow_unknown=True)  # plan judges memory and sup
 
 def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constraints: Constraints | None = None, *,
          offload: bool = False, kubernetes: bool = False, model_path: str | None = None,
-         concurrency: int | None = None, exact_concurrency: bool = False) -> Plan:
+         concurrency: int | None = None, exact_concurrency: bool = False,
+         artifact: Artifact | None = None) -> Plan:
     """The commands that start the deployment :func:`~dsadvisor.advice.check.check` picks for ``model``,
     sized to serve ``concurrency`` requests at once.
 
@@ -181,8 +183,9 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     it can hold and says so; ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming
     that number instead. ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept
     in CPU memory, which must fit in ``hardware.host_bytes`` (90% of it) when that is known.
-    ``model_path``: a local checkpoint folder to serve. Raises :class:`~dsadvisor.errors.NoFitError`
-    when no deployment passes.
+    ``model_path``: a local checkpoint folder to serve. ``artifact``: the checkpoint the user named (an
+    Ollama tag), served when the chosen deployment is in its engine and format. Raises
+    :class:`~dsadvisor.errors.NoFitError` when no deployment passes.
     """
     catalog, entry = model_entry(catalog, model)
     if entry.status == "described" and model_path is None:  # check and estimate size it; nothing to serve
@@ -203,6 +206,10 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     verdict, fewer = sized_verdict(catalog, entry, hardware, replace(k, batch=concurrency), offload=offload,
                                    exact_concurrency=exact_concurrency)
     first += [fewer] if fewer else []
+    est = verdict.estimate
+    if artifact is not None and est is not None and est.engine_id in artifact.engines \
+            and est.quant_id == artifact.format:
+        verdict = replace(verdict, artifact=artifact)  # the tag the user named, not another of the same weights
     total = capacity_bytes(hardware.gpu) if hardware.free_bytes is not None else None
     p = launch_plan(catalog, verdict, entry, gpu=hardware.gpu, gpu_total_bytes=total, model_path=model_path,
                     kubernetes=kubernetes)
