@@ -439,10 +439,11 @@ def test_names_are_unique_when_loosened(quants, engines):
 
 
 def test_engine_memory_policies(engines):
-    assert set(engines) == {"vllm", "sglang", "tensorrt-llm", "llama.cpp", "transformers"}
+    assert set(engines) == {"vllm", "sglang", "tensorrt-llm", "llama.cpp", "transformers", "ollama"}
     assert (engines["vllm"].memory.policy, engines["vllm"].memory.default_fraction) == ("fraction_of_total", 0.9)
     assert engines["tensorrt-llm"].memory.policy == "fraction_of_free"
     assert engines["llama.cpp"].memory.policy == engines["transformers"].memory.policy == "on_demand"
+    assert engines["ollama"].memory.policy == "on_demand"  # ggml, as llama.cpp
     assert engines["transformers"].memory.kv_duplicated_during_decode
     assert not engines["transformers"].memory.decompressed_mla_cache  # latent cached: measured, V2-Lite on H100
     for e in engines.values():
