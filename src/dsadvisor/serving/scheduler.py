@@ -38,6 +38,9 @@ SCHEDULERS = {
     "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
                            source="llama-server: -b 2048 logical batch; -np slots, which a plan sizes to the "
                                   "concurrency (tools/server/README.md)"),
+    "ollama": Scheduler("ollama", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
+                        source="Ollama FAQ (https://docs.ollama.com/faq): OLLAMA_NUM_PARALLEL parallel requests "
+                               "(default 1), which a plan sizes to the concurrency; batching as llama.cpp's server"),
     "transformers": Scheduler("transformers", token_budget=1 << 30, mixes_prefill=False, per_request_s=0.0,
                               max_running=1024, source="transformers generate(): the requests as one batch, "
                                                        "prompts prefilled whole"),
