@@ -149,3 +149,16 @@ def test_a_published_quantized_checkpoint_is_named_not_a_placeholder(run):
     assert cmd.startswith("vllm serve ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g")
     assert "--quantization" not in cmd  # vLLM reads compressed-tensors from the checkpoint's config
     assert any("ISTA-DASLab/DeepSeek-R1-GPTQ-4b-128g" in n for n in d["notes"])
+
+
+def test_a_users_replacement_of_a_model_drops_its_bundled_checkpoints(tmp_path):
+    from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.physics.artifacts import checked
+
+    from .conftest import GOOD_MODEL
+
+    f = tmp_path / "mine.yaml"
+    f.write_text("models:\n" + GOOD_MODEL.replace("acme-7b", "deepseek-r1-distill-qwen-14b"), encoding="utf-8")
+    cat = checked(load_catalog([f], use_env=False))  # the bundled 14B's tag would contradict the new shape
+    assert not [a for a in cat.artifacts_of("deepseek-r1-distill-qwen-14b") if a.ollama_tag]
+    assert cat.artifacts_of("deepseek-r1-distill-qwen-7b")  # other models keep theirs

@@ -443,6 +443,10 @@ def _build(files: list[tuple[Path, bool]], raw: dict[Path, bytes | CatalogError]
                 origin[key] = str(path)
     problems.raise_any()
     models = tables["models"]
+    # a bundled checkpoint describes the bundled model: a user's replacement of the model drops it
+    tables["artifacts"] = {i: a for i, a in tables["artifacts"].items()
+                           if f"artifacts:{i}" not in bundled or f"artifacts:{i}" in replaced
+                           or f"models:{a.model}" not in replaced}
     for where, line in [*_architecture_problems(models, origin), *_artifact_references(tables, origin)]:
         problems.add(where, lambda: line)
     problems.raise_any()
