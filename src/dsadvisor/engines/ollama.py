@@ -32,7 +32,7 @@ def ollama_env(job: LaunchJob, notes: list[str]) -> list[tuple[str, str]]:
 
 class Ollama(ServingEngine):
     id = "ollama"
-    image = "ollama/ollama"  # docs/docker.md: docker run ... ollama/ollama (entrypoint `ollama`, command `serve`)
+    image = "ollama/ollama"  # Ollama's Docker instructions: docker run ... ollama/ollama (entrypoint ollama, command serve)
     port = 11434
     health_path = "/"  # GET / answers "Ollama is running"
     offloads = True  # its scheduler leaves the layers that do not fit on the CPU by itself
