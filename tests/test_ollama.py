@@ -86,3 +86,11 @@ def test_official_safetensors_are_no_ollama_or_llama_cpp_checkpoint(catalog):
     model = catalog.model("deepseek-r1-distill-qwen-14b")
     art, convert = availability(catalog, model, catalog.quantization("bf16"), catalog.engine("ollama"))
     assert art is None and "convert it yourself" in convert
+def test_its_speed_is_llama_cpps_until_measured(catalog):
+    # Ollama runs the ggml kernels llama.cpp runs: a refit of one must move the other
+    from dataclasses import fields
+
+    o, l = catalog.engine("ollama").speed, catalog.engine("llama.cpp").speed
+    for f in fields(o):
+        if f.name not in ("note", "source"):
+            assert getattr(o, f.name) == getattr(l, f.name), f.name
