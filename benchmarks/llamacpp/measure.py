@@ -59,21 +59,24 @@ def moe16_shapes():
         shapes.update({p + "input_layernorm.weight": (H,), p + "post_attention_layernorm.weight": (H,),
                        p + "self_attn.q_proj.weight": (H, H), p + "self_attn.k_proj.weight": (H, H),
                        p + "self_attn.v_proj.weight": (H, H), p + "self_attn.o_proj.weight": (H, H)})
-        if i < c["first_k_dense_replace"]:
-            I = c["intermediate_size"]
-            shapes.update({p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H),
-                           p + "mlp.down_proj.weight": (H, I)})
-            continue
-        I, S = c["moe_intermediate_size"], c["moe_intermediate_size"] * c["n_shared_experts"]
-        shapes[p + "mlp.gate.weight"] = (c["n_routed_experts"], H)
-        for e in range(c["n_routed_experts"]):
-            q = f"{p}mlp.experts.{e}."
-            shapes.update({q + "gate_proj.weight": (I, H), q + "up_proj.weight": (I, H),
-                           q + "down_proj.weight": (H, I)})
-        shapes.update({p + "mlp.shared_experts.gate_proj.weight": (S, H),
-                       p + "mlp.shared_experts.up_proj.weight": (S, H),
-                       p + "mlp.shared_experts.down_proj.weight": (H, S)})
+        shapes.update(mlp_shapes(c, i, p, H))
     return dict(c), shapes
+
+
+def mlp_shapes(c, i, p, H):
+    """Layer ``i``'s MLP tensors: dense for the first ``first_k_dense_replace`` layers, else the router,
+    every routed expert and the shared experts (DeepSeek-MoE and V2 name them alike)."""
+    if i < c["first_k_dense_replace"]:
+        I = c["intermediate_size"]
+        return {p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H), p + "mlp.down_proj.weight": (H, I)}
+    I, S = c["moe_intermediate_size"], c["moe_intermediate_size"] * c["n_shared_experts"]
+    shapes = {p + "mlp.gate.weight": (c["n_routed_experts"], H)}
+    for e in range(c["n_routed_experts"]):
+        q = f"{p}mlp.experts.{e}."
+        shapes.update({q + "gate_proj.weight": (I, H), q + "up_proj.weight": (I, H), q + "down_proj.weight": (H, I)})
+    shapes.update({p + "mlp.shared_experts.gate_proj.weight": (S, H), p + "mlp.shared_experts.up_proj.weight": (S, H),
+                   p + "mlp.shared_experts.down_proj.weight": (H, S)})
+    return shapes
 
 
 def config_and_shapes(name):
@@ -92,20 +95,7 @@ def config_and_shapes(name):
                            p + "self_attn.kv_a_layernorm.weight": (r,),
                            p + "self_attn.kv_b_proj.weight": (nh * (nope + vd), r),
                            p + "self_attn.o_proj.weight": (H, nh * vd)})
-            if i < c["first_k_dense_replace"]:
-                I = c["intermediate_size"]
-                shapes.update({p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H),
-                               p + "mlp.down_proj.weight": (H, I)})
-            else:
-                I, S = c["moe_intermediate_size"], c["moe_intermediate_size"] * c["n_shared_experts"]
-                shapes[p + "mlp.gate.weight"] = (c["n_routed_experts"], H)
-                for e in range(c["n_routed_experts"]):
-                    q = f"{p}mlp.experts.{e}."
-                    shapes.update({q + "gate_proj.weight": (I, H), q + "up_proj.weight": (I, H),
-                                   q + "down_proj.weight": (H, I)})
-                shapes.update({p + "mlp.shared_experts.gate_proj.weight": (S, H),
-                               p + "mlp.shared_experts.up_proj.weight": (S, H),
-                               p + "mlp.shared_experts.down_proj.weight": (H, S)})
+            shapes.update(mlp_shapes(c, i, p, H))
         return dict(c), shapes
     arch, mt, H, I, L, nh, nkv, V, theta, ctx = DENSE[name]
     hd = H // nh

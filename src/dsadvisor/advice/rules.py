@@ -20,7 +20,7 @@ from types import MappingProxyType
 from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
-from dsadvisor.serving.server import Serving
+from dsadvisor.serving.server import PerRequest, Serving, per_request
 from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.engines import serving_engine
 
@@ -299,16 +299,18 @@ def _limit(label: str, value: float | None, limit: float | None, upper: bool, un
 @rule(id="DSA005", title="Time to first token within --max-ttft", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.max_ttft_s is not None)
 def TTFT(c: Candidate) -> Finding:
-    ttft = c.serving.ttft_s if c.serving else _built(c).ttft_single_s
-    return _limit("time to first token", ttft, c.constraints.max_ttft_s, True, "s", c.constraints.allow_unknown)
+    return _limit("time to first token", _load(c).ttft_s, c.constraints.max_ttft_s, True, "s", c.constraints.allow_unknown)
 
 
 @rule(id="DSA006", title="Per-token latency within --max-token-latency", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.max_token_latency_s is not None)
 def TOKEN_LATENCY(c: Candidate) -> Finding:
-    tpot = c.serving.tpot_s if c.serving else _built(c).decode_step_s
-    return _limit("per-token latency", tpot * 1e3, _ms(c.constraints.max_token_latency_s),
+    return _limit("per-token latency", _load(c).tpot_s * 1e3, _ms(c.constraints.max_token_latency_s),
                   True, "ms", c.constraints.allow_unknown)
+
+
+def _load(c: Candidate) -> PerRequest:
+    return per_request(_built(c), c.serving)
 
 
 def _ms(s: float | None) -> float | None:
@@ -318,16 +320,14 @@ def _ms(s: float | None) -> float | None:
 @rule(id="DSA007", title="Per-sequence decode speed at least --min-tokens-per-s", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.min_tokens_per_s is not None)
 def SEQUENCE_SPEED(c: Candidate) -> Finding:
-    speed = c.serving.tokens_per_s_per_user if c.serving else _built(c).per_sequence_tokens_per_s
-    return _limit("tokens/s per sequence", speed, c.constraints.min_tokens_per_s,
+    return _limit("tokens/s per sequence", _load(c).tokens_per_s_per_user, c.constraints.min_tokens_per_s,
                   False, "tok/s", c.constraints.allow_unknown)
 
 
 @rule(id="DSA008", title="Total decode throughput at least --min-total-tokens-per-s", requires=(ESTIMABLE.id,),
       applies=lambda c: c.constraints.min_total_tokens_per_s is not None)
 def TOTAL_SPEED(c: Candidate) -> Finding:
-    total = c.serving.tokens_per_s_total if c.serving else _built(c).decode_tokens_per_s
-    return _limit("tokens/s in total", total, c.constraints.min_total_tokens_per_s,
+    return _limit("tokens/s in total", _load(c).tokens_per_s_total, c.constraints.min_total_tokens_per_s,
                   False, "tok/s", c.constraints.allow_unknown)
 
 

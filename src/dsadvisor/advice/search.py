@@ -19,7 +19,7 @@ from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.params import count_params
-from dsadvisor.serving.server import Serving, serve_estimated
+from dsadvisor.serving.server import Serving, per_request, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, SPEED_RULES,
                                     TASK_BENCHMARKS,
                                     Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules)
@@ -180,7 +180,7 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
 def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0,
           served: Serving | None = None) -> Score:
     wq, ws, wh, wg = WEIGHTS[prefer]
-    per_user = served.tokens_per_s_per_user if served else est.per_sequence_tokens_per_s
+    per_user = per_request(est, served).tokens_per_s_per_user
     speed = min(1.0, max(0.0, math.log10(max(per_user, 1.0)) / math.log10(FAST_TOKENS_PER_S)))
     m = est.memory
     headroom = min(1.0, max(0.0, (m.usable - m.per_gpu) / m.usable / ENOUGH_HEADROOM)) if m.usable else 0.0

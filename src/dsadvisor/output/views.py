@@ -197,9 +197,11 @@ RECOMMEND_COLUMNS = ("#", "model", "format", "engine", "GPUs", "mem/GPU", "TTFT"
 
 def _recommend_row(i: int, v) -> tuple[str, ...]:
     """The per-request figures under the asked concurrency: the ones DSA005-DSA008 check."""
-    e, s = v.estimate, v.serving
-    ttft, tpot, total = (s.ttft_s, s.tpot_s, s.tokens_per_s_total) if s else \
-        (e.ttft_single_s, e.decode_step_s, e.decode_tokens_per_s)
+    from dsadvisor.serving.server import per_request
+
+    e = v.estimate
+    load = per_request(e, v.serving)
+    ttft, tpot, total = load.ttft_s, load.tpot_s, load.tokens_per_s_total
     return (str(i), v.model.id, e.quant_id, e.engine_id, f"{e.gpus}x {e.gpu_id}", fmt_bytes(e.memory.per_gpu),
             fmt_s(ttft), fmt_s(tpot), f"{total:,.0f}",
             f"{v.score.total:.2f}", why(v))

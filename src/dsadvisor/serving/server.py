@@ -160,3 +160,20 @@ def serve_estimated(d: Deployment, est: Estimate) -> Serving:
     each with ``prompt_tokens`` in and the rest of ``context`` out."""
     workload = Workload(d.batch, est.prompt_tokens, max(1, est.context - est.prompt_tokens))
     return serve(d, workload, known=est)[1]
+
+
+@dataclass(frozen=True)
+class PerRequest:
+    """What one request sees: under load when a deployment was served, else one batch of its estimate."""
+
+    ttft_s: float | None
+    tpot_s: float
+    tokens_per_s_per_user: float
+    tokens_per_s_total: float
+
+
+def per_request(est: Estimate, served: Serving | None) -> PerRequest:
+    """The figures the recommend table shows and DSA005-DSA008 check, from one place."""
+    if served is not None:
+        return PerRequest(served.ttft_s, served.tpot_s, served.tokens_per_s_per_user, served.tokens_per_s_total)
+    return PerRequest(est.ttft_single_s, est.decode_step_s, est.per_sequence_tokens_per_s, est.decode_tokens_per_s)
