@@ -139,3 +139,14 @@ def test_eight_h100s_get_tensor_parallel_engines_not_a_llama_cpp_layer_split(run
         assert r.code != 0, model
     r1 = next(v for v in doc["ranked"] if v["model"] == "deepseek-r1")
     assert r1["estimate"]["deployment"]["engine"] in ("vllm", "sglang", "tensorrt-llm")
+
+
+def test_json_carries_each_rows_why_as_the_table_shows_it(run):
+    """issue 11: the words explaining a score are in the JSON too (score.why), the same as the table's column."""
+    doc = run("recommend", "--gpu", "RTX-4090", "--task", "chat", "--top", "3", "-f", "json").json()
+    csv = run("recommend", "--gpu", "RTX-4090", "--task", "chat", "--top", "3", "-f", "csv").out
+    import csv as csvlib
+    import io
+    rows = [r for r in csvlib.DictReader(io.StringIO(csv)) if r["section"] == "ranked"]
+    assert [v["score"]["why"] for v in doc["ranked"]] == [r["why"] for r in rows]
+    assert doc["ranked"][0]["score"]["why"].startswith("quality 0.")

@@ -132,6 +132,7 @@ class Score(TypedDict):
     headroom: float
     gpus: float
     quality_from: str
+    why: str  # the score in words, as the table's why column says it
 
 
 class RuleResult(TypedDict):

@@ -183,7 +183,8 @@ def _verdict_data(v) -> dict:
         "model": v.model.id, "status": v.model.status, "passed": v.passed,
         "score": None if v.score is None else {
             "total": v.score.total, "quality": v.score.quality, "speed": v.score.speed,
-            "headroom": v.score.headroom, "gpus": v.score.gpus, "quality_from": v.score.quality_from},
+            "headroom": v.score.headroom, "gpus": v.score.gpus, "quality_from": v.score.quality_from,
+            "why": why(v)},
         "estimate": _estimate_data(v),
         "rules": [{"id": r.rule, "status": r.status.value, "message": r.message} for r in v.results],
         "notes": list(v.notes),
