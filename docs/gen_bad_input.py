@@ -184,6 +184,12 @@ CASES: tuple[Case, ...] = (
        expect="does not run across nodes"),
     _c("format-engine-does-not-run-here", CONFLICTS, "estimate", MODEL, "--gpu", "V100", "--vram", "32", "--quant",
        "awq-int4", "-f", "json", code=2, expect="vLLM runs AWQ on NVIDIA GPUs from Turing (SM 7.5)"),
+    _c("plan-format-no-engine-runs-here", CONFLICTS, "plan", "deepseek-r1", "--gpu", "H100", "--gpus", "8", "--quant",
+       "nvfp4", "-f", "json", code=2,
+       expect="no engine runs nvfp4 weights on H100-SXM: nvfp4 needs fp4 hardware support, which NVIDIA H100 SXM5 80GB "
+              "lacks; try --quant"),
+    _c("plan-format-no-engine-runs-on-a-mac", CONFLICTS, "plan", MODEL, "--gpu", "M2-Ultra", "--quant", "fp8", "-f",
+       "json", code=2, expect="no engine runs fp8 weights on M2-Ultra-192GB: vLLM does not run on Apple M2 Ultra"),
     _c("bf16-kv-without-bf16", CONFLICTS, "estimate", MODEL, "--gpu", "T4", "--quant", "fp16", "--kv-dtype", "bf16",
        "-f", "json", code=2, expect="NVIDIA Tesla T4 has no bf16: the KV cache is fp16 there"),
     # ---------------------------------------------------------------- catalog files (exit 4)

@@ -29,7 +29,9 @@ from dsadvisor.advice.summaries import summarize
 DEFAULT_ENGINES = ("vllm", "sglang", "tensorrt-llm", "llama.cpp", "ollama")  # transformers: not a serving engine
 # Score weights per --prefer: quality, speed, memory headroom, GPUs used (docs/rules.md)
 WEIGHTS = {
-    "balanced": (0.55, 0.25, 0.05, 0.15),
+    # balanced: GPUs break near-ties; at 0.15 eight GPUs cost 0.13, more than R1-0528's whole quality
+    # lead over a one-GPU distill (0.18 x 0.55 = 0.10), so a box of eight H100s was told to run an 8B
+    "balanced": (0.65, 0.25, 0.05, 0.05),
     "quality": (0.80, 0.10, 0.05, 0.05),
     "speed": (0.25, 0.60, 0.05, 0.10),
     "efficiency": (0.30, 0.20, 0.20, 0.30),
@@ -150,31 +152,81 @@ def availability(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> 
 
 
 def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
-            loss: float | None) -> tuple[float, str]:
+            loss: float | None, credits: Credits | None = None) -> tuple[float, str]:
     """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
     after the format's expected loss; a benchmark the model has no score on counts 0 (coverage: a model
-    scored on one favourable benchmark does not beat one scored on all of them). Benchmarks no model in
-    the catalog has a score on are left out."""
-    names: tuple[str, ...]
-    if constraints.benchmark:
-        names = (constraints.benchmark,)
-    elif constraints.task:
-        names = TASK_BENCHMARKS[constraints.task]
-    else:
-        names = DEFAULT_BENCHMARKS
+    scored on one favourable benchmark does not beat one scored on all of them), unless ``credits``
+    holds a lower bound for it (``dominance_credits``). Benchmarks no model in the catalog has a score
+    on are left out."""
+    names = task_benchmarks(constraints)
     parts = []
     kept = 1 - (loss or 0.0) / 100  # an unknown loss (None) is ranked below every known one instead
     asked = [n for n in names if n in ranges]
+    credited = (credits or {}).get(model.id, {})
     for n in asked:
         s = benchmark_score(model, n)
+        label = n
+        if s is None and n in credited:
+            s, source = credited[n]
+            label = f"{n} >= {source}"
         if s is None:
             continue
         lo, hi = ranges[n]
-        parts.append((n, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))))
+        parts.append((label, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))))
     if not parts:
         return 0.0, "no benchmark score"
     coverage = f" ({len(parts)} of {len(asked)})" if len(parts) < len(asked) else ""
     return sum(p for _, p in parts) / len(asked), ", ".join(n for n, _ in parts) + coverage
+
+
+def task_benchmarks(constraints: Constraints) -> tuple[str, ...]:
+    """The benchmarks quality is scored on: --benchmark, else the task's, else the broad default set."""
+    if constraints.benchmark:
+        return (constraints.benchmark,)
+    if constraints.task:
+        return TASK_BENCHMARKS[constraints.task]
+    return DEFAULT_BENCHMARKS
+
+
+# model id -> benchmark -> (a score the model is credited with at least, the model it comes from)
+Credits = dict[str, dict[str, tuple[float, str]]]
+# Dominance needs this many benchmarks both models report: one shared benchmark is one favourable
+# number (deepseek-math-7b-rl on GSM8K alone), not evidence that a model is the better one.
+DOMINANCE_SHARED = 2
+# What a benchmark measures: a lead carries over only to a benchmark of a skill both models were
+# measured on. A reasoning distill that beats V3 on GPQA, AIME and LiveCodeBench says nothing of its
+# MMLU (knowledge), and a math model that beats V2 on GSM8K and MATH nothing of V2's MMLU.
+SKILL = {
+    "mmlu": "knowledge", "mmlu-pro": "knowledge",
+    "gpqa": "science", "hle": "science",
+    "gsm8k": "math", "math": "math", "math-500": "math", "aime24": "math", "aime25": "math", "hmmt-feb25": "math",
+    "humaneval": "code", "mbpp": "code", "livecodebench": "code",
+}
+
+
+def dominance_credits(models: list[ModelEntry], names: tuple[str, ...]) -> Credits:
+    """For each model and each of ``names`` it has no score on, the highest score on it of a model it
+    matches or beats on every benchmark both report (at least ``DOMINANCE_SHARED`` of them, one of the
+    same skill, ``SKILL``): a lower bound, not a guess. Newer cards drop saturated benchmarks
+    (R1-0528's card has no MATH-500; it beats R1 on AIME 2024 and 2025, GPQA and LiveCodeBench), and a
+    missing score counted as 0 ranked it under R1 and the distills. Only published scores are
+    credited, never credits of credits."""
+    scores: dict[str, dict[str, float]] = {m.id: {b.name: max(x.score for x in m.benchmarks if x.name == b.name)
+                                                  for b in m.benchmarks} for m in models}  # the highest setting
+    credits: Credits = {}
+    for a, own in scores.items():
+        missing = [n for n in names if n not in own and n in SKILL]
+        if not missing or len(own) < DOMINANCE_SHARED:
+            continue
+        for b, theirs in scores.items():
+            shared = own.keys() & theirs.keys()
+            if b == a or len(shared) < DOMINANCE_SHARED or any(own[x] < theirs[x] for x in shared):
+                continue
+            skills = {SKILL.get(x) for x in shared}
+            for n in missing:
+                if n in theirs and SKILL[n] in skills and theirs[n] > credits.get(a, {}).get(n, (-math.inf, ""))[0]:
+                    credits.setdefault(a, {})[n] = (theirs[n], b)
+    return credits
 
 
 def score(est: Estimate, q: tuple[float, str], prefer: str, loss: float | None = 0.0,
@@ -253,12 +305,12 @@ class Option:
 
 
 def options(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, ranges: dict[str, tuple[float, float]],
-            engines: list) -> list[Option]:
+            engines: list, credits: Credits | None = None) -> list[Option]:
     """Every format x engine worth trying, best tier first, then least loss, then the engines' order."""
     found = []
     for i, fmt in enumerate(candidate_formats(catalog, hw.gpu, k, model)):
         loss = catalog.loss(model, fmt)
-        q = quality(model, k, ranges, loss.percent)
+        q = quality(model, k, ranges, loss.percent, credits)
         for j, eng in enumerate(engines):
             if fmt.id in eng.formats:
                 art, convert = availability(catalog, model, fmt, eng)
@@ -268,7 +320,7 @@ def options(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, r
 
 
 def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints,
-                   ranges: dict[str, tuple[float, float]], engines: list) -> Verdict:
+                   ranges: dict[str, tuple[float, float]], engines: list, credits: Credits | None = None) -> Verdict:
     """The best passing deployment of one model on this hardware, or its closest miss.
 
     Options are tried best tier first (``tier``: a known loss, then a checkpoint that exists), least
@@ -288,7 +340,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
     unbuilt: Skipped | None = None  # the first deployment that could not be built, and why
     fallback: Verdict | None = None  # the best layer split over datacenter GPUs (``_layer_split``)
-    for opt in options(catalog, model, hw, k, ranges, engines):
+    for opt in options(catalog, model, hw, k, ranges, engines, credits):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
         whole = weight_bytes(params, opt.fmt, arch).total if params else None
@@ -480,10 +532,11 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             raise UnknownNameError("family", fam, families)
     check_names(catalog, k)
     best = score_ranges(catalog)
+    credits = dominance_credits(list(catalog.models.values()), task_benchmarks(k))
     pool, left_out = (models, 0) if models is not None else candidates(catalog, k)
     ranked, rejected = [], []
     for m in pool:
-        verdicts = [evaluate_model(catalog, m, hw, k, best, engines) for hw in hardware]
+        verdicts = [evaluate_model(catalog, m, hw, k, best, engines, credits) for hw in hardware]
         if m.status == "described" and m.hardware_advice:  # the article's own advice beside the estimate
             notes = tuple(f.detail for a in m.hardware_advice if (f := check_advice(catalog, m, a)))
             verdicts = [replace(v, notes=v.notes + notes) for v in verdicts]

@@ -50,3 +50,22 @@ def require_supported(catalog: "Catalog", dep: "Deployment") -> None:
         why += (f"; {', '.join(others)} run{'s' if len(others) == 1 else ''} {dep.quant.id} there (--engine)"
                 if others else f"; no engine here runs {dep.quant.id} on {dep.gpu.id}: try another --quant")
     raise UnsupportedError(why)
+
+
+def require_runnable_format(catalog: "Catalog", gpu, quant, engine_ids) -> None:
+    """An UnsupportedError when none of ``engine_ids`` runs ``quant`` weights on ``gpu`` (bad input, not a
+    deployment that does not fit): the reason of the first engine that lists the format, and the formats
+    that do run there. Before, `plan --quant nvfp4` on an H100 said "no deployment fits" (exit 1), and
+    `plan --quant awq-int4 --gpu cpu` gave TensorRT-LLM's reason, the last engine tried."""
+    from dsadvisor.errors import UnsupportedError
+
+    engines = [serving_engine(catalog.engine(e)) for e in engine_ids]
+    if any(e.unsupported(gpu, quant) is None for e in engines):
+        return
+    listing = [e for e in engines if quant.id in e.spec.formats] or engines
+    why = listing[0].unsupported(gpu, quant)
+    runs = [q for q in catalog.quantizations.values() if "weights" in q.applies_to and not q.expert_bits_per_weight
+            and any(e.unsupported(gpu, q) is None for e in engines)]
+    runs.sort(key=lambda q: abs(q.bits_per_weight - quant.bits_per_weight))  # the nearest in size first
+    hint = f"; try --quant {' or '.join(q.id for q in runs[:3])}" if runs else ""
+    raise UnsupportedError(f"no engine runs {quant.id} weights on {gpu.id}: {why}{hint}")

@@ -194,6 +194,7 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
                          "--released-only`)")
     k = constraints or PLAN_CONSTRAINTS
     hardware = pinned_gpus(hardware, k)
+    _formats_run_here(catalog, hardware, k)
     first: list[str] = []
     if concurrency is None and k.batch > 1:
         concurrency = k.batch
@@ -217,6 +218,15 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     if short:
         raise NoFitError(f"no deployment of {entry.id} fits: {short}", verdict)
     return replace(p, notes=tuple(first) + p.notes)
+
+
+def _formats_run_here(catalog: Catalog, hardware: Hardware, k: Constraints) -> None:
+    """Each --quant asked for must run on this hardware in some engine asked for (bad input, exit 2)."""
+    from dsadvisor.advice.search import DEFAULT_ENGINES
+    from dsadvisor.engines import require_runnable_format
+
+    for name in k.quants:
+        require_runnable_format(catalog, hardware.gpu, catalog.quantization(name), k.engines or DEFAULT_ENGINES)
 
 
 def pinned_gpus(hardware: Hardware, k: Constraints) -> Hardware:
