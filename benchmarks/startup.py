@@ -3,12 +3,18 @@
     python benchmarks/startup.py            # 15 runs of each command, median and spread
     python benchmarks/startup.py --runs 31  # more runs for a steadier median
     python benchmarks/startup.py --runs 21 --only recommend --only check  # the commands naming one of these
+    python benchmarks/startup.py --runs 11 --exe /tmp/old/.venv/bin/dsadvisor --exe .venv/bin/dsadvisor
+                                            # A/B: two installs, runs interleaved (A, B, A, B, ...)
 
 Each command runs in a fresh interpreter (`python -m dsadvisor ...` would add runpy;
 the installed `dsadvisor` script is what users type, so that is what is timed when
 it is on PATH), with stdout a pipe; `recommend` is also timed on a pseudo-terminal,
 where the table is drawn with rich. The catalog cache is warmed first: the timings are of a normal run,
-not of the first one after an upgrade. Figures go to docs/performance.md.
+not of the first one after an upgrade. Users run with bytecode cached, so PYTHONDONTWRITEBYTECODE is
+dropped from the children's environment (the warm-up run writes the .pyc files); `--no-bytecode` keeps it.
+With several `--exe`, the runs of one command alternate between them, so a change in the machine's
+load hits both alike (the machine is shared: the load average is printed before and after).
+Figures go to docs/performance.md.
 """
 
 from __future__ import annotations
@@ -27,8 +33,13 @@ COMMANDS = [
     ["estimate", "deepseek-r1-distill-qwen-32b", "--gpu", "A100", "--vram", "40", "--quant", "awq-int4"],
     ["recommend", "--gpu", "A100", "--vram", "40"],
     ["recommend", "--gpu", "A100", "--vram", "40", "-f", "json"],
+    ["recommend", "--gpu", "H100", "--gpus", "8"],
+    ["recommend", "--gpu", "RTX-4090"],
+    ["recommend", "--gpu", "cpu", "--ram", "64"],
     ["check", "deepseek-v3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8"],
     ["check", "deepseek-r1-distill-qwen-14b", "--gpu", "A100", "--vram", "40"],
+    ["plan", "deepseek-r1-distill-qwen-14b", "--gpu", "A100", "--vram", "40"],
+    ["layouts", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--max-ttft", "2", "--max-token-latency", "50"],
 ]
 
 
@@ -36,23 +47,20 @@ COMMANDS = [
 TERMINAL = [["recommend", "--gpu", "A100", "--vram", "40"]]
 
 
-def timed(argv: list[str], runs: int, tty: bool = False) -> list[float]:
-    out = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        if tty:
-            _run_on_a_terminal(argv)
-        else:
-            subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        out.append(time.perf_counter() - start)
-    return out
+def once(argv: list[str], env: dict[str, str], tty: bool = False) -> float:
+    start = time.perf_counter()
+    if tty:
+        _run_on_a_terminal(argv, env)
+    else:
+        subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
+    return time.perf_counter() - start
 
 
-def _run_on_a_terminal(argv: list[str]) -> None:
+def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
     import pty
 
     leader, follower = pty.openpty()
-    proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL, env=env)
     os.close(follower)
     while True:  # read what it draws, as a terminal would
         try:
@@ -64,31 +72,58 @@ def _run_on_a_terminal(argv: list[str]) -> None:
     os.close(leader)
 
 
+def interleaved(bases: list[list[str]], cmd: list[str], runs: int, env: dict[str, str],
+                tty: bool = False) -> list[list[float]]:
+    """``runs`` timings of ``cmd`` under each base, alternating between the bases run by run."""
+    for base in bases:  # warm: the catalog cache, and the .pyc files unless --no-bytecode
+        subprocess.run(base + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
+    out: list[list[float]] = [[] for _ in bases]
+    for i in range(runs):
+        order = range(len(bases)) if i % 2 == 0 else reversed(range(len(bases)))  # neither always goes first
+        for j in order:
+            out[j].append(once(bases[j] + cmd, env, tty))
+    return out
+
+
+def load() -> str:
+    return "load %.2f %.2f %.2f" % os.getloadavg()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=15)
     parser.add_argument("--only", action="append", default=[], metavar="WORD",
                         help="time only the commands whose first word is one of these (repeatable)")
+    parser.add_argument("--exe", action="append", default=[], metavar="PATH",
+                        help="a dsadvisor executable to time (repeatable: A/B, runs interleaved); "
+                             "default: the one on PATH")
+    parser.add_argument("--no-bytecode", action="store_true",
+                        help="keep PYTHONDONTWRITEBYTECODE from the environment (no .pyc cache)")
     args = parser.parse_args()
+    env = dict(os.environ)
+    if not args.no_bytecode:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
     commands = [c for c in COMMANDS if not args.only or c[0] in args.only]
     terminal = [c for c in TERMINAL if not args.only or c[0] in args.only]
     exe = shutil.which("dsadvisor")
-    base = [exe] if exe else [sys.executable, "-m", "dsadvisor"]
-    env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}"
-    print(f"# {' '.join(base[:1])} ({env_note}), {args.runs} runs each, catalog cache warm")
-    interpreter = timed([sys.executable, "-c", "pass"], args.runs)
-    print(f"{'command':72} {'median':>8} {'min':>8} {'max':>8}")
-    print(f"{'(python -c pass: the interpreter alone)':72} {statistics.median(interpreter) * 1e3:7.0f}ms "
-          f"{min(interpreter) * 1e3:7.0f}ms {max(interpreter) * 1e3:7.0f}ms")
-    for cmd in commands:
-        subprocess.run(base + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)  # warm
-        ts = timed(base + cmd, args.runs)
-        label = "dsadvisor " + " ".join(cmd)
-        print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
-    for cmd in terminal:
-        ts = timed(base + cmd, args.runs, tty=True)
-        label = "dsadvisor " + " ".join(cmd) + "  (on a terminal)"
-        print(f"{label[:72]:72} {statistics.median(ts) * 1e3:7.0f}ms {min(ts) * 1e3:7.0f}ms {max(ts) * 1e3:7.0f}ms")
+    bases = [[e] for e in args.exe] or [[exe] if exe else [sys.executable, "-m", "dsadvisor"]]
+    env_note = f"{os.cpu_count()} CPUs, Python {sys.version.split()[0]}, " \
+               f"bytecode {'not written' if 'PYTHONDONTWRITEBYTECODE' in env else 'cached'}"
+    print(f"# {', '.join(b[0] for b in bases)} ({env_note}), {args.runs} runs each, catalog cache warm; {load()}")
+    interpreter = [once([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
+    heads = "".join(f" {'median':>8} {'min':>7} {'max':>7}" + ("  |" if len(bases) > 1 else "") for _ in bases)
+    print(f"{'command':64}{heads}")
+    print(f"{'(python -c pass: the interpreter alone)':64} {_row(interpreter)}")
+    rows = [(c, False) for c in commands] + [(c, True) for c in terminal]
+    for cmd, tty in rows:
+        label = ("dsadvisor " + " ".join(cmd) + ("  (on a terminal)" if tty else ""))[:64]
+        times = interleaved(bases, cmd, args.runs, env, tty)
+        print(f"{label:64} " + "  | ".join(_row(ts) for ts in times), flush=True)
+    print(f"# done; {load()}")
+
+
+def _row(ts: list[float]) -> str:
+    return f"{statistics.median(ts) * 1e3:6.0f}ms {min(ts) * 1e3:5.0f}ms {max(ts) * 1e3:5.0f}ms"
 
 
 if __name__ == "__main__":

@@ -219,3 +219,73 @@ def test_estimate_cli_pins_a_layout(run):
         (8, 8, 8, True)
     bad = run("estimate", "deepseek-r1", "--gpu", "H200", "--tp", "8", "--dp-attention", "3", "--engine", "sglang")
     assert bad.code == 2 and "must divide" in bad.err and bad.out == ""
+
+
+# ----------------------------------------------------------------- work done (counts, not clocks)
+
+DECODE_CASES = [  # model, gpu, engine, quant, gpus, batch, context, kv, pinned layout
+    ("deepseek-r1-distill-qwen-7b", "H100-SXM", "vllm", "bf16", 1, 1, 5120, "auto", None),
+    ("deepseek-r1-distill-qwen-14b", "A100-SXM-80GB", "llama.cpp", "q4_k_m", 1, 3, 3000, "auto", None),
+    ("deepseek-r1-distill-qwen-32b", "RTX-4090", "llama.cpp", "q4_k_m", 2, 1, 8192, "q8_0", None),
+    ("deepseek-v2-lite", "L40S", "vllm", "fp8", 1, 8, 4096, "fp8", None),
+    ("deepseek-r1", "H200-SXM", "sglang", "fp8", 8, 128, 16384, "auto", dict(tp=8, dp_attention=8)),
+    ("deepseek-v3", "H100-SXM", "tensorrt-llm", "fp8", 16, 32, 6000, "fp8", None),
+    ("deepseek-r1-distill-llama-70b", "A100-SXM-80GB", "sglang", "awq-int4", 2, 16, 10000, "auto", None),
+]
+
+
+@pytest.mark.parametrize("model, gpu, engine, quant, gpus, batch, context, kv, pin", DECODE_CASES)
+def test_a_decode_step_alone_is_the_estimates(catalog, model, gpu, engine, quant, gpus, batch, context, kv, pin):
+    """``decode_step`` (what the server model asks at an answer's mean context) is exactly the full
+    estimate's decode step: the same code, without the memory plan, prefill and notes."""
+    from dsadvisor.physics.estimate import decode_step, pin_layout
+
+    d = Deployment.of(catalog, model=catalog.model(model), gpu=catalog.gpus[gpu], quant=catalog.quantizations[quant],
+                      engine=catalog.engines[engine], gpus=gpus, batch=batch, context=context, kv_dtype=kv)
+    if pin:
+        d = pin_layout(d, **pin)
+    assert decode_step(d) == estimate(d).decode_step_s
+
+
+@pytest.mark.parametrize("change", [dict(batch=0), dict(context=100, prompt_tokens=200), dict(kv_dtype="fp8")])
+def test_a_decode_step_alone_refuses_what_the_estimate_refuses(catalog, change):
+    from dsadvisor.physics.estimate import decode_step
+
+    d = replace(deployment(catalog, model="deepseek-r1-distill-llama-70b"), **change)
+    with pytest.raises(InputError) as full:
+        estimate(d)
+    with pytest.raises(InputError) as alone:
+        decode_step(d)
+    assert str(alone.value) == str(full.value)
+
+
+def test_serving_figures_of_an_estimate_cost_no_second_estimate(catalog, monkeypatch):
+    """recommend estimates each deployment once and serves that estimate (``serve_estimated``): at one
+    request in flight the figures under load reuse it, and the step at the answer's mean context is a
+    decode step alone. A count of full estimates per deployment judged, not a clock."""
+    import dataclasses
+
+    from dsadvisor.advice import search
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.physics import estimate as physics
+    from dsadvisor.serving import server
+
+    counts = {"search": 0, "serving": 0, "judged": 0}
+
+    def counting(where, real):
+        def wrapped(*args, **kwargs):
+            done = real(*args, **kwargs)
+            counts[where] += 1  # made: a deployment that cannot be built raises and is not judged
+            return done
+        return wrapped
+
+    monkeypatch.setattr(search, "estimate", counting("search", physics.estimate))
+    monkeypatch.setattr(server, "estimate", counting("serving", physics.estimate))
+    monkeypatch.setattr(search, "_judge", counting("judged", search._judge))
+    fresh = dataclasses.replace(catalog, memo={})
+    for gpu in ("A100-SXM-80GB", "RTX-4090"):
+        counts.update(search=0, serving=0, judged=0)
+        rec = search.recommend(fresh, [search.Hardware(fresh.gpus[gpu])], Constraints())
+        assert rec.ranked and counts["judged"] > 20
+        assert counts["serving"] == 0
+        assert counts["search"] == counts["judged"]  # one estimate per deployment judged

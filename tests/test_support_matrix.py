@@ -137,3 +137,100 @@ def test_bf16_kv_asked_on_a_t4_is_one_clear_line(run):
     r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "--quant", "fp16", "--kv-dtype", "bf16")
     assert r.code == 2
     assert "T4 has no bf16: the KV cache is fp16 there" in r.err
+
+
+# ----------------------------------------------------------------- the memo (ServingEngine.unsupported)
+
+def _kv_choices(catalog):
+    kv_formats = [q for q in catalog.quantizations.values() if "kv_cache" in q.applies_to]
+    return [None, "auto", "bf16", "fp16", *kv_formats]
+
+
+def _attention_kinds(catalog):
+    shapes = {}
+    for m in catalog.models.values():
+        arch = catalog.architecture(m)
+        if arch is not None:
+            shapes.setdefault(arch.attention, arch)
+    return [None, *shapes.values()]
+
+
+def test_the_memo_gives_the_uncached_verdict_for_every_catalog_entry(catalog):
+    """Every engine x device x format x attention x KV cache of the bundled catalog: the memoised answer
+    (asked twice, so the second comes from the memo) is the one worked out afresh."""
+    # each attention kind with no KV cache named, each KV cache with no shape: every field on its own
+    pairs = [(arch, None) for arch in _attention_kinds(catalog)] + [(None, kv) for kv in _kv_choices(catalog)[1:]]
+    weights = [q for q in catalog.quantizations.values() if "weights" in q.applies_to]
+    asked = 0
+    for spec in catalog.engines.values():
+        eng = type(_engine(catalog, spec.id))(spec)  # the engine's own class, with an empty memo
+        for gpu in catalog.gpus.values():
+            for q in weights:
+                for arch, kv in pairs:
+                    fresh = eng.unsupported_uncached(gpu, q, arch, kv)
+                    assert eng.unsupported(gpu, q, arch, kv) == fresh
+                    assert eng.unsupported(gpu, q, arch, kv) == fresh
+                    asked += 1
+    assert asked > 10_000
+
+
+@pytest.mark.parametrize("field, value", [
+    ("compute_capability", "7.0"),  # a Volta-class part: no AWQ, no Marlin on vLLM
+    ("dtypes", ["fp32", "fp16"]),  # no bf16 nor fp8
+    ("category", "cpu"),
+    ("vendor", "amd"),
+    ("name", "Renamed A100"),  # the reason names the device
+])
+def test_a_device_differing_in_one_read_field_gets_its_own_verdict(catalog, field, value):
+    """The memo is keyed by value (``support_key``): a device that differs from an asked one in any field
+    the support matrix reads is answered afresh, never with the other's verdict."""
+    import dataclasses
+
+    a100 = catalog.gpus["A100-SXM-80GB"]
+    other = dataclasses.replace(a100, **{field: value})
+    for name in ("vllm", "sglang", "llama.cpp", "tensorrt-llm"):
+        eng = _engine(catalog, name)
+        for q in catalog.quantizations.values():
+            if "weights" not in q.applies_to:
+                continue
+            eng.unsupported(a100, q)  # fills the memo with the A100's answer first
+            assert eng.unsupported(other, q) == eng.unsupported_uncached(other, q)
+
+
+def test_one_implementation_per_engine_entry_and_none_shared_across_catalogs(catalog):
+    """``serving_engine`` makes one implementation per catalog entry (its memo lives there); another
+    catalog's entry of the same id, even an equal one, gets its own."""
+    import dataclasses
+
+    from dsadvisor.engines import serving_engine
+
+    spec = catalog.engine("vllm")
+    assert serving_engine(spec) is serving_engine(spec)
+    twin = dataclasses.replace(spec)
+    assert serving_engine(twin).spec is twin
+    assert serving_engine(spec).spec is spec
+
+
+def test_recommend_works_out_each_support_question_once(catalog, monkeypatch):
+    """A count, not a clock: one recommend run asks the support matrix thousands of times (every model
+    x format x engine), and works out each distinct question once."""
+    import dataclasses
+
+    from dsadvisor import engines
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.advice.search import Hardware, recommend
+    from dsadvisor.engines.base import ServingEngine, support_key
+
+    worked: list[tuple] = []
+    real = ServingEngine.unsupported_uncached
+
+    def counted(self, gpu, quant, arch=None, kv=None):
+        worked.append((self.spec.id, support_key(gpu, quant, arch, kv)))
+        return real(self, gpu, quant, arch, kv)
+
+    monkeypatch.setattr(ServingEngine, "unsupported_uncached", counted)
+    monkeypatch.setattr(engines, "_MADE", {})  # fresh implementations: their memos start empty
+    fresh = dataclasses.replace(catalog, memo={})
+    rec = recommend(fresh, [Hardware(fresh.gpus["A100-SXM-80GB"])], Constraints())
+    assert rec.ranked
+    assert worked and len(worked) == len(set(worked))

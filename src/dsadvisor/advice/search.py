@@ -282,9 +282,13 @@ def _runs_here(catalog: Catalog, gpu: Gpu, fmt: QuantFormat, k: Constraints) -> 
     """Whether an engine the search may use runs ``fmt`` on ``gpu`` (its support matrix): a format none
     runs here does not stand in for one that does (AWQ for GPTQ on a V100)."""
     from dsadvisor.engines import serving_engine
+    from dsadvisor.engines.base import support_key
 
-    names = k.engines or DEFAULT_ENGINES
-    return any(serving_engine(catalog.engine(e)).unsupported(gpu, fmt) is None for e in names)
+    names = tuple(k.engines or DEFAULT_ENGINES)
+    key = ("runs_here", names, support_key(gpu, fmt, None, None))  # the same for every model: asked once
+    if key not in catalog.memo:
+        catalog.memo[key] = any(serving_engine(catalog.engine(e)).unsupported(gpu, fmt) is None for e in names)
+    return bool(catalog.memo[key])
 
 
 def _loss_key(loss: Loss) -> tuple[bool, float]:

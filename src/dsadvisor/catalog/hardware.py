@@ -312,17 +312,31 @@ def _variant(word: str) -> str | None:
     return {"pcie": "PCIe", "nvl": "NVL"}.get(word)
 
 
-def _family(gpus: Mapping[str, Gpu], key: str) -> str | None:
-    """The family whose name (without a leading "RTX" too) or member alias squashes to ``key``."""
-    if not key:
-        return None
-    families = set()
+_FAMILY_INDEX: dict[int, tuple[Mapping[str, Gpu], dict[str, set[str]]]] = {}
+
+
+def _families(gpus: Mapping[str, Gpu]) -> dict[str, set[str]]:
+    """squashed family name or member alias (and the family without a leading "RTX") -> families, built
+    once per catalog: recommend resolves every article's advised GPU (3,000 squashes a run before)."""
+    cached = _FAMILY_INDEX.get(id(gpus))
+    if cached is not None and cached[0] is gpus:
+        return cached[1]
+    index: dict[str, set[str]] = {}
     for g in gpus.values():
         names = {_squash(g.family), *(_squash(a) for a in g.aliases)}
         if g.family.lower().startswith("rtx "):
             names.add(_squash(g.family[4:]))
-        if key in names:
-            families.add(g.family)
+        for n in names:
+            index.setdefault(n, set()).add(g.family)
+    _FAMILY_INDEX[id(gpus)] = (gpus, index)
+    return index
+
+
+def _family(gpus: Mapping[str, Gpu], key: str) -> str | None:
+    """The family whose name (without a leading "RTX" too) or member alias squashes to ``key``."""
+    if not key:
+        return None
+    families = _families(gpus).get(key, set())
     if len(families) > 1:
         raise InputError(f"GPU name {key!r} is ambiguous: it could be {', '.join(sorted(families))}")
     return next(iter(families), None)

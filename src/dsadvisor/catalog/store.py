@@ -142,10 +142,21 @@ class Catalog:
 
     def artifact(self, model_id: str, quant_id: str, engine_id: str) -> Artifact | None:
         """The checkpoint an engine would load for a model in a format: the official one first, then one
-        with a published measurement, then one whose size is stated, smallest first; None when none exists."""
-        found = [a for a in self.artifacts_of(model_id) if a.format == quant_id and engine_id in a.engines]
-        found.sort(key=lambda a: (not a.official, not a.quality_loss, a.size_bytes is None, a.size_bytes or 0))
-        return found[0] if found else None
+        with a published measurement, then one whose size is stated, smallest first; None when none exists.
+        Read from a per-model index kept in ``memo``: recommend asks for every format x engine of a model."""
+        key = ("artifact", model_id)
+        if key not in self.memo:
+            self.memo[key] = self._artifact_index(model_id)
+        return self.memo[key].get((quant_id, engine_id))  # type: ignore[attr-defined]
+
+    def _artifact_index(self, model_id: str) -> dict[tuple[str, str], Artifact]:
+        """(format, engine) -> the artifact ``artifact`` picks: the first after a stable sort of those listed."""
+        found: dict[tuple[str, str], list[Artifact]] = {}
+        for a in self.artifacts_of(model_id):
+            for engine_id in dict.fromkeys(a.engines):
+                found.setdefault((a.format, engine_id), []).append(a)
+        return {k: min(v, key=lambda a: (not a.official, not a.quality_loss, a.size_bytes is None,
+                                         a.size_bytes or 0)) for k, v in found.items()}
 
     def native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
         """The formats the model is served in as shipped, plus the 16-bit ones (lossless widenings)."""

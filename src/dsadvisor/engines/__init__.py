@@ -22,8 +22,23 @@ MODULES = {"vllm": "vllm", "sglang": "sglang", "tensorrt-llm": "trtllm", "llama.
            "transformers": "transformers", "ollama": "ollama"}
 
 
+# catalog engine id -> (the spec, its implementation): recommend asks about every model x format x
+# engine (4,378 calls for one A100 run), and an implementation holds its support-matrix memo. The
+# spec is kept and compared by identity, so another catalog's entry of the same id gets its own.
+_MADE: dict[str, tuple["Engine", "ServingEngine"]] = {}
+
+
 def serving_engine(spec: "Engine") -> "ServingEngine":
-    """The implementation of catalog engine ``spec``."""
+    """The implementation of catalog engine ``spec`` (one per spec, made when first asked for)."""
+    held = _MADE.get(spec.id)
+    if held is not None and held[0] is spec:
+        return held[1]
+    made = _make(spec)
+    _MADE[spec.id] = (spec, made)
+    return made
+
+
+def _make(spec: "Engine") -> "ServingEngine":
     name = MODULES.get(spec.id)
     if name is None:
         from dsadvisor.engines.base import ServingEngine

@@ -17,6 +17,7 @@ from dsadvisor.errors import InputError, UnknownNameError, suggest
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import (
     MemoryPlan,
+    WeightBytes,
     activation_bytes,
     kv_bytes_per_token,
     kv_cache_bytes,
@@ -26,7 +27,7 @@ from dsadvisor.physics.memory import (
     routed_expert_bits,
     weight_bytes,
 )
-from dsadvisor.physics.params import count_params
+from dsadvisor.physics.params import ParamBreakdown, count_params
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
 
@@ -372,9 +373,29 @@ class _Notes:
     warnings: list[str] = field(default_factory=list)
 
 
-def estimate(d: Deployment) -> Estimate:
-    """Memory per GPU, time to first token and one decode step of deployment ``d``."""
-    notes = _Notes()
+@dataclass(frozen=True)
+class _Setup:
+    """What both the estimate and a decode step alone (``decode_step``) compute from: the deployment's
+    shape, workload and layout, checked, with its parameter and byte counts and the GPU's rates."""
+
+    arch: Architecture
+    assumed: bool
+    context: int
+    prompt: int
+    layout: Layout
+    kv_name: str
+    kv_args: tuple[float, int, bool]  # bytes per element, GPUs splitting the heads, decompressed MLA cache
+    kv_share: int
+    p: ParamBreakdown
+    wb: WeightBytes
+    attention: float  # attention weight bytes (kept 16-bit by some formats)
+    rates: Rates
+    engine: Engine  # with the GPU vendor's per-layer decode cost (``on_device``)
+    touched: float  # share of routed experts a decode step of the batch reads
+
+
+def _setup(d: Deployment, notes: _Notes) -> _Setup:
+    """Check ``d`` and count what it holds and reads (an InputError when the engine cannot run it)."""
     arch, assumed = _shape(d, notes)
     engine, gpu, quant = d.engine, d.gpu, d.quant
     if arch.attention not in engine.attention:
@@ -389,45 +410,64 @@ def estimate(d: Deployment) -> Estimate:
     kv_name, kv_elem = kv_bytes_per_element(d)
     p = count_params(arch)
     wb = weight_bytes(p, quant, arch)
-    if p.mtp:
-        notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
     # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers, attention
     # data-parallel groups split the requests
     kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
-    kv_share = layout.pp * layout.dp_attention
-    kv_tok = kv_bytes_per_token(arch, *kv_args) / kv_share
-    kv_per_gpu = kv_cache_bytes(arch, context, *kv_args) / kv_share * d.batch
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
-    plan = _memory(d, arch, layout, per_gpu(wb.total, attention, layout), kv_per_gpu, kv_tok, prompt)
-    rates = rates_for(gpu, engine, quant)
-    engine = on_device(engine, gpu)
-    # decode: weights this step touches (no embedding table; MoE: experts the batch routes to)
-    touched = experts_touched_fraction(arch, d.batch)
-    read_weights = wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - touched)
-    step = decode_step_s(arch, engine, rates, layout,
-                         read_bytes_per_gpu=per_gpu(read_weights, attention, layout)
-                         + kv_read_bytes(arch, context, *kv_args) / kv_share * d.batch,
+    return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
+                  attention, rates_for(gpu, engine, quant), on_device(engine, gpu),
+                  experts_touched_fraction(arch, d.batch))
+
+
+def _decode_step(d: Deployment, s: _Setup) -> float:
+    """One decode step of the batch at the full context: the weights it touches (no embedding table;
+    MoE: the experts the batch routes to) and the KV cache, plus the engine's fixed and kernel costs."""
+    arch, p, wb, quant = s.arch, s.p, s.wb, d.quant
+    read_weights = wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - s.touched)
+    step = decode_step_s(arch, s.engine, s.rates, s.layout,
+                         read_bytes_per_gpu=per_gpu(read_weights, s.attention, s.layout)
+                         + kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
-                         batch=d.batch, context=context)
-    step += quantized_decode_extra_s(engine, quant, d.batch,
-                                     weights=p.total - p.embedding - p.routed_experts * (1 - touched),
-                                     read_s=read_weights / rates.bandwidth)
-    prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * prompt + 2.0 * p.lm_head
+                         batch=d.batch, context=s.context)
+    return step + quantized_decode_extra_s(s.engine, quant, d.batch,
+                                           weights=p.total - p.embedding - p.routed_experts * (1 - s.touched),
+                                           read_s=read_weights / s.rates.bandwidth)
+
+
+def decode_step(d: Deployment) -> float:
+    """``estimate(d).decode_step_s`` alone, with the same checks: the serving model needs the step at
+    the mean context of an answer beside the estimate it already has (``serving.server.serve``), and
+    the memory plan, prefill and notes of a second estimate would be thrown away."""
+    return _decode_step(d, _setup(d, _Notes()))
+
+
+def estimate(d: Deployment) -> Estimate:
+    """Memory per GPU, time to first token and one decode step of deployment ``d``."""
+    notes = _Notes()
+    s = _setup(d, notes)
+    arch, layout, p, wb, engine, gpu, quant = s.arch, s.layout, s.p, s.wb, s.engine, d.gpu, d.quant
+    if p.mtp:
+        notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
+    kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share
+    kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch
+    plan = _memory(d, arch, layout, per_gpu(wb.total, s.attention, layout), kv_per_gpu, kv_tok, s.prompt)
+    step = _decode_step(d, s)
+    prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
     expert_eff = expert_efficiency(engine, quant)
 
     def prefill(batch: int) -> float | None:
-        return prefill_s(arch, engine, rates, layout, linear_flops=prefill_flops * batch,
-                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=prompt,
-                         expert_flops=2.0 * p.active_routed * prompt * batch, expert_efficiency=expert_eff)
+        return prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
+                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=s.prompt,
+                         expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff)
 
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)
-    _explain(d, arch, touched, ttft, notes)
+    _explain(d, arch, s.touched, ttft, notes)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
         tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
-        kv_dtype=kv_name, engine_id=engine.id, context=context, prompt_tokens=prompt, batch=d.batch,
-        params_total=p.total, params_active=p.active, architecture_assumed=assumed,
+        kv_dtype=s.kv_name, engine_id=engine.id, context=s.context, prompt_tokens=s.prompt, batch=d.batch,
+        params_total=p.total, params_active=p.active, architecture_assumed=s.assumed,
         memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,
         basis=Basis(tuple(notes.facts), tuple(notes.assumptions), tuple(_seed_claims(d.model)),
                     tuple(notes.warnings)),

@@ -25,7 +25,7 @@ from typing import Any
 import math
 from dataclasses import dataclass, replace
 
-from dsadvisor.physics.estimate import Deployment, Estimate, estimate
+from dsadvisor.physics.estimate import Deployment, Estimate, decode_step, estimate
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 
@@ -106,7 +106,7 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     if running == 0:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
     full = at_batch(running)
-    step = estimate(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl)).decode_step_s
+    step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
     per_batch = max(1, min(running, sched.token_budget // isl))
     batched = at_batch(per_batch).ttft_s
     if one.ttft_single_s is None or batched is None:
