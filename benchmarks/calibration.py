@@ -5,7 +5,9 @@
 
 Sets: benchmarks/data/*.jsonl (H100, the fit set of the memory and decode constants), benchmarks/gpu/results/
 (H100, H200, 2 x H200 measured for this project: held out), benchmarks/data/llamacpp-h200/ (llama.cpp on an H200;
-the models and formats named in its README are held out, the rest is the fit set of the llama.cpp constants).
+the models and formats named in its README are held out, the rest is the fit set of the llama.cpp constants),
+benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
+split fit / held-out by silicon_sample_split.csv).
 Targets (issue 12): decode within 15%, prompt time and batched decode within 25%, weights within 5%.
 """
 
@@ -70,6 +72,15 @@ def summary(sets, catalog) -> list[str]:
     return lines
 
 
+def served_summary(catalog) -> list[str]:
+    """NVIDIA's served runs: per-request TTFT and TPOT by engine and concurrency band, fit and held-out."""
+    sys.path.insert(0, str(HERE))
+    import serving_calibration
+
+    out, _ = serving_calibration.compare_rows(catalog)
+    return serving_calibration.summary_lines(out)
+
+
 def main(argv: list[str]) -> None:
     catalog = load_catalog()
     sets = collect(catalog)
@@ -83,6 +94,8 @@ def main(argv: list[str]) -> None:
                       f"{c.estimated:11.4g} {c.error:+7.1%}{'  held-out' if c.held_out else ''}")
         print()
     print("\n".join(summary(sets, catalog)))
+    print("\nserved runs (aiconfigurator silicon_sample, aggregated; benchmarks/serving_calibration.py):")
+    print("\n".join(served_summary(catalog)))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
         for r in published_unknown(catalog, read_rows(path)):
             print(f"no estimate: {path.stem} {r['gpu']} {r['model']} {r['quant']} {r['metric']} ({r['source']}): "

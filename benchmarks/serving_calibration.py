@@ -6,7 +6,7 @@ are compared. Rows are split fit / hold-out by benchmarks/data/aiconfigurator/si
 the two are reported separately. Rows dsadvisor cannot build yet (an engine, GPU or layout it does
 not model) are counted by reason.
 
-    python benchmarks/serving_calibration.py [--rows out.csv] [--by engine|model|system|concurrency]
+    python benchmarks/serving_calibration.py [--rows out.csv] [--by engine|model|system|concurrency] [--intercepts]
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def rows():
         s = split[r["id"]]
         if s["same_measurement_as"] or not s["concurrency"]:
             continue
-        yield {**r, "split": s["split"], "concurrency": int(s["concurrency"])}
+        yield {**r, "split": s["split"], "concurrency": int(s["concurrency"]), "source_kind": s["source_kind"]}
 
 
 def build(cat, r):
@@ -72,17 +72,42 @@ def build(cat, r):
     # aiconfigurator's agg layout: tp_size x attention_dp_size GPUs; the MoE split over all of them by
     # moe_tp_size x moe_ep_size
     tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
-    ep = int(r["moe_ep_size"] or 1) > 1
+    moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
+    ep = moe_ep > 1
+    if dp == 1 and moe_tp > 1 and moe_ep > 1 and tp == moe_tp * moe_ep:
+        # another spelling of "tp N, ep N" on N GPUs (the id says tp8_ep8 where tp_size is 64; the
+        # rows repeat the numbers of tp_size 8, moe_ep_size 8): the experts spread over the same GPUs
+        tp = moe_tp
     d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant,
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=tp * dp)
     d = pin_layout(d, tp=tp * dp, ep=ep, dp_attention=dp)
-    return d, Workload(r["concurrency"], int(r["isl"]), int(r["osl"]))
+    # the Dynamo runs' client sends prompts and answers of one length: its users stay in lock step
+    in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None
+    return d, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step)
+
+
+# InferenceX's client (the source of the db-dump and dated-csv rows): vLLM's benchmark_serving.py with
+# --random-range-ratio 0.8, so prompt and answer lengths are drawn uniformly from [0.8, 1.0] of the
+# nominal ones (mean 0.9), --num-prompts 10 x concurrency, --ignore-eos
+# (https://github.com/InferenceMAX/InferenceMAX README, "Benchmark Client Configuration").
+RANGE_RATIO = 0.8
+
+
+def harness_lengths(r) -> tuple[int, int]:
+    """Mean prompt and answer lengths the run's client sent: InferenceX's draws for its rows, the nominal
+    lengths for the Dynamo gap-analysis runs (their client's spread is not recorded)."""
+    isl, osl = int(r["isl"]), int(r["osl"])
+    if r["source_kind"] == "gap_analysis_csv":
+        return isl, osl
+    mean = (1 + RANGE_RATIO) / 2
+    return round(isl * mean), round(osl * mean)
 
 
 def compare_rows(cat):
     """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
     for the rest, counted."""
     from dsadvisor.errors import DsAdvisorError
+    from dsadvisor.serving.scheduler import scheduler_for
     from dsadvisor.serving.server import serve
 
     out, skipped = [], collections.Counter()
@@ -102,19 +127,61 @@ def compare_rows(cat):
         out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "model": r["model_path"],
                     "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
                     "tp": r["tp_size"], "ep": r["moe_ep_size"],
+                    "source_kind": r["source_kind"], "ttft_ms": float(r["silicon_ttft_ms"]), "ttft_est_ms": s.ttft_s * 1e3,
+                    "per_request_ms": scheduler_for(built[0].engine.id).per_request_s * 1e3,
                     "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
                     "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
     return out, skipped
+
+
+def band(c: int) -> str:
+    return "1-8" if c <= 8 else "9-32" if c <= 32 else "33-128" if c <= 128 else "129-256" if c <= 256 else ">256"
+
+
+def summary_lines(out) -> list[str]:
+    """Error table of the served runs: engine x metric x concurrency band x part (benchmarks/calibration.py)."""
+    groups: dict[tuple, list[float]] = collections.defaultdict(list)
+    for o in out:
+        part = "held-out" if o["split"] == "holdout" else "fit"
+        for metric in ("ttft", "tpot"):
+            err = abs(o[f"{metric}_ratio"] - 1)
+            for eng, b in ((o["engine"], band(o["concurrency"])), (o["engine"], "all"), ("all", "all")):
+                groups[(eng, f"served {metric.upper()}", b, part)].append(err)
+    head = (f"{'engine':8} {'metric':12} {'concurrency':11} {'part':8} {'n':>4} {'max':>8} {'median':>7} "
+            f"{'<=20%':>6} {'<=25%':>6}")
+    lines = [head, "-" * len(head)]
+    for key in sorted(groups):
+        e = groups[key]
+        lines.append(f"{key[0]:8} {key[1]:12} {key[2]:11} {key[3]:8} {len(e):4d} {max(e):8.1%} "
+                     f"{statistics.median(e):7.1%} {sum(x <= .20 for x in e) / len(e):6.0%} "
+                     f"{sum(x <= .25 for x in e) / len(e):6.0%}")
+    return lines
+
+
+def intercepts(out) -> None:
+    """The per-request cost that would close each low-load residual: runs at concurrency <= 8 with
+    1,024-token prompts, measured TTFT - estimate + the engine's per_request_s, median by group."""
+    groups = collections.defaultdict(list)
+    for o in out:
+        if o["concurrency"] <= 8 and o["isl"] == "1024":
+            key = (o["split"], o["engine"], o["model"].split("/")[-1], o["source_kind"], o["osl"])
+            groups[key].append(o["ttft_ms"] - o["ttft_est_ms"] + o["per_request_ms"])
+    for key, v in sorted(groups.items()):
+        print(" ".join(map(str, key)), f"n={len(v)} median {statistics.median(v):.0f} ms")
 
 
 def compare(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
     ap.add_argument("--rows", type=Path)
+    ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
     args = ap.parse_args(argv)
     from dsadvisor.catalog.store import load_catalog
 
     out, skipped = compare_rows(load_catalog(use_env=False))
+    if args.intercepts:
+        intercepts(out)
+        return 0
     report(out, args.by)
     print("\nnot compared:", dict(skipped.most_common()))
     if args.rows:

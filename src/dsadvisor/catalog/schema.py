@@ -538,6 +538,9 @@ class EngineSpeed(Sourced):
     per_layer_prefill_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     # routing, expert dispatch: besides the dense cost
     per_moe_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # prefill: each MoE layer adds this much to every forward pass that carries prompt tokens (router,
+    # top-k, expert dispatch and the grouped GEMMs' fixed cost in eager mode), besides its FLOPs
+    per_moe_layer_prefill_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     bandwidth_efficiency: Annotated[float, Gt(0), Le(1)]
     linear_efficiency: Annotated[float, Gt(0), Le(1)]
     attention_efficiency: Annotated[float, Gt(0), Le(1)]

@@ -206,8 +206,8 @@ def prefill_s(
     """Seconds to prefill ``batch`` prompts of ``tokens`` tokens together (None: no FLOP rate known).
 
     Matmuls run at the linear rate (routed experts at ``expert_efficiency`` of it) but never faster than
-    reading the weights once; eager engines add element-wise traffic and a Python cost per layer; every
-    request pays the engine's fixed cost.
+    reading the weights once; eager engines add element-wise traffic and a Python cost per layer, and each
+    MoE layer a fixed cost per pass (``per_moe_layer_prefill_s``); every request pays the engine's fixed cost.
     """
     if not rates.linear_flops or not rates.attention_flops:
         return None
@@ -223,7 +223,8 @@ def prefill_s(
     elementwise = n_tok * layers * (
         speed.qk_elementwise_bytes * q_k_elems + speed.mlp_elementwise_bytes * inter / layout.tp
     ) / rates.bandwidth
-    host = layers * speed.per_layer_prefill_s
+    # the stages run one after another for one prompt: every layer's fixed cost adds up
+    host = layers * speed.per_layer_prefill_s + moe_layer_count(arch) * speed.per_moe_layer_prefill_s
     comm = _allreduce_s(layers, n_tok * arch.hidden_size * act_bytes, layout, rates)
     hops = _pipeline_hops_s(layout.pp, n_tok * arch.hidden_size * act_bytes)
     return matmul + attention + elementwise + host + comm + hops + speed.prefill_fixed_s

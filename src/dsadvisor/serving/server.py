@@ -9,9 +9,11 @@ takes in prompt tokens up to the scheduler's budget. Under ``concurrency`` users
   prefill time when prompts are batched up to the token budget; the other users' share of it,
   ``rho_o = rho * (C - 1) / C``, stretches a sequence's decode steps: ``TPOT = step / (1 - rho_o)``;
 - a new request waits for the iteration in progress (half a step) and for the prompts queued
-  ahead of it: in a benchmark's closed loop part of the clients stay in step and their prompts
-  arrive together (``COHORT``: each waits for half of the others' prompts), the rest arrive at
-  random (an M/D/1 queue: ``rho * p / (2 (1 - rho))``); then its own prefill, chunked across
+  ahead of it. Requests that arrive together (``COHORT`` of them: a benchmark's first wave, when
+  every client sends at once) wait for half of the others' prompts; the rest arrive at random,
+  their clients spread apart by answers of different lengths (an M/D/1 queue:
+  ``rho * p / (2 (1 - rho))``); then the engine's fixed cost per request (HTTP, tokenizing,
+  scheduling, streaming the token back) and its own prefill, chunked across
   ``ceil(prompt / budget)`` iterations that each also carry the others' decode.
 
 The three equations share ``rho`` and are solved together by fixed-point iteration. ``step`` and
@@ -29,15 +31,15 @@ from dsadvisor.physics.estimate import Deployment, Estimate, decode_step, estima
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 
-SATURATED = 0.98
-# Share of the running requests whose prompts arrive together. A fixed-concurrency benchmark with
-# equal prompt and answer lengths (how engines are measured, and how NVIDIA's served runs were) keeps
-# its clients in step: answers end together, so the next prompts arrive together and each waits for
-# the prompts ahead of it, (R - 1) / 2 prompt times on average. Fitted on the fit part of
-# aiconfigurator's silicon_sample (337 aggregated runs; 0.5 puts the median TTFT ratio at 0.94 on
-# the fit part, 1.00 on the held-out 133; benchmarks/serving_calibration.py). The rest queue as random
-# arrivals (M/D/1).
-COHORT = 0.5  # prompt share of GPU time past which the server cannot keep up (queue grows without end)
+SATURATED = 0.98  # prompt share of GPU time past which the server cannot keep up (queue grows without end)
+# Share of requests whose prompts arrive together with every other user's. A fixed-concurrency
+# benchmark starts all its clients at once: that first wave is 1 / (requests per client) of all
+# requests. InferenceX (the client of most of NVIDIA's served runs) sends 10 requests per client
+# (--num-prompts 10 x concurrency) with lengths drawn from 0.8-1.0 of the nominal ones, so after the
+# first wave the clients drift apart and arrive at random. Taken from that documented setup, not
+# fitted (it replaced a fitted 0.5, docs/method.md "Serving under load"). A client whose prompts and
+# answers all have one length keeps its users in lock step: ``Workload.in_step`` = 1.
+COHORT = 0.1
 
 
 @dataclass(frozen=True)
@@ -115,11 +117,12 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
                                full.memory.kv_cache, limit)
 
 
-def _queue_s(others: float, rho: float, p: float, step: float, r: int) -> float:
+def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float) -> float:
     """A new request's wait before its prompt starts: the iteration in progress (if others run),
-    half of its cohort's prompts, and the random arrivals' M/D/1 wait (at most all others ahead)."""
+    half of the others' prompts for those arriving together, and the random arrivals' M/D/1 wait
+    (at most all others ahead)."""
     random_wait = min(others * p / (2.0 * (1.0 - rho)), (r - 1) * p)
-    return (r - 1) / r * step / 2 + COHORT * (r - 1) / 2 * p + (1 - COHORT) * random_wait
+    return (r - 1) / r * step / 2 + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
 def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sched: Scheduler, kv: float,
@@ -133,11 +136,12 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
     r, osl = running, w.output_tokens
     chunks = math.ceil(w.prompt_tokens / sched.token_budget)
     own = p1 + (chunks - 1) * step if sched.mixes_prefill else p1
+    in_step = COHORT if w.in_step is None else w.in_step
     rho, ttft, tpot, queue = 0.0, own, step, 0.0
     for _ in range(200):
         others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
         tpot = step / (1.0 - others)
-        queue = _queue_s(others, rho, p, step, r)
+        queue = _queue_s(others, rho, p, step, r, in_step)
         ttft = sched.per_request_s + queue + own
         new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
         if abs(new - rho) < 1e-9:

@@ -24,11 +24,17 @@ class Workload:
     concurrency: int = 1  # requests in flight at once
     prompt_tokens: int = DEFAULT_PROMPT_TOKENS
     output_tokens: int = DEFAULT_OUTPUT_TOKENS
+    # Share of requests whose prompts arrive together with the other users' (None: the server model's
+    # default, a benchmark's first wave): 1.0 for a client that keeps its users in lock step
+    # (every prompt and answer the same length), 0.0 for users that never meet.
+    in_step: float | None = None
 
     def __post_init__(self) -> None:
         for name in ("concurrency", "prompt_tokens", "output_tokens"):
             if getattr(self, name) < 1:
                 raise InputError(f"--{name.replace('_', '-')} must be at least 1")
+        if self.in_step is not None and not 0.0 <= self.in_step <= 1.0:
+            raise InputError("the share of requests arriving together must be between 0 and 1")
 
     @property
     def context(self) -> int:
