@@ -366,6 +366,8 @@ BITS = {
     "awq-int4": 4.25, "gptq-int4": 4.25,
     "q8_0": 8.5, "q6_k": 6.59, "q5_k_m": 5.69, "q4_k_m": 4.89, "q4_0": 4.55, "q3_k_m": 3.66, "q2_k": 2.63,
     "nvfp4": 4.5, "dynamic-4bit": 4.25, "qat-w4a8": 4.25,
+    # Unsloth's dynamic GGUFs: DeepSeek-R1's file bits (llama.cpp prints "1.67 BPW" for UD-IQ1_S)
+    "ud-iq1_s": 1.67, "ud-iq1_m": 1.94, "ud-iq2_xxs": 2.34, "ud-q2_k_xl": 2.70,
     "fp8-kv": 8, "q8_0-kv": 8.5, "q4_0-kv": 4.5,
 }
 

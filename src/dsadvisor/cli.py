@@ -364,7 +364,21 @@ def estimate_cmd(
             bounded(flag, value)
         dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
     require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
+    dep = _experts_moved(cat, dep, hw.host_bytes)
     emit(estimate_doc(*estimate_serving(dep)), format)
+
+
+def _experts_moved(cat, dep, host_bytes: float | None):
+    """``dep`` with the routed experts that do not fit kept in system memory when the engine can and
+    --ram says how much there is (llama.cpp --n-cpu-moe), as recommend, check and plan judge it."""
+    from dsadvisor.engines import serving_engine
+    from dsadvisor.physics.estimate import estimate, offload_experts
+    from dsadvisor.physics.offload import HOST_CPU
+
+    if host_bytes is None or not serving_engine(dep.engine).offloads_experts:
+        return dep
+    moved = offload_experts(dep, estimate(dep), cat.gpus[HOST_CPU], host_bytes)
+    return moved[0] if moved else dep
 
 
 @app.command("layouts")

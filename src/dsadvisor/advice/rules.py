@@ -267,7 +267,9 @@ def FITS(c: Candidate) -> Finding:
     m = e.memory
     where = f"{e.gpus} x {e.gpu_id}" if e.gpus > 1 else e.gpu_id
     if m.fits:
-        return passed(f"{m.per_gpu / 1e9:.1f} GB per GPU of {m.usable / 1e9:.1f} GB usable on {where}")
+        moved = (f"; the routed experts of {e.cpu_moe_layers} MoE layers ({e.host_bytes / 1e9:.1f} GB) in system "
+                 "memory (llama.cpp --n-cpu-moe)" if e.cpu_moe_layers else "")
+        return passed(f"{m.per_gpu / 1e9:.1f} GB per GPU of {m.usable / 1e9:.1f} GB usable on {where}{moved}")
     need = f"needs {m.per_gpu / 1e9:.1f} GB per GPU; {m.usable / 1e9:.1f} GB usable on {where}"
     if c.offload:
         return passed(f"{need}: {c.engine.name} keeps the layers that do not fit in CPU memory (--offload)")

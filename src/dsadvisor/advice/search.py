@@ -15,10 +15,11 @@ from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
 from dsadvisor.catalog.store import Catalog, Loss
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
-from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format, pin_layout
+from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format, offload_experts, pin_layout
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
-from dsadvisor.physics.params import count_params
+from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
+from dsadvisor.physics.params import count_params, moe_layer_count
 from dsadvisor.serving.server import Serving, per_request, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, SPEED_RULES,
                                     TASK_BENCHMARKS,
@@ -262,7 +263,8 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
         fmts = [q for q in fmts if q.id != "fp16"]
     else:
         fmts = [q for q in fmts if q.id != "bf16"]
-    fmts = [q for q in fmts if format_exists_for(q, model)]
+    fmts = [q for q in fmts if format_exists_for(q, model)
+            and (not published_recipe(q) or any(a.format == q.id for a in catalog.artifacts_of(model.id)))]
     best: dict[tuple, QuantFormat] = {}
     for q in fmts:
         key = (q.bits_per_weight, q.expert_bits, q.compute_dtype)
@@ -276,6 +278,12 @@ def format_exists_for(fmt: QuantFormat, model: ModelEntry) -> bool:
     model ships in it: no tool builds it from another checkpoint."""
     shipped = model.weights_dtype.value.lower() if model.weights_dtype else None
     return not fmt.expert_bits_per_weight or shipped == fmt.id
+
+
+def published_recipe(fmt: QuantFormat) -> bool:
+    """A format that gives the routed experts bits of their own (Unsloth's dynamic GGUFs): one publisher's
+    recipe for one model family, offered only where a file in it exists, never as "convert it yourself"."""
+    return any(c.startswith("expert_") for c in fmt.tensor_bits)
 
 
 def _runs_here(catalog: Catalog, gpu: Gpu, fmt: QuantFormat, k: Constraints) -> bool:
@@ -347,7 +355,9 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     for opt in options(catalog, model, hw, k, ranges, engines, credits):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
-        whole = weight_bytes(params, opt.fmt, arch).total if params else None
+        whole: float | None = weight_bytes(params, opt.fmt, arch).total if params else None
+        if whole is not None and _moves_experts(hw, opt.eng, arch):  # only the rest must fit on the GPUs
+            whole -= moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
@@ -454,6 +464,8 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention)
         try:
             est = estimate(dep)
+            if not est.memory.fits and _moves_experts(hw, eng, dep.architecture):
+                dep, est = offload_experts(dep, est, _host_cpu(catalog), hw.host_bytes or 0.0) or (dep, est)
             served = serve_estimated(dep, est)
         except DsAdvisorError as exc:
             reason = reason or str(exc)
@@ -470,6 +482,23 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
         if miss is None or _closeness(v) > _closeness(miss):
             miss = v
     return miss if miss is not None else Skipped(fmt, eng, n, reason or "no deployment could be estimated")
+
+
+def _moves_experts(hw: Hardware, eng: Engine, arch: Architecture | None) -> bool:
+    """Whether the search may keep routed experts in system memory: an engine that can (llama.cpp's
+    --n-cpu-moe), a MoE model, a discrete GPU, and system memory the user gave (--ram) to hold them.
+    Offered without --offload: its speed is estimated, CPU reads and PCIe copies included, so it ranks
+    on its own figures like any other deployment."""
+    from dsadvisor.engines import serving_engine
+
+    return (hw.host_bytes is not None and arch is not None and arch.is_moe and not hw.gpu.unified_memory
+            and serving_engine(eng).offloads_experts)
+
+
+def _host_cpu(catalog: Catalog) -> Gpu:
+    """The CPU whose memory holds the experts: the catalog's generic desktop (dual-channel DDR5-4800, its
+    source says so), the one a discrete-GPU machine is known by when nothing else is named."""
+    return catalog.gpus[HOST_CPU]
 
 
 def _layout_problem(eng: Engine, est: Estimate) -> str | None:

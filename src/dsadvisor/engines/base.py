@@ -125,6 +125,9 @@ class ServingEngine:
     launches = True
     #: whether it keeps the layers that do not fit on the GPUs in CPU memory (llama.cpp's -ngl)
     offloads = False
+    #: whether it can keep MoE layers' routed experts in CPU memory and the rest on the GPUs (llama.cpp's
+    #: --n-cpu-moe; Ollama has no such setting)
+    offloads_experts = False
 
     #: formats the engine makes by itself while it loads a checkpoint of another format: {made: from}
     load_conversions: dict[str, tuple[str, ...]] = {}

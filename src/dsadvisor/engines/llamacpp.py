@@ -12,13 +12,21 @@ from dsadvisor.engines.common import join
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.physics.memory import weight_bytes
-from dsadvisor.physics.params import count_params
+from dsadvisor.physics.offload import first_blocks
+from dsadvisor.physics.params import count_params, moe_layer_count
 
 GGUF_FILE_LIMIT = 50e9  # Hugging Face stores files up to 50 GB: larger GGUFs come split in parts
 # No machine has more system memory than this for the layers kept in CPU memory: the largest
 # shared-memory servers sold hold tens of terabytes. A config.json whose layers need more (2e28
 # bytes asked a Kubernetes request of 39069...Gi) describes no model anyone can run.
 MAX_HOST_BYTES = limits.MAX_HOST_BYTES  # 64 TiB
+# -ot/--override-tensor pattern for every routed-expert tensor (what --cpu-moe installs; common/common.h
+# LLM_FFN_EXPS_REGEX), as the Unsloth and llama.cpp guides write it
+EXPERTS_ON_CPU = r"\.ffn_(up|down|gate)_exps\.=CPU"
+# A deployment over this share of the GPU's default working set on a Mac gets the note to raise it, and
+# the raised limit leaves macOS this much (assumed: the guides that give the sysctl leave 8-16 GB)
+WORKING_SET_NEAR = 0.9
+MACOS_RESERVE_GB = 16
 KV_CACHE_TYPES = {"q8_0-kv": "q8_0", "q4_0-kv": "q4_0"}  # --cache-type-k/-v values
 
 
@@ -27,6 +35,34 @@ def gguf_name(entry: ModelEntry, quant: str) -> str:
     base = re.sub(r"[^A-Za-z0-9._-]+", "-", base).strip("-") or entry.id
     tag = {"bf16": "BF16", "fp16": "F16"}.get(quant, quant.upper())
     return f"<{base}-{tag}.gguf>"
+
+
+def gguf_path(job: LaunchJob) -> str:
+    """The GGUF llama-server loads: the catalogued file (its first part) in a folder named after its
+    repository, where ``hf download`` puts it; else a placeholder for one the user makes."""
+    art = job.artifact
+    if art is not None and art.file and art.repo and not job.model_path:
+        return f"{art.repo.rsplit('/', 1)[-1]}/{art.file}"
+    return gguf_name(job.entry, job.estimate.quant_id)
+
+
+def expert_flags(arch: Architecture, est: Estimate, notes: list[str]) -> list[str]:
+    """--cpu-moe when every MoE layer's routed experts stay in CPU memory, else --n-cpu-moe over the
+    first blocks that hold them (it counts blocks from 0, the leading dense ones included)."""
+    layers = est.cpu_moe_layers
+    if not layers:
+        return []
+    every = layers >= moe_layer_count(arch)
+    flags = ["--cpu-moe"] if every else ["--n-cpu-moe", str(first_blocks(arch, layers))]
+    notes.append(
+        f"{' '.join(flags)} keeps the routed experts of {layers} of {moe_layer_count(arch)} MoE layers "
+        f"({est.host_bytes / 1e9:.1f} GB) in system memory and everything else (attention, shared experts, "
+        "dense layers, KV cache) on the GPU; the CPU reads each token's experts from system memory, so "
+        "decoding is bound by its memory bandwidth (see the estimate's basis). llama.cpp builds before "
+        "2025-08 lack these flags: " + (f"-ot '{EXPERTS_ON_CPU}'" if every else
+                                        "-ot with a pattern naming those blocks' ffn_(up|down|gate)_exps tensors")
+        + " does the same")
+    return flags
 
 
 def gpu_layers(arch: Architecture, est: Estimate, quant: QuantFormat, notes: list[str]) -> tuple[int, float]:
@@ -63,6 +99,7 @@ class LlamaCpp(ServingEngine):
     port = 8080
     health_path = "/health"  # tools/server/README.md
     offloads = True  # -ngl below the layer count keeps the other layers in CPU memory
+    offloads_experts = True  # --n-cpu-moe / --cpu-moe / -ot keep routed experts in CPU memory
 
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         self._file_notes(job, notes)
@@ -70,17 +107,38 @@ class LlamaCpp(ServingEngine):
 
     @staticmethod
     def _file_notes(job: LaunchJob, notes: list[str]) -> None:
-        est, entry = job.estimate, job.entry
+        est, entry, art = job.estimate, job.entry, job.artifact
+        if art is not None and art.file and art.repo and not job.model_path:
+            folder = art.file.rsplit("/", 1)[0] if "/" in art.file else art.file
+            size = f", {art.size_bytes / 1e9:.1f} GB" if art.size_bytes else ""
+            notes.append(f"serves {art.name} ({art.format}{size}; {art.source}); download it first: hf download "
+                         f"{art.repo} --include '{folder}/*' --local-dir {art.repo.rsplit('/', 1)[-1]}"
+                         + ("; -m names its first part and llama.cpp loads the other parts beside it"
+                            if "-00001-of-" in art.file else ""))
+            return
         notes.append(f"llama.cpp runs a GGUF file: {gguf_name(entry, est.quant_id)} stands for the "
                      f"{est.quant_id.upper()} GGUF of {entry.hf_repo or entry.name} (convert with "
                      "convert_hf_to_gguf.py and llama-quantize, or download one); substitute its path")
         if est.memory.weights * est.gpus > GGUF_FILE_LIMIT:
             notes.append("a GGUF this large comes in parts (…-00001-of-000NN.gguf): give -m the first part")
 
+    @staticmethod
+    def _working_set_note(job: LaunchJob, notes: list[str]) -> None:
+        """On a Mac the GPU may wire only part of unified memory (Metal's recommendedMaxWorkingSetSize, about
+        75 %): a deployment near that limit needs it raised (sysctl iogpu.wired_limit_mb, until reboot)."""
+        gpu, m = job.gpu, job.estimate.memory
+        if gpu is None or gpu.category != "apple" or m.per_gpu < WORKING_SET_NEAR * m.usable:
+            return
+        total_mb = int(m.usable / gpu.usable_memory_fraction / 2**20)
+        raised = int(total_mb - MACOS_RESERVE_GB * 1024)
+        notes.append(f"{m.per_gpu / 1e9:.1f} GB is near the {m.usable / 1e9:.0f} GB macOS lets the GPU wire by default "
+                     f"({gpu.usable_memory_fraction:.0%} of unified memory): raise it before loading, e.g. sudo sysctl "
+                     f"iogpu.wired_limit_mb={raised} (leaves {MACOS_RESERVE_GB} GB to macOS; resets at reboot)")
+
     def _argv(self, job: LaunchJob, notes: list[str], ngl: int) -> list[str]:
         est = job.estimate
-        argv = ["llama-server", "-m", gguf_name(job.entry, est.quant_id), "-c", str(est.context * est.batch), "-ngl", str(ngl),
-                "-np", str(est.batch)]
+        argv = ["llama-server", "-m", gguf_path(job), "-c", str(est.context * est.batch), "-ngl", str(ngl),
+                *expert_flags(job.arch, est, notes), "-np", str(est.batch)]
         if est.batch > 1:
             notes.append(f"llama-server splits -c among its -np slots: -c {est.context * est.batch} gives each of "
                          f"the {est.batch} slots {est.context} tokens")
@@ -95,12 +153,17 @@ class LlamaCpp(ServingEngine):
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
         self._file_notes(job, notes)
+        self._working_set_note(job, notes)
         if job.gpu is not None and job.gpu.category in ("cpu", "mobile"):  # no GPU: every layer in system memory
             isa = "/".join(job.gpu.cpu_isa) or "the build machine's"
             notes.append(f"a CPU-only llama.cpp build: -ngl 0, and its {isa} kernels (cmake -DGGML_NATIVE=ON on "
                          "this machine); -t sets the threads (default: the physical cores)")
             argv = self._argv(job, notes, 0)
             return NodeCommands([(join(argv),)], argv, gpu_layers=0, host_bytes=0.0)
+        if job.estimate.cpu_moe_layers:  # the rest fits on the GPUs; the routed experts stay in system memory
+            argv = self._argv(job, notes, job.arch.num_hidden_layers + 1)
+            return NodeCommands([(join(argv),)], argv, gpu_layers=job.arch.num_hidden_layers + 1,
+                                host_bytes=job.estimate.host_bytes)
         ngl, host_bytes = gpu_layers(job.arch, job.estimate, job.quant, notes)
         if host_bytes > MAX_HOST_BYTES:
             raise InputError(

@@ -40,6 +40,7 @@ class Deployment(TypedDict):
     context: int
     prompt_tokens: int
     batch: int
+    cpu_moe_layers: int  # MoE layers whose routed experts llama.cpp keeps in system memory (--n-cpu-moe)
 
 
 class Params(TypedDict):
@@ -58,6 +59,7 @@ class Memory(TypedDict):
     usable_bytes: int
     fits: bool
     kv_capacity_tokens: int
+    host_bytes: int  # those routed experts in system memory
 
 
 class Latency(TypedDict):

@@ -139,6 +139,8 @@ def estimate_doc(est, serving=None) -> Document:
         ("usable / GPU", f"{fmt_bytes(m.usable)} of {fmt_bytes(m.capacity)}"),
         ("fits", "yes" if m.fits else "NO"),
         ("KV room (tokens)", f"{m.kv_capacity_tokens:,}"),
+        *((("system memory", f"{fmt_bytes(est.host_bytes)}: routed experts of {est.cpu_moe_layers} MoE layers "
+                              "(llama.cpp --n-cpu-moe)"),) if est.cpu_moe_layers else ()),
         ("time to first token", f"{fmt_s(est.ttft_s)} (batch), {fmt_s(est.ttft_single_s)} (one prompt)"),
         ("per-token latency", fmt_s(est.decode_step_s)),
         ("decode throughput", f"{est.decode_tokens_per_s:,.0f} tok/s total, "

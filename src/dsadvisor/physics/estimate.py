@@ -29,6 +29,8 @@ from dsadvisor.physics.memory import (
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
+from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
+                                       prefill_host_s, staging_bytes)
 from dsadvisor.physics.timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
@@ -55,6 +57,8 @@ class Deployment:
     memory_fraction: float | None = None  # overrides the engine's (vLLM gpu_memory_utilization)
     capacity_bytes: float | None = None  # free memory when detected; None: the card's
     layout: Layout | None = None  # pinned (estimate --tp/--pp/--ep/--dp-attention); None: choose_layout's
+    # routed experts llama.cpp keeps in system memory (--n-cpu-moe); None: every weight on the GPUs
+    host_experts: HostExperts | None = None
 
     @classmethod
     def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
@@ -99,6 +103,8 @@ class Estimate:
     ttft_single_s: float | None  # one prompt alone
     decode_step_s: float
     basis: Basis = field(default_factory=Basis)
+    cpu_moe_layers: int = 0  # MoE layers whose routed experts stay in system memory (llama.cpp --n-cpu-moe)
+    host_bytes: float = 0.0  # what those experts take in system memory
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -120,6 +126,7 @@ class Estimate:
                 "data_parallel_attention": self.dp_attention,
                 "quantization": self.quant_id, "kv_dtype": self.kv_dtype, "engine": self.engine_id,
                 "context": self.context, "prompt_tokens": self.prompt_tokens, "batch": self.batch,
+                "cpu_moe_layers": self.cpu_moe_layers,
             },
             "params": {"total": self.params_total, "active": self.params_active,
                        "assumed": self.architecture_assumed},
@@ -128,7 +135,7 @@ class Estimate:
                 "activation_bytes": round(m.activations), "overhead_bytes": round(m.overhead),
                 "per_gpu_bytes": round(m.per_gpu), "gpu_capacity_bytes": round(m.capacity),
                 "usable_bytes": round(m.usable), "fits": m.fits,
-                "kv_capacity_tokens": m.kv_capacity_tokens,
+                "kv_capacity_tokens": m.kv_capacity_tokens, "host_bytes": round(self.host_bytes),
             },
             "latency": {"ttft_s": self.ttft_s, "ttft_single_s": self.ttft_single_s,
                         "decode_step_s": self.decode_step_s},
@@ -392,18 +399,16 @@ class _Setup:
     rates: Rates
     engine: Engine  # with the GPU vendor's per-layer decode cost (``on_device``)
     touched: float  # share of routed experts a decode step of the batch reads
+    host: HostExperts | None  # routed experts llama.cpp keeps in system memory (None: none)
+    held: float  # their bytes
+    held_params: float  # their parameters
 
 
 def _setup(d: Deployment, notes: _Notes) -> _Setup:
     """Check ``d`` and count what it holds and reads (an InputError when the engine cannot run it)."""
     arch, assumed = _shape(d, notes)
     engine, gpu, quant = d.engine, d.gpu, d.quant
-    if arch.attention not in engine.attention:
-        raise InputError(f"{engine.name} does not run {arch.attention.upper()} attention")
-    if quant.id not in engine.formats:
-        raise InputError(f"{engine.name} does not run {quant.id} weights (it runs {', '.join(engine.formats)})")
-    if d.batch < 1:
-        raise InputError("--batch must be at least 1")
+    _check_runs(d, arch)
     context, prompt = _workload(d, arch, notes)
     layout = d.layout if d.layout is not None else choose_layout(arch, engine, d.gpus, d.gpus_per_node)
     check_layout(layout, arch, engine, d.gpus, d.gpus_per_node)
@@ -416,22 +421,26 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
                   attention, rates_for(gpu, engine, quant), on_device(engine, gpu),
-                  experts_touched_fraction(arch, d.batch))
+                  experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 
 def _decode_step(d: Deployment, s: _Setup) -> float:
     """One decode step of the batch at the full context: the weights it touches (no embedding table;
-    MoE: the experts the batch routes to) and the KV cache, plus the engine's fixed and kernel costs."""
+    MoE: the experts the batch routes to, less those the CPU reads from system memory, timed apart and
+    added) and the KV cache, plus the engine's fixed and kernel costs."""
     arch, p, wb, quant = s.arch, s.p, s.wb, d.quant
-    read_weights = wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - s.touched)
+    read_weights = (wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - s.touched)
+                    - s.held * s.touched)
     step = decode_step_s(arch, s.engine, s.rates, s.layout,
                          read_bytes_per_gpu=per_gpu(read_weights, s.attention, s.layout)
                          + kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=s.context)
-    return step + quantized_decode_extra_s(s.engine, quant, d.batch,
-                                           weights=p.total - p.embedding - p.routed_experts * (1 - s.touched),
-                                           read_s=read_weights / s.rates.bandwidth)
+    step += quantized_decode_extra_s(s.engine, quant, d.batch,
+                                     weights=p.total - p.embedding - p.routed_experts * (1 - s.touched)
+                                     - s.held_params * s.touched,
+                                     read_s=read_weights / s.rates.bandwidth)
+    return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
 
 
 def decode_step(d: Deployment) -> float:
@@ -450,19 +459,21 @@ def estimate(d: Deployment) -> Estimate:
         notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
     kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share
     kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch
-    plan = _memory(d, arch, layout, per_gpu(wb.total, s.attention, layout), kv_per_gpu, kv_tok, s.prompt)
+    gpu_weights = per_gpu(wb.total - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
+    plan = _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
     step = _decode_step(d, s)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
     expert_eff = expert_efficiency(engine, quant)
 
     def prefill(batch: int) -> float | None:
-        return prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
-                         weight_bytes_per_gpu=wb.total / layout.gpus, batch=batch, tokens=s.prompt,
-                         expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff)
+        t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
+                      weight_bytes_per_gpu=(wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
+                      expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff)
+        return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if t is not None and s.host else t
 
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)
-    _explain(d, arch, s.touched, ttft, notes)
+    _explain(d, arch, s.touched, ttft, notes, s.host, s.held)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
         tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
@@ -471,7 +482,27 @@ def estimate(d: Deployment) -> Estimate:
         memory=plan, ttft_s=ttft, ttft_single_s=ttft1, decode_step_s=step,
         basis=Basis(tuple(notes.facts), tuple(notes.assumptions), tuple(_seed_claims(d.model)),
                     tuple(notes.warnings)),
+        cpu_moe_layers=s.host.layers if s.host else 0, host_bytes=s.held,
     )
+
+
+def _check_runs(d: Deployment, arch: Architecture) -> None:
+    """An InputError when the engine cannot run the model's attention or the format, or the batch is empty."""
+    engine, quant = d.engine, d.quant
+    if arch.attention not in engine.attention:
+        raise InputError(f"{engine.name} does not run {arch.attention.upper()} attention")
+    if quant.id not in engine.formats:
+        raise InputError(f"{engine.name} does not run {quant.id} weights (it runs {', '.join(engine.formats)})")
+    if d.batch < 1:
+        raise InputError("--batch must be at least 1")
+
+
+def _held(d: Deployment, arch: Architecture) -> tuple[HostExperts | None, float, float]:
+    """The routed experts kept in system memory, their bytes and their parameters (None, 0, 0: none)."""
+    host = d.host_experts
+    if host is None or not host.layers or not arch.is_moe:
+        return None, 0.0, 0.0
+    return host, host_bytes(arch, d.quant, host.layers), host.layers * layer_expert_params(arch)
 
 
 def _shape(d: Deployment, notes: _Notes) -> tuple[Architecture, bool]:
@@ -516,8 +547,11 @@ def _memory(d: Deployment, arch: Architecture, layout: Layout, weights_per_gpu: 
                        gpus=layout.gpus, memory_fraction=d.memory_fraction, moe=arch.is_moe)
 
 
-def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | None, notes: _Notes) -> None:
+def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | None, notes: _Notes,
+             host: HostExperts | None = None, held: float = 0.0) -> None:
     """The figures the estimate used, what it assumed, and what the user should know."""
+    if host:
+        _explain_host(arch, host, held, notes)
     gpu, quant, engine = d.gpu, d.quant, d.engine
     notes.facts += [
         f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "
@@ -547,6 +581,22 @@ def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | No
         notes.warnings.append(f"{gpu.id} has no FLOP rate in the catalog: time to first token unknown")
 
 
+def _explain_host(arch: Architecture, host: HostExperts, held: float, notes: _Notes) -> None:
+    """What expert offload assumed: the host's memory system, the PCIe copies of a prompt."""
+    from dsadvisor.physics.offload import OP_OFFLOAD_MIN_BATCH, PCIE_COPY_EFFICIENCY, UBATCH
+    from dsadvisor.physics.params import moe_layer_count
+
+    h = host.host
+    notes.facts.append(
+        f"routed experts of {host.layers} of {moe_layer_count(arch)} MoE layers ({held / 1e9:.1f} GB) in system "
+        f"memory (llama.cpp --n-cpu-moe); the CPU reads a token's experts at {host.bandwidth / 1e9:.0f} GB/s: "
+        f"{h.name}, {h.bandwidth_gbs:g} GB/s x {h.bandwidth_efficiency or 1:g} ({h.source.split(';')[0]})")
+    notes.assumptions.append(
+        f"prompts: each {UBATCH}-token micro-batch copies the host-held experts it routes to over PCIe "
+        f"({host.pcie_gbs:g} GB/s x {PCIE_COPY_EFFICIENCY:g}) and multiplies them on the GPU (ggml op offload, "
+        f"from {OP_OFFLOAD_MIN_BATCH} tokens); decode: the CPU's read and the GPU's layers one after the other")
+
+
 SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",
                            "model_size_gb", "throughput"}
 
@@ -556,3 +606,35 @@ def _seed_claims(entry: ModelEntry):
         if c.field in SPEED_AND_MEMORY_CLAIMS:
             cond = f" ({c.condition})" if c.condition else ""
             yield f"{c.field} = {c.value}{' ' + c.unit if c.unit else ''}{cond}, claimed by {c.source}"
+
+
+def host_link_gbs(gpu: Gpu) -> float:
+    """The GPU's host link as rated: its PCIe entry, else PCIe 4.0 x16 (an NVLink entry names the link
+    between GPUs, not the one to the CPU)."""
+    link = gpu.interconnect
+    return link.bandwidth_gbs if link and link.kind == "pcie" and link.bandwidth_gbs else PCIE_GEN4_GBS
+
+
+def offload_experts(d: Deployment, est: Estimate, host: Gpu, host_memory: float) -> tuple[Deployment, Estimate] | None:
+    """``d`` with the fewest MoE layers' routed experts in system memory (llama.cpp --n-cpu-moe) that make it
+    fit on its GPUs, and its estimate; None when it fits already, has no experts to move, runs on unified
+    memory (one pool: nothing to move to), or when the experts it must move exceed ``host_memory`` (bytes
+    of system memory, HOST_MEMORY_USABLE of it usable) or moving them all is not enough."""
+    from dsadvisor.physics.offload import HOST_MEMORY_USABLE, layers_to_free
+    from dsadvisor.physics.params import moe_layer_count
+
+    arch = d.architecture
+    if arch is None or not arch.is_moe or est.memory.fits or d.gpu.unified_memory:
+        return None
+    m = est.memory
+    layers = layers_to_free(arch, d.quant, (m.per_gpu - m.usable) * est.gpus)
+    while 0 < layers <= moe_layer_count(arch):
+        if host_bytes(arch, d.quant, layers) > host_memory * HOST_MEMORY_USABLE:
+            return None
+        moved = replace(d, host_experts=HostExperts(layers, host, host_link_gbs(d.gpu)))
+        e = estimate(moved)
+        if e.memory.fits:
+            return moved, e
+        # still over: free what is left, at least one more layer
+        layers += max(1, layers_to_free(arch, d.quant, (e.memory.per_gpu - e.memory.usable) * e.gpus) - 1)
+    return None

@@ -55,23 +55,32 @@ class WeightBytes:
 SUPER_BLOCK = 256  # weights per k-quant super-block: a row must divide into them (llama.cpp QK_K)
 
 
+# A mixed format may give the MLPs of one kind of layer their own bits (Unsloth's dynamic GGUFs keep the
+# shared experts and the leading dense layers at 6 bits and drop only the routed experts): the class
+# "<kind>_gate_up" / "<kind>_down" with kind expert, shared or dense; absent, the plain mlp_* class counts.
+MLP_KINDS = ("expert", "shared", "dense")
+
+
 def _class_bits(fmt: QuantFormat, cls: str, width: int | None = None) -> float:
     bits = fmt.tensor_bits
-    if cls == "mlp_down" and width is not None and width % SUPER_BLOCK and "mlp_down_unaligned" in bits:
+    if cls in bits:
+        return bits[cls]
+    base = "mlp_" + cls.split("_", 1)[1] if cls.startswith(MLP_KINDS) else cls
+    if base == "mlp_down" and width is not None and width % SUPER_BLOCK and "mlp_down_unaligned" in bits:
         return bits["mlp_down_unaligned"]
-    return bits.get(cls, fmt.bits_per_weight)
+    return bits.get(base, fmt.bits_per_weight)
 
 
-def _mlp_bits(fmt: QuantFormat, width: int | None) -> float:
+def _mlp_bits(fmt: QuantFormat, width: int | None, kind: str = "mlp") -> float:
     """An MLP's gate, up and down projections (same size each): two thirds gate/up, one third down."""
-    return (2 * _class_bits(fmt, "mlp_gate_up") + _class_bits(fmt, "mlp_down", width)) / 3
+    return (2 * _class_bits(fmt, f"{kind}_gate_up", width) + _class_bits(fmt, f"{kind}_down", width)) / 3
 
 
 def routed_expert_bits(fmt: QuantFormat, arch: Architecture) -> float:
     """Bits per weight of the routed experts in ``fmt`` (their own mix where the format has one)."""
     if not fmt.tensor_bits or not arch.is_moe:
         return fmt.expert_bits
-    return _mlp_bits(fmt, arch.moe_intermediate_size)
+    return _mlp_bits(fmt, arch.moe_intermediate_size, "expert")
 
 
 def mixed_weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> WeightBytes:
@@ -81,8 +90,9 @@ def mixed_weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture |
     dense_width = arch.intermediate_size if arch is not None else None
     shared = arch.n_shared_experts if arch is not None else 0
     shared_width = moe_width * shared if moe_width and shared else None
-    bits = (p.attention * _class_bits(fmt, "attention") + p.dense_mlp * _mlp_bits(fmt, dense_width)
-            + p.routed_experts * _mlp_bits(fmt, moe_width) + p.shared_experts * _mlp_bits(fmt, shared_width)
+    bits = (p.attention * _class_bits(fmt, "attention") + p.dense_mlp * _mlp_bits(fmt, dense_width, "dense")
+            + p.routed_experts * _mlp_bits(fmt, moe_width, "expert")
+            + p.shared_experts * _mlp_bits(fmt, shared_width, "shared")
             + p.embedding * _class_bits(fmt, "embedding") + p.lm_head * _class_bits(fmt, "lm_head"))
     kept = 4 * (p.norms + p.router)
     return WeightBytes(total=int(bits / 8) + kept, quantized=int(bits / 8), kept_16bit=kept,
