@@ -43,7 +43,13 @@ def models_with_shapes(cat) -> list[str]:
 
 
 def weight_formats(cat, engine) -> list[str]:
-    return sorted(f for f in engine.formats if "weights" in cat.quantizations[f].applies_to)
+    """The weight formats an engine runs on any model; a publisher's per-model recipe (Unsloth's dynamic
+    GGUFs, whose bits_per_weight is the R1 file's average) is left out: on another shape its classes do
+    not average to that figure, and the search never offers it there."""
+    from dsadvisor.advice.search import published_recipe
+
+    return sorted(f for f in engine.formats if "weights" in cat.quantizations[f].applies_to
+                  and not published_recipe(cat.quantizations[f]))
 
 
 def draw_deployment(data, cat, *, gpu=None) -> Deployment:
