@@ -82,7 +82,7 @@ def mlp_shapes(c, i, p, H):
 def config_and_shapes(name):
     if name == "deepseek-moe-16b":
         return moe16_shapes()
-    if name == "deepseek-v2-lite-like":  # MLA + MoE: the checkpoint's tensor names and shapes
+    if name in ("deepseek-v2-lite", "deepseek-v2-lite-like"):  # MLA + MoE: the checkpoint's tensor names and shapes
         c = V2_LITE
         H, V, L = c["hidden_size"], c["vocab_size"], c["num_hidden_layers"]
         nh, r, nope, rope, vd = 16, 512, 128, 64, 128
@@ -131,9 +131,12 @@ def make_gguf(name, outtype, path):
     gen = torch.Generator(device="cuda").manual_seed(0)
 
     def rnd(shape):
+        # float16, not bfloat16: the converter keeps float16 as it is instead of copying it to float32
         if len(shape) == 1:
-            return torch.ones(shape, dtype=torch.bfloat16)
-        return (torch.randn(shape, generator=gen, device="cuda", dtype=torch.bfloat16) * 0.02).cpu()
+            return torch.ones(shape, dtype=torch.float16)
+        return (torch.randn(shape, generator=gen, device="cuda", dtype=torch.float16) * 0.02).cpu()
+
+    gguf.quants.quantize = fast_random_q8_0(gguf.quants.quantize, gguf.GGMLQuantizationType.Q8_0)
 
     class Random(base):
         model_arch = base.model_arch
@@ -157,6 +160,24 @@ def make_gguf(name, outtype, path):
     with torch.inference_mode():
         m = Random(d, ftype, path, eager=True, model_name=name)
         m.write()
+
+
+def fast_random_q8_0(quantize, q8_0):
+    """gguf-py quantizes Q8_0 in numpy (minutes for a 32B model); the values are random anyway, so write random
+    Q8_0 blocks (an f16 scale, then 32 int8) made on the GPU. Same bytes and types as a real conversion."""
+    import numpy as np
+    import torch
+
+    def fast(data, qtype):
+        if qtype != q8_0 or data.shape[-1] % 32:
+            return quantize(data, qtype)
+        *lead, n = data.shape
+        rows, nb = int(np.prod(lead)) if lead else 1, n // 32
+        blocks = torch.randint(-64, 64, (rows, nb, 34), dtype=torch.int8, device="cuda")
+        scale = torch.full((rows, nb, 1), 0.02 * 2 / 64, dtype=torch.float16, device="cuda")
+        blocks[..., :2] = scale.view(torch.int8)
+        return blocks.view(torch.uint8).cpu().numpy().reshape(*lead, nb * 34)
+    return fast
 
 
 def buffers(log):
@@ -196,6 +217,50 @@ def tensor_classes(path):
         ty = t.tensor_type.name
         c["types"][ty] = c["types"].get(ty, 0) + 1
     return out
+
+
+# Expert offload (routed experts in host memory, `-ncmoe`): measured on this model and format right after its
+# own benchmark, while the producer waits (quantizing would steal the CPU the experts run on).
+OFFLOAD = ("deepseek-v2-lite", "q4_k_m")
+OFFLOAD_DONE = __import__("threading").Event()
+
+
+def host_memory():
+    """The host's CPU and a STREAM-like memory bandwidth: a 1 GiB float32 copy (read + write bytes) and sum (read
+    bytes), best of 5, at 1, 4, 8 and all threads."""
+    import torch
+    info = {"lscpu": subprocess.run(["lscpu"], capture_output=True, text=True).stdout,
+            "meminfo": Path("/proc/meminfo").read_text().splitlines()[:3], "nproc": os.cpu_count()}
+    n = 2**28
+    a, b = torch.ones(n), torch.empty(n)
+    res = []
+    for th in sorted({1, 4, 8, os.cpu_count() or 8}):
+        torch.set_num_threads(th)
+        for op, nbytes, fn in (("copy", 8 * n, lambda: b.copy_(a)), ("sum", 4 * n, lambda: a.sum())):
+            fn()
+            best = min(timed(fn) for _ in range(5))
+            res.append({"threads": th, "op": op, "bytes": nbytes, "s": best, "bytes_per_s": nbytes / best})
+    info["bandwidth"] = res
+    return info
+
+
+def timed(fn):
+    t = time.perf_counter()
+    fn()
+    return time.perf_counter() - t
+
+
+def offload_bench(path, log):
+    """tg128 and pp512 with the routed experts of all (27) or the first 14 layers in host memory, 8 and 16
+    threads; then pp512 with op offload off (the CPU computes the experts for the prompt too)."""
+    rows = []
+    for extra in (["-ncmoe", "27,14", "-t", "8,16", "-p", "512", "-n", "128"],
+                  ["-ncmoe", "27", "-t", "16", "-nopo", "1", "-p", "512", "-n", "0"]):
+        rc, o, e, dt = run([str(BIN / "llama-bench"), "-m", str(path), "-ngl", "99", "-fa", "1", "-r", "2",
+                            "-o", "jsonl", "-v"] + extra, 300)
+        log.write(f"== offload {extra} rc={rc} {dt:.0f}s\n{o}\n{e[:16000]}\n...\n{e[-6000:]}\n")
+        rows += [json.loads(x) for x in o.splitlines() if x.startswith("{")]
+    return rows
 
 
 BPW = {"f16": 16, "q8_0": 8.5, "q6_k": 6.6, "q5_k_m": 5.7, "q4_k_m": 4.9, "iq4_xs": 4.3, "q3_k_m": 3.9}
@@ -257,13 +322,15 @@ def producer(jobs, deadline, q, say):
             path = WORK / f"{name}-{qn}.gguf"
             t1 = time.time()
             rc, o, e, dt = run([str(BIN / "llama-quantize"), "--allow-requantize", str(src), str(path), qn.upper(),
-                                "12"], 400)
+                                str(max(4, (os.cpu_count() or 8) - 2))], 600)
             if rc != 0:
                 say(f"{name} {qn}: quantize failed rc={rc}: {e[-300:]}")
                 path.unlink(missing_ok=True)
                 continue
             say(f"{name} {qn}: quantized in {time.time()-t1:.0f} s")
             q.put((name, qn, path, False))
+            if (name, qn) == OFFLOAD:
+                OFFLOAD_DONE.wait(max(1.0, deadline - 60 - time.time()))
         # free the source's disk for the next model as soon as its own benchmark (if any) is done
         if first in quants:
             wait_for(lambda: src in BENCHED, deadline)
@@ -292,6 +359,17 @@ def bench(name, qn, path, smi, deadline, log):
     return row
 
 
+def offload(name, qn, path, smi, log, say):
+    host = host_memory()
+    best = max((r["bytes_per_s"] for r in host["bandwidth"] if r["op"] == "sum"), default=0)
+    say(f"host read bandwidth {best/1e9:.1f} GB/s")
+    rows = offload_bench(path, log)
+    with open(Path(log.name).parent / "offload-results.jsonl", "a") as f:
+        f.write(json.dumps(dict(model=name, quant=qn, gpu=smi, host=host, bench=rows)) + "\n")
+    say("offload: " + "; ".join(f"ncmoe {r.get('n_cpu_moe')} t {r.get('n_threads')} nopo {r.get('no_op_offload')} "
+                                f"p{r.get('n_prompt')} n{r.get('n_gen')} {r.get('avg_ts', 0):.1f}" for r in rows))
+
+
 def consumer(q, smi, deadline, res, log, say):
     while True:
         item = q.get()
@@ -305,10 +383,14 @@ def consumer(q, smi, deadline, res, log, say):
                 tg = [b["avg_ts"] for b in row["bench"] if b.get("n_gen") == 128 and not b.get("n_depth")]
                 pp = [round(b["avg_ts"]) for b in row["bench"] if b.get("n_prompt") and not b.get("n_depth")]
                 say(f"{name} {qn}: {row['gguf_bytes']/2**30:.2f} GiB pp {pp} tg128 {tg}")
+                if (name, qn) == OFFLOAD:
+                    offload(name, qn, path, smi, log, say)
             else:
                 say(f"skip bench {name} {qn}: out of time")
         except Exception as e:  # record and go on
             say(f"{name} {qn}: bench failed: {e!r}")
+        if (name, qn) == OFFLOAD:
+            OFFLOAD_DONE.set()
         if is_src:
             BENCHED.add(path)
         else:
