@@ -328,3 +328,18 @@ def test_serving_figures_of_an_estimate_cost_no_second_estimate(catalog, monkeyp
         assert rec.ranked and counts["judged"] > 20
         assert counts["serving"] == 0
         assert counts["search"] == counts["judged"]  # one estimate per deployment judged
+
+
+def test_blackwell_matmuls_take_their_generation_s_measured_share(catalog):
+    """linear_efficiency_by_dtype keyed by dtype and GPU generation ("fp8@10": compute capability 10.x)
+    wins over the dtype alone: vLLM's fp8 GEMMs reach 0.49 of the B200's fp8 datasheet rate and 0.62 of
+    the H200's (NVIDIA's GEMM tables); NVFP4 0.40 of the B200's fp4 rate on TensorRT-LLM."""
+    from dsadvisor.physics.estimate import rates_for
+
+    vllm, trt = catalog.engines["vllm"], catalog.engines["tensorrt-llm"]
+    b200, h200 = catalog.gpus["B200"], catalog.gpus["H200-SXM"]
+    fp8, nvfp4 = catalog.quantizations["fp8"], catalog.quantizations["nvfp4"]
+    assert b200.compute_capability.startswith("10.") and h200.compute_capability == "9.0"
+    assert rates_for(b200, vllm, fp8).linear_flops == pytest.approx(b200.fp8_tflops * 1e12 * 0.49)
+    assert rates_for(h200, vllm, fp8).linear_flops == pytest.approx(h200.fp8_tflops * 1e12 * 0.62)
+    assert rates_for(b200, trt, nvfp4).linear_flops == pytest.approx(b200.fp4_tflops * 1e12 * 0.40)

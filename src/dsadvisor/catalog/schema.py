@@ -549,7 +549,8 @@ class EngineSpeed(Sourced):
     qk_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
     mlp_elementwise_bytes: Annotated[float, Ge(0), Le(MAX_ELEMENTWISE_BYTES)] = 0
     # achieved fraction of the datasheet rate of the format's compute dtype, where it differs from
-    # linear_efficiency (e.g. fp8 GEMMs), keyed by dtype
+    # linear_efficiency (e.g. fp8 GEMMs), keyed by dtype, or by dtype and GPU generation ("fp8@10": compute
+    # capability 10.x), which wins over the dtype alone
     linear_efficiency_by_dtype: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
     # block-quantized (GGUF) weights: prefill matmuls run on int8 tensor cores at this fraction of the
     # GPU's dense int8 rate, keyed by compute capability ("9.0") or "default", or of its 16-bit rate where

@@ -299,8 +299,10 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
             rate, eff = _rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
         return rate * eff if rate and eff else None
     linear = _rate(gpu, quant.compute_dtype)
-    eff = s.linear_efficiency_by_dtype.get(quant.compute_dtype,
-                                           s.linear_efficiency_by_vendor.get(gpu.vendor, s.linear_efficiency))
+    table = s.linear_efficiency_by_dtype  # "fp8", or "fp8@10" for one GPU generation (compute capability 10.x)
+    generation = f"{quant.compute_dtype}@{(gpu.compute_capability or '').split('.')[0]}"
+    eff = table.get(generation, table.get(quant.compute_dtype,
+                                          s.linear_efficiency_by_vendor.get(gpu.vendor, s.linear_efficiency)))
     return linear * eff if linear else None
 
 
