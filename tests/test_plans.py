@@ -32,7 +32,9 @@ DOCUMENTED: dict[str, set[str]] = {
                    "--distributed-executor-backend", "--max-model-len", "--max-num-seqs",
                    "--gpu-memory-utilization", "--kv-cache-dtype", "--dtype", "--quantization", "--host", "--port",
                    "--data-parallel-size", "--max-num-batched-tokens", "--data-parallel-size-local",
-                   "--data-parallel-address", "--data-parallel-rpc-port", "--data-parallel-start-rank", "--headless"},
+                   "--data-parallel-address", "--data-parallel-rpc-port", "--data-parallel-start-rank", "--headless",
+                   # SpeculativeConfig as one JSON argument (vllm/config/speculative.py; method "mtp")
+                   "--speculative-config"},
     # Ray cluster for multi-node vLLM, docs.vllm.ai/en/latest/serving/parallelism_scaling/ ("ray start --head",
     # "ray start --address=<ray-head-address>") and docs.ray.io/en/latest/cluster/cli.html#ray-start (--port).
     "ray start": {"--head", "--port", "--address"},
@@ -45,7 +47,10 @@ DOCUMENTED: dict[str, set[str]] = {
                              "--kv-cache-dtype", "--nnodes", "--node-rank", "--dist-init-addr", "--host", "--port",
                              # data-parallel attention (advanced_features/dp_dpa_smg_guide: --dp,
                              # --enable-dp-attention) and chunked prefill (--chunked-prefill-size)
-                             "--dp", "--enable-dp-attention", "--chunked-prefill-size"},
+                             "--dp", "--enable-dp-attention", "--chunked-prefill-size",
+                             # MTP through EAGLE (docs.sglang.io basic_usage/deepseek.md, Multi-token Prediction)
+                             "--speculative-algorithm", "--speculative-num-steps", "--speculative-eagle-topk",
+                             "--speculative-num-draft-tokens"},
     # TensorRT-LLM, nvidia.github.io/TensorRT-LLM/latest/commands/trtllm-serve/trtllm-serve.html and the click
     # options of tensorrt_llm/commands/serve.py (--tp_size, --pp_size, --ep_size are the documented aliases of
     # --tensor_parallel_size, --pipeline_parallel_size, --moe_expert_parallel_size; --extra_llm_api_options
@@ -72,6 +77,7 @@ VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
     ("sglang.launch_server", "--dtype"): {"auto", "half", "float16", "bfloat16", "float", "float32"},
     ("sglang.launch_server", "--quantization"): {"awq", "fp8", "gptq", "gptq_marlin", "awq_marlin", "w8a8_int8",
                                                  "w8a8_fp8", "compressed-tensors"},
+    ("sglang.launch_server", "--speculative-algorithm"): {"EAGLE", "EAGLE3", "NEXTN", "STANDALONE", "NGRAM"},
     ("trtllm-serve", "--backend"): {"pytorch", "tensorrt", "_autodeploy"},
     ("llama-server", "--cache-type-k"): {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"},
     ("llama-server", "--cache-type-v"): {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"},
@@ -412,14 +418,15 @@ def _every_plan(catalog):
 
 
 def _dp_attention_plans(catalog, big):
-    """V3 with data-parallel attention on one node of eight H200s and over two nodes of eight H100s."""
+    """V3 with data-parallel attention on one node of eight H200s (drafting with its MTP layer) and over
+    two nodes of eight H100s."""
     from dsadvisor.physics.estimate import pin_layout
 
     for eng_id in ("vllm", "sglang", "tensorrt-llm"):
         for gpu, n in ((catalog.gpus["H200-SXM"], 8), (catalog.gpus["H100-SXM"], 16)):
             dep = Deployment.of(catalog, model=big, gpu=gpu, quant=catalog.quantization("fp8"),
                                 engine=catalog.engine(eng_id), gpus=n, batch=64, context=4096)
-            est = estimate(pin_layout(dep, tp=n, dp_attention=n))
+            est = estimate(pin_layout(dep, tp=n, dp_attention=n, mtp=1 if n == 8 else None))
             assert est.memory.fits and est.dp_attention == n
             yield launch_plan(catalog, est, big, gpu=gpu, kubernetes=True)
 

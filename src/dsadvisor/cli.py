@@ -295,6 +295,9 @@ RamOpt = Annotated[Optional[float], typer.Option("--ram", help=(
     "else the host memory llama.cpp may keep layers in (plan --offload)."))]
 ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", help="A local Hugging Face config.json (or its folder) instead of a catalog model.")]
+MtpPin = Annotated[Optional[int], typer.Option(
+    "--mtp", help="Speculative decoding: draft this many tokens a step (1-3) with the model's own multi-token-"
+    "prediction layer (DeepSeek-V3, R1, V3.1, V3.2, V4; vLLM, SGLang, TensorRT-LLM). 0: off.", show_default=False)]
 
 
 def _model(cat, model: str | None, config: Path | None):
@@ -335,6 +338,7 @@ def estimate_cmd(
     dp_attention: Annotated[Optional[int], typer.Option(
         "--dp-attention", help="Data-parallel attention groups (MoE; SGLang --dp): each holds only its requests' "
         "KV cache.", show_default=False)] = None,
+    mtp: MtpPin = None,
     config: ConfigOpt = None,
     catalog: CatalogOpt = None,
     format: FormatOpt = OutputFormat.table,
@@ -357,12 +361,12 @@ def estimate_cmd(
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
-    if (tp, pp, ep, dp_attention) != (None, None, None, None):
+    if (tp, pp, ep, dp_attention) != (None, None, None, None) or mtp:
         from dsadvisor.physics.estimate import pin_layout
 
-        for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention)):
+        for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention), ("--mtp", mtp)):
             bounded(flag, value)
-        dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
+        dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
     dep = _experts_moved(cat, dep, hw.host_bytes)
     emit(estimate_doc(*estimate_serving(dep)), format)
@@ -576,7 +580,7 @@ def plan_cmd(
     exact_concurrency: Annotated[bool, typer.Option("--exact-concurrency", help=(
         "Exit 1 naming the largest concurrency that fits rather than serve fewer requests."))] = False,
     engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
-    tp: TpPin = None, pp: PpPin = None, ep: EpPin = None, dp_attention: DpPin = None,
+    tp: TpPin = None, pp: PpPin = None, ep: EpPin = None, dp_attention: DpPin = None, mtp: MtpPin = None,
     exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
     offload: Annotated[bool, typer.Option(
         "--offload", help="When nothing fits: llama.cpp with the layers that do not fit in CPU memory.")] = False,
@@ -602,7 +606,7 @@ def plan_cmd(
                      license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced")
     bounded("--concurrency", batch)
-    k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention)
+    k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     entry, _ = _model(cat, model, config)
     path = None if config is None else str(config if config.is_dir() else config.parent)
     emit(plan_doc(plan(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k, offload=offload,

@@ -89,10 +89,11 @@ class Constraints:
     pp: int | None = None
     ep: bool | None = None
     dp_attention: int | None = None
+    mtp: int | None = None  # MTP draft tokens (speculative decoding); None or 0: off
 
     @property
     def pinned(self) -> bool:
-        return (self.tp, self.pp, self.ep, self.dp_attention) != (None, None, None, None)
+        return (self.tp, self.pp, self.ep, self.dp_attention) != (None, None, None, None) or bool(self.mtp)
 
     def __post_init__(self) -> None:
         """Built in Python too, it is held to the command line's ranges (``dsadvisor.limits.BOUNDS``,
@@ -104,7 +105,7 @@ class Constraints:
                 ("--min-tokens-per-s", self.min_tokens_per_s),
                 ("--min-total-tokens-per-s", self.min_total_tokens_per_s),
                 ("--min-accuracy", self.min_accuracy), ("--tp", self.tp), ("--pp", self.pp),
-                ("--dp-attention", self.dp_attention),
+                ("--dp-attention", self.dp_attention), ("--mtp", self.mtp),
                 ("--max-params", None if self.max_params is None else self.max_params / 1e9)):
             limits.check(flag, value)
 

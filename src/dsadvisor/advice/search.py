@@ -461,7 +461,7 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
                             context=k.context, prompt_tokens=k.prompt_tokens, batch=k.batch,
                             gpus_per_node=hw.gpus_per_node, capacity_bytes=hw.free_bytes)
         if k.pinned:  # checked when estimated: a layout the engine or the GPU count cannot run is skipped
-            dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention)
+            dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention, mtp=k.mtp)
         try:
             est = estimate(dep)
             if not est.memory.fits and _moves_experts(hw, eng, dep.architecture):

@@ -618,6 +618,8 @@ class Engine(Sourced):
     pipeline_parallel: bool = True
     expert_parallel: bool = False
     data_parallel_attention: bool = False  # attention split by requests, MoE by experts (DeepSeek MLA)
+    # speculative decoding drafted by the model's own MTP layer (num_nextn_predict_layers; estimate --mtp)
+    mtp_speculative: bool = False
     multi_node: bool = False
     memory: EngineMemory
     speed: EngineSpeed

@@ -17,6 +17,18 @@ from dsadvisor.engines.common import (HEAD, LWS_INDEX, LWS_LEADER, checkpoint, f
 from dsadvisor.physics.estimate import Estimate
 
 DIST_PORT = 5000  # any free port on node 0; the SGLang docs use 50000 / 20000 in their examples
+MTP_NOTE = ("SGLang drafts with the MTP layer through EAGLE (docs/basic_usage/deepseek.md, Multi-token "
+            "Prediction); it captures CUDA graphs for fewer running requests when speculating: above 32, "
+            "add --cuda-graph-bs with your batch sizes")
+
+
+def mtp_flags(draft_tokens: int) -> list[str]:
+    """SGLang's MTP speculative decoding, one chain of ``draft_tokens`` (docs.sglang.io
+    basic_usage/deepseek.md: ``--speculative-algorithm EAGLE --speculative-num-steps 1
+    --speculative-eagle-topk 1 --speculative-num-draft-tokens 2`` for one draft; a chain of k steps
+    verifies k + 1 tokens)."""
+    return ["--speculative-algorithm", "EAGLE", "--speculative-num-steps", str(draft_tokens),
+            "--speculative-eagle-topk", "1", "--speculative-num-draft-tokens", str(draft_tokens + 1)]
 
 
 class SGLang(ServingEngine):
@@ -45,6 +57,9 @@ class SGLang(ServingEngine):
             argv += ["--pp-size", str(est.pp)]
         if est.ep:
             argv += ["--ep-size", str(est.tp)]
+        if est.mtp:
+            argv += mtp_flags(est.mtp)
+            notes.append(MTP_NOTE)
         argv += ["--context-length", str(est.context), "--max-running-requests", str(est.batch)]
         if job.budget:
             argv += ["--chunked-prefill-size", str(job.budget)]

@@ -31,6 +31,13 @@ ATTENTION_DP_OPTIONS = ("enable_attention_dp: true",)
 HOPPER_CC = "9.0"  # MLA without chunked context (blog above)
 
 
+def mtp_options(draft_tokens: int) -> tuple[str, ...]:
+    """The options file's MTP speculative decoding (tensorrt_llm.llmapi.MTPDecodingConfig: decoding_type MTP,
+    num_nextn_predict_layers = draft tokens a step; nvidia.github.io/TensorRT-LLM features/speculative-decoding).
+    Only an int reaches the line, which options_setup writes inside single quotes."""
+    return ("speculative_config:", "  decoding_type: MTP", f"  num_nextn_predict_layers: {int(draft_tokens)}")
+
+
 def options_setup(lines: tuple[str, ...]) -> str:
     """The printf line that writes ``lines`` (constants of this module) to the options file."""
     return "printf '" + "\\n".join(lines) + f"\\n' > {OPTIONS_FILE}"
@@ -94,6 +101,10 @@ class TensorRTLLM(ServingEngine):
             options += FP8_KV_OPTIONS
             notes.append(f"the fp8 KV cache is set in {OPTIONS_FILE} (kv_cache_config.dtype: fp8); "
                          "trtllm-serve has no flag for it")
+        if est.mtp:
+            options += mtp_options(est.mtp)
+            notes.append(f"MTP speculative decoding is set in {OPTIONS_FILE} (speculative_config: decoding_type "
+                         "MTP); trtllm-serve has no flag for it")
         if job.dp > 1:
             problem = self.layout_problem(est)
             if problem:

@@ -28,6 +28,13 @@ DP_WORKER_SCRIPT = 'exec "$@" --data-parallel-start-rank "$((LWS_WORKER_INDEX * 
 DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parallel_deployment.md examples
 
 
+def mtp_config(draft_tokens: int) -> str:
+    """vLLM's MTP speculative decoding (vllm/config/speculative.py SpeculativeConfig: method "mtp", the
+    draft from the target's own MTP layer; "deepseek_mtp", the older name, is mapped to it with a
+    deprecation warning). One JSON argument: the plan quotes it for the shell."""
+    return '{"method": "mtp", "num_speculative_tokens": ' + str(int(draft_tokens)) + "}"
+
+
 class VLLM(ServingEngine):
     # 16-bit checkpoints become fp8 at load (--quantization fp8, dynamic scales) and either 16-bit dtype
     load_conversions = {"fp8": ("bf16", "fp16"), "fp8-marlin": ("bf16", "fp16", "fp8"), "bf16": ("fp16",),
@@ -56,6 +63,8 @@ class VLLM(ServingEngine):
             argv += ["--enable-expert-parallel"]
         if est.nodes > 1 and job.dp == 1:
             argv += ["--distributed-executor-backend", "ray"]
+        if est.mtp:
+            argv += ["--speculative-config", mtp_config(est.mtp)]
         argv += ["--max-model-len", str(est.context), "--max-num-seqs", str(job.per_rank)]
         if job.budget:  # SchedulerConfig max_num_batched_tokens: prompt tokens per step (chunked prefill)
             argv += ["--max-num-batched-tokens", str(job.budget)]

@@ -41,6 +41,7 @@ class Deployment(TypedDict):
     prompt_tokens: int
     batch: int
     cpu_moe_layers: int  # MoE layers whose routed experts llama.cpp keeps in system memory (--n-cpu-moe)
+    mtp_draft_tokens: int  # MTP speculative decoding: draft tokens a step (0: off)
 
 
 class Params(TypedDict):
@@ -96,6 +97,7 @@ class ServingFigures(TypedDict):
     saturated: bool
     kv_cache_bytes: int
     limited_by: Optional[Literal["kv-cache", "scheduler"]]
+    tokens_per_step: float  # output tokens a sequence gains per decode step: 1, more with MTP drafts
 
 
 class CatalogOverride(TypedDict):
@@ -272,6 +274,7 @@ class LayoutFigures(TypedDict):
     pipeline_parallel: int
     expert_parallel: bool
     data_parallel_attention: int
+    mtp_draft_tokens: int
 
 
 class LayoutPoint(TypedDict):

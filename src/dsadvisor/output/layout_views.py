@@ -10,7 +10,7 @@ from dsadvisor.output.views import fmt_s
 
 def _layout_data(layout) -> dict:
     return {"tensor_parallel": layout.tp, "pipeline_parallel": layout.pp, "expert_parallel": layout.ep,
-            "data_parallel_attention": layout.dp_attention}
+            "data_parallel_attention": layout.dp_attention, "mtp_draft_tokens": layout.mtp}
 
 
 def _point_data(p) -> dict:

@@ -126,7 +126,8 @@ def estimate_doc(est, serving=None) -> Document:
     m = est.memory
     deploy = (f"{est.model_id} | {est.quant_id} weights, {est.kv_dtype} KV | {est.gpus} x {est.gpu_id} "
               f"(TP {est.tp}, PP {est.pp}{', EP' if est.ep else ''}"
-              f"{f', DP-attention {est.dp_attention}' if est.dp_attention > 1 else ''}) | {est.engine_id} | context {est.context}, "
+              f"{f', DP-attention {est.dp_attention}' if est.dp_attention > 1 else ''}"
+              f"{f', MTP {est.mtp}' if est.mtp else ''}) | {est.engine_id} | context {est.context}, "
               f"prompt {est.prompt_tokens}, batch {est.batch}")
     rows: tuple[tuple[str, str], ...] = (
         ("parameters", f"{fmt_params(est.params_total)} total, {fmt_params(est.params_active)} active"
@@ -153,8 +154,16 @@ def estimate_doc(est, serving=None) -> Document:
     basis = est.basis
     notes = [f"fact: {f}" for f in basis.facts] + [f"assumed: {a}" for a in basis.assumptions] \
         + [f"article says: {c}" for c in basis.claims] + [f"warning: {w}" for w in basis.warnings]
+    if serving is not None and est.mtp:
+        notes.append(f"MTP acceptance: {_acceptance_source(est.model_id)}")
     return Document(data=data, tables=(Table(title=deploy, columns=("", "estimate"), rows=rows),),
                     notes=tuple(notes))
+
+
+def _acceptance_source(model_id: str) -> str:
+    from dsadvisor.serving.speculative import ACCEPTANCE
+
+    return ACCEPTANCE["v4" if model_id.startswith("deepseek-v4") else "v3"].source
 
 
 def _serving_rows(s) -> tuple[tuple[str, str], ...]:
@@ -167,6 +176,8 @@ def _serving_rows(s) -> tuple[tuple[str, str], ...]:
         ("under load", f"{load}; {s.prompt_tokens:,} tokens in, {s.output_tokens:,} out"),
         ("TTFT under load", ttft),
         ("TPOT under load", fmt_s(s.tpot_s)),
+        *((("MTP tokens per step", f"{s.tokens_per_step:.2f} (1 + the accepted drafts)"),)
+          if s.tokens_per_step > 1 else ()),
         ("tokens/s under load", f"{s.tokens_per_s_per_user:,.1f} per user, {s.tokens_per_s_total:,.0f} in total"),
     )
 
@@ -308,7 +319,7 @@ def plan_doc(plan) -> Document:
     rows = tuple((str(node), line) for node, lines in enumerate(plan.lines) for line in lines)
     title = (f"{plan.model}: {e.quant_id} weights, {e.kv_dtype} KV on {e.gpus} x {e.gpu_id} (TP {e.tp}, PP {e.pp}"
              f"{', EP' if e.ep else ''}{f', DP attention {e.dp_attention}' if e.dp_attention > 1 else ''}"
-             f"{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
+             f"{f', MTP {e.mtp}' if e.mtp else ''}{f', {e.nodes} nodes' if e.nodes > 1 else ''}) with {plan.engine}")
     notes = [f"env: {' '.join(f'{k}={v}' for k, v in plan.env)}"] if plan.env else []
     notes += [f"note: {n}" for n in plan.notes]
     if plan.kubernetes:

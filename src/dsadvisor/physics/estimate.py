@@ -105,6 +105,7 @@ class Estimate:
     basis: Basis = field(default_factory=Basis)
     cpu_moe_layers: int = 0  # MoE layers whose routed experts stay in system memory (llama.cpp --n-cpu-moe)
     host_bytes: float = 0.0  # what those experts take in system memory
+    mtp: int = 0  # MTP draft tokens per decode step (0: no speculative decoding); serving.speculative times it
 
     @property
     def decode_tokens_per_s(self) -> float:
@@ -127,6 +128,7 @@ class Estimate:
                 "quantization": self.quant_id, "kv_dtype": self.kv_dtype, "engine": self.engine_id,
                 "context": self.context, "prompt_tokens": self.prompt_tokens, "batch": self.batch,
                 "cpu_moe_layers": self.cpu_moe_layers,
+                "mtp_draft_tokens": self.mtp,
             },
             "params": {"total": self.params_total, "active": self.params_active,
                        "assumed": self.architecture_assumed},
@@ -191,18 +193,38 @@ def check_layout(layout: Layout, arch: Architecture, engine: Engine, gpus: int, 
             raise InputError(f"--dp-attention {layout.dp_attention} must divide --tp {layout.tp}")
     if arch.num_attention_heads % layout.attention_tp:
         raise InputError(f"{layout.attention_tp} GPUs cannot split {arch.num_attention_heads} attention heads")
+    if layout.mtp:
+        check_mtp(layout.mtp, arch, engine)
+
+
+MAX_MTP_DRAFT_TOKENS = 3  # the draft lengths published acceptance rates cover (serving.speculative)
+
+
+def check_mtp(draft_tokens: int, arch: Architecture, engine: Engine) -> None:
+    """MTP speculative decoding the model and engine can run (an InputError saying why not)."""
+    if draft_tokens < 0 or draft_tokens > MAX_MTP_DRAFT_TOKENS:
+        raise InputError(f"--mtp takes 0-{MAX_MTP_DRAFT_TOKENS} draft tokens, not {draft_tokens}")
+    if not arch.num_nextn_predict_layers:
+        raise InputError("--mtp needs a model that ships a multi-token-prediction layer "
+                         "(num_nextn_predict_layers in config.json: DeepSeek-V3, R1, V3.1, V3.2, V4); this one has none")
+    if not engine.mtp_speculative:
+        raise InputError(f"{engine.name} has no MTP speculative decoding (vLLM, SGLang and TensorRT-LLM do)")
 
 
 def pin_layout(d: Deployment, *, tp: int | None = None, pp: int | None = None, ep: bool | None = None,
-               dp_attention: int | None = None) -> Deployment:
+               dp_attention: int | None = None, mtp: int | None = None) -> Deployment:
     """``d`` with the layout these pin; what they leave out defaults as ``choose_layout`` would.
-    A single-GPU ``d`` grows to ``tp x pp`` GPUs. Checked when estimated (``check_layout``)."""
+    A single-GPU ``d`` grows to ``tp x pp`` GPUs. Checked when estimated (``check_layout``). Only ``mtp``
+    given: the layout ``choose_layout`` picks, drafting with the MTP layer."""
+    if (tp, pp, ep, dp_attention) == (None, None, None, None) and mtp and d.architecture is not None:
+        chosen = choose_layout(d.architecture, d.engine, d.gpus, d.gpus_per_node)
+        return replace(d, layout=replace(chosen, mtp=mtp))
     pp = pp or 1
     gpus = d.gpus if d.gpus > 1 or tp is None else tp * pp
     tp = tp or max(1, gpus // pp)
     arch = d.architecture
     moe_ep = arch is not None and arch.is_moe and d.engine.expert_parallel and tp > 1
-    layout = Layout(tp=tp, pp=pp, ep=moe_ep if ep is None else ep, dp_attention=dp_attention or 1)
+    layout = Layout(tp=tp, pp=pp, ep=moe_ep if ep is None else ep, dp_attention=dp_attention or 1, mtp=mtp or 0)
     return replace(d, gpus=gpus, layout=layout)
 
 
@@ -457,11 +479,10 @@ def estimate(d: Deployment) -> Estimate:
     notes = _Notes()
     s = _setup(d, notes)
     arch, layout, p, wb, engine, gpu, quant = s.arch, s.layout, s.p, s.wb, s.engine, d.gpu, d.quant
-    if p.mtp:
-        notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
-    kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share
-    kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch
-    gpu_weights = per_gpu(wb.total - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
+    mtp_weights, mtp_kv = _mtp_memory(layout, arch, p.mtp, quant, notes)  # loaded only to draft (--mtp)
+    kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share * mtp_kv
+    kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch * mtp_kv
+    gpu_weights = per_gpu(wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
     plan = _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
     step = _decode_step(d, s)
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
@@ -485,6 +506,7 @@ def estimate(d: Deployment) -> Estimate:
         basis=Basis(tuple(notes.facts), tuple(notes.assumptions), tuple(_seed_claims(d.model)),
                     tuple(notes.warnings)),
         cpu_moe_layers=s.host.layers if s.host else 0, host_bytes=s.held,
+        mtp=layout.mtp,
     )
 
 
@@ -505,6 +527,21 @@ def _held(d: Deployment, arch: Architecture) -> tuple[HostExperts | None, float,
     if host is None or not host.layers or not arch.is_moe:
         return None, 0.0, 0.0
     return host, host_bytes(arch, d.quant, host.layers), host.layers * layer_expert_params(arch)
+
+
+def _mtp_memory(layout: Layout, arch: Architecture, mtp_params: int, quant: QuantFormat,
+                notes: _Notes) -> tuple[float, float]:
+    """Bytes of the MTP module's weights (all of it on every GPU's share, as the main layers) and the
+    factor its KV cache grows the main model's by (one more layer per MTP layer), when --mtp loads it."""
+    if not mtp_params:
+        return 0.0, 1.0
+    if not layout.mtp:
+        notes.assumptions.append("the multi-token-prediction module is not loaded (no speculative decoding)")
+        return 0.0, 1.0
+    notes.assumptions.append(f"MTP speculative decoding: {layout.mtp} draft token(s) a step; the MTP module "
+                             f"({mtp_params / 1e9:.1f}B) is loaded and keeps its own KV cache")
+    extra_layers = arch.num_nextn_predict_layers
+    return mtp_params * quant.bits_per_weight / 8, (arch.num_hidden_layers + extra_layers) / arch.num_hidden_layers
 
 
 def _shape(d: Deployment, notes: _Notes) -> tuple[Architecture, bool]:

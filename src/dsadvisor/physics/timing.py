@@ -48,12 +48,15 @@ class Layout:
     hold whole experts each; ``dp_attention`` > 1 splits the requests instead for attention:
     that many groups of ``tp // dp_attention`` GPUs each hold the attention weights and only their
     own requests' KV cache (SGLang ``--enable-dp-attention``, vLLM ``--data-parallel-size`` with
-    ``--enable-expert-parallel``, TensorRT-LLM ``enable_attention_dp``)."""
+    ``--enable-expert-parallel``, TensorRT-LLM ``enable_attention_dp``). ``mtp`` > 0: speculative
+    decoding with the model's own multi-token-prediction layer drafting that many tokens a step, which
+    the main model verifies in one pass (:mod:`dsadvisor.serving.speculative`)."""
 
     tp: int = 1
     pp: int = 1
     ep: bool = False
     dp_attention: int = 1
+    mtp: int = 0  # draft tokens per decode step (0: no speculative decoding)
 
     @property
     def gpus(self) -> int:

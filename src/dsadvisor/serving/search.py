@@ -18,6 +18,9 @@ from dsadvisor.serving.server import Serving, serve
 from dsadvisor.serving.workload import Workload
 
 CONCURRENCIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
+# MTP draft lengths the search tries beside no speculation (estimate --mtp takes 1-3): one draft is what
+# the engines' DeepSeek guides start from, three the longest with a published acceptance rate
+MTP_DRAFTS = (1, 3)
 
 
 @dataclass(frozen=True)
@@ -59,13 +62,14 @@ class Point:
     def label(self) -> str:
         lay = self.layout
         parts = [f"TP{lay.tp}"] + ([f"PP{lay.pp}"] if lay.pp > 1 else []) + (["EP"] if lay.ep else []) \
-            + ([f"DPA{lay.dp_attention}"] if lay.dp_attention > 1 else [])
+            + ([f"DPA{lay.dp_attention}"] if lay.dp_attention > 1 else []) + ([f"MTP{lay.mtp}"] if lay.mtp else [])
         return f"{' '.join(parts)} @{self.serving.concurrency}"
 
 
-def layouts(d: Deployment) -> list[Layout]:
+def layouts(d: Deployment, drafts: tuple[int, ...] = MTP_DRAFTS) -> list[Layout]:
     """Every layout of ``d.gpus`` GPUs that the engine and model can run, expert and data-parallel
-    attention variants included."""
+    attention variants included, each also with MTP speculative decoding of ``drafts`` tokens a step
+    where the model ships an MTP layer and the engine drafts with it."""
     arch = d.architecture
     if arch is None:
         raise InputError(f"{d.model.id} has no architecture to split")
@@ -80,7 +84,9 @@ def layouts(d: Deployment) -> list[Layout]:
                 except InputError:
                     continue
                 out.append(layout)
-    return out
+    if not (arch.num_nextn_predict_layers and d.engine.mtp_speculative):
+        return out
+    return out + [replace(lay, mtp=k) for k in drafts if k for lay in out]
 
 
 def _divisors(n: int) -> list[int]:

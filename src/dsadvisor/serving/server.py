@@ -57,6 +57,7 @@ class Serving:
     saturated: bool  # prompts alone keep the GPU busy: TTFT grows with the queue
     kv_cache_bytes: float  # per GPU, the running sequences at full length
     limited_by: str | None  # "kv-cache" or "scheduler" when running < concurrency
+    tokens_per_step: float = 1.0  # output tokens a sequence gains per decode step (> 1 with MTP drafts)
 
     @property
     def tokens_per_s_per_user(self) -> float:
@@ -75,7 +76,8 @@ class Serving:
                 "tokens_per_s_per_user": self.tokens_per_s_per_user,
                 "tokens_per_s_total": self.tokens_per_s_total, "queue_s": self.queue_s,
                 "prefill_share": self.prefill_share, "saturated": self.saturated,
-                "kv_cache_bytes": round(self.kv_cache_bytes), "limited_by": self.limited_by}
+                "kv_cache_bytes": round(self.kv_cache_bytes), "limited_by": self.limited_by,
+                "tokens_per_step": self.tokens_per_step}
 
 
 def running_slots(one: Estimate, workload: Workload, sched: Scheduler) -> tuple[int, str | None]:
@@ -109,12 +111,19 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
     full = at_batch(running)
     step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
+    tokens, prompt_factor = 1.0, 1.0
+    if d.layout is not None and d.layout.mtp and d.architecture is not None:
+        from dsadvisor.serving.speculative import prefill_factor, speculative_step
+
+        spec = speculative_step(d, running, workload.mean_context, isl, plain_step_s=step)
+        step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
     per_batch = max(1, min(running, sched.token_budget // isl))
     batched = at_batch(per_batch).ttft_s
     if one.ttft_single_s is None or batched is None:
-        return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit)
-    return full, steady_state(one.ttft_single_s, batched / per_batch, step, workload, running, sched,
-                               full.memory.kv_cache, limit)
+        return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit, tokens)
+    served = steady_state(one.ttft_single_s * prompt_factor, batched / per_batch * prompt_factor, step, workload,
+                          running, sched, full.memory.kv_cache, limit)
+    return full, replace(served, tokens_per_step=tokens)
 
 
 def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float) -> float:
