@@ -57,7 +57,7 @@ def test_speedup_at_batch_one_by_hand(catalog):
 
 
 def test_sglang_s_published_speedups(catalog):
-    # docs.sglang.io basic_usage/deepseek.md: MTP speeds decoding "1.8x for batch size 1 and 1.5x for
+    # docs.sglang.io basic_usage/deepseek: MTP speeds decoding "1.8x for batch size 1 and 1.5x for
     # batch size 32 respectively on H200 TP8" (--speculative-num-steps 1 ... --num-draft-tokens 2).
     # Nothing was fitted to these: within 10%.
     d = r1(catalog, tp=8, ep=False, mtp=1)

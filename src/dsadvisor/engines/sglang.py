@@ -17,7 +17,7 @@ from dsadvisor.engines.common import (HEAD, LWS_INDEX, LWS_LEADER, checkpoint, f
 from dsadvisor.physics.estimate import Estimate
 
 DIST_PORT = 5000  # any free port on node 0; the SGLang docs use 50000 / 20000 in their examples
-MTP_NOTE = ("SGLang drafts with the MTP layer through EAGLE (docs/basic_usage/deepseek.md, Multi-token "
+MTP_NOTE = ("SGLang drafts with the MTP layer through EAGLE (docs.sglang.io basic_usage/deepseek, Multi-token "
             "Prediction); it captures CUDA graphs for fewer running requests when speculating: above 32, "
             "add --cuda-graph-bs with your batch sizes")
 

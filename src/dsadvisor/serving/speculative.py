@@ -105,9 +105,8 @@ def speculative_step(d: Deployment, batch: int, context: int, prompt_tokens: int
     assert d.layout is not None and d.layout.mtp > 0
     k, arch = d.layout.mtp, d.architecture
     assert arch is not None
-    at = dict(context=context, prompt_tokens=prompt_tokens)
-    plain = plain or estimate(replace(d, batch=batch, **at))
-    wide = estimate(replace(d, batch=batch * (k + 1), **at))
+    plain = plain or estimate(replace(d, batch=batch, context=context, prompt_tokens=prompt_tokens))
+    wide = estimate(replace(d, batch=batch * (k + 1), context=context, prompt_tokens=prompt_tokens))
     verify = wide.decode_step_s - _extra_kv_read_s(d, arch, context, batch * k)
     p = count_params(arch)
     rates = rates_for(d.gpu, d.engine, d.quant)
