@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dsadvisor.catalog.schema import Architecture
-from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_bytes_per_element, rates_for
+from dsadvisor.physics.estimate import Deployment, decode_step, kv_bytes_per_element, rates_for
 from dsadvisor.physics.memory import kv_read_bytes
 from dsadvisor.physics.params import count_params
 
@@ -99,21 +99,21 @@ class SpeculativeStep:
 
 
 def speculative_step(d: Deployment, batch: int, context: int, prompt_tokens: int,
-                     plain: Estimate | None = None) -> SpeculativeStep:
+                     plain_step_s: float | None = None) -> SpeculativeStep:
     """One MTP decode step of ``batch`` sequences at ``context`` tokens, from the layout's draft count
-    (``d.layout.mtp``). ``plain``: the estimate of ``d`` at this batch and context, if already made."""
+    (``d.layout.mtp``). ``plain_step_s``: the plain decode step of ``d`` at this batch and context, if known."""
     assert d.layout is not None and d.layout.mtp > 0
     k, arch = d.layout.mtp, d.architecture
     assert arch is not None
-    plain = plain or estimate(replace(d, batch=batch, context=context, prompt_tokens=prompt_tokens))
-    wide = estimate(replace(d, batch=batch * (k + 1), context=context, prompt_tokens=prompt_tokens))
-    verify = wide.decode_step_s - _extra_kv_read_s(d, arch, context, batch * k)
+    plain = plain_step_s or decode_step(replace(d, batch=batch, context=context, prompt_tokens=prompt_tokens))
+    wide = decode_step(replace(d, batch=batch * (k + 1), context=context, prompt_tokens=prompt_tokens))
+    verify = wide - _extra_kv_read_s(d, arch, context, batch * k)
     p = count_params(arch)
     rates = rates_for(d.gpu, d.engine, d.quant)
     head_bytes = p.lm_head * (2 if "lm_head" in d.quant.kept_16bit else d.quant.bits_per_weight / 8)
     # one MTP pass: an average decoder layer of this batch's step, then the shared output head
-    one_pass = plain.decode_step_s / arch.num_hidden_layers + head_bytes / d.layout.tp / rates.bandwidth
-    return SpeculativeStep(k, tokens_per_step(acceptance_for(arch), k), verify, k * one_pass, plain.decode_step_s)
+    one_pass = plain / arch.num_hidden_layers + head_bytes / d.layout.tp / rates.bandwidth
+    return SpeculativeStep(k, tokens_per_step(acceptance_for(arch), k), verify, k * one_pass, plain)
 
 
 def _extra_kv_read_s(d: Deployment, arch: Architecture, context: int, extra_sequences: int) -> float:
