@@ -162,3 +162,17 @@ def test_a_users_replacement_of_a_model_drops_its_bundled_checkpoints(tmp_path):
     cat = checked(load_catalog([f], use_env=False))  # the bundled 14B's tag would contradict the new shape
     assert not [a for a in cat.artifacts_of("deepseek-r1-distill-qwen-14b") if a.ollama_tag]
     assert cat.artifacts_of("deepseek-r1-distill-qwen-7b")  # other models keep theirs
+
+
+# ---------------------------------------------------------------- the community checkpoints of every family
+@pytest.mark.parametrize("model, fmt, engine, repo", [
+    ("deepseek-v3", "awq-int4", "vllm", "cognitivecomputations/DeepSeek-V3-AWQ"),
+    ("deepseek-v3.2", "awq-int4", "vllm", "QuantTrio/DeepSeek-V3.2-AWQ"),
+    ("deepseek-v3-0324", "nvfp4", "tensorrt-llm", "nvidia/DeepSeek-V3-0324-FP4"),
+    ("deepseek-r1-distill-qwen-32b", "gptq-int4", "vllm", "RedHatAI/DeepSeek-R1-Distill-Qwen-32B-quantized.w4a16"),
+])
+def test_each_family_names_the_checkpoint_that_exists(catalog, model, fmt, engine, repo):
+    art = catalog.artifact(model, fmt, engine)
+    assert art is not None and art.repo == repo
+    assert art.source.startswith("https://")
+

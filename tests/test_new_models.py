@@ -250,6 +250,7 @@ NEW_RELEASES = {
     "deepseek-r1-0528-qwen3-8b": "https://huggingface.co/deepseek-ai/DeepSeek-R1-0528 (its distill section)",
     "deepseek-prover-v2-7b": "https://github.com/deepseek-ai/DeepSeek-Prover-V2 (README section 4)",
     "deepseek-ocr": "https://github.com/deepseek-ai/DeepSeek-OCR",
+    "deepseek-v2.5-1210": "https://huggingface.co/collections/deepseek-ai/deepseek-v25 (236B, beside DeepSeek-V2.5)",
 }
 
 
@@ -261,16 +262,22 @@ def test_released_models_count_against_the_sources(run):
     ids = {m["id"] for m in r.json()["models"]}
     assert set(NEW_RELEASES) <= ids
     assert ids == RELEASED | set(NEW_RELEASES)
-    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 55
+    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 56
 
 
 # Releases the sources name that the catalog does not hold yet: no config.json (or no figures) could be read
 # for them. Listed so the count above is known to be short by exactly these; each with where it was seen.
 NOT_YET = {
-    "deepseek-ai/DeepSeek-OCR-2": "https://github.com/deepseek-ai/DeepSeek-OCR (successor; config.json seen without its language_config)",
+    "deepseek-ai/DeepSeek-OCR-2": "https://github.com/deepseek-ai/DeepSeek-OCR (successor; config.json seen without its language_config); "
+                                  "https://huggingface.co/docs/transformers/model_doc/deepseek_ocr2 (a DeepSeek-V2 MoE decoder; "
+                                  "transformers' DeepseekOcr2TextConfig keeps DeepseekV2Config defaults, not the release's shape)",
     "deepseek-ai/Janus-Pro-1B": "https://github.com/deepseek-ai/Janus (the 1B beside Janus-Pro-7B)",
-    "deepseek-ai/DeepSeek-V4.1-Flash": "https://github.com/deepseek-ai/FlashMLA (README: FlashMLA powers DeepSeek-V4.1)",
+    "deepseek-ai/DeepSeek-V4.1-Flash": "https://github.com/deepseek-ai/FlashMLA (README: FlashMLA powers DeepSeek-V4.1); "
+                                       "https://huggingface.co/nvidia/DeepSeek-V4.1-Flash-NVFP4 (multimodal MoE with a Causal "
+                                       "Encoder-Decoder and Compressed Sparse Attention 2, an attention kind not modelled)",
     "deepseek-ai/DeepSeek-V4-Flash-0731": "https://huggingface.co/long10024070/DeepSeek-V4-Flash-0731-FP8 (an FP8 copy, deepseek_v4)",
+    # seen this session; a config.json with the language model's whole shape was not read for any of them
+    "deepseek-ai/Janus-1.3B": "https://huggingface.co/deepseek-ai/Janus-1.3B/commit/08b9a5dafcb70d2acef7c0c4d6589efa1721dae4 (first commit: config.json, model.safetensors)",
 }
 
 
