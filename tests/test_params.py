@@ -30,7 +30,7 @@ EXPECTED_FILES = {
     "math.yaml": {"deepseek-math-7b-base", "deepseek-math-7b-instruct", "deepseek-math-7b-rl"},
     "moe.yaml": {"deepseek-moe-16b-base", "deepseek-moe-16b-chat"},
     "v2.yaml": {
-        "deepseek-v2", "deepseek-v2-chat", "deepseek-v2-lite", "deepseek-v2-lite-chat", "deepseek-v2.5",
+        "deepseek-v2", "deepseek-v2-chat", "deepseek-v2-lite", "deepseek-v2-lite-chat", "deepseek-v2.5", "deepseek-v2.5-1210",
         "deepseek-coder-v2-lite-base", "deepseek-coder-v2-lite-instruct",
         "deepseek-coder-v2-base", "deepseek-coder-v2-instruct",
     },
