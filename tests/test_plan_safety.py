@@ -126,8 +126,10 @@ SETUPS = {
 
 
 def _plans(catalog, engine_id: str, entry_changes: dict, path: str | None = None):
-    models = {"small": replace(catalog.model("DeepSeek-R1-Distill-Qwen-7B"), **entry_changes),
-              "big": replace(catalog.model("DeepSeek-V3"), **entry_changes)}
+    # an id of their own: a checkpoint the catalog lists for the real model (Red Hat AI's W8A8 of the 7B)
+    # would be served instead of the hostile repository the test must see reach the command
+    models = {"small": replace(catalog.model("DeepSeek-R1-Distill-Qwen-7B"), id="hostile-small", **entry_changes),
+              "big": replace(catalog.model("DeepSeek-V3"), id="hostile-big", **entry_changes)}
     h100, eng = catalog.gpus["H100-SXM"], catalog.engine(engine_id)
     for model, quant, kv, n in SETUPS[engine_id]:
         est = estimate(Deployment.of(catalog, model=models[model], gpu=h100, quant=catalog.quantization(quant),
