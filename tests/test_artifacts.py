@@ -166,6 +166,9 @@ def test_a_users_replacement_of_a_model_drops_its_bundled_checkpoints(tmp_path):
 
 # ---------------------------------------------------------------- the community checkpoints of every family
 @pytest.mark.parametrize("model, fmt, engine, repo", [
+    ("deepseek-r1-distill-qwen-14b", "q4_k_m", "llama.cpp", "bartowski/DeepSeek-R1-Distill-Qwen-14B-GGUF"),
+    ("deepseek-r1-distill-qwen-32b", "q4_k_m", "llama.cpp", "bartowski/DeepSeek-R1-Distill-Qwen-32B-GGUF"),
+    ("deepseek-coder-v2-lite-instruct", "q4_k_m", "llama.cpp", "bartowski/DeepSeek-Coder-V2-Lite-Instruct-GGUF"),
     ("deepseek-v3", "awq-int4", "vllm", "cognitivecomputations/DeepSeek-V3-AWQ"),
     ("deepseek-v3.2", "awq-int4", "vllm", "QuantTrio/DeepSeek-V3.2-AWQ"),
     ("deepseek-v3-0324", "nvfp4", "tensorrt-llm", "nvidia/DeepSeek-V3-0324-FP4"),
@@ -176,3 +179,45 @@ def test_each_family_names_the_checkpoint_that_exists(catalog, model, fmt, engin
     assert art is not None and art.repo == repo
     assert art.source.startswith("https://")
 
+
+
+def test_gguf_files_are_sized_as_their_folders_list_them(catalog):
+    """A GGUF entry names its file, and its stated size is within 1 % of the catalog's k-quant tensor mix
+    (the Q2_K files, 14-20 % off, are left out until that mix is looked at)."""
+    from dsadvisor.physics.artifacts import computed_bytes
+
+    ggufs = [a for a in catalog.artifacts.values() if a.file and a.file.endswith(".gguf") and a.format.startswith("q")
+             and a.id.startswith(("r1-distill", "coder-v2-lite"))]
+    assert len(ggufs) >= 20
+    for a in ggufs:
+        assert a.size_bytes and abs(a.size_bytes / computed_bytes(catalog, a) - 1) < 0.01, a.id
+
+
+def test_a_llama_cpp_deployment_of_a_distill_carries_its_gguf(catalog):
+    """recommend picks the existing GGUF for llama.cpp (no "convert it yourself") once one is catalogued."""
+    from dsadvisor.advice.check import check, hardware
+    from dsadvisor.advice.rules import Constraints
+
+    v = check(catalog, "deepseek-r1-distill-qwen-14b", hardware(catalog, "RTX 3060"),
+              Constraints(engines=("llama.cpp",), quants=("q4_k_m",)))
+    assert v.artifact is not None and v.artifact.file == "DeepSeek-R1-Distill-Qwen-14B-Q4_K_M.gguf"
+    assert v.convert is None
+
+
+def test_a_single_gguf_file_is_downloaded_by_its_name(run):
+    """A GGUF at the top of its repository (bartowski's) is fetched by its own name, not as a folder."""
+    r = run("plan", "deepseek-r1-distill-qwen-14b", "--gpu", "RTX 3060", "--engine", "llama.cpp", "-f", "json")
+    doc = r.json()
+    assert "-m DeepSeek-R1-Distill-Qwen-14B-GGUF/DeepSeek-R1-Distill-Qwen-14B-Q4_K_M.gguf" in doc["commands"][0]
+    note = next(n for n in doc["notes"] if "hf download" in n)
+    assert ("hf download bartowski/DeepSeek-R1-Distill-Qwen-14B-GGUF --include 'DeepSeek-R1-Distill-Qwen-14B-Q4_K_M.gguf' "
+            "--local-dir DeepSeek-R1-Distill-Qwen-14B-GGUF") in note
+
+
+def test_a_small_mac_is_never_told_to_lower_its_gpu_memory_limit(run):
+    """On a 36 GB M4 Max the default wired limit (~29 GB) is above 36 - 16 GB: no sysctl that would lower it."""
+    doc = run("plan", "deepseek-r1-distill-qwen-32b", "--gpu", "M4 Max 32-core", "-f", "json").json()
+    for note in doc["notes"]:
+        if "iogpu.wired_limit_mb=" in note:
+            limit_mb = int(note.split("iogpu.wired_limit_mb=")[1].split()[0])
+            assert limit_mb * 2**20 > 29e9, note

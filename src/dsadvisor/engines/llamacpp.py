@@ -109,10 +109,11 @@ class LlamaCpp(ServingEngine):
     def _file_notes(job: LaunchJob, notes: list[str]) -> None:
         est, entry, art = job.estimate, job.entry, job.artifact
         if art is not None and art.file and art.repo and not job.model_path:
-            folder = art.file.rsplit("/", 1)[0] if "/" in art.file else art.file
+            # a split file's parts share its folder; a single file at the top of the repository is named itself
+            wanted = f"{art.file.rsplit('/', 1)[0]}/*" if "/" in art.file else art.file
             size = f", {art.size_bytes / 1e9:.1f} GB" if art.size_bytes else ""
             notes.append(f"serves {art.name} ({art.format}{size}; {art.source}); download it first: hf download "
-                         f"{art.repo} --include '{folder}/*' --local-dir {art.repo.rsplit('/', 1)[-1]}"
+                         f"{art.repo} --include '{wanted}' --local-dir {art.repo.rsplit('/', 1)[-1]}"
                          + ("; -m names its first part and llama.cpp loads the other parts beside it"
                             if "-00001-of-" in art.file else ""))
             return
@@ -131,6 +132,11 @@ class LlamaCpp(ServingEngine):
             return
         total_mb = int(m.usable / gpu.usable_memory_fraction / 2**20)
         raised = int(total_mb - MACOS_RESERVE_GB * 1024)
+        if raised * 2**20 <= m.usable:  # a small Mac: "raising" it would lower the limit below its default
+            notes.append(f"{m.per_gpu / 1e9:.1f} GB is near the {m.usable / 1e9:.0f} GB macOS lets the GPU wire by "
+                         f"default ({gpu.usable_memory_fraction:.0%} of unified memory), and this Mac has no room to "
+                         f"raise it and leave {MACOS_RESERVE_GB} GB to macOS: close other apps, or take a smaller format")
+            return
         notes.append(f"{m.per_gpu / 1e9:.1f} GB is near the {m.usable / 1e9:.0f} GB macOS lets the GPU wire by default "
                      f"({gpu.usable_memory_fraction:.0%} of unified memory): raise it before loading, e.g. sudo sysctl "
                      f"iogpu.wired_limit_mb={raised} (leaves {MACOS_RESERVE_GB} GB to macOS; resets at reboot)")
