@@ -198,7 +198,9 @@ def test_check_config_json_equals_catalog_twin(run, tmp_path, config, catalog_id
 
 PLAN = [
     (LLAMA_8B, "deepseek-r1-distill-llama-8b", ("--gpu", "H100", "--quant", "bf16", "--engine", "vllm")),
-    (QWEN2_7B, "deepseek-r1-distill-qwen-7b", ("--gpu", "RTX 4090", "--quant", "q4_k_m", "--engine", "llama.cpp")),
+    # q4_0: a format with no catalogued GGUF of the 7B, so both plans name a GGUF to make (its Q4_K_M is a
+    # catalogued file, which the twin would serve by name)
+    (QWEN2_7B, "deepseek-r1-distill-qwen-7b", ("--gpu", "RTX 4090", "--quant", "q4_0", "--engine", "llama.cpp")),
     (DEEPSEEK_V2_LITE, "deepseek-v2-lite", ("--gpu", "H100", "--gpus", "2", "--exact", "--engine", "sglang")),
     (DEEPSEEK_V3, "deepseek-v3", ("--gpu", "H100", "--gpus", "16", "--exact", "--quant", "fp8", "--engine", "vllm")),
 ]
