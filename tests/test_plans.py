@@ -213,8 +213,9 @@ def test_7b_q4_k_m_on_rtx_3060_llamacpp_offloads_every_layer(run):
     # -ngl 29 = the 28 layers and the output layer
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
                   "--quant", "q4_k_m")
-    assert d["commands"] == ["llama-server -m '<DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf>' -c 8192 -ngl 29 -np 1 "
-                             "--host 0.0.0.0 --port 8080"]
+    # the catalogued file (lmstudio-community's copy of bartowski's Q4_K_M), where `hf download` puts it
+    assert d["commands"] == ["llama-server -m DeepSeek-R1-Distill-Qwen-7B-GGUF/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf "
+                             "-c 8192 -ngl 29 -np 1 --host 0.0.0.0 --port 8080"]
     assert any("GGUF" in n for n in d["notes"])
 
 
@@ -222,8 +223,8 @@ def test_llamacpp_quantized_kv_and_slots(run):
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "RTX 3060", "--engine", "llama.cpp",
                   "--quant", "q4_k_m", "--kv-dtype", "q8_0", "--batch", "2", "--context", "4096")
     # the server splits -c among its -np slots: 2 x 4096
-    assert d["commands"] == ["llama-server -m '<DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf>' -c 8192 -ngl 29 -np 2 "
-                             "--cache-type-k q8_0 --cache-type-v q8_0 -fa on --host 0.0.0.0 --port 8080"]
+    assert d["commands"] == ["llama-server -m DeepSeek-R1-Distill-Qwen-7B-GGUF/DeepSeek-R1-Distill-Qwen-7B-Q4_K_M.gguf "
+                             "-c 8192 -ngl 29 -np 2 --cache-type-k q8_0 --cache-type-v q8_0 -fa on --host 0.0.0.0 --port 8080"]
 
 
 def test_llamacpp_partial_offload_counts_the_layers_that_fit(run):
