@@ -74,10 +74,11 @@ def build(cat, r):
     tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
     moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
     ep = moe_ep > 1
-    if dp == 1 and moe_tp > 1 and moe_ep > 1 and tp == moe_tp * moe_ep:
-        # another spelling of "tp N, ep N" on N GPUs (the id says tp8_ep8 where tp_size is 64; the
-        # rows repeat the numbers of tp_size 8, moe_ep_size 8): the experts spread over the same GPUs
-        tp = moe_tp
+    if moe_tp > 1 and moe_ep > 1 and tp * dp == moe_tp * moe_ep:
+        # another spelling of "tp N, ep N" (or "dp N, ep N") on N GPUs: the id says tp8_ep8 where tp_size
+        # (or attention_dp_size) is 64 = moe_tp x moe_ep, and the rows repeat the numbers of tp_size 8 (or
+        # attention_dp_size 8), moe_ep_size 8. The experts spread over the same GPUs.
+        tp, dp = max(1, tp // moe_tp), max(1, dp // moe_tp)
     # aiconfigurator, which NVIDIA scores against these runs, reads an FP8 KV cache into every fp8, fp8_block
     # and nvfp4 run (sdk/models/helpers.py, "FMHA quant mode"); NVIDIA's ModelOpt checkpoints ship
     # kv_cache_quant_algo FP8

@@ -343,3 +343,22 @@ def test_blackwell_matmuls_take_their_generation_s_measured_share(catalog):
     assert rates_for(b200, vllm, fp8).linear_flops == pytest.approx(b200.fp8_tflops * 1e12 * 0.49)
     assert rates_for(h200, vllm, fp8).linear_flops == pytest.approx(h200.fp8_tflops * 1e12 * 0.62)
     assert rates_for(b200, trt, nvfp4).linear_flops == pytest.approx(b200.fp4_tflops * 1e12 * 0.40)
+
+
+def test_dp_attention_runs_a_prompt_s_attention_on_its_own_group(catalog):
+    """R1 FP8 on 8 x H200, one 8,192-token prompt: with 8 attention groups its attention (the MLA
+    projections and the causal product) runs on one GPU instead of eight; the experts and the rest
+    stay spread. So the prefill grows by 7/8 of those FLOPs at one GPU's rates (compute-bound here)."""
+    from dsadvisor.physics.estimate import pin_layout, rates_for
+    from dsadvisor.physics.params import count_params
+    from dsadvisor.physics.timing import prefill_attention_flops
+
+    d = replace(deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8),
+                context=9216, prompt_tokens=8192)
+    arch = catalog.architecture(catalog.model("deepseek-r1"))
+    rates = rates_for(d.gpu, d.engine, d.quant)
+    projections = 2.0 * count_params(arch).attention * 8192
+    expected = 7 / 8 * (projections / rates.linear_flops + prefill_attention_flops(arch, 1, 8192) / rates.attention_flops)
+    tp, dp = estimate(pin_layout(d, dp_attention=1)), estimate(pin_layout(d, dp_attention=8))
+    assert dp.ttft_single_s - tp.ttft_single_s == pytest.approx(expected, rel=1e-6)
+    assert expected > 0.2  # the MLA product alone is ~0.3 s of one H200 at 8K tokens

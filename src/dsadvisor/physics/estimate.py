@@ -491,7 +491,8 @@ def estimate(d: Deployment) -> Estimate:
     def prefill(batch: int) -> float | None:
         t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
                       weight_bytes_per_gpu=(wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
-                      expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff)
+                      expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff,
+                      attention_linear_flops=2.0 * p.attention * s.prompt * batch)
         return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if t is not None and s.host else t
 
     ttft = prefill(d.batch)

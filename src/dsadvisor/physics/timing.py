@@ -9,6 +9,7 @@ derivation and the fit against shared/calibration.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from dsadvisor.physics.memory import cached_tokens
@@ -205,6 +206,7 @@ def prefill_s(
     act_bytes: int = 2,
     expert_flops: float = 0.0,
     expert_efficiency: float = 1.0,
+    attention_linear_flops: float = 0.0,
 ) -> float | None:
     """Seconds to prefill ``batch`` prompts of ``tokens`` tokens together (None: no FLOP rate known).
 
@@ -217,10 +219,15 @@ def prefill_s(
     speed = engine.speed
     layers = arch.num_hidden_layers
     n_tok = batch * tokens
-    # routed-expert GEMMs (part of linear_flops) run at expert_efficiency of the linear rate
-    gemm_s = (linear_flops - expert_flops + expert_flops / expert_efficiency) / layout.tp / rates.linear_flops
+    # routed-expert GEMMs (part of linear_flops) run at expert_efficiency of the linear rate. With
+    # data-parallel attention a prompt's attention (its projections, part of linear_flops, and the
+    # causal product) runs on its own group's attention_tp GPUs only; the groups share the batch.
+    per_group = math.ceil(batch / layout.dp_attention)
+    spread = linear_flops - attention_linear_flops - expert_flops + expert_flops / expert_efficiency
+    own_group = attention_linear_flops * per_group / batch
+    gemm_s = (spread / layout.tp + own_group / layout.attention_tp) / rates.linear_flops
     matmul = max(gemm_s, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
-    attention = prefill_attention_flops(arch, batch, tokens) / layout.tp / rates.attention_flops
+    attention = prefill_attention_flops(arch, per_group, tokens) / layout.attention_tp / rates.attention_flops
     q_k_elems = (arch.num_attention_heads + arch.num_key_value_heads) * arch.head_dim / layout.tp
     inter = arch.intermediate_size if not arch.is_moe else arch.moe_dims[2] * arch.moe_dims[0]
     elementwise = n_tok * layers * (

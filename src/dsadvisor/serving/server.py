@@ -117,7 +117,8 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
 
         spec = speculative_step(d, running, workload.mean_context, isl, plain_step_s=step)
         step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
-    per_batch = max(1, min(running, sched.token_budget // isl))
+    # each data-parallel attention group schedules its own prompts under its own token budget
+    per_batch = max(1, min(running, max(1, sched.token_budget // isl) * one.dp_attention))
     batched = at_batch(per_batch).ttft_s
     if one.ttft_single_s is None or batched is None:
         return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit, tokens)
