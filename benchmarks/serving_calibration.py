@@ -86,7 +86,8 @@ def build(cat, r):
     d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, kv_dtype=kv,
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=tp * dp)
     d = pin_layout(d, tp=tp * dp, ep=ep, dp_attention=dp)
-    # the Dynamo runs' client sends prompts and answers of one length: its users stay in lock step
+    # the gap-analysis runs' client sends prompts and answers of one nominal length (assumed: the files do
+    # not say); at 8 users or fewer these runs match users in lock step
     in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None
     return d, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step)
 
@@ -94,13 +95,14 @@ def build(cat, r):
 # InferenceX's client (the source of the db-dump and dated-csv rows): vLLM's benchmark_serving.py with
 # --random-range-ratio 0.8, so prompt and answer lengths are drawn uniformly from [0.8, 1.0] of the
 # nominal ones (mean 0.9), --num-prompts 10 x concurrency, --ignore-eos
-# (https://github.com/InferenceMAX/InferenceMAX README, "Benchmark Client Configuration").
+# (README.md "Benchmark Client Configuration" of InferenceMAX, read in the copy at
+# https://github.com/jyothisambolu/InferenceMAX).
 RANGE_RATIO = 0.8
 
 
 def harness_lengths(r) -> tuple[int, int]:
     """Mean prompt and answer lengths the run's client sent: InferenceX's draws for its rows, the nominal
-    lengths for the Dynamo gap-analysis runs (their client's spread is not recorded)."""
+    lengths for NVIDIA's gap-analysis runs (their client's spread is not recorded)."""
     isl, osl = int(r["isl"]), int(r["osl"])
     if r["source_kind"] == "gap_analysis_csv":
         return isl, osl
