@@ -169,3 +169,33 @@ def test_estimate_check_and_plan_judge_it_alike(run):
     assert plan["host_memory_bytes"] == est["memory"]["host_bytes"]
     fits = next(r for r in chk["rules"] if r["id"] == "DSA002")
     assert "system memory (llama.cpp --n-cpu-moe)" in fits["message"]
+
+
+def test_without_ram_the_miss_says_how_much_would_do(catalog):
+    """The closest miss names the --ram that lets llama.cpp keep the experts, and that --ram passes."""
+    import re
+
+    miss = api.check(catalog, "deepseek-r1", "RTX-4090")
+    fits = next(r for r in miss.results if r.rule == "DSA002")
+    said = re.search(r"with --ram (\d+) or more", fits.message)
+    assert said, fits.message
+    assert api.check(catalog, "deepseek-r1", "RTX-4090", ram=float(said.group(1))).passed
+
+
+def test_two_h100s_move_a_few_layers_of_a_bigger_file(catalog):
+    """UD-Q2_K_XL (227 GB) on 2 x H100 with 256 GB of RAM: most experts stay on the GPUs."""
+    k = api.Constraints(quants=("ud-q2_k_xl",), engines=("llama.cpp",))
+    est = api.plan(catalog, "deepseek-r1", "H100", gpus=2, ram=256, constraints=k).estimate
+    assert 0 < est.cpu_moe_layers < 58 and est.memory.fits
+    full = api.plan(catalog, "deepseek-r1", "RTX-4090", ram=256, constraints=k).estimate
+    assert full.cpu_moe_layers > est.cpu_moe_layers
+    assert est.per_sequence_tokens_per_s > full.per_sequence_tokens_per_s
+
+
+def test_two_gpus_split_layers_by_bytes_not_count(catalog):
+    """--n-cpu-moe empties the first layers, which sit on the first GPU: --tensor-split gives it more of them."""
+    k = api.Constraints(quants=("ud-q2_k_xl",), engines=("llama.cpp",))
+    plan = api.plan(catalog, "deepseek-r1", "H100", gpus=2, ram=256, constraints=k)
+    words = _server_line(plan).split()
+    first, second = map(int, words[words.index("--tensor-split") + 1].split(","))
+    assert first + second == 61 and first > second

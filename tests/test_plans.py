@@ -12,6 +12,8 @@ import shlex
 import pytest
 import yaml
 
+from dsadvisor.advice.check import hardware
+
 from dsadvisor.errors import DsAdvisorError, InputError
 from dsadvisor.physics.estimate import Deployment, estimate
 from dsadvisor.catalog.hardware import DetectedGpu
@@ -65,7 +67,9 @@ DOCUMENTED: dict[str, set[str]] = {
     # llama.cpp server, github.com/ggml-org/llama.cpp/blob/master/tools/server/README.md (Common params:
     # -m -c -ngl -sm -ctk -ctv -fa; Server-specific params: -np --host --port).
     "llama-server": {"-m", "-c", "-ngl", "-np", "--split-mode", "--cache-type-k", "--cache-type-v", "-fa",
-                     "--host", "--port"},
+                     "--host", "--port",
+                     # common/arg.cpp: -ncmoe/--n-cpu-moe N, -cmoe/--cpu-moe, -ts/--tensor-split
+                     "--n-cpu-moe", "--cpu-moe", "--tensor-split"},
 }
 VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
     ("vllm serve", "--kv-cache-dtype"): {"auto", "fp8", "fp8_e4m3", "fp8_e5m2"},
@@ -85,7 +89,7 @@ VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
     ("llama-server", "--split-mode"): {"none", "layer", "row"},
 }
 NO_VALUE = {("vllm serve", "--enable-expert-parallel"), ("ray start", "--head"), ("vllm serve", "--headless"),
-            ("sglang.launch_server", "--enable-dp-attention")}
+            ("sglang.launch_server", "--enable-dp-attention"), ("llama-server", "--cpu-moe")}
 
 
 def invocations(plan):
@@ -416,6 +420,17 @@ def _every_plan(catalog):
                         assert not est.memory.fits  # refused only for not fitting
                         continue
     yield from _dp_attention_plans(catalog, big)
+    yield from _expert_offload_plans(catalog)
+
+
+def _expert_offload_plans(catalog):
+    """R1's routed experts in system memory: some layers' on two GPUs, every layer's on one."""
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.launch.plan import plan
+
+    for gpu, n, ram, quant in (("H100", 2, 256, "ud-q2_k_xl"), ("RTX-4090", 1, 512, "q4_k_m")):
+        k = Constraints(allow_unknown=True, quants=(quant,), engines=("llama.cpp",))
+        yield plan(catalog, "deepseek-r1", hardware(catalog, gpu, None, n, ram), k)
 
 
 def _dp_attention_plans(catalog, big):

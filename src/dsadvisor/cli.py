@@ -292,7 +292,8 @@ VramOpt = Annotated[Optional[float], typer.Option("--vram", help="GPU memory in 
 GpusOpt = Annotated[int, typer.Option("--gpus", help="How many GPUs the deployment may use.")]
 RamOpt = Annotated[Optional[float], typer.Option("--ram", help=(
     "System memory in GB: the memory of a unified-memory device (Apple, Jetson, Raspberry Pi, phone), "
-    "else the host memory llama.cpp may keep layers in (plan --offload)."))]
+    "else the host memory llama.cpp may keep a MoE model's routed experts in (--n-cpu-moe, offered when the "
+    "rest fits the GPUs) or whole layers in (plan --offload)."))]
 ConfigOpt = Annotated[Optional[Path], typer.Option(
     "--config", help="A local Hugging Face config.json (or its folder) instead of a catalog model.")]
 MtpPin = Annotated[Optional[int], typer.Option(

@@ -274,7 +274,24 @@ def FITS(c: Candidate) -> Finding:
     need = f"needs {m.per_gpu / 1e9:.1f} GB per GPU; {m.usable / 1e9:.1f} GB usable on {where}"
     if c.offload:
         return passed(f"{need}: {c.engine.name} keeps the layers that do not fit in CPU memory (--offload)")
-    return failed(need)
+    return failed(need + _experts_hint(c, e))
+
+
+def _experts_hint(c: Candidate, e: Estimate) -> str:
+    """How much system memory would let llama.cpp keep the routed experts that do not fit there
+    (--n-cpu-moe), when the rest fits the GPUs; "" otherwise."""
+    from dsadvisor.physics.offload import HOST_MEMORY_USABLE, host_bytes, layers_to_free
+    from dsadvisor.physics.params import moe_layer_count
+
+    arch, m = c.arch, e.memory
+    if arch is None or not arch.is_moe or c.gpu.unified_memory or not serving_engine(c.engine).offloads_experts:
+        return ""
+    layers = layers_to_free(arch, c.quant, (m.per_gpu - m.usable) * e.gpus)
+    if layers >= moe_layer_count(arch):
+        return ""
+    ram = host_bytes(arch, c.quant, layers) / HOST_MEMORY_USABLE
+    return (f" (with --ram {ram / 1e9:.0f} or more, llama.cpp keeps the routed experts of {layers} MoE layers "
+            "in system memory: --n-cpu-moe)")
 
 
 @rule(id="DSA003", title="The context fits the model's maximum", requires=(ESTIMABLE.id,),

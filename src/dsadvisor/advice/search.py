@@ -464,7 +464,8 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             dep = pin_layout(dep, tp=k.tp, pp=k.pp, ep=k.ep, dp_attention=k.dp_attention, mtp=k.mtp)
         try:
             est = estimate(dep)
-            if not est.memory.fits and _moves_experts(hw, eng, dep.architecture):
+            # experts leave the GPUs only once all the GPUs given cannot hold them
+            if not est.memory.fits and n == hw.max_gpus and _moves_experts(hw, eng, dep.architecture):
                 dep, est = offload_experts(dep, est, _host_cpu(catalog), hw.host_bytes or 0.0) or (dep, est)
             served = serve_estimated(dep, est)
         except DsAdvisorError as exc:

@@ -12,8 +12,8 @@ from dsadvisor.engines.common import join
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.physics.memory import weight_bytes
-from dsadvisor.physics.offload import first_blocks
-from dsadvisor.physics.params import count_params, moe_layer_count
+from dsadvisor.physics.offload import first_blocks, layer_expert_bytes
+from dsadvisor.physics.params import count_params, is_moe_layer, moe_layer_count
 
 GGUF_FILE_LIMIT = 50e9  # Hugging Face stores files up to 50 GB: larger GGUFs come split in parts
 # No machine has more system memory than this for the layers kept in CPU memory: the largest
@@ -46,7 +46,7 @@ def gguf_path(job: LaunchJob) -> str:
     return gguf_name(job.entry, job.estimate.quant_id)
 
 
-def expert_flags(arch: Architecture, est: Estimate, notes: list[str]) -> list[str]:
+def expert_flags(arch: Architecture, est: Estimate, quant: QuantFormat, notes: list[str]) -> list[str]:
     """--cpu-moe when every MoE layer's routed experts stay in CPU memory, else --n-cpu-moe over the
     first blocks that hold them (it counts blocks from 0, the leading dense ones included)."""
     layers = est.cpu_moe_layers
@@ -54,6 +54,7 @@ def expert_flags(arch: Architecture, est: Estimate, notes: list[str]) -> list[st
         return []
     every = layers >= moe_layer_count(arch)
     flags = ["--cpu-moe"] if every else ["--n-cpu-moe", str(first_blocks(arch, layers))]
+    split = balanced_split(arch, est, quant) if est.gpus > 1 and not every else []
     notes.append(
         f"{' '.join(flags)} keeps the routed experts of {layers} of {moe_layer_count(arch)} MoE layers "
         f"({est.host_bytes / 1e9:.1f} GB) in system memory and everything else (attention, shared experts, "
@@ -62,7 +63,29 @@ def expert_flags(arch: Architecture, est: Estimate, notes: list[str]) -> list[st
         "2025-08 lack these flags: " + (f"-ot '{EXPERTS_ON_CPU}'" if every else
                                         "-ot with a pattern naming those blocks' ffn_(up|down|gate)_exps tensors")
         + " does the same")
-    return flags
+    if split:
+        notes.append(f"--tensor-split {','.join(map(str, split))} gives the GPUs the layers in these counts, so each "
+                     "holds about the same bytes: the first GPU's layers left their experts in CPU memory")
+    return flags + (["--tensor-split", ",".join(map(str, split))] if split else [])
+
+
+def balanced_split(arch: Architecture, est: Estimate, quant: QuantFormat) -> list[int]:
+    """Layers per GPU (--tensor-split) that give each GPU an even share of bytes when the first MoE
+    layers' experts stay in CPU memory: llama.cpp splits layers by count, so the GPU holding the
+    light, expert-less first layers would otherwise be half empty and the last one over full."""
+    layers, first = arch.num_hidden_layers, arch.first_k_dense_replace or 0
+    p = count_params(arch)
+    wb = weight_bytes(p, quant, arch)
+    experts = layer_expert_bytes(arch, quant)
+    rest = (wb.total - wb.embedding - moe_layer_count(arch) * experts) / layers  # attention, shared, norms
+    moved = range(first, first + est.cpu_moe_layers)
+    sizes = [rest + (experts if is_moe_layer(arch, i) and i not in moved else 0.0) for i in range(layers)]
+    target, counts, acc = sum(sizes) / est.gpus, [0] * est.gpus, 0.0
+    for i, size in enumerate(sizes):
+        gpu = min(est.gpus - 1, int(acc // target)) if target > 0 else 0
+        counts[gpu] += 1
+        acc += size
+    return counts
 
 
 def gpu_layers(arch: Architecture, est: Estimate, quant: QuantFormat, notes: list[str]) -> tuple[int, float]:
@@ -144,7 +167,7 @@ class LlamaCpp(ServingEngine):
     def _argv(self, job: LaunchJob, notes: list[str], ngl: int) -> list[str]:
         est = job.estimate
         argv = ["llama-server", "-m", gguf_path(job), "-c", str(est.context * est.batch), "-ngl", str(ngl),
-                *expert_flags(job.arch, est, notes), "-np", str(est.batch)]
+                *expert_flags(job.arch, est, job.quant, notes), "-np", str(est.batch)]
         if est.batch > 1:
             notes.append(f"llama-server splits -c among its -np slots: -c {est.context * est.batch} gives each of "
                          f"the {est.batch} slots {est.context} tokens")

@@ -206,6 +206,13 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
                      f"{hardware.gpu.category} GPUs (--concurrency N to size it for your users)")
     verdict, fewer = sized_verdict(catalog, entry, hardware, replace(k, batch=concurrency), offload=offload,
                                    exact_concurrency=exact_concurrency)
+    if first and concurrency > 1 and verdict.estimate is not None and verdict.estimate.cpu_moe_layers:
+        # routed experts read from system memory: more sequences read more of them each step (a step of 32
+        # reads most), so the datacenter default would crawl; one user is what such a box serves
+        concurrency = 1
+        verdict, fewer = sized_verdict(catalog, entry, hardware, replace(k, batch=1), offload=offload)
+        first = ["serves 1 request at a time: its routed experts are read from system memory, and each further "
+                 "sequence reads more of them a step (--concurrency N to size it for more)"]
     first += [fewer] if fewer else []
     est = verdict.estimate
     if artifact is not None and est is not None and est.engine_id in artifact.engines \

@@ -87,8 +87,10 @@ def touched(arch: Architecture, tokens: int) -> float:
 
 
 def decode_host_s(arch: Architecture, fmt: QuantFormat, h: HostExperts, batch: int) -> float:
-    """Seconds a decode step of ``batch`` sequences spends reading host-held experts on the CPU."""
-    return host_bytes(arch, fmt, h.layers) * touched(arch, batch) / h.bandwidth
+    """Seconds a decode step of ``batch`` sequences spends on host-held experts: the CPU reads those the
+    batch routes to, or, from ``OP_OFFLOAD_MIN_BATCH`` sequences, the GPU has them copied over PCIe."""
+    link = h.pcie if batch >= OP_OFFLOAD_MIN_BATCH else h.bandwidth
+    return host_bytes(arch, fmt, h.layers) * touched(arch, batch) / link
 
 
 def prefill_host_s(arch: Architecture, fmt: QuantFormat, h: HostExperts, tokens: int) -> float:
