@@ -33,10 +33,13 @@ UBATCH = 512
 # ggml's op offload threshold (GGML_OP_OFFLOAD_MIN_BATCH, default 32; ggml-cuda.cu
 # ggml_backend_cuda_device_offload_op): below it the CPU multiplies host-held weights itself
 OP_OFFLOAD_MIN_BATCH = 32
-# Share of the PCIe link's rated bandwidth a host-to-GPU copy of weights reaches. Assumed, not
-# measured here: pinned copies reach about 0.8 of PCIe 4.0 x16's 32 GB/s (25-26 GB/s, the usual
-# bandwidthTest figure); llama.cpp's default mmap'd weights are pageable and may copy slower.
-PCIE_COPY_EFFICIENCY = 0.8
+# Share of the GPU's rated host link a prompt's copies of host-held experts reach. Measured (helper lcpp,
+# benchmarks/data/llamacpp-h200/h200-offload.jsonl): DeepSeek-V2-Lite Q4_K_M on an H200 machine, pp512 with
+# 26 vs 13 MoE layers' experts in host memory at 16 threads gives 57 ms a layer for 366 MB, 6.5 GB/s
+# effective, 0.2 of the 32 GB/s the estimate takes for that GPU (its catalog link is NVLink); fitted on those
+# two rows, the 8-thread rows held out (-11 %, -2 %). The copies run far under the link's rate: llama.cpp
+# copies each expert tensor per micro-batch and the GPU waits for it.
+PCIE_COPY_EFFICIENCY = 0.2
 # Share of system memory the host-held experts may take: the OS, the server and the page cache keep
 # the rest (assumed, as launch.plan's HOST_MEMORY_USABLE for layer offload).
 HOST_MEMORY_USABLE = 0.9
