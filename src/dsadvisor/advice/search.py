@@ -355,13 +355,15 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     for opt in options(catalog, model, hw, k, ranges, engines, credits):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
-        whole: float | None = weight_bytes(params, opt.fmt, arch).total if params else None
-        if whole is not None and _moves_experts(hw, opt.eng, arch):  # only the rest must fit on the GPUs
-            whole -= moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
+        full: float | None = weight_bytes(params, opt.fmt, arch).total if params else None
+        # on all the GPUs given, the routed experts may stay in system memory: only the rest must fit there
+        movable = (moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
+                   if full is not None and _moves_experts(hw, opt.eng, arch) else 0.0)
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
                 break  # neither more GPUs nor this option can beat the best so far
+            whole = full - (movable if n == hw.max_gpus else 0.0) if full is not None else None
             if whole is not None and whole / n > capacity and closest is not None:
                 if skipped is None or whole / n < skipped[0]:
                     skipped = (whole / n, opt, n)
