@@ -69,16 +69,7 @@ def build(cat, r):
         model, arch = model_from_config(target)
     else:
         model, arch = cat.model(target), None
-    # aiconfigurator's agg layout: tp_size x attention_dp_size GPUs; the MoE split over all of them by
-    # moe_tp_size x moe_ep_size
-    tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
-    moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
-    ep = moe_ep > 1
-    if moe_tp > 1 and moe_ep > 1 and tp * dp == moe_tp * moe_ep:
-        # another spelling of "tp N, ep N" (or "dp N, ep N") on N GPUs: the id says tp8_ep8 where tp_size
-        # (or attention_dp_size) is 64 = moe_tp x moe_ep, and the rows repeat the numbers of tp_size 8 (or
-        # attention_dp_size 8), moe_ep_size 8. The experts spread over the same GPUs.
-        tp, dp = max(1, tp // moe_tp), max(1, dp // moe_tp)
+    tp, dp, ep = layout_of(r)
     # aiconfigurator, which NVIDIA scores against these runs, reads an FP8 KV cache into every fp8, fp8_block
     # and nvfp4 run (sdk/models/helpers.py, "FMHA quant mode"); NVIDIA's ModelOpt checkpoints ship
     # kv_cache_quant_algo FP8
@@ -110,6 +101,21 @@ def harness_lengths(r) -> tuple[int, int]:
     return round(isl * mean), round(osl * mean)
 
 
+def layout_of(r) -> tuple[int, int, bool]:
+    """(attention TP, attention DP groups, expert parallel) of a measured agg run.
+
+    aiconfigurator's agg layout is tp_size x attention_dp_size GPUs, the MoE split over all of them by
+    moe_tp_size x moe_ep_size. 153 DeepSeek rows spell an 8-GPU (4-GPU) run squared: the id says
+    ``tp8_ep8`` and the fields say tp_size 64 (or attention_dp_size 64), moe_tp_size 8, moe_ep_size 8, i.e.
+    64 GPUs -- on one 8-GPU B200/H200 node, whose concurrency (= batch_size x attention_dp_size) matches 8
+    ranks, not 64. Those are read as moe_ep_size GPUs: tp_size and attention_dp_size divided by moe_tp_size."""
+    tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
+    moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
+    if moe_tp > 1 and moe_tp == moe_ep and tp * dp == moe_tp * moe_ep:
+        tp, dp = max(1, tp // moe_tp), max(1, dp // moe_tp)
+    return tp, dp, moe_ep > 1
+
+
 def compare_rows(cat):
     """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
     for the rest, counted."""
@@ -134,7 +140,7 @@ def compare_rows(cat):
         out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "model": r["model_path"],
                     "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
                     "tp": r["tp_size"], "ep": r["moe_ep_size"], "running": s.running,
-                    "source_kind": r["source_kind"], "ttft_ms": float(r["silicon_ttft_ms"]), "ttft_est_ms": s.ttft_s * 1e3,
+                    "source_kind": r["source_kind"], "ttft_ms": float(r["silicon_ttft_ms"]), "tpot_ms": float(r["silicon_tpot_ms"]), "ttft_est_ms": s.ttft_s * 1e3,
                     "per_request_ms": scheduler_for(built[0].engine.id).per_request_s * 1e3,
                     "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
                     "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
@@ -182,12 +188,16 @@ def compare(argv=None):
     ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
     ap.add_argument("--rows", type=Path)
     ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
+    ap.add_argument("--table", action="store_true", help="TPOT error by engine as a markdown table")
     args = ap.parse_args(argv)
     from dsadvisor.catalog.store import load_catalog
 
     out, skipped = compare_rows(load_catalog(use_env=False))
     if args.intercepts:
         intercepts(out)
+        return 0
+    if args.table:
+        print("\n".join(tpot_table(out)))
         return 0
     report(out, args.by)
     print("\nnot compared:", dict(skipped.most_common()))
@@ -202,6 +212,19 @@ def stats(ratios, tol):
     errs = [abs(x - 1) for x in ratios]
     return (f"n={len(ratios):4d} median|err| {statistics.median(errs):6.1%}  within {tol:.0%}: "
             f"{sum(e <= tol for e in errs) / len(errs):6.1%}  median ratio {statistics.median(ratios):5.2f}")
+
+
+def tpot_table(out) -> list[str]:
+    """TPOT |estimate / measured - 1| by part and engine: runs, max, median, share within 15% and 20%."""
+    lines = ["| part | engine | runs | max | median | within 15% | within 20% |", "|---|---|---:|---:|---:|---:|---:|"]
+    for split in ("fit", "holdout"):
+        part = [o for o in out if o["split"] == split]
+        for engine in ("all", *sorted({o["engine"] for o in part})):
+            errs = [abs(o["tpot_ratio"] - 1) for o in part if engine in ("all", o["engine"])]
+            if errs:
+                lines.append(f"| {split} | {engine} | {len(errs)} | {max(errs):.0%} | {statistics.median(errs):.1%} | "
+                             f"{sum(e <= .15 for e in errs) / len(errs):.0%} | {sum(e <= .20 for e in errs) / len(errs):.0%} |")
+    return lines
 
 
 def report(out, by):

@@ -197,9 +197,10 @@ def test_against_nvidia_served_runs(catalog):
         tpot = [abs(r["tpot_ratio"] - 1) <= 0.20 for r in part]
         assert 0.6 <= ttft[len(ttft) // 2] <= 1.6, split
         assert sum(abs(x - 1) <= 0.25 for x in ttft) / len(ttft) >= 0.38, split
-        # 0.44: the measured fp8 and routed-expert GEMM rates (issue 12) moved the held-out TTFT median from
-        # 0.85 to 1.01 of NVIDIA's figures and cost one held-out TPOT row its 20 % (0.46 -> 0.44)
-        assert sum(tpot) / len(tpot) >= 0.44, split
+        # 0.62: per-engine decode constants (all-reduce and MoE kernels from NVIDIA's kernel tables, the per-layer
+        # cost from the fit part) and the squared layouts read as run took TPOT within 20 % from 52 % / 44 %
+        # (fit / held-out) to 71 % / 69 %; the bound leaves room for the server model's interference terms
+        assert sum(tpot) / len(tpot) >= 0.62, split
 
 
 def test_dp_attention_splits_the_mla_cache_by_requests(catalog):

@@ -536,11 +536,22 @@ class EngineSpeed(Sourced):
 
     per_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)]
     per_layer_prefill_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
-    # routing, expert dispatch: besides the dense cost
+    # routing, expert dispatch: besides the dense cost; with expert parallel, where it differs (whole experts on
+    # each GPU run one small grouped GEMM each, instead of every expert's thin tensor-parallel slice)
     per_moe_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     # prefill: each MoE layer adds this much to every forward pass that carries prompt tokens (router,
     # top-k, expert dispatch and the grouped GEMMs' fixed cost in eager mode), besides its FLOPs
     per_moe_layer_prefill_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    per_moe_layer_decode_ep_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
+    # the two above for formats of another compute dtype whose MoE kernel differs (TensorRT-LLM's fp4
+    # min-latency kernel), keyed by compute dtype
+    per_moe_layer_decode_s_by_dtype: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)
+    per_moe_layer_decode_ep_s_by_dtype: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(
+        default_factory=dict)
+    # the engine's own all-reduce over NVLink inside a decode step's CUDA graph (small messages): a fixed latency
+    # and a bus bandwidth; None: the link's NCCL figures (timing.ALLREDUCE_LATENCY_S)
+    allreduce_latency_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
+    allreduce_bus_gbs: Optional[Annotated[float, Gt(0), Le(1e6)]] = None
     bandwidth_efficiency: Annotated[float, Gt(0), Le(1)]
     linear_efficiency: Annotated[float, Gt(0), Le(1)]
     attention_efficiency: Annotated[float, Gt(0), Le(1)]

@@ -10,12 +10,12 @@ from __future__ import annotations
 from typing import Any
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import Catalog
-from dsadvisor.physics.estimate import Deployment, estimate
-from dsadvisor.catalog.schema import Gpu
+from dsadvisor.physics.estimate import Deployment, estimate, pin_layout
+from dsadvisor.catalog.schema import Engine, Gpu
 
 # calibration model name -> catalog id (the calibration builds each from its released config)
 MODEL_IDS = {
@@ -69,10 +69,25 @@ def measured_gpu(catalog: Catalog, rows: list[dict]) -> Gpu:
     return resolve_gpu(catalog.gpus, name)
 
 
-def _deployment(catalog: Catalog, gpu: Gpu, model: str, engine: str, **kw) -> Deployment:
+# The CUDA-graph decode rows (benchmarks/gpu/measure.py, measure_tp.py) time dsadvisor's own harness:
+# transformers' modules captured in one CUDA graph, all-reduce through NCCL. They are compared with the vLLM
+# engine's bandwidth and matmul figures but the harness's own per-layer cost (66 us, fitted on these rows,
+# docs/method.md) and the link's NCCL all-reduce (14.5 us measured), not vLLM's kernels' figures.
+HARNESS_PER_LAYER_DECODE_S = 6.6e-5
+
+
+def cuda_graph_harness(catalog: Catalog) -> Engine:
+    """The engine figures the CUDA-graph harness rows are estimated with."""
+    vllm = catalog.engines["vllm"]
+    speed = replace(vllm.speed, per_layer_decode_s=HARNESS_PER_LAYER_DECODE_S, allreduce_latency_s=None,
+                    allreduce_bus_gbs=None)
+    return replace(vllm, speed=speed)
+
+
+def _deployment(catalog: Catalog, gpu: Gpu, model: str, engine: str | Engine, **kw) -> Deployment:
     entry = catalog.models[MODEL_IDS[model]]
     return Deployment.of(catalog, model=entry, gpu=gpu, quant=catalog.quantizations["bf16"],
-                      engine=catalog.engines[engine], **kw)
+                      engine=catalog.engines[engine] if isinstance(engine, str) else engine, **kw)
 
 
 def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
@@ -97,13 +112,14 @@ def compare_transformers(catalog: Catalog, rows: list[dict]) -> list[Comparison]
 
 
 def compare_decode(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
-    """One CUDA-graph decode step, as an optimised engine (vLLM) runs it."""
+    """One decode step of the CUDA-graph harness (``cuda_graph_harness``)."""
     gpu = measured_gpu(catalog, rows)
+    harness = cuda_graph_harness(catalog)
     out = []
     for r in rows:
         if r.get("kind") != "decode" or not r.get("ok", True):
             continue
-        est = estimate(_deployment(catalog, gpu, r["model"], "vllm", context=r["context"],
+        est = estimate(_deployment(catalog, gpu, r["model"], harness, context=r["context"],
                                             prompt_tokens=min(r["context"], 2048), batch=r["batch"],
                                             gpus=r.get("tp", 1)))  # tensor parallel rows: measure_tp.py
         out.append(Comparison("decode_step", r["model"], r["batch"], r["context"], r["step_s"], est.decode_step_s,
@@ -188,9 +204,12 @@ def _published_estimate(catalog: Catalog, r: dict):
     entry = catalog.models[r["model"]]
     prompt = r["tokens"] if r["metric"] == "prefill" else min(r["tokens"], 512)
     context = r["tokens"] + (128 if r["metric"] == "prefill" else 0)
-    return estimate(Deployment.of(catalog, model=entry, gpu=catalog.gpus[r["gpu"]],
-                                  quant=catalog.quantizations[r["quant"]], engine=catalog.engines[r["engine"]],
-                                  context=context, prompt_tokens=prompt, batch=r["batch"]))
+    d = Deployment.of(catalog, model=entry, gpu=catalog.gpus[r["gpu"]], quant=catalog.quantizations[r["quant"]],
+                      engine=catalog.engines[r["engine"]], context=context, prompt_tokens=prompt, batch=r["batch"],
+                      gpus=r.get("gpus", 1))
+    if "tp" in r:  # the layout the row was measured with (multi-GPU rows)
+        d = pin_layout(d, tp=r["tp"], pp=r.get("pp"))
+    return estimate(d)
 
 
 def published_unknown(catalog: Catalog, rows: list[dict]) -> list[dict]:

@@ -165,7 +165,17 @@ def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: 
     if pp > 1 and not engine.pipeline_parallel:
         raise InputError(f"{engine.name} cannot split {gpus} GPUs: tensor parallel needs a divisor of "
                          f"{arch.num_attention_heads} heads and it has no pipeline parallelism")
-    return Layout(tp=tp, pp=pp, ep=arch.is_moe and engine.expert_parallel and tp > 1)
+    return Layout(tp=tp, pp=pp, ep=default_ep(arch, engine, tp))
+
+
+def default_ep(arch: Architecture, engine: Engine, tp: int) -> bool:
+    """Expert parallel by default where the engine has it and its MoE kernel decodes whole experts faster than
+    tensor-parallel slices of them (TensorRT-LLM's; SGLang's and vLLM's TP kernels are the faster, and their
+    defaults split experts by TP too)."""
+    if not (arch.is_moe and engine.expert_parallel and tp > 1):
+        return False
+    s = engine.speed
+    return s.per_moe_layer_decode_ep_s is None or s.per_moe_layer_decode_ep_s <= s.per_moe_layer_decode_s
 
 
 def check_layout(layout: Layout, arch: Architecture, engine: Engine, gpus: int, gpus_per_node: int) -> None:
@@ -223,7 +233,10 @@ def pin_layout(d: Deployment, *, tp: int | None = None, pp: int | None = None, e
     gpus = d.gpus if d.gpus > 1 or tp is None else tp * pp
     tp = tp or max(1, gpus // pp)
     arch = d.architecture
-    moe_ep = arch is not None and arch.is_moe and d.engine.expert_parallel and tp > 1
+    # data-parallel attention hands each rank's tokens to the experts' owners: expert parallel (SGLang's
+    # --enable-dp-attention recipes, vLLM's --data-parallel-size with --enable-expert-parallel)
+    moe_ep = arch is not None and (default_ep(arch, d.engine, tp) or (
+        (dp_attention or 1) > 1 and arch.is_moe and d.engine.expert_parallel))
     layout = Layout(tp=tp, pp=pp, ep=moe_ep if ep is None else ep, dp_attention=dp_attention or 1, mtp=mtp or 0)
     return replace(d, gpus=gpus, layout=layout)
 
@@ -303,6 +316,18 @@ def on_device(engine: Engine, gpu: Gpu) -> Engine:
     return replace(engine, speed=replace(engine.speed, per_layer_decode_s=per_layer))
 
 
+def for_format(engine: Engine, quant: QuantFormat) -> Engine:
+    """The engine with the MoE decode costs of the kernel it runs this format's experts with, where it has its own."""
+    s = engine.speed
+    tp = s.per_moe_layer_decode_s_by_dtype.get(quant.compute_dtype)
+    ep = s.per_moe_layer_decode_ep_s_by_dtype.get(quant.compute_dtype)
+    if tp is None and ep is None:
+        return engine
+    speed = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_s if tp is None else tp,
+                    per_moe_layer_decode_ep_s=s.per_moe_layer_decode_ep_s if ep is None else ep)
+    return replace(engine, speed=speed)
+
+
 def block_quantized(engine: Engine, quant: QuantFormat) -> bool:
     """Weights the engine multiplies through its own block-quantized kernels (llama.cpp's GGUF k-quants)."""
     return bool(engine.speed.quantized_linear_efficiency) and quant.bits_per_weight < 16
@@ -333,6 +358,7 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
     linear = _linear_rate(gpu, engine, quant)
     attention = _rate(gpu, "bf16")
     link = gpu.interconnect
+    nvlink = link is not None and link.kind == "nvlink"
     return Rates(
         bandwidth=gpu.bandwidth_gbs * 1e9 * bandwidth_efficiency(gpu, engine),
         linear_flops=linear,
@@ -340,6 +366,9 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
         link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
         else DEFAULT_ALLREDUCE_LATENCY_S,
+        # the engines' custom all-reduce is an NVLink (peer-to-peer) kernel; elsewhere they fall back to NCCL
+        decode_link_latency=s.allreduce_latency_s if nvlink else None,
+        decode_link_bandwidth=s.allreduce_bus_gbs * 1e9 if nvlink and s.allreduce_bus_gbs else None,
     )
 
 
@@ -444,7 +473,7 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
-                  attention, rates_for(gpu, engine, quant), on_device(engine, gpu),
+                  attention, rates_for(gpu, engine, quant), for_format(on_device(engine, gpu), quant),
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 

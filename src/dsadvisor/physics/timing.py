@@ -39,6 +39,10 @@ class Rates:
     attention_flops: float | None  # FLOP/s for attention (16-bit)
     link_bandwidth: float  # bytes/s between tensor-parallel GPUs
     link_latency: float  # s per all-reduce
+    # a decode step's all-reduce (small messages, the engine's own kernel over NVLink); None: link_latency and
+    # link_bandwidth
+    decode_link_latency: float | None = None
+    decode_link_bandwidth: float | None = None
 
 
 @dataclass(frozen=True)
@@ -69,11 +73,16 @@ class Layout:
         return self.tp // self.dp_attention
 
 
-def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rates) -> float:
+def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rates, *, decode: bool = False) -> float:
+    """Two all-reduces a layer over the tensor-parallel group: a latency plus the ring's 2 (tp-1)/tp share of
+    the message at the bus bandwidth. ``decode``: the engine's own small-message kernel where it has one."""
     if layout.tp == 1:
         return 0.0
     share = 2 * (layout.tp - 1) / layout.tp
-    per = rates.link_latency + share * message_bytes / rates.link_bandwidth
+    latency, bandwidth = rates.link_latency, rates.link_bandwidth
+    if decode and rates.decode_link_latency is not None and rates.decode_link_bandwidth:
+        latency, bandwidth = rates.decode_link_latency, rates.decode_link_bandwidth
+    per = latency + share * message_bytes / bandwidth
     return ALLREDUCES_PER_LAYER * layers * per
 
 
@@ -183,12 +192,15 @@ def decode_step_s(
     stage_layers = arch.num_hidden_layers / layout.pp
     t = read_bytes_per_gpu / rates.bandwidth
     t += stage_layers * speed.per_layer_decode_s
-    t += moe_layer_count(arch) / layout.pp * speed.per_moe_layer_decode_s
+    moe_floor = speed.per_moe_layer_decode_s
+    if layout.ep and speed.per_moe_layer_decode_ep_s is not None:
+        moe_floor = speed.per_moe_layer_decode_ep_s
+    t += moe_layer_count(arch) / layout.pp * moe_floor
     if rates.linear_flops:
         t += linear_flops / layout.gpus / rates.linear_flops
     if rates.attention_flops:
         t += decode_attention_flops(arch, batch, context) / layout.gpus / rates.attention_flops
-    t += _allreduce_s(stage_layers, batch * arch.hidden_size * act_bytes, layout, rates)
+    t += _allreduce_s(stage_layers, batch * arch.hidden_size * act_bytes, layout, rates, decode=True)
     # a token passes the stages one after another
     return layout.pp * t + _pipeline_hops_s(layout.pp, batch * arch.hidden_size * act_bytes)
 

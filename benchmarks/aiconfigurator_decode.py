@@ -1,0 +1,103 @@
+"""Per-engine decode constants from NVIDIA's kernel tables (benchmarks/data/aiconfigurator, aiconfigurator-core 0.12.0).
+
+Prints, for vLLM, SGLang and TensorRT-LLM, what catalog/engines/engines.yaml takes (docs/method.md, "Decode step"):
+
+- all-reduce inside a decode step: each engine's own kernel in a CUDA graph (comm_custom_allreduce.csv;
+  implementations trtllm, vllm_graph, sglang_graph), fitted as latency + 2(n-1)/n x bytes / bus bandwidth over
+  H100/H200, 2-8 GPUs, messages 8 KB-2 MB (a decode step's batch x hidden x 2 bytes);
+- the fused-MoE layer's floor: its measured time at 1-8 tokens minus the routed-expert bytes it must read at 0.90
+  of HBM, DeepSeek-V3 shapes (7168 x 2048, top-8 of 256), by layout class (experts split by tensor parallel,
+  moe_tp x 1; or whole experts by expert parallel, 1 x moe_ep) on 4-8 GPUs, balanced routing;
+- the dense GEMM's floor and bandwidth share at M <= 16 (gemm.csv: a decode step's weight GEMMs), as a check on
+  the per-layer cost: time = floor + bytes / (HBM x share).
+
+    python benchmarks/aiconfigurator_decode.py
+
+Standard library only; no constant is fitted to served runs here.
+"""
+
+from __future__ import annotations
+
+import csv
+import statistics
+from collections import defaultdict
+from pathlib import Path
+
+DATA = Path(__file__).resolve().parent / "data" / "aiconfigurator"
+HBM = {"h100_sxm": 3.35e12, "h200_sxm": 4.8e12, "b200_sxm": 8.0e12, "gb200": 8.0e12}
+HOPPER = ("h100_sxm", "h200_sxm")
+BYTES = {"bfloat16": 2.0, "fp8": 1.0, "fp8_block": 1.0, "nvfp4": 0.5625}
+DECODE_BW_SHARE = 0.90  # the engines' bandwidth_efficiency (the H100's measured copy rate)
+
+
+def rows(name: str) -> list[dict]:
+    with open(DATA / name, encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
+    """Least squares y = a + b x."""
+    mx, my = statistics.fmean(xs), statistics.fmean(ys)
+    b = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+    return my - b * mx, b
+
+
+def allreduce() -> list[str]:
+    out = ["all-reduce in a CUDA graph (H100/H200, 2-8 GPUs, 8 KB-2 MB): latency + 2(n-1)/n x bytes / bus bandwidth"]
+    for impl in ("trtllm", "vllm_graph", "sglang_graph"):
+        xs, ys = [], []
+        for r in rows("comm_custom_allreduce.csv"):
+            n, b = int(r["num_gpus"]), int(r["message_bytes"])
+            if r["implementation"] == impl and r["system"] in HOPPER and n in (2, 4, 8) and 8192 <= b <= 2 ** 21:
+                xs.append(2 * (n - 1) / n * b)
+                ys.append(float(r["latency_ms"]) * 1e-3)
+        a, slope = line_fit(xs, ys)
+        errs = [abs((a + slope * x) / y - 1) for x, y in zip(xs, ys)]
+        out.append(f"  {impl:13} {a * 1e6:4.1f} us + bytes / {1 / slope / 1e9:4.0f} GB/s   "
+                   f"median error {statistics.median(errs):.0%}, max {max(errs):.0%}, {len(ys)} points")
+    return out
+
+
+def moe_floors() -> list[str]:
+    out = ["fused-MoE layer floor at 1-8 tokens (DeepSeek-V3 shapes; time - expert bytes / (0.90 HBM)), median (range)"]
+    groups: dict[tuple, list[float]] = defaultdict(list)
+    for r in rows("moe.csv"):
+        tokens, tp, ep = int(r["num_tokens"]), int(r["moe_tp_size"]), int(r["moe_ep_size"])
+        if r["hidden_size"] != "7168" or tokens > 8 or r["system"] not in HBM or tp * ep not in (4, 8):
+            continue
+        if (tp > 1) == (ep > 1) or r["moe_dtype"] not in ("fp8_block", "nvfp4"):
+            continue
+        if r["moe_dtype"] == "nvfp4" and "cutlass" in r["kernel_source"]:
+            continue  # TRT-LLM's fp4 tables hold two kernels; decode runs the min-latency one
+        hidden, inter, topk, experts = 7168, 2048, 8, 256
+        touched = min(experts, tokens * topk) / (tp * ep)  # balanced routing: distinct experts, spread evenly
+        expert_bytes = touched * 3 * hidden * inter * BYTES[r["moe_dtype"]]
+        floor = float(r["latency_ms_balanced"]) * 1e-3 - expert_bytes / (HBM[r["system"]] * DECODE_BW_SHARE)
+        gen = "hopper" if r["system"] in HOPPER else "blackwell"
+        groups[(r["framework"], r["moe_dtype"], "tp" if tp > 1 else "ep", gen)].append(floor)
+    for key in sorted(groups):
+        f = groups[key]
+        out.append(f"  {key[0]:7} {key[1]:10} {key[2]:3} {key[3]:9} {statistics.median(f) * 1e6:5.0f} us "
+                   f"({min(f) * 1e6:.0f}-{max(f) * 1e6:.0f}, {len(f)} points)")
+    return out
+
+
+def gemm_floors() -> list[str]:
+    out = ["weight GEMM at M <= 16 (gemm.csv): time = floor + bytes / (HBM x share)"]
+    groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
+    for r in rows("gemm.csv"):
+        if int(r["m"]) > 16 or r["system"] not in HOPPER or r["dtype"] not in BYTES:
+            continue
+        xs, ys = groups[(r["framework"], r["kernel_source"], r["dtype"])]
+        xs.append(int(r["n"]) * int(r["k"]) * BYTES[r["dtype"]] / HBM[r["system"]])
+        ys.append(float(r["latency_ms"]) * 1e-3)
+    for key in sorted(groups):
+        xs, ys = groups[key]
+        a, slope = line_fit(xs, ys)
+        if slope > 0 and 1 / slope <= 1:  # vLLM's fp8-block kernels at small M sit at a fixed 60-200 us: no fit
+            out.append(f"  {key[0]:7} {key[1][:34]:34} {key[2]:9} floor {a * 1e6:4.1f} us, share {1 / slope:.2f}")
+    return out
+
+
+if __name__ == "__main__":
+    print("\n".join(allreduce() + [""] + moe_floors() + [""] + gemm_floors()))

@@ -1,0 +1,91 @@
+"""Per-engine decode constants (issue 12): each engine's own all-reduce and MoE kernel, and expert parallel
+modelled apart from tensor parallel. Expected values are worked by hand from the constants in
+catalog/engines/engines.yaml (docs/method.md, "Decode step")."""
+
+from __future__ import annotations
+
+import csv
+from dataclasses import replace
+
+import pytest
+
+from dsadvisor.physics.estimate import Deployment, choose_layout, estimate, pin_layout, rates_for
+from dsadvisor.physics.timing import Layout, _allreduce_s
+
+from .conftest import ROOT
+
+
+def _dep(catalog, model, gpu, quant, engine, **kw):
+    return Deployment.of(catalog, model=catalog.models[model], gpu=catalog.gpus[gpu],
+                         quant=catalog.quantizations[quant], engine=catalog.engines[engine], **kw)
+
+
+def test_trtllm_expert_parallel_decodes_r1_faster_than_tensor_parallel(catalog):
+    """Served runs: R1 FP8 on 8 x H200 under TensorRT-LLM at concurrency 4 takes 7-9 ms a token with expert
+    parallel and 14 ms with experts split by TP. The bytes are the same; the fused-MoE kernel's floor is not:
+    58 MoE layers x (90 - 32) us = 3.364 ms."""
+    d = _dep(catalog, "deepseek-r1", "H200-SXM", "fp8", "tensorrt-llm", gpus=8, batch=4, context=2048)
+    ep = estimate(pin_layout(d, tp=8, ep=True))
+    tp = estimate(pin_layout(d, tp=8, ep=False))
+    assert ep.ep and not tp.ep
+    assert tp.decode_step_s - ep.decode_step_s == pytest.approx(58 * (90e-6 - 32e-6), rel=1e-9)
+
+
+def test_fp4_experts_use_trtllms_min_latency_moe_kernel(catalog):
+    """NVFP4 on B200: 11 us (TP) and 34 us (EP) a MoE layer, not the fp8-block kernel's 90 and 32."""
+    d = _dep(catalog, "deepseek-r1", "B200", "nvfp4", "tensorrt-llm", gpus=8, batch=4, context=2048)
+    ep = estimate(pin_layout(d, tp=8, ep=True))
+    tp = estimate(pin_layout(d, tp=8, ep=False))
+    assert ep.decode_step_s - tp.decode_step_s == pytest.approx(58 * (34e-6 - 11e-6), rel=1e-9)
+
+
+def test_default_expert_parallel_follows_the_faster_moe_kernel(catalog):
+    arch = catalog.architecture(catalog.models["deepseek-r1"])
+    assert choose_layout(arch, catalog.engines["tensorrt-llm"], 8, 8).ep  # EP floor 32 us < TP 90 us
+    assert not choose_layout(arch, catalog.engines["sglang"], 8, 8).ep  # 87 > 20: SGLang's default, TP experts
+    assert not choose_layout(arch, catalog.engines["vllm"], 8, 8).ep
+    # data-parallel attention hands tokens to the experts' owners: expert parallel on every engine
+    d = _dep(catalog, "deepseek-r1", "H200-SXM", "fp8", "sglang", gpus=8)
+    assert pin_layout(d, dp_attention=8).layout.ep
+
+
+def test_decode_all_reduce_is_the_engines_kernel_on_nvlink_and_nccl_for_prefill(catalog):
+    """vLLM on 8 x H100 (NVLink): a decode all-reduce of 64 x 7168 x 2 bytes costs 5.3 us + 7/4 x 917,504 B /
+    245 GB/s; the same message in a prefill keeps NCCL's 14.5 us and the link's 450 GB/s."""
+    gpu, engine = catalog.gpus["H100-SXM"], catalog.engines["vllm"]
+    rates = rates_for(gpu, engine, catalog.quantizations["fp8"])
+    layout, message = Layout(tp=8), 64 * 7168 * 2
+    decode = _allreduce_s(1, message, layout, rates, decode=True)
+    prefill = _allreduce_s(1, message, layout, rates)
+    assert decode == pytest.approx(2 * (5.3e-6 + 1.75 * message / 245e9), rel=1e-9)
+    assert prefill == pytest.approx(2 * (14.5e-6 + 1.75 * message / (gpu.interconnect.bandwidth_gbs * 1e9)), rel=1e-9)
+    # over PCIe the engines' peer-to-peer kernel is not assumed
+    pcie = replace(gpu, interconnect=replace(gpu.interconnect, kind="pcie"))
+    assert rates_for(pcie, engine, catalog.quantizations["fp8"]).decode_link_latency is None
+
+
+def test_engines_differ_in_per_layer_decode_cost(catalog):
+    """Llama-70B shape at TP 1 on an H200, one sequence in bf16 (both engines multiply at 0.80): the same bytes
+    and FLOPs, 80 layers x (62 - 50) us apart."""
+    kw = dict(gpus=1, batch=1, context=2048)
+    vllm = estimate(_dep(catalog, "deepseek-r1-distill-llama-70b", "H200-SXM", "bf16", "vllm", **kw))
+    trt = estimate(_dep(catalog, "deepseek-r1-distill-llama-70b", "H200-SXM", "bf16", "tensorrt-llm", **kw))
+    assert vllm.decode_step_s - trt.decode_step_s == pytest.approx(80 * (62e-6 - 50e-6), rel=1e-6)
+
+
+def test_squared_layouts_are_read_as_the_node_they_ran_on():
+    """silicon_sample writes an 8-GPU tp8_ep8 run as tp_size 64 with moe 8 x 8; read it as 8 GPUs."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    row = dict(tp_size="64", attention_dp_size="", moe_tp_size="8", moe_ep_size="8")
+    assert module.layout_of(row) == (8, 1, True)
+    assert module.layout_of({**row, "tp_size": "1", "attention_dp_size": "64"}) == (1, 8, True)
+    assert module.layout_of({**row, "tp_size": "8", "moe_tp_size": "1"}) == (8, 1, True)  # spelled as run
+    assert module.layout_of({**row, "tp_size": "64", "moe_tp_size": "64", "moe_ep_size": "1"}) == (64, 1, False)
+    with open(ROOT / "benchmarks" / "data" / "aiconfigurator" / "silicon_sample.csv", encoding="utf-8") as f:
+        squared = [r for r in csv.DictReader(f) if r["mode"] == "agg" and module.layout_of(r)[:2] !=
+                   (int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1))]
+    assert len(squared) == 333 and all("_c" in r["id"] for r in squared)
