@@ -527,6 +527,7 @@ def estimate(d: Deployment) -> Estimate:
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)
     _explain(d, arch, s.touched, ttft, notes, s.host, s.held)
+    _unmeasured_decode(d, arch, layout, notes)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
         tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
@@ -664,6 +665,19 @@ def _explain_host(arch: Architecture, host: HostExperts, held: float, notes: _No
         f"prompts: each {UBATCH}-token micro-batch copies the host-held experts it routes to over PCIe "
         f"({host.pcie_gbs:g} GB/s x {PCIE_COPY_EFFICIENCY:g}) and multiplies them on the GPU (ggml op offload, "
         f"from {OP_OFFLOAD_MIN_BATCH} tokens); decode: the CPU's read and the GPU's layers one after the other")
+
+
+def _unmeasured_decode(d: Deployment, arch: Architecture, layout: Layout, notes: _Notes) -> None:
+    """Decode setups the engines' measured kernels do not cover, with the published rows that show the gap
+    (benchmarks/data/published/datacenter-published.jsonl, docs/method.md)."""
+    if layout.tp > d.gpus_per_node and layout.tp > 1:
+        notes.warnings.append(f"tensor parallel {layout.tp} spans nodes: every all-reduce crosses the network, which "
+                              "is not measured here; published single-request R1 on 16 x H100 (SGLang, TP 16) decodes "
+                              "at 0.28x the estimated speed")
+    int4_weights = d.quant.bits_per_weight <= 5 and d.quant.compute_dtype != "fp4"  # AWQ/GPTQ: weight-only
+    if arch.is_moe and int4_weights and d.engine.id in ("vllm", "sglang", "tensorrt-llm"):
+        notes.warnings.append(f"{d.quant.id} experts run a 4-bit MoE kernel that is not measured here; published "
+                              "R1-AWQ on 8 x H100 (vLLM) decodes at 0.45x the estimated speed")
 
 
 SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",
