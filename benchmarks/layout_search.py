@@ -1,6 +1,6 @@
 """How long the layout-and-concurrency search takes: R1 FP8 on 8 x H200 under a TTFT and TPOT limit.
 
-    python benchmarks/layout_search.py [--runs 7]
+    python benchmarks/layout_search.py [--runs 7] [--aiconfigurator /tmp/aic/bin/aiconfigurator]
 
 Prints the median wall time of the library call (`serving.search.search`) and of the whole command
 (`dsadvisor layouts ...` in a fresh process, catalog cache warm), and the chosen configuration's
@@ -24,7 +24,10 @@ ARGS = ["layouts", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--runs", type=int, default=7)
-    runs = ap.parse_args().runs
+    ap.add_argument("--aiconfigurator", metavar="PATH", help="an `aiconfigurator` executable (pip install "
+                    "aiconfigurator==0.12.0 in a throwaway venv): also run its estimate of the chosen configuration")
+    args = ap.parse_args()
+    runs = args.runs
     from dsadvisor.catalog.store import load_catalog
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.serving.search import Limits, search
@@ -51,6 +54,42 @@ def main() -> None:
     print(f"best: {b.label}, TTFT {b.serving.ttft_s:.3f} s, TPOT {b.serving.tpot_s * 1e3:.1f} ms, "
           f"{b.tokens_per_s_per_gpu:.0f} tok/s/GPU, {b.serving.tokens_per_s_per_user:.1f} tok/s/user; "
           f"goodput {g.serving.concurrency} users")
+    if args.aiconfigurator:
+        side_by_side(args.aiconfigurator, b)
+
+
+def aiconfigurator_args(layout, concurrency: int) -> list[str]:
+    """aiconfigurator's agg layout for one of ours: attention TP x attention DP ranks, experts by TP or EP over all
+    GPUs, batch per attention rank; the KV cache in bf16 as dsadvisor's default (aiconfigurator's is fp8)."""
+    experts = ["--moe-tp-size", "1", "--moe-ep-size", str(layout.tp)] if layout.ep else \
+        ["--moe-tp-size", str(layout.tp), "--moe-ep-size", "1"]
+    return ["--tp-size", str(layout.attention_tp), "--attention-dp-size", str(layout.dp_attention), *experts,
+            "--pp-size", str(layout.pp), "--batch-size", str(max(1, concurrency // layout.dp_attention)),
+            "--kvcache-quant-mode", "bfloat16"]
+
+
+def side_by_side(aiconfigurator: str, best) -> None:
+    """aiconfigurator's `cli estimate` of the configuration dsadvisor chose, in the same run, and the ratios."""
+    cmd = [aiconfigurator, "cli", "estimate", "--model-path", "deepseek-ai/DeepSeek-R1", "--system", "h200_sxm",
+           "--backend", "sglang", "--isl", "4000", "--osl", "1000", "--estimate-mode", "agg",
+           *aiconfigurator_args(best.layout, best.serving.concurrency)]
+    t = time.perf_counter()
+    out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
+    took = time.perf_counter() - t
+
+    def figure(name: str) -> float:
+        line = next(x for x in out.splitlines() if x.strip().startswith(name + ":"))
+        return float(line.split(":", 1)[1].split()[0].replace(",", ""))
+
+    s = best.serving
+    ours = {"TTFT ms": s.ttft_s * 1e3, "TPOT ms": s.tpot_s * 1e3, "tokens/s/gpu": best.tokens_per_s_per_gpu,
+            "tokens/s/user": s.tokens_per_s_per_user}
+    theirs = {"TTFT ms": figure("TTFT"), "TPOT ms": figure("TPOT"), "tokens/s/gpu": figure("tokens/s/gpu"),
+              "tokens/s/user": figure("tokens/s/user")}
+    print(f"aiconfigurator cli estimate of {best.label} ({took:.1f} s): {' '.join(cmd[3:])}")
+    for key in ours:
+        print(f"  {key:14} dsadvisor {ours[key]:9.1f}  aiconfigurator {theirs[key]:9.1f}  "
+              f"ratio {ours[key] / theirs[key]:.2f}")
 
 
 if __name__ == "__main__":
