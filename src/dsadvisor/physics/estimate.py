@@ -526,8 +526,7 @@ def estimate(d: Deployment) -> Estimate:
 
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)
-    _explain(d, arch, s.touched, ttft, notes, s.host, s.held)
-    _unmeasured_decode(d, arch, layout, notes)
+    _explain(d, arch, layout, s.touched, ttft, notes, s.host, s.held)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
         tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
@@ -617,8 +616,8 @@ def _memory(d: Deployment, arch: Architecture, layout: Layout, weights_per_gpu: 
                        gpus=layout.gpus, memory_fraction=d.memory_fraction, moe=arch.is_moe)
 
 
-def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | None, notes: _Notes,
-             host: HostExperts | None = None, held: float = 0.0) -> None:
+def _explain(d: Deployment, arch: Architecture, layout: Layout, touched: float, ttft: float | None,
+             notes: _Notes, host: HostExperts | None = None, held: float = 0.0) -> None:
     """The figures the estimate used, what it assumed, and what the user should know."""
     if host:
         _explain_host(arch, host, held, notes)
@@ -649,6 +648,7 @@ def _explain(d: Deployment, arch: Architecture, touched: float, ttft: float | No
         notes.warnings.append(f"{quant.id} needs {'/'.join(quant.needs_dtypes)} support, which {gpu.id} lacks")
     if ttft is None:
         notes.warnings.append(f"{gpu.id} has no FLOP rate in the catalog: time to first token unknown")
+    _unmeasured_decode(d, arch, layout, notes)
 
 
 def _explain_host(arch: Architecture, host: HostExperts, held: float, notes: _Notes) -> None:
