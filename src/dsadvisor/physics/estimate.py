@@ -677,7 +677,7 @@ def _unmeasured_decode(d: Deployment, arch: Architecture, layout: Layout, notes:
     int4_weights = d.quant.bits_per_weight <= 5 and d.quant.compute_dtype != "fp4"  # AWQ/GPTQ: weight-only
     if arch.is_moe and int4_weights and d.engine.id in ("vllm", "sglang", "tensorrt-llm"):
         notes.warnings.append(f"{d.quant.id} experts run a 4-bit MoE kernel that is not measured here; published "
-                              "R1-AWQ on 8 x H100 (vLLM) decodes at 0.45x the estimated speed")
+                              "R1-AWQ on 8 x H100 (vLLM) decodes at 0.46x the estimated speed")
 
 
 SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",
