@@ -55,24 +55,30 @@ def main() -> None:
           f"{b.tokens_per_s_per_gpu:.0f} tok/s/GPU, {b.serving.tokens_per_s_per_user:.1f} tok/s/user; "
           f"goodput {g.serving.concurrency} users")
     if args.aiconfigurator:
-        side_by_side(args.aiconfigurator, b)
+        side_by_side(args.aiconfigurator, b, d)
 
 
-def aiconfigurator_args(layout, concurrency: int) -> list[str]:
+def aiconfigurator_args(layout, concurrency: int, accepted: float = 0.0) -> list[str]:
     """aiconfigurator's agg layout for one of ours: attention TP x attention DP ranks, experts by TP or EP over all
-    GPUs, batch per attention rank; the KV cache in bf16 as dsadvisor's default (aiconfigurator's is fp8)."""
+    GPUs, batch per attention rank; the KV cache in bf16 as dsadvisor's default (aiconfigurator's is fp8); MTP with
+    the draft tokens dsadvisor expects accepted a step."""
     experts = ["--moe-tp-size", "1", "--moe-ep-size", str(layout.tp)] if layout.ep else \
         ["--moe-tp-size", str(layout.tp), "--moe-ep-size", "1"]
     return ["--tp-size", str(layout.attention_tp), "--attention-dp-size", str(layout.dp_attention), *experts,
             "--pp-size", str(layout.pp), "--batch-size", str(max(1, concurrency // layout.dp_attention)),
-            "--kvcache-quant-mode", "bfloat16"]
+            "--kvcache-quant-mode", "bfloat16",
+            *(["--nextn", str(layout.mtp), "--nextn-accepted", f"{accepted:.3f}"] if layout.mtp else [])]
 
 
-def side_by_side(aiconfigurator: str, best) -> None:
+def side_by_side(aiconfigurator: str, best, d) -> None:
     """aiconfigurator's `cli estimate` of the configuration dsadvisor chose, in the same run, and the ratios."""
+    from dsadvisor.serving.speculative import acceptance_for, tokens_per_step
+
+    mtp = best.layout.mtp
+    accepted = tokens_per_step(acceptance_for(d.architecture), mtp) - 1 if mtp else 0.0
     cmd = [aiconfigurator, "cli", "estimate", "--model-path", "deepseek-ai/DeepSeek-R1", "--system", "h200_sxm",
            "--backend", "sglang", "--isl", "4000", "--osl", "1000", "--estimate-mode", "agg",
-           *aiconfigurator_args(best.layout, best.serving.concurrency)]
+           *aiconfigurator_args(best.layout, best.serving.concurrency, accepted)]
     t = time.perf_counter()
     out = subprocess.run(cmd, capture_output=True, text=True, check=True).stdout
     took = time.perf_counter() - t
