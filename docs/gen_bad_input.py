@@ -53,6 +53,8 @@ NAMES, NUMBERS, TYPES, CONFLICTS, CATALOGS, CONFIGS, STRINGS, CACHE, GATES = (
     "Unknown names", "Numbers out of range", "Wrong types and usage", "Conflicting flags",
     "Catalog files", "config.json", "Long strings and control characters", "The catalog cache",
     "CI gates (check)")
+SERVING = "Workloads and layouts the hardware or engine cannot serve"
+R1_8 = ("deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8")
 G = ("gpus", "-f", "json")  # a run that loads the catalog (from the cache when it can)
 NO_HOME = (("DSADVISOR_CACHE_DIR", ""), ("XDG_CACHE_HOME", ""), ("HOME", ""))
 C = ("check", MODEL, "--gpu", "H100")  # a passing check to spoil with one flag
@@ -134,6 +136,18 @@ CASES: tuple[Case, ...] = (
        expect="--dp-attention 3 must divide --tp 8"),
     _c("dp-attention-dense", NUMBERS, *E, "--dp-attention", "2", "--gpus", "2", code=2,
        expect="data-parallel attention needs a mixture-of-experts model"),
+    _c("concurrency-over-kv-cache", SERVING, "estimate", *R1_8, "--engine", "sglang", "--concurrency", "100000",
+       "-f", "json", code=0, note=True,
+       expect="the KV cache holds 93 of the 100,000 requests at once; the rest wait for a slot: --concurrency 93 "
+              "runs them all"),
+    _c("one-request-over-kv-cache", SERVING, "estimate", *R1_8, "--engine", "sglang", "--context", "1000000",
+       "-f", "json", code=0, note=True, expect="not one request of 1,000,000 tokens fits in the KV cache left"),
+    _c("limits-no-layout-meets", SERVING, "layouts", *R1_8, "--max-ttft", "0.01", "--max-token-latency", "2",
+       "-f", "json", code=1, expect="no layout of 8 x H200-SXM meets the limits: the smallest TTFT reachable is "),
+    _c("layout-the-engine-cannot-launch", SERVING, "estimate", *R1_8, "--engine", "tensorrt-llm",
+       "--dp-attention", "2", "-f", "json", code=2,
+       expect="TensorRT-LLM's enable_attention_dp splits attention over all --tp 8 ranks: --dp-attention must be "
+              "8 (or 1), not 2"),
     _c("mtp-without-mtp-layer", NUMBERS, "estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--mtp", "1",
        "-f", "json", code=2, expect="--mtp needs a model that ships a multi-token-prediction layer"),
     _c("mtp-too-many-drafts", NUMBERS, "estimate", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8",

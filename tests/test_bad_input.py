@@ -114,7 +114,7 @@ def test_the_table_covers_every_exit_code_and_group():
     assert {c.code for c in CASES} >= {0, 2, 3, 4, 5, 6}
     assert len({c.id for c in CASES}) == len(CASES)
     assert {c.group for c in CASES} == {gen.NAMES, gen.NUMBERS, gen.TYPES, gen.CONFLICTS, gen.CATALOGS,
-                                        gen.CONFIGS, gen.STRINGS, gen.CACHE, gen.GATES}
+                                        gen.CONFIGS, gen.STRINGS, gen.CACHE, gen.GATES, gen.SERVING}
 
 
 def test_unknown_gpu_suggests_the_family(run):

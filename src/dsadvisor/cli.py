@@ -348,7 +348,7 @@ def estimate_cmd(
     and what each request sees with --concurrency requests in flight."""
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.catalog.resolve import check_workload, default_quant, resolve_hardware
-    from dsadvisor.engines import require_supported
+    from dsadvisor.engines import require_supported, serving_engine
     from dsadvisor.output.views import estimate_doc
     from dsadvisor.serving.server import estimate_serving
 
@@ -370,7 +370,12 @@ def estimate_cmd(
         dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
     dep = _experts_moved(cat, dep, hw.host_bytes)
-    emit(estimate_doc(*estimate_serving(dep)), format)
+    est, served = estimate_serving(dep)
+    if serving_engine(dep.engine).layout_problem(est):  # a layout the engine cannot launch
+        raise ExitWith(EXIT_USAGE, serving_engine(dep.engine).layout_problem(est) or "")
+    emit(estimate_doc(est, served), format)
+    if served.running < served.concurrency:
+        say(f"note: {served.shortfall()}")
 
 
 def _experts_moved(cat, dep, host_bytes: float | None):
@@ -408,7 +413,8 @@ def layouts_cmd(
 ) -> None:
     """Every way to split a model over the GPUs, served at 1-1024 users: the Pareto frontier of
     tokens/s per GPU against tokens/s per user, the best layout within --max-ttft and
-    --max-token-latency, and how many users it serves within them (goodput). -f svg or html: the chart."""
+    --max-token-latency, and how many users it serves within them (goodput). -f svg or html: the chart.
+    Exit 1 when no layout meets the limits, naming the smallest TTFT and TPOT reachable."""
     from dsadvisor.catalog.resolve import default_quant, resolve_hardware
     from dsadvisor.output.layout_views import layouts_doc
     from dsadvisor.physics.estimate import Deployment
@@ -424,7 +430,10 @@ def layouts_cmd(
                         engine=cat.engine(engine), kv_dtype=kv_dtype, gpus=hw.count, capacity_bytes=hw.free_bytes,
                         architecture=arch)
     limits = Limits(max_ttft_s=max_ttft, max_tpot_s=max_token_latency / 1e3 if max_token_latency else None)
-    emit(layouts_doc(search(dep, prompt_tokens, output_tokens, limits)), format)
+    found = search(dep, prompt_tokens, output_tokens, limits)
+    emit(layouts_doc(found), format)
+    if found.unmet():  # the frontier is printed; the exit code says no layout meets the limits
+        raise ExitWith(EXIT_FAIL, found.unmet())
 
 
 # ---------------------------------------------------------- recommend / check

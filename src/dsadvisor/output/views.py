@@ -170,8 +170,12 @@ def _serving_rows(s) -> tuple[tuple[str, str], ...]:
     load = f"{s.concurrency} request{'s' if s.concurrency != 1 else ''} in flight"
     if s.running < s.concurrency:
         load += f", {s.running} running (the {s.limited_by} holds no more), the rest queued"
-    ttft = "unknown (no FLOP rate for this GPU)" if s.ttft_s is None else \
-        f"{fmt_s(s.ttft_s)} (of which {fmt_s(s.queue_s)} queued)"
+    if s.running == 0:
+        ttft = "none: not one request fits"
+    elif s.ttft_s is None:
+        ttft = "unknown (no FLOP rate for this GPU)"
+    else:
+        ttft = f"{fmt_s(s.ttft_s)} (of which {fmt_s(s.queue_s)} queued)"
     return (
         ("under load", f"{load}; {s.prompt_tokens:,} tokens in, {s.output_tokens:,} out"),
         ("TTFT under load", ttft),

@@ -96,15 +96,18 @@ def _divisors(n: int) -> list[int]:
 def sweep(d: Deployment, prompt_tokens: int, output_tokens: int,
           concurrencies: tuple[int, ...] = CONCURRENCIES) -> list[Point]:
     """Every layout of ``d`` served at every concurrency (points that hold not one request left out)."""
+    from dsadvisor.engines import serving_engine
+
+    launcher = serving_engine(d.engine)
     points = []
     for layout in layouts(d):
         pinned = replace(d, layout=layout)
         for c in concurrencies:
             try:
-                _, s = serve(pinned, Workload(c, prompt_tokens, output_tokens))
+                est, s = serve(pinned, Workload(c, prompt_tokens, output_tokens))
             except InputError:
                 break
-            if s.running == 0:
+            if s.running == 0 or launcher.layout_problem(est):  # the engine's own limits on how it launches
                 break
             points.append(Point(layout, s, d.gpus))
     return points
@@ -152,6 +155,25 @@ def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: in
     return Point(layout, found, d.gpus)
 
 
+def _where(p: Point) -> str:
+    users = p.serving.concurrency
+    return f"{p.label.rsplit(' @', 1)[0]} at {users} user{'s' if users != 1 else ''}"
+
+
+def unmet(points: list[Point], limits: Limits, gpus: str) -> str:
+    """The line that says no layout meets ``limits``, and what is reachable: the smallest TTFT and TPOT
+    any layout reaches, at what layout and concurrency."""
+    said = []
+    timed = [p for p in points if p.serving.ttft_s is not None]
+    if limits.max_ttft_s is not None and timed:
+        fast = min(timed, key=lambda p: p.serving.ttft_s or 0.0)
+        said.append(f"the smallest TTFT reachable is {fast.serving.ttft_s:.3g} s ({_where(fast)})")
+    if limits.max_tpot_s is not None and points:
+        quick = min(points, key=lambda p: p.serving.tpot_s)
+        said.append(f"the smallest TPOT {quick.serving.tpot_s * 1e3:.3g} ms ({_where(quick)})")
+    return f"no layout of {gpus} meets the limits: " + "; ".join(said or ["no point has a TTFT"])
+
+
 @dataclass(frozen=True)
 class LayoutSearch:
     """What :func:`search` found for one model, engine and set of GPUs."""
@@ -164,6 +186,12 @@ class LayoutSearch:
     frontier: tuple[Point, ...]
     best: Point | None  # most tokens/s per GPU within the limits
     goodput: Point | None  # the best layout at the largest concurrency within the limits
+
+    def unmet(self) -> str | None:
+        """Why no layout meets the limits and what is reachable (None: one does, or none were set)."""
+        if self.best is not None or (self.limits.max_ttft_s, self.limits.max_tpot_s) == (None, None):
+            return None
+        return unmet(list(self.points), self.limits, f"{self.deployment.gpus} x {self.deployment.gpu.id}")
 
 
 def search(d: Deployment, prompt_tokens: int, output_tokens: int, limits: Limits = Limits(),

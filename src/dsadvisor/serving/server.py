@@ -70,6 +70,16 @@ class Serving:
             return self.running / self.tpot_s
         return self.concurrency * self.output_tokens / (self.ttft_s + (self.output_tokens - 1) * self.tpot_s)
 
+    def shortfall(self) -> str:
+        """What the KV cache (or scheduler) holds when it runs fewer than the concurrency asked."""
+        tokens = self.prompt_tokens + self.output_tokens
+        if self.running == 0:
+            return (f"not one request of {tokens:,} tokens fits in the KV cache left; none is served "
+                    "(fewer --prompt-tokens/--context, more GPUs, an fp8 KV cache or smaller weights would)")
+        holder = "KV cache" if self.limited_by == "kv-cache" else "scheduler"
+        return (f"the {holder} holds {self.running:,} of the {self.concurrency:,} requests at once; the rest wait "
+                f"for a slot: --concurrency {self.running:,} runs them all")
+
     def as_dict(self) -> dict:
         return {"concurrency": self.concurrency, "running": self.running, "prompt_tokens": self.prompt_tokens,
                 "output_tokens": self.output_tokens, "ttft_s": self.ttft_s, "tpot_s": self.tpot_s,
