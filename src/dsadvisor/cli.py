@@ -432,8 +432,9 @@ def layouts_cmd(
     limits = Limits(max_ttft_s=max_ttft, max_tpot_s=max_token_latency / 1e3 if max_token_latency else None)
     found = search(dep, prompt_tokens, output_tokens, limits)
     emit(layouts_doc(found), format)
-    if found.unmet():  # the frontier is printed; the exit code says no layout meets the limits
-        raise ExitWith(EXIT_FAIL, found.unmet())
+    unmet = found.unmet()
+    if unmet:  # the frontier is printed; the exit code says no layout meets the limits
+        raise ExitWith(EXIT_FAIL, unmet)
 
 
 # ---------------------------------------------------------- recommend / check
