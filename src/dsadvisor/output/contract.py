@@ -277,9 +277,19 @@ class LayoutFigures(TypedDict):
     mtp_draft_tokens: int
 
 
+class Disaggregated(TypedDict):
+    """Prefill and decode on separate instances (serving.disaggregated); ``layout`` is the decode one's."""
+
+    prefill: LayoutFigures
+    prefill_instances: int
+    decode: LayoutFigures
+    decode_instances: int
+
+
 class LayoutPoint(TypedDict):
     label: str
     layout: LayoutFigures
+    disaggregated: Optional[Disaggregated]
     tokens_per_s_per_gpu: float
     serving: ServingFigures
 

@@ -14,8 +14,11 @@ def _layout_data(layout) -> dict:
 
 
 def _point_data(p) -> dict:
-    return {"label": p.label, "layout": _layout_data(p.layout), "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu,
-            "serving": p.serving.as_dict()}
+    split = None if p.split is None else {
+        "prefill": _layout_data(p.split.prefill), "prefill_instances": p.split.prefill_workers,
+        "decode": _layout_data(p.split.decode), "decode_instances": p.split.decode_workers}
+    return {"label": p.label, "layout": _layout_data(p.layout), "disaggregated": split,
+            "tokens_per_s_per_gpu": p.tokens_per_s_per_gpu, "serving": p.serving.as_dict()}
 
 
 def _row(p, limits) -> tuple[str, ...]:
@@ -44,7 +47,7 @@ def layouts_doc(found) -> Document:
     table = Table(title=f"Pareto frontier: {where}",
                   columns=("layout @ users", "tok/s per GPU", "tok/s per user", "TTFT", "TPOT", "limits"),
                   rows=rows)
-    notes = [f"{len(found.points)} points: {len({p.layout for p in found.points})} layouts x concurrency 1-"
+    notes = [f"{len(found.points)} points: {len({(p.layout, p.split) for p in found.points})} layouts x concurrency 1-"
              f"{max(p.serving.concurrency for p in found.points)}; each request's TTFT and TPOT as a closed loop "
              "of that many users sees them (docs/method.md#serving-under-load)"]
     if found.best is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass, replace
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, check_layout
 from dsadvisor.physics.timing import Layout
+from dsadvisor.serving.disaggregated import Split, serve_disaggregated, splits
 from dsadvisor.serving.server import Serving, serve
 from dsadvisor.serving.workload import Workload
 
@@ -50,9 +51,10 @@ class Limits:
 class Point:
     """One layout at one concurrency."""
 
-    layout: Layout
+    layout: Layout  # a disaggregated point's decode instances
     serving: Serving
     gpus: int
+    split: Split | None = None  # prefill and decode on separate instances (serving.disaggregated)
 
     @property
     def tokens_per_s_per_gpu(self) -> float:
@@ -60,6 +62,8 @@ class Point:
 
     @property
     def label(self) -> str:
+        if self.split is not None:
+            return f"{self.split.label} @{self.serving.concurrency}"
         lay = self.layout
         parts = [f"TP{lay.tp}"] + ([f"PP{lay.pp}"] if lay.pp > 1 else []) + (["EP"] if lay.ep else []) \
             + ([f"DPA{lay.dp_attention}"] if lay.dp_attention > 1 else []) + ([f"MTP{lay.mtp}"] if lay.mtp else [])
@@ -110,6 +114,19 @@ def sweep(d: Deployment, prompt_tokens: int, output_tokens: int,
             if s.running == 0 or launcher.layout_problem(est):  # the engine's own limits on how it launches
                 break
             points.append(Point(layout, s, d.gpus))
+    return points + _disaggregated(d, prompt_tokens, output_tokens, concurrencies, launcher)
+
+
+def _disaggregated(d: Deployment, prompt_tokens: int, output_tokens: int, concurrencies: tuple[int, ...],
+                   launcher) -> list[Point]:
+    """Every prefill/decode split of ``d``'s GPUs the engine serves, at every concurrency."""
+    points = []
+    for split in splits(d):
+        for c in concurrencies:
+            est, s = serve_disaggregated(d, split, Workload(c, prompt_tokens, output_tokens))
+            if s.running == 0 or launcher.layout_problem(est):
+                break
+            points.append(Point(split.decode, s, d.gpus, split))
     return points
 
 
@@ -131,7 +148,7 @@ def best(points: list[Point], limits: Limits) -> Point | None:
 
 
 def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: int, limits: Limits,
-            ceiling: int = 4096) -> Point | None:
+            ceiling: int = 4096, split: Split | None = None) -> Point | None:
     """The largest concurrency (up to ``ceiling``) at which ``layout`` still meets ``limits``.
 
     TTFT and TPOT grow with concurrency, so the concurrencies that meet the limits are a prefix:
@@ -139,6 +156,8 @@ def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: in
     pinned = replace(d, layout=layout)
 
     def at(c: int) -> Serving:
+        if split is not None:
+            return serve_disaggregated(d, split, Workload(c, prompt_tokens, output_tokens))[1]
         return serve(pinned, Workload(c, prompt_tokens, output_tokens))[1]
 
     first = at(1)
@@ -152,7 +171,7 @@ def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: in
             lo, found = mid, s
         else:
             hi = mid - 1
-    return Point(layout, found, d.gpus)
+    return Point(layout, found, d.gpus, split)
 
 
 def _where(p: Point) -> str:
@@ -202,5 +221,5 @@ def search(d: Deployment, prompt_tokens: int, output_tokens: int, limits: Limits
         raise InputError(f"no layout of {d.gpus} x {d.gpu.id} holds one request of "
                          f"{prompt_tokens + output_tokens} tokens of {d.model.id} on {d.engine.name}")
     chosen = best(points, limits)
-    most = goodput(d, chosen.layout, prompt_tokens, output_tokens, limits) if chosen else None
+    most = goodput(d, chosen.layout, prompt_tokens, output_tokens, limits, split=chosen.split) if chosen else None
     return LayoutSearch(d, prompt_tokens, output_tokens, limits, tuple(points), tuple(pareto(points)), chosen, most)

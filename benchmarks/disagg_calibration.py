@@ -1,0 +1,98 @@
+"""dsadvisor's disaggregated prefill/decode model against NVIDIA's measured disaggregated runs
+(aiconfigurator silicon_sample, ``mode == disagg``): each run is estimated with the prefill and decode
+instances it was measured with and its concurrency; mean TTFT and TPOT are compared. Nothing is fitted
+on these runs; the fit / hold-out parts (silicon_sample_split.csv) are still reported apart, so a later
+fit on the fit part keeps an honest hold-out.
+
+    python benchmarks/disagg_calibration.py [--by engine|system|concurrency]
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import sys
+
+from serving_calibration import ENGINES, MODELS, QUANTS, SYSTEMS, rows, stats
+
+
+def _layout(r, side: str):
+    from dsadvisor.physics.timing import Layout
+
+    tp, dp = int(r[f"{side}_tp_size"] or 1), int(r[f"{side}_attention_dp_size"] or 1)
+    return Layout(tp=tp * max(dp, 1), ep=int(r[f"{side}_moe_ep_size"] or 1) > 1, dp_attention=max(dp, 1))
+
+
+def build(cat, r):
+    """(Deployment, Split, Workload) for a measured disaggregated run, or why it cannot be built."""
+    from dsadvisor.physics.estimate import Deployment
+    from dsadvisor.serving.disaggregated import Split
+    from dsadvisor.serving.workload import Workload
+
+    if r["mode"] != "disagg":
+        return "aggregated (benchmarks/serving_calibration.py)"
+    target = MODELS.get(r["model_path"])
+    if target is None or not isinstance(target, str):
+        return "model not in catalog"
+    gpu = cat.gpus.get(SYSTEMS.get(r["system"], ""))
+    if gpu is None:
+        return f"GPU {r['system']} not in catalog"
+    quant = cat.quantizations.get(QUANTS.get(r["gemm_quant_mode"] or r["precision"], ""))
+    if quant is None:
+        return f"format {r['gemm_quant_mode'] or r['precision']} not in catalog"
+    split = Split(_layout(r, "prefill"), int(r["prefill_num_workers"] or 1),
+                  _layout(r, "decode"), int(r["decode_num_workers"] or 1))
+    d = Deployment.of(cat, model=cat.model(target), gpu=gpu, quant=quant, engine=cat.engines[ENGINES[r["backend"]]],
+                      gpus=split.gpus, gpus_per_node=8)
+    return d, split, Workload(r["concurrency"], int(r["isl"]), int(r["osl"]))
+
+
+def compare_rows(cat):
+    from dsadvisor.errors import DsAdvisorError
+    from dsadvisor.serving.disaggregated import serve_disaggregated
+
+    out, skipped = [], collections.Counter()
+    for r in rows():
+        built = build(cat, r)
+        if isinstance(built, str):
+            skipped[built] += 1
+            continue
+        try:
+            _, s = serve_disaggregated(*built)
+        except DsAdvisorError as exc:
+            skipped[f"refused: {exc}"[:80]] += 1
+            continue
+        if s.running == 0 or s.ttft_s is None:
+            skipped["an instance holds no request"] += 1
+            continue
+        out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "system": r["system"],
+                    "concurrency": r["concurrency"], "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
+                    "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
+    return out, skipped
+
+
+def main(argv=None) -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--by", default="engine", choices=("engine", "system", "concurrency"))
+    args = ap.parse_args(argv)
+    from dsadvisor.catalog.store import load_catalog
+
+    out, skipped = compare_rows(load_catalog(use_env=False))
+    for part in ("fit", "holdout"):
+        rows_ = [o for o in out if o["split"] == part]
+        if not rows_:
+            continue
+        print(f"== {part}: estimate / measured ==")
+        print(f"  all      TTFT {stats([o['ttft_ratio'] for o in rows_], .25)}")
+        print(f"  all      TPOT {stats([o['tpot_ratio'] for o in rows_], .20)}")
+        groups = collections.defaultdict(list)
+        for o in rows_:
+            groups[o[args.by]].append(o)
+        for key, g in sorted(groups.items(), key=lambda kv: str(kv[0])):
+            print(f"  {str(key)[:28]:28s} TTFT {stats([o['ttft_ratio'] for o in g], .25)}")
+            print(f"  {'':28s} TPOT {stats([o['tpot_ratio'] for o in g], .20)}")
+    print("\nnot compared:", dict(skipped.most_common(8)), f"(+{max(0, len(skipped) - 8)} more reasons)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

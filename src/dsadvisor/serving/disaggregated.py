@@ -1,0 +1,188 @@
+"""Disaggregated prefill and decode: prompts run on one pool of engine instances, answers on another,
+the KV cache of each prompt sent from the first to the second (SGLang ``--disaggregation-mode
+prefill|decode`` behind ``sglang_router --pd-disaggregation``; TensorRT-LLM's disaggregated serving and
+vLLM's KV connectors, both through NVIDIA Dynamo).
+
+Under a closed loop of ``C`` users (as :mod:`dsadvisor.serving.server`):
+
+- the decode pool's ``D`` instances share the running sequences, ``C / D`` each (fewer when an
+  instance's KV cache or scheduler holds no more); TPOT = one decode step of that batch at the mean
+  length: no prompt ever runs in between, which is what disaggregation buys;
+- prompts arrive at ``lam = C / (TTFT + (out - 1) TPOT)`` and the prefill pool's ``P`` instances each
+  spend the share ``rho = lam p / P`` of their time on them, ``p`` being a prompt's part of a batch as
+  large as the token budget allows;
+- TTFT = the wait for the prompts ahead (the same cohort and M/D/1 terms as aggregated serving, over
+  ``P`` instances) + the prompt's own prefill + sending its KV cache to the decode instance + half a
+  decode step (it joins the decode batch at the next iteration).
+
+Nothing here is fitted: the prefill and decode times are :func:`estimate`'s, the queue constants the
+aggregated model's (``COHORT``).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import (Deployment, Estimate, check_layout, decode_step, estimate,
+                                        kv_bytes_per_element)
+from dsadvisor.physics.memory import kv_bytes_per_token
+from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
+from dsadvisor.serving.scheduler import Scheduler, scheduler_for
+from dsadvisor.serving.server import COHORT, SATURATED, Serving, running_slots
+from dsadvisor.serving.workload import Workload
+
+# Engines that serve prefill and decode from separate instances, and how (their own docs).
+DISAGGREGATING = {
+    "sglang": "docs.sglang.io advanced_features/pd_disaggregation (--disaggregation-mode prefill|decode, "
+              "sglang_router.launch_router --pd-disaggregation)",
+    "tensorrt-llm": "nvidia.github.io/TensorRT-LLM features/disagg-serving (trtllm-serve disaggregated, "
+                    "context and generation servers)",
+    "vllm": "docs.vllm.ai features/disagg_prefill (KV connectors; NVIDIA Dynamo for serving)",
+}
+
+
+@dataclass(frozen=True)
+class Split:
+    """``prefill_workers`` instances of ``prefill`` for prompts and ``decode_workers`` of ``decode`` for answers."""
+
+    prefill: Layout
+    prefill_workers: int
+    decode: Layout
+    decode_workers: int
+
+    @property
+    def gpus(self) -> int:
+        return self.prefill.gpus * self.prefill_workers + self.decode.gpus * self.decode_workers
+
+    @property
+    def label(self) -> str:
+        return f"{self.prefill_workers}P {_short(self.prefill)} + {self.decode_workers}D {_short(self.decode)}"
+
+
+def _short(lay: Layout) -> str:
+    parts = [f"TP{lay.tp}"] + (["EP"] if lay.ep else []) + ([f"DPA{lay.dp_attention}"] if lay.dp_attention > 1 else [])
+    return " ".join(parts + ([f"MTP{lay.mtp}"] if lay.mtp else []))
+
+
+def check_split(d: Deployment, split: Split) -> None:
+    """A split the engine can serve on ``d.gpus`` GPUs (an InputError saying why not)."""
+    if d.engine.id not in DISAGGREGATING:
+        raise InputError(f"{d.engine.name} does not serve prefill and decode from separate instances")
+    if split.prefill_workers < 1 or split.decode_workers < 1:
+        raise InputError("a disaggregated layout needs at least one prefill and one decode instance")
+    if split.gpus != d.gpus:
+        raise InputError(f"{split.label} is {split.gpus} GPUs, not --gpus {d.gpus}")
+    arch = d.architecture
+    if arch is None:
+        raise InputError(f"{d.model.id} has no architecture to split")
+    for lay in (split.prefill, split.decode):
+        check_layout(lay, arch, d.engine, lay.gpus, d.gpus_per_node)
+
+
+def transfer_s(d: Deployment, split: Split, prompt_tokens: int) -> float:
+    """Seconds to send one prompt's KV cache from its prefill instance to its decode instance: every GPU
+    of the smaller instance sends or receives its share at once, over NVLink inside a node, else over
+    one network port per GPU (InfiniBand NDR, physics.timing.INTER_NODE_BANDWIDTH)."""
+    arch = d.architecture
+    assert arch is not None
+    _, elem = kv_bytes_per_element(d)
+    total = kv_bytes_per_token(arch, elem, 1, d.engine.memory.decompressed_mla_cache) * prompt_tokens
+    link = d.gpu.interconnect
+    one_node = split.gpus <= d.gpus_per_node and link is not None and link.kind == "nvlink"
+    per_gpu = link.bandwidth_gbs * 1e9 if one_node and link is not None else INTER_NODE_BANDWIDTH
+    return total / (min(split.prefill.gpus, split.decode.gpus) * per_gpu)
+
+
+def _pool(d: Deployment, layout: Layout) -> Deployment:
+    return replace(d, gpus=layout.gpus, layout=layout)
+
+
+def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
+                        scheduler: Scheduler | None = None) -> tuple[Estimate, Serving]:
+    """The decode instance's estimate with its running sequences at full length, and the per-request
+    figures of ``split`` under ``workload`` (``running == 0``: not one request fits an instance)."""
+    check_split(d, split)
+    sched = scheduler or scheduler_for(d.engine.id)
+    c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
+    pre, dec = _pool(d, split.prefill), _pool(d, split.decode)
+    per_instance = Workload(math.ceil(c / split.decode_workers), isl, osl)
+    one = estimate(replace(dec, batch=1, context=workload.context, prompt_tokens=isl))
+    first = estimate(replace(pre, batch=1, context=workload.context, prompt_tokens=isl))
+    slots, limit = running_slots(one, per_instance, sched)
+    if slots == 0 or first.memory.kv_capacity_tokens < isl or first.ttft_single_s is None:
+        return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
+    full = estimate(replace(dec, batch=slots, context=workload.context, prompt_tokens=isl))
+    step = _decode_step_s(dec, slots, workload)
+    per_batch = max(1, min(math.ceil(c / split.prefill_workers), sched.token_budget // isl))
+    batched = estimate(replace(pre, batch=per_batch, context=workload.context, prompt_tokens=isl)).ttft_s
+    assert batched is not None
+    own = first.ttft_single_s + transfer_s(d, split, isl) + step / 2
+    running = min(c, slots * split.decode_workers)
+    served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers)
+    return full, replace(served, kv_cache_bytes=full.memory.kv_cache, limited_by=limit if running < c else None)
+
+
+def _decode_step_s(dec: Deployment, batch: int, w: Workload) -> float:
+    step = decode_step(replace(dec, batch=batch, context=w.mean_context, prompt_tokens=w.prompt_tokens))
+    if dec.layout is not None and dec.layout.mtp:
+        from dsadvisor.serving.speculative import speculative_step
+
+        return speculative_step(dec, batch, w.mean_context, w.prompt_tokens, plain_step_s=step).per_token_s
+    return step
+
+
+def _steady_state(own: float, p: float, step: float, w: Workload, running: int, workers: int) -> Serving:
+    """TTFT and TPOT of ``running`` sequences whose prompts queue at ``workers`` prefill instances
+    (``own``: a prompt's own prefill, transfer and join; ``p``: its share of a batched prefill)."""
+    osl, ttft, rho = w.output_tokens, own, 0.0
+    ahead = (running - 1) / workers  # prompts of a cohort queued at the same instance before this one
+    queue = 0.0
+    for _ in range(200):
+        random_wait = min(rho * p / (2.0 * (1.0 - rho)), ahead * p)
+        queue = COHORT * ahead / 2 * p + (1 - COHORT) * random_wait
+        ttft = queue + own
+        new = min(SATURATED, running * p / workers / (ttft + (osl - 1) * step))
+        if abs(new - rho) < 1e-9:
+            break
+        rho = 0.5 * (rho + new)
+    slot_wait = (ttft + (osl - 1) * step) * (w.concurrency / running - 1)
+    return Serving(w.concurrency, running, w.prompt_tokens, osl, ttft + slot_wait, step, queue + slot_wait, rho,
+                   rho >= SATURATED - 1e-6, 0.0, None)
+
+
+def splits(d: Deployment, sizes: tuple[int, ...] = (1, 2, 4, 8)) -> list[Split]:
+    """Every way to give ``d.gpus`` GPUs to prefill and decode instances the engine can serve: instances
+    of ``sizes`` GPUs (at most a node), prefill instances tensor (and expert) parallel, decode instances
+    also with data-parallel attention over all their GPUs. The layouts the model cannot split are left out."""
+    arch = d.architecture
+    if d.engine.id not in DISAGGREGATING or arch is None or d.gpus < 2:
+        return []
+    out = []
+    for p_size in (s for s in sizes if s <= d.gpus_per_node):
+        for d_size in (s for s in sizes if s <= d.gpus_per_node):
+            for p_workers in range(1, d.gpus // p_size + 1):
+                rest = d.gpus - p_workers * p_size
+                if rest < d_size or rest % d_size:
+                    continue
+                for decode in _instance_layouts(d, d_size, decode=True):
+                    for prefill in _instance_layouts(d, p_size, decode=False):
+                        out.append(Split(prefill, p_workers, decode, rest // d_size))
+    return out
+
+
+def _instance_layouts(d: Deployment, gpus: int, decode: bool) -> list[Layout]:
+    arch = d.architecture
+    assert arch is not None
+    moe_ep = arch.is_moe and d.engine.expert_parallel and gpus > 1
+    groups = (1, gpus) if decode and gpus > 1 and arch.is_moe and d.engine.data_parallel_attention else (1,)
+    out = []
+    for dp in groups:
+        lay = Layout(tp=gpus, ep=moe_ep, dp_attention=dp)
+        try:
+            check_layout(lay, arch, d.engine, gpus, d.gpus_per_node)
+        except InputError:
+            continue
+        out.append(lay)
+    return out

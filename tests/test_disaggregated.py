@@ -1,0 +1,73 @@
+"""Disaggregated prefill/decode (serving.disaggregated): separate prefill and decode instances, the KV
+cache sent between them, TPOT free of prompts, and the splits the layout search offers."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import Deployment, decode_step, pin_layout
+from dsadvisor.physics.timing import Layout
+from dsadvisor.serving.disaggregated import Split, check_split, serve_disaggregated, splits, transfer_s
+from dsadvisor.serving.search import search
+from dsadvisor.serving.server import serve
+from dsadvisor.serving.workload import Workload
+
+TP8 = Layout(tp=8, ep=True)
+ONE_EACH = Split(TP8, 1, TP8, 1)
+
+
+def r1(catalog, gpus=16, engine="sglang") -> Deployment:
+    return Deployment.of(catalog, model=catalog.model("deepseek-r1"), gpu=catalog.gpus["H200-SXM"],
+                         quant=catalog.quantizations["fp8"], engine=catalog.engines[engine], gpus=gpus)
+
+
+def test_kv_transfer_by_hand(catalog):
+    # R1's MLA cache: a 512-wide latent and a 64-wide RoPE key per layer, 61 layers, bf16; 2,048 prompt
+    # tokens. Across two nodes (16 GPUs): each of the 8 GPUs of an instance sends its share over its own
+    # 50 GB/s port; the split inside one node uses NVLink (450 GB/s a direction per GPU).
+    total = (512 + 64) * 2 * 61 * 2048
+    assert transfer_s(r1(catalog), ONE_EACH, 2048) == pytest.approx(total / (8 * 50e9))
+    small = Split(Layout(tp=4, ep=True), 1, Layout(tp=4, ep=True), 1)
+    assert transfer_s(r1(catalog, gpus=8), small, 2048) == pytest.approx(total / (4 * 450e9))
+
+
+def test_decode_never_waits_for_a_prompt(catalog):
+    # disaggregated TPOT is the decode instance's own step at its share of the users; the same instance
+    # serving prompts too (aggregated, one of two replicas) is stretched by the other requests' prompts
+    d, users = r1(catalog), 64
+    _, dis = serve_disaggregated(d, ONE_EACH, Workload(users, 2048, 512))
+    step = decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=users,
+                               context=2048 + 256, prompt_tokens=2048))
+    assert dis.tpot_s == pytest.approx(step)
+    _, agg = serve(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), Workload(users, 2048, 512))
+    assert agg.tpot_s > 1.05 * dis.tpot_s
+    # the first token pays the KV transfer and joins a decode step the aggregated server does not
+    assert dis.ttft_s > transfer_s(d, ONE_EACH, 2048)
+
+
+def test_prompts_queue_at_the_prefill_pool(catalog):
+    d = r1(catalog)
+    ttft = [serve_disaggregated(d, ONE_EACH, Workload(c, 4096, 512))[1].ttft_s for c in (1, 64, 512)]
+    assert ttft[0] < ttft[1] < ttft[2]
+
+
+@pytest.mark.parametrize("split,engine,why", [
+    (ONE_EACH, "transformers", "does not serve prefill and decode from separate instances"),
+    (Split(TP8, 1, TP8, 2), "sglang", "is 24 GPUs, not --gpus 16"),
+    (Split(TP8, 0, TP8, 2), "sglang", "at least one prefill and one decode instance"),
+])
+def test_splits_that_cannot_run(catalog, split, engine, why):
+    with pytest.raises(InputError, match=why):
+        check_split(r1(catalog, engine=engine), split)
+
+
+def test_search_offers_disaggregated_layouts(catalog):
+    assert splits(r1(catalog, engine="transformers")) == []
+    found = search(r1(catalog), 2048, 512)
+    disaggregated = [p for p in found.points if p.split is not None]
+    assert disaggregated and all(p.split.gpus == 16 for p in disaggregated)
+    assert disaggregated[0].label.startswith("1P TP8 EP + 1D TP8 EP")
+    assert not [p for p in search(r1(catalog, gpus=8), 2048, 512).points if p.split]  # one instance needs 8
