@@ -71,3 +71,39 @@ def test_search_offers_disaggregated_layouts(catalog):
     assert disaggregated and all(p.split.gpus == 16 for p in disaggregated)
     assert disaggregated[0].label.startswith("1P TP8 EP + 1D TP8 EP")
     assert not [p for p in search(r1(catalog, gpus=8), 2048, 512).points if p.split]  # one instance needs 8
+
+
+def test_sglang_pool_commands(catalog):
+    # SGLang's PD page: --disaggregation-mode prefill|decode, --base-gpu-id past GPU 0, and the router
+    # listing every server (docs.sglang.io advanced_features/pd_disaggregation)
+    import shlex
+
+    from dsadvisor.launch.disaggregated import pool_commands
+
+    d = Deployment.of(catalog, model=catalog.model("deepseek-r1-distill-llama-70b"), gpu=catalog.gpus["H200-SXM"],
+                      quant=catalog.quantizations["fp8"], engine=catalog.engines["sglang"], gpus=8)
+    split = Split(Layout(tp=2), 2, Layout(tp=4), 1)
+    lines, notes = pool_commands(catalog, d, split, 64, 2048, 512)
+    commands = [shlex.split(line) for line in lines if not line.startswith("#")]
+    servers, router = commands[:-1], commands[-1]
+    modes = [w[w.index("--disaggregation-mode") + 1] for w in servers]
+    assert modes == ["prefill", "prefill", "decode"]
+    assert [w[w.index("--base-gpu-id") + 1] if "--base-gpu-id" in w else "0" for w in servers] == ["0", "2", "4"]
+    assert [w[w.index("--tp") + 1] for w in servers] == ["2", "2", "4"]
+    assert router[:4] == ["python", "-m", "sglang_router.launch_router", "--pd-disaggregation"]
+    assert router.count("--prefill") == 2 and router.count("--decode") == 1
+    assert "http://<node-0-ip>:31000" in router
+    assert any("<node-N-ip>" in n for n in notes)
+    with pytest.raises(InputError, match="written for SGLang"):
+        pool_commands(catalog, replace(d, engine=catalog.engines["vllm"]), split, 64, 2048, 512)
+
+
+def test_layouts_prints_the_pools_of_a_disaggregated_best(run):
+    r = run("layouts", "deepseek-r1-distill-llama-70b", "--gpu", "H200", "--gpus", "8", "--quant", "fp8",
+            "--max-ttft", "5", "--max-token-latency", "40", "-f", "json")
+    assert r.code == 0, r.err
+    doc = r.json()  # long answers under a tight TPOT: decode instances free of prompts win here
+    assert doc["best"]["disaggregated"]["decode_instances"] >= 1
+    assert doc["launch"][-1].startswith("python -m sglang_router.launch_router --pd-disaggregation")
+    assert sum(line.startswith("python -m sglang.launch_server") for line in doc["launch"]) == \
+        doc["best"]["disaggregated"]["prefill_instances"] + doc["best"]["disaggregated"]["decode_instances"]

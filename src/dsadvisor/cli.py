@@ -431,10 +431,21 @@ def layouts_cmd(
                         architecture=arch)
     limits = Limits(max_ttft_s=max_ttft, max_tpot_s=max_token_latency / 1e3 if max_token_latency else None)
     found = search(dep, prompt_tokens, output_tokens, limits)
-    emit(layouts_doc(found), format)
+    emit(layouts_doc(found, _pools(cat, found)), format)
     unmet = found.unmet()
     if unmet:  # the frontier is printed; the exit code says no layout meets the limits
         raise ExitWith(EXIT_FAIL, unmet)
+
+
+def _pools(cat, found) -> tuple[list[str], list[str]]:
+    """The launch commands of the best layout when it is disaggregated and the engine's are written."""
+    best = found.best
+    if best is None or best.split is None or found.deployment.engine.id != "sglang":
+        return [], []
+    from dsadvisor.launch.disaggregated import pool_commands
+
+    return pool_commands(cat, found.deployment, best.split, best.serving.concurrency, found.prompt_tokens,
+                         found.output_tokens)
 
 
 # ---------------------------------------------------------- recommend / check

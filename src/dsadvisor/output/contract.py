@@ -316,6 +316,7 @@ class LayoutsDoc(TypedDict):
     goodput: Optional[LayoutPoint]
     frontier: list[LayoutPoint]
     points: int
+    launch: list[str]  # the best layout's commands when it is disaggregated (SGLang): servers, then router
 
 
 # One entry per name in schema_files.COMMANDS (tests/test_json_schema.py keeps them in step).

@@ -28,8 +28,9 @@ def _row(p, limits) -> tuple[str, ...]:
             fmt_s(s.tpot_s), verdict)
 
 
-def layouts_doc(found) -> Document:
-    """``found``: a :class:`dsadvisor.serving.search.LayoutSearch`."""
+def layouts_doc(found, launch: tuple[list[str], list[str]] = ([], [])) -> Document:
+    """``found``: a :class:`dsadvisor.serving.search.LayoutSearch`; ``launch``: the shell lines and notes
+    that start the best layout when it is disaggregated (:mod:`dsadvisor.launch.disaggregated`)."""
     d, limits = found.deployment, found.limits
     where = f"{d.model.id} on {d.gpus} x {d.gpu.id} | {d.quant.id} | {d.engine.name} | " \
             f"{found.prompt_tokens:,} tokens in, {found.output_tokens:,} out"
@@ -42,6 +43,7 @@ def layouts_doc(found) -> Document:
         "goodput": None if found.goodput is None else _point_data(found.goodput),
         "frontier": [_point_data(p) for p in found.frontier],
         "points": len(found.points),
+        "launch": list(launch[0]),
     }
     rows = tuple(_row(p, limits) for p in found.frontier)
     table = Table(title=f"Pareto frontier: {where}",
@@ -58,6 +60,9 @@ def layouts_doc(found) -> Document:
                      f"{b.serving.tokens_per_s_per_user:,.1f} tok/s per user")
         if g is not None:
             notes.append(f"goodput: {b.label.split(' @')[0]} meets the limits up to {g.serving.concurrency} users")
+    notes += [f"launch: {n}" for n in launch[1]]
+    tables = (table,) + ((Table(title=f"launch {found.best.label.split(' @')[0]}", columns=("command",),
+                                rows=tuple((line,) for line in launch[0])),) if launch[0] else ())
     chosen = found.best.label if found.best else None
     front = {p.label for p in found.frontier}
     chart = Chart(title=f"{d.model.id}: {d.gpus} x {d.gpu.id}, {d.engine.name}",
@@ -65,4 +70,4 @@ def layouts_doc(found) -> Document:
                   points=tuple(ChartPoint(p.serving.tokens_per_s_per_user, p.tokens_per_s_per_gpu, p.label,
                                           on_frontier=p.label in front, chosen=p.label == chosen)
                                for p in found.points))
-    return Document(data=data, tables=(table,), notes=tuple(notes), chart=chart)
+    return Document(data=data, tables=tables, notes=tuple(notes), chart=chart)
