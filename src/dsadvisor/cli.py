@@ -348,9 +348,7 @@ def estimate_cmd(
     and what each request sees with --concurrency requests in flight."""
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.catalog.resolve import check_workload, default_quant, resolve_hardware
-    from dsadvisor.engines import require_supported, serving_engine
-    from dsadvisor.output.views import estimate_doc
-    from dsadvisor.serving.server import estimate_serving
+    from dsadvisor.engines import require_supported
 
     bounded("--memory-fraction", memory_fraction)
     check_workload(context, prompt_tokens, batch)
@@ -369,10 +367,20 @@ def estimate_cmd(
             bounded(flag, value)
         dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
-    dep = _experts_moved(cat, dep, hw.host_bytes)
+    _emit_estimate(_experts_moved(cat, dep, hw.host_bytes), format)
+
+
+def _emit_estimate(dep, format) -> None:
+    """The estimate under load; exit 2 for a layout the engine cannot launch; a note when the KV cache
+    runs fewer requests than asked."""
+    from dsadvisor.engines import serving_engine
+    from dsadvisor.output.views import estimate_doc
+    from dsadvisor.serving.server import estimate_serving
+
     est, served = estimate_serving(dep)
-    if serving_engine(dep.engine).layout_problem(est):  # a layout the engine cannot launch
-        raise ExitWith(EXIT_USAGE, serving_engine(dep.engine).layout_problem(est) or "")
+    problem = serving_engine(dep.engine).layout_problem(est)
+    if problem:
+        raise ExitWith(EXIT_USAGE, problem)
     emit(estimate_doc(est, served), format)
     if served.running < served.concurrency:
         say(f"note: {served.shortfall()}")
