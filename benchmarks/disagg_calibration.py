@@ -13,14 +13,17 @@ import argparse
 import collections
 import sys
 
-from serving_calibration import ENGINES, MODELS, QUANTS, SYSTEMS, rows, stats
+from serving_calibration import ENGINES, MODELS, QUANTS, SYSTEMS, harness_lengths, rows, stats
 
 
 def _layout(r, side: str):
     from dsadvisor.physics.timing import Layout
 
-    tp, dp = int(r[f"{side}_tp_size"] or 1), int(r[f"{side}_attention_dp_size"] or 1)
-    return Layout(tp=tp * max(dp, 1), ep=int(r[f"{side}_moe_ep_size"] or 1) > 1, dp_attention=max(dp, 1))
+    tp, dp = int(r[f"{side}_tp_size"] or 1), max(int(r[f"{side}_attention_dp_size"] or 1), 1)
+    moe_tp, moe_ep = int(r[f"{side}_moe_tp_size"] or 1), int(r[f"{side}_moe_ep_size"] or 1)
+    if dp == 1 and moe_tp > 1 and moe_ep > 1 and tp == moe_tp * moe_ep:  # tp N x ep N spelled as tp N*N
+        tp = moe_tp
+    return Layout(tp=tp * dp, ep=moe_ep > 1, dp_attention=dp)
 
 
 def build(cat, r):
@@ -42,9 +45,13 @@ def build(cat, r):
         return f"format {r['gemm_quant_mode'] or r['precision']} not in catalog"
     split = Split(_layout(r, "prefill"), int(r["prefill_num_workers"] or 1),
                   _layout(r, "decode"), int(r["decode_num_workers"] or 1))
-    d = Deployment.of(cat, model=cat.model(target), gpu=gpu, quant=quant, engine=cat.engines[ENGINES[r["backend"]]],
-                      gpus=split.gpus, gpus_per_node=8)
-    return d, split, Workload(r["concurrency"], int(r["isl"]), int(r["osl"]))
+    # as serving_calibration: the FP8 KV cache aiconfigurator reads into fp8 and nvfp4 runs, the client's
+    # mean lengths, Dynamo's fixed-length client in lock step
+    kv = "fp8-kv" if quant.id in ("fp8", "nvfp4") else "auto"
+    d = Deployment.of(cat, model=cat.model(target), gpu=gpu, quant=quant, kv_dtype=kv,
+                      engine=cat.engines[ENGINES[r["backend"]]], gpus=split.gpus, gpus_per_node=8)
+    in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None
+    return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step)
 
 
 def compare_rows(cat):

@@ -136,12 +136,6 @@ CASES: tuple[Case, ...] = (
        expect="--dp-attention 3 must divide --tp 8"),
     _c("dp-attention-dense", NUMBERS, *E, "--dp-attention", "2", "--gpus", "2", code=2,
        expect="data-parallel attention needs a mixture-of-experts model"),
-    _c("concurrency-over-kv-cache", SERVING, "estimate", *R1_8, "--engine", "sglang", "--concurrency", "100000",
-       "-f", "json", code=0, note=True,
-       expect="the KV cache holds 93 of the 100,000 requests at once; the rest wait for a slot: --concurrency 93 "
-              "runs them all"),
-    _c("one-request-over-kv-cache", SERVING, "estimate", *R1_8, "--engine", "sglang", "--context", "1000000",
-       "-f", "json", code=0, note=True, expect="not one request of 1,000,000 tokens fits in the KV cache left"),
     _c("limits-no-layout-meets", SERVING, "layouts", *R1_8, "--max-ttft", "0.01", "--max-token-latency", "2",
        "-f", "json", code=1, expect="no layout of 8 x H200-SXM meets the limits: the smallest TTFT reachable is "),
     _c("layout-the-engine-cannot-launch", SERVING, "estimate", *R1_8, "--engine", "tensorrt-llm",

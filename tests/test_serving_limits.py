@@ -51,3 +51,13 @@ def test_layouts_leave_out_what_the_engine_cannot_launch(catalog):
     assert any(p.layout.dp_attention == 8 for p in found.points)
     sglang = search(r1(catalog), 2048, 512)  # SGLang runs any divisor of tp
     assert any(1 < p.layout.dp_attention < p.layout.tp for p in sglang.points)
+
+
+def test_estimate_says_how_many_run_at_once(run):
+    # a question, not an error: exit 0 and a quiet stderr; the table's first note names the concurrency that
+    # runs without a queue (plan --exact-concurrency is the gate that exits 1 on it)
+    r = run("estimate", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--engine", "sglang",
+            "--concurrency", "100000")
+    assert r.code == 0 and r.err == ""
+    line = next(line for line in r.out.splitlines() if line.startswith("under load: "))
+    assert "of the 100,000 requests at once" in line and "runs them all" in line

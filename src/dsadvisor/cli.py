@@ -371,8 +371,8 @@ def estimate_cmd(
 
 
 def _emit_estimate(dep, format) -> None:
-    """The estimate under load; exit 2 for a layout the engine cannot launch; a note when the KV cache
-    runs fewer requests than asked."""
+    """The estimate under load (its notes say when the KV cache runs fewer requests than asked); exit 2 for
+    a layout the engine cannot launch."""
     from dsadvisor.engines import serving_engine
     from dsadvisor.output.views import estimate_doc
     from dsadvisor.serving.server import estimate_serving
@@ -382,8 +382,6 @@ def _emit_estimate(dep, format) -> None:
     if problem:
         raise ExitWith(EXIT_USAGE, problem)
     emit(estimate_doc(est, served), format)
-    if served.running < served.concurrency:
-        say(f"note: {served.shortfall()}")
 
 
 def _experts_moved(cat, dep, host_bytes: float | None):

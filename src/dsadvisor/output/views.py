@@ -154,6 +154,8 @@ def estimate_doc(est, serving=None) -> Document:
     basis = est.basis
     notes = [f"fact: {f}" for f in basis.facts] + [f"assumed: {a}" for a in basis.assumptions] \
         + [f"article says: {c}" for c in basis.claims] + [f"warning: {w}" for w in basis.warnings]
+    if serving is not None and 0 < serving.running < serving.concurrency:
+        notes.insert(0, f"under load: {serving.shortfall()}")
     if serving is not None and est.mtp:
         notes.append(f"MTP acceptance: {_acceptance_source(est.model_id)}")
     return Document(data=data, tables=(Table(title=deploy, columns=("", "estimate"), rows=rows),),

@@ -11,9 +11,9 @@ Under a closed loop of ``C`` users (as :mod:`dsadvisor.serving.server`):
 - prompts arrive at ``lam = C / (TTFT + (out - 1) TPOT)`` and the prefill pool's ``P`` instances each
   spend the share ``rho = lam p / P`` of their time on them, ``p`` being a prompt's part of a batch as
   large as the token budget allows;
-- TTFT = the wait for the prompts ahead (the same cohort and M/D/1 terms as aggregated serving, over
-  ``P`` instances) + the prompt's own prefill + sending its KV cache to the decode instance + half a
-  decode step (it joins the decode batch at the next iteration).
+- TTFT = the engine's fixed cost per request + the wait for the prompts ahead (the same cohort and
+  M/D/1 terms as aggregated serving, over ``P`` instances) + the prompt's own prefill + sending its KV
+  cache to the decode instance + half a decode step (it joins the decode batch at the next iteration).
 
 Nothing here is fitted: the prefill and decode times are :func:`estimate`'s, the queue constants the
 aggregated model's (``COHORT``).
@@ -118,7 +118,7 @@ def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
     per_batch = max(1, min(math.ceil(c / split.prefill_workers), sched.token_budget // isl))
     batched = estimate(replace(pre, batch=per_batch, context=workload.context, prompt_tokens=isl)).ttft_s
     assert batched is not None
-    own = first.ttft_single_s + transfer_s(d, split, isl) + step / 2
+    own = sched.per_request_s + first.ttft_single_s + transfer_s(d, split, isl) + step / 2
     running = min(c, slots * split.decode_workers)
     served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers)
     return full, replace(served, kv_cache_bytes=full.memory.kv_cache, limited_by=limit if running < c else None)
@@ -138,10 +138,11 @@ def _steady_state(own: float, p: float, step: float, w: Workload, running: int, 
     (``own``: a prompt's own prefill, transfer and join; ``p``: its share of a batched prefill)."""
     osl, ttft, rho = w.output_tokens, own, 0.0
     ahead = (running - 1) / workers  # prompts of a cohort queued at the same instance before this one
+    in_step = COHORT if w.in_step is None else w.in_step
     queue = 0.0
     for _ in range(200):
         random_wait = min(rho * p / (2.0 * (1.0 - rho)), ahead * p)
-        queue = COHORT * ahead / 2 * p + (1 - COHORT) * random_wait
+        queue = in_step * ahead / 2 * p + (1 - in_step) * random_wait
         ttft = queue + own
         new = min(SATURATED, running * p / workers / (ttft + (osl - 1) * step))
         if abs(new - rho) < 1e-9:
