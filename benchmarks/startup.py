@@ -13,7 +13,9 @@ where the table is drawn with rich. The catalog cache is warmed first: the timin
 not of the first one after an upgrade. Users run with bytecode cached, so PYTHONDONTWRITEBYTECODE is
 dropped from the children's environment (the warm-up run writes the .pyc files); `--no-bytecode` keeps it.
 With several `--exe`, the runs of one command alternate between them, so a change in the machine's
-load hits both alike (the machine is shared: the load average is printed before and after).
+load hits both alike (the machine is shared: the load average is printed before and after). Each row
+gives the wall time (median, min, max) and the median CPU time (user + system) of the child, which
+a loaded machine inflates far less.
 Figures go to docs/performance.md.
 """
 
@@ -47,13 +49,20 @@ COMMANDS = [
 TERMINAL = [["recommend", "--gpu", "A100", "--vram", "40"]]
 
 
-def once(argv: list[str], env: dict[str, str], tty: bool = False) -> float:
+def once(argv: list[str], env: dict[str, str], tty: bool = False) -> tuple[float, float]:
+    """Wall seconds and CPU seconds (user + system) of one run of ``argv``. The CPU time varies far less
+    with the machine's load than the wall time does: on a shared 2-core machine, compare both."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     if tty:
         _run_on_a_terminal(argv, env)
     else:
         subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
-    return time.perf_counter() - start
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
@@ -73,11 +82,11 @@ def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
 
 
 def interleaved(bases: list[list[str]], cmd: list[str], runs: int, env: dict[str, str],
-                tty: bool = False) -> list[list[float]]:
+                tty: bool = False) -> list[list[tuple[float, float]]]:
     """``runs`` timings of ``cmd`` under each base, alternating between the bases run by run."""
     for base in bases:  # warm: the catalog cache, and the .pyc files unless --no-bytecode
         subprocess.run(base + cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False, env=env)
-    out: list[list[float]] = [[] for _ in bases]
+    out: list[list[tuple[float, float]]] = [[] for _ in bases]
     for i in range(runs):
         order = range(len(bases)) if i % 2 == 0 else reversed(range(len(bases)))  # neither always goes first
         for j in order:
@@ -111,7 +120,7 @@ def main() -> None:
                f"bytecode {'not written' if 'PYTHONDONTWRITEBYTECODE' in env else 'cached'}"
     print(f"# {', '.join(b[0] for b in bases)} ({env_note}), {args.runs} runs each, catalog cache warm; {load()}")
     interpreter = [once([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
-    heads = "".join(f" {'median':>8} {'min':>7} {'max':>7}" + ("  |" if len(bases) > 1 else "") for _ in bases)
+    heads = "  |".join(f" {'median':>8} {'min':>7} {'max':>7} {'CPU':>7}" for _ in bases)
     print(f"{'command':64}{heads}")
     print(f"{'(python -c pass: the interpreter alone)':64} {_row(interpreter)}")
     rows = [(c, False) for c in commands] + [(c, True) for c in terminal]
@@ -122,8 +131,11 @@ def main() -> None:
     print(f"# done; {load()}")
 
 
-def _row(ts: list[float]) -> str:
-    return f"{statistics.median(ts) * 1e3:6.0f}ms {min(ts) * 1e3:5.0f}ms {max(ts) * 1e3:5.0f}ms"
+def _row(runs: list[tuple[float, float]]) -> str:
+    """Wall time median, min and max, and the median CPU time (user + system), in ms."""
+    ts, cpu = [w for w, _ in runs], [c for _, c in runs]
+    return (f"{statistics.median(ts) * 1e3:6.0f}ms {min(ts) * 1e3:5.0f}ms {max(ts) * 1e3:5.0f}ms "
+            f"{statistics.median(cpu) * 1e3:5.0f}ms")
 
 
 if __name__ == "__main__":

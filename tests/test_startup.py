@@ -68,3 +68,46 @@ def test_a_cached_run_imports_no_validation_or_yaml(tmp_path, args):
 def test_a_table_imports_rich_only_for_a_terminal(tmp_path):
     assert _imported(tmp_path, "models") == set()  # a pipe gets the plain renderer
     assert _imported(tmp_path, "models", tty=True) == {"rich"}
+
+
+MODULES_PROBE = """
+import json, sys
+from dsadvisor.cli import main
+try:
+    main(sys.argv[1:])
+except SystemExit:
+    pass
+sys.stderr.write(json.dumps(sorted(sys.modules)) + "\\n")
+"""
+
+
+def test_a_table_run_imports_neither_the_chart_nor_csv(tmp_path):
+    """Modules a recommend table to a pipe has no use for: the chart (layouts draws it), csv (-f csv)."""
+    env = dict(os.environ, DSADVISOR_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("DSADVISOR_CATALOG", None)
+    for _ in range(2):
+        err = subprocess.run([sys.executable, "-c", MODULES_PROBE, "recommend", "--gpu", "A100", "--vram", "40"],
+                             env=env, capture_output=True, text=True, timeout=120, check=True).stderr
+    loaded = set(json.loads(err.strip().splitlines()[-1]))
+    assert "dsadvisor.advice.search" in loaded  # the probe saw the run
+    assert not loaded & {"dsadvisor.output.chart", "html", "csv"}
+
+
+def test_a_run_builds_only_the_command_it_names(monkeypatch):
+    """typer builds the options of every command the app holds on each run: a run naming one command
+    gets an app with that one; the root's help, a misspelt command and shell completion get them all."""
+    import typer
+
+    from dsadvisor.cli import _app_for, app
+
+    def built(args):
+        return set(typer.main.get_command(_app_for(args)).commands)
+
+    every = built([])
+    assert {"recommend", "check", "plan", "layouts", "catalog"} <= every
+    assert built(["recommend", "--gpu", "A100"]) == {"recommend"}
+    assert built(["catalog", "audit"]) == {"catalog"}
+    assert built(["--help"]) == built(["recomend"]) == every
+    monkeypatch.setenv("_DSADVISOR_COMPLETE", "bash_complete")
+    assert built(["recommend"]) == every
+    assert _app_for(["recommend"]) is app

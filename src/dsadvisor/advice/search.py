@@ -9,6 +9,7 @@ frozen objects; renderers only lay them out.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
 from dsadvisor.catalog.assumed import assumed_architecture
@@ -348,10 +349,9 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     capacity = hw.free_bytes if hw.free_bytes is not None else capacity_bytes(hw.gpu)
     wq, ws, wh, wg = WEIGHTS[k.prefer]
     best_pass: Verdict | None = None
-    closest: Verdict | None = None
     skipped = None  # the smallest deployment skipped for its weights: (bytes per GPU, how to build it)
-    unbuilt: Skipped | None = None  # the first deployment that could not be built, and why
     fallback: Verdict | None = None  # the best layer split over datacenter GPUs (``_layer_split``)
+    misses = _Misses(lambda opt, n: _try(catalog, model, hw, k, opt, n, summary.params_total, max_ctx))
     for opt in options(catalog, model, hw, k, ranges, engines, credits):
         if best_pass is not None and (opt.tier < best_pass.tier or _quant_id(best_pass) == opt.fmt.id):
             continue  # a lower tier never wins; an earlier (preferred) engine already runs this format
@@ -359,36 +359,111 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
         # on all the GPUs given, the routed experts may stay in system memory: only the rest must fit there
         movable = (moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
                    if full is not None and _moves_experts(hw, opt.eng, arch) else 0.0)
+        ruled_out = _ruled_out(hw, opt)
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
                 break  # neither more GPUs nor this option can beat the best so far
             whole = full - (movable if n == hw.max_gpus else 0.0) if full is not None else None
-            if whole is not None and whole / n > capacity and closest is not None:
+            if whole is not None and whole / n > capacity and misses.found():
                 if skipped is None or whole / n < skipped[0]:
                     skipped = (whole / n, opt, n)
                 continue  # the weights alone overflow: estimated only if it is the closest miss
-            v = _try(catalog, model, hw, k, opt, n, summary.params_total, max_ctx)
-            if isinstance(v, Skipped):
-                unbuilt = unbuilt or v
+            if ruled_out:  # a miss whatever its estimate says: estimated only if it could be the closest
+                misses.defer(opt, n)
                 continue
-            if v.passed and _layer_split(catalog, v, hw):  # kept only for when nothing else passes
+            v = _try(catalog, model, hw, k, opt, n, summary.params_total, max_ctx)
+            if isinstance(v, Verdict) and v.passed and _layer_split(catalog, v, hw):  # only if nothing else passes
                 fallback = v if fallback is None or _total(v) > _total(fallback) else fallback
                 break
-            if v.passed:
+            if isinstance(v, Verdict) and v.passed:
                 if best_pass is None or v.tier > best_pass.tier or _total(v) > _total(best_pass) + SCORE_TIE:
                     best_pass = v
                 break  # more GPUs for the same format and engine only cost efficiency
-            if closest is None or _closeness(v) > _closeness(closest):
-                closest = v
+            misses.add(v)
     best_pass = best_pass or fallback  # a layer split only when nothing else passed
     if best_pass is not None:
         return best_pass
+    closest = misses.closest()
     if skipped is not None and closest is not None and closest.estimate is not None \
             and skipped[0] < closest.estimate.memory.weights:
         v = _try(catalog, model, hw, k, skipped[1], skipped[2], summary.params_total, max_ctx)
         closest = v if isinstance(v, Verdict) else closest
-    return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, unbuilt, max_ctx)
+    return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, misses.unbuilt(), max_ctx)
+
+
+def _ruled_out(hw: Hardware, opt: Option) -> bool:
+    """Whether the engine's support matrix rules the format out on this hardware whatever the model's
+    attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option."""
+    from dsadvisor.engines import serving_engine
+
+    return serving_engine(opt.eng).unsupported(hw.gpu, opt.fmt) is not None
+
+
+class _Misses:
+    """A model's misses in the order they were tried: the closest (``_closeness``, the first of equals)
+    and the first deployment that could not be built.
+
+    A deployment the support matrix rules out (``_ruled_out``) always ranks below a miss of an engine
+    that runs here, so it is estimated only when it could matter: when no other miss exists, or when
+    the search asks whether any miss exists yet (``found``). Estimated later, it keeps its place in the
+    order. On a CPU half of recommend's tries were vLLM, SGLang and TensorRT-LLM, which need a GPU."""
+
+    def __init__(self, attempt: Callable[[Option, int], "Verdict | Skipped"]):
+        self._attempt = attempt
+        self._tried = 0  # deployments handed in so far: their place in the order settles ties
+        self._closest: tuple[int, Verdict] | None = None
+        self._unbuilt: tuple[int, Skipped] | None = None
+        self._later: list[tuple[int, Option, int]] = []  # ruled out, not estimated yet
+
+    def add(self, v: "Verdict | Skipped") -> None:
+        """A deployment estimated as it came: a miss, or one that could not be built."""
+        self._take(self._tried, v)
+        self._tried += 1
+
+    def defer(self, opt: Option, n: int) -> None:
+        """A deployment ruled out on this hardware: its place now, its estimate when needed."""
+        self._later.append((self._tried, opt, n))
+        self._tried += 1
+
+    def found(self) -> bool:
+        """Whether any deployment tried so far was a miss (not unbuilt)."""
+        if self._closest is None:
+            self._estimate_later(until_a_miss=True)
+        return self._closest is not None
+
+    def closest(self) -> Verdict | None:
+        """The closest miss of all (ruled-out ones are estimated only if no miss of an engine that runs
+        here was found: those always rank above them)."""
+        if self._closest is None or not _closeness(self._closest[1])[0]:
+            self._estimate_later(until_a_miss=False)
+        return self._closest[1] if self._closest else None
+
+    def unbuilt(self) -> Skipped | None:
+        """The first deployment, in the order tried, that could not be built."""
+        self._estimate_later(until_a_miss=False)
+        return self._unbuilt[1] if self._unbuilt else None
+
+    def _estimate_later(self, until_a_miss: bool) -> None:
+        """Estimate the deferred deployments in order: all of them, or until one is a miss."""
+        while self._later:
+            at, opt, n = self._later.pop(0)
+            v = self._attempt(opt, n)
+            self._take(at, v)
+            if until_a_miss and isinstance(v, Verdict):
+                return
+
+    def _take(self, at: int, v: "Verdict | Skipped") -> None:
+        if isinstance(v, Skipped):
+            if self._unbuilt is None or at < self._unbuilt[0]:
+                self._unbuilt = (at, v)
+            return
+        if self._closest is None:
+            self._closest = (at, v)
+            return
+        mine, held = _closeness(v), _closeness(self._closest[1])
+        if mine > held or (mine == held and at < self._closest[0]):
+            self._closest = (at, v)
 
 
 def _total(v: Verdict) -> float:

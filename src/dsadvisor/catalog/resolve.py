@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -123,6 +122,8 @@ def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
 
 def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     """A model a user has locally: its Hugging Face config.json, read without any network."""
+    import json  # here, not at the top: only --config reads JSON
+
     from dsadvisor.catalog.hfconfig import architecture_from_hf_config
     from dsadvisor.catalog.loading import USER_LIMITS, read_at_most
 

@@ -7,19 +7,19 @@ it out. rich is imported only when a table is drawn.
 
 from __future__ import annotations
 
-import csv
 import io
-import json
 import math
 import os
 import re
 import sys
 from dataclasses import dataclass
 from enum import Enum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dsadvisor.errors import OutputError
-from dsadvisor.output.chart import Chart
+
+if TYPE_CHECKING:  # the chart module is imported only to draw one (layouts), not on every run
+    from dsadvisor.output.chart import Chart
 
 
 @dataclass(frozen=True)
@@ -66,6 +66,8 @@ def _refuse_non_finite(doc: Document) -> None:
 class JsonRenderer(Renderer):
     def render(self, doc: Document) -> str:
         _refuse_non_finite(doc)
+        import json  # only when JSON is written: a table run does without it
+
         return json.dumps(doc.data, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
 
 
@@ -126,6 +128,8 @@ class CsvRenderer(Renderer):
 
     def render(self, doc: Document) -> str:
         out = io.StringIO()
+        import csv
+
         writer = csv.writer(out, lineterminator="\n")
         table = doc.csv or (doc.tables[0] if doc.tables else None)
         if table is not None:
@@ -172,9 +176,11 @@ class PlainTableRenderer(Renderer):
 
 
 def _text_chart(doc: Document) -> str:
+    if doc.chart is None:
+        return ""
     from dsadvisor.output.chart import text_chart
 
-    return "" if doc.chart is None else "\n" + text_chart(doc.chart)
+    return "\n" + text_chart(doc.chart)
 
 
 def _row(cells: list[str], widths: list[int]) -> str:
