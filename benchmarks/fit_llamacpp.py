@@ -1,18 +1,22 @@
 """Fit llama.cpp's speed constants on the fit part of benchmarks/data/llamacpp-h200 (held-out rows never enter).
 
-    python benchmarks/fit_llamacpp.py
+    python benchmarks/fit_llamacpp.py [--prefill-only]    # --prefill-only: keep the catalog's decode constants
 
-Each constant is fitted on the rows whose physics it models, in order, by a least-squares search over the
-log error (estimated / measured): decode at one sequence (bandwidth efficiency, per-layer and per-MoE-layer
-cost, the dequantizing kernels' weights per second for each format), prompt processing (the 16-bit and the
-int8 matmul rate, the routed-expert share of it, the fixed cost per request), then batched decode (how much
-dearer the batched quantized matmul reads its weights). It prints the constants and the fit error; the values
-in catalog/engines/engines.yaml are these, rounded. docs/method.md gives each with the rows behind it.
+Each constant is fitted on the rows whose physics it models by a least-squares search over the log error
+(estimated / measured), in rounds until they settle: decode at one sequence (the per-layer cost on F16 dense
+rows, the decode attention rate on the rows after 8,192 tokens, the MoE and MLA layer costs, the dequantizing
+kernels' weights per second for each kernel class), the batched quantized matmul (MMQ: its int8 rate and its
+pass unpacking the weights into tiles, on the dense prompt rows and batched decode above 8 sequences together),
+the 16-bit rate, the VDR-1 formats' share of the int8 rate, the routed-expert share, then batched decode at
+2-8 sequences (the vector kernel per further sequence) and with 16-bit weights. The
+bandwidth efficiency stays at the measured copy rate (0.90). It prints the constants and the fit error; the
+values in catalog/engines/engines.yaml are these, rounded. docs/method.md gives each with the rows behind it.
 """
 
 from __future__ import annotations
 
 import math
+import sys
 import statistics
 from dataclasses import replace
 from pathlib import Path
@@ -21,6 +25,9 @@ from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.calibration import compare_llamacpp, read_rows
 
 ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
+MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
+MLA = {"deepseek-v2-lite"}
+QUANTIZED = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m", "q6_k", "q2_k", "q4_0"}
 
 
 class _With:
@@ -45,7 +52,7 @@ def loss(catalog, speed, keep) -> float:
     return sum(x * x for x in e) / max(1, len(e))
 
 
-def search(catalog, speed, field, keep, lo, hi, key=None, steps=40):
+def search(catalog, speed, field, keep, lo, hi, key=None, steps=30):
     """The value of ``field`` (or of ``field[key]``) in [lo, hi] (log grid, then refined) with least loss."""
     def with_value(v):
         if key is None:
@@ -59,46 +66,73 @@ def search(catalog, speed, field, keep, lo, hi, key=None, steps=40):
     return with_value(best), best
 
 
-def is_(quantity, *, quants=None, moe=None, batch=None):
+def is_(quantity, *, quants=None, moe=None, mla=None, batch=None, deep=None):
     def keep(c):
         return (c.quantity == quantity and (quants is None or c.quant in quants)
-                and (moe is None or (c.model == "deepseek-moe-16b") == moe)
-                and (batch is None or batch(c.batch)))
+                and (moe is None or (c.model in MOE) == moe) and (mla is None or (c.model in MLA) == mla)
+                and (batch is None or batch(c.batch)) and (deep is None or (c.tokens > 1000) == deep))
     return keep
 
 
-def fit(catalog):
-    s = catalog.engines["llama.cpp"].speed
-    s = replace(s, dequant_weights_per_s={}, quantized_linear_efficiency={"default": 0.2},
-                quantized_vector_max_batch=8, dequant_column_weights_per_s=None, batched_weights_per_s=None,
-                batched_16bit_weights_per_s=None)
-    out = {}
-    dense16 = is_("decode", quants={"f16"}, moe=False)
-    for _ in range(2):  # bandwidth and per-layer cost share the F16 rows; alternate
-        s, out["bandwidth_efficiency"] = search(catalog, s, "bandwidth_efficiency", dense16, 0.4, 1.0)
-        s, out["per_layer_decode_s"] = search(catalog, s, "per_layer_decode_s", dense16, 5e-6, 2e-4)
-    s, out["per_moe_layer_decode_s"] = search(catalog, s, "per_moe_layer_decode_s",
-                                              is_("decode", quants={"f16"}, moe=True), 1e-7, 2e-4)
-    for q in ("q8_0", "q5_k_m", "q4_k_m", "q3_k_m"):
-        s, out[f"dequant_weights_per_s[{q}]"] = search(catalog, s, "dequant_weights_per_s",
-                                                       is_("decode", quants={q}), 5e11, 1e14, key=q)
+def fit_decode(catalog, s, out):
+    for _ in range(3):  # the decode terms share rows: alternate until they settle
+        s, out["per_layer_decode_s"] = search(catalog, s, "per_layer_decode_s",
+                                              is_("decode", quants={"f16"}, moe=False, deep=False), 5e-6, 2e-4)
+        s, out["decode_attention_flops_per_byte"] = search(catalog, s, "decode_attention_flops_per_byte",
+                                                           is_("decode", deep=True), 0.1, 50)
+        s, out["per_moe_layer_decode_s"] = search(catalog, s, "per_moe_layer_decode_s",
+                                                  is_("decode", quants={"f16"}, moe=True, mla=False), 1e-7, 2e-4)
+        s, out["per_mla_layer_decode_s"] = search(catalog, s, "per_mla_layer_decode_s",
+                                                  is_("decode", mla=True, deep=False), 1e-7, 2e-4)
+        for q, key in (("q8_0", "q8_0"), ("q5_k_m", "q5_k_m"), ("q4_k_m", "q4_k_m"), ("q3_k_m", "vdr1")):
+            s, out[f"dequant_weights_per_s[{key}]"] = search(catalog, s, "dequant_weights_per_s",
+                                                             is_("decode", quants={q}), 5e11, 1e14, key=key)
+    return s
+
+
+def fit_prefill(catalog, s, out):
+    vdr2 = QUANTIZED - {"q3_k_m"}
+    mmq = lambda c: (c.model not in MOE and c.quant in vdr2  # noqa: E731 - the batched quantized matmul's rows
+                     and (c.quantity == "prefill" or (c.quantity == "batched_decode" and c.batch > 8)))
+    for _ in range(3):  # MMQ: int8 tensor-core FLOPs plus a pass unpacking the weights into tiles per micro-batch
+        s, out["quantized_linear_efficiency[9.0]"] = search(catalog, s, "quantized_linear_efficiency", mmq,
+                                                            0.01, 0.5, key="9.0")
+        s, out["batched_weights_per_s"] = search(catalog, s, "batched_weights_per_s", mmq, 3e11, 1e14)
     s, out["linear_efficiency"] = search(catalog, s, "linear_efficiency", is_("prefill", quants={"f16"}, moe=False),
                                          0.1, 1.0)
     s, out["moe_expert_efficiency_16bit"] = search(catalog, s, "moe_expert_efficiency_16bit",
                                                    is_("prefill", quants={"f16"}, moe=True), 0.01, 1.0)
-    quantized = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m"}
-    s, out["quantized_linear_efficiency[9.0]"] = search(
-        catalog, s, "quantized_linear_efficiency", is_("prefill", quants=quantized, moe=False), 0.01, 0.5, key="9.0")
-    s, out["moe_expert_efficiency"] = search(catalog, s, "moe_expert_efficiency",
-                                             is_("prefill", quants=quantized, moe=True), 0.05, 1.0)
+    for _ in range(2):
+        s, out["vdr1_linear_factor"] = search(catalog, s, "vdr1_linear_factor", is_("prefill", quants={"q3_k_m"}),
+                                              0.3, 1.0)
+        s, out["moe_expert_efficiency"] = search(catalog, s, "moe_expert_efficiency",
+                                                 is_("prefill", quants=QUANTIZED, moe=True), 0.05, 1.0)
+    return s
+
+
+def fit_batched(catalog, s, out):
     small = lambda b: 2 <= b <= 8  # noqa: E731 - the vector kernel's batch sizes (MMVQ_MAX_BATCH_SIZE)
     s, out["dequant_column_weights_per_s"] = search(
-        catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=quantized, batch=small), 1e12, 1e14)
-    s, out["batched_weights_per_s"] = search(
-        catalog, s, "batched_weights_per_s", is_("batched_decode", quants=quantized, batch=lambda b: b > 8),
-        3e11, 1e14)
+        catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=QUANTIZED, batch=small), 1e12, 1e14)
     s, out["batched_16bit_weights_per_s"] = search(
         catalog, s, "batched_16bit_weights_per_s", is_("batched_decode", quants={"f16"}), 3e11, 1e14)
+    return s
+
+
+def fit(catalog):
+    s = catalog.engines["llama.cpp"].speed
+    s = replace(s, quantized_vector_max_batch=8, dequant_column_weights_per_s=None,
+                batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
+                batched_weights_per_s=2e12)
+    out: dict[str, float] = {}
+    if "--prefill-only" not in sys.argv:  # keep the catalog's decode constants (they do not enter a prompt)
+        s = replace(s, bandwidth_efficiency=0.90, dequant_weights_per_s={"default": 3.3e12},
+                    decode_attention_flops_per_byte=2.0, per_mla_layer_decode_s=0.0)
+        s = fit_decode(catalog, s, out)
+    s = fit_prefill(catalog, s, out)
+    if "--prefill-only" not in sys.argv:  # the MMQ rate enters batched decode steps: decode once more
+        s = fit_decode(catalog, s, out)
+    s = fit_batched(catalog, s, out)
     return s, out
 
 

@@ -25,7 +25,7 @@ def comps(catalog):
 
 def test_every_catalog_format_row_gives_every_metric(comps, catalog):
     compared = [r for r in ROWS if {"f16": "fp16"}.get(r["quant"], r["quant"]) in catalog.quantizations]
-    assert len(compared) == 12  # IQ4_XS has no catalog format
+    assert len(compared) == 22  # IQ4_XS has no catalog format
     for r in compared:
         mine = [c for c in comps if c.model == r["model"] and c.quant == r["quant"]]
         assert {c.quantity for c in mine} == {"weights", "prefill", "decode", "batched_decode"}
@@ -61,9 +61,11 @@ def test_gguf_file_sizes_within_5_percent(comps, held_out):
 
 
 @pytest.mark.parametrize(("quantity", "fit_bound", "held_bound"), [
-    ("decode", 0.15, 0.25),  # held-out: Q6_K's matrix-vector kernel is slower than the formats fitted (-22 %)
-    ("prefill", 0.25, 0.25),
-    ("batched_decode", 0.30, 0.35),
+    ("decode", 0.15, 0.20),  # held-out: the Llama-architecture 7Bs decode 15-20 % faster than the fit says
+    ("prefill", 0.20, 0.20),
+    # batched: MoE experts' batched matmul above 8 sequences is 17-29 % slower than its prompt rate says, the
+    # 32B's 20-32 % faster (docs/method.md, llama.cpp's decode)
+    ("batched_decode", 0.35, 0.30),
 ])
 def test_llamacpp_speed_on_the_h200(comps, quantity, fit_bound, held_bound):
     fit, held = _worst(comps, quantity, False), _worst(comps, quantity, True)

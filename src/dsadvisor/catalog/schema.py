@@ -583,6 +583,19 @@ class EngineSpeed(Sourced):
     # routing imbalance, dispatch); the 16-bit figure where it differs
     moe_expert_efficiency: Annotated[float, Gt(0), Le(1)] = 1.0
     moe_expert_efficiency_16bit: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    # MLA layers (llama.cpp): the latent projections, the per-head absorbed matmuls and their small kernels
+    # cost this much a decode step and layer besides their bytes
+    per_mla_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # decode attention (one query per head and sequence) at this many FLOP/s per byte/s of the datasheet
+    # bandwidth, where it does not run at attention_efficiency of the tensor rate: llama.cpp's flash-attention
+    # vector kernel runs on the CUDA cores, whose rate follows a GPU's size as its bandwidth does
+    decode_attention_flops_per_byte: Optional[Annotated[float, Gt(0), Le(1e4)]] = None
+    # formats whose matrix-vector kernel unpacks one 32-bit word of quants per thread and step (VDR 1 in
+    # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own
+    vdr1_formats: list[str] = _list()
+    # their batched quantized matmul (MMQ) unpacks its tiles with more instructions too: the quantized prefill
+    # rate times this
+    vdr1_linear_factor: Annotated[float, Gt(0), Le(1)] = 1.0
     prefill_fixed_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # per request: scheduling, sampling, launch
     # per_layer_decode_s on another GPU vendor's backend (llama.cpp on Apple: Metal), keyed by vendor
     per_layer_decode_s_by_vendor: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)

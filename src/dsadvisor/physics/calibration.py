@@ -34,7 +34,7 @@ MODEL_IDS = {
 GGUF_QUANT_IDS = {"f16": "fp16", "bf16": "bf16"}
 # The held-out part of the llama.cpp H200 set (benchmarks/data/llamacpp-h200/README.md): no constant is fitted
 # on a row of these models or formats.
-LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b"})
+LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b"})
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 
 

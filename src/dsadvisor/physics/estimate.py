@@ -344,6 +344,8 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
             rate, eff = gpu.int8_tops * 1e12, table.get(gpu.compute_capability or "", table.get("default"))
         else:  # no int8 figure in the catalog: from the 16-bit rate
             rate, eff = _rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
+        if eff and quant.id in s.vdr1_formats:
+            eff *= s.vdr1_linear_factor
         return rate * eff if rate and eff else None
     linear = _rate(gpu, quant.compute_dtype)
     table = s.linear_efficiency_by_dtype  # "fp8", or "fp8@10" for one GPU generation (compute capability 10.x)
@@ -363,6 +365,8 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         bandwidth=gpu.bandwidth_gbs * 1e9 * bandwidth_efficiency(gpu, engine),
         linear_flops=linear,
         attention_flops=attention * s.attention_efficiency if attention else None,
+        decode_attention_flops=gpu.bandwidth_gbs * 1e9 * s.decode_attention_flops_per_byte
+        if s.decode_attention_flops_per_byte else None,
         link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
         link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
         else DEFAULT_ALLREDUCE_LATENCY_S,
@@ -380,8 +384,20 @@ def expert_efficiency(engine: Engine, quant: QuantFormat) -> float:
     return s.moe_expert_efficiency
 
 
+def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
+    """Weights a second the dequantizing matrix-vector kernel gets through for this format: its own fitted
+    figure, else that of its kernel class (VDR 1 formats unpack one 32-bit word per thread and step), else
+    the default."""
+    table, s = engine.speed.dequant_weights_per_s, engine.speed
+    if quant.id in table:
+        return table[quant.id]
+    if quant.id in s.vdr1_formats and "vdr1" in table:
+        return table["vdr1"]
+    return table.get("default")
+
+
 def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float,
-                             read_s: float) -> float:
+                             read_s: float, routed_flops_s: float = 0.0) -> float:
     """What llama.cpp's matmul kernels add to a decode step of ``batch`` sequences besides reading the weights
     (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read).
 
@@ -389,7 +405,9 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     cannot go faster than unpacking ``dequant_weights_per_s`` weights a second (by format): where that is slower
     than the read (HBM GPUs), the difference is added; each further sequence unpacks the weights again
     (``dequant_column_weights_per_s``). Above it the batched quantized matmul (MMQ) unpacks the weights into
-    tiles once a step (``batched_weights_per_s``); its FLOPs decode_step_s counts at the quantized rate.
+    tiles once a step (``batched_weights_per_s``, as a prompt does once a micro-batch: ``tile_unpack_s``); its
+    FLOPs decode_step_s counts at the quantized rate, and the routed experts' share of them (``routed_flops_s``
+    at that rate) again at the expert efficiency of a prompt's grouped matmuls (``moe_expert_efficiency``).
     16-bit weights at batch > 1 go through a batched GEMM (``batched_16bit_weights_per_s``).
     """
     s = engine.speed
@@ -399,12 +417,24 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     if not s.dequant_weights_per_s:
         return 0.0
     if batch > s.quantized_vector_max_batch:
-        return weights / s.batched_weights_per_s if s.batched_weights_per_s else 0.0
-    per_s = s.dequant_weights_per_s.get(quant.id, s.dequant_weights_per_s.get("default"))
+        unpack = weights / s.batched_weights_per_s if s.batched_weights_per_s else 0.0
+        experts = routed_flops_s * (1 / s.moe_expert_efficiency - 1)
+        return unpack + experts
+    per_s = dequant_rate(engine, quant)
     extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
     if s.dequant_column_weights_per_s:
         extra += (batch - 1) * weights / s.dequant_column_weights_per_s
     return extra
+
+
+def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: float) -> float:
+    """Block-quantized prompts (llama.cpp's MMQ): each micro-batch of ``max_batched_tokens`` unpacks every weight
+    into int8 tiles once, at ``batched_weights_per_s`` (the pass batched decode above 8 sequences pays once a
+    step), besides the matmul FLOPs."""
+    s, ubatch = engine.speed, engine.memory.max_batched_tokens
+    if not block_quantized(engine, quant) or not s.batched_weights_per_s or not ubatch:
+        return 0.0
+    return math.ceil(tokens / ubatch) * weights / s.batched_weights_per_s
 
 
 def experts_touched_fraction(arch: Architecture, batch: int) -> float:
@@ -489,10 +519,13 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                          + kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=s.context)
+    routed_active = p.routed_experts * arch.moe_dims[2] / arch.moe_dims[1] if arch.is_moe else 0.0
+    routed_flops_s = 2.0 * routed_active * d.batch / s.rates.linear_flops if s.rates.linear_flops else 0.0
     step += quantized_decode_extra_s(s.engine, quant, d.batch,
                                      weights=p.total - p.embedding - p.routed_experts * (1 - s.touched)
                                      - s.held_params * s.touched,
-                                     read_s=read_weights / s.rates.bandwidth)
+                                     read_s=read_weights / s.rates.bandwidth,
+                                     routed_flops_s=routed_flops_s / s.layout.gpus)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
 
 
@@ -522,7 +555,11 @@ def estimate(d: Deployment) -> Estimate:
                       weight_bytes_per_gpu=(wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
                       expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff,
                       attention_linear_flops=2.0 * p.attention * s.prompt * batch)
-        return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if t is not None and s.host else t
+        if t is None:
+            return None
+        # with op offload the host-held experts are unpacked on the GPU too: every weight counts
+        t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus)
+        return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
 
     ttft = prefill(d.batch)
     ttft1 = ttft if d.batch == 1 else prefill(1)

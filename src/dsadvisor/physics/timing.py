@@ -43,6 +43,7 @@ class Rates:
     # link_bandwidth
     decode_link_latency: float | None = None
     decode_link_bandwidth: float | None = None
+    decode_attention_flops: float | None = None  # FLOP/s for decode attention where it differs from attention_flops
 
 
 @dataclass(frozen=True)
@@ -196,10 +197,13 @@ def decode_step_s(
     if layout.ep and speed.per_moe_layer_decode_ep_s is not None:
         moe_floor = speed.per_moe_layer_decode_ep_s
     t += moe_layer_count(arch) / layout.pp * moe_floor
+    if arch.is_mla:
+        t += stage_layers * speed.per_mla_layer_decode_s
     if rates.linear_flops:
         t += linear_flops / layout.gpus / rates.linear_flops
-    if rates.attention_flops:
-        t += decode_attention_flops(arch, batch, context) / layout.gpus / rates.attention_flops
+    attention_rate = rates.decode_attention_flops or rates.attention_flops
+    if attention_rate:
+        t += decode_attention_flops(arch, batch, context) / layout.gpus / attention_rate
     t += _allreduce_s(stage_layers, batch * arch.hidden_size * act_bytes, layout, rates, decode=True)
     # a token passes the stages one after another
     return layout.pp * t + _pipeline_hops_s(layout.pp, batch * arch.hidden_size * act_bytes)
