@@ -47,8 +47,19 @@ def collect(catalog) -> list[tuple[str, list]]:
             sets.append((path.stem, comps))
     sets.append(("llamacpp-h200", compare_llamacpp(catalog, read_rows(LLAMACPP))))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
-        sets.append((path.stem, compare_published(catalog, read_rows(path))))
+        sets.append((path.stem, compare_published(catalog, comparable(path))))
     return sets
+
+
+def comparable(path: Path) -> list[dict]:
+    """The rows of a published set that one single-GPU estimate can judge (a prompt or context length given,
+    one GPU); the others (e.g. expert offload over several GPUs) are named, not silently dropped."""
+    rows = read_rows(path)
+    keep = [r for r in rows if "tokens" in r and r.get("gpus", 1) == 1]
+    if len(keep) < len(rows):
+        print(f"{path.stem}: {len(rows) - len(keep)} of {len(rows)} rows need their own comparison (several GPUs "
+              "or no token count) and are not in this table", file=sys.stderr)
+    return keep
 
 
 def summary(sets, catalog) -> list[str]:
@@ -97,7 +108,7 @@ def main(argv: list[str]) -> None:
     print("\nserved runs (aiconfigurator silicon_sample, aggregated; benchmarks/serving_calibration.py):")
     print("\n".join(served_summary(catalog)))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
-        for r in published_unknown(catalog, read_rows(path)):
+        for r in published_unknown(catalog, comparable(path)):
             print(f"no estimate: {path.stem} {r['gpu']} {r['model']} {r['quant']} {r['metric']} ({r['source']}): "
                   "the GPU has no compute rate in the catalog")
 
