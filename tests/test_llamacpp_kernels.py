@@ -53,9 +53,14 @@ def test_mla_layers_cost_their_fixed_time_and_others_do_not(catalog, lcpp):
 
 
 def test_decode_attention_runs_at_its_own_rate(catalog, lcpp):
-    """llama.cpp's flash-attention vector kernel: 8K of context costs a V2-Lite step far more than MLA's bytes."""
+    """llama.cpp's flash-attention vector kernel: 8K of context costs a V2-Lite (MLA) step far more than its
+    latent cache's bytes."""
     fast = replace(lcpp, speed=replace(lcpp.speed, decode_attention_flops_per_byte=None))
     grow = _step(catalog, lcpp, "deepseek-v2-lite", 8320) - _step(catalog, lcpp, "deepseek-v2-lite", 128)
     grow_fast = _step(catalog, fast, "deepseek-v2-lite", 8320) - _step(catalog, fast, "deepseek-v2-lite", 128)
     assert grow > 5 * grow_fast
     assert 0.4e-3 < grow < 2e-3  # measured: 1.0 ms (tg128 314.6 -> 239.1 tok/s)
+    # GQA and MHA keep the tensor rate: the term leaves a dense model's step alone
+    dense = _step(catalog, lcpp, "deepseek-r1-distill-qwen-7b", 8320) - _step(catalog, fast,
+                                                                            "deepseek-r1-distill-qwen-7b", 8320)
+    assert dense == 0.0

@@ -586,9 +586,9 @@ class EngineSpeed(Sourced):
     # MLA layers (llama.cpp): the latent projections, the per-head absorbed matmuls and their small kernels
     # cost this much a decode step and layer besides their bytes
     per_mla_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
-    # decode attention (one query per head and sequence) at this many FLOP/s per byte/s of the datasheet
-    # bandwidth, where it does not run at attention_efficiency of the tensor rate: llama.cpp's flash-attention
-    # vector kernel runs on the CUDA cores, whose rate follows a GPU's size as its bandwidth does
+    # MLA decode attention (the absorbed query dots every cached latent) at this many FLOP/s per byte/s of the
+    # datasheet bandwidth instead of attention_efficiency of the tensor rate: llama.cpp's flash-attention vector
+    # kernel runs it on the CUDA cores
     decode_attention_flops_per_byte: Optional[Annotated[float, Gt(0), Le(1e4)]] = None
     # formats whose matrix-vector kernel unpacks one 32-bit word of quants per thread and step (VDR 1 in
     # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own

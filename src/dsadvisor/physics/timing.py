@@ -201,7 +201,9 @@ def decode_step_s(
         t += stage_layers * speed.per_mla_layer_decode_s
     if rates.linear_flops:
         t += linear_flops / layout.gpus / rates.linear_flops
-    attention_rate = rates.decode_attention_flops or rates.attention_flops
+    # MLA's absorbed decode attention (every head dots the whole latent) runs in llama.cpp's flash-attention
+    # vector kernel at its own rate; GQA/MHA decode attention stays at the tensor rate (it is bandwidth-bound)
+    attention_rate = (rates.decode_attention_flops if arch.is_mla else None) or rates.attention_flops
     if attention_rate:
         t += decode_attention_flops(arch, batch, context) / layout.gpus / attention_rate
     t += _allreduce_s(stage_layers, batch * arch.hidden_size * act_bytes, layout, rates, decode=True)
