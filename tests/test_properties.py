@@ -315,7 +315,8 @@ def test_the_documented_tables_are_read():
     est, verdict = documented("estimate"), documented("check")
     assert est["deployment.expert_parallel"] == "bool" and est["deployment.nodes"] == "int"
     assert est["latency.ttft_s"] == "float | null" and est["basis.warnings"] == "list of str"
-    assert len(est) >= 30 and set(verdict) == {"model", "status", "passed", "score", "estimate", "rules", "notes"}
+    assert len(est) >= 30 and set(verdict) == {"model", "status", "passed", "score", "estimate", "checkpoint", "convert", "rules",
+                                           "notes"}
 
 
 @CLI
@@ -375,8 +376,9 @@ def test_recommend_json_matches_the_documented_schema(catalog, data):
     assert isinstance(obj["ranked"], list) and len(obj["ranked"]) <= top
     assert isinstance(obj["advice"], list) and all(isinstance(a, str) for a in obj["advice"])
     assert ("rejected" in obj) is show_all
-    totals = [v["score"]["total"] for v in obj["ranked"]]
-    assert totals == sorted(totals, reverse=True)
+    # a known loss first, then a checkpoint that exists before one to make, then the score
+    keys = [("loss unknown" in v["score"]["why"], v["convert"] is not None, -v["score"]["total"]) for v in obj["ranked"]]
+    assert keys == sorted(keys)
     for v in obj["ranked"]:
         check_verdict(v)
         assert v["passed"] is True and v["estimate"]["memory"]["fits"] is True

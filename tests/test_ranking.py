@@ -72,3 +72,22 @@ def test_plan_of_a_format_no_engine_runs_here_is_bad_input_with_a_suggestion(run
     line, = r.err.strip().splitlines()
     assert "no engine runs nvfp4 weights on H100-SXM" in line and "fp4 hardware support" in line
     assert "try --quant" in line and "awq-int4" in line
+
+
+def test_a_checkpoint_that_exists_ranks_above_one_to_make(run):
+    """Across models, as within one: a deployment whose checkpoint nobody publishes (V3.1 or
+    V3.2-Speciale in AWQ on 8 x H100) ranks below every one whose checkpoint exists with a known loss,
+    says so in its why, and the JSON names the checkpoint or how to make it."""
+    doc = run("recommend", "--gpu", "H100", "--gpus", "8", "--task", "reasoning", "--top", "100", "-f", "json").json()
+    known = [v for v in doc["ranked"] if "loss unknown" not in v["score"]["why"]]
+    to_make = [i for i, v in enumerate(known) if v["convert"] is not None]
+    at_hand = [i for i, v in enumerate(known) if v["convert"] is None]
+    assert to_make and at_hand and max(at_hand) < min(to_make)
+    for v in doc["ranked"]:
+        if v["convert"] is not None:  # nothing to load: the how, in the JSON and in words
+            assert v["checkpoint"] is None, v["model"]
+            assert v["convert"].startswith("convert it yourself") and "convert it yourself" in v["score"]["why"]
+    speciale = next(v for v in doc["ranked"] if v["model"] == "deepseek-v3.2-speciale")
+    assert speciale["convert"] is not None
+    top = doc["ranked"][0]
+    assert top["checkpoint"]["repo"] and top["checkpoint"]["source"].startswith("http")

@@ -656,7 +656,10 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             ranked.append(max(passing, key=lambda v: (v.tier, _total(v))))
         else:
             rejected.append(max(verdicts, key=lambda v: _closeness(v)))
-    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, -_total(v), v.model.id))
+    # across models as within one: a known loss before an unknown one, then a checkpoint that exists
+    # before one the user must make ("convert it yourself"), then the score
+    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, v.convert is not None, -_total(v),
+                               v.model.id))
     rejected.sort(key=lambda v: v.model.id)
     described = [v for v in ranked if models is None and v.model.status == "described"]
     ranked = [v for v in ranked if v not in described]

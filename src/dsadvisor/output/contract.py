@@ -145,12 +145,27 @@ class RuleResult(TypedDict):
     message: str
 
 
+class Checkpoint(TypedDict):
+    """The checkpoint the deployment loads, as the catalog lists it (catalog/artifacts/)."""
+
+    id: str
+    name: str  # how a user names it: the Ollama tag, repo/file or the repository
+    repo: Optional[str]
+    file: Optional[str]  # a GGUF file in ``repo`` (the first part of a split file)
+    ollama_tag: Optional[str]
+    size_bytes: Optional[int]
+    official: bool  # published by the model's authors, as shipped
+    source: str
+
+
 class Verdict(TypedDict):
     model: str
     status: str
     passed: bool
     score: Optional[Score]
     estimate: Optional[Estimate]
+    checkpoint: Optional[Checkpoint]  # null when none exists (see convert) or nothing was estimated
+    convert: Optional[str]  # how to make the checkpoint when none is published ("convert it yourself: ...")
     rules: list[RuleResult]
     notes: list[str]
 

@@ -197,6 +197,13 @@ def _estimate_data(v) -> dict | None:
     return data
 
 
+def _checkpoint_data(a) -> dict | None:
+    if a is None:
+        return None
+    return {"id": a.id, "name": a.name, "repo": a.repo, "file": a.file, "ollama_tag": a.ollama_tag,
+            "size_bytes": a.size_bytes, "official": a.official, "source": a.source}
+
+
 def _verdict_data(v) -> dict:
     return {
         "model": v.model.id, "status": v.model.status, "passed": v.passed,
@@ -205,6 +212,7 @@ def _verdict_data(v) -> dict:
             "headroom": v.score.headroom, "gpus": v.score.gpus, "quality_from": v.score.quality_from,
             "why": why(v)},
         "estimate": _estimate_data(v),
+        "checkpoint": _checkpoint_data(v.artifact), "convert": v.convert,
         "rules": [{"id": r.rule, "status": r.status.value, "message": r.message} for r in v.results],
         "notes": list(v.notes),
     }
@@ -237,6 +245,8 @@ def why(v) -> str:
              f"{e.per_sequence_tokens_per_s:,.0f} tok/s a sequence"]
     if e.gpus > 1:
         parts.append(f"{e.gpus} GPUs")
+    if v.convert is not None:
+        parts.append("no published checkpoint: convert it yourself")
     if sc.headroom < 1:
         parts.append("memory nearly full")
     return "; ".join(parts)
