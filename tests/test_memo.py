@@ -48,3 +48,18 @@ def test_with_model_starts_a_fresh_memo(catalog):
     cat = catalog
     cat.memo["probe"] = 1
     assert "probe" not in cat.with_model(next(iter(cat.models.values()))).memo
+
+
+def test_the_loss_memo_gives_the_uncached_loss_and_follows_the_entry(catalog):
+    """``Catalog.loss`` is kept in the catalog's memo with the entry and format it was worked out for:
+    asked twice it answers as worked out afresh, and an entry that only shares the id gets its own."""
+    cat = dataclasses.replace(catalog, memo={})
+    weights = [q for q in cat.quantizations.values() if "weights" in q.applies_to]
+    for m in cat.models.values():
+        for q in weights:
+            assert cat.loss(m, q) == cat._loss(m, q) == cat.loss(m, q)
+    model = cat.models["deepseek-r1-distill-qwen-7b"]
+    q4 = cat.quantizations["q4_k_m"]
+    other_family = dataclasses.replace(model, family="seed-articles")  # same id, another entry
+    assert cat.loss(other_family, q4) == cat._loss(other_family, q4)
+    assert cat.loss(model, q4) == cat._loss(model, q4)

@@ -264,8 +264,8 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
         fmts = [q for q in fmts if q.id != "fp16"]
     else:
         fmts = [q for q in fmts if q.id != "bf16"]
-    fmts = [q for q in fmts if format_exists_for(q, model)
-            and (not published_recipe(q) or any(a.format == q.id for a in catalog.artifacts_of(model.id)))]
+    files = {a.format for a in catalog.artifacts_of(model.id)}
+    fmts = [q for q in fmts if format_exists_for(q, model) and (q.id in files or not published_recipe(q))]
     best: dict[tuple, QuantFormat] = {}
     for q in fmts:
         key = (q.bits_per_weight, q.expert_bits, q.compute_dtype)
@@ -284,7 +284,7 @@ def format_exists_for(fmt: QuantFormat, model: ModelEntry) -> bool:
 def published_recipe(fmt: QuantFormat) -> bool:
     """A format that gives the routed experts bits of their own (Unsloth's dynamic GGUFs): one publisher's
     recipe for one model family, offered only where a file in it exists, never as "convert it yourself"."""
-    return any(c.startswith("expert_") for c in fmt.tensor_bits)
+    return bool(fmt.tensor_bits) and any(c.startswith("expert_") for c in fmt.tensor_bits)
 
 
 def _runs_here(catalog: Catalog, gpu: Gpu, fmt: QuantFormat, k: Constraints) -> bool:

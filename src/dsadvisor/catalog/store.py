@@ -167,7 +167,18 @@ class Catalog:
     def loss(self, entry: ModelEntry, fmt: QuantFormat) -> Loss:
         """The format's expected quality loss for this model, from the closest measurement published:
         none for its native format; else this model's own checkpoints, then figures measured on this
-        model, on its family, on other models; None (unknown) when no source measures the format."""
+        model, on its family, on other models; None (unknown) when no source measures the format.
+        Kept in ``memo`` with the entry and format it was worked out for (recommend asks for every format
+        of a model several times)."""
+        key = ("loss", entry.id, fmt.id)
+        held = self.memo.get(key)
+        if held is not None and held[0] is entry and held[1] is fmt:  # type: ignore[index]
+            return held[2]  # type: ignore[index]
+        loss = self._loss(entry, fmt)
+        self.memo[key] = (entry, fmt, loss)
+        return loss
+
+    def _loss(self, entry: ModelEntry, fmt: QuantFormat) -> Loss:
         if fmt.id in self.native_formats(entry):
             return Loss(0.0, "native", "the model's own format (lossless by definition)")
         own = [q for a in self.artifacts_of(entry.id) if a.format == fmt.id for q in a.quality_loss]

@@ -157,13 +157,14 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
     chunks = math.ceil(w.prompt_tokens / sched.token_budget)
     own = p1 + (chunks - 1) * step if sched.mixes_prefill else p1
     in_step = COHORT if w.in_step is None else w.in_step
-    rho, ttft, tpot, queue = 0.0, own, step, 0.0
-    for _ in range(200):
-        others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
-        tpot = step / (1.0 - others)
-        queue = _queue_s(others, rho, p, step, r, in_step)
-        ttft = sched.per_request_s + queue + own
-        new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
+    rho, ttft, tpot, queue, new = 0.0, own, step, 0.0, 0.0
+    for i in range(200):
+        if i == 0 or r > 1:  # one sequence alone: no other prompt stalls it or queues ahead, whatever rho is
+            others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
+            tpot = step / (1.0 - others)
+            queue = _queue_s(others, rho, p, step, r, in_step)
+            ttft = sched.per_request_s + queue + own
+            new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
         if abs(new - rho) < 1e-9:
             break
         rho = 0.5 * (rho + new)
