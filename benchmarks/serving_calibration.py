@@ -74,13 +74,43 @@ def build(cat, r):
     # and nvfp4 run (sdk/models/helpers.py, "FMHA quant mode"); NVIDIA's ModelOpt checkpoints ship
     # kv_cache_quant_algo FP8
     kv = "fp8-kv" if quant.id in ("fp8", "nvfp4") else "auto"
+    sched = None
+    if r["backend"] == "sglang":
+        kv, sched = sglang_as_run(r, gpu, tp * dp, kv)
     d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, kv_dtype=kv,
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=tp * dp)
     d = pin_layout(d, tp=tp * dp, ep=ep, dp_attention=dp)
     # the gap-analysis runs' client sends prompts and answers of one nominal length (assumed: the files do
     # not say); at 8 users or fewer these runs match users in lock step
     in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None
-    return d, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step)
+    return d, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched
+
+
+def sglang_as_run(r, gpu, tp: int, kv: str):
+    """(KV cache dtype, scheduler) of an SGLang run as it was launched.
+
+    InferenceX's runs (the db-dump rows: their config ids are InferenceX's) use its launch scripts
+    (benchmarks/single_node/fixed_seq_len/dsr1_fp8_{h200,b200,b300}.sh in SemiAnalysisAI/InferenceX,
+    unchanged in these flags from 2025-11 to 2026-06): on B200/B300 ``--kv-cache-dtype fp8_e4m3``,
+    ``--chunked-prefill-size 32768`` at TP 8 (8192 at TP 4) and ``--scheduler-recv-interval`` 30 at
+    16 users or more, 10 below (10 at TP 4); on H200 no KV dtype (SGLang's ``auto``: the checkpoint's
+    16 bits, DeepSeek-R1/V3 carry no KV scales) and a 32768-token chunk. The other rows' flags are
+    not recorded: SGLang's defaults by GPU memory (``scheduler_for``), and for NVIDIA's gap-analysis
+    Llama runs, whose checkpoint is Meta's 16-bit one quantized at load, a 16-bit KV cache (``auto``)."""
+    from dataclasses import replace
+
+    from dsadvisor.serving.scheduler import scheduler_for
+
+    sched = scheduler_for("sglang", gpu.memory_gb, tp)
+    if r["source_kind"] == "gap_analysis_csv":
+        return "auto", sched
+    if r["source_kind"] != "db_dump":
+        return kv, sched
+    if r["system"] == "h200_sxm":
+        return "auto", replace(sched, token_budget=32768)
+    if tp >= 8:
+        return "fp8-kv", replace(sched, token_budget=32768, recv_interval=30 if r["concurrency"] >= 16 else 10)
+    return "fp8-kv", replace(sched, token_budget=8192, recv_interval=10)
 
 
 # InferenceX's client (the source of the db-dump and dated-csv rows): vLLM's benchmark_serving.py with

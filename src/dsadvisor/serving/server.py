@@ -106,7 +106,6 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     prefill) and the per-request figures under ``workload``. A deployment that cannot hold one
     sequence returns ``running == 0``; its estimate says why (``memory.fits``). ``known``: an
     estimate of ``d`` already made at the workload's context, reused where its batch matches."""
-    sched = scheduler or scheduler_for(d.engine.id)
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     at: dict[str, Any] = dict(context=workload.context, prompt_tokens=isl)
 
@@ -116,11 +115,14 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
         return estimate(replace(d, batch=b, **at))
 
     one = at_batch(1)
+    sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb, one.tp)
     running, limit = running_slots(one, workload, sched)
     if running == 0:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
     full = at_batch(running)
     step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
+    if sched.graph_max_batch is not None and running > sched.graph_max_batch and d.architecture is not None:
+        step += sched.eager_layer_s * d.architecture.num_hidden_layers
     tokens, prompt_factor = 1.0, 1.0
     if d.layout is not None and d.layout.mtp and d.architecture is not None:
         from dsadvisor.serving.speculative import prefill_factor, speculative_step
@@ -137,12 +139,12 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     return full, replace(served, tokens_per_step=tokens)
 
 
-def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float) -> float:
+def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1) -> float:
     """A new request's wait before its prompt starts: the iteration in progress (if others run),
     half of the others' prompts for those arriving together, and the random arrivals' M/D/1 wait
     (at most all others ahead)."""
     random_wait = min(others * p / (2.0 * (1.0 - rho)), (r - 1) * p)
-    return (r - 1) / r * step / 2 + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
+    return (r - 1) / r * step * recv / 2 + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
 def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sched: Scheduler, kv: float,
@@ -162,7 +164,7 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
         if i == 0 or r > 1:  # one sequence alone: no other prompt stalls it or queues ahead, whatever rho is
             others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
             tpot = step / (1.0 - others)
-            queue = _queue_s(others, rho, p, step, r, in_step)
+            queue = _queue_s(others, rho, p, step, r, in_step, sched.recv_interval)
             ttft = sched.per_request_s + queue + own
             new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
         if abs(new - rho) < 1e-9:
