@@ -121,7 +121,9 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
     full = at_batch(running)
     step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
-    if sched.graph_max_batch is not None and running > sched.graph_max_batch and d.architecture is not None:
+    # a batch larger than the largest captured CUDA graph runs eagerly (each attention group captures its own)
+    if sched.graph_max_batch is not None and d.architecture is not None and \
+            math.ceil(running / one.dp_attention) > sched.graph_max_batch:
         step += sched.eager_layer_s * d.architecture.num_hidden_layers
     tokens, prompt_factor = 1.0, 1.0
     if d.layout is not None and d.layout.mtp and d.architecture is not None:
@@ -140,7 +142,8 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
 
 
 def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1) -> float:
-    """A new request's wait before its prompt starts: the iteration in progress (if others run),
+    """A new request's wait before its prompt starts: the scheduler's next poll (if others run: half the
+    ``recv`` decode steps between polls, half the iteration in progress by default),
     half of the others' prompts for those arriving together, and the random arrivals' M/D/1 wait
     (at most all others ahead)."""
     random_wait = min(others * p / (2.0 * (1.0 - rho)), (r - 1) * p)
