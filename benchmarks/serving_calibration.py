@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import collections
 import csv
+import re
 import statistics
 import sys
 from pathlib import Path
@@ -65,6 +66,8 @@ def build(cat, r):
         return f"format {r['gemm_quant_mode']} not in catalog"
     if int(r["pp_size"] or 1) > 1:
         return "pipeline parallel"
+    if r["system"] == "gb200" and r["source_kind"] != "gap_analysis_csv" and "DeepSeek" in r["model_path"]:
+        return "InferenceX's GB200 DeepSeek runs are disaggregated (labelled agg)"
     if isinstance(target, Path):
         model, arch = model_from_config(target)
     else:
@@ -77,6 +80,8 @@ def build(cat, r):
     sched = None
     if r["backend"] == "sglang":
         kv, sched = sglang_as_run(r, gpu, tp * dp, kv)
+    elif r["backend"] == "trtllm":
+        sched = launched_scheduler(r, tp, dp)
     d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, kv_dtype=kv,
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=tp * dp)
     d = pin_layout(d, tp=tp * dp, ep=ep, dp_attention=dp)
@@ -112,6 +117,45 @@ def sglang_as_run(r, gpu, tp: int, kv: str):
         return "fp8-kv", replace(sched, token_budget=32768, recv_interval=30 if r["concurrency"] >= 16 else 10)
     return "fp8-kv", replace(sched, token_budget=8192, recv_interval=10)
 
+def measured_on(r) -> str:
+    """The run's date (YYYY-MM-DD) from its source field, '' when not recorded."""
+    m = re.search(r"measured=(\d{4}-\d\d-\d\d)", r["silicon_data_source"])
+    return m.group(1) if m else ""
+
+
+def launched_scheduler(r, tp: int, dp: int):
+    """The scheduler a TensorRT-LLM run of InferenceX was launched with (None: the engine's defaults).
+
+    Read from InferenceX's launch scripts at the run's date (github.com/SemiAnalysisAI/InferenceX,
+    benchmarks/): Llama-3.1-70B (70b_*_trt_slurm.sh at 9596d23d7, measured 2025-10-29) used
+    --max_num_tokens 16384 and, for 1K/1K at TP < 8 only, batch_wait_timeout_iters 20 with
+    batch_wait_max_tokens_ratio 0.9. DeepSeek-R1 (dsr1_*_trt*.sh) used --max_num_tokens
+    (C + ISL + 64) rounded up to 64, at least 8192 from 64af5a771 (2026-01-21) on; with attention DP,
+    attention_dp_config enable_balance, timeout_iters 60, batching_wait_iters 0; B200 FP8 from
+    ec7bafaae (2026-01-29) on, for 1K/1K at 64 users or more, batch_wait_timeout_iters 40 with
+    batch_wait_max_tokens_ratio 0.8 (which the engine ignores with attention DP)."""
+    from dataclasses import replace
+
+    from dsadvisor.serving.scheduler import scheduler_for
+
+    if r["backend"] != "trtllm" or r["source_kind"] == "gap_analysis_csv":
+        return None
+    sched = scheduler_for("tensorrt-llm")
+    isl, osl, c, day = int(r["isl"]), int(r["osl"]), r["concurrency"], measured_on(r)
+    one_k = isl == 1024 and osl == 1024
+    if "Llama-3.1-70B" in r["model_path"]:
+        waits = dict(batch_wait_iters=20, batch_wait_ratio=0.9) if one_k and tp * dp < 8 else {}
+        return replace(sched, token_budget=16384, **waits)
+    if "DeepSeek" not in r["model_path"]:
+        return None
+    budget = -(-(c + isl + 64) // 64) * 64
+    if day >= "2026-01-21":
+        budget = max(budget, 8192)
+    waits = {}
+    if r["system"] == "b200_sxm" and r["precision"] == "fp8" and day >= "2026-01-29" and one_k and c >= 64:
+        waits = dict(batch_wait_iters=40, batch_wait_ratio=0.8)
+    return replace(sched, token_budget=budget, adp_balance_iters=60 if dp > 1 else 0, **waits)
+
 
 # InferenceX's client (the source of the db-dump and dated-csv rows): vLLM's benchmark_serving.py with
 # --random-range-ratio 0.8, so prompt and answer lengths are drawn uniformly from [0.8, 1.0] of the
@@ -146,15 +190,17 @@ def layout_of(r) -> tuple[int, int, bool]:
     return tp, dp, moe_ep > 1
 
 
-def compare_rows(cat):
+def compare_rows(cat, keep=None):
     """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
-    for the rest, counted."""
+    for the rest, counted. ``keep``: a filter on the measured rows."""
     from dsadvisor.errors import DsAdvisorError
     from dsadvisor.serving.scheduler import scheduler_for
     from dsadvisor.serving.server import serve
 
     out, skipped = [], collections.Counter()
     for r in rows():
+        if keep is not None and not keep(r):
+            continue
         built = build(cat, r)
         if isinstance(built, str):
             skipped[built] += 1
@@ -213,14 +259,37 @@ def intercepts(out) -> None:
         print(" ".join(map(str, key)), f"n={len(v)} median {statistics.median(v):.0f} ms")
 
 
+def adp_hold_scan(cat) -> None:
+    """holds.ADP_HOLD_FACTOR against the fit part's TensorRT-LLM runs with attention-DP balancing only
+    (the held-out part is not read): TTFT share within 25% and median ratio per candidate factor."""
+    from dsadvisor.serving import holds
+
+    saved = holds.ADP_HOLD_FACTOR
+    try:
+        for factor in (1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0):
+            holds.ADP_HOLD_FACTOR = factor
+            out, _ = compare_rows(cat, keep=lambda r: r["split"] == "fit" and r["backend"] == "trtllm"
+                                  and layout_of(r)[1] > 1)
+            ratios = sorted(o["ttft_ratio"] for o in out)
+            print(f"factor {factor:.1f}: {len(out)} fit runs, TTFT within 25% "
+                  f"{sum(abs(x - 1) <= .25 for x in ratios) / len(ratios):.0%}, median ratio {statistics.median(ratios):.2f}")
+    finally:
+        holds.ADP_HOLD_FACTOR = saved
+
+
 def compare(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
     ap.add_argument("--rows", type=Path)
     ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
     ap.add_argument("--table", action="store_true", help="TPOT error by engine as a markdown table")
+    ap.add_argument("--holds", action="store_true", help="scan the attention-DP hold factor on the fit part")
     args = ap.parse_args(argv)
     from dsadvisor.catalog.store import load_catalog
+
+    if args.holds:
+        adp_hold_scan(load_catalog(use_env=False))
+        return 0
 
     out, skipped = compare_rows(load_catalog(use_env=False))
     if args.intercepts:

@@ -30,6 +30,13 @@ class Scheduler:
     # Decode iterations between two polls for new requests (SGLang --scheduler-recv-interval, default 1):
     # a request that arrives waits for the next poll, half the interval on average.
     recv_interval: int = 1
+    # TensorRT-LLM's holds of prompts (serving/holds.py), 0 = off as by default: batch waiting
+    # (batch_wait_timeout_iters, batch_wait_max_tokens_ratio) and attention-DP balancing
+    # (attention_dp_config.enable_balance with its timeout_iters). A plan sets none of them; the
+    # calibration sets what each measured run was launched with.
+    batch_wait_iters: int = 0
+    batch_wait_ratio: float = 0.0
+    adp_balance_iters: int = 0
 
 
 # What a request costs a served engine besides the GPU's prefill: the HTTP round trip, tokenizing, the

@@ -137,7 +137,7 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     if one.ttft_single_s is None or batched is None:
         return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit, tokens)
     served = steady_state(one.ttft_single_s * prompt_factor, batched / per_batch * prompt_factor, step, workload,
-                          running, sched, full.memory.kv_cache, limit)
+                          running, sched, full.memory.kv_cache, limit, dp=one.dp_attention)
     return full, replace(served, tokens_per_step=tokens)
 
 
@@ -150,8 +150,22 @@ def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: 
     return (r - 1) / r * step * recv / 2 + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
+def held_s(sched: Scheduler, lam: float, tpot: float, running: int, dp: int, prompt_tokens: int) -> float:
+    """Seconds the engine holds a prompt back on purpose (TensorRT-LLM's batch waiting or attention-DP
+    balancing, serving/holds.py) at ``lam`` requests per second and one iteration per ``tpot``."""
+    if not (sched.batch_wait_iters or sched.batch_wait_ratio or sched.adp_balance_iters):
+        return 0.0
+    from dsadvisor.serving.holds import adp_balance, batch_wait
+
+    arrivals = lam * tpot
+    if dp > 1:
+        return adp_balance(sched.adp_balance_iters, dp, arrivals, running) * tpot
+    return batch_wait(sched.batch_wait_iters, sched.batch_wait_ratio, sched.token_budget, arrivals, running,
+                      prompt_tokens) * tpot
+
+
 def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sched: Scheduler, kv: float,
-                  limit: str | None) -> Serving:
+                  limit: str | None, dp: int = 1) -> Serving:
     """Per-request figures from one prompt's prefill time ``p1``, a prompt's share ``p`` of a batched
     prefill and one decode step ``step`` of the running batch.
 
@@ -167,7 +181,8 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
         if i == 0 or r > 1:  # one sequence alone: no other prompt stalls it or queues ahead, whatever rho is
             others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
             tpot = step / (1.0 - others)
-            queue = _queue_s(others, rho, p, step, r, in_step, sched.recv_interval)
+            queue = (_queue_s(others, rho, p, step, r, in_step, sched.recv_interval)
+                     + held_s(sched, rho / p, tpot, r, dp, w.prompt_tokens))
             ttft = sched.per_request_s + queue + own
             new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
         if abs(new - rho) < 1e-9:
