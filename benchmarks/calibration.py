@@ -52,14 +52,25 @@ def collect(catalog) -> list[tuple[str, list]]:
 
 
 def comparable(path: Path) -> list[dict]:
-    """The rows of a published set that one single-GPU estimate can judge (a prompt or context length given,
-    one GPU); the others (e.g. expert offload over several GPUs) are named, not silently dropped."""
+    """The rows of a published set one estimate can judge: a token count given, a layout the estimator can pin
+    (one GPU, or ``gpus``/``tp`` datacenter rows) and not marked ``comparable: false``; expert-offload rows
+    (``cpu_moe_layers``) have their own comparison (tests/test_offload.py). The others are named, not dropped."""
     rows = read_rows(path)
-    keep = [r for r in rows if "tokens" in r and r.get("gpus", 1) == 1]
-    if len(keep) < len(rows):
-        print(f"{path.stem}: {len(rows) - len(keep)} of {len(rows)} rows need their own comparison (several GPUs "
-              "or no token count) and are not in this table", file=sys.stderr)
+    keep = [r for r in rows if "tokens" in r and r.get("comparable", True) and "cpu_moe_layers" not in r]
+    for r in rows:
+        if r not in keep:
+            why = r.get("not_compared") or ("expert offload, compared in tests/test_offload.py"
+                                            if "cpu_moe_layers" in r else "no token count")
+            print(f"{path.stem}: not compared: {r['engine']} {r['gpu']} x{r.get('gpus', 1)} {r['model']} "
+                  f"{r['quant']} ({r['source']}): {why}", file=sys.stderr)
     return keep
+
+
+def device_class(catalog, c) -> str:
+    """consumer / apple / datacenter / workstation / edge, or multi-GPU for a row on several GPUs."""
+    if c.gpus > 1:
+        return "multi-GPU"
+    return catalog.gpus[c.device].category if c.device in catalog.gpus else "?"
 
 
 def summary(sets, catalog) -> list[str]:
@@ -68,7 +79,7 @@ def summary(sets, catalog) -> list[str]:
         for c in comps:
             if c.engine == "transformers" and c.quantity == "prefill" and c.tokens < 2048:
                 continue  # eager short prompts are host-bound and noisy (benchmarks/gpu/README.md); target >= 2K
-            cls = catalog.gpus[c.device].category if c.device in catalog.gpus else "?"
+            cls = device_class(catalog, c)
             part = "held-out" if c.held_out else "fit"
             groups.setdefault((name, c.engine, c.quantity, cls, part), []).append(abs(c.error))
     head = (f"{'set':26} {'engine':12} {'metric':15} {'device':10} {'part':8} {'n':>4} {'max':>7} {'median':>7} "
@@ -80,6 +91,26 @@ def summary(sets, catalog) -> list[str]:
         within25 = sum(x <= 0.25 for x in e) / len(e)
         lines.append(f"{key[0]:26} {key[1]:12} {key[2]:15} {key[3]:10} {key[4]:8} {len(e):4d} {max(e):7.1%} "
                      f"{statistics.median(e):7.1%} {within:6.0%} {within25:6.0%}")
+    return lines
+
+
+def published_summary(sets, catalog) -> list[str]:
+    """Every published row together (issue 12's target: median error <= 10 %, 80 % within 15 %), by engine and
+    by device class, fit and held-out apart."""
+    rows = [c for name, comps in sets if name.endswith("-published") for c in comps]
+    groups: dict[tuple, list[float]] = {}
+    for c in rows:
+        part = "held-out" if c.held_out else "fit"
+        for key in (("all published rows", "", part), ("engine", c.engine, part),
+                    ("device class", device_class(catalog, c), part)):
+            groups.setdefault(key, []).append(abs(c.error))
+    head = f"{'published':20} {'':12} {'part':8} {'n':>4} {'median':>7} {'<=15%':>6} {'<=25%':>6} {'max':>7}"
+    lines = [head, "-" * len(head)]
+    for key in sorted(groups, key=lambda k: (k[0] != "all published rows", k)):
+        e = groups[key]
+        lines.append(f"{key[0]:20} {key[1]:12} {key[2]:8} {len(e):4d} {statistics.median(e):7.1%} "
+                     f"{sum(x <= 0.15 for x in e) / len(e):6.0%} {sum(x <= 0.25 for x in e) / len(e):6.0%} "
+                     f"{max(e):7.1%}")
     return lines
 
 
@@ -105,6 +136,8 @@ def main(argv: list[str]) -> None:
                       f"{c.estimated:11.4g} {c.error:+7.1%}{'  held-out' if c.held_out else ''}")
         print()
     print("\n".join(summary(sets, catalog)))
+    print("\npublished rows, all sets (target: median <= 10 %, 80 % within 15 %):")
+    print("\n".join(published_summary(sets, catalog)))
     print("\nserved runs (aiconfigurator silicon_sample, aggregated; benchmarks/serving_calibration.py):")
     print("\n".join(served_summary(catalog)))
     for path in sorted(PUBLISHED.glob("*.jsonl")):

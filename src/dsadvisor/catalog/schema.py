@@ -552,6 +552,12 @@ class EngineSpeed(Sourced):
     # and a bus bandwidth; None: the link's NCCL figures (timing.ALLREDUCE_LATENCY_S)
     allreduce_latency_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     allreduce_bus_gbs: Optional[Annotated[float, Gt(0), Le(1e6)]] = None
+    # weight-only 4-bit experts (AWQ/GPTQ) through the engine's wna16 MoE kernel, decode: a floor per MoE layer and
+    # a cost per (token, routed expert) pair for a whole expert (a tensor-parallel slice takes 1/tp of it), both in
+    # seconds on a GPU of int4_moe_reference_gbs of HBM and scaled by bandwidth to others; None: not modelled
+    int4_moe_decode_floor_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
+    int4_moe_decode_pair_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
+    int4_moe_reference_gbs: Optional[Annotated[float, Gt(0), Le(1e6)]] = None
     bandwidth_efficiency: Annotated[float, Gt(0), Le(1)]
     linear_efficiency: Annotated[float, Gt(0), Le(1)]
     attention_efficiency: Annotated[float, Gt(0), Le(1)]

@@ -50,6 +50,7 @@ class Comparison:
     engine: str = ""
     device: str = ""  # the catalog GPU id
     held_out: bool = False
+    gpus: int = 1  # GPUs the measurement ran on (published multi-GPU rows)
 
     @property
     def error(self) -> float:
@@ -189,7 +190,7 @@ def compare_published(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         if value:
             out.append(Comparison(r["metric"], r["model"], r["batch"], r["tokens"], published_seconds(r), value,
                                   quant=r["quant"], engine=r["engine"], device=r["gpu"],
-                                  held_out=r["part"] == "held-out"))
+                                  held_out=r["part"] == "held-out", gpus=r.get("gpus", 1)))
     return out
 
 

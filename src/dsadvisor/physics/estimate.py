@@ -27,11 +27,12 @@ from dsadvisor.physics.memory import (
     routed_expert_bits,
     weight_bytes,
 )
-from dsadvisor.physics.params import ParamBreakdown, count_params
+from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
-from dsadvisor.physics.timing import ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, decode_step_s, prefill_s
+from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, across_nodes,
+                                      decode_step_s, prefill_s)
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048
@@ -503,7 +504,8 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
     attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
-                  attention, rates_for(gpu, engine, quant), for_format(on_device(engine, gpu), quant),
+                  attention, across_nodes(rates_for(gpu, engine, quant), layout.tp, d.gpus_per_node),
+                  for_format(on_device(engine, gpu), quant),
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 
@@ -526,7 +528,29 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                                      - s.held_params * s.touched,
                                      read_s=read_weights / s.rates.bandwidth,
                                      routed_flops_s=routed_flops_s / s.layout.gpus)
+    step += int4_moe_decode_s(s.engine, quant, d.gpu, arch, s.layout, d.batch)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
+
+
+def weight_only_int4(quant: QuantFormat) -> bool:
+    """AWQ / GPTQ-style 4-bit weights multiplied in 16 bits (not fp4; GGUF blocks run engines without the term)."""
+    return quant.bits_per_weight <= 5 and quant.compute_dtype in ("bf16", "fp16")
+
+
+def int4_moe_decode_s(engine: Engine, quant: QuantFormat, gpu: Gpu, arch: Architecture, layout: Layout,
+                      batch: int) -> float:
+    """What the engine's wna16 MoE kernel adds to a decode step of 4-bit experts besides their bytes: a floor per
+    MoE layer and a cost per (token, routed expert) pair, a tensor-parallel slice of an expert taking 1/tp of a
+    whole one's (expert parallel: whole experts, the pairs spread over the GPUs); measured on a GPU of
+    ``int4_moe_reference_gbs`` and scaled by HBM bandwidth (catalog/engines/engines.yaml, docs/method.md)."""
+    s = engine.speed
+    if not arch.is_moe or s.int4_moe_decode_floor_s is None or not weight_only_int4(quant):
+        return 0.0
+    pairs = batch * arch.moe_dims[2]
+    per_pair = s.int4_moe_decode_pair_s or 0.0
+    pair_s = pairs * per_pair / layout.tp
+    scale = (s.int4_moe_reference_gbs or gpu.bandwidth_gbs) / gpu.bandwidth_gbs
+    return moe_layer_count(arch) * (s.int4_moe_decode_floor_s + pair_s) * scale
 
 
 def decode_step(d: Deployment) -> float:
@@ -708,13 +732,17 @@ def _unmeasured_decode(d: Deployment, arch: Architecture, layout: Layout, notes:
     """Decode setups the engines' measured kernels do not cover, with the published rows that show the gap
     (benchmarks/data/published/datacenter-published.jsonl, docs/method.md)."""
     if layout.tp > d.gpus_per_node and layout.tp > 1:
-        notes.warnings.append(f"tensor parallel {layout.tp} spans nodes: every all-reduce crosses the network, which "
-                              "is not measured here; published single-request R1 on 16 x H100 (SGLang, TP 16) decodes "
-                              "at 0.28x the estimated speed")
-    int4_weights = d.quant.bits_per_weight <= 5 and d.quant.compute_dtype != "fp4"  # AWQ/GPTQ: weight-only
-    if arch.is_moe and int4_weights and d.engine.id in ("vllm", "sglang", "tensorrt-llm"):
-        notes.warnings.append(f"{d.quant.id} experts run a 4-bit MoE kernel that is not measured here; published "
-                              "R1-AWQ on 8 x H100 (vLLM) decodes at 0.46x the estimated speed")
+        notes.warnings.append(f"tensor parallel {layout.tp} spans nodes: every all-reduce is NCCL over the network "
+                              "(nccl-tests' cross-node latency, not measured here); published single-request R1 on "
+                              "16 x H100 (SGLang, TP 16) still decodes at 0.43x the estimated speed")
+    if arch.is_moe and weight_only_int4(d.quant) and d.engine.id in ("vllm", "sglang", "tensorrt-llm"):
+        if d.engine.speed.int4_moe_decode_floor_s is None:
+            notes.warnings.append(f"{d.quant.id} experts run a 4-bit MoE kernel that is not measured for "
+                                  f"{d.engine.name}; vLLM's (published, 8 x A100) adds 2-4x to a DeepSeek decode step")
+        else:
+            notes.assumptions.append(f"{d.quant.id} experts: {d.engine.name}'s 4-bit MoE kernel cost from its pull "
+                                     "request's DeepSeek-V3-AWQ table on 8 x A100 (vllm PR 13321), scaled by HBM "
+                                     "bandwidth to this GPU")
 
 
 SPEED_AND_MEMORY_CLAIMS = {"decode_tokens_per_s", "latency_ms", "first_token_latency_ms", "memory_gb",

@@ -10,7 +10,7 @@ derivation and the fit against shared/calibration.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from dsadvisor.physics.memory import cached_tokens
 from dsadvisor.physics.params import moe_layer_count
@@ -28,6 +28,13 @@ DEFAULT_ALLREDUCE_LATENCY_S = 25e-6
 INTER_NODE_BANDWIDTH = 50e9
 INTER_NODE_LATENCY_S = 10e-6
 ALLREDUCES_PER_LAYER = 2  # after attention and after the MLP
+# Tensor parallel across nodes: every all-reduce is NCCL over the network (the engines' own all-reduce kernels
+# work over NVLink inside one node). Two ranks on two nodes take 19.9 us for 8 B-1 KB (nccl-tests
+# all_reduce_perf, A100 + HDR InfiniBand: NVIDIA/nccl-tests issue 150); each further GPU of a node adds NCCL's
+# tree two intra-node LL hops of 0.52 us x 1.8 (NCCL's tuning model, src/graph/tuning.cc: NVLink tree LL hop,
+# x1.8 in a multi-node communicator), and each doubling of the nodes another network step.
+CROSS_NODE_ALLREDUCE_LATENCY_S = 19.9e-6
+CROSS_NODE_INTRA_HOP_S = 0.52e-6 * 1.8
 
 
 @dataclass(frozen=True)
@@ -85,6 +92,18 @@ def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rat
         latency, bandwidth = rates.decode_link_latency, rates.decode_link_bandwidth
     per = latency + share * message_bytes / bandwidth
     return ALLREDUCES_PER_LAYER * layers * per
+
+
+def across_nodes(rates: Rates, tp: int, gpus_per_node: int) -> Rates:
+    """``rates`` with a tensor-parallel group of ``tp`` GPUs spread over nodes of ``gpus_per_node``: NCCL's
+    all-reduce over the network, in prefill and decode alike (no NVLink kernel), at the network port's bandwidth."""
+    if tp <= gpus_per_node:
+        return rates
+    nodes = math.ceil(tp / gpus_per_node)
+    latency = (CROSS_NODE_ALLREDUCE_LATENCY_S * math.ceil(math.log2(nodes))
+               + 2 * (gpus_per_node - 1) * CROSS_NODE_INTRA_HOP_S)
+    return replace(rates, link_latency=latency, link_bandwidth=INTER_NODE_BANDWIDTH, decode_link_latency=None,
+                   decode_link_bandwidth=None)
 
 
 def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
