@@ -47,8 +47,27 @@ def collect(catalog) -> list[tuple[str, list]]:
             sets.append((path.stem, comps))
     sets.append(("llamacpp-h200", compare_llamacpp(catalog, read_rows(LLAMACPP))))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
-        sets.append((path.stem, compare_published(catalog, comparable(path))))
+        rows = comparable(path)
+        steps = compare_published(catalog, [r for r in rows if "served" not in r])
+        sets.append((path.stem, steps + compare_served(catalog, [r for r in rows if "served" in r])))
     return sets
+
+
+def compare_served(catalog, rows: list[dict]) -> list:
+    """Published served runs (``served``: isl, osl, concurrency): the server model's mean TPOT at that workload
+    against the measured one (one step of ``batch`` = concurrency sequences: the TPOT)."""
+    from dsadvisor.physics.calibration import Comparison, _published_deployment
+    from dsadvisor.serving.server import serve
+    from dsadvisor.serving.workload import Workload
+
+    out = []
+    for r in rows:
+        w = r["served"]
+        _, s = serve(_published_deployment(catalog, r), Workload(w["concurrency"], w["isl"], w["osl"]))
+        out.append(Comparison(r["metric"], r["model"], r["batch"], r["tokens"], r["batch"] / r["tokens_per_s"],
+                              s.tpot_s, quant=r["quant"], engine=r["engine"], device=r["gpu"],
+                              held_out=r["part"] == "held-out", gpus=r.get("gpus", 1)))
+    return out
 
 
 def comparable(path: Path) -> list[dict]:

@@ -73,12 +73,14 @@ def test_llamacpp_speed_on_the_h200(comps, quantity, fit_bound, held_bound):
     assert abs(held.error) <= held_bound, f"held-out {held} {held.error:+.1%}"
 
 
-PUBLISHED = read_rows(Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "published" /
-                      "llamacpp-published.jsonl")
+ALL_PUBLISHED = read_rows(Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "published" /
+                          "llamacpp-published.jsonl")
+# the first two rounds' rows (the third round's, with their own bounds and misses: tests/test_calibration_published.py)
+PUBLISHED = [r for r in ALL_PUBLISHED if r.get("round", 1) < 3]
 
 
 def test_published_rows_name_source_conditions_and_part():
-    for r in PUBLISHED:
+    for r in ALL_PUBLISHED:
         assert r["source"].startswith("https://") and r["conditions"] and r["part"] in ("fit", "held-out")
 
 

@@ -202,6 +202,11 @@ def published_seconds(row: dict) -> float:
 
 
 def _published_estimate(catalog: Catalog, r: dict):
+    return estimate(_published_deployment(catalog, r))
+
+
+def _published_deployment(catalog: Catalog, r: dict) -> Deployment:
+    """The deployment a published row ran: its GPU(s), format, engine and, where given, layout."""
     entry = catalog.models[r["model"]]
     prompt = r["tokens"] if r["metric"] == "prefill" else min(r["tokens"], 512)
     context = r["tokens"] + (128 if r["metric"] == "prefill" else 0)
@@ -210,7 +215,7 @@ def _published_estimate(catalog: Catalog, r: dict):
                       gpus=r.get("gpus", 1))
     if "tp" in r:  # the layout the row was measured with (multi-GPU rows)
         d = pin_layout(d, tp=r["tp"], pp=r.get("pp"))
-    return estimate(d)
+    return d
 
 
 def published_unknown(catalog: Catalog, rows: list[dict]) -> list[dict]:

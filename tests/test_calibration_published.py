@@ -1,0 +1,132 @@
+"""Published measurements of llama.cpp, vLLM and SGLang (benchmarks/data/published): every row names its source and
+part, every comparable row gets an estimate, and the errors stay at the floors docs/method.md reports (a
+regression fails here). The bounds are where the figures are today, not the issue's targets: the rows that miss
+those are named in docs/method.md ("Published rows, third round")."""
+
+from __future__ import annotations
+
+import importlib.util
+import statistics
+from pathlib import Path
+
+import pytest
+
+from dsadvisor.physics.calibration import read_rows
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "benchmarks" / "data" / "published"
+
+
+def _calibration():
+    spec = importlib.util.spec_from_file_location("calibration_script", ROOT / "benchmarks" / "calibration.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="module")
+def script():
+    return _calibration()
+
+
+@pytest.fixture(scope="module")
+def comps(catalog, script):
+    """Every published comparison, with its set name."""
+    return [(name, c) for name, cs in script.collect(catalog) if name.endswith("-published") for c in cs]
+
+
+def test_every_row_names_source_part_and_why_not_compared():
+    for path in PUBLISHED.glob("*.jsonl"):
+        for r in read_rows(path):
+            assert r["source"] and r["conditions"] and r["part"] in ("fit", "held-out"), r
+            if r.get("comparable", True) is False:
+                assert r["not_compared"], r
+            if r.get("round") == 3 and r["part"] == "fit":  # the README's rule: only the int4 MoE kernel's own PR
+                assert "vllm/pull/13321" in r["source"], r
+
+
+def test_every_comparable_row_is_compared(comps, catalog, script):
+    """Nothing silently dropped: comparable rows = comparisons (no GPU without rates, no refused layout)."""
+    n = sum(len(script.comparable(p)) for p in PUBLISHED.glob("*.jsonl"))
+    assert len(comps) == n >= 77
+    assert {script.device_class(catalog, c) for _, c in comps} >= {"consumer", "apple", "datacenter", "multi-GPU",
+                                                                    "workstation"}
+    assert {c.engine for _, c in comps} >= {"llama.cpp", "vllm", "sglang"}
+
+
+def _errors(comps, **match):
+    return [abs(c.error) for _, c in comps if all(getattr(c, k) == v for k, v in match.items())]
+
+
+def test_all_published_rows_at_their_floors(comps):
+    """Fit part: the four fitted sources (M2 Ultra, RTX 3090/4090 prompts, vLLM PR 13321) within 7 %. Held out
+    (64 rows): median 13.8 %, 53 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
+    fit, held = _errors(comps, held_out=False), _errors(comps, held_out=True)
+    assert len(fit) >= 13 and max(fit) <= 0.07
+    assert len(held) >= 64
+    assert statistics.median(held) <= 0.15
+    assert sum(e <= 0.15 for e in held) / len(held) >= 0.50
+
+
+def test_apple_and_consumer_held_out_rows(comps, catalog, script):
+    """Apple (Metal) held out: median 9.5 %; consumer CUDA: 11.5 % (the F16 prompts, 2.6-2.8x, are its misses)."""
+    by = {}
+    for _, c in comps:
+        if c.held_out:
+            by.setdefault(script.device_class(catalog, c), []).append(abs(c.error))
+    assert statistics.median(by["apple"]) <= 0.10
+    assert statistics.median(by["consumer"]) <= 0.12
+    decode = [abs(c.error) for _, c in comps if c.held_out and c.quantity == "decode" and c.engine == "llama.cpp"
+              and script.device_class(catalog, c) in ("apple", "consumer")]
+    assert len(decode) >= 18 and sum(e <= 0.15 for e in decode) / len(decode) >= 0.85
+
+
+def test_vllm_int4_moe_rows(comps):
+    """vLLM's 4-bit MoE: the fit rows (PR 13321, 8 x A100) within 7 %; held out, R1-0528-AWQ on 8 x H100
+    (tt-inference-server 356) within 5 % and R1-AWQ on 8 x A800 (PR 14138) within 20 %. Before the term, all were
+    54-76 % too fast."""
+    awq = [(n, c) for n, c in comps if c.engine == "vllm" and c.quant == "awq-int4"]
+    for _, c in awq:
+        if not c.held_out:
+            assert abs(c.error) <= 0.07, c
+        elif c.device == "H100-SXM" and c.tokens in (256, 2176):
+            assert abs(c.error) <= 0.05, c
+        elif c.device == "A800-SXM-80GB":
+            assert abs(c.error) <= 0.20, c
+    assert sum(c.device == "A800-SXM-80GB" for _, c in awq) == 4
+
+
+def test_sglang_r1_served_rows_within_20_percent(comps):
+    """InferenceX: R1-0528 FP8 on 8 x H200, SGLang 0.5.7, concurrency 8-64, served TPOT: -13..-18 %."""
+    rows = [c for _, c in comps if c.engine == "sglang" and c.device == "H200-SXM" and c.model == "deepseek-r1-0528"]
+    assert len(rows) == 4 and all(abs(c.error) <= 0.20 for c in rows)
+
+
+def test_tensor_parallel_across_nodes_pays_the_network_all_reduce():
+    """TP 16 over two 8-GPU nodes: 19.9 us (nccl-tests, two ranks over InfiniBand) + 14 NVLink LL hops of
+    0.936 us = 33.0 us an all-reduce, at the network port's 50 GB/s; inside one node nothing changes."""
+    from dsadvisor.physics.timing import Rates, across_nodes
+
+    rates = Rates(bandwidth=1.0, linear_flops=None, attention_flops=None, link_bandwidth=450e9, link_latency=14.5e-6,
+                  decode_link_latency=5e-6, decode_link_bandwidth=245e9)
+    assert across_nodes(rates, 8, 8) is rates
+    two = across_nodes(rates, 16, 8)
+    assert two.link_latency == pytest.approx(33.0e-6, rel=0.01) and two.link_bandwidth == 50e9
+    assert two.decode_link_latency is None  # no NVLink kernel across nodes
+    four = across_nodes(rates, 32, 8)
+    assert four.link_latency == pytest.approx(33.0e-6 + 19.9e-6, rel=0.01)
+
+
+def test_two_node_sglang_r1_is_slower_than_in_node_but_still_a_named_miss(comps):
+    """The 16 x H100 SGLang TP 16 rows: estimated 43-44 % of the measured step (was 28 % before the network
+    all-reduce). What is left is not modelled (docs/method.md)."""
+    rows = [c for _, c in comps if c.engine == "sglang" and c.device == "H100-SXM"]
+    assert len(rows) == 2
+    for c in rows:
+        assert 0.40 <= c.estimated / c.measured <= 0.50, c
+
+
+def test_calibration_prints_the_all_published_summary(catalog, script, capsys):
+    lines = script.published_summary(script.collect(catalog), catalog)
+    text = "\n".join(lines)
+    assert "all published rows" in text and "held-out" in text and "multi-GPU" in text
