@@ -64,8 +64,13 @@ def compare_served(catalog, rows: list[dict]) -> list:
     for r in rows:
         w = r["served"]
         _, s = serve(_published_deployment(catalog, r), Workload(w["concurrency"], w["isl"], w["osl"]))
-        out.append(Comparison(r["metric"], r["model"], r["batch"], r["tokens"], r["batch"] / r["tokens_per_s"],
-                              s.tpot_s, quant=r["quant"], engine=r["engine"], device=r["gpu"],
+        if r.get("per_user_with_ttft"):  # trtllm-bench's per-user rate: OSL over the whole request
+            measured = 1 / r["tokens_per_s"]
+            estimated = (s.ttft_s + (w["osl"] - 1) * s.tpot_s) / w["osl"]
+        else:  # the client's mean TPOT (tokens_per_s = concurrency / TPOT)
+            measured, estimated = r["batch"] / r["tokens_per_s"], s.tpot_s
+        out.append(Comparison(r["metric"], r["model"], r["batch"], r["tokens"], measured,
+                              estimated, quant=r["quant"], engine=r["engine"], device=r["gpu"],
                               held_out=r["part"] == "held-out", gpus=r.get("gpus", 1)))
     return out
 

@@ -48,10 +48,10 @@ def test_every_row_names_source_part_and_why_not_compared():
 def test_every_comparable_row_is_compared(comps, catalog, script):
     """Nothing silently dropped: comparable rows = comparisons (no GPU without rates, no refused layout)."""
     n = sum(len(script.comparable(p)) for p in PUBLISHED.glob("*.jsonl"))
-    assert len(comps) == n >= 77
+    assert len(comps) == n >= 81
     assert {script.device_class(catalog, c) for _, c in comps} >= {"consumer", "apple", "datacenter", "multi-GPU",
                                                                     "workstation"}
-    assert {c.engine for _, c in comps} >= {"llama.cpp", "vllm", "sglang"}
+    assert {c.engine for _, c in comps} >= {"llama.cpp", "vllm", "sglang", "tensorrt-llm"}
 
 
 def _errors(comps, **match):
@@ -60,10 +60,10 @@ def _errors(comps, **match):
 
 def test_all_published_rows_at_their_floors(comps):
     """Fit part: the four fitted sources (M2 Ultra, RTX 3090/4090 prompts, vLLM PR 13321) within 7 %. Held out
-    (64 rows): median 13.8 %, 53 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
+    (68 rows): median 14.2 %, 51 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
     fit, held = _errors(comps, held_out=False), _errors(comps, held_out=True)
     assert len(fit) >= 13 and max(fit) <= 0.07
-    assert len(held) >= 64
+    assert len(held) >= 68
     assert statistics.median(held) <= 0.15
     assert sum(e <= 0.15 for e in held) / len(held) >= 0.50
 
@@ -130,3 +130,13 @@ def test_calibration_prints_the_all_published_summary(catalog, script, capsys):
     lines = script.published_summary(script.collect(catalog), catalog)
     text = "\n".join(lines)
     assert "all published rows" in text and "held-out" in text and "multi-GPU" in text
+
+
+def test_tensorrt_llm_r1_rows(comps):
+    """NVIDIA's R1 guide: max-throughput on 8 x H200 (attention DP, concurrency 1024) within 10 %; the MTP
+    min-latency rows are a named miss, estimated 1.6-1.9x too fast (docs/method.md)."""
+    trt = {(c.device, c.batch): c for _, c in comps if c.engine == "tensorrt-llm"}
+    assert abs(trt[("H200-SXM", 1024)].error) <= 0.10
+    for gpu in ("H200-SXM", "B200"):
+        ratio = trt[(gpu, 1)].measured / trt[(gpu, 1)].estimated
+        assert 1.5 <= ratio <= 2.0, (gpu, ratio)

@@ -215,6 +215,8 @@ def _published_deployment(catalog: Catalog, r: dict) -> Deployment:
                       gpus=r.get("gpus", 1))
     if "tp" in r:  # the layout the row was measured with (multi-GPU rows)
         d = pin_layout(d, tp=r["tp"], pp=r.get("pp"))
+    if "layout" in r:  # tp, pp, ep, dp_attention, mtp as the row ran them
+        d = pin_layout(d, **r["layout"])
     return d
 
 
