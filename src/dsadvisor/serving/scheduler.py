@@ -30,6 +30,12 @@ class Scheduler:
     # Decode iterations between two polls for new requests (SGLang --scheduler-recv-interval, default 1):
     # a request that arrives waits for the next poll, half the interval on average.
     recv_interval: int = 1
+    # The KV cache a request is admitted with: its whole length (prompt + every answer token) where the
+    # scheduler guarantees it never evicts (TensorRT-LLM's default capacity policy GUARANTEED_NO_EVICT,
+    # tensorrt_llm/llmapi/llm_args.py SchedulerConfig; blocks reserved to completion in
+    # cpp/tensorrt_llm/batch_manager/capacityScheduler.cpp); False: what it holds so far (paged caches
+    # that preempt, vLLM and SGLang).
+    reserves_whole_answer: bool = False
     # TensorRT-LLM's holds of prompts (serving/holds.py), 0 = off as by default: batch waiting
     # (batch_wait_timeout_iters, batch_wait_max_tokens_ratio) and attention-DP balancing
     # (attention_dp_config.enable_balance with its timeout_iters). A plan sets none of them; the
@@ -67,9 +73,11 @@ SCHEDULERS = {
                                "cuda_graph_max_bs run eagerly"),
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
-                              max_running=2048,
+                              max_running=2048, reserves_whole_answer=True,
                               source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
-                                     "in-flight batching with chunked context"),
+                                     "in-flight batching (context and generation requests in one iteration); "
+                                     "capacity policy GUARANTEED_NO_EVICT, enable_chunked_prefill off "
+                                     "(tensorrt_llm/llmapi/llm_args.py)"),
     "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
                            source="llama-server: -b 2048 logical batch; -np slots, which a plan sizes to the "
                                   "concurrency (tools/server/README.md)"),

@@ -92,8 +92,10 @@ class Serving:
 
 def running_slots(one: Estimate, workload: Workload, sched: Scheduler) -> tuple[int, str | None]:
     """Sequences the engine can run at once: the scheduler's cap, and what the KV cache left over
-    holds at the average length a sequence has over its answer (paged caches hold what is used)."""
-    by_kv = one.memory.kv_capacity_tokens // workload.mean_context
+    holds at the average length a sequence has over its answer (paged caches hold what is used), or
+    at its whole length where the scheduler reserves it up front (``reserves_whole_answer``)."""
+    length = workload.context if sched.reserves_whole_answer else workload.mean_context
+    by_kv = one.memory.kv_capacity_tokens // length
     running = min(workload.concurrency, sched.max_running, by_kv)
     if running >= workload.concurrency:
         return workload.concurrency, None
