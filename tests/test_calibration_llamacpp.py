@@ -86,8 +86,8 @@ def test_published_rows_name_source_conditions_and_part():
 
 # Published rows the estimate misses, each with what it shows (docs/method.md, llama.cpp's decode)
 KNOWN_MISSES = {
-    ("RTX-4090", "fp16", "prefill", 512): "GeForce FP16 matmuls accumulate in FP16 at twice the catalog's "
-    "fp16_tflops (an FP32-accumulate figure); cuBLAS in llama.cpp reaches ~150 TFLOP/s: +182 %",
+    ("RTX-4090", "fp16", "prefill", 512): "GeForce FP16 accumulate is modelled (fp16_acc16_tflops, +182 % -> "
+    "+42 %); what is left: cuBLAS reaches 45 % of the 4090's rate, the H200-fitted F16 efficiency is 0.31",
     ("RTX-4090", "q4_0", "decode", 33024): "Llama-architecture layers cost less than the Qwen-fitted 61 us "
     "(the same miss as the held-out deepseek-llm-7b rows on the H200): +21 %",
 }

@@ -432,6 +432,10 @@ class Gpu(Sourced):
     usable_memory_fraction: Annotated[float, Ge(0.01), Le(1)] = 1.0  # floor: as MIN_MEMORY_GB
     bandwidth_gbs: Annotated[float, Ge(MIN_BANDWIDTH_GBS), Le(MAX_BANDWIDTH_GBS)]
     fp16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
+    # GeForce: fp16 tensor math accumulating in fp16 runs at twice fp16_tflops (the fp32-accumulate rate); kernels
+    # that accumulate in fp16 (llama.cpp's cuBLAS F16 GEMM) reach this one. None: no such split (datacenter,
+    # professional cards)
+    fp16_acc16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     bf16_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     fp8_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     fp4_tflops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
@@ -555,6 +559,9 @@ class EngineSpeed(Sourced):
     # weight-only 4-bit experts (AWQ/GPTQ) through the engine's wna16 MoE kernel, decode: a floor per MoE layer and
     # a cost per (token, routed expert) pair for a whole expert (a tensor-parallel slice takes 1/tp of it), both in
     # seconds on a GPU of int4_moe_reference_gbs of HBM and scaled by bandwidth to others; None: not modelled
+    # the engine's F16-weight GEMM accumulates in fp16 (llama.cpp: cuBLAS with CUBLAS_COMPUTE_16F): GeForce cards
+    # run it at their fp16_acc16_tflops
+    f16_gemm_accumulates_fp16: bool = False
     int4_moe_decode_floor_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     int4_moe_decode_pair_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     int4_moe_reference_gbs: Optional[Annotated[float, Gt(0), Le(1e6)]] = None

@@ -349,6 +349,8 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
             eff *= s.vdr1_linear_factor
         return rate * eff if rate and eff else None
     linear = _rate(gpu, quant.compute_dtype)
+    if s.f16_gemm_accumulates_fp16 and quant.compute_dtype == "fp16" and gpu.fp16_acc16_tflops:
+        linear = gpu.fp16_acc16_tflops * 1e12  # GeForce: fp16 accumulate at twice the fp32-accumulate rate
     table = s.linear_efficiency_by_dtype  # "fp8", or "fp8@10" for one GPU generation (compute capability 10.x)
     generation = f"{quant.compute_dtype}@{(gpu.compute_capability or '').split('.')[0]}"
     eff = table.get(generation, table.get(quant.compute_dtype,
