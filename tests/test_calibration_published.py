@@ -48,7 +48,7 @@ def test_every_row_names_source_part_and_why_not_compared():
 def test_every_comparable_row_is_compared(comps, catalog, script):
     """Nothing silently dropped: comparable rows = comparisons (no GPU without rates, no refused layout)."""
     n = sum(len(script.comparable(p)) for p in PUBLISHED.glob("*.jsonl"))
-    assert len(comps) == n >= 81
+    assert len(comps) == n >= 83
     assert {script.device_class(catalog, c) for _, c in comps} >= {"consumer", "apple", "datacenter", "multi-GPU",
                                                                     "workstation"}
     assert {c.engine for _, c in comps} >= {"llama.cpp", "vllm", "sglang", "tensorrt-llm"}
@@ -60,10 +60,10 @@ def _errors(comps, **match):
 
 def test_all_published_rows_at_their_floors(comps):
     """Fit part: the four fitted sources (M2 Ultra, RTX 3090/4090 prompts, vLLM PR 13321) within 7 %. Held out
-    (68 rows): median 14.2 %, 51 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
+    (70 rows): median 14.8 %, 50 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
     fit, held = _errors(comps, held_out=False), _errors(comps, held_out=True)
     assert len(fit) >= 13 and max(fit) <= 0.07
-    assert len(held) >= 68
+    assert len(held) >= 70
     assert statistics.median(held) <= 0.15
     assert sum(e <= 0.15 for e in held) / len(held) >= 0.50
 
@@ -118,12 +118,13 @@ def test_tensor_parallel_across_nodes_pays_the_network_all_reduce():
 
 
 def test_two_node_sglang_r1_is_slower_than_in_node_but_still_a_named_miss(comps):
-    """The 16 x H100 SGLang TP 16 rows: estimated 43-44 % of the measured step (was 28 % before the network
-    all-reduce). What is left is not modelled (docs/method.md)."""
+    """The 16 x H100 SGLang TP 16 rows: tt-inference-server 356 estimated at 43-44 % of the measured step (28 %
+    before the network all-reduce), sglang issue 4417 at 29-33 %. What is left is not modelled (docs/method.md)."""
     rows = [c for _, c in comps if c.engine == "sglang" and c.device == "H100-SXM"]
-    assert len(rows) == 2
+    assert len(rows) == 4
     for c in rows:
-        assert 0.40 <= c.estimated / c.measured <= 0.50, c
+        assert 0.25 <= c.estimated / c.measured <= 0.50, c
+    assert sum(0.40 <= c.estimated / c.measured for c in rows) == 2
 
 
 def test_calibration_prints_the_all_published_summary(catalog, script, capsys):
