@@ -555,6 +555,29 @@ def int4_moe_decode_s(engine: Engine, quant: QuantFormat, gpu: Gpu, arch: Archit
     return moe_layer_count(arch) * (s.int4_moe_decode_floor_s + pair_s) * scale
 
 
+def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
+    """Seconds to prefill ``batch`` prompts together (None: the GPU has no FLOP rate in the catalog)."""
+    arch, layout, p, engine, quant = s.arch, s.layout, s.p, s.engine, d.quant
+    prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
+    t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
+                  weight_bytes_per_gpu=(s.wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
+                  expert_flops=2.0 * p.active_routed * s.prompt * batch,
+                  expert_efficiency=expert_efficiency(engine, quant),
+                  attention_linear_flops=2.0 * p.attention * s.prompt * batch)
+    if t is None:
+        return None
+    # with op offload the host-held experts are unpacked on the GPU too: every weight counts
+    t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus)
+    return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
+
+
+def prefill_time(d: Deployment) -> float | None:
+    """``estimate(d).ttft_s`` alone (all ``d.batch`` prompts prefilled together), with the same checks: the
+    serving model needs a batched prefill beside the estimates it has (``serving.server.serve``), and the
+    memory plan, decode step and notes of a whole estimate would be thrown away."""
+    return _prefill_s(d, _setup(d, _Notes()), d.batch)
+
+
 def decode_step(d: Deployment) -> float:
     """``estimate(d).decode_step_s`` alone, with the same checks: the serving model needs the step at
     the mean context of an answer beside the estimate it already has (``serving.server.serve``), and
@@ -573,22 +596,8 @@ def estimate(d: Deployment) -> Estimate:
     gpu_weights = per_gpu(wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
     plan = _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
     step = _decode_step(d, s)
-    prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
-    expert_eff = expert_efficiency(engine, quant)
-
-    def prefill(batch: int) -> float | None:
-        t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
-                      weight_bytes_per_gpu=(wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
-                      expert_flops=2.0 * p.active_routed * s.prompt * batch, expert_efficiency=expert_eff,
-                      attention_linear_flops=2.0 * p.attention * s.prompt * batch)
-        if t is None:
-            return None
-        # with op offload the host-held experts are unpacked on the GPU too: every weight counts
-        t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus)
-        return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
-
-    ttft = prefill(d.batch)
-    ttft1 = ttft if d.batch == 1 else prefill(1)
+    ttft = _prefill_s(d, s, d.batch)
+    ttft1 = ttft if d.batch == 1 else _prefill_s(d, s, 1)
     _explain(d, arch, layout, s.touched, ttft, notes, s.host, s.held)
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 
 from dsadvisor.errors import InputError
-from dsadvisor.physics.estimate import Deployment, check_layout
+from dsadvisor.physics.estimate import Deployment, check_layout, estimate
 from dsadvisor.physics.timing import Layout
 from dsadvisor.serving.disaggregated import Split, serve_disaggregated, splits
 from dsadvisor.serving.server import Serving, serve
@@ -106,9 +106,14 @@ def sweep(d: Deployment, prompt_tokens: int, output_tokens: int,
     points = []
     for layout in layouts(d):
         pinned = replace(d, layout=layout)
+        try:  # one request alone: the same estimate at every concurrency (its KV room, its own prefill)
+            alone = estimate(replace(pinned, batch=1, context=prompt_tokens + output_tokens,
+                                     prompt_tokens=prompt_tokens))
+        except InputError:
+            continue
         for c in concurrencies:
             try:
-                est, s = serve(pinned, Workload(c, prompt_tokens, output_tokens))
+                est, s = serve(pinned, Workload(c, prompt_tokens, output_tokens), known=alone)
             except InputError:
                 break
             if s.running == 0 or launcher.layout_problem(est):  # the engine's own limits on how it launches

@@ -27,7 +27,7 @@ from typing import Any
 import math
 from dataclasses import dataclass, replace
 
-from dsadvisor.physics.estimate import Deployment, Estimate, decode_step, estimate
+from dsadvisor.physics.estimate import Deployment, Estimate, decode_step, estimate, prefill_time
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 
@@ -107,14 +107,18 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     """The deployment's estimate with its running sequences at full length (memory, single-prompt
     prefill) and the per-request figures under ``workload``. A deployment that cannot hold one
     sequence returns ``running == 0``; its estimate says why (``memory.fits``). ``known``: an
-    estimate of ``d`` already made at the workload's context, reused where its batch matches."""
+    estimate of ``d`` already made at the workload's context and prompt, reused where its batch matches
+    (:func:`dsadvisor.serving.search.sweep` passes the batch-1 estimate every concurrency shares)."""
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     at: dict[str, Any] = dict(context=workload.context, prompt_tokens=isl)
 
+    made = {known.batch: known} if known is not None and (known.context, known.prompt_tokens) == \
+        (workload.context, isl) else {}
+
     def at_batch(b: int) -> Estimate:
-        if known is not None and (known.batch, known.context, known.prompt_tokens) == (b, workload.context, isl):
-            return known
-        return estimate(replace(d, batch=b, **at))
+        if b not in made:
+            made[b] = estimate(replace(d, batch=b, **at))
+        return made[b]
 
     one = at_batch(1)
     sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb, one.tp)
@@ -135,7 +139,8 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
         step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
     # each data-parallel attention group schedules its own prompts under its own token budget
     per_batch = max(1, min(running, max(1, sched.token_budget // isl) * one.dp_attention))
-    batched = at_batch(per_batch).ttft_s
+    # the batched prefill alone: a whole estimate's memory plan and decode step would be thrown away
+    batched = made[per_batch].ttft_s if per_batch in made else prefill_time(replace(d, batch=per_batch, **at))
     if one.ttft_single_s is None or batched is None:
         return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit, tokens)
     served = steady_state(one.ttft_single_s * prompt_factor, batched / per_batch * prompt_factor, step, workload,

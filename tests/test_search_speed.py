@@ -1,0 +1,79 @@
+"""The search's shortcuts change no figure: the batch-1 estimate shared across concurrencies
+(``sweep`` passes it to ``serve`` as ``known``) and the prefill-only path (``prefill_time``) give
+exactly what a whole estimate per figure gave (benchmarks/layout_search.py times the difference)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from dsadvisor.physics.estimate import Deployment, estimate, prefill_time
+from dsadvisor.physics.timing import Layout
+from dsadvisor.serving import search as search_mod
+from dsadvisor.serving import server
+from dsadvisor.serving.search import Limits, search
+
+CASES = [  # model, GPU, format, engine, GPUs, prompt, answer, limits
+    ("deepseek-r1", "H200-SXM", "fp8", "sglang", 8, 2048, 512, Limits(2.0, 0.05)),
+    ("deepseek-r1", "H200-SXM", "fp8", "tensorrt-llm", 8, 4000, 1000, Limits(2.0, 0.05)),
+    ("deepseek-r1-distill-llama-70b", "H100-SXM", "bf16", "vllm", 4, 2048, 512, Limits(0.5, None)),
+    ("deepseek-v2-lite", "A100-SXM-80GB", "bf16", "vllm", 2, 8000, 2000, Limits(1.0, 0.02)),
+]
+
+
+def _deployment(catalog, model, gpu, quant, engine, gpus, **rest):
+    return Deployment.of(catalog, model=catalog.model(model), gpu=catalog.gpus[gpu],
+                         quant=catalog.quantizations[quant], engine=catalog.engines[engine], gpus=gpus, **rest)
+
+
+def _figures(found):
+    def of(p):
+        return None if p is None else (p.label, p.gpus, p.serving.as_dict())
+    return [of(p) for p in found.points], [of(p) for p in found.frontier], of(found.best), of(found.goodput)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda c: f"{c[0]}-{c[3]}-{c[4]}")
+def test_search_figures_as_with_a_whole_estimate_each(catalog, monkeypatch, case):
+    *what, isl, osl, limits = case
+    d = _deployment(catalog, *what)
+    fast = search(d, isl, osl, limits)
+    # the path before the shortcuts: nothing shared across concurrencies, every prefill a whole estimate
+    plain_serve = server.serve
+    monkeypatch.setattr(search_mod, "serve", lambda d, w, scheduler=None, known=None: plain_serve(d, w, scheduler))
+    monkeypatch.setattr(server, "prefill_time", lambda d: estimate(d).ttft_s)
+    slow = search(d, isl, osl, limits)
+    assert fast.best is not None and _figures(fast) == _figures(slow)
+
+
+@pytest.mark.parametrize("model, gpu, quant, engine, gpus, layout", [
+    ("deepseek-r1", "H200-SXM", "fp8", "sglang", 8, Layout(tp=8, ep=True, dp_attention=8, mtp=3)),
+    ("deepseek-r1", "H100-SXM", "fp8", "vllm", 16, Layout(tp=8, pp=2)),
+    ("deepseek-r1-distill-qwen-7b", "RTX-4090", "q4_k_m", "llama.cpp", 1, None),
+    ("deepseek-r1-distill-qwen-7b", "Gaudi2", "bf16", "vllm", 1, None),
+])
+@pytest.mark.parametrize("batch", [1, 7, 64])
+def test_prefill_time_is_the_estimates_ttft(catalog, model, gpu, quant, engine, gpus, layout, batch):
+    d = _deployment(catalog, model, gpu, quant, engine, gpus, layout=layout, context=6000, prompt_tokens=4000)
+    d = replace(d, batch=batch)
+    assert prefill_time(d) == estimate(d).ttft_s
+
+
+# What main computed at 60f6c8a, before the shortcuts (best and goodput: label, TTFT s, TPOT ms, tokens/s per GPU).
+# A change to the physics or the server model moves these on purpose: rerun the case and update them.
+BEFORE = {
+    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @256", 0.9582, 45.65, 674.7), ("TP8 DPA8 MTP3 @287", 1.0365, 49.93, 691.8)),
+    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1021, 32.28, 479.7),
+                                   ("TP8 EP DPA8 MTP3 @231", 1.6342, 49.94, 560.4)),
+    "deepseek-r1-distill-llama-70b-vllm-4": (("TP4 @32", 0.3665, 28.14, 277.7), ("TP4 @54", 0.4961, 35.48, 371.1)),
+}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if f"{c[0]}-{c[3]}-{c[4]}" in BEFORE],
+                         ids=lambda c: f"{c[0]}-{c[3]}-{c[4]}")
+def test_chosen_layouts_as_before_the_shortcuts(catalog, case):
+    *what, isl, osl, limits = case
+    found = search(_deployment(catalog, *what), isl, osl, limits)
+    got = tuple((p.label, round(p.serving.ttft_s, 4), round(p.serving.tpot_s * 1e3, 2), round(p.tokens_per_s_per_gpu, 1))
+                for p in (found.best, found.goodput))
+    assert got == BEFORE[f"{case[0]}-{case[3]}-{case[4]}"]
