@@ -138,6 +138,9 @@ CASES: tuple[Case, ...] = (
        expect="data-parallel attention needs a mixture-of-experts model"),
     _c("limits-no-layout-meets", SERVING, "layouts", *R1_8, "--max-ttft", "0.01", "--max-token-latency", "2",
        "-f", "json", code=1, expect="no layout of 8 x H200-SXM meets the limits: the smallest TTFT reachable is "),
+    _c("trtllm-nodes-path-with-a-blank", SERVING, "plan", "--config", "my model", "--gpu", "H100", "--gpus", "16",
+       "--tp", "8", "--pp", "2", "--engine", "tensorrt-llm", "-f", "json", code=2,
+       expect="TensorRT-LLM over several nodes cannot serve 'my model': trtllm-llmapi-launch splits its command"),
     _c("layout-the-engine-cannot-launch", SERVING, "estimate", *R1_8, "--engine", "tensorrt-llm",
        "--dp-attention", "2", "-f", "json", code=2,
        expect="TensorRT-LLM's enable_attention_dp splits attention over all --tp 8 ranks: --dp-attention must be "
@@ -540,8 +543,10 @@ def make_files(root: Path) -> None:
         (root / name).write_text(body, encoding="utf-8")
     (root / "latin1.yaml").write_bytes(b"models:\n  - id: acme\n    name: Acm\xe9\n")  # byte 34 is not UTF-8
     (root / "nul.yaml").write_bytes(b"schema_version: 1\x00\n")
-    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml", "600-yaml-a", "600-yaml-b"):
+    for folder in ("empty-dir", "model-dir", "latin1-model", "folder.yaml", "many-yaml", "600-yaml-a", "600-yaml-b",
+                   "my model"):
         (root / folder).mkdir(exist_ok=True)
+    (root / "my model" / "config.json").write_text(_llama(), encoding="utf-8")  # a good config, a blank in its path
     from dsadvisor.catalog.loading import USER_LIMITS
 
     for i in range(USER_LIMITS.max_yaml_files + 1):  # one YAML file more than a catalog folder may hold

@@ -131,10 +131,17 @@ def _plans(catalog, engine_id: str, entry_changes: dict, path: str | None = None
     models = {"small": replace(catalog.model("DeepSeek-R1-Distill-Qwen-7B"), id="hostile-small", **entry_changes),
               "big": replace(catalog.model("DeepSeek-V3"), id="hostile-big", **entry_changes)}
     h100, eng = catalog.gpus["H100-SXM"], catalog.engine(engine_id)
+    value = path or entry_changes.get("hf_repo", "")
     for model, quant, kv, n in SETUPS[engine_id]:
         est = estimate(Deployment.of(catalog, model=models[model], gpu=h100, quant=catalog.quantization(quant),
                                            engine=eng, kv_dtype=kv, gpus=n))
-        yield launch_plan(catalog, est, models[model], gpu=h100, model_path=path, kubernetes=True)
+        try:
+            plan = launch_plan(catalog, est, models[model], gpu=h100, model_path=path, kubernetes=True)
+        except InputError as e:  # trtllm-llmapi-launch would split the value again: refused, nothing printed
+            assert engine_id == "tensorrt-llm" and n > 8 and set(value) & set(" \t\n*?["), e
+            assert "trtllm-llmapi-launch splits its command at blanks" in str(e)
+            continue
+        yield plan
 
 
 def k8s_reads(words: list[str]) -> list[str]:
@@ -146,9 +153,6 @@ def k8s_reads(words: list[str]) -> list[str]:
 def check_leader_worker_set(plan, value: str) -> None:
     """Every container of a LeaderWorkerSet gets lists of strings; the value reaches the leader's server
     whole, in one argument, with each ``$`` doubled, and never a script's text."""
-    if plan.kubernetes is None:  # TensorRT-LLM: mpirun over SSH
-        assert plan.engine == "tensorrt-llm"
-        return
     lws, service = yaml.safe_load_all(plan.kubernetes)
     group = lws["spec"]["leaderWorkerTemplate"]
     for role in ("leaderTemplate", "workerTemplate"):
@@ -231,8 +235,8 @@ def test_every_engine_and_layout_is_covered(catalog, no_repo_check):
                                            quant=catalog.quantization("bf16"), engine=catalog.engine(eng)))
         with pytest.raises(InputError, match="not a serving engine"):
             launch_plan(catalog, est, small)
-    nodes = {p.engine: p.lines for e in ("vllm", "sglang", "tensorrt-llm")
-             for p in _plans(catalog, e, {"hf_repo": HOSTILE[0]}) if p.estimate.nodes == 2}
+    nodes = {p.engine: p.lines for e in ("vllm", "sglang", "tensorrt-llm")  # no blank: TensorRT-LLM serves it
+             for p in _plans(catalog, e, {"hf_repo": HOSTILE[3]}) if p.estimate.nodes == 2}
     assert nodes["vllm"][1] == ("ray start --address '<head-ip>:6379'",)
     assert nodes["sglang"][1][0].endswith(" --dist-init-addr '<head-ip>:5000'")
     assert nodes["tensorrt-llm"][0][-1].startswith("mpirun -H '<head-ip>:8,<node-1-ip>:8' -n 16 ")

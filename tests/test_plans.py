@@ -370,12 +370,6 @@ def test_vllm_data_parallel_workers_start_at_their_rank(run):
     assert {"name": "DP_LOCAL", "value": "8"} in worker["env"]
 
 
-def test_trtllm_over_several_nodes_has_no_manifest(run):
-    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine",
-                  "tensorrt-llm", "--k8s")
-    assert d["kubernetes"] is None and any("mpirun over SSH" in n for n in d["notes"])
-
-
 @pytest.mark.parametrize("fmt", ["table", "markdown", "csv", "yaml"])
 def test_other_formats(run, fmt):
     r = run("plan", "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--format", fmt)

@@ -1,6 +1,7 @@
 """TensorRT-LLM: ``trtllm-serve`` with the PyTorch backend (tensorrt_llm/commands/serve.py;
-nvidia.github.io/TensorRT-LLM commands/trtllm-serve); several nodes through MPI and
-``trtllm-llmapi-launch``.
+nvidia.github.io/TensorRT-LLM commands/trtllm-serve); several nodes as one MPI job, ``mpirun ...
+trtllm-llmapi-launch trtllm-serve ...`` (the same page, "Multi-node Serving"), on Kubernetes a
+LeaderWorkerSet whose leader runs mpirun over SSH to its workers (:mod:`dsadvisor.engines.mpi_pods`).
 
 What has no command-line flag goes in the LLM API options file (``--extra_llm_api_options``;
 nvidia.github.io/TensorRT-LLM/deployment-guide/deployment-guide-for-deepseek-r1-on-trtllm.html): the
@@ -128,13 +129,43 @@ class TensorRTLLM(ServingEngine):
         est = job.estimate
         if est.nodes == 1:
             return NodeCommands([setup + (join(argv),)], argv, setup)
+        resplit_check(argv, notes)
         per_node = math.ceil(est.gpus / est.nodes)
         hosts = ",".join([f"{HEAD}:{per_node}"] + [f"<node-{i}-ip>:{per_node}" for i in range(1, est.nodes)])
-        launch = ["mpirun", "-H", hosts, "-n", str(est.gpus), "trtllm-llmapi-launch"] + argv
+        launch = ["mpirun", "-H", hosts, "-n", str(est.gpus), LAUNCHER] + argv
         workers: list[tuple[str, ...]] = [("# nothing to run: mpirun on node 0 starts this node's ranks over SSH",)] * (est.nodes - 1)
         note = ("mpirun on node 0 starts every rank (passwordless SSH between nodes, the same container "
                 "and model path on each; add --allow-run-as-root inside containers)")
         return NodeCommands([setup + (join(launch),)] + workers, launch, setup, worker_note=note)
+
+    def leader_worker(self, argv: list[str], setup: tuple[str, ...], est: Estimate) -> dict | None:
+        """One MPI job over the group's pods: the leader runs node 0's ``trtllm-llmapi-launch trtllm-serve``
+        argv under mpirun, the workers an SSH daemon mpirun starts their ranks through."""
+        from dsadvisor.engines.mpi_pods import pods
+
+        server = argv[argv.index(LAUNCHER):]  # node 0's line without its mpirun: the pods set the hosts
+        return pods(server, setup, math.ceil(est.gpus / est.nodes))
+
+
+LAUNCHER = "trtllm-llmapi-launch"
+# trtllm-llmapi-launch runs its command as ``$task_with_command``, unquoted (tensorrt_llm/llmapi/
+# trtllm-llmapi-launch): the shell splits it again at blanks and expands * ? [ in it. Nothing runs from it
+# (an expansion's result is not read as code), but an argument holding one of these is no longer one argument.
+RESPLIT = frozenset(" \t\n*?[")
+
+
+def resplit_check(argv: list[str], notes: list[str]) -> None:
+    """Refuse an argument trtllm-llmapi-launch would split or expand (a local path with a blank); for a
+    ``<placeholder>`` say the checkpoint put in its place must have none."""
+    for word in argv:
+        if not RESPLIT & set(word):
+            continue
+        if word.startswith("<") and word.endswith(">"):
+            notes.append(f"trtllm-llmapi-launch splits its command at blanks again: the path put in place of "
+                         f"{word} must have no blank, *, ? or [")
+            continue
+        raise InputError(f"TensorRT-LLM over several nodes cannot serve {word!r}: trtllm-llmapi-launch splits its "
+                         "command at blanks and expands * ? [ again; use a path without them")
 
 
 ENGINE = TensorRTLLM

@@ -14,6 +14,7 @@ Kubernetes reads back as one ``$``), so only the references LeaderWorkerSet's va
 
 from __future__ import annotations
 
+import copy
 import math
 import re
 
@@ -57,9 +58,9 @@ def probes(engine: ServingEngine) -> dict:
 
 
 def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, env: dict[str, str],
-              serves: bool = True) -> dict:
-    """One pod's container: ``spec`` (command/args), its GPUs and memory, the model cache, /dev/shm, and
-    probes on the health endpoint when it runs the HTTP server (``serves``)."""
+              serves: bool = True, mounts: tuple[dict, ...] = ()) -> dict:
+    """One pod's container: ``spec`` (command/args), its GPUs and memory, the model cache, /dev/shm (and
+    ``mounts``), and probes on the health endpoint when it runs the HTTP server (``serves``)."""
     memory = f"{K8S_BASE_MEMORY_GIB + math.ceil(host_bytes / 2**30)}Gi"
     c: dict = {"name": "server", "image": engine.image, **spec}
     c["env"] = [{"name": k, "value": v} for k, v in {**env, "HF_HOME": HF_HOME}.items()]
@@ -69,7 +70,8 @@ def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, e
         "limits": {"nvidia.com/gpu": gpus, "memory": memory},
         "requests": {"cpu": str(max(K8S_MIN_CPUS, 2 * gpus)), "memory": memory},
     }
-    c["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "model-cache", "mountPath": HF_HOME}]
+    c["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "model-cache", "mountPath": HF_HOME},
+                         *(dict(m) for m in mounts)]
     if serves:
         c.update(probes(engine))
     return c
@@ -102,14 +104,25 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
 
 def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: int, gpus_per_node: int,
                       env: dict[str, str]) -> str:
-    """A LeaderWorkerSet of ``nodes`` pods (``lws``: the engine's ``leader``/``worker`` container specs and
-    the ``worker_env`` they add) and a Service on the leader's HTTP port."""
+    """A LeaderWorkerSet of ``nodes`` pods (``lws``: the engine's ``leader``/``worker`` container specs, the
+    ``env`` both add and the ``leader_env``/``worker_env`` each adds; optionally the workers' own
+    ``worker_readiness`` probe and ``volumes`` every pod mounts at ``mounts``) and a Service on the leader's
+    HTTP port."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
-    leader = container(engine, lws["leader"], gpus_per_node, 0.0, env)
+    env = {**env, **lws.get("env", {})}
+    mounts = tuple(lws.get("mounts", ()))
+    leader = container(engine, lws["leader"], gpus_per_node, 0.0, {**env, **lws.get("leader_env", {})},
+                       mounts=mounts)
     worker = container(engine, lws["worker"], gpus_per_node, 0.0, {**env, **lws.get("worker_env", {})},
-                       serves=False)
+                       serves=False, mounts=mounts)
+    if "worker_readiness" in lws:  # a worker that serves no HTTP but must be up before the leader starts
+        worker["readinessProbe"] = copy.deepcopy(lws["worker_readiness"])
+
+    def pod_volumes() -> list[dict]:  # fresh mappings for each pod: shared ones would be written as YAML anchors
+        return volumes() + copy.deepcopy(list(lws.get("volumes", ())))
+
     set_doc = {
         "apiVersion": "leaderworkerset.x-k8s.io/v1",
         "kind": "LeaderWorkerSet",
@@ -120,8 +133,8 @@ def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: in
                 "size": nodes,
                 "restartPolicy": "RecreateGroupOnPodRestart",
                 "leaderTemplate": {"metadata": {"labels": {"role": "leader"}},
-                                   "spec": {"containers": [leader], "volumes": volumes()}},
-                "workerTemplate": {"spec": {"containers": [worker], "volumes": volumes()}},
+                                   "spec": {"containers": [leader], "volumes": pod_volumes()}},
+                "workerTemplate": {"spec": {"containers": [worker], "volumes": pod_volumes()}},
             },
         },
     }

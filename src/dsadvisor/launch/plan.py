@@ -79,11 +79,13 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
     if est.nodes > 1:
         pods = engine.leader_worker(k8s_escaped(nodes.server), nodes.setup, est)
         if pods is None:
-            notes.append(f"no Kubernetes manifest: {engine.name} starts its {est.nodes} nodes' ranks with mpirun "
-                         "over SSH, which a LeaderWorkerSet's pods do not run")
+            notes.append(f"no Kubernetes manifest: {engine.name} has no way to start its {est.nodes} nodes "
+                         "from a pod each")
             return None
         notes.append(f"the manifest is a LeaderWorkerSet (install its controller, kubernetes-sigs/lws) of "
                      f"{est.nodes} pods, one per node, and a Service on the leader; {cache}")
+        if pods.get("note"):
+            notes.append(pods["note"])
         return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {})
     notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
                  + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
