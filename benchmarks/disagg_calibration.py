@@ -10,10 +10,9 @@ fit on the fit part keeps an honest hold-out.
 from __future__ import annotations
 
 import argparse
-import collections
 import sys
 
-from serving_calibration import ENGINES, MODELS, QUANTS, SYSTEMS, harness_lengths, rows, stats
+from serving_calibration import ENGINES, MODELS, QUANTS, SYSTEMS, harness_lengths, report, served_runs
 
 
 def _layout(r, side: str):
@@ -55,20 +54,11 @@ def build(cat, r):
 
 
 def compare_rows(cat):
-    from dsadvisor.errors import DsAdvisorError
     from dsadvisor.serving.disaggregated import serve_disaggregated
 
-    out, skipped = [], collections.Counter()
-    for r in rows():
-        built = build(cat, r)
-        if isinstance(built, str):
-            skipped[built] += 1
-            continue
-        try:
-            _, s = serve_disaggregated(*built)
-        except DsAdvisorError as exc:
-            skipped[f"refused: {exc}"[:80]] += 1
-            continue
+    out = []
+    served, skipped = served_runs(cat, build, serve_disaggregated, refused="refused", width=80)
+    for r, built, s in served:
         if s.running == 0 or s.ttft_s is None:
             skipped["an instance holds no request"] += 1
             continue
@@ -85,19 +75,7 @@ def main(argv=None) -> None:
     from dsadvisor.catalog.store import load_catalog
 
     out, skipped = compare_rows(load_catalog(use_env=False))
-    for part in ("fit", "holdout"):
-        rows_ = [o for o in out if o["split"] == part]
-        if not rows_:
-            continue
-        print(f"== {part}: estimate / measured ==")
-        print(f"  all      TTFT {stats([o['ttft_ratio'] for o in rows_], .25)}")
-        print(f"  all      TPOT {stats([o['tpot_ratio'] for o in rows_], .20)}")
-        groups = collections.defaultdict(list)
-        for o in rows_:
-            groups[o[args.by]].append(o)
-        for key, g in sorted(groups.items(), key=lambda kv: str(kv[0])):
-            print(f"  {str(key)[:28]:28s} TTFT {stats([o['ttft_ratio'] for o in g], .25)}")
-            print(f"  {'':28s} TPOT {stats([o['tpot_ratio'] for o in g], .20)}")
+    report(out, args.by)  # fit and hold-out apart, as the aggregated runs are
     print("\nnot compared:", dict(skipped.most_common(8)), f"(+{max(0, len(skipped) - 8)} more reasons)")
 
 

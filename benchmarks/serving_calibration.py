@@ -190,14 +190,14 @@ def layout_of(r) -> tuple[int, int, bool]:
     return tp, dp, moe_ep > 1
 
 
-def compare_rows(cat, keep=None):
-    """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
-    for the rest, counted. ``keep``: a filter on the measured rows."""
+def served_runs(cat, build, serve, refused: str = "estimate refused", width: int = 90, keep=None):
+    """(row, what ``build`` made of it, its Serving) for every measured run that ``build`` can make a
+    deployment of and ``serve`` serves, and the reasons for the rest, counted (``refused``: the words
+    before an error's own, cut to ``width``; ``keep``: a filter on the measured rows).
+    benchmarks/disagg_calibration.py serves its runs through it too."""
     from dsadvisor.errors import DsAdvisorError
-    from dsadvisor.serving.scheduler import scheduler_for
-    from dsadvisor.serving.server import serve
 
-    out, skipped = [], collections.Counter()
+    served, skipped = [], collections.Counter()
     for r in rows():
         if keep is not None and not keep(r):
             continue
@@ -206,10 +206,21 @@ def compare_rows(cat, keep=None):
             skipped[built] += 1
             continue
         try:
-            _, s = serve(*built)
+            served.append((r, built, serve(*built)[1]))
         except DsAdvisorError as exc:
-            skipped[f"estimate refused: {exc}"[:90]] += 1
-            continue
+            skipped[f"{refused}: {exc}"[:width]] += 1
+    return served, skipped
+
+
+def compare_rows(cat, keep=None):
+    """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
+    for the rest, counted. ``keep``: a filter on the measured rows."""
+    from dsadvisor.serving.scheduler import scheduler_for
+    from dsadvisor.serving.server import serve
+
+    out = []
+    served, skipped = served_runs(cat, build, serve, keep=keep)
+    for r, built, s in served:
         if s.ttft_s is None:
             skipped["no FLOP rate"] += 1
             continue

@@ -107,3 +107,20 @@ def test_layouts_prints_the_pools_of_a_disaggregated_best(run):
     assert doc["launch"][-1].startswith("python -m sglang_router.launch_router --pd-disaggregation")
     assert sum(line.startswith("python -m sglang.launch_server") for line in doc["launch"]) == \
         doc["best"]["disaggregated"]["prefill_instances"] + doc["best"]["disaggregated"]["decode_instances"]
+
+
+def test_the_disaggregated_calibration_accounts_for_every_run(catalog, monkeypatch):
+    """benchmarks/disagg_calibration.py serves NVIDIA's runs through serving_calibration's shared loop: every
+    run of the sample is compared or counted under a reason, and the disaggregated ones are compared."""
+    import importlib
+
+    from .conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    disagg = importlib.import_module("disagg_calibration")
+    out, skipped = disagg.compare_rows(catalog)
+    runs = list(importlib.import_module("serving_calibration").rows())
+    assert len(out) + sum(skipped.values()) == len(runs)
+    assert skipped["aggregated (benchmarks/serving_calibration.py)"] == sum(r["mode"] == "agg" for r in runs)
+    assert {o["split"] for o in out} == {"fit", "holdout"} and len(out) >= 100
+    assert all(o["ttft_ratio"] > 0 and o["tpot_ratio"] > 0 for o in out)
