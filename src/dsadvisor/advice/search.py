@@ -268,10 +268,16 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
     fmts = [q for q in fmts if format_exists_for(q, model) and (q.id in files or not published_recipe(q))]
     best: dict[tuple, QuantFormat] = {}
     for q in fmts:
-        key = (q.bits_per_weight, q.expert_bits, q.compute_dtype)
+        key = _size_key(q)
         if key not in best or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, best[key])):
             best[key] = q
-    return [q for q in fmts if best[(q.bits_per_weight, q.expert_bits, q.compute_dtype)] is q]
+    return [q for q in fmts if best[_size_key(q)] is q]
+
+
+def _size_key(q: QuantFormat) -> tuple:
+    """What makes two formats the same size and speed: their bits (a mix's per tensor class: Q2_K's nominal 2.63
+    is its Q2_K block alone, its file averages 3.1-3.2) and the dtype they compute in."""
+    return q.bits_per_weight, q.expert_bits, tuple(sorted(q.tensor_bits.items())), q.compute_dtype
 
 
 def format_exists_for(fmt: QuantFormat, model: ModelEntry) -> bool:

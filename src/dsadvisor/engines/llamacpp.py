@@ -11,7 +11,7 @@ from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.engines.common import join
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
-from dsadvisor.physics.memory import weight_bytes
+from dsadvisor.physics.memory import head_bits, weight_bytes
 from dsadvisor.physics.offload import first_blocks, layer_expert_bytes
 from dsadvisor.physics.params import count_params, is_moe_layer, moe_layer_count
 
@@ -102,8 +102,7 @@ def gpu_layers(arch: Architecture, est: Estimate, quant: QuantFormat, notes: lis
         return layers + 1, 0.0
     p = count_params(arch)
     wb = weight_bytes(p, quant, arch)
-    head_bits = 16 if "lm_head" in quant.kept_16bit else quant.tensor_bits.get("lm_head", quant.bits_per_weight)
-    per_layer_w = max(0.0, wb.total - wb.embedding - p.lm_head * head_bits / 8) / layers
+    per_layer_w = max(0.0, wb.total - wb.embedding - p.lm_head * head_bits(quant) / 8) / layers
     per_layer = per_layer_w + m.kv_cache * est.pp / layers  # each GPU holds 1/pp of the layers' KV
     budget = est.gpus * (m.capacity - m.overhead - m.activations)
     n = max(0, min(layers, int(budget // per_layer))) if per_layer > 0 else layers

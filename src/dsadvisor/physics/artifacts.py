@@ -12,7 +12,7 @@ from typing import cast
 
 from dsadvisor.catalog.schema import Artifact
 from dsadvisor.catalog.store import Catalog
-from dsadvisor.physics.memory import weight_bytes
+from dsadvisor.physics.memory import mtp_module_bytes, weight_bytes
 from dsadvisor.physics.params import count_params
 
 # How far a stated size may be from the computed weights before it contradicts them. Format mixes
@@ -31,7 +31,7 @@ def computed_bytes(catalog: Catalog, artifact: Artifact) -> int | None:
     p = count_params(arch)
     total = weight_bytes(p, fmt, arch).total
     if artifact.file is None and artifact.ollama_tag is None and p.mtp:  # safetensors keep the MTP modules
-        total += int(p.mtp * fmt.bits_per_weight / 8)
+        total += int(mtp_module_bytes(p, fmt, arch))
     return total
 
 

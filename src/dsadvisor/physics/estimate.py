@@ -19,9 +19,12 @@ from dsadvisor.physics.memory import (
     MemoryPlan,
     WeightBytes,
     activation_bytes,
+    attention_weight_bytes,
     kv_bytes_per_token,
     kv_cache_bytes,
     kv_read_bytes,
+    mean_bits,
+    mtp_module_bytes,
     plan_memory,
     profile_logit_bytes,
     routed_expert_bits,
@@ -504,7 +507,7 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     # KV cache: per GPU, whole context, whole batch; pipeline stages split the layers, attention
     # data-parallel groups split the requests
     kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
-    attention = p.attention * (2 if "attention" in quant.kept_16bit else quant.bits_per_weight / 8)
+    attention = attention_weight_bytes(p.attention, quant)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
                   attention, across_nodes(rates_for(gpu, engine, quant), layout.tp, d.gpus_per_node),
                   for_format(on_device(engine, gpu), quant),
@@ -590,7 +593,7 @@ def estimate(d: Deployment) -> Estimate:
     notes = _Notes()
     s = _setup(d, notes)
     arch, layout, p, wb, engine, gpu, quant = s.arch, s.layout, s.p, s.wb, s.engine, d.gpu, d.quant
-    mtp_weights, mtp_kv = _mtp_memory(layout, arch, p.mtp, quant, notes)  # loaded only to draft (--mtp)
+    mtp_weights, mtp_kv = _mtp_memory(layout, arch, p, quant, notes)  # loaded only to draft (--mtp)
     kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share * mtp_kv
     kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch * mtp_kv
     gpu_weights = per_gpu(wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
@@ -598,7 +601,7 @@ def estimate(d: Deployment) -> Estimate:
     step = _decode_step(d, s)
     ttft = _prefill_s(d, s, d.batch)
     ttft1 = ttft if d.batch == 1 else _prefill_s(d, s, 1)
-    _explain(d, arch, layout, s.touched, ttft, notes, s.host, s.held)
+    _explain(d, arch, layout, s.touched, ttft, notes, s.host, s.held, mean_bits(p, wb))
     return Estimate(
         model_id=d.model.id, status=d.model.status, gpu_id=gpu.id, gpus=layout.gpus,
         tp=layout.tp, pp=layout.pp, ep=layout.ep, dp_attention=layout.dp_attention, nodes=math.ceil(d.gpus / d.gpus_per_node), quant_id=quant.id,
@@ -631,10 +634,11 @@ def _held(d: Deployment, arch: Architecture) -> tuple[HostExperts | None, float,
     return host, host_bytes(arch, d.quant, host.layers), host.layers * layer_expert_params(arch)
 
 
-def _mtp_memory(layout: Layout, arch: Architecture, mtp_params: int, quant: QuantFormat,
+def _mtp_memory(layout: Layout, arch: Architecture, p: ParamBreakdown, quant: QuantFormat,
                 notes: _Notes) -> tuple[float, float]:
     """Bytes of the MTP module's weights (all of it on every GPU's share, as the main layers) and the
     factor its KV cache grows the main model's by (one more layer per MTP layer), when --mtp loads it."""
+    mtp_params = p.mtp
     if not mtp_params:
         return 0.0, 1.0
     if not layout.mtp:
@@ -643,7 +647,7 @@ def _mtp_memory(layout: Layout, arch: Architecture, mtp_params: int, quant: Quan
     notes.assumptions.append(f"MTP speculative decoding: {layout.mtp} draft token(s) a step; the MTP module "
                              f"({mtp_params / 1e9:.1f}B) is loaded and keeps its own KV cache")
     extra_layers = arch.num_nextn_predict_layers
-    return mtp_params * quant.bits_per_weight / 8, (arch.num_hidden_layers + extra_layers) / arch.num_hidden_layers
+    return mtp_module_bytes(p, quant, arch), (arch.num_hidden_layers + extra_layers) / arch.num_hidden_layers
 
 
 def _shape(d: Deployment, notes: _Notes) -> tuple[Architecture, bool]:
@@ -689,15 +693,18 @@ def _memory(d: Deployment, arch: Architecture, layout: Layout, weights_per_gpu: 
 
 
 def _explain(d: Deployment, arch: Architecture, layout: Layout, touched: float, ttft: float | None,
-             notes: _Notes, host: HostExperts | None = None, held: float = 0.0) -> None:
-    """The figures the estimate used, what it assumed, and what the user should know."""
+             notes: _Notes, host: HostExperts | None = None, held: float = 0.0, bits: float = 0.0) -> None:
+    """The figures the estimate used, what it assumed, and what the user should know (``bits``: what the
+    model's weights average in the format)."""
     if host:
         _explain_host(arch, host, held, notes)
     gpu, quant, engine = d.gpu, d.quant, d.engine
+    # a mix's nominal figure is its main block's: the model's own average says what its file holds
+    mix = f" (its tensor classes average {bits:.2f} for this model)" if quant.tensor_bits and bits else ""
     notes.facts += [
         f"GPU {gpu.id}: {gpu.bandwidth_gbs:g} GB/s, {gpu.bf16_tflops or gpu.fp16_tflops or 'unknown'} "
         f"TFLOPS 16-bit ({gpu.source})",
-        f"format {quant.id}: {quant.bits_per_weight:g} bits per weight"
+        f"format {quant.id}: {quant.bits_per_weight:g} bits per weight{mix}"
         + (f", routed experts {quant.expert_bits:g}" if quant.expert_bits_per_weight else "") + f" ({quant.source})",
         f"engine {engine.id}: memory {engine.memory.policy} ({engine.memory.source}); speed ({engine.speed.source})",
     ]

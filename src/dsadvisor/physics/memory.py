@@ -83,20 +83,50 @@ def routed_expert_bits(fmt: QuantFormat, arch: Architecture) -> float:
     return _mlp_bits(fmt, arch.moe_intermediate_size, "expert")
 
 
-def mixed_weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> WeightBytes:
-    """A mixed format (GGUF k-quant mix): each tensor class at its own measured bits; norms and the
-    router in 32 bits as llama.cpp stores them."""
+def _layer_bits(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> float:
+    """Bits of a mixed format's decoder layers: attention and every kind of MLP at its class's bits."""
     moe_width = arch.moe_intermediate_size if arch is not None and arch.is_moe else None
     dense_width = arch.intermediate_size if arch is not None else None
     shared = arch.n_shared_experts if arch is not None else 0
     shared_width = moe_width * shared if moe_width and shared else None
-    bits = (p.attention * _class_bits(fmt, "attention") + p.dense_mlp * _mlp_bits(fmt, dense_width, "dense")
+    return (p.attention * _class_bits(fmt, "attention") + p.dense_mlp * _mlp_bits(fmt, dense_width, "dense")
             + p.routed_experts * _mlp_bits(fmt, moe_width, "expert")
-            + p.shared_experts * _mlp_bits(fmt, shared_width, "shared")
+            + p.shared_experts * _mlp_bits(fmt, shared_width, "shared"))
+
+
+def mixed_weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> WeightBytes:
+    """A mixed format (GGUF k-quant mix): each tensor class at its own measured bits; norms and the
+    router in 32 bits as llama.cpp stores them."""
+    bits = (_layer_bits(p, fmt, arch)
             + p.embedding * _class_bits(fmt, "embedding") + p.lm_head * _class_bits(fmt, "lm_head"))
     kept = 4 * (p.norms + p.router)
     return WeightBytes(total=int(bits / 8) + kept, quantized=int(bits / 8), kept_16bit=kept,
                        embedding=int(p.embedding * _class_bits(fmt, "embedding") / 8))
+
+
+def attention_weight_bytes(attention_params: float, fmt: QuantFormat) -> float:
+    """Attention weights: 2 B each where the format keeps them 16-bit, else its attention class's bits (a
+    mix's own: Q2_K's attention is 3.14 bits, not the 2.63 of its Q2_K block)."""
+    return attention_params * (16 if "attention" in fmt.kept_16bit else _class_bits(fmt, "attention")) / 8
+
+
+def head_bits(fmt: QuantFormat) -> float:
+    """Bits per weight of the output head: 16 where the format keeps it, else its class's (a mix's own)."""
+    return 16 if "lm_head" in fmt.kept_16bit else _class_bits(fmt, "lm_head")
+
+
+def mtp_module_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> float:
+    """The multi-token-prediction modules' weights (decoder layers of the model's own kind): at the format's
+    bits, a mix at the mean of its decoder layers' classes."""
+    if not fmt.tensor_bits:
+        return p.mtp * fmt.bits_per_weight / 8
+    layers = p.attention + p.dense_mlp + p.routed_experts + p.shared_experts
+    return p.mtp * _layer_bits(p, fmt, arch) / layers / 8 if layers else 0.0
+
+
+def mean_bits(p: ParamBreakdown, wb: WeightBytes) -> float:
+    """Bits per weight the model's weights average in a format (a mix's classes, 16-bit parts, norms)."""
+    return wb.total * 8 / p.total if p.total else 0.0
 
 
 def weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None = None) -> WeightBytes:

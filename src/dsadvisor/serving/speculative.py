@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 
 from dsadvisor.catalog.schema import Architecture
 from dsadvisor.physics.estimate import Deployment, decode_step, kv_bytes_per_element, rates_for
-from dsadvisor.physics.memory import kv_read_bytes
+from dsadvisor.physics.memory import head_bits, kv_read_bytes
 from dsadvisor.physics.params import count_params
 
 
@@ -110,7 +110,7 @@ def speculative_step(d: Deployment, batch: int, context: int, prompt_tokens: int
     verify = wide - _extra_kv_read_s(d, arch, context, batch * k)
     p = count_params(arch)
     rates = rates_for(d.gpu, d.engine, d.quant)
-    head_bytes = p.lm_head * (2 if "lm_head" in d.quant.kept_16bit else d.quant.bits_per_weight / 8)
+    head_bytes = p.lm_head * head_bits(d.quant) / 8
     # one MTP pass: an average decoder layer of this batch's step, then the shared output head
     one_pass = plain / arch.num_hidden_layers + head_bytes / d.layout.tp / rates.bandwidth
     return SpeculativeStep(k, tokens_per_step(acceptance_for(arch), k), verify, k * one_pass, plain)
