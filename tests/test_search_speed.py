@@ -1,6 +1,7 @@
 """The search's shortcuts change no figure: the batch-1 estimate shared across concurrencies
-(``sweep`` passes it to ``serve`` as ``known``) and the prefill-only path (``prefill_time``) give
-exactly what a whole estimate per figure gave (benchmarks/layout_search.py times the difference)."""
+(``sweep`` passes it to ``serve_figures`` as ``known``), the prefill-only path (``prefill_time``) and the
+KV-only one (``kv_cache_per_gpu``) give exactly what a whole estimate per figure gave
+(benchmarks/layout_search.py times the difference)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from dataclasses import replace
 
 import pytest
 
-from dsadvisor.physics.estimate import Deployment, estimate, prefill_time
+from dsadvisor.physics.estimate import Deployment, estimate, kv_cache_per_gpu, prefill_time
 from dsadvisor.physics.timing import Layout
 from dsadvisor.serving import search as search_mod
 from dsadvisor.serving import server
@@ -38,10 +39,11 @@ def test_search_figures_as_with_a_whole_estimate_each(catalog, monkeypatch, case
     *what, isl, osl, limits = case
     d = _deployment(catalog, *what)
     fast = search(d, isl, osl, limits)
-    # the path before the shortcuts: nothing shared across concurrencies, every prefill a whole estimate
+    # the path before the shortcuts: nothing shared across concurrencies, every prefill and KV cache a whole estimate
     plain_serve = server.serve
-    monkeypatch.setattr(search_mod, "serve", lambda d, w, scheduler=None, known=None: plain_serve(d, w, scheduler))
+    monkeypatch.setattr(search_mod, "serve_figures", lambda d, w, known=None: plain_serve(d, w)[1])
     monkeypatch.setattr(server, "prefill_time", lambda d: estimate(d).ttft_s)
+    monkeypatch.setattr(server, "kv_cache_per_gpu", lambda d: estimate(d).memory.kv_cache)
     slow = search(d, isl, osl, limits)
     assert fast.best is not None and _figures(fast) == _figures(slow)
 
@@ -53,10 +55,11 @@ def test_search_figures_as_with_a_whole_estimate_each(catalog, monkeypatch, case
     ("deepseek-r1-distill-qwen-7b", "Gaudi2", "bf16", "vllm", 1, None),
 ])
 @pytest.mark.parametrize("batch", [1, 7, 64])
-def test_prefill_time_is_the_estimates_ttft(catalog, model, gpu, quant, engine, gpus, layout, batch):
+def test_prefill_and_kv_alone_are_the_estimates(catalog, model, gpu, quant, engine, gpus, layout, batch):
     d = _deployment(catalog, model, gpu, quant, engine, gpus, layout=layout, context=6000, prompt_tokens=4000)
     d = replace(d, batch=batch)
-    assert prefill_time(d) == estimate(d).ttft_s
+    whole = estimate(d)
+    assert prefill_time(d) == whole.ttft_s and kv_cache_per_gpu(d) == whole.memory.kv_cache
 
 
 # What main computed at 60f6c8a, before the shortcuts (best and goodput: label, TTFT s, TPOT ms, tokens/s per GPU).

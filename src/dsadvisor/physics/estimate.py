@@ -581,6 +581,20 @@ def prefill_time(d: Deployment) -> float | None:
     return _prefill_s(d, _setup(d, _Notes()), d.batch)
 
 
+def _kv_per_gpu(d: Deployment, s: _Setup, mtp_kv: float) -> float:
+    """The KV cache one GPU holds: every sequence of the batch at the full context (``mtp_kv``: the MTP layers'
+    share on top)."""
+    return kv_cache_bytes(s.arch, s.context, *s.kv_args) / s.kv_share * d.batch * mtp_kv
+
+
+def kv_cache_per_gpu(d: Deployment) -> float:
+    """``estimate(d).memory.kv_cache`` alone, with the same checks: the layout search needs the running batch's
+    KV cache at each concurrency, not the rest of a whole estimate (``serving.server.serve_figures``)."""
+    notes = _Notes()
+    s = _setup(d, notes)
+    return _kv_per_gpu(d, s, _mtp_memory(s.layout, s.arch, s.p, d.quant, notes)[1])
+
+
 def decode_step(d: Deployment) -> float:
     """``estimate(d).decode_step_s`` alone, with the same checks: the serving model needs the step at
     the mean context of an answer beside the estimate it already has (``serving.server.serve``), and
@@ -595,7 +609,7 @@ def estimate(d: Deployment) -> Estimate:
     arch, layout, p, wb, engine, gpu, quant = s.arch, s.layout, s.p, s.wb, s.engine, d.gpu, d.quant
     mtp_weights, mtp_kv = _mtp_memory(layout, arch, p, quant, notes)  # loaded only to draft (--mtp)
     kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share * mtp_kv
-    kv_per_gpu = kv_cache_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch * mtp_kv
+    kv_per_gpu = _kv_per_gpu(d, s, mtp_kv)
     gpu_weights = per_gpu(wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
     plan = _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
     step = _decode_step(d, s)

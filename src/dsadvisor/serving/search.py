@@ -15,7 +15,7 @@ from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, check_layout, estimate
 from dsadvisor.physics.timing import Layout
 from dsadvisor.serving.disaggregated import Split, serve_disaggregated, splits
-from dsadvisor.serving.server import Serving, serve
+from dsadvisor.serving.server import Serving, serve_figures
 from dsadvisor.serving.workload import Workload
 
 CONCURRENCIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
@@ -111,12 +111,14 @@ def sweep(d: Deployment, prompt_tokens: int, output_tokens: int,
                                      prompt_tokens=prompt_tokens))
         except InputError:
             continue
+        if launcher.layout_problem(alone):  # the engine's own limits on how it launches (the layout's, not the load's)
+            continue
         for c in concurrencies:
             try:
-                est, s = serve(pinned, Workload(c, prompt_tokens, output_tokens), known=alone)
+                s = serve_figures(pinned, Workload(c, prompt_tokens, output_tokens), known=alone)
             except InputError:
                 break
-            if s.running == 0 or launcher.layout_problem(est):  # the engine's own limits on how it launches
+            if s.running == 0:
                 break
             points.append(Point(layout, s, d.gpus))
     return points + _disaggregated(d, prompt_tokens, output_tokens, concurrencies, launcher)
@@ -163,7 +165,7 @@ def goodput(d: Deployment, layout: Layout, prompt_tokens: int, output_tokens: in
     def at(c: int) -> Serving:
         if split is not None:
             return serve_disaggregated(d, split, Workload(c, prompt_tokens, output_tokens))[1]
-        return serve(pinned, Workload(c, prompt_tokens, output_tokens))[1]
+        return serve_figures(pinned, Workload(c, prompt_tokens, output_tokens))
 
     first = at(1)
     if not limits.met_by(first):

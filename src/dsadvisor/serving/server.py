@@ -27,7 +27,8 @@ from typing import Any
 import math
 from dataclasses import dataclass, replace
 
-from dsadvisor.physics.estimate import Deployment, Estimate, decode_step, estimate, prefill_time
+from dsadvisor.physics.estimate import (Deployment, Estimate, decode_step, estimate, kv_cache_per_gpu,
+                                        prefill_time)
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 
@@ -109,6 +110,17 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     sequence returns ``running == 0``; its estimate says why (``memory.fits``). ``known``: an
     estimate of ``d`` already made at the workload's context and prompt, reused where its batch matches
     (:func:`dsadvisor.serving.search.sweep` passes the batch-1 estimate every concurrency shares)."""
+    return _serve(d, workload, scheduler, known, whole=True)
+
+
+def serve_figures(d: Deployment, workload: Workload, known: Estimate | None = None) -> Serving:
+    """``serve(d, workload, known=known)[1]`` without the estimate at the running batch, of which only its
+    KV cache counts: what the layout search serves its points with."""
+    return _serve(d, workload, None, known, whole=False)[1]
+
+
+def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known: Estimate | None,
+           whole: bool) -> tuple[Estimate, Serving]:
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     at: dict[str, Any] = dict(context=workload.context, prompt_tokens=isl)
 
@@ -125,7 +137,9 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     running, limit = running_slots(one, workload, sched)
     if running == 0:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
-    full = at_batch(running)
+    full = at_batch(running) if whole or running in made else None
+    kv = full.memory.kv_cache if full is not None else kv_cache_per_gpu(replace(d, batch=running, **at))
+    full = full or one
     step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
     # a batch larger than the largest captured CUDA graph runs eagerly (each attention group captures its own)
     if sched.graph_max_batch is not None and d.architecture is not None and \
@@ -142,9 +156,9 @@ def serve(d: Deployment, workload: Workload, scheduler: Scheduler | None = None,
     # the batched prefill alone: a whole estimate's memory plan and decode step would be thrown away
     batched = made[per_batch].ttft_s if per_batch in made else prefill_time(replace(d, batch=per_batch, **at))
     if one.ttft_single_s is None or batched is None:
-        return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, full.memory.kv_cache, limit, tokens)
+        return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, kv, limit, tokens)
     served = steady_state(one.ttft_single_s * prompt_factor, batched / per_batch * prompt_factor, step, workload,
-                          running, sched, full.memory.kv_cache, limit, dp=one.dp_attention)
+                          running, sched, kv, limit, dp=one.dp_attention)
     return full, replace(served, tokens_per_step=tokens)
 
 
