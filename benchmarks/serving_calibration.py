@@ -106,7 +106,7 @@ def sglang_as_run(r, gpu, tp: int, kv: str):
 
     from dsadvisor.serving.scheduler import scheduler_for
 
-    sched = scheduler_for("sglang", gpu.memory_gb, tp)
+    sched = scheduler_for("sglang", gpu.memory_gb)
     if r["source_kind"] == "gap_analysis_csv":
         return "auto", sched
     if r["source_kind"] != "db_dump":
@@ -116,6 +116,7 @@ def sglang_as_run(r, gpu, tp: int, kv: str):
     if tp >= 8:
         return "fp8-kv", replace(sched, token_budget=32768, recv_interval=30 if r["concurrency"] >= 16 else 10)
     return "fp8-kv", replace(sched, token_budget=8192, recv_interval=10)
+
 
 def measured_on(r) -> str:
     """The run's date (YYYY-MM-DD) from its source field, '' when not recorded."""

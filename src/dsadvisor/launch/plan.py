@@ -133,7 +133,7 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
         from dsadvisor.serving.scheduler import scheduler_for
 
         # the budget the server model assumed (SGLang's default by GPU memory: 16384 on B200-class GPUs)
-        token_budget = scheduler_for(engine.spec.id, gpu.memory_gb if gpu else None, est.tp).token_budget
+        token_budget = scheduler_for(engine.spec.id, gpu.memory_gb if gpu else None).token_budget
     job = LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu,
                     engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path, artifact, token_budget)
     nodes = engine.nodes(job, notes)

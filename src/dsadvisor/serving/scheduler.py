@@ -22,11 +22,6 @@ class Scheduler:
     # Sequences one instance runs at most (vLLM max_num_seqs, SGLang max_running_requests).
     max_running: int
     source: str
-    # Decode steps of more running sequences than the largest captured CUDA graph run eagerly: each
-    # layer then pays its kernel launches and Python on the host (SGLang cuda_graph_max_bs). None:
-    # every decode step replays a graph.
-    graph_max_batch: int | None = None
-    eager_layer_s: float = 0.0  # seconds an eager decode step adds per layer over a graph replay
     # Decode iterations between two polls for new requests (SGLang --scheduler-recv-interval, default 1):
     # a request that arrives waits for the next poll, half the interval on average.
     recv_interval: int = 1
@@ -43,6 +38,9 @@ class Scheduler:
     batch_wait_iters: int = 0
     batch_wait_ratio: float = 0.0
     adp_balance_iters: int = 0
+    # Host time per running sequence per decode step on top of the GPU's step (per-request bookkeeping,
+    # output processing, streaming): grows with the batch where a small model's GPU step hardly does.
+    host_per_sequence_s: float = 0.0
 
 
 # What a request costs a served engine besides the GPU's prefill: the HTTP round trip, tokenizing, the
@@ -54,12 +52,14 @@ class Scheduler:
 # dense-model run in the set: TensorRT-LLM's figure, assumed.
 PER_REQUEST_S = {"vllm": 0.060, "sglang": 0.050, "tensorrt-llm": 0.050}
 
-# What a decode step of SGLang adds per layer when it runs eagerly (more running requests than
-# cuda_graph_max_bs: the kernels of every layer launched from Python instead of one graph replay).
-# Fitted on the fit part's only SGLang runs above the capture size: Llama-3.1-8B at TP 1 on H200 with 352
-# users (cuda_graph_max_bs 256 there), measured TPOT 39.3 and 36.5 ms against 29.5 and 28.8 ms estimated
-# with graphs; 0.25-0.30 ms per layer closes both (benchmarks/serving_calibration.py, docs/method.md).
-SGLANG_EAGER_LAYER_S = 2.7e-4
+# Host time a decode step of SGLang adds per running request (per attention group), on top of the GPU's
+# step: the scheduler's and front end's per-request work each step (result processing, finish checks,
+# detokenizing, streaming). Fitted on the fit part's SGLang runs: 28 us is the smallest median TPOT error
+# over 20-35 us (8.4 %; 12.1 % without). Those runs grow by it where the GPU step is the larger (Llama-3.1-8B
+# at TP 1 on H200, 128-352 users: +4-10 ms; DeepSeek-R1 on 8 x B200, 128-512 users: +6-28 ms), so SGLang's
+# overlap scheduler does not hide it there. SGLang's maintainers see the same growth at large batches
+# (https://github.com/sgl-project/sglang/issues/23393, #12972). benchmarks/serving_calibration.py, docs/method.md.
+SGLANG_HOST_PER_SEQUENCE_S = 28e-6
 
 SCHEDULERS = {
     "vllm": Scheduler("vllm", token_budget=8192, mixes_prefill=True, per_request_s=PER_REQUEST_S["vllm"],
@@ -67,10 +67,9 @@ SCHEDULERS = {
                       source="vLLM V1 defaults: max_num_batched_tokens 8192 (online serving), chunked prefill on, "
                              "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py)"),
     "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=PER_REQUEST_S["sglang"],
-                        max_running=1024, eager_layer_s=SGLANG_EAGER_LAYER_S,
+                        max_running=1024, host_per_sequence_s=SGLANG_HOST_PER_SEQUENCE_S,
                         source="SGLang server_args.py: chunked_prefill_size 8192 on 80-160 GB GPUs (16384 above, "
-                               "sglang_defaults); enable_mixed_chunk off by default; decode batches above "
-                               "cuda_graph_max_bs run eagerly"),
+                               "sglang_chunk); enable_mixed_chunk off by default"),
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
                               max_running=2048, reserves_whole_answer=True,
@@ -90,22 +89,15 @@ SCHEDULERS = {
 }
 
 
-def sglang_defaults(memory_gb: float, tp: int) -> tuple[int, int]:
-    """SGLang's chunked_prefill_size and cuda_graph_max_bs left unset, by the GPU's memory and the
-    tensor-parallel size (server_args.py ``_handle_gpu_memory_settings``, 0.5.x)."""
-    if memory_gb < 35:
-        return 2048, (24 if tp < 4 else 80) if memory_gb >= 20 else 8
-    if memory_gb < 60:
-        return 4096, 32 if tp < 4 else 160
-    if memory_gb < 160:
-        return 8192, 256 if tp < 4 else 512
-    return 16384, 512
+def sglang_chunk(memory_gb: float) -> int:
+    """SGLang's chunked_prefill_size left unset, by the GPU's memory (server_args.py
+    ``_handle_gpu_memory_settings``, 0.5.x): 2048 under 35 GB, 4096 under 60, 8192 under 160, then 16384."""
+    return 2048 if memory_gb < 35 else 4096 if memory_gb < 60 else 8192 if memory_gb < 160 else 16384
 
 
-def scheduler_for(engine_id: str, memory_gb: float | None = None, tp: int = 1) -> Scheduler:
-    """The engine's scheduler; SGLang's sized by the GPU's memory and the TP size when they are given."""
+def scheduler_for(engine_id: str, memory_gb: float | None = None) -> Scheduler:
+    """The engine's scheduler; SGLang's prefill chunk sized by the GPU's memory when it is given."""
     sched = SCHEDULERS.get(engine_id, SCHEDULERS["vllm"])
     if engine_id == "sglang" and memory_gb is not None:
-        budget, graph = sglang_defaults(memory_gb, tp)
-        sched = replace(sched, token_budget=budget, graph_max_batch=graph)
+        sched = replace(sched, token_budget=sglang_chunk(memory_gb))
     return sched

@@ -133,7 +133,7 @@ def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known
         return made[b]
 
     one = at_batch(1)
-    sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb, one.tp)
+    sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb)
     running, limit = running_slots(one, workload, sched)
     if running == 0:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
@@ -141,16 +141,15 @@ def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known
     kv = full.memory.kv_cache if full is not None else kv_cache_per_gpu(replace(d, batch=running, **at))
     full = full or one
     step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
-    # a batch larger than the largest captured CUDA graph runs eagerly (each attention group captures its own)
-    if sched.graph_max_batch is not None and d.architecture is not None and \
-            math.ceil(running / one.dp_attention) > sched.graph_max_batch:
-        step += sched.eager_layer_s * d.architecture.num_hidden_layers
+    # the host's per-request work once a step (each attention group's scheduler handles its own requests)
+    host = sched.host_per_sequence_s * math.ceil(running / one.dp_attention)
     tokens, prompt_factor = 1.0, 1.0
     if d.layout is not None and d.layout.mtp and d.architecture is not None:
         from dsadvisor.serving.speculative import prefill_factor, speculative_step
 
         spec = speculative_step(d, running, workload.mean_context, isl, plain_step_s=step)
         step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
+    step += host / tokens  # a speculative step's host work is shared by the tokens it accepts
     # each data-parallel attention group schedules its own prompts under its own token budget
     per_batch = max(1, min(running, max(1, sched.token_budget // isl) * one.dp_attention))
     # the batched prefill alone: a whole estimate's memory plan and decode step would be thrown away
