@@ -92,6 +92,32 @@ def test_trtllm_on_hopper_takes_a_whole_mla_prompt_in_one_iteration(run):
     assert value(d["commands"][0], "--max_num_tokens") == "12000"
 
 
+def test_trtllm_takes_a_long_prompt_whole_on_any_model_and_gpu(run):
+    # enable_chunked_prefill is off by default, so a prompt over max_num_tokens would be refused: the plan
+    # raises the budget to the prompt (rounded up to 8), also for one request, where the flag is otherwise unset
+    for n in ("1", "8"):
+        d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", "tensorrt-llm",
+                      "--concurrency", n, "--prompt-tokens", "12001", "--context", "16384")
+        assert value(d["commands"][0], "--max_num_tokens") == "12008"
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", "tensorrt-llm",
+                  "--concurrency", "1", "--prompt-tokens", "4000")
+    assert "--max_num_tokens" not in d["commands"][0]  # the default 8192 takes it
+
+
+def test_trtllm_estimates_a_long_prompt_in_one_iteration():
+    from dsadvisor.serving.scheduler import SCHEDULERS
+    from dsadvisor.serving.server import steady_state
+    from dsadvisor.serving.workload import Workload
+
+    w = Workload(concurrency=1, prompt_tokens=20000, output_tokens=10)
+    trt, vllm = SCHEDULERS["tensorrt-llm"], SCHEDULERS["vllm"]
+    one = steady_state(1.0, 1.0, 0.01, w, 1, trt, 0.0, None)
+    chunked = steady_state(1.0, 1.0, 0.01, w, 1, vllm, 0.0, None)
+    # vLLM splits 20,000 tokens into 3 chunks of 8,192: two more decode steps before the first token
+    assert one.ttft_s == trt.per_request_s + 1.0
+    assert abs(chunked.ttft_s - (vllm.per_request_s + 1.0 + 2 * 0.01)) < 1e-12
+
+
 # ------------------------------------------------------------------ the case: FP8 R1 for 128 users
 
 def test_fp8_r1_for_128_users_on_8_h200_with_dp_attention_keeps_fp8(run):

@@ -29,7 +29,7 @@ from dsadvisor.physics.estimate import Estimate
 OPTIONS_FILE = "extra-llm-api-options.yaml"
 FP8_KV_OPTIONS = ("kv_cache_config:", "  dtype: fp8")
 ATTENTION_DP_OPTIONS = ("enable_attention_dp: true",)
-HOPPER_CC = "9.0"  # MLA without chunked context (blog above)
+DEFAULT_MAX_NUM_TOKENS = 8192  # trtllm-serve without --max_num_tokens (BuildConfig.max_num_tokens)
 
 
 def mtp_options(draft_tokens: int) -> tuple[str, ...]:
@@ -117,12 +117,15 @@ class TensorRTLLM(ServingEngine):
 
     @staticmethod
     def _max_num_tokens(job: LaunchJob) -> int | None:
-        """The scheduler's token budget; on Hopper an MLA prompt must fit in one iteration."""
-        if not job.budget:
+        """The scheduler's token budget, at least the prompt: trtllm-serve leaves chunked context off
+        (``enable_chunked_prefill`` False, tensorrt_llm/llmapi/llm_args.py), so a prompt is scheduled whole
+        in one iteration and one longer than ``max_num_tokens`` (8192 when unset, BuildConfig) is refused;
+        MLA on Hopper has no chunked context at all (blog above). Rounded up to a multiple of 8, which
+        BuildConfig requires."""
+        prompt = job.estimate.prompt_tokens
+        if not job.budget and prompt <= DEFAULT_MAX_NUM_TOKENS:
             return None
-        hopper = job.gpu is not None and job.gpu.compute_capability == HOPPER_CC
-        whole = job.arch.attention == "mla" and hopper
-        return max(job.budget, job.estimate.prompt_tokens) if whole else job.budget
+        return -(-max(job.budget or DEFAULT_MAX_NUM_TOKENS, prompt) // 8) * 8
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
         argv, setup = self._argv_and_setup(job, notes)

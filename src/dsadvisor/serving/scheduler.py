@@ -25,6 +25,10 @@ class Scheduler:
     # Decode iterations between two polls for new requests (SGLang --scheduler-recv-interval, default 1):
     # a request that arrives waits for the next poll, half the interval on average.
     recv_interval: int = 1
+    # A prompt longer than the token budget is split over iterations (vLLM, SGLang); False: it is scheduled
+    # whole in one iteration, the budget raised to it (TensorRT-LLM: enable_chunked_prefill off by default,
+    # tensorrt_llm/llmapi/llm_args.py; a plan writes --max_num_tokens >= the prompt).
+    chunks_prompts: bool = True
     # The KV cache a request is admitted with: its whole length (prompt + every answer token) where the
     # scheduler guarantees it never evicts (TensorRT-LLM's default capacity policy GUARANTEED_NO_EVICT,
     # tensorrt_llm/llmapi/llm_args.py SchedulerConfig; blocks reserved to completion in
@@ -72,7 +76,7 @@ SCHEDULERS = {
                                "sglang_chunk); enable_mixed_chunk off by default"),
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
-                              max_running=2048, reserves_whole_answer=True,
+                              max_running=2048, reserves_whole_answer=True, chunks_prompts=False,
                               source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
                                      "in-flight batching (context and generation requests in one iteration); "
                                      "capacity policy GUARANTEED_NO_EVICT, enable_chunked_prefill off "

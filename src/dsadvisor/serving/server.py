@@ -193,7 +193,7 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
     docstring); requests beyond them wait for a slot: by Little's law, ``S (C / R - 1)`` for a
     service time ``S`` per request."""
     r, osl = running, w.output_tokens
-    chunks = math.ceil(w.prompt_tokens / sched.token_budget)
+    chunks = math.ceil(w.prompt_tokens / sched.token_budget) if sched.chunks_prompts else 1
     own = p1 + (chunks - 1) * step if sched.mixes_prefill else p1
     in_step = COHORT if w.in_step is None else w.in_step
     rho, ttft, tpot, queue, new = 0.0, own, step, 0.0, 0.0
