@@ -10,6 +10,7 @@ import pytest
 from dsadvisor.physics.calibration import (
     LLAMACPP_HELD_OUT_MODELS,
     LLAMACPP_HELD_OUT_QUANTS,
+    LLAMACPP_HELD_OUT_ROWS,
     compare_llamacpp,
     llamacpp_measured,
     read_rows,
@@ -25,7 +26,7 @@ def comps(catalog):
 
 def test_every_catalog_format_row_gives_every_metric(comps, catalog):
     compared = [r for r in ROWS if {"f16": "fp16"}.get(r["quant"], r["quant"]) in catalog.quantizations]
-    assert len(compared) == 22  # IQ4_XS has no catalog format
+    assert len(compared) == 37  # IQ4_XS has no catalog format
     for r in compared:
         mine = [c for c in comps if c.model == r["model"] and c.quant == r["quant"]]
         assert {c.quantity for c in mine} == {"weights", "prefill", "decode", "batched_decode"}
@@ -35,7 +36,8 @@ def test_every_catalog_format_row_gives_every_metric(comps, catalog):
 def test_held_out_rows_are_the_named_models_and_formats(comps):
     held = {(c.model, c.quant) for c in comps if c.held_out}
     assert held == {(c.model, c.quant) for c in comps
-                    if c.model in LLAMACPP_HELD_OUT_MODELS or c.quant in LLAMACPP_HELD_OUT_QUANTS}
+                    if c.model in LLAMACPP_HELD_OUT_MODELS or c.quant in LLAMACPP_HELD_OUT_QUANTS
+                    or (c.model, c.quant) in LLAMACPP_HELD_OUT_ROWS}
     assert held and len(held) < len({(c.model, c.quant) for c in comps})
 
 

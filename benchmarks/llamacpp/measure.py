@@ -28,6 +28,18 @@ DENSE = {
     "r1-distill-qwen-32b": ("Qwen2ForCausalLM", "qwen2", 5120, 27648, 64, 40, 8, 152064, 1000000.0, 131072),
     "deepseek-coder-6.7b": ("LlamaForCausalLM", "llama", 4096, 11008, 32, 32, 32, 32256, 100000.0, 16384),
     "deepseek-llm-7b": ("LlamaForCausalLM", "llama", 4096, 11008, 30, 32, 32, 102400, 10000.0, 4096),
+    # run 4
+    "r1-distill-qwen-1.5b": ("Qwen2ForCausalLM", "qwen2", 1536, 8960, 28, 12, 2, 151936, 10000.0, 131072),
+    "r1-distill-qwen-14b": ("Qwen2ForCausalLM", "qwen2", 5120, 13824, 48, 40, 8, 152064, 1000000.0, 131072),
+    "deepseek-coder-1.3b": ("LlamaForCausalLM", "llama", 2048, 5504, 24, 16, 16, 32256, 100000.0, 16384),
+    "r1-distill-llama-8b": ("LlamaForCausalLM", "llama", 4096, 14336, 32, 32, 8, 128256, 500000.0, 131072),
+    # a probe, no released model: R1-Distill-Qwen-7B's shapes in llama.cpp's llama graph (no q/k/v biases), to
+    # tell the architecture's per-layer cost from the shapes' bandwidth
+    "probe-qwen7b-llama-arch": ("LlamaForCausalLM", "llama", 3584, 18944, 28, 28, 4, 152064, 10000.0, 131072),
+}
+EXTRA = {  # config.json keys beyond DENSE's columns, from the released configs
+    "r1-distill-llama-8b": dict(rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
+                                                  high_freq_factor=4.0, original_max_position_embeddings=8192)),
 }
 V2_LITE = dict(architectures=["DeepseekV2ForCausalLM"], model_type="deepseek_v2", hidden_size=2048,
                intermediate_size=10944, moe_intermediate_size=1408, num_hidden_layers=27, num_attention_heads=16,
@@ -105,6 +117,7 @@ def config_and_shapes(name):
                tie_word_embeddings=False, torch_dtype="bfloat16", hidden_act="silu")
     if mt == "qwen2":
         cfg.update(use_sliding_window=False, sliding_window=ctx, max_window_layers=L)
+    cfg.update(EXTRA.get(name, {}))
     shapes = {"model.embed_tokens.weight": (V, H), "model.norm.weight": (H,), "lm_head.weight": (V, H)}
     for i in range(L):
         p = f"model.layers.{i}."
@@ -221,7 +234,7 @@ def tensor_classes(path):
 
 # Expert offload (routed experts in host memory, `-ncmoe`): measured on this model and format right after its
 # own benchmark, while the producer waits (quantizing would steal the CPU the experts run on).
-OFFLOAD = ("deepseek-v2-lite", "q4_k_m")
+OFFLOAD = ("deepseek-v2-lite", "q4_k_m")  # run 4 set ("none", "none"): not measured again
 OFFLOAD_DONE = __import__("threading").Event()
 
 
@@ -265,7 +278,11 @@ def offload_bench(path, log):
 
 BPW = {"f16": 16, "q8_0": 8.5, "q6_k": 6.6, "q5_k_m": 5.7, "q4_k_m": 4.9, "iq4_xs": 4.3, "q3_k_m": 3.9}
 BENCHED = set()   # source GGUFs the consumer is done with
-BIG_Q8_SOURCE = ("r1-distill-qwen-32b",)   # F16 would not fit the disk beside its quantized copies
+# F16 would not fit the disk beside its quantized copies (32B), or takes longer to write: random Q8_0 blocks
+BIG_Q8_SOURCE = ("r1-distill-qwen-32b", "r1-distill-qwen-14b", "deepseek-moe-16b", "deepseek-v2-lite")
+# run 4: batch sizes on both sides of every MMQ tile width (8-column steps) and of MMVQ's 8, up to 128
+NPL = "1,2,3,4,6,8,9,12,16,24,32,48,64,128"
+BATCHED_CTX = "83968"   # 128 x (512 + 128) = 81,920 cells; 656 a sequence as in runs 1-3 (41,984 / 64)
 
 
 def free_gb():
@@ -339,9 +356,10 @@ def producer(jobs, deadline, q, say):
 
 
 def bench(name, qn, path, smi, deadline, log):
-    row = dict(model=name, quant=qn, gpu=smi, gguf_bytes=path.stat().st_size, tensor_classes=tensor_classes(path))
+    row = dict(model=name, quant=qn, gpu=smi, gguf_bytes=path.stat().st_size, tensor_classes=tensor_classes(path),
+               run=4)
     rc, o, e, dt = run([str(BIN / "llama-bench"), "-m", str(path), "-ngl", "99", "-fa", "1", "-p", "512,2048",
-                        "-n", "128", "-d", "0,8192", "-r", "3", "-o", "jsonl"], 240)
+                        "-n", "128", "-d", "0,8192", "-r", "3", "-o", "jsonl"], 420)
     log.write(f"== {name} {qn} llama-bench rc={rc} {dt:.0f}s\n{o}\n{e[-3000:]}\n")
     keep = ("n_prompt", "n_gen", "n_depth", "avg_ts", "stddev_ts", "flash_attn", "n_batch", "n_ubatch", "type_k",
             "model_size", "model_n_params", "build_commit", "build_number", "n_threads", "cuda")
@@ -350,8 +368,8 @@ def bench(name, qn, path, smi, deadline, log):
     row["bench_s"] = round(dt, 1)
     if time.time() < deadline - 30:
         rc, o, e, dt = run([str(BIN / "llama-batched-bench"), "-m", str(path), "-ngl", "99", "-fa", "on",
-                            "-c", "41984", "-b", "2048", "-ub", "512", "-npp", "512", "-ntg", "128",
-                            "-npl", "1,2,4,8,16,32,64", "--output-format", "jsonl"], 240)
+                            "-c", BATCHED_CTX, "-b", "2048", "-ub", "512", "-npp", "512", "-ntg", "128",
+                            "-npl", NPL, "--output-format", "jsonl"], 480)
         log.write(f"== {name} {qn} batched-bench rc={rc} {dt:.0f}s\n{o}\n{e[-6000:]}\n")
         row["batched"] = [json.loads(x) for x in o.splitlines() if x.startswith("{")]
         row["buffers_ctx41984"] = buffers(e)

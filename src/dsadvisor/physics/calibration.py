@@ -34,8 +34,10 @@ MODEL_IDS = {
 GGUF_QUANT_IDS = {"f16": "fp16", "bf16": "bf16"}
 # The held-out part of the llama.cpp H200 set (benchmarks/data/llamacpp-h200/README.md): no constant is fitted
 # on a row of these models or formats.
-LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b"})
+LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", "r1-distill-llama-8b",
+                                      "r1-distill-qwen-14b"})
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
+LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
 
 
 @dataclass(frozen=True)
@@ -167,7 +169,8 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         if "bench" not in r or GGUF_QUANT_IDS.get(r["quant"], r["quant"]) not in catalog.quantizations:
             continue
         gpu = measured_gpu(catalog, [{"kind": "device", "gpu": r["gpu"].split(",")[0]}])
-        held = r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
+        held = (r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
+                or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS)
         tag = dict(quant=r["quant"], engine="llama.cpp", device=gpu.id, held_out=held)
         est = _llamacpp_estimate(catalog, gpu, r, context=640, prompt_tokens=512)
         out.append(Comparison("weights", r["model"], 1, 0, r["gguf_bytes"], est.memory.weights, **tag))
