@@ -42,25 +42,32 @@ class _With:
         return getattr(self._c, name)
 
 
-def errors(catalog, speed, keep) -> list[float]:
-    comps = compare_llamacpp(_With(catalog, speed), ROWS)
+def errors(catalog, speed, keep, rows=None) -> list[float]:
+    comps = compare_llamacpp(_With(catalog, speed), ROWS if rows is None else rows)
     return [math.log(c.estimated / c.measured) for c in comps if not c.held_out and keep(c)]
 
 
-def loss(catalog, speed, keep) -> float:
-    e = errors(catalog, speed, keep)
+def rows_for(catalog, speed, keep) -> list[dict]:
+    """The rows (model and format) with a fit comparison ``keep`` takes: a search estimates only those."""
+    pairs = {(c.model, c.quant) for c in compare_llamacpp(_With(catalog, speed), ROWS) if not c.held_out and keep(c)}
+    return [r for r in ROWS if (r["model"], r["quant"]) in pairs]
+
+
+def loss(catalog, speed, keep, rows=None) -> float:
+    e = errors(catalog, speed, keep, rows)
     return sum(x * x for x in e) / max(1, len(e))
 
 
-def search(catalog, speed, field, keep, lo, hi, key=None, steps=30):
+def search(catalog, speed, field, keep, lo, hi, key=None, steps=14):
     """The value of ``field`` (or of ``field[key]``) in [lo, hi] (log grid, then refined) with least loss."""
     def with_value(v):
         if key is None:
             return replace(speed, **{field: v})
         return replace(speed, **{field: {**getattr(speed, field), key: v}})
+    rows = rows_for(catalog, speed, keep)
     for _ in range(3):
         grid = [lo * (hi / lo) ** (i / steps) for i in range(steps + 1)]
-        best = min(grid, key=lambda v: loss(catalog, with_value(v), keep))
+        best = min(grid, key=lambda v: loss(catalog, with_value(v), keep, rows))
         span = (hi / lo) ** (2 / steps)
         lo, hi = best / span, best * span
     return with_value(best), best
@@ -75,7 +82,7 @@ def is_(quantity, *, quants=None, moe=None, mla=None, batch=None, deep=None):
 
 
 def fit_decode(catalog, s, out):
-    for _ in range(3):  # the decode terms share rows: alternate until they settle
+    for _ in range(2):  # the decode terms share rows: alternate until they settle
         s, out["per_layer_decode_s"] = search(catalog, s, "per_layer_decode_s",
                                               is_("decode", quants={"f16"}, moe=False, deep=False), 5e-6, 2e-4)
         s, out["decode_attention_flops_per_byte"] = search(catalog, s, "decode_attention_flops_per_byte",
@@ -94,10 +101,14 @@ def fit_prefill(catalog, s, out):
     vdr2 = QUANTIZED - {"q3_k_m"}
     mmq = lambda c: (c.model not in MOE and c.quant in vdr2  # noqa: E731 - the batched quantized matmul's rows
                      and (c.quantity == "prefill" or (c.quantity == "batched_decode" and c.batch > 8)))
-    for _ in range(3):  # MMQ: int8 tensor-core FLOPs plus a pass unpacking the weights into tiles per micro-batch
+    above = lambda c: (c.quantity == "batched_decode" and c.batch > 8  # noqa: E731 - MMQ in decode steps
+                       and c.quant in QUANTIZED)
+    for _ in range(3):  # MMQ: int8 tensor-core FLOPs of every tile's columns, a pass over the weights per tile,
+        # and a fixed cost per matmul in decode steps
         s, out["quantized_linear_efficiency[9.0]"] = search(catalog, s, "quantized_linear_efficiency", mmq,
                                                             0.01, 0.5, key="9.0")
-        s, out["batched_weights_per_s"] = search(catalog, s, "batched_weights_per_s", mmq, 3e11, 1e14)
+        s, out["batched_weights_per_s"] = search(catalog, s, "batched_weights_per_s", mmq, 3e11, 1e15)
+        s, out["matmul_tile_s"] = search(catalog, s, "matmul_tile_s", lambda c: mmq(c) or above(c), 1e-7, 1e-4)
     s, out["linear_efficiency"] = search(catalog, s, "linear_efficiency", is_("prefill", quants={"f16"}, moe=False),
                                          0.1, 1.0)
     s, out["moe_expert_efficiency_16bit"] = search(catalog, s, "moe_expert_efficiency_16bit",
@@ -112,6 +123,9 @@ def fit_prefill(catalog, s, out):
 
 def fit_batched(catalog, s, out):
     small = lambda b: 2 <= b <= 8  # noqa: E731 - the vector kernel's batch sizes (MMVQ_MAX_BATCH_SIZE)
+    # logits to host memory: what every dense batched step adds per sequence besides its matmuls
+    s, out["logits_host_bytes_per_s"] = search(catalog, s, "logits_host_bytes_per_s",
+                                               is_("batched_decode", moe=False), 2e9, 2e11)
     s, out["dequant_column_weights_per_s"] = search(
         catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=QUANTIZED, batch=small), 1e12, 1e14)
     s, out["batched_16bit_weights_per_s"] = search(
@@ -123,16 +137,18 @@ def fit(catalog):
     s = catalog.engines["llama.cpp"].speed
     s = replace(s, quantized_vector_max_batch=8, dequant_column_weights_per_s=None,
                 batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
-                batched_weights_per_s=2e12)
+                batched_weights_per_s=1e14, mmq_max_tile_columns=128, mmq_tile_column_step=8,
+                matmul_tile_s=1.4e-5, logits_host_bytes_per_s=1.5e10)
     out: dict[str, float] = {}
     if "--prefill-only" not in sys.argv:  # keep the catalog's decode constants (they do not enter a prompt)
         s = replace(s, bandwidth_efficiency=0.90, dequant_weights_per_s={"default": 3.3e12},
                     decode_attention_flops_per_byte=2.0, per_mla_layer_decode_s=0.0)
         s = fit_decode(catalog, s, out)
-    s = fit_prefill(catalog, s, out)
-    if "--prefill-only" not in sys.argv:  # the MMQ rate enters batched decode steps: decode once more
-        s = fit_decode(catalog, s, out)
-    s = fit_batched(catalog, s, out)
+    for _ in range(2):  # the logits copy enters every decode step: all of it once more
+        s = fit_prefill(catalog, s, out)
+        if "--prefill-only" not in sys.argv:  # the MMQ rate enters batched decode steps: decode once more
+            s = fit_decode(catalog, s, out)
+        s = fit_batched(catalog, s, out)
     return s, out
 
 

@@ -592,6 +592,18 @@ class EngineSpeed(Sourced):
     dequant_column_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
     batched_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
     batched_16bit_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
+    # the batched quantized matmul's output tiles (llama.cpp MMQ, ggml-cuda/mmq.cuh): at most
+    # mmq_max_tile_columns token columns a tile, in steps of mmq_tile_column_step; every tile passes over its
+    # weights (batched_weights_per_s) and multiplies all its columns, used or not; 0: not tiled
+    mmq_max_tile_columns: Annotated[int, Ge(0), Le(MAX_SHAPE)] = 0
+    mmq_tile_column_step: Annotated[int, Gt(0), Le(MAX_SHAPE)] = 1
+    # each weight matmul costs this much per column tile (up to mmq_max_tile_columns tokens) besides its
+    # weights and FLOPs: a prompt's micro-batch of 512 tokens four times, a batched decode step above
+    # quantized_vector_max_batch sequences once (launches, the GPU's fill and drain, stream-k fix-up)
+    matmul_tile_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # every decoded token's logits (vocabulary x 4 bytes) are copied to host memory at this rate; None: not
+    # copied (the engine samples on the GPU)
+    logits_host_bytes_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
     # prefill: routed-expert GEMMs reach this share of the linear rate (small per-expert batches,
     # routing imbalance, dispatch); the 16-bit figure where it differs
     moe_expert_efficiency: Annotated[float, Gt(0), Le(1)] = 1.0

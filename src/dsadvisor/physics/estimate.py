@@ -31,6 +31,7 @@ from dsadvisor.physics.memory import (
     weight_bytes,
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
+from dsadvisor.physics.tiles import dense_tiles, expert_tiles
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
@@ -403,17 +404,16 @@ def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
 
 
 def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float,
-                             read_s: float, routed_flops_s: float = 0.0) -> float:
+                             read_s: float, linear_flops_s: float = 0.0, routed_flops_s: float = 0.0,
+                             routed: "RoutedExperts | None" = None, matmuls: int = 0) -> float:
     """What llama.cpp's matmul kernels add to a decode step of ``batch`` sequences besides reading the weights
-    (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read).
+    (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read;
+    ``linear_flops_s``: the step's matmul FLOPs at the linear rate, ``routed_flops_s`` the routed experts' part).
 
     Block-quantized, up to ``quantized_vector_max_batch`` sequences: the dequantizing matrix-vector kernel
     cannot go faster than unpacking ``dequant_weights_per_s`` weights a second (by format): where that is slower
     than the read (HBM GPUs), the difference is added; each further sequence unpacks the weights again
-    (``dequant_column_weights_per_s``). Above it the batched quantized matmul (MMQ) unpacks the weights into
-    tiles once a step (``batched_weights_per_s``, as a prompt does once a micro-batch: ``tile_unpack_s``); its
-    FLOPs decode_step_s counts at the quantized rate, and the routed experts' share of them (``routed_flops_s``
-    at that rate) again at the expert efficiency of a prompt's grouped matmuls (``moe_expert_efficiency``).
+    (``dequant_column_weights_per_s``). Above it the batched quantized matmul (MMQ): ``mmq_decode_s``.
     16-bit weights at batch > 1 go through a batched GEMM (``batched_16bit_weights_per_s``).
     """
     s = engine.speed
@@ -423,9 +423,8 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     if not s.dequant_weights_per_s:
         return 0.0
     if batch > s.quantized_vector_max_batch:
-        unpack = weights / s.batched_weights_per_s if s.batched_weights_per_s else 0.0
-        experts = routed_flops_s * (1 / s.moe_expert_efficiency - 1)
-        return unpack + experts
+        return mmq_decode_s(engine, batch, weights=weights, linear_flops_s=linear_flops_s,
+                            routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls)
     per_s = dequant_rate(engine, quant)
     extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
     if s.dequant_column_weights_per_s:
@@ -433,14 +432,99 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     return extra
 
 
-def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: float) -> float:
-    """Block-quantized prompts (llama.cpp's MMQ): each micro-batch of ``max_batched_tokens`` unpacks every weight
-    into int8 tiles once, at ``batched_weights_per_s`` (the pass batched decode above 8 sequences pays once a
-    step), besides the matmul FLOPs."""
+@dataclass(frozen=True)
+class RoutedExperts:
+    """The routed experts a batched matmul tiles one by one: their parameters (all of them, on this GPU) and
+    the routing (experts, experts per token)."""
+
+    params: float
+    touched: float  # of them, the share a step reads
+    experts: int
+    per_token: int
+
+
+def mmq_decode_s(engine: Engine, batch: int, *, weights: float, linear_flops_s: float, routed_flops_s: float,
+                 routed: RoutedExperts | None, matmuls: int) -> float:
+    """The batched quantized matmul's cost in a decode step besides the FLOPs decode_step_s counts (``batch``
+    columns at the quantized rate): every output tile passes over its weights (``batched_weights_per_s``) and
+    multiplies all its columns (``physics.tiles``: 9 sequences cost what 16 do; a routed expert with 1-2 of
+    the step's tokens still multiplies 8 columns); each matmul costs ``matmul_tile_s`` more. Untiled engines
+    (``mmq_max_tile_columns`` 0): one pass over the weights, and the routed experts' FLOPs at the expert
+    efficiency of a prompt's grouped matmuls."""
+    s = engine.speed
+    rate = s.batched_weights_per_s
+    dense_w = weights - (routed.params * routed.touched if routed else 0.0)
+    if not s.mmq_max_tile_columns:
+        experts = routed_flops_s * (1 / s.moe_expert_efficiency - 1)
+        return (weights / rate if rate else 0.0) + experts
+    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns
+    passes, columns = dense_tiles(batch, step, widest)
+    t = (passes * dense_w / rate if rate else 0.0) + (linear_flops_s - routed_flops_s) * (columns / batch - 1)
+    if routed:
+        e_passes, e_columns = expert_tiles(batch, routed.experts, routed.per_token, step, widest)
+        used = batch * routed.per_token / routed.experts  # columns an expert has work for, on average
+        t += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (
+            e_columns / used / s.moe_expert_efficiency - 1)
+    return t + matmuls * passes * s.matmul_tile_s
+
+
+def matmul_tiles_s(engine: Engine, arch: Architecture, tokens: int) -> float:
+    """A prompt's fixed cost per weight matmul and column tile (``matmul_tile_s``): every micro-batch of
+    ``max_batched_tokens`` runs each matmul in ceil(tokens / ``mmq_max_tile_columns``) tiles; the output head
+    once, for the last token."""
+    s, ubatch = engine.speed, engine.memory.max_batched_tokens
+    if not s.matmul_tile_s or not s.mmq_max_tile_columns or not ubatch:
+        return 0.0
+    full, rest = divmod(tokens, ubatch)
+    tiles = full * math.ceil(ubatch / s.mmq_max_tile_columns) + math.ceil(rest / s.mmq_max_tile_columns)
+    return ((matmuls_per_step(arch) - 1) * tiles + 1) * s.matmul_tile_s
+
+
+def expert_padding(engine: Engine, quant: QuantFormat, arch: Architecture, tokens: int) -> float:
+    """Columns a prompt's routed-expert tiles multiply per column of work (``physics.tiles``: 512 tokens over
+    64 experts, 6 each, run 48-column tiles, and the experts given more than 48 tokens a second one: 1.46);
+    1 where the engine does not tile block-quantized experts."""
+    s, ubatch = engine.speed, engine.memory.max_batched_tokens
+    if not arch.is_moe or not s.mmq_max_tile_columns or not ubatch or not block_quantized(engine, quant):
+        return 1.0
+    _, experts, per_token = arch.moe_dims
+    chunk = min(tokens, ubatch)
+    _, columns = expert_tiles(chunk, experts, per_token, s.mmq_tile_column_step, s.mmq_max_tile_columns)
+    return columns / (chunk * per_token / experts)
+
+
+def matmuls_per_step(arch: Architecture) -> int:
+    """Weight matmuls a forward pass launches: per layer the attention projections (q, k, v, o; MLA: q, the
+    latent's down and up projections, o and the absorbed per-head pair) and the MLP's three (an MoE layer's
+    shared experts' three and the routed experts' three), and the output head."""
+    attention = 6 if arch.is_mla else 4
+    moe = moe_layer_count(arch)
+    shared = 3 if arch.n_shared_experts else 0
+    return arch.num_hidden_layers * (attention + 3) + moe * shared + 1
+
+
+def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: float,
+                  routed: RoutedExperts | None = None) -> float:
+    """Block-quantized prompts (llama.cpp's MMQ): each micro-batch of ``max_batched_tokens`` passes over the
+    weights once per output tile of columns (``physics.tiles``: 4 passes for 512 tokens in 128-column tiles;
+    a routed expert once per tile of its own tokens), at ``batched_weights_per_s`` (the pass batched decode
+    above 8 sequences pays too), besides the matmul FLOPs."""
     s, ubatch = engine.speed, engine.memory.max_batched_tokens
     if not block_quantized(engine, quant) or not s.batched_weights_per_s or not ubatch:
         return 0.0
-    return math.ceil(tokens / ubatch) * weights / s.batched_weights_per_s
+    if not s.mmq_max_tile_columns:
+        return math.ceil(tokens / ubatch) * weights / s.batched_weights_per_s
+    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns
+    dense_w = weights - (routed.params if routed else 0.0)
+
+    def passes(chunk: int) -> float:  # weights passed over by one micro-batch of ``chunk`` tokens
+        p = dense_tiles(chunk, step, widest)[0] * dense_w
+        if routed:
+            p += expert_tiles(chunk, routed.experts, routed.per_token, step, widest)[0] * routed.params
+        return p
+
+    full, rest = divmod(tokens, ubatch)
+    return (full * passes(ubatch) + (passes(rest) if rest else 0.0)) / s.batched_weights_per_s
 
 
 def experts_touched_fraction(arch: Architecture, batch: int) -> float:
@@ -527,12 +611,19 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
                          batch=d.batch, context=s.context)
     routed_active = p.routed_experts * arch.moe_dims[2] / arch.moe_dims[1] if arch.is_moe else 0.0
-    routed_flops_s = 2.0 * routed_active * d.batch / s.rates.linear_flops if s.rates.linear_flops else 0.0
+    rate = s.rates.linear_flops
+    routed_flops_s = 2.0 * routed_active * d.batch / rate if rate else 0.0
+    linear_flops_s = 2.0 * (p.active - p.embedding) * d.batch / rate if rate else 0.0
     step += quantized_decode_extra_s(s.engine, quant, d.batch,
                                      weights=p.total - p.embedding - p.routed_experts * (1 - s.touched)
                                      - s.held_params * s.touched,
                                      read_s=read_weights / s.rates.bandwidth,
-                                     routed_flops_s=routed_flops_s / s.layout.gpus)
+                                     linear_flops_s=linear_flops_s / s.layout.gpus,
+                                     routed_flops_s=routed_flops_s / s.layout.gpus,
+                                     routed=_routed(arch, (p.routed_experts - s.held_params) / s.layout.gpus,
+                                                    s.touched),
+                                     matmuls=matmuls_per_step(arch))
+    step += logits_copy_s(s.engine, arch, d.batch)
     step += int4_moe_decode_s(s.engine, quant, d.gpu, arch, s.layout, d.batch)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
 
@@ -565,12 +656,15 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
     t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
                   weight_bytes_per_gpu=(s.wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
                   expert_flops=2.0 * p.active_routed * s.prompt * batch,
-                  expert_efficiency=expert_efficiency(engine, quant),
+                  expert_efficiency=expert_efficiency(engine, quant)
+                  / expert_padding(engine, quant, arch, s.prompt),
                   attention_linear_flops=2.0 * p.attention * s.prompt * batch)
     if t is None:
         return None
     # with op offload the host-held experts are unpacked on the GPU too: every weight counts
-    t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus)
+    t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
+                       _routed(arch, p.routed_experts / layout.gpus, 1.0))
+    t += matmul_tiles_s(engine, arch, batch * s.prompt)
     return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
 
 
@@ -593,6 +687,20 @@ def kv_cache_per_gpu(d: Deployment) -> float:
     notes = _Notes()
     s = _setup(d, notes)
     return _kv_per_gpu(d, s, _mtp_memory(s.layout, s.arch, s.p, d.quant, notes)[1])
+
+
+def _routed(arch: Architecture, params: float, touched: float) -> RoutedExperts | None:
+    if not arch.is_moe:
+        return None
+    _, experts, per_token = arch.moe_dims
+    return RoutedExperts(params, touched, experts, per_token)
+
+
+def logits_copy_s(engine: Engine, arch: Architecture, batch: int) -> float:
+    """Copying each sequence's logits (vocabulary x 4 bytes, float32) to host memory after a decode step, where
+    the engine samples on the CPU (llama.cpp)."""
+    per_s = engine.speed.logits_host_bytes_per_s
+    return batch * arch.vocab_size * 4 / per_s if per_s else 0.0
 
 
 def decode_step(d: Deployment) -> float:
