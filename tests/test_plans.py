@@ -80,7 +80,9 @@ VALUES: dict[tuple[str, str], set[str]] = {  # documented choices, same pages
     ("sglang.launch_server", "--kv-cache-dtype"): {"auto", "fp8_e5m2", "fp8_e4m3", "bf16", "bfloat16"},
     ("sglang.launch_server", "--dtype"): {"auto", "half", "float16", "bfloat16", "float", "float32"},
     ("sglang.launch_server", "--quantization"): {"awq", "fp8", "gptq", "gptq_marlin", "awq_marlin", "w8a8_int8",
-                                                 "w8a8_fp8", "compressed-tensors"},
+                                                 "w8a8_fp8", "compressed-tensors",
+                                                 # server_args.py QUANTIZATION_CHOICES; InferenceX's B200 R1 FP4 scripts
+                                                 "modelopt_fp4"},
     ("sglang.launch_server", "--speculative-algorithm"): {"EAGLE", "EAGLE3", "NEXTN", "STANDALONE", "NGRAM"},
     ("trtllm-serve", "--backend"): {"pytorch", "tensorrt", "_autodeploy"},
     ("llama-server", "--cache-type-k"): {"f32", "f16", "bf16", "q8_0", "q4_0", "q4_1", "iq4_nl", "q5_0", "q5_1"},

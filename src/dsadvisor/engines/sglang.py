@@ -48,6 +48,11 @@ class SGLang(ServingEngine):
         repo = checkpoint(job.entry, notes, job.model_path)
         model, extra = hf_quantization("SGLang", job.entry, est.quant_id, job.gpu, repo, notes,
                                        None if job.model_path else job.artifact)
+        if est.quant_id == "nvfp4" and "--quantization" not in extra:
+            # ModelOpt NVFP4 checkpoints (hf_quant_config.json): recent releases detect them by themselves
+            # (configs/model_config.py _parse_quant_hf_config), older ones need the flag; InferenceX's B200 scripts
+            # pass it (https://github.com/SemiAnalysisAI/InferenceX, single_node dsr1_fp4_b200.sh)
+            extra += ["--quantization", "modelopt_fp4"]
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8_e4m3"]
         argv = ["python", "-m", "sglang.launch_server", "--model-path", model, "--tp", str(est.tp)]
