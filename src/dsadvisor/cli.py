@@ -542,7 +542,7 @@ def recommend_cmd(
                      max_params=max_params, prefer=prefer)
     k = replace(k, include_base=include_base)
     cat = load(catalog)
-    rec = recommend(cat, hardware_kinds(cat, gpu, vram, gpus, ram), k)
+    rec = recommend(cat, hardware_kinds(cat, gpu, vram, gpus, ram), k, searched=top)  # the layouts of those shown
     emit(recommend_doc(rec, top, all_), format)
 
 

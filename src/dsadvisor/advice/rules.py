@@ -90,6 +90,9 @@ class Constraints:
     ep: bool | None = None
     dp_attention: int | None = None
     mtp: int | None = None  # MTP draft tokens (speculative decoding); None or 0: off
+    # recommend and check search layouts where they can change the answer (advice.layouts); plan keeps
+    # the engine's default unless pinned, so `recommend` names the pins that reproduce its choice
+    layout_search: bool = True
 
     @property
     def pinned(self) -> bool:
@@ -352,6 +355,7 @@ def TOTAL_SPEED(c: Candidate) -> Finding:
 
 
 SPEED_RULES = (TTFT.id, TOKEN_LATENCY.id, SEQUENCE_SPEED.id, TOTAL_SPEED.id)
+LAYOUT_RULES = (FITS.id, *SPEED_RULES)  # the rules another split over the same GPUs can change
 
 
 @rule(id="DSA009", title="Accuracy on the benchmark at least --min-accuracy, after the format's expected loss",

@@ -14,16 +14,20 @@ from dataclasses import dataclass, field, replace
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
+from dsadvisor.advice.layouts import (LayoutChoice, Limits, best_layout, could_fit, goodput, limits_of,
+                                      searches, served_layouts)
+from dsadvisor.advice.layouts import served as serve_memo
 from dsadvisor.catalog.store import Catalog, Loss
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
 from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format, offload_experts, pin_layout
+from dsadvisor.physics.timing import Layout
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
 from dsadvisor.physics.params import count_params, moe_layer_count
 from dsadvisor.serving.server import Serving, per_request, serve_estimated
-from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, SPEED_RULES,
-                                    TASK_BENCHMARKS,
+from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, LAYOUT_RULES,
+                                    SPEED_RULES, TASK_BENCHMARKS,
                                     Candidate, Constraints, RuleResult, Status, benchmark_score, run_rules)
 from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.advice.summaries import summarize
@@ -71,6 +75,9 @@ class Verdict:
     artifact: Artifact | None = None  # the checkpoint that exists in this format for this engine
     convert: str | None = None  # how to make the checkpoint when none exists ("convert it yourself: ...")
     serving: Serving | None = None  # per request with the asked concurrency: what the table shows and rules check
+    layout: LayoutChoice | None = None  # the layout searched for (advice.layouts); None: the engine's default
+    plan_argv: tuple[str, ...] = ()  # the `dsadvisor plan` arguments that start this deployment
+    deployment: Deployment | None = field(default=None, compare=False, repr=False)  # what was estimated
 
     @property
     def tier(self) -> int:
@@ -550,22 +557,59 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
             # experts leave the GPUs only once all the GPUs given cannot hold them
             if not est.memory.fits and n == hw.max_gpus and _moves_experts(hw, eng, dep.architecture):
                 dep, est = offload_experts(dep, est, _host_cpu(catalog), hw.host_bytes or 0.0) or (dep, est)
-            served = serve_estimated(dep, est)
+            served = serve_memo(catalog, dep, est)
         except DsAdvisorError as exc:
             reason = reason or str(exc)
             continue
         if est.dp_attention > 1 and _layout_problem(eng, est):  # the engine's own limits on the layout
             reason = reason or _layout_problem(eng, est)
             continue
-        v = _judge(hw, k, fmt, eng, params_total, max_ctx,
-                   Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
-                           loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served),
-                   arch=dep.architecture, kv=dep.kv_format or kv)
+        v = _verdict_at(hw, k, opt, params_total, max_ctx, model, dep, est, served)
+        if not v.passed and _layout_may_fix(v) and searches(hw.gpu, dep, k.batch, _limits(k)):
+            other = _searched(catalog, hw, k, opt, params_total, max_ctx, model, dep)
+            v = other if other is not None and (other.passed or _closeness(other) > _closeness(v)) else v
         if v.passed:
             return v
         if miss is None or _closeness(v) > _closeness(miss):
             miss = v
     return miss if miss is not None else Skipped(fmt, eng, n, reason or "no deployment could be estimated")
+
+
+def _verdict_at(hw: Hardware, k: Constraints, opt: Option, params_total: float | None, max_ctx: int | None,
+                model: ModelEntry, dep: Deployment, est: Estimate, served: Serving) -> Verdict:
+    """The rules' verdict on ``dep`` as estimated and served, scored."""
+    return replace(_judge(hw, k, opt.fmt, opt.eng, params_total, max_ctx,
+                          Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
+                                  loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served),
+                          arch=dep.architecture, kv=dep.kv_format or dep.kv_dtype), deployment=dep)
+
+
+def _limits(k: Constraints) -> Limits:
+    return limits_of(k.max_ttft_s, k.max_token_latency_s, k.min_tokens_per_s)
+
+
+def _layout_may_fix(v: Verdict) -> bool:
+    """Whether another layout could make ``v`` pass: it fails only memory or speed rules, all known."""
+    return not v.unknown and all(r.rule in LAYOUT_RULES for r in v.failed)
+
+
+def _searched(catalog: Catalog, hw: Hardware, k: Constraints, opt: Option, params_total: float | None,
+              max_ctx: int | None, model: ModelEntry, dep: Deployment) -> Verdict | None:
+    """``dep`` at the layout that serves its users soonest and passes every rule (advice.layouts), else
+    at the soonest that holds its users; None when none does. A memory miss is searched only when some
+    layout could hold it."""
+    if not k.layout_search:
+        return None
+    est = estimate(dep)
+    if not est.memory.fits and not could_fit(dep):
+        return None
+    found = best_layout(catalog, dep, _limits(k),
+                        lambda d, e, s: _verdict_at(hw, k, opt, params_total, max_ctx, model, d, e, s),
+                        lambda v: v.passed)
+    if found is None:
+        return None
+    v, choice = found
+    return replace(v, layout=choice)
 
 
 def _moves_experts(hw: Hardware, eng: Engine, arch: Architecture | None) -> bool:
@@ -635,8 +679,13 @@ def score_ranges(catalog: Catalog) -> dict[str, tuple[float, float]]:
 
 
 def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
-              models: list[ModelEntry] | None = None) -> Recommendation:
-    """Rank models for the given hardware (several kinds: each model takes its best)."""
+              models: list[ModelEntry] | None = None, searched: int | None = None) -> Recommendation:
+    """Rank models for the given hardware (several kinds: each model takes its best).
+
+    A deployment that misses only memory or speed rules at the engine's default layout is searched
+    for a layout that passes (advice.layouts); the first ``searched`` ranked ones (None: all) that
+    pass at the default are searched too for a layout that serves their users sooner, and each
+    searched one carries its goodput."""
     if k.prefer not in WEIGHTS:
         raise InputError(f"--prefer must be one of {', '.join(WEIGHTS)}")
     engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
@@ -664,14 +713,75 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
             rejected.append(max(verdicts, key=lambda v: _closeness(v)))
     # across models as within one: a known loss before an unknown one, then a checkpoint that exists
     # before one the user must make ("convert it yourself"), then the score
-    ranked.sort(key=lambda v: (v.loss is not None and not v.loss.known, v.convert is not None, -_total(v),
-                               v.model.id))
+    ranked.sort(key=_rank)
+    ranked = _with_layouts(catalog, hardware, k, ranked, searched)
     rejected.sort(key=lambda v: v.model.id)
     described = [v for v in ranked if models is None and v.model.status == "described"]
     ranked = [v for v in ranked if v not in described]
     advice = () if ranked else tuple(nothing_fits_advice(rejected, k))
     return Recommendation(tuple(ranked), tuple(rejected), k, tuple(h.gpu.id for h in hardware), advice,
                           tuple(described), left_out)
+
+
+def _rank(v: Verdict) -> tuple:
+    return (v.loss is not None and not v.loss.known, v.convert is not None, -_total(v), v.model.id)
+
+
+def _with_layouts(catalog: Catalog, hardware: list[Hardware], k: Constraints, ranked: list[Verdict],
+                  searched: int | None) -> list[Verdict]:
+    """``ranked`` with the first ``searched`` searched to their best layout and each searched one's
+    goodput, ranked again; every verdict with the `dsadvisor plan` arguments that start it."""
+    from dsadvisor.advice.layouts import plan_argv
+
+    out = []
+    for i, v in enumerate(ranked):
+        hw = next((h for h in hardware if v.estimate is not None and h.gpu.id == v.estimate.gpu_id), hardware[0])
+        if searched is None or i < searched:
+            v = _refined(catalog, hw, k, v)
+        out.append(replace(v, plan_argv=plan_argv(v, hw)))
+    out.sort(key=_rank)
+    return out
+
+
+def _refined(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verdict:
+    """A passing verdict at the layout that serves its users soonest (its own when none is sooner),
+    with its goodput; unchanged where the layout cannot change the answer."""
+    dep, limits = v.deployment, _limits(k)
+    if dep is None or v.estimate is None or v.serving is None or not k.layout_search or k.pinned:
+        return v
+    dep = replace(dep, layout=None)  # as searched: a layout found for a miss is the deployment's own again
+    if not searches(hw.gpu, dep, k.batch, limits):
+        return v
+    if v.layout is None:
+        found = best_layout(catalog, dep, limits, lambda d, e, s: _rejudged(catalog, hw, k, v, d, e, s),
+                            lambda w: w.passed)
+        if found is not None and found[0].passed and _sooner(found[0], v):
+            v = replace(found[0], layout=found[1])
+        else:
+            v = replace(v, layout=LayoutChoice(_layout_of(v.estimate), True, served_layouts(catalog, dep).fit,
+                                               limits))
+    assert v.layout is not None and v.estimate is not None
+    return replace(v, layout=replace(v.layout, goodput=goodput(catalog, dep, v.estimate, limits)))
+
+
+def _sooner(a: Verdict, b: Verdict) -> bool:
+    sa, sb = a.serving, b.serving
+    return sa is not None and sb is not None and \
+        (sa.tokens_per_s_total, sa.tokens_per_s_per_user) > (sb.tokens_per_s_total, sb.tokens_per_s_per_user)
+
+
+def _layout_of(e: Estimate) -> Layout:
+    return Layout(tp=e.tp, pp=e.pp, ep=e.ep, dp_attention=e.dp_attention, mtp=e.mtp)
+
+
+def _rejudged(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict, dep: Deployment, est: Estimate,
+              served: Serving) -> Verdict:
+    """``v``'s model, format and engine at another layout: scored and judged again."""
+    sc = v.score
+    assert sc is not None
+    moved = replace(v, estimate=est, serving=served, deployment=dep,
+                    score=score(est, (sc.quality, sc.quality_from), k.prefer, sc.loss_percent, served))
+    return replace(judge(catalog, moved, hw, k), deployment=dep)
 
 
 def candidates(catalog: Catalog, k: Constraints) -> tuple[list[ModelEntry], int]:

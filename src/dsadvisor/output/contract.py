@@ -158,6 +158,27 @@ class Checkpoint(TypedDict):
     source: str
 
 
+class Goodput(TypedDict):
+    """The most users the chosen layout serves at once within the limits (each at full length in the
+    KV cache), and the per-request figures there."""
+
+    concurrency: int
+    limited_by: Literal["ttft", "tpot", "kv-cache", "scheduler", "ceiling"]  # what one more user would miss
+    serving: ServingFigures
+
+
+class LayoutChoice(TypedDict):
+    """The layout recommend and check searched the deployment to (advice.layouts): where it can change the
+    answer (several datacenter GPUs, a MoE or MLA model, several users or a latency limit)."""
+
+    label: str  # "TP8 EP DPA8 MTP3", as `dsadvisor layouts` labels its points; the numbers are in deployment
+    default: bool  # the engine's default layout served soonest
+    layouts_tried: int  # layouts that hold the workload
+    max_ttft_s: Optional[float]  # the limits it was held to
+    max_tpot_s: Optional[float]  # --max-token-latency, or 1 / --min-tokens-per-s when tighter
+    goodput: Optional[Goodput]  # null when the asked concurrency already misses the limits
+
+
 class Verdict(TypedDict):
     model: str
     status: str
@@ -168,6 +189,8 @@ class Verdict(TypedDict):
     convert: Optional[str]  # how to make the checkpoint when none is published ("convert it yourself: ...")
     rules: list[RuleResult]
     notes: list[str]
+    layout: Optional[LayoutChoice]  # null: the engine's default layout, not searched
+    plan_command: Optional[str]  # the `dsadvisor plan` command that starts this deployment; null when it failed
 
 
 class CheckDoc(Verdict):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from typing import Any
 
 from dsadvisor.catalog.store import Catalog
@@ -215,7 +216,41 @@ def _verdict_data(v) -> dict:
         "checkpoint": _checkpoint_data(v.artifact), "convert": v.convert,
         "rules": [{"id": r.rule, "status": r.status.value, "message": r.message} for r in v.results],
         "notes": list(v.notes),
+        "layout": _layout_data(v.layout),
+        "plan_command": shlex.join(v.plan_argv) if v.plan_argv else None,
     }
+
+
+def _layout_data(choice) -> dict | None:
+    if choice is None:
+        return None
+    lim, g = choice.limits, choice.goodput
+    return {"label": choice.label, "default": choice.default, "layouts_tried": choice.tried,
+            "max_ttft_s": lim.max_ttft_s, "max_tpot_s": lim.max_tpot_s,
+            "goodput": None if g is None else {"concurrency": g.concurrency, "limited_by": g.limited_by,
+                                               "serving": g.serving.as_dict()}}
+
+
+def layout_words(v) -> str:
+    """The searched layout and what it serves, in words: 'TP8 DPA8 MTP3 (best of 12 that fit): 128 users
+    within TTFT 2 s / TPOT 50 ms; goodput 180 users'."""
+    c, e = v.layout, v.estimate
+    if c is None or e is None:
+        return ""
+    users = f"{e.batch} user{'s' if e.batch != 1 else ''}"
+    if not v.passed:  # the soonest layout that holds the users: its misses are what is reachable
+        return f"{c.label} (the soonest of {c.tried} that fit) for {users}"
+    said = f"{c.label} ({'the default, ' if c.default else ''}best of {c.tried} that fit): {users}"
+    if c.limits.given:
+        said += f" within {c.limits.words()}"
+    g = c.goodput
+    if g is not None:
+        why = {"ttft": "more miss the TTFT limit", "tpot": "more miss the TPOT limit",
+               "kv-cache": "the KV cache holds no more at full length", "scheduler": "the scheduler runs no more",
+               "ceiling": "searched no further"}[g.limited_by]
+        said += (f"; goodput {g.concurrency:,} users ({why})" if c.limits.given
+                 else f"; up to {g.concurrency:,} users ({why})")
+    return said
 
 
 DESCRIBED_TITLE = "described in articles: no public weights"
@@ -245,6 +280,8 @@ def why(v) -> str:
              f"{e.per_sequence_tokens_per_s:,.0f} tok/s a sequence"]
     if e.gpus > 1:
         parts.append(f"{e.gpus} GPUs")
+    if getattr(v, "layout", None) is not None:
+        parts.append(layout_words(v))
     if v.convert is not None:
         parts.append("no published checkpoint: convert it yourself")
     if sc.headroom < 1:
@@ -293,6 +330,8 @@ def _recommend_notes(rec, ranked, described, show_all: bool) -> list[str]:
                      "--include-base ranks them")
     if not show_all and rec.rejected:
         notes.append(f"{len(rec.rejected)} models rejected; --all shows why")
+    if ranked and ranked[0].plan_argv:
+        notes.append(f"start the first: {shlex.join(ranked[0].plan_argv)}")
     if ranked:
         notes.append("score = weighted quality (benchmarks vs the catalog's best, less the format's expected "
                      f"loss), speed, memory headroom, GPUs used; --prefer {rec.constraints.prefer}")
@@ -306,8 +345,10 @@ def check_doc(v) -> Document:
     if v.estimate:
         e = v.estimate
         title += f" ({e.quant_id}, {e.engine_id}, {e.gpus} x {e.gpu_id})"
+    notes = v.notes + ((f"layout: {layout_words(v)}",) if v.layout is not None else ()) + \
+        ((f"start it: {shlex.join(v.plan_argv)}",) if v.plan_argv else ())
     return Document(data=data, tables=(Table(title=title, columns=("rule", "result", "detail"), rows=rows),),
-                    notes=v.notes)
+                    notes=notes)
 
 
 def audit_doc(findings) -> Document:
