@@ -458,10 +458,11 @@ def _pools(cat, found) -> tuple[list[str], list[str]]:
 
 def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, min_tokens_per_s,
                  min_total_tokens_per_s, min_accuracy, benchmark, task, allow_unknown, released_only,
-                 license, engine, quant, kv_dtype, family, max_params, prefer):
+                 license, engine, quant, kv_dtype, family, max_params, prefer, output_tokens=None):
     from dsadvisor.catalog.resolve import check_workload
     from dsadvisor.advice.rules import TASK_BENCHMARKS, Constraints
 
+    context, prompt_tokens = _with_output(context, prompt_tokens, output_tokens)
     check_workload(context, prompt_tokens, batch)
     for flag, value in (("--max-ttft", max_ttft), ("--max-token-latency", max_token_latency),
                         ("--min-tokens-per-s", min_tokens_per_s), ("--min-total-tokens-per-s", min_total_tokens_per_s),
@@ -483,9 +484,26 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
     )
 
 
+def _with_output(context: int | None, prompt: int | None, output: int | None) -> tuple[int | None, int | None]:
+    """--context and --prompt-tokens with --output-tokens folded in: the context is prompt + output."""
+    if output is None:
+        return context, prompt
+    bounded("--output-tokens", output)
+    from dsadvisor.serving.workload import DEFAULT_PROMPT_TOKENS
+
+    if context is not None:
+        raise ExitWith(EXIT_USAGE, "give --context or --output-tokens, not both (the context is prompt + output)")
+    prompt = prompt or DEFAULT_PROMPT_TOKENS
+    return prompt + output, prompt
+
+
 Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192)).")]
 Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for time to first token.")]
-Batch = Annotated[int, typer.Option(help="Concurrent sequences.")]
+Batch = Annotated[int, typer.Option("--concurrency", "--batch", help=(
+    "Requests in flight at once; above 1 (or with a latency limit) on several datacenter GPUs, the layout is "
+    "searched (TP/PP/EP, DP attention, MTP) and its goodput reported."))]
+OutputTokens = Annotated[Optional[int], typer.Option("--output-tokens", help=(
+    "Tokens out per request: the context is --prompt-tokens (default 2048) plus these."), show_default=False)]
 MaxTtft = Annotated[Optional[float], typer.Option("--max-ttft", help="Maximum time to first token, seconds.")]
 MaxTokLat = Annotated[Optional[float], typer.Option("--max-token-latency", help="Maximum per-token latency, ms.")]
 MinTps = Annotated[Optional[float], typer.Option("--min-tokens-per-s", help="Minimum tokens/s per sequence.")]
@@ -514,7 +532,7 @@ def recommend_cmd(
     vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (of each kind).")] = 1,
     ram: RamOpt = None,
-    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1, output_tokens: OutputTokens = None,
     max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
     task: Task = None, allow_unknown: AllowUnknown = False, released_only: ReleasedOnly = False,
@@ -539,7 +557,7 @@ def recommend_cmd(
                      min_total_tokens_per_s=min_total_tokens_per_s, min_accuracy=min_accuracy,
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=released_only,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=family,
-                     max_params=max_params, prefer=prefer)
+                     max_params=max_params, prefer=prefer, output_tokens=output_tokens)
     k = replace(k, include_base=include_base)
     cat = load(catalog)
     rec = recommend(cat, hardware_kinds(cat, gpu, vram, gpus, ram), k, searched=top)  # the layouts of those shown
@@ -551,7 +569,7 @@ def check_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
     gpu: GpuOpt = None, vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available.")] = 1, ram: RamOpt = None,
-    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Batch = 1, output_tokens: OutputTokens = None,
     max_ttft: MaxTtft = None, max_token_latency: MaxTokLat = None, min_tokens_per_s: MinTps = None,
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
     task: Task = None, allow_unknown: AllowUnknown = False,
@@ -570,7 +588,7 @@ def check_cmd(
                      min_total_tokens_per_s=min_total_tokens_per_s, min_accuracy=min_accuracy,
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
-                     max_params=None, prefer="balanced")
+                     max_params=None, prefer="balanced", output_tokens=output_tokens)
     cat = load(catalog)
     entry, _ = _model(cat, model, config)
     verdict = check(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k)

@@ -121,14 +121,14 @@ class _Served:
 def _physics_key(dep: Deployment) -> tuple | None:
     """What an estimate's figures depend on: the shape, not the model (R1 and V3 share one); the context
     as the estimate resolves it (the model's advertised one caps the default). None: a shape assumed
-    from the model's claimed size, the model's own."""
+    from the model's claimed size (the model's own), or experts kept in system memory."""
     arch = dep.architecture
-    if arch is None:
+    if arch is None or dep.host_experts is not None:  # experts in system memory: rare, and not hashable
         return None
     context = dep.context or default_context(dep.model, arch)
     return (arch, dep.quant.id, dep.engine.id, dep.kv_dtype, dep.gpu.id, dep.gpus, dep.gpus_per_node,
             dep.capacity_bytes, dep.memory_fraction, context, dep.prompt_tokens or min(DEFAULT_PROMPT, context),
-            dep.batch, dep.layout, dep.host_experts)
+            dep.batch, dep.layout)
 
 
 def served(catalog: Catalog, dep: Deployment, est: Estimate) -> Serving:
@@ -219,7 +219,10 @@ class ServedLayouts:
 
 def served_layouts(catalog: Catalog, dep: Deployment) -> ServedLayouts:
     """``dep``'s layouts at its workload (memoised by shape: models of one architecture share them)."""
-    key = ("layouts", _physics_key(dep))
+    shape = _physics_key(dep)
+    if shape is None:
+        return ServedLayouts(catalog, dep)
+    key = ("layouts", shape)
     if key not in catalog.memo:
         catalog.memo[key] = ServedLayouts(catalog, dep)
     return catalog.memo[key]  # type: ignore[return-value]
@@ -282,8 +285,9 @@ def goodput(catalog: Catalog, dep: Deployment, est: Estimate, limits: Limits) ->
     is missed, then bisected. TTFT and TPOT grow with the users, so those within the limits are a
     prefix. None when the asked concurrency already misses them."""
     layout = Layout(tp=est.tp, pp=est.pp, ep=est.ep, dp_attention=est.dp_attention, mtp=est.mtp)
-    key = ("goodput", _physics_key(dep), layout, limits)
-    if key not in catalog.memo:
+    shape = _physics_key(dep)
+    key = ("goodput", shape, layout, limits)
+    if shape is None or key not in catalog.memo:
         catalog.memo[key] = _goodput(replace(dep, layout=layout, batch=est.batch), limits, est.prompt_tokens,
                                      max(1, est.context - est.prompt_tokens))
     return catalog.memo[key]  # type: ignore[return-value]

@@ -170,7 +170,7 @@ def host_memory_shortfall(plan: Plan, ram_bytes: float | None) -> str | None:
 
 # ------------------------------------------------------------------ the library's plan
 
-PLAN_CONSTRAINTS = Constraints(allow_unknown=True)  # plan judges memory and support; no speed or accuracy limits
+PLAN_CONSTRAINTS = Constraints(allow_unknown=True, layout_search=False)  # memory and support; no speed limits
 
 
 def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constraints: Constraints | None = None, *,
@@ -195,7 +195,9 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
         raise NoFitError(f"{entry.id} is a variant the articles describe: no public weights exist to serve; "
                          "`check` and `estimate` size it, or plan a released model (`dsadvisor models "
                          "--released-only`)")
-    k = constraints or PLAN_CONSTRAINTS
+    # the engine's default layout unless pinned: plan has no latency limits to search under, so recommend
+    # and check name the pins (--tp/--dp-attention/--mtp) that start the layout they chose
+    k = replace(constraints or PLAN_CONSTRAINTS, layout_search=False)
     hardware = pinned_gpus(hardware, k)
     _formats_run_here(catalog, hardware, k)
     first: list[str] = []
