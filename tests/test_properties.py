@@ -316,7 +316,7 @@ def test_the_documented_tables_are_read():
     assert est["deployment.expert_parallel"] == "bool" and est["deployment.nodes"] == "int"
     assert est["latency.ttft_s"] == "float | null" and est["basis.warnings"] == "list of str"
     assert len(est) >= 30 and set(verdict) == {"model", "status", "passed", "score", "estimate", "checkpoint", "convert", "rules",
-                                           "notes"}
+                                           "notes", "layout", "plan_command"}
 
 
 @CLI
