@@ -159,6 +159,11 @@ CASES: tuple[Case, ...] = (
     _c("plan-layout-the-engine-cannot-run", NUMBERS, "plan", "deepseek-r1", "--gpu", "H200", "--gpus", "8",
        "--quant", "fp8", "--tp", "8", "--dp-attention", "4", "--engine", "tensorrt-llm", "-f", "json", code=1,
        expect="--dp-attention must be 8 (or 1), not 4"),
+    _c("check-limits-no-layout-meets", SERVING, "check", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant",
+       "fp8", "--concurrency", "128", "--max-ttft", "0.01", "-f", "json", code=1,
+       expect="check failed: DSA005 time to first token"),
+    _c("context-and-output-tokens", NUMBERS, *R, "--context", "4096", "--output-tokens", "512", code=2,
+       expect="give --context or --output-tokens, not both"),
     # ---------------------------------------------------------------- types and usage (exit 2)
     _c("gpus-two", TYPES, *E, "--gpus", "two", code=2, expect="Invalid value for '--gpus'"),
     _c("context-8k", TYPES, *R, "--context", "8k", code=2, expect="Invalid value for '--context'"),

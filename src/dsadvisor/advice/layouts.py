@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from typing import TypeVar
 
 from dsadvisor.catalog.schema import Gpu
 from dsadvisor.catalog.store import Catalog
@@ -243,18 +244,18 @@ def could_fit(dep: Deployment) -> bool:
     return False
 
 
-Judge = Callable[[Deployment, Estimate, Serving], object]  # the verdict on ``dep`` at a layout
+V = TypeVar("V")  # a verdict (advice.search.Verdict: this module comes before it)
 
 
-def best_layout(catalog: Catalog, dep: Deployment, limits: Limits, judge: Judge,
-                passed: Callable[[object], bool]) -> tuple[object, LayoutChoice] | None:
+def best_layout(catalog: Catalog, dep: Deployment, limits: Limits, judge: Callable[[Deployment, Estimate, Serving], V],
+                passed: Callable[[V], bool]) -> tuple[V, LayoutChoice] | None:
     """The verdict at the layout that serves ``dep``'s workload soonest and passes every rule, with
     the choice; when none passes, the verdict at the soonest layout that fits (its misses are the
     limits: what is reachable); None when no layout holds the workload."""
     found = served_layouts(catalog, dep)
     default = _default(dep)
 
-    def at(s: _Served) -> tuple[object, LayoutChoice]:
+    def at(s: _Served) -> tuple[V, LayoutChoice]:
         d = replace(dep, layout=s.layout)
         est = estimate(d)  # this model's estimate (the served figures may be another model's of one shape)
         return judge(d, est, s.serving), LayoutChoice(s.layout, s.layout == default, found.fit, limits)
@@ -294,11 +295,12 @@ def goodput(catalog: Catalog, dep: Deployment, est: Estimate, limits: Limits) ->
 
 
 def _goodput(d: Deployment, limits: Limits, prompt: int, out: int) -> Goodput | None:
-    def at(c: int) -> Serving:
-        return serve(d, Workload(c, prompt, out))[1]
-
     # as recommend and plan size a deployment: every request at full length in the KV cache
     one = estimate(replace(d, batch=1, context=prompt + out, prompt_tokens=prompt))
+
+    def at(c: int) -> Serving:
+        return serve(d, Workload(c, prompt, out), known=one)[1]  # one request's estimate, shared
+
     most = min(GOODPUT_CEILING, max(d.batch, one.memory.kv_capacity_tokens // (prompt + out)))
     lo = d.batch
     good = at(lo)

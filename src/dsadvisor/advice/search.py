@@ -746,8 +746,8 @@ def _with_layouts(catalog: Catalog, hardware: list[Hardware], k: Constraints, ra
 def _refined(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verdict:
     """A passing verdict at the layout that serves its users soonest (its own when none is sooner),
     with its goodput; unchanged where the layout cannot change the answer."""
-    dep, limits = v.deployment, _limits(k)
-    if dep is None or v.estimate is None or v.serving is None or not k.layout_search or k.pinned:
+    dep, limits, e = v.deployment, _limits(k), v.estimate
+    if dep is None or e is None or v.serving is None or not k.layout_search or k.pinned:
         return v
     dep = replace(dep, layout=None)  # as searched: a layout found for a miss is the deployment's own again
     if not searches(hw.gpu, dep, k.batch, limits):
@@ -758,8 +758,7 @@ def _refined(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verd
         if found is not None and found[0].passed and _sooner(found[0], v):
             v = replace(found[0], layout=found[1])
         else:
-            v = replace(v, layout=LayoutChoice(_layout_of(v.estimate), True, served_layouts(catalog, dep).fit,
-                                               limits))
+            v = replace(v, layout=LayoutChoice(_layout_of(e), True, served_layouts(catalog, dep).fit, limits))
     assert v.layout is not None and v.estimate is not None
     return replace(v, layout=replace(v.layout, goodput=goodput(catalog, dep, v.estimate, limits)))
 
