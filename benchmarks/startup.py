@@ -42,6 +42,11 @@ COMMANDS = [
     ["check", "deepseek-r1-distill-qwen-14b", "--gpu", "A100", "--vram", "40"],
     ["plan", "deepseek-r1-distill-qwen-14b", "--gpu", "A100", "--vram", "40"],
     ["layouts", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--max-ttft", "2", "--max-token-latency", "50"],
+    # recommend searching layouts (advice.layouts): a team server under limits, and the FP8 R1 case
+    ["recommend", "--gpu", "H200", "--gpus", "8", "--concurrency", "128", "--max-ttft", "2",
+     "--max-token-latency", "50"],
+    ["check", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--context", "16384",
+     "--concurrency", "128", "--max-ttft", "2", "--max-token-latency", "50"],
 ]
 
 
