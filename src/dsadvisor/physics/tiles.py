@@ -11,6 +11,7 @@ more tiles. With uniform routing an expert's tokens are binomial (N, k / E).
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 
 def tile_width(columns: int, step: int, widest: int) -> tuple[int, int]:
@@ -33,6 +34,7 @@ def expert_tiles(tokens: int, experts: int, per_token: int, step: int, widest: i
     return passes, passes * width
 
 
+@lru_cache(maxsize=256)  # recommend asks the same few (batch, routing, tile) cases for every candidate
 def _expected_ceil(n: int, p: float, width: int) -> float:
     """E[ceil(X / width)] for X ~ Binomial(n, p): the sum over m >= 0 of P(X > m x width)."""
     if p >= 1.0 or n > 4096:  # many tokens: the tiles of the mean, plus half a tile of imbalance
@@ -44,4 +46,6 @@ def _expected_ceil(n: int, p: float, width: int) -> float:
                           + (n - k) * log_q)
         if k % width == 0:
             total += max(0.0, 1.0 - below)  # P(X > k) for k = m x width
+        if k > n * p and 1.0 - below < 1e-13:  # the rest of the tail adds less than 1e-13 a tile
+            break
     return total
