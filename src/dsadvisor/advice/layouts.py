@@ -31,6 +31,8 @@ from dsadvisor.physics.timing import Layout
 from dsadvisor.serving.server import Serving, serve, serve_estimated
 from dsadvisor.serving.workload import Workload
 
+T = TypeVar("T")
+
 # The most users goodput looks for (as `dsadvisor layouts` does): past it a box is sized by other means
 GOODPUT_CEILING = 4096
 # MTP draft lengths tried on the fastest layouts (serving.search.MTP_DRAFTS: the engines' DeepSeek guides
@@ -136,12 +138,18 @@ def served(catalog: Catalog, dep: Deployment, est: Estimate) -> Serving:
     """``serve_estimated(dep, est)``, kept in the catalog's memo by shape: recommend weighs models that
     share one (R1, R1-0528, V3, V3-0324 and V3.1 on the same format, engine and GPUs) and serving one
     takes about four estimates."""
-    key = _physics_key(dep)
-    if key is None:
-        return serve_estimated(dep, est)
-    key = ("served", key)
+    return _memoised(catalog, "served", dep, lambda: serve_estimated(dep, est))
+
+
+def _memoised(catalog: Catalog, kind: str, dep: Deployment, make: Callable[[], T]) -> T:
+    """``make()``, kept in the catalog's memo under ``kind`` and ``dep``'s physics (not memoised when
+    ``dep`` has no such key)."""
+    shape = _physics_key(dep)
+    if shape is None:
+        return make()
+    key = (kind, shape)
     if key not in catalog.memo:
-        catalog.memo[key] = serve_estimated(dep, est)
+        catalog.memo[key] = make()
     return catalog.memo[key]  # type: ignore[return-value]
 
 
@@ -220,13 +228,7 @@ class ServedLayouts:
 
 def served_layouts(catalog: Catalog, dep: Deployment) -> ServedLayouts:
     """``dep``'s layouts at its workload (memoised by shape: models of one architecture share them)."""
-    shape = _physics_key(dep)
-    if shape is None:
-        return ServedLayouts(catalog, dep)
-    key = ("layouts", shape)
-    if key not in catalog.memo:
-        catalog.memo[key] = ServedLayouts(catalog, dep)
-    return catalog.memo[key]  # type: ignore[return-value]
+    return _memoised(catalog, "layouts", dep, lambda: ServedLayouts(catalog, dep))
 
 
 def could_fit(dep: Deployment) -> bool:
