@@ -60,12 +60,15 @@ def _errors(comps, **match):
 
 def test_all_published_rows_at_their_floors(comps):
     """Fit part: the four fitted sources (M2 Ultra, RTX 3090/4090 prompts, vLLM PR 13321) within 7 %. Held out
-    (70 rows): median 14.8 %, 50 % within 15 % today (issue 12's target is 10 % / 80 %: not met)."""
-    fit, held = _errors(comps, held_out=False), _errors(comps, held_out=True)
+    (70 rows): median 12.6 %, 57 % within 15 % since each row is estimated as the engine release it ran (round 4;
+    14.5 % / 53 % before; issue 12's target is 10 % / 80 %: not met). Round 4's six fit rows set a measured
+    difference, not an estimate (tests/test_engine_versions.py): they are not held to 7 %."""
+    fit = [abs(c.error) for _, c in comps if not c.held_out and not (c.engine == "llama.cpp" and c.tokens == 64)]
+    held = _errors(comps, held_out=True)
     assert len(fit) >= 13 and max(fit) <= 0.07
     assert len(held) >= 70
-    assert statistics.median(held) <= 0.16  # 15.1 % since llama.cpp's run-4 refit (the GeForce Q4_K_M decode rows)
-    assert sum(e <= 0.15 for e in held) / len(held) >= 0.50
+    assert statistics.median(held) <= 0.13
+    assert sum(e <= 0.15 for e in held) / len(held) >= 0.56
 
 
 def test_apple_and_consumer_held_out_rows(comps, catalog, script):
@@ -75,7 +78,8 @@ def test_apple_and_consumer_held_out_rows(comps, catalog, script):
         if c.held_out:
             by.setdefault(script.device_class(catalog, c), []).append(abs(c.error))
     assert statistics.median(by["apple"]) <= 0.10
-    assert statistics.median(by["consumer"]) <= 0.12
+    assert statistics.median(by["consumer"]) <= 0.08  # 7.2 % as the builds they ran (8.9 % as the current one)
+    assert max(by["consumer"]) <= 0.19  # the RTX 4090 pp4096 of May 2024: -41 % as the current build, -19 %
     decode = [abs(c.error) for _, c in comps if c.held_out and c.quantity == "decode" and c.engine == "llama.cpp"
               and script.device_class(catalog, c) in ("apple", "consumer")]
     # 15 of 18 within 15 % since llama.cpp's run-4 refit (47 us a layer, was 61): the RTX 3090 / 4090 Q4_K_M

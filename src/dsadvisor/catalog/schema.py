@@ -626,7 +626,34 @@ class EngineSpeed(Sourced):
     per_layer_decode_s_by_vendor: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)
     # linear_efficiency (16-bit matmuls) on another GPU vendor's backend, keyed by vendor
     linear_efficiency_by_vendor: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
+    # block-quantized prompt matmuls dequantize the weights to fp16 and run the 16-bit GEMM (llama.cpp's cuBLAS
+    # path before MMQ ran on int8 tensor cores), paying a pass over the weights per micro-batch; set only by a
+    # SpeedChange for releases before it
+    quantized_prefill_dequantized: bool = False
+    # the releases these figures model and the behaviours that changed between releases
+    versions: Optional[SpeedVersions] = None
     note: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeedChange(Sourced):
+    """A behaviour of the engine that changed at release ``since``: a deployment that names an older release
+    (``Deployment.engine_version``) is estimated with the figures below instead."""
+
+    since: Annotated[str, MinLen(1)]  # the first release with the modelled behaviour: a build date or a version
+    what: Annotated[str, MinLen(2)]  # the change, as the engine's history states it
+    vendors: list[str] = _list()  # GPU vendors whose backend changed (empty: every one)
+    min_compute_capability: str | None = None  # on NVIDIA GPUs from this compute capability only
+    per_layer_decode_s_before: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # added per layer to a decode step
+    quantized_prefill_dequantized_before: bool = False  # older releases dequantize block-quantized prompt GEMMs
+
+
+@dataclass(frozen=True, kw_only=True)
+class SpeedVersions(Strict):
+    modelled: Annotated[str, MinLen(2)]  # the releases the speed figures are fitted on
+    # how releases are named: build dates (YYYY-MM-DD, llama.cpp's builds) or dotted release numbers
+    scheme: Literal["date", "release"] = "release"
+    changes: list[SpeedChange] = _list()
 
 
 DeviceKind = Literal["cuda", "rocm", "metal", "cpu", "gaudi", "cpu-x86", "cpu-arm"]

@@ -209,13 +209,14 @@ def _published_estimate(catalog: Catalog, r: dict):
 
 
 def _published_deployment(catalog: Catalog, r: dict) -> Deployment:
-    """The deployment a published row ran: its GPU(s), format, engine and, where given, layout."""
+    """The deployment a published row ran: its GPU(s), format, engine and release (``engine_version``) and, where
+    given, layout."""
     entry = catalog.models[r["model"]]
     prompt = r["tokens"] if r["metric"] == "prefill" else min(r["tokens"], 512)
     context = r["tokens"] + (128 if r["metric"] == "prefill" else 0)
     d = Deployment.of(catalog, model=entry, gpu=catalog.gpus[r["gpu"]], quant=catalog.quantizations[r["quant"]],
                       engine=catalog.engines[r["engine"]], context=context, prompt_tokens=prompt, batch=r["batch"],
-                      gpus=r.get("gpus", 1))
+                      gpus=r.get("gpus", 1), engine_version=r.get("engine_version"))
     if "tp" in r:  # the layout the row was measured with (multi-GPU rows)
         d = pin_layout(d, tp=r["tp"], pp=r.get("pp"))
     if "layout" in r:  # tp, pp, ep, dp_attention, mtp as the row ran them

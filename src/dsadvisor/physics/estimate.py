@@ -32,6 +32,7 @@ from dsadvisor.physics.memory import (
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
+from dsadvisor.physics.versions import at_version, dequantize_pass_s, version_notes
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
@@ -64,6 +65,8 @@ class Deployment:
     layout: Layout | None = None  # pinned (estimate --tp/--pp/--ep/--dp-attention); None: choose_layout's
     # routed experts llama.cpp keeps in system memory (--n-cpu-moe); None: every weight on the GPUs
     host_experts: HostExperts | None = None
+    # the engine release measured (a llama.cpp build date, a version); None: the release the speed figures model
+    engine_version: str | None = None
 
     @classmethod
     def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
@@ -342,7 +345,7 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
     """Achieved FLOP/s of the weight matmuls: block-quantized formats on the int8 tensor cores at the
     engine's fraction for this GPU generation; others at the compute dtype's rate and efficiency."""
     s = engine.speed
-    if block_quantized(engine, quant):
+    if block_quantized(engine, quant) and not s.quantized_prefill_dequantized:
         table = s.quantized_linear_efficiency
         rate: float | None
         if gpu.int8_tops and "int8" in gpu.dtypes:
@@ -580,7 +583,7 @@ class _Setup:
 def _setup(d: Deployment, notes: _Notes) -> _Setup:
     """Check ``d`` and count what it holds and reads (an InputError when the engine cannot run it)."""
     arch, assumed = _shape(d, notes)
-    engine, gpu, quant = d.engine, d.gpu, d.quant
+    engine, gpu, quant = at_version(d.engine, d.gpu, d.engine_version), d.gpu, d.quant
     _check_runs(d, arch)
     context, prompt = _workload(d, arch, notes)
     layout = d.layout if d.layout is not None else choose_layout(arch, engine, d.gpus, d.gpus_per_node)
@@ -661,9 +664,12 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
                   attention_linear_flops=2.0 * p.attention * s.prompt * batch)
     if t is None:
         return None
-    # with op offload the host-held experts are unpacked on the GPU too: every weight counts
-    t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
-                       _routed(arch, p.routed_experts / layout.gpus, 1.0))
+    if engine.speed.quantized_prefill_dequantized and block_quantized(engine, quant):  # an older release
+        t += dequantize_pass_s(quant.bits_per_weight, (p.total - p.embedding) / layout.gpus, batch * s.prompt,
+                               engine.memory.max_batched_tokens or 0, s.rates.bandwidth)
+    else:  # with op offload the host-held experts are unpacked on the GPU too: every weight counts
+        t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
+                           _routed(arch, p.routed_experts / layout.gpus, 1.0))
     t += matmul_tiles_s(engine, arch, batch * s.prompt)
     return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
 
@@ -832,6 +838,7 @@ def _explain(d: Deployment, arch: Architecture, layout: Layout, touched: float, 
     ]
     if engine.memory.version:
         notes.facts.append(f"engine {engine.id} version modelled: {engine.memory.version}")
+    notes.facts += version_notes(engine, gpu, d.engine_version)
     notes.assumptions += [
         "decode step timed at the full context (the slowest step of a sequence)",
         "time to first token: all batch prompts prefilled together (ttft_single_s: one alone)",

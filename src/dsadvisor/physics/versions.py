@@ -1,0 +1,81 @@
+"""Engine releases: the speed figures of the release a deployment names, where a behaviour changed since.
+
+An engine's ``speed.versions`` (catalog/engines/engines.yaml) says which releases its figures were fitted on and
+lists the behaviours that changed at a release (``SpeedChange.since``). A deployment that names an older release
+(``Deployment.engine_version``: the published rows' ``engine_version``) is estimated with the figures of before
+each such change; one that names none, or a newer one, with the engine as it is.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+
+from dsadvisor.catalog.schema import Engine, Gpu, SpeedChange
+
+_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+
+
+def _release_key(version: str) -> tuple[int, ...] | None:
+    """0.4.1.post2 -> (0, 4, 1, 2); None where the version holds no number ("not stated")."""
+    numbers = re.findall(r"\d+", version)
+    return tuple(int(n) for n in numbers) if numbers else None
+
+
+def older(version: str, since: str, scheme: str) -> bool:
+    """Whether ``version`` predates ``since``: build dates compare as dates (a version that is no date is not
+    older), release numbers number by number."""
+    if scheme == "date":
+        return bool(_DATE.match(version)) and version < since
+    a, b = _release_key(version), _release_key(since)
+    return a is not None and b is not None and a < b
+
+
+def _applies(change: SpeedChange, gpu: Gpu) -> bool:
+    if change.vendors and gpu.vendor not in change.vendors:
+        return False
+    if change.min_compute_capability:
+        cc = gpu.compute_capability
+        return cc is not None and _release_key(cc) >= _release_key(change.min_compute_capability)
+    return True
+
+
+def changes_after(engine: Engine, gpu: Gpu, version: str | None) -> list[SpeedChange]:
+    """The behaviours the engine gained after ``version`` that apply on this GPU (none: version not given)."""
+    versions = engine.speed.versions
+    if not version or versions is None:
+        return []
+    return [c for c in versions.changes if older(version, c.since, versions.scheme) and _applies(c, gpu)]
+
+
+def at_version(engine: Engine, gpu: Gpu, version: str | None) -> Engine:
+    """The engine as the release ``version`` ran on this GPU."""
+    changes = changes_after(engine, gpu, version)
+    if not changes:
+        return engine
+    s = engine.speed
+    speed = replace(s, per_layer_decode_s=s.per_layer_decode_s + sum(c.per_layer_decode_s_before for c in changes),
+                    per_layer_decode_s_by_vendor={
+                        v: x + sum(c.per_layer_decode_s_before for c in changes)
+                        for v, x in s.per_layer_decode_s_by_vendor.items()},
+                    quantized_prefill_dequantized=s.quantized_prefill_dequantized
+                    or any(c.quantized_prefill_dequantized_before for c in changes))
+    return replace(engine, speed=speed)
+
+
+def version_notes(engine: Engine, gpu: Gpu, version: str | None) -> list[str]:
+    """What the estimate's basis says of the release it models."""
+    versions = engine.speed.versions
+    if versions is None:
+        return []
+    notes = [f"engine {engine.id} speed modelled for {versions.modelled}"]
+    for c in changes_after(engine, gpu, version):
+        notes.append(f"engine {engine.id} {version}: before {c.what} (from {c.since}; {c.source})")
+    return notes
+
+
+def dequantize_pass_s(bits_per_weight: float, weights: float, tokens: int, ubatch: int, bandwidth: float) -> float:
+    """Dequantizing the weights to fp16 before each micro-batch's GEMM (llama.cpp's cuBLAS path,
+    ggml_cuda_op_mul_mat_cublas): every micro-batch reads each weight in its format and writes it as 2 bytes."""
+    batches = -(-tokens // ubatch) if ubatch else 1
+    return batches * weights * (bits_per_weight / 8 + 2) / bandwidth

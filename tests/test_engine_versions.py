@@ -1,0 +1,97 @@
+"""Engine releases (physics.versions, engines.yaml speed.versions): a deployment that names an older llama.cpp build
+is estimated with the behaviours of before each change its data lists, the basis says which, and the one new
+constant (the per-layer cost without CUDA graphs) is the measured difference of its six fit rows."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from dsadvisor.physics.calibration import read_rows
+from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.physics.versions import dequantize_pass_s, older
+
+ROOT = Path(__file__).resolve().parents[1]
+PUBLISHED = ROOT / "benchmarks" / "data" / "published"
+
+
+def test_versions_compare_as_dates_or_release_numbers():
+    assert older("2023-12-22", "2024-05-08", "date") and not older("2024-05-08", "2024-05-08", "date")
+    assert not older("not stated (2025-03)", "2024-05-08", "date")  # no build date: the current engine
+    assert older("0.4.1.post2", "0.4.3", "release") and not older("0.5.7", "0.4.3", "release")
+    assert not older("not stated", "0.4.3", "release")
+
+
+def _llamacpp(catalog, gpu: str, quant: str, version: str | None, **kw) -> Deployment:
+    return Deployment.of(catalog, model=catalog.models["deepseek-coder-6.7b-base"], gpu=catalog.gpus[gpu],
+                         quant=catalog.quantizations[quant], engine=catalog.engines["llama.cpp"], context=640,
+                         prompt_tokens=512, engine_version=version, **kw)
+
+
+def test_builds_before_cuda_graphs_pay_a_launch_per_layer(catalog):
+    """32 layers x 22 us more a decode step on an Ampere or newer GPU; Metal and the current build unchanged."""
+    new = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", None))
+    old = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", "2023-12-22"))
+    # (the matmul rate of the step changes too, by under 1 %: the old build multiplies in fp16)
+    assert old.decode_step_s - new.decode_step_s == pytest.approx(32 * 2.2e-5, rel=0.01)
+    assert any("CUDA graphs" in f and "2023-12-22" in f for f in old.basis.facts)
+    assert not any("before CUDA graphs" in f for f in new.basis.facts)
+    assert any("speed modelled for" in f for f in new.basis.facts)  # every estimate says what it models
+    assert estimate(_llamacpp(catalog, "RTX-4090", "q4_0", "2025-09-05")).decode_step_s == new.decode_step_s
+    apple = [estimate(_llamacpp(catalog, "M2-Ultra-192GB", "q4_0", v)).decode_step_s for v in (None, "2023-08-30")]
+    assert apple[0] == apple[1]
+
+
+def test_builds_before_mmq_dequantize_quantized_prompts_to_fp16(catalog):
+    """Before PR 8075 a quantized prompt runs the F16 GEMM of the same model plus a pass writing every weight as
+    fp16 per micro-batch: the prompt of Q4_0 weights = the F16 prompt + that pass, on a GeForce card too."""
+    for gpu in ("RTX-4090", "RTX-A6000"):
+        q4 = estimate(_llamacpp(catalog, gpu, "q4_0", "2023-12-22"))
+        f16 = estimate(_llamacpp(catalog, gpu, "fp16", "2023-12-22"))
+        d = _llamacpp(catalog, gpu, "q4_0", "2023-12-22")
+        weights = q4.params_total - catalog.architecture(d.model).vocab_size * catalog.architecture(d.model).hidden_size
+        bandwidth = catalog.gpus[gpu].bandwidth_gbs * 1e9 * catalog.engines["llama.cpp"].speed.bandwidth_efficiency
+        extra = dequantize_pass_s(catalog.quantizations["q4_0"].bits_per_weight, weights, 512, 512, bandwidth)
+        assert q4.ttft_s - f16.ttft_s == pytest.approx(extra, rel=0.02)
+        now = estimate(_llamacpp(catalog, gpu, "q4_0", "2024-06-24"))
+        assert now.ttft_s != q4.ttft_s  # from PR 8075 on: MMQ
+
+
+def test_the_graph_less_cost_is_the_mean_measured_difference_of_its_fit_rows(catalog):
+    rows = [r for r in read_rows(PUBLISHED / "llamacpp-published.jsonl") if r.get("round") == 4]
+    assert len(rows) == 6 and all(r["part"] == "fit" for r in rows)
+    by_gpu: dict[str, dict[str, float]] = {}
+    for r in rows:
+        by_gpu.setdefault(r["gpu"], {})[r["engine_version"]] = r["tokens_per_s"]
+    layers = 32  # LLaMA 2 7B
+    per_layer = statistics.mean((1 / v["2024-04-19"] - 1 / v["2024-05-08"]) / layers for v in by_gpu.values())
+    change = catalog.engines["llama.cpp"].speed.versions.changes[0]
+    assert change.since == "2024-05-08" and change.per_layer_decode_s_before == pytest.approx(per_layer, abs=5e-7)
+
+
+def test_every_published_row_names_its_engine_version():
+    for path in PUBLISHED.glob("*.jsonl"):
+        for r in read_rows(path):
+            if "cpu_moe_layers" not in r:
+                assert r.get("engine_version"), r
+
+
+def test_december_2023_workstation_decode_within_15_percent(catalog):
+    """XiongjieDai's RTX A6000 / 6000 Ada rows (./main, builds b1685/b1691): 8-23 % too fast as the current build,
+    within 13 % as the build they ran (context shift and no CUDA graphs)."""
+    from dsadvisor.physics.calibration import compare_published
+
+    rows = [r for r in read_rows(PUBLISHED / "llamacpp-published.jsonl")
+            if r.get("engine_build", "").startswith(("b1685", "b1691")) and r["metric"] == "decode"]
+    comps = compare_published(catalog, rows)
+    assert len(comps) == 4 and all(abs(c.error) <= 0.15 for c in comps)
+    current = compare_published(catalog, [dict(r, engine_version=None) for r in rows])
+    assert max(abs(c.error) for c in current) > 0.15
+
+
+def test_a_deployment_without_a_version_is_the_engine_as_it_is(catalog):
+    d = _llamacpp(catalog, "H200-SXM", "q4_k_m", None)
+    assert estimate(d).decode_step_s == estimate(replace(d, engine_version="2026-01-01")).decode_step_s
