@@ -35,8 +35,9 @@ def _applies(change: SpeedChange, gpu: Gpu) -> bool:
     if change.vendors and gpu.vendor not in change.vendors:
         return False
     if change.min_compute_capability:
-        cc = gpu.compute_capability
-        return cc is not None and _release_key(cc) >= _release_key(change.min_compute_capability)
+        have = _release_key(gpu.compute_capability or "")
+        need = _release_key(change.min_compute_capability)
+        return have is not None and need is not None and have >= need
     return True
 
 
