@@ -70,6 +70,31 @@ def test_each_attention_group_handles_its_own_requests(catalog):
     assert with_host.tpot_s - without.tpot_s == pytest.approx(8 * 28e-6, rel=0.02)
 
 
+def test_dp_attention_splits_the_prefill_chunk_over_the_groups(catalog):
+    """SGLang divides --chunked-prefill-size by the DP size under --enable-dp-attention (server_args.py
+    _handle_data_parallelism): 8 groups of an 8,192-token chunk prefill 1,024 tokens each a forward, so a
+    4,000-token prompt takes 4 forwards, each of which also carries the other groups' decode step. The
+    prompt waits 3 such forwards longer than with the budget whole in every group; one group (no DP
+    attention) and the other engines are unchanged."""
+    from dsadvisor.physics.estimate import pin_layout
+    from dsadvisor.serving.server import dp_chunk_forwards_s
+
+    from .test_serving import deployment
+
+    sched = scheduler_for("sglang", 141)
+    assert sched.group_budget(8) == 1024 and sched.group_budget(1) == 8192
+    assert SCHEDULERS["vllm"].group_budget(8) == SCHEDULERS["vllm"].token_budget
+    assert dp_chunk_forwards_s(sched, 8, 4000, 0.05) == pytest.approx(3 * 0.05)
+    assert dp_chunk_forwards_s(sched, 1, 20000, 0.05) == 0.0
+    d = pin_layout(deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8), dp_attention=8)
+    w = Workload(64, 4000, 1000)
+    _, split = serve(d, w, sched)
+    _, whole = serve(d, w, replace(sched, splits_budget_over_dp=False))
+    assert split.ttft_s > whole.ttft_s + 2 * split.tpot_s
+    tp = deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8)
+    assert serve(tp, w, sched)[1] == serve(tp, w, replace(sched, splits_budget_over_dp=False))[1]
+
+
 def test_a_request_waits_half_the_receive_interval():
     """--scheduler-recv-interval N: the scheduler polls for new requests every N decode steps; a request
     arriving at random waits N / 2 steps (with another user running: (r - 1) / r of that)."""

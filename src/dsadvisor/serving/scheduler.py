@@ -45,6 +45,15 @@ class Scheduler:
     # Host time per running sequence per decode step on top of the GPU's step (per-request bookkeeping,
     # output processing, streaming): grows with the batch where a small model's GPU step hardly does.
     host_per_sequence_s: float = 0.0
+    # The token budget is the whole server's and each data-parallel attention group gets its share:
+    # SGLang divides --chunked-prefill-size by the DP size under --enable-dp-attention ("to avoid MoE kernel
+    # issues", python/sglang/srt/server_args.py _handle_data_parallelism, 0.4.x-0.5.x), so with 8 groups and
+    # 8,192 tokens each group prefills 1,024 tokens a forward. False: every group has the whole budget.
+    splits_budget_over_dp: bool = False
+
+    def group_budget(self, dp_attention: int) -> int:
+        """Prompt tokens one data-parallel attention group takes a forward."""
+        return max(1, self.token_budget // dp_attention) if self.splits_budget_over_dp else self.token_budget
 
 
 # What a request costs a served engine besides the GPU's prefill: the HTTP round trip, tokenizing, the
@@ -72,8 +81,10 @@ SCHEDULERS = {
                              "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py)"),
     "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=PER_REQUEST_S["sglang"],
                         max_running=1024, host_per_sequence_s=SGLANG_HOST_PER_SEQUENCE_S,
+                        splits_budget_over_dp=True,
                         source="SGLang server_args.py: chunked_prefill_size 8192 on 80-160 GB GPUs (16384 above, "
-                               "sglang_chunk); enable_mixed_chunk off by default"),
+                               "sglang_chunk); enable_mixed_chunk off by default; under --enable-dp-attention "
+                               "each DP rank gets chunked_prefill_size // dp (_handle_data_parallelism)"),
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
                               max_running=2048, reserves_whole_answer=True, chunks_prompts=False,

@@ -151,14 +151,29 @@ def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known
         step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
     step += host / tokens  # a speculative step's host work is shared by the tokens it accepts
     # each data-parallel attention group schedules its own prompts under its own token budget
-    per_batch = max(1, min(running, max(1, sched.token_budget // isl) * one.dp_attention))
+    dp = one.dp_attention
+    budget = sched.group_budget(dp)
+    per_batch = max(1, min(running, max(1, budget // isl) * dp))
     # the batched prefill alone: a whole estimate's memory plan and decode step would be thrown away
     batched = made[per_batch].ttft_s if per_batch in made else prefill_time(replace(d, batch=per_batch, **at))
     if one.ttft_single_s is None or batched is None:
         return full, Serving(c, running, isl, osl, None, step, 0.0, 0.0, False, kv, limit, tokens)
-    served = steady_state(one.ttft_single_s * prompt_factor, batched / per_batch * prompt_factor, step, workload,
-                          running, sched, kv, limit, dp=one.dp_attention)
+    own = one.ttft_single_s * prompt_factor + dp_chunk_forwards_s(sched, dp, isl, step * tokens)
+    served = steady_state(own, batched / per_batch * prompt_factor, step, workload, running,
+                          replace(sched, token_budget=budget), kv, limit, dp=dp)
     return full, replace(served, tokens_per_step=tokens)
+
+
+def dp_chunk_forwards_s(sched: Scheduler, dp: int, prompt_tokens: int, forward_s: float) -> float:
+    """What a prompt's extra chunk forwards add to its own prefill where the engine splits the token budget
+    over data-parallel attention groups (SGLang, ``Scheduler.splits_budget_over_dp``): the prompt takes
+    ``ceil(prompt / (budget // dp))`` forwards, and the groups run every forward together (the MoE layers
+    take all groups' tokens at once), so each chunk after the first also carries the other groups' decode
+    step, ``forward_s``. Without the split, or with one group, 0 (a non-mixing engine prefills a prompt
+    in the forwards its own prefill time already counts)."""
+    if not sched.splits_budget_over_dp or dp <= 1:
+        return 0.0
+    return (math.ceil(prompt_tokens / sched.group_budget(dp)) - 1) * forward_s
 
 
 def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1) -> float:
