@@ -95,3 +95,19 @@ def test_december_2023_workstation_decode_within_15_percent(catalog):
 def test_a_deployment_without_a_version_is_the_engine_as_it_is(catalog):
     d = _llamacpp(catalog, "H200-SXM", "q4_k_m", None)
     assert estimate(d).decode_step_s == estimate(replace(d, engine_version="2026-01-01")).decode_step_s
+
+
+def test_builds_before_flash_attention_by_default_move_the_kq_matrix(catalog):
+    """Before PR 15434 (2025-08-30) a prompt without flash attention writes and reads the KQ matrix: 16 bytes per
+    (query, key, head) at the bandwidth, on every GPU; 512 tokens of LLaMA 7B: 512 x 512 x 32 heads x 32 layers."""
+    from dsadvisor.physics.versions import KQ_BYTES_PER_ELEMENT
+
+    for gpu in ("RTX-4090", "M2-Ultra-192GB"):
+        before = estimate(_llamacpp(catalog, gpu, "q4_0", "2025-01-01"))
+        after = estimate(_llamacpp(catalog, gpu, "q4_0", "2025-09-05"))
+        g = catalog.gpus[gpu]
+        bandwidth = g.bandwidth_gbs * 1e9 * min(catalog.engines["llama.cpp"].speed.bandwidth_efficiency,
+                                                g.bandwidth_efficiency or 1.0)
+        kq = KQ_BYTES_PER_ELEMENT * 512 * 512 * 32 * 32 / bandwidth
+        assert before.ttft_s - after.ttft_s == pytest.approx(kq, rel=1e-6)
+        assert before.decode_step_s == after.decode_step_s  # one query a step: nothing worth counting

@@ -630,6 +630,9 @@ class EngineSpeed(Sourced):
     # path before MMQ ran on int8 tensor cores), paying a pass over the weights per micro-batch; set only by a
     # SpeedChange for releases before it
     quantized_prefill_dequantized: bool = False
+    # prompts without flash attention: the KQ matrix (tokens x context x heads) goes through memory in F32 between the
+    # two attention GEMMs and the soft-max (llama.cpp before FA was its default); set only by a SpeedChange
+    prefill_kq_materialized: bool = False
     # the releases these figures model and the behaviours that changed between releases
     versions: Optional[SpeedVersions] = None
     note: str | None = None
@@ -646,6 +649,7 @@ class SpeedChange(Sourced):
     min_compute_capability: str | None = None  # on NVIDIA GPUs from this compute capability only
     per_layer_decode_s_before: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # added per layer to a decode step
     quantized_prefill_dequantized_before: bool = False  # older releases dequantize block-quantized prompt GEMMs
+    prefill_kq_materialized_before: bool = False  # older releases run prompt attention without flash attention
 
 
 @dataclass(frozen=True, kw_only=True)

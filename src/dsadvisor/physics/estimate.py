@@ -32,7 +32,7 @@ from dsadvisor.physics.memory import (
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
-from dsadvisor.physics.versions import at_version, dequantize_pass_s, version_notes
+from dsadvisor.physics.versions import at_version, dequantize_pass_s, kq_materialized_s, version_notes
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
@@ -671,6 +671,9 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
         t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
                            _routed(arch, p.routed_experts / layout.gpus, 1.0))
     t += matmul_tiles_s(engine, arch, batch * s.prompt)
+    if engine.speed.prefill_kq_materialized:  # an older release: attention without flash attention
+        t += batch * kq_materialized_s(arch.num_attention_heads // layout.attention_tp, arch.num_hidden_layers,
+                                       s.prompt, engine.memory.max_batched_tokens or 0, s.rates.bandwidth)
     return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
 
 

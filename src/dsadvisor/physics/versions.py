@@ -60,7 +60,9 @@ def at_version(engine: Engine, gpu: Gpu, version: str | None) -> Engine:
                         v: x + sum(c.per_layer_decode_s_before for c in changes)
                         for v, x in s.per_layer_decode_s_by_vendor.items()},
                     quantized_prefill_dequantized=s.quantized_prefill_dequantized
-                    or any(c.quantized_prefill_dequantized_before for c in changes))
+                    or any(c.quantized_prefill_dequantized_before for c in changes),
+                    prefill_kq_materialized=s.prefill_kq_materialized
+                    or any(c.prefill_kq_materialized_before for c in changes))
     return replace(engine, speed=speed)
 
 
@@ -80,3 +82,20 @@ def dequantize_pass_s(bits_per_weight: float, weights: float, tokens: int, ubatc
     ggml_cuda_op_mul_mat_cublas): every micro-batch reads each weight in its format and writes it as 2 bytes."""
     batches = -(-tokens // ubatch) if ubatch else 1
     return batches * weights * (bits_per_weight / 8 + 2) / bandwidth
+
+
+# bytes of memory traffic per KQ element without flash attention: the first GEMM writes it in F32 (4), the soft-max
+# reads and writes it (8), the second GEMM reads it (4); conversions between them are not counted (a lower bound)
+KQ_BYTES_PER_ELEMENT = 16
+
+
+def kq_materialized_s(heads: int, layers: int, tokens: int, ubatch: int, bandwidth: float) -> float:
+    """Prompt attention without flash attention: every micro-batch of ``ubatch`` tokens multiplies its queries by the
+    keys of the whole context so far and moves that KQ matrix (queries x keys x heads) through memory."""
+    step = ubatch or tokens
+    elements, done = 0.0, 0
+    while done < tokens:
+        n = min(step, tokens - done)
+        done += n
+        elements += n * done
+    return KQ_BYTES_PER_ELEMENT * elements * heads * layers / bandwidth
