@@ -95,6 +95,19 @@ def test_dp_attention_splits_the_prefill_chunk_over_the_groups(catalog):
     assert serve(tp, w, sched)[1] == serve(tp, w, replace(sched, splits_budget_over_dp=False))[1]
 
 
+def test_a_dp_attention_plan_says_how_sglang_splits_the_chunk(run):
+    """The plan pins the server-wide chunk and says what each rank gets of it, the figure the estimate used."""
+    r = run("plan", "deepseek-r1", "--gpu", "H200-SXM", "--gpus", "8", "--exact", "--quant", "fp8", "--engine",
+            "sglang", "--prompt-tokens", "2048", "--context", "2560", "--concurrency", "64", "--tp", "8",
+            "--dp-attention", "8")
+    assert r.code == 0
+    assert "--chunked-prefill-size 8192" in r.out
+    assert "each of the 8 ranks prefills 1,024 prompt tokens a forward" in r.out + r.err
+    r = run("plan", "deepseek-r1", "--gpu", "H200-SXM", "--gpus", "8", "--exact", "--quant", "fp8", "--engine",
+            "sglang", "--prompt-tokens", "2048", "--context", "2560", "--concurrency", "64", "--tp", "8")
+    assert r.code == 0 and "divides --chunked-prefill-size" not in r.out + r.err
+
+
 def test_a_request_waits_half_the_receive_interval():
     """--scheduler-recv-interval N: the scheduler polls for new requests every N decode steps; a request
     arriving at random waits N / 2 steps (with another user running: (r - 1) / r of that)."""

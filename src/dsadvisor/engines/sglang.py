@@ -22,6 +22,14 @@ MTP_NOTE = ("SGLang drafts with the MTP layer through EAGLE (docs.sglang.io basi
             "add --cuda-graph-bs with your batch sizes")
 
 
+def dp_chunk_note(budget: int, dp: int) -> str:
+    """What SGLang makes of --chunked-prefill-size under --enable-dp-attention (server_args.py
+    _handle_data_parallelism divides it by the DP size), which the estimate counts."""
+    return (f"with --enable-dp-attention SGLang divides --chunked-prefill-size by --dp: each of the {dp} ranks "
+            f"prefills {max(1, budget // dp):,} prompt tokens a forward, as estimated; {budget * dp:,} would give "
+            f"each rank {budget:,}, at SGLang's own risk of the \"MoE kernel issues\" it divides to avoid")
+
+
 def mtp_flags(draft_tokens: int) -> list[str]:
     """SGLang's MTP speculative decoding, one chain of ``draft_tokens`` (docs.sglang.io
     basic_usage/deepseek.md: ``--speculative-algorithm EAGLE --speculative-num-steps 1
@@ -68,6 +76,8 @@ class SGLang(ServingEngine):
         argv += ["--context-length", str(est.context), "--max-running-requests", str(est.batch)]
         if job.budget:
             argv += ["--chunked-prefill-size", str(job.budget)]
+            if job.dp > 1:
+                notes.append(dp_chunk_note(job.budget, job.dp))
         argv += ["--mem-fraction-static", fraction_flag(job.fraction)] + extra
         return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
 
