@@ -269,6 +269,13 @@ def intercepts(out) -> None:
             groups[key].append(o["ttft_ms"] - o["ttft_est_ms"] + o["per_request_ms"])
     for key, v in sorted(groups.items()):
         print(" ".join(map(str, key)), f"n={len(v)} median {statistics.median(v):.0f} ms")
+    # what scheduler.PER_REQUEST_S takes: the fit part's Llama-3.1-70B runs of each engine, all TPs and GPUs
+    for engine in sorted({o["engine"] for o in out}):
+        v = [o["ttft_ms"] - o["ttft_est_ms"] + o["per_request_ms"] for o in out
+             if o["engine"] == engine and o["split"] == "fit" and o["concurrency"] <= 8 and o["isl"] == "1024"
+             and "Llama-3.1-70B" in o["model"]]
+        if v:
+            print(f"PER_REQUEST_S {engine}: fit Llama-3.1-70B n={len(v)} median {statistics.median(v):.1f} ms")
 
 
 def adp_hold_scan(cat) -> None:

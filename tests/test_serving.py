@@ -24,15 +24,15 @@ def deployment(catalog, model="deepseek-r1-distill-qwen-7b", gpu="H100-SXM", eng
 
 
 def test_one_request_alone_is_the_single_prompt_estimate(catalog):
-    """Nobody else runs: no queue, no interference; TTFT = the engine's cost per request (vLLM: 60 ms)
-    + its prefill, TPOT = a batch-1 step."""
+    """Nobody else runs: no queue, no batch scheduled ahead, no interference; TTFT = the engine's cost per
+    request (vLLM: 40 ms) + its prefill, TPOT = a batch-1 step."""
     d = deployment(catalog)
     w = Workload(1, 1024, 512)
     _, s = serve(d, w)
     one = estimate(replace(d, batch=1, context=w.context, prompt_tokens=1024))
     step = estimate(replace(d, batch=1, context=w.mean_context, prompt_tokens=1024)).decode_step_s
-    assert SCHEDULERS["vllm"].per_request_s == 0.060
-    assert s.ttft_s == pytest.approx(0.060 + one.ttft_single_s)
+    assert SCHEDULERS["vllm"].per_request_s == 0.040 and SCHEDULERS["vllm"].scheduled_ahead == 1
+    assert s.ttft_s == pytest.approx(0.040 + one.ttft_single_s)
     assert s.tpot_s == pytest.approx(step)
     assert s.queue_s == 0 and s.running == 1 and s.limited_by is None
     assert s.tokens_per_s_total == pytest.approx(512 / (s.ttft_s + 511 * s.tpot_s))
@@ -62,6 +62,29 @@ def test_steady_state_by_hand():
     assert s.ttft_s == pytest.approx(ttft, rel=1e-6)
     assert s.tpot_s == pytest.approx(tpot, rel=1e-6)
     assert 0.1 < lo < 0.2  # 2 x 0.1 s of prompts per ~1.2 s cycle
+
+
+def test_a_batch_scheduled_ahead_costs_a_whole_step_by_hand():
+    """Four users, prompts prefilled alone, lock step (every prompt ahead): p1 = p = 0.1 s, step 0.02 s.
+    Synchronous: a request waits 3/4 x half a step for the iteration in progress, 3/2 x p for the prompts
+    ahead, then its own prefill. One batch scheduled ahead (vLLM's async scheduling, TensorRT-LLM's
+    overlap scheduler) adds that batch: 3/4 x a whole step. rho does not enter with in_step = 1."""
+    w = Workload(4, 1000, 100, in_step=1.0)
+    sync = steady_state(0.1, 0.1, 0.02, w, 4, ALONE, kv=0.0, limit=None)
+    ahead = steady_state(0.1, 0.1, 0.02, w, 4, replace(ALONE, scheduled_ahead=1), kv=0.0, limit=None)
+    assert sync.ttft_s == pytest.approx(0.75 * 0.01 + 1.5 * 0.1 + 0.1)
+    assert ahead.ttft_s == pytest.approx(0.75 * 0.03 + 1.5 * 0.1 + 0.1)
+    assert ahead.tpot_s == pytest.approx(sync.tpot_s, rel=0.05)  # only the prompt share moves, a little
+    alone = Workload(1, 1000, 100)
+    assert steady_state(0.1, 0.1, 0.02, alone, 1, replace(ALONE, scheduled_ahead=1), kv=0.0, limit=None).ttft_s \
+        == pytest.approx(0.1)  # nothing runs: the engine is idle and takes it at once
+
+
+def test_engines_that_schedule_ahead():
+    """vLLM (async scheduling) and TensorRT-LLM (overlap scheduler) run one batch scheduled ahead; the
+    others' figures are unchanged by it."""
+    assert SCHEDULERS["vllm"].scheduled_ahead == 1 and SCHEDULERS["tensorrt-llm"].scheduled_ahead == 1
+    assert all(SCHEDULERS[e].scheduled_ahead == 0 for e in ("sglang", "llama.cpp", "ollama", "transformers"))
 
 
 def test_chunked_prompt_carries_the_others_decode():

@@ -50,6 +50,10 @@ class Scheduler:
     # issues", python/sglang/srt/server_args.py _handle_data_parallelism, 0.4.x-0.5.x), so with 8 groups and
     # 8,192 tokens each group prefills 1,024 tokens a forward. False: every group has the whole budget.
     splits_budget_over_dp: bool = False
+    # Batches already scheduled when a new request arrives, besides the one on the GPU: an engine that
+    # schedules the next batch while one runs (SCHEDULED_AHEAD) takes a request that arrives during batch N
+    # into batch N + 2, so it also waits for N + 1 whole. 0: it joins the next batch (synchronous scheduling).
+    scheduled_ahead: int = 0
 
     def group_budget(self, dp_attention: int) -> int:
         """Prompt tokens one data-parallel attention group takes a forward."""
@@ -58,12 +62,12 @@ class Scheduler:
 
 # What a request costs a served engine besides the GPU's prefill: the HTTP round trip, tokenizing, the
 # scheduler's admission, streaming the first token back. Measured as the intercept of NVIDIA's served
-# runs at concurrency 4-8 with 1,024-token prompts (InferenceX rows of aiconfigurator's silicon_sample,
-# fit part; the estimated prefill and queue taken off, benchmarks/serving_calibration.py --intercepts):
-# vLLM 57-63 ms over 44 Llama-3.1-70B runs (H100/H200/B200, TP 1-8); TensorRT-LLM 48 ms over 24 runs
-# (the answers of 8,192 tokens; its 1,024-token answers run in lock step, docs/method.md). SGLang has no
-# dense-model run in the set: TensorRT-LLM's figure, assumed.
-PER_REQUEST_S = {"vllm": 0.060, "sglang": 0.050, "tensorrt-llm": 0.050}
+# Llama-3.1-70B runs at concurrency 4-8 with 1,024-token prompts (InferenceX rows of aiconfigurator's
+# silicon_sample, fit part only; the estimated prefill and queue taken off, benchmarks/serving_calibration.py
+# --intercepts): the median over vLLM's 20 runs (H100/H200/B200, TP 1-8) is 40 ms, over TensorRT-LLM's 28
+# (H200/B200, TP 1-8) 34 ms. SGLang has no dense-model run in the set: 50 ms, TensorRT-LLM's figure before
+# SCHEDULED_AHEAD, assumed.
+PER_REQUEST_S = {"vllm": 0.040, "sglang": 0.050, "tensorrt-llm": 0.034}
 
 # Host time a decode step of SGLang adds per running request (per attention group), on top of the GPU's
 # step: the scheduler's and front end's per-request work each step (result processing, finish checks,
@@ -74,11 +78,20 @@ PER_REQUEST_S = {"vllm": 0.060, "sglang": 0.050, "tensorrt-llm": 0.050}
 # (https://github.com/sgl-project/sglang/issues/23393, #12972). benchmarks/serving_calibration.py, docs/method.md.
 SGLANG_HOST_PER_SEQUENCE_S = 28e-6
 
+# Batches vLLM and TensorRT-LLM schedule ahead of the GPU. vLLM's async scheduling keeps a batch queue of two:
+# it schedules the next batch before it waits for the one running (vllm/v1/engine/core.py
+# step_with_batch_queue; on by default since vllm-project/vllm PR 27614, issue 27679, and set by InferenceX's
+# vLLM runs, `async-scheduling: true` in its 70b_fp8_*.sh launch scripts at 9596d23d7). TensorRT-LLM's overlap
+# scheduler (on unless disable_overlap_scheduler) fetches new requests, schedules and launches a batch, and
+# only then waits for the previous one (tensorrt_llm/_torch/pyexecutor/py_executor.py _executor_loop_overlap).
+SCHEDULED_AHEAD = 1
+
 SCHEDULERS = {
     "vllm": Scheduler("vllm", token_budget=8192, mixes_prefill=True, per_request_s=PER_REQUEST_S["vllm"],
-                      max_running=1024,
+                      max_running=1024, scheduled_ahead=SCHEDULED_AHEAD,
                       source="vLLM V1 defaults: max_num_batched_tokens 8192 (online serving), chunked prefill on, "
-                             "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py)"),
+                             "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py); async scheduling "
+                             "(one batch scheduled ahead, vllm/v1/engine/core.py step_with_batch_queue)"),
     "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=PER_REQUEST_S["sglang"],
                         max_running=1024, host_per_sequence_s=SGLANG_HOST_PER_SEQUENCE_S,
                         splits_budget_over_dp=True,
@@ -88,9 +101,10 @@ SCHEDULERS = {
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
                               max_running=2048, reserves_whole_answer=True, chunks_prompts=False,
+                              scheduled_ahead=SCHEDULED_AHEAD,
                               source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
                                      "in-flight batching (context and generation requests in one iteration); "
-                                     "capacity policy GUARANTEED_NO_EVICT, enable_chunked_prefill off "
+                                     "capacity policy GUARANTEED_NO_EVICT, enable_chunked_prefill off, overlap scheduler on "
                                      "(tensorrt_llm/llmapi/llm_args.py)"),
     "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
                            source="llama-server: -b 2048 logical batch; -np slots, which a plan sizes to the "

@@ -8,7 +8,9 @@ takes in prompt tokens up to the scheduler's budget. Under ``concurrency`` users
 - the GPU spends the share ``rho = lam * p`` of its time on prompts, ``p`` being one prompt's
   prefill time when prompts are batched up to the token budget; the other users' share of it,
   ``rho_o = rho * (C - 1) / C``, stretches a sequence's decode steps: ``TPOT = step / (1 - rho_o)``;
-- a new request waits for the iteration in progress (half a step) and for the prompts queued
+- a new request waits for the iteration in progress (half a step), for the batches the engine has
+  already scheduled behind it (``Scheduler.scheduled_ahead``: one whole step on vLLM and TensorRT-LLM,
+  which schedule a batch while the previous one runs) and for the prompts queued
   ahead of it. Requests that arrive together (``COHORT`` of them: a benchmark's first wave, when
   every client sends at once) wait for half of the others' prompts; the rest arrive at random,
   their clients spread apart by answers of different lengths (an M/D/1 queue:
@@ -176,13 +178,16 @@ def dp_chunk_forwards_s(sched: Scheduler, dp: int, prompt_tokens: int, forward_s
     return (math.ceil(prompt_tokens / sched.group_budget(dp)) - 1) * forward_s
 
 
-def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1) -> float:
+def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1,
+             ahead: int = 0) -> float:
     """A new request's wait before its prompt starts: the scheduler's next poll (if others run: half the
-    ``recv`` decode steps between polls, half the iteration in progress by default),
+    ``recv`` decode steps between polls, half the iteration in progress by default) and the ``ahead``
+    batches already scheduled behind the one in progress (vLLM's async scheduling and TensorRT-LLM's
+    overlap scheduler: one),
     half of the others' prompts for those arriving together, and the random arrivals' M/D/1 wait
     (at most all others ahead)."""
     random_wait = min(others * p / (2.0 * (1.0 - rho)), (r - 1) * p)
-    return (r - 1) / r * step * recv / 2 + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
+    return (r - 1) / r * step * (recv / 2 + ahead) + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
 def held_s(sched: Scheduler, lam: float, tpot: float, running: int, dp: int, prompt_tokens: int) -> float:
@@ -216,7 +221,7 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
         if i == 0 or r > 1:  # one sequence alone: no other prompt stalls it or queues ahead, whatever rho is
             others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
             tpot = step / (1.0 - others)
-            queue = (_queue_s(others, rho, p, step, r, in_step, sched.recv_interval)
+            queue = (_queue_s(others, rho, p, step, r, in_step, sched.recv_interval, sched.scheduled_ahead)
                      + held_s(sched, rho / p, tpot, r, dp, w.prompt_tokens))
             ttft = sched.per_request_s + queue + own
             new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
