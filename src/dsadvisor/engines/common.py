@@ -142,6 +142,10 @@ def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu
             notes.append(f"compute capability unknown: --quantization {kind} (use {kind}_marlin on compute "
                          "capability 8.0 or newer)")
         return model, ["--quantization", method]
+    if quant_id == "nvfp4":  # a ModelOpt checkpoint: both engines read hf_quant_config.json, a 16-bit repo has none
+        model = placeholder("NVFP4", repo)
+        notes.append(f"no published NVFP4 checkpoint of {repo} is known: {how}, and substitute its path for {model}")
+        return model, []
     if quant_id in ("int8", "int8-wo"):
         scheme = "W8A8" if quant_id == "int8" else "W8A16"
         model = placeholder(f"INT8-{scheme}", repo)
