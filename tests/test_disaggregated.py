@@ -12,6 +12,7 @@ from dsadvisor.physics.estimate import Deployment, decode_step, pin_layout
 from dsadvisor.physics.timing import Layout
 from dsadvisor.serving.disaggregated import Split, check_split, serve_disaggregated, splits, transfer_s
 from dsadvisor.serving.search import search
+from dsadvisor.serving.scheduler import SGLANG_HOST_PER_SEQUENCE_S, scheduler_for
 from dsadvisor.serving.server import serve
 from dsadvisor.serving.workload import Workload
 
@@ -35,17 +36,37 @@ def test_kv_transfer_by_hand(catalog):
 
 
 def test_decode_never_waits_for_a_prompt(catalog):
-    # disaggregated TPOT is the decode instance's own step at its share of the users; the same instance
-    # serving prompts too (aggregated, one of two replicas) is stretched by the other requests' prompts
+    # disaggregated TPOT is the decode instance's own step at its share of the users, with SGLang's host
+    # time per running request as aggregated serving takes it (28 us each, one attention group); the same
+    # instance serving prompts too (aggregated, one of two replicas) is stretched by the other requests' prompts
     d, users = r1(catalog), 64
     _, dis = serve_disaggregated(d, ONE_EACH, Workload(users, 2048, 512))
     step = decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=users,
                                context=2048 + 256, prompt_tokens=2048))
-    assert dis.tpot_s == pytest.approx(step)
+    assert dis.tpot_s == pytest.approx(step + users * SGLANG_HOST_PER_SEQUENCE_S)
     _, agg = serve(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), Workload(users, 2048, 512))
     assert agg.tpot_s > 1.05 * dis.tpot_s
     # the first token pays the KV transfer and joins a decode step the aggregated server does not
     assert dis.ttft_s > transfer_s(d, ONE_EACH, 2048)
+
+
+def test_decode_host_time_is_per_attention_group(catalog):
+    # with 8 attention groups each group's scheduler handles its 8 of the 64 requests: 8 x 28 us a step
+    dpa = Split(TP8, 1, Layout(tp=8, ep=True, dp_attention=8), 1)
+    _, dis = serve_disaggregated(r1(catalog), dpa, Workload(64, 2048, 512))
+    quiet = replace(scheduler_for("sglang", 141), host_per_sequence_s=0.0)
+    _, bare = serve_disaggregated(r1(catalog), dpa, Workload(64, 2048, 512), quiet)
+    assert dis.tpot_s - bare.tpot_s == pytest.approx(8 * SGLANG_HOST_PER_SEQUENCE_S, rel=1e-9)
+
+
+def test_prefill_pool_takes_the_engines_own_chunk(catalog):
+    # SGLang sizes its prefill chunk by GPU memory (16,384 tokens on a B200, 8,192 on an H200): two 8K
+    # prompts share a prefill batch on the B200. Before, the disaggregated model took 8,192 on every GPU.
+    d = replace(r1(catalog, gpus=16), gpu=catalog.gpus["B200"])
+    w = Workload(64, 8192, 512)
+    own = serve_disaggregated(d, ONE_EACH, w)[1]
+    assert own == serve_disaggregated(d, ONE_EACH, w, scheduler_for("sglang", 180))[1]
+    assert own.ttft_s < serve_disaggregated(d, ONE_EACH, w, scheduler_for("sglang", 141))[1].ttft_s
 
 
 def test_prompts_queue_at_the_prefill_pool(catalog):

@@ -7,10 +7,12 @@ Under a closed loop of ``C`` users (as :mod:`dsadvisor.serving.server`):
 
 - the decode pool's ``D`` instances share the running sequences, ``C / D`` each (fewer when an
   instance's KV cache or scheduler holds no more); TPOT = one decode step of that batch at the mean
-  length: no prompt ever runs in between, which is what disaggregation buys;
+  length with the engine's host time per running request (SGLang's, per attention group), as
+  aggregated serving takes it (:func:`dsadvisor.serving.server.decode_per_token`): no prompt ever runs
+  in between, which is what disaggregation buys;
 - prompts arrive at ``lam = C / (TTFT + (out - 1) TPOT)`` and the prefill pool's ``P`` instances each
   spend the share ``rho = lam p / P`` of their time on them, ``p`` being a prompt's part of a batch as
-  large as the token budget allows;
+  large as the engine's token budget allows (SGLang's chunk sized by the GPU's memory, as aggregated);
 - TTFT = the engine's fixed cost per request + the wait for the prompts ahead (the same cohort and
   M/D/1 terms as aggregated serving, over ``P`` instances) + the prompt's own prefill + sending its KV
   cache to the decode instance + half a decode step (it joins the decode batch at the next iteration).
@@ -25,12 +27,11 @@ import math
 from dataclasses import dataclass, replace
 
 from dsadvisor.errors import InputError
-from dsadvisor.physics.estimate import (Deployment, Estimate, check_layout, decode_step, estimate,
-                                        kv_bytes_per_element)
+from dsadvisor.physics.estimate import Deployment, Estimate, check_layout, estimate, kv_bytes_per_element
 from dsadvisor.physics.memory import kv_bytes_per_token
 from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
-from dsadvisor.serving.server import COHORT, SATURATED, Serving, running_slots
+from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots
 from dsadvisor.serving.workload import Workload
 
 # Engines that serve prefill and decode from separate instances, and how (their own docs).
@@ -104,7 +105,7 @@ def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
     """The decode instance's estimate with its running sequences at full length, and the per-request
     figures of ``split`` under ``workload`` (``running == 0``: not one request fits an instance)."""
     check_split(d, split)
-    sched = scheduler or scheduler_for(d.engine.id)
+    sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb)  # as aggregated: SGLang's chunk by memory
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     pre, dec = _pool(d, split.prefill), _pool(d, split.decode)
     per_instance = Workload(math.ceil(c / split.decode_workers), isl, osl)
@@ -114,23 +115,16 @@ def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
     if slots == 0 or first.memory.kv_capacity_tokens < isl or first.ttft_single_s is None:
         return one, Serving(c, 0, isl, osl, None, one.decode_step_s, 0.0, 0.0, False, 0.0, "kv-cache")
     full = estimate(replace(dec, batch=slots, context=workload.context, prompt_tokens=isl))
-    step = _decode_step_s(dec, slots, workload)
-    per_batch = max(1, min(math.ceil(c / split.prefill_workers), sched.token_budget // isl))
+    step = decode_per_token(dec, slots, workload, sched, one.dp_attention)[0]
+    # prompts per prefill batch: the engine's token budget per attention group (SGLang splits it over the groups)
+    per_batch = max(1, min(math.ceil(c / split.prefill_workers),
+                           max(1, sched.group_budget(first.dp_attention) // isl) * first.dp_attention))
     batched = estimate(replace(pre, batch=per_batch, context=workload.context, prompt_tokens=isl)).ttft_s
     assert batched is not None
     own = sched.per_request_s + first.ttft_single_s + transfer_s(d, split, isl) + step / 2
     running = min(c, slots * split.decode_workers)
     served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers)
     return full, replace(served, kv_cache_bytes=full.memory.kv_cache, limited_by=limit if running < c else None)
-
-
-def _decode_step_s(dec: Deployment, batch: int, w: Workload) -> float:
-    step = decode_step(replace(dec, batch=batch, context=w.mean_context, prompt_tokens=w.prompt_tokens))
-    if dec.layout is not None and dec.layout.mtp:
-        from dsadvisor.serving.speculative import speculative_step
-
-        return speculative_step(dec, batch, w.mean_context, w.prompt_tokens, plain_step_s=step).per_token_s
-    return step
 
 
 def _steady_state(own: float, p: float, step: float, w: Workload, running: int, workers: int) -> Serving:

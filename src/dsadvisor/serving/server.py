@@ -142,16 +142,12 @@ def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known
     full = at_batch(running) if whole or running in made else None
     kv = full.memory.kv_cache if full is not None else kv_cache_per_gpu(replace(d, batch=running, **at))
     full = full or one
-    step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=isl))
-    # the host's per-request work once a step (each attention group's scheduler handles its own requests)
-    host = sched.host_per_sequence_s * math.ceil(running / one.dp_attention)
-    tokens, prompt_factor = 1.0, 1.0
-    if d.layout is not None and d.layout.mtp and d.architecture is not None:
-        from dsadvisor.serving.speculative import prefill_factor, speculative_step
+    step, tokens = decode_per_token(d, running, workload, sched, one.dp_attention)
+    prompt_factor = 1.0
+    if d.layout is not None and d.layout.mtp and d.architecture is not None:  # the draft layer prefills too
+        from dsadvisor.serving.speculative import prefill_factor
 
-        spec = speculative_step(d, running, workload.mean_context, isl, plain_step_s=step)
-        step, tokens, prompt_factor = spec.per_token_s, spec.tokens_per_step, prefill_factor(d.architecture)
-    step += host / tokens  # a speculative step's host work is shared by the tokens it accepts
+        prompt_factor = prefill_factor(d.architecture)
     # each data-parallel attention group schedules its own prompts under its own token budget
     dp = one.dp_attention
     budget = sched.group_budget(dp)
@@ -176,6 +172,24 @@ def dp_chunk_forwards_s(sched: Scheduler, dp: int, prompt_tokens: int, forward_s
     if not sched.splits_budget_over_dp or dp <= 1:
         return 0.0
     return (math.ceil(prompt_tokens / sched.group_budget(dp)) - 1) * forward_s
+
+
+def decode_per_token(d: Deployment, running: int, workload: Workload, sched: Scheduler,
+                     groups: int) -> tuple[float, float]:
+    """Seconds per output token of a decode step of ``running`` sequences at the workload's mean length, and
+    the tokens a sequence gains per step (> 1 with MTP drafts): the GPU's step plus the host's per-request
+    work, once a step for each running request of its attention group (``groups`` of them: each group's
+    scheduler handles its own requests), which a speculative step's accepted tokens share. Aggregated and
+    disaggregated (decode-instance) serving both take their step from here."""
+    step = decode_step(replace(d, batch=running, context=workload.mean_context, prompt_tokens=workload.prompt_tokens))
+    host = sched.host_per_sequence_s * math.ceil(running / groups)
+    tokens = 1.0
+    if d.layout is not None and d.layout.mtp and d.architecture is not None:
+        from dsadvisor.serving.speculative import speculative_step
+
+        spec = speculative_step(d, running, workload.mean_context, workload.prompt_tokens, plain_step_s=step)
+        step, tokens = spec.per_token_s, spec.tokens_per_step
+    return step + host / tokens, tokens
 
 
 def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: float, recv: int = 1,
