@@ -154,3 +154,33 @@ def test_limits_no_layout_meets_fail_on_the_limit_at_the_soonest_layout(run):
     assert [x["id"] for x in v["rules"] if x["status"] == "fail"] == ["DSA005"]
     assert v["layout"] is not None and v["estimate"]["deployment"]["data_parallel_attention"] > 1
     assert v["plan_command"] is None
+
+
+def _ranked(catalog, top):
+    from dsadvisor.advice.search import recommend
+
+    rec = recommend(catalog, [hardware(catalog, "H200", gpus=8)], Constraints(batch=32), searched=top)
+    return [(v.model.id, v.layout.label if v.layout else None, v.score.total) for v in rec.ranked]
+
+
+def test_top_k_is_the_best_k_of_every_layout_searched(catalog):
+    """8 x H200 for 32 users: V3-0324 is 7th at TP 8 (0.7251) and 0.746 once its layout is searched (TP8 DPA4
+    MTP3), above V4-Flash's 0.7454. Before, `--top 6` searched only the first 6 and showed V4-Flash 6th; now
+    every `--top K` is the first K of the ranking with every layout searched."""
+    every = _ranked(catalog, None)
+    for top in (5, 6, 7, 10):
+        assert _ranked(catalog, top)[:top] == every[:top]
+    assert [m for m, _, _ in every[:6]][-1] == "deepseek-v3-0324"
+
+
+def test_no_layout_scores_above_the_bound_that_skips_a_search(catalog):
+    """The bound that spares a search (advice.search._rank_at_best) holds for every verdict searched."""
+    from dsadvisor.advice.search import (_hardware_of, _layout_searchable, _layout_searched, _rank, _rank_at_best,
+                                         recommend)
+
+    hw, k = [hardware(catalog, "H200", gpus=8)], Constraints(batch=32)
+    rec = recommend(catalog, hw, replace(k, layout_search=False))
+    tried = [v for v in rec.ranked if _layout_searchable(_hardware_of(hw, v), k, v)]
+    assert tried
+    for v in tried:
+        assert _rank_at_best(v, k) <= _rank(_layout_searched(catalog, _hardware_of(hw, v), k, v))

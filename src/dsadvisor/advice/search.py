@@ -683,9 +683,9 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     """Rank models for the given hardware (several kinds: each model takes its best).
 
     A deployment that misses only memory or speed rules at the engine's default layout is searched
-    for a layout that passes (advice.layouts); the first ``searched`` ranked ones (None: all) that
-    pass at the default are searched too for a layout that serves their users sooner, and each
-    searched one carries its goodput."""
+    for a layout that passes (advice.layouts); those that pass at the default are searched too for a
+    layout that serves their users sooner wherever that could bring them into the best ``searched`` of
+    their section (None: all), and those best carry their goodput."""
     if k.prefer not in WEIGHTS:
         raise InputError(f"--prefer must be one of {', '.join(WEIGHTS)}")
     engines = [catalog.engine(e) for e in (k.engines or DEFAULT_ENGINES)]
@@ -714,7 +714,9 @@ def recommend(catalog: Catalog, hardware: list[Hardware], k: Constraints,
     # across models as within one: a known loss before an unknown one, then a checkpoint that exists
     # before one the user must make ("convert it yourself"), then the score
     ranked.sort(key=_rank)
-    ranked = _with_layouts(catalog, hardware, k, ranked, searched)
+    # each section of the answer (ranked models, described variants) shows its own best ``searched``
+    ranked = _with_layouts(catalog, hardware, k, ranked, searched,
+                           section=lambda v: models is None and v.model.status == "described")
     rejected.sort(key=lambda v: v.model.id)
     described = [v for v in ranked if models is None and v.model.status == "described"]
     ranked = [v for v in ranked if v not in described]
@@ -728,39 +730,89 @@ def _rank(v: Verdict) -> tuple:
 
 
 def _with_layouts(catalog: Catalog, hardware: list[Hardware], k: Constraints, ranked: list[Verdict],
-                  searched: int | None) -> list[Verdict]:
-    """``ranked`` with the first ``searched`` searched to their best layout and each searched one's
-    goodput, ranked again; every verdict with the `dsadvisor plan` arguments that start it."""
+                  searched: int | None, section: Callable[[Verdict], object] = lambda v: None) -> list[Verdict]:
+    """``ranked`` with the best ``searched`` of each ``section`` (None: all) at their best layout, each with
+    its goodput, ranked again; every verdict with the `dsadvisor plan` arguments that start it."""
     from dsadvisor.advice.layouts import plan_argv
 
+    groups: dict[object, list[Verdict]] = {}
+    for v in ranked:
+        groups.setdefault(section(v), []).append(v)
     out = []
-    for i, v in enumerate(ranked):
-        hw = next((h for h in hardware if v.estimate is not None and h.gpu.id == v.estimate.gpu_id), hardware[0])
-        if searched is None or i < searched:
-            v = _refined(catalog, hw, k, v)
-        out.append(replace(v, plan_argv=plan_argv(v, hw)))
+    for group in groups.values():
+        out += _best_with_layouts(catalog, hardware, k, group, searched)
+    out = [replace(v, plan_argv=plan_argv(v, _hardware_of(hardware, v))) for v in out]
     out.sort(key=_rank)
     return out
 
 
-def _refined(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verdict:
-    """A passing verdict at the layout that serves its users soonest (its own when none is sooner),
-    with its goodput; unchanged where the layout cannot change the answer."""
-    dep, limits, e = v.deployment, _limits(k), v.estimate
-    if dep is None or e is None or v.serving is None or not k.layout_search or k.pinned:
+def _best_with_layouts(catalog: Catalog, hardware: list[Hardware], k: Constraints, ranked: list[Verdict],
+                       top: int | None) -> list[Verdict]:
+    """``ranked`` with every verdict that could reach the best ``top`` once its layout is searched searched
+    (the rest keep the engine's default layout), and the best ``top`` with their goodput.
+
+    A searched layout changes a verdict's score by its speed and memory headroom only (the model, format,
+    engine and GPU count stay), so no layout lifts it above ``_rank_at_best``: a verdict whose best cannot
+    beat the ``top``-th of those already settled is not searched. Before, only the first ``top`` at the
+    default layout were searched, and one ranked below them could beat them once searched."""
+    out = list(ranked)
+    pending = [i for i, v in enumerate(out) if _layout_searchable(_hardware_of(hardware, v), k, v)
+               and v.layout is None]
+    settled = [_rank(v) for i, v in enumerate(out) if i not in set(pending)]
+    for i in sorted(pending, key=lambda i: _rank_at_best(out[i], k)):
+        settled.sort()
+        if top is not None and (top < 1 or len(settled) >= top and not _rank_at_best(out[i], k) < settled[top - 1]):
+            break  # neither this one nor any after it (their best is no better) reaches the top
+        out[i] = _layout_searched(catalog, _hardware_of(hardware, out[i]), k, out[i])
+        settled.append(_rank(out[i]))
+    best = sorted(range(len(out)), key=lambda i: _rank(out[i]))[:top]
+    for i in best:
+        out[i] = _with_goodput(catalog, _hardware_of(hardware, out[i]), k, out[i])
+    return out
+
+
+def _hardware_of(hardware: list[Hardware], v: Verdict) -> Hardware:
+    return next((h for h in hardware if v.estimate is not None and h.gpu.id == v.estimate.gpu_id), hardware[0])
+
+
+def _layout_searchable(hw: Hardware, k: Constraints, v: Verdict) -> bool:
+    """Whether a layout can change ``v``'s answer (advice.layouts.searches), the user letting it."""
+    dep = v.deployment
+    if dep is None or v.estimate is None or v.serving is None or not k.layout_search or k.pinned:
+        return False
+    return searches(hw.gpu, replace(dep, layout=None), k.batch, _limits(k))
+
+
+def _rank_at_best(v: Verdict, k: Constraints) -> tuple:
+    """The best ``_rank`` any layout of ``v``'s deployment can reach: its score with the speed and headroom
+    terms at their most (1), as ``score`` sums and rounds them (both monotone, so no layout scores above it)."""
+    sc, e = v.score, v.estimate
+    if sc is None or e is None:
+        return _rank(v)
+    wq, ws, wh, wg = WEIGHTS[k.prefer]
+    best = round(wq * sc.quality + ws * 1.0 + wh * 1.0 + wg * (1.0 / e.gpus), 4)
+    return (v.loss is not None and not v.loss.known, v.convert is not None, -best, v.model.id)
+
+
+def _layout_searched(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verdict:
+    """A passing verdict at the engine's default layout, at the layout that serves its users soonest (its
+    own when none is sooner)."""
+    assert v.deployment is not None
+    limits, dep = _limits(k), replace(v.deployment, layout=None)  # as searched: a layout found for a miss is its own
+    found = best_layout(catalog, dep, limits, lambda d, e, s: _rejudged(catalog, hw, k, v, d, e, s),
+                        lambda w: w.passed)
+    if found is not None and found[0].passed and _sooner(found[0], v):
+        return replace(found[0], layout=found[1])
+    assert v.estimate is not None
+    return replace(v, layout=LayoutChoice(_layout_of(v.estimate), True, served_layouts(catalog, dep).fit, limits))
+
+
+def _with_goodput(catalog: Catalog, hw: Hardware, k: Constraints, v: Verdict) -> Verdict:
+    """A searched verdict with its goodput (the most users its layout serves within the limits)."""
+    if v.layout is None or v.estimate is None or v.deployment is None or not _layout_searchable(hw, k, v):
         return v
-    dep = replace(dep, layout=None)  # as searched: a layout found for a miss is the deployment's own again
-    if not searches(hw.gpu, dep, k.batch, limits):
-        return v
-    if v.layout is None:
-        found = best_layout(catalog, dep, limits, lambda d, e, s: _rejudged(catalog, hw, k, v, d, e, s),
-                            lambda w: w.passed)
-        if found is not None and found[0].passed and _sooner(found[0], v):
-            v = replace(found[0], layout=found[1])
-        else:
-            v = replace(v, layout=LayoutChoice(_layout_of(e), True, served_layouts(catalog, dep).fit, limits))
-    assert v.layout is not None and v.estimate is not None
-    return replace(v, layout=replace(v.layout, goodput=goodput(catalog, dep, v.estimate, limits)))
+    dep = replace(v.deployment, layout=None)
+    return replace(v, layout=replace(v.layout, goodput=goodput(catalog, dep, v.estimate, _limits(k))))
 
 
 def _sooner(a: Verdict, b: Verdict) -> bool:
