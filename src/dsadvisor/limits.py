@@ -12,12 +12,12 @@ a Kubernetes memory request): the largest shared-memory servers sold hold tens o
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from dsadvisor.errors import InputError
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Bound:
     low: float
     high: float

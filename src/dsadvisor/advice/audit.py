@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 
-from dataclasses import dataclass
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import DsAdvisorError, InputError
@@ -18,12 +17,13 @@ from dsadvisor.physics.estimate import Deployment, estimate
 from dsadvisor.catalog.hardware import resolve_gpu
 from dsadvisor.physics.params import count_params
 from dsadvisor.catalog.schema import Gpu, HardwareAdvice, ModelEntry
+from dsadvisor.records import record
 
 PARAM_TOLERANCE = 0.05  # published totals are rounded ("671B"); beyond 5% it is a disagreement
 ADVICE_QUANT = {"int8": "int8", "int4": "awq-int4", None: "bf16"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     kind: str  # "conflict", "contradiction", "advice", "params"
     model: str

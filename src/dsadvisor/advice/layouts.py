@@ -20,7 +20,7 @@ catalog's memo and shared by models of one architecture (R1, R1-0528, V3, V3-032
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TypeVar
 
 from dsadvisor.catalog.schema import Gpu
@@ -28,6 +28,7 @@ from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import DsAdvisorError
 from dsadvisor.physics.estimate import DEFAULT_PROMPT, Deployment, Estimate, choose_layout, default_context, estimate
 from dsadvisor.physics.timing import Layout
+from dsadvisor.records import record
 from dsadvisor.serving.server import Serving, serve, serve_estimated
 from dsadvisor.serving.workload import Workload
 
@@ -41,7 +42,7 @@ MTP_DRAFTS = (1, 3)
 MTP_ON = 2  # the fastest layouts MTP drafts are tried on
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """The latency limits a layout and its goodput are held to (the rules DSA005-DSA007)."""
 
@@ -65,7 +66,7 @@ class Limits:
         return " / ".join(said)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Goodput:
     """The most concurrent users the chosen layout serves within the limits, and its figures there."""
 
@@ -74,7 +75,7 @@ class Goodput:
     serving: Serving
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayoutChoice:
     """The layout a verdict's deployment was searched to, and what it serves."""
 
@@ -111,7 +112,7 @@ def searches(gpu: Gpu, dep: Deployment, concurrency: int, limits: Limits) -> boo
             and (concurrency > 1 or limits.given))
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Served:
     layout: Layout
     serving: Serving

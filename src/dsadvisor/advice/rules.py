@@ -13,13 +13,14 @@ docs/rules.md lists them; ``RULES`` holds them in the order they are reported in
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import field
 from enum import Enum
 from types import MappingProxyType
 
 from dsadvisor import limits
 from dsadvisor.errors import clipped
 from dsadvisor.physics.estimate import Estimate
+from dsadvisor.records import record
 from dsadvisor.serving.server import PerRequest, Serving, per_request
 from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.engines import serving_engine
@@ -45,14 +46,14 @@ class Status(str, Enum):
     skipped = "skipped"  # a prerequisite did not pass: the rule had nothing sound to check
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RuleResult:
     rule: str  # the rule's id
     status: Status
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Finding:
     """What a rule's check found; the registry adds the rule's id."""
 
@@ -60,7 +61,7 @@ class Finding:
     message: str
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Constraints:
     """What the user asked for; None means 'no constraint'."""
 
@@ -121,7 +122,7 @@ class Constraints:
         return None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Candidate:
     """Everything a rule may look at."""
 
@@ -166,7 +167,7 @@ def unknown(message: str) -> Finding:
 Check = Callable[[Candidate], Finding]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rule:
     """One registered rule: ``id`` is its registry key."""
 

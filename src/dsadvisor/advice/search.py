@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
@@ -25,6 +25,7 @@ from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
 from dsadvisor.physics.params import count_params, moe_layer_count
+from dsadvisor.records import record
 from dsadvisor.serving.server import Serving, per_request, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, LAYOUT_RULES,
                                     SPEED_RULES, TASK_BENCHMARKS,
@@ -52,7 +53,7 @@ FAST_TOKENS_PER_S = 60.0
 ENOUGH_HEADROOM = 0.05
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Score:
     quality: float
     speed: float
@@ -63,7 +64,7 @@ class Score:
     loss_percent: float | None = 0.0  # the format's expected quality loss; None: no published measurement
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Verdict:
     model: ModelEntry
     passed: bool
@@ -93,7 +94,7 @@ class Verdict:
         return tuple(r for r in self.results if r.status is Status.unknown)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Recommendation:
     ranked: tuple[Verdict, ...]
     rejected: tuple[Verdict, ...]
@@ -105,7 +106,7 @@ class Recommendation:
     base_left_out: int = 0  # base and RL-zero releases the ranking left out (--include-base)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Hardware:
     gpu: Gpu
     max_gpus: int = 1
@@ -116,7 +117,7 @@ class Hardware:
     offload: bool = False  # an engine that can (llama.cpp) may keep the layers that do not fit in CPU memory
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Skipped:
     """A format x engine x GPU count that could not be built, with the reason (the engine's own words)."""
 
@@ -317,7 +318,7 @@ def _loss_key(loss: Loss) -> tuple[bool, float]:
     return (not loss.known, loss.percent or 0.0)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Option:
     """One format on one engine for one model: its loss, its checkpoint (or how to make it), its tier."""
 

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from dataclasses import dataclass
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.physics.params import count_params
 from dsadvisor.catalog.schema import ModelEntry
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ModelSummary:
     id: str
     name: str

@@ -37,10 +37,10 @@ import re
 import shutil
 import subprocess
 from collections.abc import Mapping
-from dataclasses import dataclass
 
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest
 from dsadvisor.catalog.schema import Gpu, Interconnect
+from dsadvisor.records import record
 
 # The calibration H100 SXM (marketed 80 GB, i.e. 80 GiB of HBM3) reported 85,017,493,504 bytes
 # total through the driver (benchmarks/data/README.md): the rest is kept by the driver and ECC.
@@ -182,7 +182,7 @@ def capacity_bytes(gpu: Gpu) -> int:
 
 # ------------------------------------------------------------------- detection
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class DetectedGpu:
     """One local GPU as the driver reports it."""
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from dsadvisor.errors import CatalogError, clipped, quoted
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     """Bounds on a user's YAML file (documented in docs/catalog.md)."""
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import Catalog
@@ -11,6 +11,7 @@ from dsadvisor.errors import InputError, NoGpuError, clipped
 from dsadvisor.limits import BOUNDS, check
 from dsadvisor.catalog.hardware import custom_gpu, resolve_gpu
 from dsadvisor.catalog.schema import Architecture, Fact, Gpu, ModelEntry
+from dsadvisor.records import record
 
 # Hard ceilings that catch typos (1e30 GB) without limiting real hardware: dsadvisor.limits.BOUNDS.
 MAX_VRAM_GB = BOUNDS["--vram"].high  # 100 TB per device
@@ -22,7 +23,7 @@ MAX_BATCH = BOUNDS["--batch"].high
 GENERIC_CPU = "CPU"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HardwareSpec:
     gpu: Gpu
     count: int

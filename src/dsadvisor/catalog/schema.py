@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
-from dataclasses import dataclass, field
+from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Any, Literal, Optional, TypeVar, Union
 
 from dsadvisor.errors import quoted
+from dsadvisor.records import record
 
 if TYPE_CHECKING:  # imported by _adapter(): only pydantic reads these markers, when it validates
     from annotated_types import Ge, Gt, Le, MinLen
@@ -38,7 +39,7 @@ class Strict:
     __pydantic_config__ = {"extra": "forbid", "allow_inf_nan": False}  # .inf in YAML is no figure
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Sourced(Strict):
     source: Annotated[str, MinLen(2)]  # where a figure was read: a seed file, "HF config.json", "GH:V3"
 
@@ -140,7 +141,7 @@ MIN_BANDWIDTH_GBS = 1e-3
 MIN_TFLOPS = 1e-6
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Architecture(Sourced):
     """A transformer's shape, named as Hugging Face config.json names it.
 
@@ -264,7 +265,7 @@ class Architecture(Sourced):
             raise ValueError("compress ratio 4 (CSA) needs the indexer (index_n_heads, index_head_dim, index_topk)")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class ParamCount(Sourced):
     """A published parameter count, checked against the one computed from the architecture."""
 
@@ -273,14 +274,14 @@ class ParamCount(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Context(Sourced):
     configured: Optional[Annotated[int, Gt(0)]] = None  # max_position_embeddings
     advertised: Optional[Annotated[int, Gt(0)]] = None  # what the card or README promises
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Fact(Sourced):
     """A single sourced value: license, release date, shipped dtype."""
 
@@ -288,7 +289,7 @@ class Fact(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Benchmark(Sourced):
     name: str  # normalised lower-case id: mmlu, mmlu-pro, gsm8k, humaneval, math, math-500, aime24, ...
     score: Annotated[float, Ge(0), Le(100)]
@@ -299,7 +300,7 @@ class Benchmark(Sourced):
 ClaimValue = Union[bool, int, float, str]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Claim(Sourced):
     """One figure an article states about a variant, kept as the article says it.
 
@@ -346,7 +347,7 @@ class Claim(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class HardwareAdvice(Sourced):
     """An article's advice on what hardware a variant needs, to check against the estimate."""
 
@@ -359,7 +360,7 @@ class HardwareAdvice(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Conflict(Strict):
     """A disagreement between sources the catalog keeps instead of resolving."""
 
@@ -368,7 +369,7 @@ class Conflict(Strict):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class ModelEntry(Sourced):
     id: str
     name: str
@@ -410,14 +411,14 @@ DType = Literal["fp32", "tf32", "fp16", "bf16", "fp8", "int8", "int4", "fp4"]
 CpuIsa = Literal["avx2", "avx512", "avx512_bf16", "avx512_vnni", "amx", "neon", "sve", "sve2", "i8mm"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Interconnect(Sourced):
     kind: Literal["nvlink", "pcie", "infinity-fabric", "unified", "ethernet", "none"]
     bandwidth_gbs: Annotated[float, Ge(0), Le(MAX_BANDWIDTH_GBS)]  # per GPU, one direction, GB/s
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Gpu(Sourced):
     id: str
     name: str
@@ -459,7 +460,7 @@ class Gpu(Sourced):
 
 # -------------------------------------------------------------- quantization
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class QualityLoss(Sourced):
     """Expected quality loss of a format, in percent of the unquantized score.
 
@@ -474,7 +475,7 @@ class QualityLoss(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class QuantFormat(Sourced):
     id: str
     name: str
@@ -510,7 +511,7 @@ class QuantFormat(Sourced):
 
 # -------------------------------------------------------------------- engines
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class EngineMemory(Sourced):
     """How an engine takes GPU memory and what it adds to weights and KV cache."""
 
@@ -529,7 +530,7 @@ class EngineMemory(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class EngineSpeed(Sourced):
     """What an engine adds to the roofline (docs/method.md derives each term).
 
@@ -663,7 +664,7 @@ class SpeedVersions(Strict):
 DeviceKind = Literal["cuda", "rocm", "metal", "cpu", "gaudi", "cpu-x86", "cpu-arm"]
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SupportLimit(Sourced):
     """Where an engine does NOT run some formats or attention kinds, in the engine's own docs' words.
 
@@ -685,7 +686,7 @@ class SupportLimit(Sourced):
     since_version: str | None = None  # the engine release the limit was read for
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Engine(Sourced):
     id: str
     name: str
@@ -720,7 +721,7 @@ _FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
 _OLLAMA_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)?(:[A-Za-z0-9][A-Za-z0-9._-]*)?$")
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class Artifact(Sourced):
     """A checkpoint that exists: a Hugging Face repository (or a GGUF file in one), or an Ollama tag.
 
@@ -765,7 +766,7 @@ class Artifact(Sourced):
 
 # -------------------------------------------------------------- catalog file
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class CatalogFile(Strict):
     """One YAML file: any of these sections; a user's file has the same form."""
 

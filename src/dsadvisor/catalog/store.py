@@ -9,7 +9,7 @@ without importing PyYAML or pydantic.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field, replace
+from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +18,7 @@ from dsadvisor.catalog.loading import (USER_LIMITS, Limits, Tally, bundled_catal
                                        read_yaml, user_catalog_paths, yaml_files)
 from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat,
                                       validate)
+from dsadvisor.records import record
 
 SECTIONS = ("models", "gpus", "quantizations", "engines", "artifacts")
 # Formats that hold every model here as shipped (DeepSeek ships bf16 or fp8; both widen into 16 bits
@@ -31,7 +32,7 @@ NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp1
 GGUF_ENGINES = ("llama.cpp", "ollama")
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Loss:
     """A format's expected quality loss for one model: the figure, or None when nothing published
     measures it; ``basis`` says what the figure was measured on."""
@@ -53,7 +54,7 @@ class Loss:
         return f"{self.percent:.2g}% expected quality loss (measured on {self.basis}: {self.source})"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Override:
     """A bundled entry that a user's file replaced: said on every run that uses it (docs/catalog.md)."""
 
@@ -66,7 +67,7 @@ KINDS = {"models": "model", "gpus": "gpu", "quantizations": "quantization", "eng
          "artifacts": "artifact"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Catalog:
     models: dict[str, ModelEntry]
     gpus: dict[str, Gpu]

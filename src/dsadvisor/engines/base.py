@@ -8,13 +8,13 @@ check, plan and estimate, and an engine module adds what data cannot say.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from dsadvisor.catalog.schema import Architecture, Artifact, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.engines.common import convert_hint, join
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.physics.memory import MemoryPlan
+from dsadvisor.records import record
 
 # The device a GPU entry is, as engines name the backends they run on.
 _CATEGORY_DEVICE = {"apple": "metal", "cpu": "cpu", "mobile": "cpu"}
@@ -66,7 +66,7 @@ def support_key(gpu: Gpu, quant: QuantFormat, arch: Architecture | None, kv: Qua
             quant.id, tuple(quant.needs_dtypes), arch.attention if arch is not None else None, kv_key)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LaunchJob:
     """What an engine's launch command is built from: the deployment the search chose."""
 
@@ -98,7 +98,7 @@ class LaunchJob:
         return self.token_budget if self.estimate.batch > 1 else None
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class NodeCommands:
     """What an engine runs: the shell lines per node (node 0 first), and node 0's server argv."""
 

@@ -8,7 +8,7 @@ URL --decode URL``). Each server's other flags are the ones ``plan`` writes for 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.engines import serving_engine
@@ -17,13 +17,14 @@ from dsadvisor.engines.common import join, with_value
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, estimate
 from dsadvisor.physics.timing import Layout
+from dsadvisor.records import record
 from dsadvisor.serving.disaggregated import Split
 from dsadvisor.serving.scheduler import scheduler_for
 
 PREFILL_PORT, DECODE_PORT, ROUTER_PORT = 30000, 31000, 8000
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Instance:
     role: str  # "prefill" or "decode"
     index: int

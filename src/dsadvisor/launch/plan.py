@@ -18,7 +18,7 @@ container its argv as a list, never as a string for ``sh -c`` (tests/test_plan_s
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.advice.check import check, model_entry
 from dsadvisor.advice.rules import FITS, Constraints, Status
@@ -33,6 +33,7 @@ from dsadvisor.errors import InputError, NoFitError
 from dsadvisor.launch.kubernetes import (CACHE_HOST_PATH, HF_HOME, K8S_BASE_MEMORY_GIB, deployment_manifest,
                                         k8s_escaped, leader_worker_set)
 from dsadvisor.physics.estimate import Estimate
+from dsadvisor.records import record
 
 # Share of system memory (--ram) that layers kept in CPU memory may take: the OS, the server process
 # and page cache keep the rest (assumed, like the catalog's usable_memory_fraction of unified devices)
@@ -41,7 +42,7 @@ HOST_MEMORY_USABLE = 0.9
 VISIBLE_DEVICES = {"nvidia": "CUDA_VISIBLE_DEVICES", "amd": "HIP_VISIBLE_DEVICES"}
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Plan:
     """How to start one deployment: one shell snippet per node (node 0 first)."""
 

@@ -7,11 +7,12 @@ self-contained (no script, no external font or style), every label XML-escaped.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from html import escape  # XML-safe for text and attributes; xml.sax.saxutils pulls in urllib (~35 ms at start-up)
 
+from dsadvisor.records import record
 
-@dataclass(frozen=True)
+
+@record(frozen=True)
 class ChartPoint:
     x: float
     y: float
@@ -20,7 +21,7 @@ class ChartPoint:
     chosen: bool = False
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Chart:
     title: str
     x_label: str

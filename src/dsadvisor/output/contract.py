@@ -21,6 +21,7 @@ from typing_extensions import NotRequired, TypedDict
 
 from dsadvisor.advice.rules import Constraints
 from dsadvisor.catalog.schema import Gpu, ModelEntry
+from dsadvisor.records import record
 
 SCHEMA_DIR = Path(__file__).with_name("schemas")
 DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -265,7 +266,7 @@ class ShowDoc(TypedDict):
     entry: ModelEntry
 
 
-@dataclasses.dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class GpuRow(Gpu):
     capacity_bytes: int  # what the estimates plan with: memory x usable fraction for unified memory
 

@@ -12,24 +12,24 @@ import math
 import os
 import re
 import sys
-from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
 from dsadvisor.errors import OutputError
+from dsadvisor.records import record
 
 if TYPE_CHECKING:  # the chart module is imported only to draw one (layouts), not on every run
     from dsadvisor.output.chart import Chart
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Table:
     title: str
     columns: tuple[str, ...]
     rows: tuple[tuple[str, ...], ...]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Document:
     data: dict[str, Any]  # the contract: JSON / YAML carry exactly this
     tables: tuple[Table, ...] = ()  # what a person reads: table / markdown / csv

@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.physics.estimate import Deployment, estimate, pin_layout
 from dsadvisor.catalog.schema import Engine, Gpu
+from dsadvisor.records import record
 
 # calibration model name -> catalog id (the calibration builds each from its released config)
 MODEL_IDS = {
@@ -40,7 +41,7 @@ LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Comparison:
     quantity: str  # "memory", "decode_step", "prefill"
     model: str

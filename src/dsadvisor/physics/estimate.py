@@ -38,13 +38,14 @@ from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, l
                                        prefill_host_s, staging_bytes)
 from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, across_nodes,
                                       decode_step_s, prefill_s)
+from dsadvisor.records import record
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048
 PCIE_GEN4_GBS = 32.0  # a card that names no interconnect talks over PCIe 4 x16
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Deployment:
     """One candidate: everything the estimate computes from, resolved to catalog objects."""
 
@@ -78,7 +79,7 @@ class Deployment:
                    kv_format=kv_format(catalog, kv_dtype), **rest)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Basis:
     facts: tuple[str, ...] = ()
     assumptions: tuple[str, ...] = ()
@@ -86,7 +87,7 @@ class Basis:
     warnings: tuple[str, ...] = ()
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Estimate:
     model_id: str
     status: str
@@ -435,7 +436,7 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     return extra
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class RoutedExperts:
     """The routed experts a batched matmul tiles one by one: their parameters (all of them, on this GPU) and
     the routing (experts, experts per token)."""
@@ -556,7 +557,7 @@ class _Notes:
     warnings: list[str] = field(default_factory=list)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class _Setup:
     """What both the estimate and a decode step alone (``decode_step``) compute from: the deployment's
     shape, workload and layout, checked, with its parameter and byte counts and the GPU's rates."""

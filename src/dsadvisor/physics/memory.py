@@ -7,10 +7,10 @@ derives every formula; the constants below say what measured them.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from dsadvisor.physics.params import ParamBreakdown
 from dsadvisor.catalog.schema import Architecture, Engine, QuantFormat
+from dsadvisor.records import record
 
 GB = 1e9
 GIB = 2**30
@@ -44,7 +44,7 @@ CUDA_GRAPH_MIN_GB, CUDA_GRAPH_MAX_GB, CUDA_GRAPH_WEIGHT_FRACTION = 0.5, 3.0, 0.1
 PROFILE_SEQUENCES, LOGIT_BYTES = 256, 4
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class WeightBytes:
     total: int  # whole model, all GPUs
     quantized: int  # linear layers stored in the format
@@ -288,7 +288,7 @@ def profile_logit_bytes(arch: Architecture, tp: int) -> float:
     return PROFILE_SEQUENCES * arch.vocab_size / tp * LOGIT_BYTES
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class MemoryPlan:
     weights: float
     kv_cache: float

@@ -21,11 +21,11 @@ of every layer, so a prompt costs about one copy of the host-held experts per 51
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 from dsadvisor.catalog.schema import Architecture, Gpu, QuantFormat
 from dsadvisor.physics.memory import routed_expert_bits
 from dsadvisor.physics.params import count_params, moe_layer_count
+from dsadvisor.records import record
 
 # llama-server's default micro-batch (tools/server/README.md: -ub 512): a prompt goes through in
 # chunks of this many tokens, each copying the host-held experts it routes to once
@@ -48,7 +48,7 @@ HOST_MEMORY_USABLE = 0.9
 HOST_CPU = "CPU"
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class HostExperts:
     """The routed experts of the first ``layers`` MoE layers, kept in ``host``'s memory."""
 

@@ -43,13 +43,13 @@ Formulas (h = hidden_size, per layer):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from functools import lru_cache
 
 from dsadvisor.catalog.schema import Architecture
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class ParamBreakdown:
     embedding: int  # input embedding table
     lm_head: int  # output head (0 when tied)

@@ -10,11 +10,12 @@ derivation and the fit against shared/calibration.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.physics.memory import cached_tokens
 from dsadvisor.physics.params import moe_layer_count
 from dsadvisor.catalog.schema import Architecture, Engine
+from dsadvisor.records import record
 
 # Tensor-parallel all-reduce: a small message costs a fixed latency, a large one
 # 2 (tp-1)/tp x bytes over the link. NVLink: measured, NCCL 2.28 between two H200s
@@ -37,7 +38,7 @@ CROSS_NODE_ALLREDUCE_LATENCY_S = 19.9e-6
 CROSS_NODE_INTRA_HOP_S = 0.52e-6 * 1.8
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Rates:
     """What one GPU sustains for this deployment (datasheet x engine efficiency)."""
 
@@ -53,7 +54,7 @@ class Rates:
     decode_attention_flops: float | None = None  # FLOP/s for decode attention where it differs from attention_flops
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Layout:
     """How a deployment splits over its GPUs.
 

@@ -24,12 +24,13 @@ aggregated model's (``COHORT``).
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, Estimate, check_layout, estimate, kv_bytes_per_element
 from dsadvisor.physics.memory import kv_bytes_per_token
 from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
+from dsadvisor.records import record
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots
 from dsadvisor.serving.workload import Workload
@@ -44,7 +45,7 @@ DISAGGREGATING = {
 }
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Split:
     """``prefill_workers`` instances of ``prefill`` for prompts and ``decode_workers`` of ``decode`` for answers."""
 

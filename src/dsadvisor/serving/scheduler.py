@@ -5,10 +5,12 @@ Every constant says what it models and what measured it (docs/method.md, "Servin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
+
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Scheduler:
     engine_id: str
     # Tokens of prompts one iteration takes at most: prompts are prefilled this many tokens at a time

@@ -9,11 +9,12 @@ user (:func:`pareto`), as aiconfigurator draws it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, check_layout, estimate
 from dsadvisor.physics.timing import Layout
+from dsadvisor.records import record
 from dsadvisor.serving.disaggregated import Split, serve_disaggregated, splits
 from dsadvisor.serving.server import Serving, serve_figures
 from dsadvisor.serving.workload import Workload
@@ -24,7 +25,7 @@ CONCURRENCIES = (1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1024)
 MTP_DRAFTS = (1, 3)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Limits:
     max_ttft_s: float | None = None
     max_tpot_s: float | None = None
@@ -47,7 +48,7 @@ class Limits:
         return ", ".join(why)
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Point:
     """One layout at one concurrency."""
 
@@ -200,7 +201,7 @@ def unmet(points: list[Point], limits: Limits, gpus: str) -> str:
     return f"no layout of {gpus} meets the limits: " + "; ".join(said or ["no point has a TTFT"])
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class LayoutSearch:
     """What :func:`search` found for one model, engine and set of GPUs."""
 

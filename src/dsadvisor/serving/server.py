@@ -27,10 +27,11 @@ from __future__ import annotations
 from typing import Any
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.physics.estimate import (Deployment, Estimate, decode_step, estimate, kv_cache_per_gpu,
                                         prefill_time)
+from dsadvisor.records import record
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 
@@ -45,7 +46,7 @@ SATURATED = 0.98  # prompt share of GPU time past which the server cannot keep u
 COHORT = 0.1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Serving:
     """Per-request figures under a workload (means over requests in steady state)."""
 
@@ -261,7 +262,7 @@ def serve_estimated(d: Deployment, est: Estimate) -> Serving:
     return serve(d, workload, known=est)[1]
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class PerRequest:
     """What one request sees: under load when a deployment was served, else one batch of its estimate."""
 

@@ -24,15 +24,16 @@ Acceptance rates are published measurements, never fitted here (:data:`ACCEPTANC
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from dsadvisor.catalog.schema import Architecture
 from dsadvisor.physics.estimate import Deployment, decode_step, kv_bytes_per_element, rates_for
 from dsadvisor.physics.memory import head_bits, kv_read_bytes
 from dsadvisor.physics.params import count_params
+from dsadvisor.records import record
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Acceptance:
     first: float  # chance the first draft token is accepted
     later: float  # chance each further draft is accepted once the ones before it were
@@ -80,7 +81,7 @@ def tokens_per_step(acc: Acceptance, draft_tokens: int) -> float:
     return total
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class SpeculativeStep:
     draft_tokens: int
     tokens_per_step: float

@@ -7,9 +7,9 @@ figures in :mod:`dsadvisor.serving.server` are per request under that load.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 
 from dsadvisor.errors import InputError
+from dsadvisor.records import record
 
 # Defaults when the user names no workload. A chat turn: a 2K-token prompt (history + question), a
 # 512-token answer; concurrency by the class of hardware (one person on a desktop card, a team on a
@@ -19,7 +19,7 @@ DEFAULT_OUTPUT_TOKENS = 512
 DEFAULT_CONCURRENCY = {"datacenter": 32, "workstation": 4}  # every other category: 1
 
 
-@dataclass(frozen=True)
+@record(frozen=True)
 class Workload:
     concurrency: int = 1  # requests in flight at once
     prompt_tokens: int = DEFAULT_PROMPT_TOKENS

@@ -1,0 +1,157 @@
+"""``record``: ``@dataclass(frozen=True)`` whose generated methods are compiled when first used.
+
+The standard library's ``dataclass`` writes ``__init__``, ``__repr__``, ``__eq__`` and ``__hash__`` as
+source text and compiles each one when the class is created. For the package's 60-odd records that was
+about a third of a run's instructions (``python -X importtime``, callgrind: docs/performance.md), and
+most records are never built in a run: a cached catalog is unpickled without calling ``__init__``, and
+``__repr__`` is for debugging. ``record`` lets ``dataclass`` do everything else (fields, defaults,
+``__setattr__`` / ``__delattr__`` that refuse assignment, ``__dataclass_params__``) and writes the four
+methods, the same source the standard library would write, the first time each one is called.
+``dataclasses.fields``, ``replace``, ``asdict``, pickling and pydantic's validation see an ordinary
+frozen dataclass. tests/test_records.py compares every record in the package with the standard
+library's class of the same fields.
+
+Type checkers read ``record`` as ``dataclasses.dataclass`` (below), so each site still writes
+``frozen=True``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any, Callable
+
+# What record writes lazily; a record may not define these itself (the standard library would keep
+# its own, which record does not mimic: a class with its own methods stays a plain dataclass).
+LAZY_METHODS = ("__init__", "__repr__", "__eq__", "__hash__")
+_FACTORY = object()  # the default of an argument whose field has a default_factory, as the stdlib's
+
+
+def _source_init(cls: type, fields: list[dataclasses.Field], env: dict[str, Any]) -> str:
+    """``__init__`` as ``dataclass`` writes it: positional fields, then keyword-only ones, each set
+    through ``object.__setattr__`` (the class is frozen), then ``__post_init__`` if the class has one."""
+    positional: list[str] = []
+    keyword: list[str] = []
+    body: list[str] = []
+    env["__record_set__"] = object.__setattr__
+    env["__record_factory__"] = _FACTORY
+    for f in fields:
+        default = f"__record_default_{f.name}__"
+        if f.default is not dataclasses.MISSING:
+            env[default] = f.default
+            value, argument = (f.name, f"{f.name}={default}") if f.init else (default, None)
+        elif f.default_factory is not dataclasses.MISSING:
+            env[default] = f.default_factory
+            value = f"{default}() if {f.name} is __record_factory__ else {f.name}" if f.init else f"{default}()"
+            argument = f"{f.name}=__record_factory__" if f.init else None
+        elif f.init:
+            value, argument = f.name, f.name
+        else:
+            continue  # no default and not an argument: left unset, as the standard library does
+        if argument:
+            (keyword if f.kw_only else positional).append(argument)
+        body.append(f"__record_set__(__record_self__, {f.name!r}, {value})")
+    if hasattr(cls, "__post_init__"):
+        body.append("__record_self__.__post_init__()")
+    arguments = ["__record_self__", *positional, *(["*", *keyword] if keyword else [])]
+    return f"def __init__({', '.join(arguments)}):\n" + "".join(f"    {line}\n" for line in body or ["pass"])
+
+
+def _source_repr(fields: list[dataclasses.Field]) -> str:
+    shown = ", ".join(f"{f.name}={{self.{f.name}!r}}" for f in fields if f.repr)
+    return f'def __repr__(self):\n    return self.__class__.__qualname__ + f"({shown})"\n'
+
+
+def _values(fields: list[dataclasses.Field], obj: str) -> str:
+    return "(" + "".join(f"{obj}.{f.name}," for f in fields) + ")"
+
+
+def _source_eq(fields: list[dataclasses.Field]) -> str:
+    compared = [f for f in fields if f.compare]
+    return ("def __eq__(self, other):\n"
+            "    if other.__class__ is self.__class__:\n"
+            f"        return {_values(compared, 'self')} == {_values(compared, 'other')}\n"
+            "    return NotImplemented\n")
+
+
+def _source_hash(fields: list[dataclasses.Field]) -> str:
+    hashed = [f for f in fields if (f.compare if f.hash is None else f.hash)]
+    return f"def __hash__(self):\n    return hash({_values(hashed, 'self')})\n"
+
+
+def compile_method(cls: type, name: str) -> Callable[..., Any]:
+    """The standard library's ``name`` method of record ``cls``, compiled now."""
+    fields = list(dataclasses.fields(cls))
+    env: dict[str, Any] = {}
+    if name == "__init__":
+        source = _source_init(cls, fields, env)
+    else:
+        source = {"__repr__": _source_repr, "__eq__": _source_eq, "__hash__": _source_hash}[name](fields)
+    # the text is built above from the class's field names only; the file name marks it in tracebacks
+    exec(compile(source, f"<record {cls.__module__}.{cls.__qualname__}>", "exec"), env)  # noqa: S102
+    method = env[name]
+    method.__qualname__ = f"{cls.__qualname__}.{name}"
+    method.__module__ = cls.__module__
+    if name == "__repr__":
+        import reprlib
+
+        method = reprlib.recursive_repr()(method)  # a record holding itself shows "...", as dataclass's
+    return method
+
+
+def _compile_on_first_call(cls: type, name: str) -> Callable[..., Any]:
+    def first_call(self: Any, *args: Any, **kwargs: Any) -> Any:
+        method = compile_method(cls, name)
+        setattr(cls, name, method)  # later calls go straight to the compiled method
+        return method(self, *args, **kwargs)
+
+    first_call.__name__ = name
+    first_call.__qualname__ = f"{cls.__qualname__}.{name}"
+    return first_call
+
+
+def _check_order(cls: type) -> None:
+    """The error ``dataclass`` raises at class creation for a positional field without a default
+    after one with a default (record compiles ``__init__`` later, so it checks here)."""
+    seen_default = None
+    for f in dataclasses.fields(cls):
+        if not f.init or f.kw_only:
+            continue
+        has_default = f.default is not dataclasses.MISSING or f.default_factory is not dataclasses.MISSING
+        if has_default:
+            seen_default = f.name
+        elif seen_default:
+            raise TypeError(f"non-default argument {f.name!r} follows default argument")
+
+
+def _record(cls: type, kw_only: bool) -> type:
+    own = [name for name in LAZY_METHODS if name in cls.__dict__ and not (name == "__hash__" and cls.__dict__[name] is None)]
+    if own:
+        raise TypeError(f"record {cls.__qualname__} defines {', '.join(own)}: use dataclasses.dataclass")
+    documented = bool(cls.__dict__.get("__doc__"))
+    if not documented:
+        cls.__doc__ = "-"  # dataclass would build one from inspect.signature of the placeholder __init__
+    dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=True, kw_only=kw_only)
+    if not documented:
+        cls.__doc__ = None
+    if any("InitVar" in str(f.type) for f in cls.__dataclass_fields__.values()):  # type: ignore[attr-defined]
+        raise TypeError(f"record {cls.__qualname__} has an InitVar: use dataclasses.dataclass")
+    _check_order(cls)
+    params = cls.__dataclass_params__  # type: ignore[attr-defined]
+    params.init = params.repr = params.eq = True  # as dataclass(frozen=True) says: the methods exist
+    for name in LAZY_METHODS:
+        setattr(cls, name, _compile_on_first_call(cls, name))
+    return cls
+
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass as record
+else:
+
+    def record(cls=None, /, *, frozen=False, kw_only=False):
+        """``@record(frozen=True[, kw_only=True])``: ``@dataclass(frozen=True[, kw_only=True])``, its
+        methods compiled on first use (module docstring)."""
+        if not frozen:
+            raise TypeError("a record is frozen: write @record(frozen=True)")
+        if cls is None:
+            return lambda c: _record(c, kw_only)
+        return _record(cls, kw_only)
