@@ -79,8 +79,12 @@ def test_record_matches_the_standard_dataclass(cls):
     assert a == _filled(cls) and a != b  # another class is never equal, as dataclass's __eq__
     for f in dataclasses.fields(cls):
         assert (a == _filled(cls, f.name)) == (_filled(twin) == _filled(twin, f.name)), f.name
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        a.source = "x"  # type: ignore[attr-defined]
+    for obj in (a, b):  # a field or any other name: refused, as the standard library refuses it
+        for name in [f.name for f in dataclasses.fields(cls)][:1] + ["not_a_field"]:
+            with pytest.raises(dataclasses.FrozenInstanceError, match=f"cannot assign to field '{name}'"):
+                setattr(obj, name, 1)
+            with pytest.raises(dataclasses.FrozenInstanceError, match=f"cannot delete field '{name}'"):
+                delattr(obj, name)
     assert pickle.loads(pickle.dumps(a)) == a
 
 
@@ -106,11 +110,37 @@ def test_init_sets_defaults_factories_and_runs_post_init():
         Point()  # type: ignore[call-arg]
 
 
+def test_a_record_subclass_is_frozen_and_keeps_its_bases_fields():
+    @record(frozen=True, kw_only=True)
+    class Base:
+        a: int
+
+    @record(frozen=True, kw_only=True)
+    class Child(Base):
+        b: int = 2
+
+    c = Child(a=1)
+    assert (c.a, c.b) == (1, 2) and Base.__dataclass_params__.frozen and Child.__dataclass_params__.frozen
+    assert c != Base(a=1) and hash(c) == hash((1, 2))
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        c.a = 3
+
+    class Plain(Child):  # not a record: assignment to its own names passes, to fields is refused
+        pass
+
+    p = Plain(a=1)
+    p.extra = 1
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        p.a = 2
+
+
 def test_record_refuses_what_it_does_not_mimic():
     with pytest.raises(TypeError):
         record(type("Mutable", (), {"__annotations__": {"x": "int"}}))  # not frozen=True
     with pytest.raises(TypeError, match="defines __repr__"):
         record(frozen=True)(type("Own", (), {"__annotations__": {"x": "int"}, "__repr__": lambda self: "x"}))
+    with pytest.raises(TypeError, match="non-frozen"):
+        record(frozen=True)(type("Child", (dataclasses.make_dataclass("Mutable", [("x", int)]),), {"__annotations__": {"y": "int"}}))
     with pytest.raises(TypeError, match="non-default argument"):
         record(frozen=True)(type("Order", (), {"__annotations__": {"x": "int", "y": "int"}, "x": 1}))
 

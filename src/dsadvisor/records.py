@@ -1,14 +1,14 @@
 """``record``: ``@dataclass(frozen=True)`` whose generated methods are compiled when first used.
 
-The standard library's ``dataclass`` writes ``__init__``, ``__repr__``, ``__eq__`` and ``__hash__`` as
-source text and compiles each one when the class is created. For the package's 60-odd records that was
-about a third of a run's instructions (``python -X importtime``, callgrind: docs/performance.md), and
-most records are never built in a run: a cached catalog is unpickled without calling ``__init__``, and
-``__repr__`` is for debugging. ``record`` lets ``dataclass`` do everything else (fields, defaults,
-``__setattr__`` / ``__delattr__`` that refuse assignment, ``__dataclass_params__``) and writes the four
-methods, the same source the standard library would write, the first time each one is called.
-``dataclasses.fields``, ``replace``, ``asdict``, pickling and pydantic's validation see an ordinary
-frozen dataclass. tests/test_records.py compares every record in the package with the standard
+The standard library's ``dataclass`` writes ``__init__``, ``__repr__``, ``__eq__``, ``__hash__``,
+``__setattr__`` and ``__delattr__`` as source text and compiles each one when the class is created. For
+the package's 70-odd records that was about a third of a run's instructions (callgrind,
+docs/performance.md), and most of them are never called in a run: a cached catalog is unpickled without
+``__init__``, ``__repr__`` is for debugging, a frozen record is never assigned to. ``record`` lets
+``dataclass`` collect the fields and defaults, then puts a placeholder for each of the six methods that
+compiles the standard library's own source for it the first time it is called. ``dataclasses.fields``,
+``replace``, ``asdict``, ``__dataclass_params__`` (frozen), pickling and pydantic's validation see an
+ordinary frozen dataclass; tests/test_records.py compares every record in the package with the standard
 library's class of the same fields.
 
 Type checkers read ``record`` as ``dataclasses.dataclass`` (below), so each site still writes
@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any, Callable
 
 # What record writes lazily; a record may not define these itself (the standard library would keep
 # its own, which record does not mimic: a class with its own methods stays a plain dataclass).
-LAZY_METHODS = ("__init__", "__repr__", "__eq__", "__hash__")
+LAZY_METHODS = ("__init__", "__repr__", "__eq__", "__hash__", "__setattr__", "__delattr__")
 _FACTORY = object()  # the default of an argument whose field has a default_factory, as the stdlib's
 
 
@@ -78,12 +78,27 @@ def _source_hash(fields: list[dataclasses.Field]) -> str:
     return f"def __hash__(self):\n    return hash({_values(hashed, 'self')})\n"
 
 
+def _source_frozen(fields: list[dataclasses.Field], name: str, env: dict[str, Any], cls: type) -> str:
+    """``__setattr__`` / ``__delattr__`` of a frozen dataclass: a field, or any name on the record's own
+    class, is refused; a subclass's other names go to the next class, as the standard library's do."""
+    env["__record_cls__"] = cls
+    env["FrozenInstanceError"] = dataclasses.FrozenInstanceError
+    names = "(" + "".join(f"{f.name!r}," for f in fields) + ")"
+    args, verb = ("name, value", "assign to") if name == "__setattr__" else ("name", "delete")
+    return (f"def {name}(self, {args}):\n"
+            f"    if type(self) is __record_cls__ or name in {names}:\n"
+            f"        raise FrozenInstanceError(f\"cannot {verb} field {{name!r}}\")\n"
+            f"    super(__record_cls__, self).{name}({args})\n")
+
+
 def compile_method(cls: type, name: str) -> Callable[..., Any]:
     """The standard library's ``name`` method of record ``cls``, compiled now."""
     fields = list(dataclasses.fields(cls))
     env: dict[str, Any] = {}
     if name == "__init__":
         source = _source_init(cls, fields, env)
+    elif name in ("__setattr__", "__delattr__"):
+        source = _source_frozen(fields, name, env, cls)
     else:
         source = {"__repr__": _source_repr, "__eq__": _source_eq, "__hash__": _source_hash}[name](fields)
     # the text is built above from the class's field names only; the file name marks it in tracebacks
@@ -127,17 +142,29 @@ def _record(cls: type, kw_only: bool) -> type:
     own = [name for name in LAZY_METHODS if name in cls.__dict__ and not (name == "__hash__" and cls.__dict__[name] is None)]
     if own:
         raise TypeError(f"record {cls.__qualname__} defines {', '.join(own)}: use dataclasses.dataclass")
+    bases = [b.__dict__["__dataclass_params__"] for b in cls.__mro__[1:] if "__dataclass_params__" in b.__dict__]
+    if not all(p.frozen for p in bases):
+        raise TypeError("cannot inherit frozen dataclass from a non-frozen one")
     documented = bool(cls.__dict__.get("__doc__"))
     if not documented:
         cls.__doc__ = "-"  # dataclass would build one from inspect.signature of the placeholder __init__
-    dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=True, kw_only=kw_only)
+    # dataclass(frozen=True) would compile __setattr__ and __delattr__ now (a third of the cost); they are
+    # compiled lazily too, so it is told frozen=False, with the frozen bases' flags lowered meanwhile
+    # (it refuses a non-frozen class of frozen bases), and the flag is set after
+    for p in bases:
+        p.frozen = False
+    try:
+        dataclasses.dataclass(cls, init=False, repr=False, eq=False, frozen=False, kw_only=kw_only)
+    finally:
+        for p in bases:
+            p.frozen = True
     if not documented:
         cls.__doc__ = None
     if any("InitVar" in str(f.type) for f in cls.__dataclass_fields__.values()):  # type: ignore[attr-defined]
         raise TypeError(f"record {cls.__qualname__} has an InitVar: use dataclasses.dataclass")
     _check_order(cls)
     params = cls.__dataclass_params__  # type: ignore[attr-defined]
-    params.init = params.repr = params.eq = True  # as dataclass(frozen=True) says: the methods exist
+    params.init = params.repr = params.eq = params.frozen = True  # as dataclass(frozen=True) says
     for name in LAZY_METHODS:
         setattr(cls, name, _compile_on_first_call(cls, name))
     return cls
