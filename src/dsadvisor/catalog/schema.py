@@ -639,7 +639,7 @@ class EngineSpeed(Sourced):
     note: str | None = None
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SpeedChange(Sourced):
     """A behaviour of the engine that changed at release ``since``: a deployment that names an older release
     (``Deployment.engine_version``) is estimated with the figures below instead."""
@@ -653,7 +653,7 @@ class SpeedChange(Sourced):
     prefill_kq_materialized_before: bool = False  # older releases run prompt attention without flash attention
 
 
-@dataclass(frozen=True, kw_only=True)
+@record(frozen=True, kw_only=True)
 class SpeedVersions(Strict):
     modelled: Annotated[str, MinLen(2)]  # the releases the speed figures are fitted on
     # how releases are named: build dates (YYYY-MM-DD, llama.cpp's builds) or dotted release numbers
