@@ -64,6 +64,23 @@ def test_decode_all_reduce_is_the_engines_kernel_on_nvlink_and_nccl_for_prefill(
     assert rates_for(pcie, engine, catalog.quantizations["fp8"]).decode_link_latency is None
 
 
+def test_a_prefill_all_reduce_beyond_the_custom_kernel_runs_at_nccls_measured_rate(catalog):
+    """A 1,024-token prefill of a 8,192-wide model on 8 x B200 all-reduces 16 MiB, past the engines' 8 MiB
+    custom kernel: NCCL as measured (67.7 us + 7/4 x bytes / 673 GB/s), not the NVLink datasheet's 900 GB/s,
+    about twice as long; 8 MiB and under keeps the link model, as does a GPU NVIDIA did not measure."""
+    from dsadvisor.physics.timing import across_nodes
+
+    b200, engine, fp8 = catalog.gpus["B200"], catalog.engines["vllm"], catalog.quantizations["fp8"]
+    rates, layout = rates_for(b200, engine, fp8), Layout(tp=8)
+    big, small = 1024 * 8192 * 2, 8 * 2**20
+    assert _allreduce_s(1, big, layout, rates) == pytest.approx(2 * (67.7e-6 + 1.75 * big / 673e9), rel=1e-9)
+    assert _allreduce_s(1, big, layout, rates) > 1.9 * 2 * (14.5e-6 + 1.75 * big / 900e9)
+    assert _allreduce_s(1, small, layout, rates) == pytest.approx(2 * (14.5e-6 + 1.75 * small / 900e9), rel=1e-9)
+    assert across_nodes(rates, 16, 8).nccl_allreduce == ()  # across nodes: the network's NCCL, not NVLink's
+    h800 = rates_for(catalog.gpus["H800-SXM"], engine, fp8)
+    assert h800.nccl_allreduce == ()
+
+
 def test_engines_differ_in_per_layer_decode_cost(catalog):
     """Llama-70B shape at TP 1 on an H200, one sequence in bf16 (both engines multiply at 0.80): the same bytes
     and FLOPs, 80 layers x (66 - 55) us apart."""

@@ -67,14 +67,16 @@ def test_prefill_and_kv_alone_are_the_estimates(catalog, model, gpu, quant, engi
 BEFORE = {
     # SGLang's host time per running request (main 13e9aee) moved this case on purpose: was @256 0.9582 s
     # 45.65 ms 674.7 tok/s/GPU, goodput @287 1.0365 s 49.93 ms 691.8; then SGLang's prefill chunk split over the
-    # DP-attention groups (branch sglang-ttft): was @256 0.958 s 45.98 ms 670.0, goodput @284 1.0287 s 49.89 ms 685.3
-    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @128", 0.7765, 31.42, 486.7), ("TP8 DPA8 MTP3 @240", 1.1587, 49.92, 576.0)),
-    # The batch scheduled ahead on vLLM and TensorRT-LLM and their refitted cost per request (served-ttft) moved
-    # these two on purpose: were @128 1.1021 s 32.28 ms 479.7, goodput @231 1.6342 s 49.94 ms 560.4; and TP4
-    # @32 0.3665 s 28.14 ms 277.7, goodput @54 0.4961 s 35.48 ms 371.1
-    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1058, 32.28, 479.7),
-                                   ("TP8 EP DPA8 MTP3 @231", 1.6455, 49.93, 560.4)),
-    "deepseek-r1-distill-llama-70b-vllm-4": (("TP4 @32", 0.3675, 28.14, 277.7), ("TP4 @53", 0.4941, 35.14, 367.6)),
+    # DP-attention groups (branch sglang-ttft): was @256 0.958 s 45.98 ms 670.0, goodput @284 1.0287 s 49.89 ms 685.3;
+    # then NCCL's measured prefill all-reduce (served-ttft): was @128 0.7765 s 31.42 ms 486.7, goodput @240 1.1587 s
+    # 49.92 ms 576.0
+    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @128", 0.7845, 31.51, 485.2), ("TP8 DPA8 MTP3 @239", 1.1657, 49.92, 573.4)),
+    # The batch scheduled ahead on vLLM and TensorRT-LLM, their refitted cost per request and NCCL's measured
+    # prefill all-reduce (served-ttft) moved these two on purpose: were @128 1.1021 s 32.28 ms 479.7, goodput
+    # @231 1.6342 s 49.94 ms 560.4; and TP4 @32 0.3665 s 28.14 ms 277.7, goodput @54 0.4961 s 35.48 ms 371.1
+    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1023, 32.26, 480.1),
+                                   ("TP8 EP DPA8 MTP3 @231", 1.6409, 49.89, 560.9)),
+    "deepseek-r1-distill-llama-70b-vllm-4": (("TP4 @32", 0.3846, 28.5, 274.0), ("TP4 @50", 0.4996, 34.71, 350.9)),
 }
 
 

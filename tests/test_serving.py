@@ -25,14 +25,14 @@ def deployment(catalog, model="deepseek-r1-distill-qwen-7b", gpu="H100-SXM", eng
 
 def test_one_request_alone_is_the_single_prompt_estimate(catalog):
     """Nobody else runs: no queue, no batch scheduled ahead, no interference; TTFT = the engine's cost per
-    request (vLLM: 40 ms) + its prefill, TPOT = a batch-1 step."""
+    request (vLLM: 38 ms) + its prefill, TPOT = a batch-1 step."""
     d = deployment(catalog)
     w = Workload(1, 1024, 512)
     _, s = serve(d, w)
     one = estimate(replace(d, batch=1, context=w.context, prompt_tokens=1024))
     step = estimate(replace(d, batch=1, context=w.mean_context, prompt_tokens=1024)).decode_step_s
-    assert SCHEDULERS["vllm"].per_request_s == 0.040 and SCHEDULERS["vllm"].scheduled_ahead == 1
-    assert s.ttft_s == pytest.approx(0.040 + one.ttft_single_s)
+    assert SCHEDULERS["vllm"].per_request_s == 0.038 and SCHEDULERS["vllm"].scheduled_ahead == 1
+    assert s.ttft_s == pytest.approx(0.038 + one.ttft_single_s)
     assert s.tpot_s == pytest.approx(step)
     assert s.queue_s == 0 and s.running == 1 and s.limited_by is None
     assert s.tokens_per_s_total == pytest.approx(512 / (s.ttft_s + 511 * s.tpot_s))

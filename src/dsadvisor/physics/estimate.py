@@ -36,8 +36,8 @@ from dsadvisor.physics.versions import at_version, dequantize_pass_s, kq_materia
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
-from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, Layout, Rates, across_nodes,
-                                      decode_step_s, prefill_s)
+from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, NCCL_ALLREDUCE, Layout, Rates,
+                                      across_nodes, decode_step_s, prefill_s)
 from dsadvisor.records import record
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
@@ -384,6 +384,7 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         # the engines' custom all-reduce is an NVLink (peer-to-peer) kernel; elsewhere they fall back to NCCL
         decode_link_latency=s.allreduce_latency_s if nvlink else None,
         decode_link_bandwidth=s.allreduce_bus_gbs * 1e9 if nvlink and s.allreduce_bus_gbs else None,
+        nccl_allreduce=tuple((tp, lat, bus) for tp, (lat, bus) in NCCL_ALLREDUCE.get(gpu.id, {}).items()),
     )
 
 

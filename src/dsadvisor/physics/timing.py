@@ -38,6 +38,24 @@ CROSS_NODE_ALLREDUCE_LATENCY_S = 19.9e-6
 CROSS_NODE_INTRA_HOP_S = 0.52e-6 * 1.8
 
 
+# A prefill's all-reduce too large for the engines' own NVLink kernel (vLLM's custom all-reduce takes at most
+# 8 MiB, CustomAllreduce max_size in vllm/distributed/device_communicators/custom_all_reduce.py; larger tensors
+# go to NCCL) runs on NCCL, which reaches well under the NVLink datasheet, Blackwell the least: 2 (tp-1)/tp x
+# bytes over 300-460 GB/s on H100/H200 (datasheet 450) and 540-740 GB/s on B200/GB200 (900). NCCL 2.29
+# all_reduce of fp16 as NVIDIA measured it (aiconfigurator-core systems data, benchmarks/data/aiconfigurator/
+# comm_nccl.csv), as latency + ring share x bytes / bus fitted over 8-134 MB per GPU and tensor-parallel size
+# (within 3-25 % of the measured times): seconds, bytes/s.
+NCCL_ALLREDUCE = {
+    "H100-SXM": {2: (27.1e-6, 303e9), 4: (28.1e-6, 342e9), 8: (56.9e-6, 446e9)},
+    "H200-SXM": {2: (22.7e-6, 303e9), 4: (25.0e-6, 342e9), 8: (58.2e-6, 459e9)},
+    "B200": {2: (23.5e-6, 544e9), 4: (58.7e-6, 731e9), 8: (67.7e-6, 673e9)},
+    "GB200": {2: (24.2e-6, 547e9), 4: (61.5e-6, 738e9)},
+    "A100-SXM-80GB": {2: (43.0e-6, 191e9), 4: (58.8e-6, 213e9), 8: (72.4e-6, 215e9)},
+    "A100-SXM-40GB": {2: (43.0e-6, 191e9), 4: (58.8e-6, 213e9), 8: (72.4e-6, 215e9)},
+}
+CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
+
+
 @record(frozen=True)
 class Rates:
     """What one GPU sustains for this deployment (datasheet x engine efficiency)."""
@@ -52,6 +70,9 @@ class Rates:
     decode_link_latency: float | None = None
     decode_link_bandwidth: float | None = None
     decode_attention_flops: float | None = None  # FLOP/s for decode attention where it differs from attention_flops
+    # NCCL's measured all-reduce on this GPU for a prefill's large messages, (tp, latency s, bus bytes/s) by
+    # tensor-parallel size (NCCL_ALLREDUCE); empty: the link's latency and bandwidth
+    nccl_allreduce: tuple[tuple[int, float, float], ...] = ()
 
 
 @record(frozen=True)
@@ -91,6 +112,9 @@ def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rat
     latency, bandwidth = rates.link_latency, rates.link_bandwidth
     if decode and rates.decode_link_latency is not None and rates.decode_link_bandwidth:
         latency, bandwidth = rates.decode_link_latency, rates.decode_link_bandwidth
+    elif not decode and message_bytes > CUSTOM_ALLREDUCE_MAX_BYTES:
+        latency, bandwidth = next(((lat, bus) for tp, lat, bus in rates.nccl_allreduce if tp == layout.tp),
+                                  (latency, bandwidth))
     per = latency + share * message_bytes / bandwidth
     return ALLREDUCES_PER_LAYER * layers * per
 
@@ -104,7 +128,7 @@ def across_nodes(rates: Rates, tp: int, gpus_per_node: int) -> Rates:
     latency = (CROSS_NODE_ALLREDUCE_LATENCY_S * math.ceil(math.log2(nodes))
                + 2 * (gpus_per_node - 1) * CROSS_NODE_INTRA_HOP_S)
     return replace(rates, link_latency=latency, link_bandwidth=INTER_NODE_BANDWIDTH, decode_link_latency=None,
-                   decode_link_bandwidth=None)
+                   decode_link_bandwidth=None, nccl_allreduce=())
 
 
 def _pipeline_hops_s(pp: int, message_bytes: float) -> float:

@@ -66,10 +66,11 @@ class Scheduler:
 # scheduler's admission, streaming the first token back. Measured as the intercept of NVIDIA's served
 # Llama-3.1-70B runs at concurrency 4-8 with 1,024-token prompts (InferenceX rows of aiconfigurator's
 # silicon_sample, fit part only; the estimated prefill and queue taken off, benchmarks/serving_calibration.py
-# --intercepts): the median over vLLM's 20 runs (H100/H200/B200, TP 1-8) is 40 ms, over TensorRT-LLM's 28
-# (H200/B200, TP 1-8) 34 ms. SGLang has no dense-model run in the set: 50 ms, TensorRT-LLM's figure before
-# SCHEDULED_AHEAD, assumed.
-PER_REQUEST_S = {"vllm": 0.040, "sglang": 0.050, "tensorrt-llm": 0.034}
+# --intercepts): the median over vLLM's 32 runs (H100/H200/B200, TP 1-8, FP8 and NVFP4) is 38 ms, over
+# TensorRT-LLM's 28 (H200/B200, TP 1-8) 27 ms, with SCHEDULED_AHEAD and NCCL's measured prefill all-reduce
+# (physics.timing NCCL_ALLREDUCE). SGLang has no dense-model run in the set: 50 ms, TensorRT-LLM's figure
+# before both, assumed.
+PER_REQUEST_S = {"vllm": 0.038, "sglang": 0.050, "tensorrt-llm": 0.027}
 
 # Host time a decode step of SGLang adds per running request (per attention group), on top of the GPU's
 # step: the scheduler's and front end's per-request work each step (result processing, finish checks,
