@@ -18,6 +18,7 @@ from dsadvisor.advice.layouts import (LayoutChoice, Limits, best_layout, could_f
                                       searches, served_layouts)
 from dsadvisor.advice.layouts import served as serve_memo
 from dsadvisor.catalog.store import Catalog, Loss
+from dsadvisor.engines import serving_engine  # at the top: the search asks for engines about 4,600 times a run
 from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError
 from dsadvisor.physics.estimate import Deployment, Estimate, estimate, kv_format, offload_experts, pin_layout
 from dsadvisor.physics.timing import Layout
@@ -145,8 +146,6 @@ def tier(loss: Loss | None, available: bool) -> int:
 def availability(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> tuple[Artifact | None, str | None]:
     """The checkpoint an engine loads for this model in this format, and, when none exists and the engine
     cannot make it while loading, how to make it ("convert it yourself: ...")."""
-    from dsadvisor.engines import serving_engine
-
     art = catalog.artifact(model.id, fmt.id, eng.id)
     if art is not None:
         return art, None
@@ -162,17 +161,33 @@ def availability(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> 
 
 
 def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
-            loss: float | None, credits: Credits | None = None) -> tuple[float, str]:
+            loss: float | None, credits: Credits | None = None, scored: Scored | None = None) -> tuple[float, str]:
     """Mean over the task's benchmarks of the model's place between the catalog's worst and best (0-1),
     after the format's expected loss; a benchmark the model has no score on counts 0 (coverage: a model
     scored on one favourable benchmark does not beat one scored on all of them), unless ``credits``
     holds a lower bound for it (``dominance_credits``). Benchmarks no model in the catalog has a score
-    on are left out."""
-    names = task_benchmarks(constraints)
-    parts = []
+    on are left out. ``scored``: ``scored_benchmarks`` of the same model, constraints, ranges and credits
+    (the same for every format of the model)."""
+    found, asked = scored if scored is not None else scored_benchmarks(model, constraints, ranges, credits)
     kept = 1 - (loss or 0.0) / 100  # an unknown loss (None) is ranked below every known one instead
-    asked = [n for n in names if n in ranges]
+    parts = [(label, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))) for label, s, lo, hi in found]
+    if not parts:
+        return 0.0, "no benchmark score"
+    coverage = f" ({len(parts)} of {asked})" if len(parts) < asked else ""
+    return sum(p for _, p in parts) / asked, ", ".join(n for n, _ in parts) + coverage
+
+
+# the model's scores ``quality`` reads, whatever the format: (label, score, catalog's lowest, highest) of each
+# benchmark asked that it has a score or a credit on, and how many benchmarks were asked
+Scored = tuple[tuple[tuple[str, float, float, float], ...], int]
+
+
+def scored_benchmarks(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
+                      credits: Credits | None = None) -> Scored:
+    """What ``quality`` reads of the model, worked out once for all its formats."""
+    asked = [n for n in task_benchmarks(constraints) if n in ranges]
     credited = (credits or {}).get(model.id, {})
+    found = []
     for n in asked:
         s = benchmark_score(model, n)
         label = n
@@ -182,11 +197,8 @@ def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple
         if s is None:
             continue
         lo, hi = ranges[n]
-        parts.append((label, 1.0 if hi <= lo else min(1.0, max(0.0, (s * kept - lo) / (hi - lo)))))
-    if not parts:
-        return 0.0, "no benchmark score"
-    coverage = f" ({len(parts)} of {len(asked)})" if len(parts) < len(asked) else ""
-    return sum(p for _, p in parts) / len(asked), ", ".join(n for n, _ in parts) + coverage
+        found.append((label, s, lo, hi))
+    return tuple(found), len(asked)
 
 
 def task_benchmarks(constraints: Constraints) -> tuple[str, ...]:
@@ -267,11 +279,7 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
     if k.quants:
         wanted = {catalog.quantization(n).id for n in k.quants}
         return [q for q in fmts if q.id in wanted]
-    fmts = [q for q in fmts if q.engines and _runs_here(catalog, gpu, q, k)]
-    if "bf16" in gpu.dtypes:
-        fmts = [q for q in fmts if q.id != "fp16"]
-    else:
-        fmts = [q for q in fmts if q.id != "bf16"]
+    fmts = _formats_here(catalog, gpu, k, fmts)
     files = {a.format for a in catalog.artifacts_of(model.id)}
     fmts = [q for q in fmts if format_exists_for(q, model) and (q.id in files or not published_recipe(q))]
     best: dict[tuple, QuantFormat] = {}
@@ -280,6 +288,23 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
         if key not in best or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, best[key])):
             best[key] = q
     return [q for q in fmts if best[_size_key(q)] is q]
+
+
+def _formats_here(catalog: Catalog, gpu: Gpu, k: Constraints, fmts: list[QuantFormat]) -> list[QuantFormat]:
+    """``fmts`` an engine the search may use runs on ``gpu``, less fp16 where the GPU has bf16 (else bf16):
+    the same for every model, so worked out once per GPU and engines (kept in ``memo`` with the GPU and
+    formats it was worked out for)."""
+    key = ("formats_here", tuple(k.engines or DEFAULT_ENGINES), id(gpu))
+    held = catalog.memo.get(key)
+    if held is not None and held[0] is gpu and held[1] == fmts:  # type: ignore[index]
+        return list(held[2])  # type: ignore[index]
+    here = [q for q in fmts if q.engines and _runs_here(catalog, gpu, q, k)]
+    if "bf16" in gpu.dtypes:
+        here = [q for q in here if q.id != "fp16"]
+    else:
+        here = [q for q in here if q.id != "bf16"]
+    catalog.memo[key] = (gpu, fmts, tuple(here))
+    return here
 
 
 def _size_key(q: QuantFormat) -> tuple:
@@ -304,7 +329,6 @@ def published_recipe(fmt: QuantFormat) -> bool:
 def _runs_here(catalog: Catalog, gpu: Gpu, fmt: QuantFormat, k: Constraints) -> bool:
     """Whether an engine the search may use runs ``fmt`` on ``gpu`` (its support matrix): a format none
     runs here does not stand in for one that does (AWQ for GPTQ on a V100)."""
-    from dsadvisor.engines import serving_engine
     from dsadvisor.engines.base import support_key
 
     names = tuple(k.engines or DEFAULT_ENGINES)
@@ -335,14 +359,16 @@ def options(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, r
             engines: list, credits: Credits | None = None) -> list[Option]:
     """Every format x engine worth trying, best tier first, then least loss, then the engines' order."""
     found = []
+    scored = scored_benchmarks(model, k, ranges, credits)
     for i, fmt in enumerate(candidate_formats(catalog, hw.gpu, k, model)):
         loss = catalog.loss(model, fmt)
-        q = quality(model, k, ranges, loss.percent, credits)
+        q = quality(model, k, ranges, loss.percent, credits, scored)
+        loss_key = _loss_key(loss)
         for j, eng in enumerate(engines):
             if fmt.id in eng.formats:
                 art, convert = availability(catalog, model, fmt, eng)
-                found.append(((-tier(loss, convert is None), _loss_key(loss), i, j),
-                              Option(fmt, eng, loss, art, convert, q, tier(loss, convert is None))))
+                rank = tier(loss, convert is None)
+                found.append(((-rank, loss_key, i, j), Option(fmt, eng, loss, art, convert, q, rank)))
     return [o for _, o in sorted(found, key=lambda x: x[0])]
 
 
@@ -409,8 +435,6 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
 def _ruled_out(hw: Hardware, opt: Option) -> bool:
     """Whether the engine's support matrix rules the format out on this hardware whatever the model's
     attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option."""
-    from dsadvisor.engines import serving_engine
-
     return serving_engine(opt.eng).unsupported(hw.gpu, opt.fmt) is not None
 
 
@@ -579,10 +603,10 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
 def _verdict_at(hw: Hardware, k: Constraints, opt: Option, params_total: float | None, max_ctx: int | None,
                 model: ModelEntry, dep: Deployment, est: Estimate, served: Serving) -> Verdict:
     """The rules' verdict on ``dep`` as estimated and served, scored."""
-    return replace(_judge(hw, k, opt.fmt, opt.eng, params_total, max_ctx,
-                          Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
-                                  loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served),
-                          arch=dep.architecture, kv=dep.kv_format or dep.kv_dtype), deployment=dep)
+    return _judge(hw, k, opt.fmt, opt.eng, params_total, max_ctx,
+                  Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
+                          loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served, deployment=dep),
+                  arch=dep.architecture, kv=dep.kv_format or dep.kv_dtype)
 
 
 def _limits(k: Constraints) -> Limits:
@@ -618,8 +642,6 @@ def _moves_experts(hw: Hardware, eng: Engine, arch: Architecture | None) -> bool
     --n-cpu-moe), a MoE model, a discrete GPU, and system memory the user gave (--ram) to hold them.
     Offered without --offload: its speed is estimated, CPU reads and PCIe copies included, so it ranks
     on its own figures like any other deployment."""
-    from dsadvisor.engines import serving_engine
-
     return (hw.host_bytes is not None and arch is not None and arch.is_moe and not hw.gpu.unified_memory
             and serving_engine(eng).offloads_experts)
 
@@ -631,8 +653,6 @@ def _host_cpu(catalog: Catalog) -> Gpu:
 
 
 def _layout_problem(eng: Engine, est: Estimate) -> str | None:
-    from dsadvisor.engines import serving_engine
-
     return serving_engine(eng).layout_problem(est)
 
 
@@ -641,8 +661,6 @@ def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_t
            kv: QuantFormat | str | None = None) -> Verdict:
     """``v`` with the rules' results on its estimated deployment: passed exactly when every rule passed.
     ``arch`` and ``kv`` (the shape and KV cache estimated) meet the engine's support matrix."""
-    from dsadvisor.engines import serving_engine
-
     offload = hw.offload and serving_engine(eng).offloads
     loss = v.loss.percent if v.loss is not None else 0.0
     results = run_rules(Candidate(v.model, hw.gpu, fmt, eng, v.estimate, k, loss, params_total, max_ctx,

@@ -61,9 +61,19 @@ def _memo(keyed: _Keyed) -> tuple[Architecture, tuple[str, ...]]:
     return arch, tuple(notes)
 
 
+# the last entries asked about, by identity (a frozen entry's claims cannot change): every estimate of a
+# described variant asks, and keying it by value reads its claims three times (deepseek-175b: 460 a search)
+_LAST: dict[int, tuple[ModelEntry, tuple[Architecture, tuple[str, ...]]]] = {}
+
+
 def assumed_architecture(entry: ModelEntry) -> tuple[Architecture, list[str]]:
     """The assumed shape (memoised by value: the recommendation search asks for it many times)."""
-    arch, notes = _memo(_Keyed(entry))
+    held = _LAST.get(id(entry))
+    if held is None or held[0] is not entry:
+        if len(_LAST) >= 1024:
+            _LAST.clear()
+        held = _LAST[id(entry)] = (entry, _memo(_Keyed(entry)))
+    arch, notes = held[1]
     return arch, list(notes)
 
 

@@ -160,7 +160,17 @@ class Catalog:
                                          a.size_bytes or 0)) for k, v in found.items()}
 
     def native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
-        """The formats the model is served in as shipped, plus the 16-bit ones (lossless widenings)."""
+        """The formats the model is served in as shipped, plus the 16-bit ones (lossless widenings).
+        Kept in ``memo`` with the entry it was worked out for (recommend asks 2,400 times a run)."""
+        key = ("native_formats", entry.id)
+        held = self.memo.get(key)
+        if held is not None and held[0] is entry:  # type: ignore[index]
+            return held[1]  # type: ignore[index]
+        found = self._native_formats(entry)
+        self.memo[key] = (entry, found)
+        return found
+
+    def _native_formats(self, entry: ModelEntry) -> tuple[str, ...]:
         shipped = entry.weights_dtype.value.lower() if entry.weights_dtype else "bf16"
         key = shipped if shipped in NATIVE_FORMATS else next((k for k in NATIVE_FORMATS if shipped.startswith(k)), "bf16")
         return NATIVE_FORMATS[key] + tuple(f for f in SIXTEEN_BIT if f not in NATIVE_FORMATS[key])

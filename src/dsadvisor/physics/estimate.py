@@ -337,6 +337,24 @@ def for_format(engine: Engine, quant: QuantFormat) -> Engine:
     return replace(engine, speed=speed)
 
 
+# _engine_for's answers by the engine's identity (kept with it), the GPU vendor and the compute dtype: each
+# answer replaces the engine's 40 speed fields twice, and a search asks again for every deployment
+_ENGINES_FOR: dict[tuple[int, str, str], tuple[Engine, Engine]] = {}
+
+
+def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat) -> Engine:
+    """``for_format(on_device(engine, gpu), quant)``: they read the GPU's vendor and the format's compute dtype."""
+    key = (id(engine), gpu.vendor, quant.compute_dtype)
+    held = _ENGINES_FOR.get(key)
+    if held is not None and held[0] is engine:
+        return held[1]
+    found = for_format(on_device(engine, gpu), quant)
+    if len(_ENGINES_FOR) >= 1024:
+        _ENGINES_FOR.clear()
+    _ENGINES_FOR[key] = (engine, found)
+    return found
+
+
 def block_quantized(engine: Engine, quant: QuantFormat) -> bool:
     """Weights the engine multiplies through its own block-quantized kernels (llama.cpp's GGUF k-quants)."""
     return bool(engine.speed.quantized_linear_efficiency) and quant.bits_per_weight < 16
@@ -599,7 +617,7 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     attention = attention_weight_bytes(p.attention, quant)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
                   attention, across_nodes(rates_for(gpu, engine, quant), layout.tp, d.gpus_per_node),
-                  for_format(on_device(engine, gpu), quant),
+                  _engine_for(engine, gpu, quant),
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 

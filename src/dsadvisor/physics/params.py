@@ -211,9 +211,25 @@ def _moe_parts(arch: Architecture) -> tuple[int, int, int, int]:
     return routed, shared, router, active
 
 
-@lru_cache(maxsize=4096)  # Architecture is frozen and hashable; the search asks for the same shapes often
+# count_params's last answers by the architecture's identity, kept with it: hashing a shape's 36 fields for
+# the cache below costs more than the lookup (about 850 a recommend run)
+_BY_IDENTITY: dict[int, tuple[Architecture, ParamBreakdown]] = {}
+
+
 def count_params(arch: Architecture) -> ParamBreakdown:
     """Every parameter of ``arch``, split by component (see the module's docstring)."""
+    held = _BY_IDENTITY.get(id(arch))
+    if held is not None and held[0] is arch:
+        return held[1]
+    found = _count_params(arch)
+    if len(_BY_IDENTITY) >= 4096:
+        _BY_IDENTITY.clear()
+    _BY_IDENTITY[id(arch)] = (arch, found)
+    return found
+
+
+@lru_cache(maxsize=4096)  # Architecture is frozen and hashable; the search asks for the same shapes often
+def _count_params(arch: Architecture) -> ParamBreakdown:
     h, layers = arch.hidden_size, arch.num_hidden_layers
     embedding = arch.vocab_size * h
     lm_head = 0 if arch.tie_word_embeddings else arch.vocab_size * h
