@@ -63,3 +63,51 @@ def test_the_loss_memo_gives_the_uncached_loss_and_follows_the_entry(catalog):
     other_family = dataclasses.replace(model, family="seed-articles")  # same id, another entry
     assert cat.loss(other_family, q4) == cat._loss(other_family, q4)
     assert cat.loss(model, q4) == cat._loss(model, q4)
+
+
+def test_weight_bytes_and_param_counts_follow_their_arguments_not_the_address(monkeypatch):
+    from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.physics import memory, params
+
+    monkeypatch.setattr(memory, "id", lambda obj: 42, raising=False)
+    monkeypatch.setattr(params, "id", lambda obj: 42, raising=False)
+    cat = load_catalog(use_env=False)
+    archs = [a for a in (cat.architecture(m) for m in cat.models.values()) if a is not None]
+    fmts = [q for q in cat.quantizations.values() if "weights" in q.applies_to]
+    small, large = min(archs, key=lambda a: a.hidden_size), max(archs, key=lambda a: a.hidden_size)
+    for arch in (small, large, small):
+        p = params.count_params(arch)
+        assert p == params._count_params(arch)
+        for fmt in fmts:  # every format, a mix (tensor_bits) among them, asked again after another shape
+            assert memory.weight_bytes(p, fmt, arch) == memory._weight_bytes(p, fmt, arch), (arch.source, fmt.id)
+
+
+def test_native_formats_and_formats_here_are_kept_with_their_objects(monkeypatch):
+    from dsadvisor.advice import search
+    from dsadvisor.advice.rules import Constraints
+    from dsadvisor.catalog.store import load_catalog
+
+    cat = load_catalog(use_env=False)
+    fp8 = next(m for m in cat.models.values() if m.weights_dtype and m.weights_dtype.value.lower() == "fp8")
+    assert cat.native_formats(fp8) == cat._native_formats(fp8)
+    other = dataclasses.replace(fp8, weights_dtype=None)  # the same id, another entry: its own answer
+    assert cat.native_formats(other) == cat._native_formats(other) != cat.native_formats(fp8)
+    monkeypatch.setattr(search, "id", lambda obj: 42, raising=False)
+    fmts = [q for q in cat.quantizations.values() if "weights" in q.applies_to]
+    for gpu in (cat.gpus["A100-SXM-40GB"], cat.gpus["V100-SXM-32GB"], cat.gpus[search.HOST_CPU]):
+        uncached = [q for q in fmts if q.engines and search._runs_here(cat, gpu, q, Constraints())
+                    and q.id != ("fp16" if "bf16" in gpu.dtypes else "bf16")]
+        assert search._formats_here(cat, gpu, Constraints(), fmts) == uncached, gpu.id
+
+
+def test_engine_on_a_device_follows_the_engine_not_the_address(monkeypatch):
+    from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.physics import estimate
+
+    monkeypatch.setattr(estimate, "id", lambda obj: 42, raising=False)
+    cat = load_catalog(use_env=False)
+    one_per_vendor = {g.vendor: g for g in cat.gpus.values()}.values()
+    for gpu in one_per_vendor:  # vendors with their own per-layer cost and without, after one another
+        for eng in cat.engines.values():
+            for fmt in cat.quantizations.values():
+                assert estimate._engine_for(eng, gpu, fmt) == estimate.for_format(estimate.on_device(eng, gpu), fmt)
