@@ -70,7 +70,9 @@ BEFORE = {
     # DP-attention groups (branch sglang-ttft): was @256 0.958 s 45.98 ms 670.0, goodput @284 1.0287 s 49.89 ms 685.3;
     # then NCCL's measured prefill all-reduce (served-ttft): was @128 0.7765 s 31.42 ms 486.7, goodput @240 1.1587 s
     # 49.92 ms 576.0
-    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @128", 0.7845, 31.51, 485.2), ("TP8 DPA8 MTP3 @239", 1.1657, 49.92, 573.4)),
+    # then SGLang's per-request cost 50 -> 27 ms (TensorRT-LLM's, borrowed; sglang-ttft): was @128 0.7845 s 31.51 ms
+    # 485.2, goodput @239 1.1657 s 49.92 ms 573.4
+    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @128", 0.7615, 31.53, 485.5), ("TP8 DPA8 MTP3 @239", 1.1427, 49.95, 573.6)),
     # The batch scheduled ahead on vLLM and TensorRT-LLM, their refitted cost per request and NCCL's measured
     # prefill all-reduce (served-ttft) moved these two on purpose: were @128 1.1021 s 32.28 ms 479.7, goodput
     # @231 1.6342 s 49.94 ms 560.4; and TP4 @32 0.3665 s 28.14 ms 277.7, goodput @54 0.4961 s 35.48 ms 371.1

@@ -108,6 +108,26 @@ def test_a_dp_attention_plan_says_how_sglang_splits_the_chunk(run):
     assert r.code == 0 and "divides --chunked-prefill-size" not in r.out + r.err
 
 
+def test_sglang_schedules_a_batch_ahead_except_with_mtp(catalog):
+    """event_loop_overlap launches batch N + 1 before it processes N, so a new request waits a whole step more;
+    SGLang 0.5.x turns the overlap off for EAGLE/MTP drafts, so an MTP layout does not."""
+    from dsadvisor.physics.estimate import pin_layout
+
+    from .test_serving import deployment
+
+    sched = scheduler_for("sglang", 141)
+    assert sched.scheduled_ahead == 1 and sched.speculation_stops_overlap
+    base = deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8)
+    w = Workload(32, 1000, 1000)
+    plain = pin_layout(base, tp=8)
+    _, ahead = serve(plain, w, sched)
+    _, none = serve(plain, w, replace(sched, scheduled_ahead=0))
+    assert ahead.ttft_s - none.ttft_s == pytest.approx(31 / 32 * ahead.tpot_s * (1 - ahead.prefill_share * 31 / 32),
+                                                      rel=0.15)
+    mtp = pin_layout(base, tp=8, mtp=3)
+    assert serve(mtp, w, sched)[1] == serve(mtp, w, replace(sched, scheduled_ahead=0))[1]
+
+
 def test_a_request_waits_half_the_receive_interval():
     """--scheduler-recv-interval N: the scheduler polls for new requests every N decode steps; a request
     arriving at random waits N / 2 steps (with another user running: (r - 1) / r of that)."""

@@ -56,6 +56,11 @@ class Scheduler:
     # schedules the next batch while one runs (SCHEDULED_AHEAD) takes a request that arrives during batch N
     # into batch N + 2, so it also waits for N + 1 whole. 0: it joins the next batch (synchronous scheduling).
     scheduled_ahead: int = 0
+    # Speculative decoding turns the engine's overlap scheduling off, so nothing is scheduled ahead with MTP:
+    # SGLang 0.5.x disables its overlap scheduler for EAGLE drafts unless SGLANG_ENABLE_SPEC_V2 is set
+    # ("Overlap scheduler is disabled because of using eagle3 or standalone speculative decoding",
+    # server_args.py _handle_speculative_decoding).
+    speculation_stops_overlap: bool = False
 
     def group_budget(self, dp_attention: int) -> int:
         """Prompt tokens one data-parallel attention group takes a forward."""
@@ -68,9 +73,9 @@ class Scheduler:
 # silicon_sample, fit part only; the estimated prefill and queue taken off, benchmarks/serving_calibration.py
 # --intercepts): the median over vLLM's 32 runs (H100/H200/B200, TP 1-8, FP8 and NVFP4) is 38 ms, over
 # TensorRT-LLM's 28 (H200/B200, TP 1-8) 27 ms, with SCHEDULED_AHEAD and NCCL's measured prefill all-reduce
-# (physics.timing NCCL_ALLREDUCE). SGLang has no dense-model run in the set: 50 ms, TensorRT-LLM's figure
-# before both, assumed.
-PER_REQUEST_S = {"vllm": 0.038, "sglang": 0.050, "tensorrt-llm": 0.027}
+# (physics.timing NCCL_ALLREDUCE). SGLang has no dense-model run in the set: TensorRT-LLM's
+# 27 ms, assumed (it schedules one batch ahead as TensorRT-LLM does, so the figure fitted with that lag carries over).
+PER_REQUEST_S = {"vllm": 0.038, "sglang": 0.027, "tensorrt-llm": 0.027}
 
 # Host time a decode step of SGLang adds per running request (per attention group), on top of the GPU's
 # step: the scheduler's and front end's per-request work each step (result processing, finish checks,
@@ -87,6 +92,9 @@ SGLANG_HOST_PER_SEQUENCE_S = 28e-6
 # vLLM runs, `async-scheduling: true` in its 70b_fp8_*.sh launch scripts at 9596d23d7). TensorRT-LLM's overlap
 # scheduler (on unless disable_overlap_scheduler) fetches new requests, schedules and launches a batch, and
 # only then waits for the previous one (tensorrt_llm/_torch/pyexecutor/py_executor.py _executor_loop_overlap).
+# SGLang's overlap scheduler (on unless --disable-overlap-schedule) does the same: each loop receives requests,
+# schedules and launches batch N + 1, and only then processes batch N's results, so a request that arrives
+# after the receive that preceded N + 1 joins N + 2 (python/sglang/srt/managers/scheduler.py event_loop_overlap).
 SCHEDULED_AHEAD = 1
 
 SCHEDULERS = {
@@ -97,10 +105,11 @@ SCHEDULERS = {
                              "(one batch scheduled ahead, vllm/v1/engine/core.py step_with_batch_queue)"),
     "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=PER_REQUEST_S["sglang"],
                         max_running=1024, host_per_sequence_s=SGLANG_HOST_PER_SEQUENCE_S,
-                        splits_budget_over_dp=True,
+                        splits_budget_over_dp=True, scheduled_ahead=SCHEDULED_AHEAD, speculation_stops_overlap=True,
                         source="SGLang server_args.py: chunked_prefill_size 8192 on 80-160 GB GPUs (16384 above, "
                                "sglang_chunk); enable_mixed_chunk off by default; under --enable-dp-attention "
-                               "each DP rank gets chunked_prefill_size // dp (_handle_data_parallelism)"),
+                               "each DP rank gets chunked_prefill_size // dp (_handle_data_parallelism); overlap "
+                               "scheduler on (one batch scheduled ahead, off with EAGLE/MTP drafts)"),
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
                               max_running=2048, reserves_whole_answer=True, chunks_prompts=False,

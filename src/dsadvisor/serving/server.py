@@ -149,6 +149,8 @@ def _serve(d: Deployment, workload: Workload, scheduler: Scheduler | None, known
         from dsadvisor.serving.speculative import prefill_factor
 
         prompt_factor = prefill_factor(d.architecture)
+        if sched.speculation_stops_overlap:  # SGLang 0.5.x: no overlap scheduler with EAGLE drafts
+            sched = replace(sched, scheduled_ahead=0)
     # each data-parallel attention group schedules its own prompts under its own token budget
     dp = one.dp_attention
     budget = sched.group_budget(dp)
