@@ -5,12 +5,14 @@
 Each constant is fitted on the rows whose physics it models by a least-squares search over the log error
 (estimated / measured), in rounds until they settle: decode at one sequence (the per-layer cost on F16 dense
 rows, the decode attention rate on the rows after 8,192 tokens, the MoE and MLA layer costs, the dequantizing
-kernels' weights per second for each kernel class), the batched quantized matmul (MMQ: its int8 rate and its
-pass unpacking the weights into tiles, on the dense prompt rows and batched decode above 8 sequences together),
-the 16-bit rate, the VDR-1 formats' share of the int8 rate, the routed-expert share, then batched decode at
-2-8 sequences (the vector kernel per further sequence) and with 16-bit weights. The
-bandwidth efficiency stays at the measured copy rate (0.90). It prints the constants and the fit error; the
-values in catalog/engines/engines.yaml are these, rounded. docs/method.md gives each with the rows behind it.
+kernels' weights per second for each kernel class), the 16-bit rate and the routed-expert share of prompts,
+then batched decode at 2-8 sequences (the vector kernel per further sequence), with 16-bit weights, and the cost
+per further sequence and layer. The batched quantized matmul's constants (its int8 rate and per-format factors,
+the pass unpacking the weights into each tile, the fixed cost per matmul and tile, the routed experts' decode
+share) and the logits copy are not fitted on rows: they are read off llama.cpp's kernels timed alone
+(benchmarks/fit_llamacpp_kernels.py over h200-kernels.jsonl). The bandwidth efficiency stays at the measured
+copy rate (0.90). It prints the constants and the fit error; the values in catalog/engines/engines.yaml are
+these, rounded. docs/method.md gives each with the rows or kernels behind it.
 """
 
 from __future__ import annotations
@@ -98,34 +100,20 @@ def fit_decode(catalog, s, out):
 
 
 def fit_prefill(catalog, s, out):
-    vdr2 = QUANTIZED - {"q3_k_m"}
-    mmq = lambda c: (c.model not in MOE and c.quant in vdr2  # noqa: E731 - the batched quantized matmul's rows
-                     and (c.quantity == "prefill" or (c.quantity == "batched_decode" and c.batch > 8)))
-    above = lambda c: (c.quantity == "batched_decode" and c.batch > 8  # noqa: E731 - MMQ in decode steps
-                       and c.quant in QUANTIZED)
-    for _ in range(3):  # MMQ: int8 tensor-core FLOPs of every tile's columns, a pass over the weights per tile,
-        # and a fixed cost per matmul in decode steps
-        s, out["quantized_linear_efficiency[9.0]"] = search(catalog, s, "quantized_linear_efficiency", mmq,
-                                                            0.01, 0.5, key="9.0")
-        s, out["batched_weights_per_s"] = search(catalog, s, "batched_weights_per_s", mmq, 3e11, 1e15)
-        s, out["matmul_tile_s"] = search(catalog, s, "matmul_tile_s", lambda c: mmq(c) or above(c), 1e-7, 1e-4)
     s, out["linear_efficiency"] = search(catalog, s, "linear_efficiency", is_("prefill", quants={"f16"}, moe=False),
                                          0.1, 1.0)
     s, out["moe_expert_efficiency_16bit"] = search(catalog, s, "moe_expert_efficiency_16bit",
                                                    is_("prefill", quants={"f16"}, moe=True), 0.01, 1.0)
-    for _ in range(2):
-        s, out["vdr1_linear_factor"] = search(catalog, s, "vdr1_linear_factor", is_("prefill", quants={"q3_k_m"}),
-                                              0.3, 1.0)
-        s, out["moe_expert_efficiency"] = search(catalog, s, "moe_expert_efficiency",
-                                                 is_("prefill", quants=QUANTIZED, moe=True), 0.05, 1.0)
+    s, out["moe_expert_efficiency"] = search(catalog, s, "moe_expert_efficiency",
+                                             is_("prefill", quants=QUANTIZED, moe=True), 0.05, 1.0)
     return s
 
 
 def fit_batched(catalog, s, out):
     small = lambda b: 2 <= b <= 8  # noqa: E731 - the vector kernel's batch sizes (MMVQ_MAX_BATCH_SIZE)
-    # logits to host memory: what every dense batched step adds per sequence besides its matmuls
-    s, out["logits_host_bytes_per_s"] = search(catalog, s, "logits_host_bytes_per_s",
-                                               is_("batched_decode", moe=False), 2e9, 2e11)
+    # what every further sequence costs per layer besides its matmul columns, KV bytes and logits, in any format
+    s, out["per_sequence_layer_decode_s"] = search(catalog, s, "per_sequence_layer_decode_s",
+                                                   is_("batched_decode"), 1e-8, 1e-5)
     s, out["dequant_column_weights_per_s"] = search(
         catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=QUANTIZED, batch=small), 1e12, 1e14)
     s, out["batched_16bit_weights_per_s"] = search(
@@ -136,15 +124,13 @@ def fit_batched(catalog, s, out):
 def fit(catalog):
     s = catalog.engines["llama.cpp"].speed
     s = replace(s, quantized_vector_max_batch=8, dequant_column_weights_per_s=None,
-                batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
-                batched_weights_per_s=1e14, mmq_max_tile_columns=128, mmq_tile_column_step=8,
-                matmul_tile_s=1.4e-5, logits_host_bytes_per_s=1.5e10)
+                batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0, per_sequence_layer_decode_s=0.0)
     out: dict[str, float] = {}
     if "--prefill-only" not in sys.argv:  # keep the catalog's decode constants (they do not enter a prompt)
         s = replace(s, bandwidth_efficiency=0.90, dequant_weights_per_s={"default": 3.3e12},
                     decode_attention_flops_per_byte=2.0, per_mla_layer_decode_s=0.0)
         s = fit_decode(catalog, s, out)
-    for _ in range(2):  # the logits copy enters every decode step: all of it once more
+    for _ in range(2):  # the per-sequence cost enters every batched step: all of it once more
         s = fit_prefill(catalog, s, out)
         if "--prefill-only" not in sys.argv:  # the MMQ rate enters batched decode steps: decode once more
             s = fit_decode(catalog, s, out)

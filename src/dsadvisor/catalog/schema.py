@@ -620,8 +620,25 @@ class EngineSpeed(Sourced):
     # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own
     vdr1_formats: list[str] = _list()
     # their batched quantized matmul (MMQ) unpacks its tiles with more instructions too: the quantized prefill
-    # rate times this
+    # rate times this (formats without their own mmq_format_factor)
     vdr1_linear_factor: Annotated[float, Gt(0), Le(1)] = 1.0
+    # MMQ's column rate by format relative to quantized_linear_efficiency (Q4_K's), read off the kernels timed
+    # alone (llama.cpp on the H200: benchmarks/fit_llamacpp_kernels.py)
+    mmq_format_factor: dict[str, Annotated[float, Gt(0), Le(10)]] = field(default_factory=dict)
+    # the pass unpacking a block-quantized weight into each MMQ output tile, besides reading its bytes, in weights
+    # a second by format, on GPUs of compute capability mmq_pass_capability (where it was measured); other GPUs
+    # and formats: batched_weights_per_s
+    batched_weights_per_s_by_format: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    mmq_pass_capability: str | None = None
+    # routed experts' tiles (MUL_MAT_ID) in a batched decode step reach this share of the dense MMQ column rate
+    # (None: moe_expert_efficiency, the prompts' figure)
+    moe_expert_decode_efficiency: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    # each further sequence of a batched decode step costs this much per layer besides its matmul columns and KV
+    # bytes, whatever the weights' format (llama.cpp: attention and cache writes per sequence stream)
+    per_sequence_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # 16-bit weights' batched GEMM (llama.cpp: cuBLAS above a few columns) hides its FLOPs under reading the
+    # weights: a decode step of 2-128 sequences takes the longer of the two, not their sum
+    batched_16bit_hides_flops: bool = False
     prefill_fixed_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # per request: scheduling, sampling, launch
     # per_layer_decode_s on another GPU vendor's backend (llama.cpp on Apple: Metal), keyed by vendor
     per_layer_decode_s_by_vendor: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)

@@ -39,6 +39,7 @@ LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", 
                                       "r1-distill-qwen-14b"})
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
+LLAMACPP_HELD_OUT_RUNS = frozenset({5})  # every row of run 5 (benchmarks/data/llamacpp-h200/README.md)
 
 
 @record(frozen=True)
@@ -171,7 +172,7 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
             continue
         gpu = measured_gpu(catalog, [{"kind": "device", "gpu": r["gpu"].split(",")[0]}])
         held = (r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
-                or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS)
+                or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS or r.get("run") in LLAMACPP_HELD_OUT_RUNS)
         tag = dict(quant=r["quant"], engine="llama.cpp", device=gpu.id, held_out=held)
         est = _llamacpp_estimate(catalog, gpu, r, context=640, prompt_tokens=512)
         out.append(Comparison("weights", r["model"], 1, 0, r["gguf_bytes"], est.memory.weights, **tag))

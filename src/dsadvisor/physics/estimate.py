@@ -318,11 +318,15 @@ def bandwidth_efficiency(gpu: Gpu, engine: Engine) -> float:
 
 
 def on_device(engine: Engine, gpu: Gpu) -> Engine:
-    """The engine with the per-layer decode cost of the GPU vendor's backend where it has its own."""
-    per_layer = engine.speed.per_layer_decode_s_by_vendor.get(gpu.vendor)
-    if per_layer is None:
-        return engine
-    return replace(engine, speed=replace(engine.speed, per_layer_decode_s=per_layer))
+    """The engine with the per-layer decode cost of the GPU vendor's backend where it has its own, and without
+    the per-format MMQ unpacking pass on GPUs of another generation than it was measured on."""
+    s = engine.speed
+    if s.batched_weights_per_s_by_format and gpu.compute_capability != s.mmq_pass_capability:
+        s = replace(s, batched_weights_per_s_by_format={})
+    per_layer = s.per_layer_decode_s_by_vendor.get(gpu.vendor)
+    if per_layer is not None:
+        s = replace(s, per_layer_decode_s=per_layer)
+    return engine if s is engine.speed else replace(engine, speed=s)
 
 
 def for_format(engine: Engine, quant: QuantFormat) -> Engine:
@@ -371,7 +375,9 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
             rate, eff = gpu.int8_tops * 1e12, table.get(gpu.compute_capability or "", table.get("default"))
         else:  # no int8 figure in the catalog: from the 16-bit rate
             rate, eff = _rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
-        if eff and quant.id in s.vdr1_formats:
+        if eff and quant.id in s.mmq_format_factor:
+            eff *= s.mmq_format_factor[quant.id]
+        elif eff and quant.id in s.vdr1_formats:
             eff *= s.vdr1_linear_factor
         return rate * eff if rate and eff else None
     linear = _rate(gpu, quant.compute_dtype)
@@ -414,6 +420,13 @@ def expert_efficiency(engine: Engine, quant: QuantFormat) -> float:
     return s.moe_expert_efficiency
 
 
+def unpack_rate(engine: Engine, quant: QuantFormat) -> float | None:
+    """Weights a second the batched quantized matmul's pass unpacking them into an output tile gets through
+    (besides reading them): the format's own measured figure, else ``batched_weights_per_s`` (None: no pass)."""
+    s = engine.speed
+    return s.batched_weights_per_s_by_format.get(quant.id, s.batched_weights_per_s)
+
+
 def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
     """Weights a second the dequantizing matrix-vector kernel gets through for this format: its own fitted
     figure, else that of its kernel class (VDR 1 formats unpack one 32-bit word per thread and step), else
@@ -441,13 +454,18 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
     """
     s = engine.speed
     if not block_quantized(engine, quant):
-        per = s.batched_16bit_weights_per_s if batch > 1 else None
-        return weights / per if per else 0.0
+        if batch < 2:
+            return 0.0
+        per = s.batched_16bit_weights_per_s
+        extra = weights / per if per else 0.0
+        # the GEMM's FLOPs (counted by decode_step_s) run under the weight read: the step takes the longer
+        return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
     if not s.dequant_weights_per_s:
         return 0.0
     if batch > s.quantized_vector_max_batch:
         return mmq_decode_s(engine, batch, weights=weights, linear_flops_s=linear_flops_s,
-                            routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls)
+                            routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls,
+                            unpack=unpack_rate(engine, quant))
     per_s = dequant_rate(engine, quant)
     extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
     if s.dequant_column_weights_per_s:
@@ -467,15 +485,15 @@ class RoutedExperts:
 
 
 def mmq_decode_s(engine: Engine, batch: int, *, weights: float, linear_flops_s: float, routed_flops_s: float,
-                 routed: RoutedExperts | None, matmuls: int) -> float:
+                 routed: RoutedExperts | None, matmuls: int, unpack: float | None = None) -> float:
     """The batched quantized matmul's cost in a decode step besides the FLOPs decode_step_s counts (``batch``
-    columns at the quantized rate): every output tile passes over its weights (``batched_weights_per_s``) and
-    multiplies all its columns (``physics.tiles``: 9 sequences cost what 16 do; a routed expert with 1-2 of
-    the step's tokens still multiplies 8 columns); each matmul costs ``matmul_tile_s`` more. Untiled engines
-    (``mmq_max_tile_columns`` 0): one pass over the weights, and the routed experts' FLOPs at the expert
-    efficiency of a prompt's grouped matmuls."""
+    columns at the quantized rate): every output tile passes over its weights (``unpack`` weights/s,
+    ``unpack_rate``) and multiplies all its columns (``physics.tiles``: 9 sequences cost what 16 do; a routed
+    expert with 1-2 of the step's tokens still multiplies 8 columns, at ``moe_expert_decode_efficiency`` of the
+    dense rate); each matmul costs ``matmul_tile_s`` more. Untiled engines (``mmq_max_tile_columns`` 0): one pass
+    over the weights, and the routed experts' FLOPs at the expert efficiency of a prompt's grouped matmuls."""
     s = engine.speed
-    rate = s.batched_weights_per_s
+    rate = unpack
     dense_w = weights - (routed.params * routed.touched if routed else 0.0)
     if not s.mmq_max_tile_columns:
         experts = routed_flops_s * (1 / s.moe_expert_efficiency - 1)
@@ -486,8 +504,8 @@ def mmq_decode_s(engine: Engine, batch: int, *, weights: float, linear_flops_s: 
     if routed:
         e_passes, e_columns = expert_tiles(batch, routed.experts, routed.per_token, step, widest)
         used = batch * routed.per_token / routed.experts  # columns an expert has work for, on average
-        t += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (
-            e_columns / used / s.moe_expert_efficiency - 1)
+        expert_eff = s.moe_expert_decode_efficiency or s.moe_expert_efficiency
+        t += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (e_columns / used / expert_eff - 1)
     return t + matmuls * passes * s.matmul_tile_s
 
 
@@ -530,13 +548,13 @@ def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: floa
                   routed: RoutedExperts | None = None) -> float:
     """Block-quantized prompts (llama.cpp's MMQ): each micro-batch of ``max_batched_tokens`` passes over the
     weights once per output tile of columns (``physics.tiles``: 4 passes for 512 tokens in 128-column tiles;
-    a routed expert once per tile of its own tokens), at ``batched_weights_per_s`` (the pass batched decode
-    above 8 sequences pays too), besides the matmul FLOPs."""
-    s, ubatch = engine.speed, engine.memory.max_batched_tokens
-    if not block_quantized(engine, quant) or not s.batched_weights_per_s or not ubatch:
+    a routed expert once per tile of its own tokens), at ``unpack_rate`` (the pass batched decode above 8
+    sequences pays too), besides the matmul FLOPs."""
+    s, ubatch, rate = engine.speed, engine.memory.max_batched_tokens, unpack_rate(engine, quant)
+    if not block_quantized(engine, quant) or not rate or not ubatch:
         return 0.0
     if not s.mmq_max_tile_columns:
-        return math.ceil(tokens / ubatch) * weights / s.batched_weights_per_s
+        return math.ceil(tokens / ubatch) * weights / rate
     step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns
     dense_w = weights - (routed.params if routed else 0.0)
 
@@ -547,7 +565,7 @@ def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: floa
         return p
 
     full, rest = divmod(tokens, ubatch)
-    return (full * passes(ubatch) + (passes(rest) if rest else 0.0)) / s.batched_weights_per_s
+    return (full * passes(ubatch) + (passes(rest) if rest else 0.0)) / rate
 
 
 def experts_touched_fraction(arch: Architecture, batch: int) -> float:

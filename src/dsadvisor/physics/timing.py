@@ -236,7 +236,7 @@ def decode_step_s(
     speed = engine.speed
     stage_layers = arch.num_hidden_layers / layout.pp
     t = read_bytes_per_gpu / rates.bandwidth
-    t += stage_layers * speed.per_layer_decode_s
+    t += stage_layers * (speed.per_layer_decode_s + (batch - 1) * speed.per_sequence_layer_decode_s)
     moe_floor = speed.per_moe_layer_decode_s
     if layout.ep and speed.per_moe_layer_decode_ep_s is not None:
         moe_floor = speed.per_moe_layer_decode_ep_s

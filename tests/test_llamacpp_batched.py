@@ -1,0 +1,108 @@
+"""llama.cpp's batched decode physics read off its kernels timed alone on the H200 (run 5,
+benchmarks/data/llamacpp-h200/h200-kernels.jsonl; benchmarks/fit_llamacpp_kernels.py): per-format MMQ rates and
+unpacking pass, routed experts' tiles, 16-bit GEMMs under the weight read, the pinned logits copy and the cost per
+sequence and layer. Each asserts what the model adds, against the constants in engines.yaml."""
+
+from __future__ import annotations
+
+import json
+import statistics
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from dsadvisor.physics.estimate import Deployment, estimate, on_device, rates_for
+from dsadvisor.physics.tiles import dense_tiles
+
+KERNELS = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "llamacpp-h200" / "h200-kernels.jsonl"
+QWEN7 = "deepseek-r1-distill-qwen-7b"
+
+
+@pytest.fixture(scope="module")
+def lcpp(catalog):
+    return catalog.engines["llama.cpp"]
+
+
+def _step(catalog, engine, model=QWEN7, batch=1, quant="q4_k_m", gpu="H200-SXM"):
+    d = Deployment.of(catalog, model=catalog.models[model], gpu=catalog.gpus[gpu], quant=catalog.quantizations[quant],
+                      engine=engine, context=640, prompt_tokens=512, batch=batch)
+    return estimate(d).decode_step_s
+
+
+def _kernel_rows():
+    return [json.loads(line) for line in KERNELS.read_text().splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize("ggml_type,fmt", [("q8_0", "q8_0"), ("q4_K", "q4_k_m"), ("q5_K", "q5_k_m"),
+                                           ("q6_K", "q6_k"), ("q3_K", "q3_k_m")])
+def test_mmq_constants_reproduce_the_timed_kernels(catalog, lcpp, ggml_type, fmt):
+    """t = matmul_tile_s + W x (bytes/bandwidth + 1/pass rate) + J x W x 2 / MMQ rate gives R1-Distill-Qwen-7B's
+    MLP matmuls at 9-128 columns within 12 % of their measured time, for every format."""
+    gpu = catalog.gpus["H200-SXM"]
+    quant = catalog.quantizations[fmt]
+    rates = rates_for(gpu, lcpp, quant)
+    s = lcpp.speed
+    bytes_per_weight = {"q8_0": 34 / 32, "q4_K": 144 / 256, "q5_K": 176 / 256, "q6_K": 210 / 256,
+                        "q3_K": 110 / 256}[ggml_type]
+    errors = []
+    for r in _kernel_rows():
+        if r["label"] in ("q7-gate", "q7-down") and r["type"] == ggml_type and r["n"] > 8:
+            w = r["m"] * r["k"]
+            cols = dense_tiles(r["n"], s.mmq_tile_column_step, s.mmq_max_tile_columns)[1]
+            t = (s.matmul_tile_s + w * (bytes_per_weight / rates.bandwidth + 1 / s.batched_weights_per_s_by_format[fmt])
+                 + 2 * w * cols / rates.linear_flops)
+            errors.append(abs(t / (r["us"] * 1e-6) - 1))
+    assert len(errors) == 2 * 9 and max(errors) < 0.12
+
+
+def test_mmq_rates_differ_by_format_as_measured(catalog, lcpp):
+    """Q8_0's MMQ is the fastest and Q3_K's the slowest per column (kernels: 240 / 190 / 163 / 156 TFLOP/s)."""
+    gpu, q = catalog.gpus["H200-SXM"], catalog.quantizations
+    rate = {f: rates_for(gpu, lcpp, q[f]).linear_flops for f in ("q8_0", "q4_k_m", "q6_k", "q3_k_m")}
+    assert rate["q8_0"] > rate["q4_k_m"] > rate["q6_k"] > rate["q3_k_m"]
+    assert rate["q4_k_m"] == pytest.approx(190e12, rel=0.03)
+
+
+def test_the_unpacking_pass_stays_on_the_generation_it_was_measured_on(catalog, lcpp):
+    assert on_device(lcpp, catalog.gpus["H200-SXM"]).speed.batched_weights_per_s_by_format
+    assert not on_device(lcpp, catalog.gpus["RTX-4090"]).speed.batched_weights_per_s_by_format
+
+
+def test_f16_batched_steps_read_the_weights_once(catalog, lcpp):
+    """cuBLAS hides a 16-bit GEMM's FLOPs under its weight read (kernels: 18944 x 3584 F16 takes 46-56 us at every
+    N from 1 to 128): 64 sequences of the 7B in F16 add only their attention, logits and per-sequence cost."""
+    b2, b64 = _step(catalog, lcpp, batch=2, quant="fp16"), _step(catalog, lcpp, batch=64, quant="fp16")
+    s = lcpp.speed
+    per_sequence = 28 * s.per_sequence_layer_decode_s + 152064 * 4 / s.logits_host_bytes_per_s
+    attention_and_kv = b64 - b2 - 62 * per_sequence
+    assert 0 < attention_and_kv < 1.5e-3
+    summed = replace(lcpp, speed=replace(s, batched_16bit_hides_flops=False))
+    assert _step(catalog, summed, batch=64, quant="fp16") - b64 > 1e-3  # the 7B's 64-column FLOPs, ~1.6 ms
+
+
+def test_each_further_sequence_costs_its_layers(catalog, lcpp):
+    without = replace(lcpp, speed=replace(lcpp.speed, per_sequence_layer_decode_s=0.0))
+    for b in (1, 9, 64):
+        added = _step(catalog, lcpp, batch=b) - _step(catalog, without, batch=b)
+        assert added == pytest.approx(28 * (b - 1) * lcpp.speed.per_sequence_layer_decode_s)
+
+
+def test_routed_expert_tiles_run_at_their_measured_share_in_decode_only(catalog, lcpp):
+    """MUL_MAT_ID's 8-16-column expert tiles reach ~0.2 of the dense MMQ column rate in decode steps; prompts (48
+    columns an expert) keep moe_expert_efficiency."""
+    assert lcpp.speed.moe_expert_decode_efficiency < lcpp.speed.moe_expert_efficiency
+    model = "deepseek-moe-16b-base"
+    as_prompt = replace(lcpp, speed=replace(lcpp.speed, moe_expert_decode_efficiency=None))
+    assert _step(catalog, lcpp, model, batch=64) > _step(catalog, as_prompt, model, batch=64) * 1.1
+    assert _step(catalog, lcpp, model, batch=8) == _step(catalog, as_prompt, model, batch=8)  # vector kernel
+
+
+def test_the_logits_copy_runs_at_the_pinned_rate():
+    """llama.cpp's output buffer is the device's host (pinned) buffer type; the kernels measured 5.4e10 B/s into
+    pinned memory and 1.0e10 into pageable."""
+    rows = [r for r in _kernel_rows() if r["type"] == "copy" and r["n"] >= 16]
+    pinned = statistics.median(r["bytes"] / r["us"] * 1e6 for r in rows if r["pinned"])
+    pageable = statistics.median(r["bytes"] / r["us"] * 1e6 for r in rows if not r["pinned"])
+    assert pinned > 4 * pageable
+    assert pinned == pytest.approx(5.4e10, rel=0.05)
