@@ -1,6 +1,8 @@
 """Fit llama.cpp's speed constants on the fit part of benchmarks/data/llamacpp-h200 (held-out rows never enter).
 
-    python benchmarks/fit_llamacpp.py [--prefill-only]    # --prefill-only: keep the catalog's decode constants
+    python benchmarks/fit_llamacpp.py [--prefill-only] [--refit-prompts]
+    # --prefill-only: keep the catalog's decode constants; --refit-prompts: refit the F16 prompt rate and the
+    # prompt experts' share too (kept from run 4 otherwise: docs/method.md, llama.cpp's fourth round)
 
 Each constant is fitted on the rows whose physics it models by a least-squares search over the log error
 (estimated / measured), in rounds until they settle: decode at one sequence (the per-layer cost on F16 dense
@@ -131,7 +133,8 @@ def fit(catalog):
                     decode_attention_flops_per_byte=2.0, per_mla_layer_decode_s=0.0)
         s = fit_decode(catalog, s, out)
     for _ in range(2):  # the per-sequence cost enters every batched step: all of it once more
-        s = fit_prefill(catalog, s, out)
+        if "--refit-prompts" in sys.argv:  # run 5 keeps run 4's prompt constants (docs/method.md, fourth round)
+            s = fit_prefill(catalog, s, out)
         if "--prefill-only" not in sys.argv:  # the MMQ rate enters batched decode steps: decode once more
             s = fit_decode(catalog, s, out)
         s = fit_batched(catalog, s, out)

@@ -35,9 +35,8 @@ def test_builds_before_cuda_graphs_pay_a_launch_per_layer(catalog):
     """32 layers x 22 us more a decode step on an Ampere or newer GPU; Metal and the current build unchanged."""
     new = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", None))
     old = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", "2023-12-22"))
-    # (the matmul rate of the step changes too, by under 2 % since llama.cpp's run-5 refit (F16 at 0.49 of the
-    # 16-bit rate): the old build multiplies in fp16)
-    assert old.decode_step_s - new.decode_step_s == pytest.approx(32 * 2.2e-5, rel=0.02)
+    # (the matmul rate of the step changes too, by under 1 %: the old build multiplies in fp16)
+    assert old.decode_step_s - new.decode_step_s == pytest.approx(32 * 2.2e-5, rel=0.01)
     assert any("CUDA graphs" in f and "2023-12-22" in f for f in old.basis.facts)
     assert not any("before CUDA graphs" in f for f in new.basis.facts)
     assert any("speed modelled for" in f for f in new.basis.facts)  # every estimate says what it models
