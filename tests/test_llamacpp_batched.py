@@ -106,3 +106,14 @@ def test_the_logits_copy_runs_at_the_pinned_rate():
     pageable = statistics.median(r["bytes"] / r["us"] * 1e6 for r in rows if not r["pinned"])
     assert pinned > 4 * pageable
     assert pinned == pytest.approx(5.4e10, rel=0.05)
+
+
+def test_the_engine_memo_keeps_the_pass_apart_by_generation(catalog, lcpp):
+    """The per-engine memo (physics.estimate._engine_for) keys on the compute capability too: an RTX 4090 estimate
+    first must not take the H200's measured pass away from a later H200 estimate."""
+    from dsadvisor.physics import estimate as est
+
+    est._ENGINES_FOR.clear()
+    _step(catalog, lcpp, batch=64, gpu="RTX-4090")
+    fresh = replace(lcpp)  # another identity: not memoised
+    assert _step(catalog, lcpp, batch=64) == _step(catalog, fresh, batch=64)

@@ -341,14 +341,15 @@ def for_format(engine: Engine, quant: QuantFormat) -> Engine:
     return replace(engine, speed=speed)
 
 
-# _engine_for's answers by the engine's identity (kept with it), the GPU vendor and the compute dtype: each
-# answer replaces the engine's 40 speed fields twice, and a search asks again for every deployment
-_ENGINES_FOR: dict[tuple[int, str, str], tuple[Engine, Engine]] = {}
+# _engine_for's answers by the engine's identity (kept with it), the GPU vendor and compute capability and the
+# compute dtype: each answer replaces the engine's 40 speed fields twice, and a search asks again for every deployment
+_ENGINES_FOR: dict[tuple[int, str, str, str], tuple[Engine, Engine]] = {}
 
 
 def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat) -> Engine:
-    """``for_format(on_device(engine, gpu), quant)``: they read the GPU's vendor and the format's compute dtype."""
-    key = (id(engine), gpu.vendor, quant.compute_dtype)
+    """``for_format(on_device(engine, gpu), quant)``: they read the GPU's vendor and compute capability (the MMQ
+    pass measured on one generation) and the format's compute dtype."""
+    key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype)
     held = _ENGINES_FOR.get(key)
     if held is not None and held[0] is engine:
         return held[1]
