@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -29,6 +30,21 @@ def _isolated_cache(tmp_path_factory, monkeypatch):
     monkeypatch.setenv("DSADVISOR_CACHE_DIR", str(tmp_path_factory.getbasetemp() / "cache"))
     monkeypatch.delenv("DSADVISOR_CATALOG", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
+
+
+def load_script(relative: str):
+    """A script of the project (benchmarks/, docs/) as a module, so a test can call its functions."""
+    path = ROOT / relative
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(scope="session")
+def serving_calibration():
+    """benchmarks/serving_calibration.py, loaded once: it reads NVIDIA's served runs as InferenceX ran them."""
+    return load_script("benchmarks/serving_calibration.py")
 
 
 @pytest.fixture(scope="session")

@@ -90,13 +90,9 @@ def test_engines_differ_in_per_layer_decode_cost(catalog):
     assert vllm.decode_step_s - trt.decode_step_s == pytest.approx(80 * (66e-6 - 55e-6), rel=1e-6)
 
 
-def test_squared_layouts_are_read_as_the_node_they_ran_on():
+def test_squared_layouts_are_read_as_the_node_they_ran_on(serving_calibration):
     """silicon_sample writes an 8-GPU tp8_ep8 run as tp_size 64 with moe 8 x 8; read it as 8 GPUs."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
+    module = serving_calibration
     row = dict(tp_size="64", attention_dp_size="", moe_tp_size="8", moe_ep_size="8")
     assert module.layout_of(row) == (8, 1, True)
     assert module.layout_of({**row, "tp_size": "1", "attention_dp_size": "64"}) == (1, 8, True)

@@ -3,7 +3,6 @@ checked by hand, and the served runs launched with them."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 
 import pytest
@@ -13,7 +12,6 @@ from dsadvisor.serving.scheduler import SCHEDULERS
 from dsadvisor.serving.server import held_s, steady_state
 from dsadvisor.serving.workload import Workload
 
-from .conftest import ROOT
 
 
 def test_a_window_holds_its_first_prompt_whole_and_later_ones_half():
@@ -66,17 +64,10 @@ def test_a_held_prompt_waits_whole_iterations_in_the_server_model():
     assert held_s(base, lam, held.tpot_s, 4, 1, 1024) == 0
 
 
-def calibration():
-    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_runs_are_scheduled_as_inferencex_launched_them():
+def test_runs_are_scheduled_as_inferencex_launched_them(serving_calibration):
     """Llama-3.1-70B 1K/1K at TP 4 waits for batches, at TP 8 not; DeepSeek-R1 budgets C + ISL + 64 rounded
     to 64 (8,192 at least from 2026-01-21) and balances attention-DP ranks for 60 iterations."""
-    cal = calibration()
+    cal = serving_calibration
     row = dict(backend="trtllm", source_kind="dated_csv", isl="1024", osl="1024", concurrency=64,
                model_path="meta-llama/Llama-3.1-70B", system="b200_sxm", precision="fp8",
                silicon_data_source="measured=2025-10-29T00:00:00.000Z")
@@ -92,11 +83,11 @@ def test_runs_are_scheduled_as_inferencex_launched_them():
     assert cal.launched_scheduler(dict(row, backend="vllm"), 4, 1) is None
 
 
-def test_tensorrt_llm_served_runs_accuracy_floor(catalog):
+def test_tensorrt_llm_served_runs_accuracy_floor(catalog, serving_calibration):
     """TensorRT-LLM's served runs with the holds and budgets they were launched with: TTFT within 25%
     was 40% fit / 50% held-out before (docs/method.md), 52% / 78% after. The floors sit a few points
     below so that losing the holds (or the budgets) fails here."""
-    rows, skipped = calibration().compare_rows(catalog, keep=lambda r: r["backend"] == "trtllm")
+    rows, skipped = serving_calibration.compare_rows(catalog, keep=lambda r: r["backend"] == "trtllm")
     assert any("labelled agg" in k for k in skipped)  # InferenceX's GB200 DeepSeek runs: named, not compared
     assert not any(r["system"] == "gb200" and "DeepSeek" in r["model"] and r["source_kind"] != "gap_analysis_csv"
                    for r in rows)

@@ -200,19 +200,12 @@ def test_estimate_table_says_what_waits(run):
     assert "128 requests in flight" in out and "kv-cache holds no more" in out
 
 
-def test_against_nvidia_served_runs(catalog):
+def test_against_nvidia_served_runs(catalog, serving_calibration):
     """aiconfigurator's silicon_sample, aggregated runs dsadvisor can build: the fit part set the
     per-request and MoE-layer prefill costs, the held-out part did not. Bounds sit below today's
     figures (docs/method.md: TTFT within 25% on 41.2% fit / 41.6% held-out) so a regression shows;
     the issue's targets (TTFT within 25% on 70%, TPOT within 20% on 80%) are not met yet."""
-    import importlib.util
-
-    from .conftest import ROOT
-
-    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    rows, _ = module.compare_rows(catalog)
+    rows, _ = serving_calibration.compare_rows(catalog)
     for split in ("fit", "holdout"):
         part = [r for r in rows if r["split"] == split]
         assert len(part) >= 100

@@ -4,7 +4,6 @@ accuracy against NVIDIA's served runs that these mechanisms reach."""
 
 from __future__ import annotations
 
-import importlib.util
 from dataclasses import replace
 
 import pytest
@@ -136,17 +135,10 @@ def test_a_request_waits_half_the_receive_interval():
     assert _queue_s(0.0, 0.0, 0.1, step, 2, 0.0, recv=30) == pytest.approx(0.5 * step * 30 / 2)
 
 
-def _calibration():
-    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_sglang_runs_are_read_as_launched(catalog):
+def test_sglang_runs_are_read_as_launched(catalog, serving_calibration):
     """InferenceX's B200 script: fp8 KV, 32K chunk, receive every 30 steps from 16 users; its H200 script
     sets no KV dtype (16 bits for R1/V3); the gap-analysis Llama runs keep SGLang's defaults."""
-    module = _calibration()
+    module = serving_calibration
     b200, h200 = catalog.gpus["B200"], catalog.gpus["H200-SXM"]
     row = dict(source_kind="db_dump", system="b200_sxm", concurrency=16)
     kv, sched = module.sglang_as_run(row, b200, 8, "fp8-kv")
@@ -157,13 +149,13 @@ def test_sglang_runs_are_read_as_launched(catalog):
     assert (kv, sched.token_budget, sched.recv_interval) == ("auto", 8192, 1)
 
 
-def test_sglang_against_nvidias_served_runs(catalog):
+def test_sglang_against_nvidias_served_runs(catalog, serving_calibration):
     """SGLang's rows of aiconfigurator's silicon_sample. The host time per request was fitted on the fit
     part; the held-out part set nothing. Before these mechanisms TPOT within 20 % was 73 % (fit) and 2 %
     (held-out); the floors sit just under today's 85 % / 60 % so a regression fails. The 94 B200/B300 NVFP4
     runs (all in the fit part, compared since SGLang runs nvfp4; nothing was fitted on them) keep their own
     floor, just under their 61 %, so they neither hide nor excuse a regression in the others."""
-    rows, _ = _calibration().compare_rows(catalog)
+    rows, _ = serving_calibration.compare_rows(catalog)
     share = {}
     for split, fp4 in (("fit", False), ("holdout", False), ("fit", True)):
         part = [r for r in rows if r["split"] == split and r["engine"] == "sglang" and ("_fp4_" in r["id"]) == fp4]

@@ -3,13 +3,11 @@ format, its support limit and its own NVFP4 MoE kernel floors; docs/method.md "D
 
 from __future__ import annotations
 
-import importlib.util
 
 import pytest
 
 from dsadvisor.physics.estimate import Deployment, estimate, pin_layout
 
-from .conftest import ROOT
 
 
 def test_vllm_serves_nvidias_fp4_checkpoint_on_blackwell(run):
@@ -55,18 +53,11 @@ def test_vllm_fp4_experts_use_vllms_own_moe_kernel(catalog):
     assert ep.decode_step_s - tp.decode_step_s == pytest.approx(58 * (36e-6 - 14e-6), rel=1e-9)
 
 
-def _calibration():
-    spec = importlib.util.spec_from_file_location("serving_calibration", ROOT / "benchmarks" / "serving_calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_vllm_nvfp4_served_runs_are_compared(catalog):
+def test_vllm_nvfp4_served_runs_are_compared(catalog, serving_calibration):
     """InferenceX's 60 vLLM NVFP4 runs of Llama-3.1-70B on B200 (45 fit, 15 held-out by the existing split)
     were skipped as "vLLM does not run nvfp4"; nothing was fitted on them. TPOT: 100 % of the fit part and
     80 % of the held-out part within 20 %; the floors sit just under, so a regression fails."""
-    rows, skipped = _calibration().compare_rows(catalog, keep=lambda r: r["backend"] == "vllm")
+    rows, skipped = serving_calibration.compare_rows(catalog, keep=lambda r: r["backend"] == "vllm")
     assert not [reason for reason in skipped if "nvfp4" in reason]
     share = {}
     for split in ("fit", "holdout"):
