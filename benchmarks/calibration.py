@@ -7,7 +7,8 @@ Sets: benchmarks/data/*.jsonl (H100, the fit set of the memory and decode consta
 (H100, H200, 2 x H200 measured for this project: held out), benchmarks/data/llamacpp-h200/ (llama.cpp on an H200;
 the models and formats named in its README are held out, the rest is the fit set of the llama.cpp constants),
 benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
-split fit / held-out by silicon_sample_split.csv).
+split fit / held-out by silicon_sample_split.csv; the disaggregated runs as their own set, their instances read
+from InferenceX's launch config, data/aiconfigurator/disagg_configs.csv).
 Targets (issue 12): decode within 15%, prompt time and batched decode within 25%, weights within 5%.
 """
 
@@ -147,6 +148,17 @@ def served_summary(catalog) -> list[str]:
     return serving_calibration.summary_lines(out)
 
 
+def disagg_summary(catalog) -> list[str]:
+    """NVIDIA's disaggregated runs (InferenceX's Dynamo deployments, instances read from their launch config):
+    per-request TTFT and TPOT by engine and concurrency band, fit and held-out (benchmarks/disagg_calibration.py)."""
+    sys.path.insert(0, str(HERE))
+    import disagg_calibration
+    import serving_calibration
+
+    out, _ = disagg_calibration.compare_rows(catalog)
+    return serving_calibration.summary_lines(out)
+
+
 def main(argv: list[str]) -> None:
     catalog = load_catalog()
     sets = collect(catalog)
@@ -164,6 +176,8 @@ def main(argv: list[str]) -> None:
     print("\n".join(published_summary(sets, catalog)))
     print("\nserved runs (aiconfigurator silicon_sample, aggregated; benchmarks/serving_calibration.py):")
     print("\n".join(served_summary(catalog)))
+    print("\nserved runs, disaggregated prefill/decode (aiconfigurator silicon_sample; benchmarks/disagg_calibration.py):")
+    print("\n".join(disagg_summary(catalog)))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
         for r in published_unknown(catalog, comparable(path)):
             print(f"no estimate: {path.stem} {r['gpu']} {r['model']} {r['quant']} {r['metric']} ({r['source']}): "

@@ -1,0 +1,62 @@
+"""The disaggregated runs as InferenceX launched them (benchmarks/data/aiconfigurator/disagg_configs.csv):
+the sample's dated-csv rows keep only one instance's GPUs; the launch config gives the instances, attention
+DP and MTP, and the comparison takes them from there."""
+
+from __future__ import annotations
+
+import csv
+import importlib
+import statistics
+
+import pytest
+
+from .conftest import ROOT
+
+CONFIGS = ROOT / "benchmarks" / "data" / "aiconfigurator" / "disagg_configs.csv"
+
+
+@pytest.fixture(scope="module")
+def disagg(monkeypatch_module):
+    monkeypatch_module.syspath_prepend(str(ROOT / "benchmarks"))
+    return importlib.import_module("disagg_calibration")
+
+
+@pytest.fixture(scope="module")
+def monkeypatch_module():
+    mp = pytest.MonkeyPatch()
+    yield mp
+    mp.undo()
+
+
+def configs() -> dict[str, dict]:
+    with open(CONFIGS, encoding="utf-8") as f:
+        return {r["id"]: r for r in csv.DictReader(f)}
+
+
+def test_a_dated_run_gets_the_instances_and_mtp_of_its_launch_config():
+    # InferenceX nvidia-master.yaml (commit 424862790746, 2026-01-28), dsr1-fp4-b300-dynamo-trt 1K/1K, the
+    # entry listing 120: 1 prefill DEP2 + 5 decode TEP8, recipe ctx1_gen5_tep8_batch32_eplb0_mtp3.yaml
+    # (3 draft tokens); the sample's row says only "prefill tp 2, decode tp 8" (its MoE split miswritten)
+    rows = [r for r in configs().values() if r["id"].startswith(
+        "2026_03_25_deepseek_r1_b300_sxm_trtllm_fp4_disagg_1024x1024_c120_")]
+    assert rows and all(r["match"] == "unique" for r in rows)
+    assert {(r["prefill_workers"], r["prefill_tp"], r["prefill_dp_attention"], r["decode_workers"], r["decode_tp"],
+             r["decode_dp_attention"], r["mtp"], r["decode_batch"]) for r in rows} == \
+        {("1", "2", "1", "5", "8", "0", "3", "32")}
+
+
+def test_rows_the_config_cannot_tell_apart_are_not_compared(disagg):
+    # two entries at one concurrency (one with MTP, one without): the sample does not say which ran
+    ambiguous = next(r for r in configs().values() if r["match"] == "ambiguous")
+    assert "two configurations" in disagg.source_split({"id": ambiguous["id"]})
+
+
+def test_launch_configs_bring_dated_tpot_to_the_measured(disagg, catalog):
+    # before (the sample's fields: one decode instance for all users, no MTP) the dated-csv runs' TPOT was
+    # 2.1-2.5x the measured on the fit part; with the launch config the held-out median is within 20 %
+    out, skipped = disagg.compare_rows(catalog)
+    held = [o["tpot_ratio"] for o in out if o["split"] == "holdout" and o["source_kind"] == "dated_csv"]
+    fit = [o["tpot_ratio"] for o in out if o["split"] == "fit" and o["source_kind"] == "dated_csv"]
+    assert len(held) >= 40 and 0.8 < statistics.median(held) < 1.2
+    assert statistics.median(fit) < 1.6
+    assert skipped["InferenceX lists two configurations at this concurrency (MTP or not)"] > 0
