@@ -114,6 +114,12 @@ def test_sglang_pool_commands(catalog):
     assert router[:4] == ["python", "-m", "sglang_router.launch_router", "--pd-disaggregation"]
     assert router.count("--prefill") == 2 and router.count("--decode") == 1
     assert "http://<node-0-ip>:31000" in router
+    # two prefill servers on one node: each its own KV bootstrap port (SGLang's default 8998 would clash),
+    # and the router told each one after the server's URL
+    assert [w[w.index("--disaggregation-bootstrap-port") + 1] for w in servers[:2]] == ["8998", "8999"]
+    assert "--disaggregation-bootstrap-port" not in servers[2]
+    prefills = [i for i, w in enumerate(router) if w == "--prefill"]
+    assert [router[i + 2] for i in prefills] == ["8998", "8999"]
     assert any("<node-N-ip>" in n for n in notes)
     with pytest.raises(InputError, match="written for SGLang"):
         pool_commands(catalog, replace(d, engine=catalog.engines["vllm"]), split, 64, 2048, 512)

@@ -3,6 +3,11 @@ front of them, as SGLang's PD disaggregation page launches them (docs.sglang.io
 advanced_features/pd_disaggregation: ``--disaggregation-mode prefill|decode``, ``--base-gpu-id`` for an
 instance that starts past GPU 0, ``python -m sglang_router.launch_router --pd-disaggregation --prefill
 URL --decode URL``). Each server's other flags are the ones ``plan`` writes for that instance alone.
+
+Every prefill server also listens on a bootstrap port for the KV transfer handshake (SGLang
+``--disaggregation-bootstrap-port``, 8998 by default in python/sglang/srt/server_args.py): two prefill
+servers on one node would both take 8998, so each gets its own (8998 + its index) and the router is told
+it (``--prefill URL BOOTSTRAP_PORT``, as sglang_router's PD examples pass it).
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from dsadvisor.serving.disaggregated import Split
 from dsadvisor.serving.scheduler import scheduler_for
 
 PREFILL_PORT, DECODE_PORT, ROUTER_PORT = 30000, 31000, 8000
+BOOTSTRAP_PORT = 8998  # SGLang's default --disaggregation-bootstrap-port
 
 
 @record(frozen=True)
@@ -35,6 +41,10 @@ class Instance:
     @property
     def port(self) -> int:
         return (PREFILL_PORT if self.role == "prefill" else DECODE_PORT) + self.index
+
+    @property
+    def bootstrap_port(self) -> int | None:
+        return BOOTSTRAP_PORT + self.index if self.role == "prefill" else None
 
     @property
     def host(self) -> str:
@@ -74,12 +84,16 @@ def pool_commands(catalog: Catalog, d: Deployment, split: Split, concurrency: in
                         token_budget=scheduler_for(d.engine.id).token_budget)
         argv = with_value(engine.server_argv(job, notes), "--port", str(inst.port))
         argv += ["--disaggregation-mode", inst.role] + (["--base-gpu-id", str(inst.first_gpu)] if inst.first_gpu else [])
+        if inst.bootstrap_port is not None:
+            argv += ["--disaggregation-bootstrap-port", str(inst.bootstrap_port)]
         last = inst.first_gpu + inst.layout.gpus - 1
         lines += [f"# {inst.role} {inst.index}: node {inst.node}, GPUs {inst.first_gpu}-{last}", join(argv)]
     every = instances(split, d.gpus_per_node)
     router = ["python", "-m", "sglang_router.launch_router", "--pd-disaggregation"]
     for inst in every:
         router += [f"--{inst.role}", f"http://{inst.host}:{inst.port}"]
+        if inst.bootstrap_port is not None:
+            router.append(str(inst.bootstrap_port))
     lines += ["# the router: clients send requests here", join(router + ["--host", "0.0.0.0", "--port",
                                                                           str(ROUTER_PORT)])]
     notes.append("replace each <node-N-ip> with that node's address; the KV cache moves over Mooncake by "
