@@ -65,9 +65,10 @@ def test_all_published_rows_at_their_floors(comps):
     measured difference, not an estimate (tests/test_engine_versions.py): they are not held to 7 %."""
     fit = [abs(c.error) for _, c in comps if not c.held_out and not (c.engine == "llama.cpp" and c.tokens == 64)]
     held = _errors(comps, held_out=True)
-    # PR 7676 / 7860 (RTX 4090 Q4_0 pp512, RTX 3090 Q6_K pp2048) ran without flash attention: +10.0 / +8.8 % since
-    # they are estimated so (round 4); their constants were not refitted (docs/method.md, engine releases)
-    assert len(fit) >= 13 and max(fit) <= 0.105
+    # PR 7676 / 7860 / 3084 ran without flash attention; since their constants are refitted so
+    # (benchmarks/fit_published_prompts.py) the prompt fit rows are within 2 % (7860 at +1.9 %: its share is at the
+    # schema's ceiling of the 16-bit rate) and the fit part's worst row is vLLM PR 13321's +6.8 %
+    assert len(fit) >= 13 and max(fit) <= 0.07
     assert len(held) >= 105
     assert statistics.median(held) <= 0.15
     assert sum(e <= 0.15 for e in held) / len(held) >= 0.50

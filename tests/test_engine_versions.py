@@ -35,8 +35,9 @@ def test_builds_before_cuda_graphs_pay_a_launch_per_layer(catalog):
     """32 layers x 22 us more a decode step on an Ampere or newer GPU; Metal and the current build unchanged."""
     new = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", None))
     old = estimate(_llamacpp(catalog, "RTX-4090", "q4_0", "2023-12-22"))
-    # (the matmul rate of the step changes too, by under 1 %: the old build multiplies in fp16)
-    assert old.decode_step_s - new.decode_step_s == pytest.approx(32 * 2.2e-5, rel=0.01)
+    # (the matmul rate of the step changes too: the old build multiplies in fp16, the new one at MMQ's int8 share,
+    # which the FA-less refit of PR 7676 raised from 0.29 to 0.32 (benchmarks/fit_published_prompts.py): 1.1 %)
+    assert old.decode_step_s - new.decode_step_s == pytest.approx(32 * 2.2e-5, rel=0.02)
     assert any("CUDA graphs" in f and "2023-12-22" in f for f in old.basis.facts)
     assert not any("before CUDA graphs" in f for f in new.basis.facts)
     assert any("speed modelled for" in f for f in new.basis.facts)  # every estimate says what it models
