@@ -60,7 +60,8 @@ def _errors(comps, **match):
 
 def test_all_published_rows_at_their_floors(comps):
     """Fit part: the four fitted sources (M2 Ultra, RTX 3090/4090 prompts, vLLM PR 13321) within 7 %. Held out
-    (105 rows since round 4 added XiongjieDai's professional-GPU tables): median 14.6 %, 51 % within 15 % (16.8 % /
+    (105 rows since round 4 added XiongjieDai's professional-GPU tables; 104 since round 5 found the L40S F16 pp512
+    run faulty from its own notebook, benchmarks/data/published/README.md): median 14.6 %, 52 % within 15 % (16.8 % /
     46 % as every row's current engine). Issue 12's target is 10 % / 80 %: not met. Round 4's six fit rows set a
     measured difference, not an estimate (tests/test_engine_versions.py): they are not held to 7 %."""
     fit = [abs(c.error) for _, c in comps if not c.held_out and not (c.engine == "llama.cpp" and c.tokens == 64)]
@@ -69,7 +70,7 @@ def test_all_published_rows_at_their_floors(comps):
     # (benchmarks/fit_published_prompts.py) the prompt fit rows are within 2 % (7860 at +1.9 %: its share is at the
     # schema's ceiling of the 16-bit rate) and the fit part's worst row is vLLM PR 13321's +6.8 %
     assert len(fit) >= 13 and max(fit) <= 0.07
-    assert len(held) >= 105
+    assert len(held) >= 104  # 105 less the L40S F16 pp512 run, not comparable since round 5 (faulty)
     assert statistics.median(held) <= 0.15
     assert sum(e <= 0.15 for e in held) / len(held) >= 0.50
 
