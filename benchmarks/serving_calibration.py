@@ -139,8 +139,10 @@ def launched_scheduler(r, tp: int, dp: int):
 
     from dsadvisor.serving.scheduler import scheduler_for
 
-    if r["backend"] != "trtllm" or r["source_kind"] == "gap_analysis_csv":
+    if r["backend"] != "trtllm":
         return None
+    if r["source_kind"] == "gap_analysis_csv":  # served by Dynamo, whose frontend tokenizes
+        return replace(scheduler_for("tensorrt-llm"), per_prompt_token_s=0.0)
     sched = scheduler_for("tensorrt-llm")
     isl, osl, c, day = int(r["isl"]), int(r["osl"]), r["concurrency"], measured_on(r)
     one_k = isl == 1024 and osl == 1024
@@ -229,7 +231,7 @@ def compare_rows(cat, keep=None):
                     "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
                     "tp": r["tp_size"], "ep": r["moe_ep_size"], "running": s.running,
                     "source_kind": r["source_kind"], "ttft_ms": float(r["silicon_ttft_ms"]), "tpot_ms": float(r["silicon_tpot_ms"]), "ttft_est_ms": s.ttft_s * 1e3,
-                    "per_request_ms": scheduler_for(built[0].engine.id).per_request_s * 1e3,
+                    "per_request_ms": scheduler_for(built[0].engine.id).request_cost_s(built[1].prompt_tokens) * 1e3,
                     "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
                     "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
     return out, skipped
@@ -260,8 +262,11 @@ def summary_lines(out) -> list[str]:
 
 
 def intercepts(out) -> None:
+    from dsadvisor.serving.scheduler import scheduler_for
+
     """The per-request cost that would close each low-load residual: runs at concurrency <= 8 with
-    1,024-token prompts, measured TTFT - estimate + the engine's per_request_s, median by group."""
+    1,024-token prompts, measured TTFT - estimate + the engine's per-request cost, median by group; and the
+    per-prompt-token cost the 8,192-token prompts' residual implies beyond that."""
     groups = collections.defaultdict(list)
     for o in out:
         if o["concurrency"] <= 8 and o["isl"] == "1024":
@@ -275,7 +280,24 @@ def intercepts(out) -> None:
              if o["engine"] == engine and o["split"] == "fit" and o["concurrency"] <= 8 and o["isl"] == "1024"
              and "Llama-3.1-70B" in o["model"]]
         if v:
-            print(f"PER_REQUEST_S {engine}: fit Llama-3.1-70B n={len(v)} median {statistics.median(v):.1f} ms")
+            tokenizing = scheduler_for(ENGINES[engine]).per_prompt_token_s * harness_lengths({"source_kind": "",
+                                                                                             "isl": 1024, "osl": 1})[0]
+            print(f"PER_REQUEST_S {engine}: fit Llama-3.1-70B n={len(v)} median {statistics.median(v) - tokenizing * 1e3:.1f} ms"
+                  f" (and {tokenizing * 1e3:.1f} ms tokenizing the prompt)")
+    # what scheduler.VLLM_TOKENIZE_S_PER_TOKEN takes: how much more the 8,192-token prompts' residual is than the
+    # 1,024-token ones' at concurrency <= 8 (fit part, InferenceX's runs), over the tokens between their means
+    for engine in sorted({o["engine"] for o in out}):
+        medians = {}
+        for isl in ("1024", "8192"):
+            v = [o["ttft_ms"] - o["ttft_est_ms"] for o in out if o["engine"] == engine and o["split"] == "fit"
+                 and o["concurrency"] <= 8 and o["isl"] == isl and o["source_kind"] != "gap_analysis_csv"]
+            if v:
+                medians[isl] = (len(v), statistics.median(v))
+        if len(medians) == 2:
+            (n1, r1), (n8, r8) = medians["1024"], medians["8192"]
+            tokens = (8192 - 1024) * (1 + RANGE_RATIO) / 2
+            print(f"per prompt token {engine}: fit residual 1K n={n1} {r1:.1f} ms, 8K n={n8} {r8:.1f} ms: "
+                  f"{(r8 - r1) / tokens * 1e3:+.1f} us a token more than modelled")
 
 
 def adp_hold_scan(cat) -> None:

@@ -114,8 +114,8 @@ def test_trtllm_estimates_a_long_prompt_in_one_iteration():
     one = steady_state(1.0, 1.0, 0.01, w, 1, trt, 0.0, None)
     chunked = steady_state(1.0, 1.0, 0.01, w, 1, vllm, 0.0, None)
     # vLLM splits 20,000 tokens into 3 chunks of 8,192: two more decode steps before the first token
-    assert one.ttft_s == trt.per_request_s + 1.0
-    assert abs(chunked.ttft_s - (vllm.per_request_s + 1.0 + 2 * 0.01)) < 1e-12
+    assert one.ttft_s == trt.request_cost_s(20000) + 1.0
+    assert abs(chunked.ttft_s - (vllm.request_cost_s(20000) + 1.0 + 2 * 0.01)) < 1e-12
 
 
 # ------------------------------------------------------------------ the case: FP8 R1 for 128 users

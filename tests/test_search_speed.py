@@ -76,9 +76,14 @@ BEFORE = {
     # The batch scheduled ahead on vLLM and TensorRT-LLM, their refitted cost per request and NCCL's measured
     # prefill all-reduce (served-ttft) moved these two on purpose: were @128 1.1021 s 32.28 ms 479.7, goodput
     # @231 1.6342 s 49.94 ms 560.4; and TP4 @32 0.3665 s 28.14 ms 277.7, goodput @54 0.4961 s 35.48 ms 371.1
-    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1023, 32.26, 480.1),
-                                   ("TP8 EP DPA8 MTP3 @231", 1.6409, 49.89, 560.9)),
-    "deepseek-r1-distill-llama-70b-vllm-4": (("TP4 @32", 0.3846, 28.5, 274.0), ("TP4 @50", 0.4996, 34.71, 350.9)),
+    # then the prompts' tokenizing on the server's one thread (served-cache: 2.9 us a token, queued; the per-request
+    # cost 27 -> 24 ms): was @128 1.1023 s 32.26 ms 480.1, goodput @231 1.6409 s 49.89 ms 560.9
+    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1847, 32.22, 479.4),
+                                   ("TP8 EP DPA8 MTP3 @232", 1.7888, 50.0, 560.5)),
+    # vLLM's prompt tokenizing on the API server's one thread (9.4 us a token, queued; its per-request cost
+    # 38 -> 28 ms; served-cache) moved this one on purpose: was TP4 @32 0.3846 s 28.5 ms 274.0, goodput @50
+    # 0.4996 s 34.71 ms 350.9
+    "deepseek-r1-distill-llama-70b-vllm-4": (("TP4 @32", 0.424, 28.49, 273.4), ("TP4 @42", 0.4978, 31.93, 319.7)),
 }
 
 

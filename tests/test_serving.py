@@ -12,6 +12,7 @@ from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, estimate
 from dsadvisor.serving.scheduler import SCHEDULERS, Scheduler
 from dsadvisor.serving.server import COHORT, serve, steady_state
+from dsadvisor.serving.server import tokenizer_queue_s as server_tokenizer_wait
 from dsadvisor.serving.workload import Workload
 
 MIXED = Scheduler("test", token_budget=8192, mixes_prefill=True, per_request_s=0.0, max_running=1024, source="t")
@@ -25,14 +26,14 @@ def deployment(catalog, model="deepseek-r1-distill-qwen-7b", gpu="H100-SXM", eng
 
 def test_one_request_alone_is_the_single_prompt_estimate(catalog):
     """Nobody else runs: no queue, no batch scheduled ahead, no interference; TTFT = the engine's cost per
-    request (vLLM: 38 ms) + its prefill, TPOT = a batch-1 step."""
+    request (vLLM: 28 ms + 9.4 us a prompt token tokenizing) + its prefill, TPOT = a batch-1 step."""
     d = deployment(catalog)
     w = Workload(1, 1024, 512)
     _, s = serve(d, w)
     one = estimate(replace(d, batch=1, context=w.context, prompt_tokens=1024))
     step = estimate(replace(d, batch=1, context=w.mean_context, prompt_tokens=1024)).decode_step_s
-    assert SCHEDULERS["vllm"].per_request_s == 0.038 and SCHEDULERS["vllm"].scheduled_ahead == 1
-    assert s.ttft_s == pytest.approx(0.038 + one.ttft_single_s)
+    assert SCHEDULERS["vllm"].per_request_s == 0.028 and SCHEDULERS["vllm"].scheduled_ahead == 1
+    assert s.ttft_s == pytest.approx(0.028 + 1024 * 9.4e-6 + one.ttft_single_s)
     assert s.tpot_s == pytest.approx(step)
     assert s.queue_s == 0 and s.running == 1 and s.limited_by is None
     assert s.tokens_per_s_total == pytest.approx(512 / (s.ttft_s + 511 * s.tpot_s))
@@ -379,3 +380,37 @@ def test_dp_attention_runs_a_prompt_s_attention_on_its_own_group(catalog):
     tp, dp = estimate(pin_layout(d, dp_attention=1)), estimate(pin_layout(d, dp_attention=8))
     assert dp.ttft_single_s - tp.ttft_single_s == pytest.approx(expected, rel=1e-6)
     assert expected > 0.2  # the MLA product alone is ~0.3 s of one H200 at 8K tokens
+
+
+def test_vllm_tokenizing_grows_with_the_prompt_not_the_gpus(catalog):
+    """vLLM's API server tokenizes the prompt text on the host (scheduler.VLLM_TOKENIZE_S_PER_TOKEN): a request
+    alone pays 9.4 us a prompt token on top of the GPU's prefill, the same at TP 1 and TP 8; TensorRT-LLM's
+    server tokenizes faster (2.9 us), SGLang's cost has no per-token part."""
+    from dsadvisor.serving.scheduler import TRTLLM_TOKENIZE_S_PER_TOKEN, VLLM_TOKENIZE_S_PER_TOKEN
+
+    assert SCHEDULERS["vllm"].request_cost_s(8192) - SCHEDULERS["vllm"].request_cost_s(1024) == \
+        pytest.approx(7168 * VLLM_TOKENIZE_S_PER_TOKEN)
+    assert SCHEDULERS["tensorrt-llm"].request_cost_s(1000) == pytest.approx(0.024 + 1000 * TRTLLM_TOKENIZE_S_PER_TOKEN)
+    assert SCHEDULERS["sglang"].request_cost_s(8192) == SCHEDULERS["sglang"].per_request_s
+    for gpus in (1, 8):
+        d = deployment(catalog, gpus=gpus)
+        _, s = serve(d, Workload(1, 4096, 64))
+        one = estimate(replace(d, batch=1, context=4096 + 64, prompt_tokens=4096))
+        assert s.ttft_s - one.ttft_single_s == pytest.approx(0.028 + 4096 * VLLM_TOKENIZE_S_PER_TOKEN)
+
+
+def test_prompts_arriving_together_queue_for_the_one_tokenizer():
+    """All users in lock step (in_step 1): each waits for half of the others' tokenizing on top of the GPU's
+    queue; without a per-token cost nothing changes; one user alone never waits."""
+    tok = replace(MIXED, per_prompt_token_s=1e-5)
+    w = Workload(9, 1000, 100, in_step=1.0)
+    plain = steady_state(0.1, 0.05, 0.01, w, 9, MIXED, 0.0, None)
+    tokenized = steady_state(0.1, 0.05, 0.01, w, 9, tok, 0.0, None)
+    # own tokenizing 10 ms + half of the 8 others' 10 ms each; rho moves a little with the longer TTFT, and
+    # with it the GPU's queue and TPOT: compare the queues apart
+    assert tokenized.ttft_s - tokenized.queue_s - (plain.ttft_s - plain.queue_s) == pytest.approx(0.01)
+    assert server_tokenizer_wait(tokenized.prefill_share, 0.05, 0.01, 9, 1.0) == pytest.approx(4 * 0.01)
+    assert server_tokenizer_wait(0.5, 0.05, 0.0, 9, 1.0) == 0.0
+    assert server_tokenizer_wait(0.5, 0.05, 0.01, 1, 1.0) == 0.0
+    alone = steady_state(0.1, 0.05, 0.01, Workload(1, 1000, 100), 1, tok, 0.0, None)
+    assert alone.ttft_s == pytest.approx(0.01 + 0.1)

@@ -61,21 +61,31 @@ class Scheduler:
     # ("Overlap scheduler is disabled because of using eagle3 or standalone speculative decoding",
     # server_args.py _handle_speculative_decoding).
     speculation_stops_overlap: bool = False
+    # Host seconds per prompt token before the engine sees the request, outside the GPU's work: the server
+    # tokenizes the prompt text on one thread (VLLM_TOKENIZE_S_PER_TOKEN, TRTLLM_TOKENIZE_S_PER_TOKEN), so
+    # prompts also queue there (server.tokenizer_queue_s); 0: not modelled.
+    per_prompt_token_s: float = 0.0
+
+    def request_cost_s(self, prompt_tokens: int) -> float:
+        """What a request pays outside the GPU's work: the fixed per-request cost and its prompt's tokenizing."""
+        return self.per_request_s + self.per_prompt_token_s * prompt_tokens
 
     def group_budget(self, dp_attention: int) -> int:
         """Prompt tokens one data-parallel attention group takes a forward."""
         return max(1, self.token_budget // dp_attention) if self.splits_budget_over_dp else self.token_budget
 
 
-# What a request costs a served engine besides the GPU's prefill: the HTTP round trip, tokenizing, the
-# scheduler's admission, streaming the first token back. Measured as the intercept of NVIDIA's served
-# Llama-3.1-70B runs at concurrency 4-8 with 1,024-token prompts (InferenceX rows of aiconfigurator's
-# silicon_sample, fit part only; the estimated prefill and queue taken off, benchmarks/serving_calibration.py
-# --intercepts): the median over vLLM's 32 runs (H100/H200/B200, TP 1-8, FP8 and NVFP4) is 38 ms, over
-# TensorRT-LLM's 28 (H200/B200, TP 1-8) 27 ms, with SCHEDULED_AHEAD and NCCL's measured prefill all-reduce
-# (physics.timing NCCL_ALLREDUCE). SGLang has no dense-model run in the set: TensorRT-LLM's
-# 27 ms, assumed (it schedules one batch ahead as TensorRT-LLM does, so the figure fitted with that lag carries over).
-PER_REQUEST_S = {"vllm": 0.038, "sglang": 0.027, "tensorrt-llm": 0.027}
+# What a request costs a served engine besides the GPU's prefill: the HTTP round trip, the scheduler's
+# admission, streaming the first token back (the prompt's tokenizing is counted apart where the engine's server
+# does it, *_TOKENIZE_S_PER_TOKEN below). Measured as the intercept of NVIDIA's served Llama-3.1-70B runs at
+# concurrency 4-8 with 1,024-token prompts (InferenceX rows of aiconfigurator's silicon_sample, fit part only;
+# the estimated prefill, queue and the ~922 prompt tokens' tokenizing taken off, benchmarks/serving_calibration.py
+# --intercepts): the median over vLLM's 32 runs (H100/H200/B200, TP 1-8, FP8 and NVFP4) is 28 ms (and 8.7 ms
+# tokenizing), over TensorRT-LLM's 28 (H200/B200, TP 1-8) 24 ms (and 2.7 ms), with SCHEDULED_AHEAD and NCCL's
+# measured prefill all-reduce (physics.timing NCCL_ALLREDUCE). SGLang has no dense-model run in the set:
+# TensorRT-LLM's whole cost at a 1K prompt before the tokenizing was split off (27 ms), assumed (SGLang schedules
+# one batch ahead as TensorRT-LLM does, so the figure fitted with that lag carries over).
+PER_REQUEST_S = {"vllm": 0.028, "sglang": 0.027, "tensorrt-llm": 0.024}
 
 # Host time a decode step of SGLang adds per running request (per attention group), on top of the GPU's
 # step: the scheduler's and front end's per-request work each step (result processing, finish checks,
@@ -85,6 +95,25 @@ PER_REQUEST_S = {"vllm": 0.038, "sglang": 0.027, "tensorrt-llm": 0.027}
 # overlap scheduler does not hide it there. SGLang's maintainers see the same growth at large batches
 # (https://github.com/sgl-project/sglang/issues/23393, #12972). benchmarks/serving_calibration.py, docs/method.md.
 SGLANG_HOST_PER_SEQUENCE_S = 28e-6
+
+# Seconds per prompt token an engine's server spends tokenizing the prompt text before the engine sees the
+# request, on one thread, so prompts that arrive together wait for each other (server.tokenizer_queue_s).
+# vLLM's API server tokenizes on a single-thread executor (vllm/entrypoints/openai/serving_engine.py
+# `ThreadPoolExecutor(max_workers=1)`, from vllm-project/vllm PR 10635; later vllm/utils/async_utils.py
+# AsyncMicrobatchTokenizer: "A single-thread ThreadPoolExecutor is used"). TensorRT-LLM's LLM.generate_async
+# runs its input processor (the tokenizer) in the calling coroutine, i.e. on trtllm-serve's event-loop thread
+# (tensorrt_llm/llmapi/llm.py). InferenceX's client sends text (random token ids decoded, benchmark_serving.py
+# --dataset-name random), so its runs pay it; NVIDIA's gap-analysis runs went through Dynamo, whose frontend
+# tokenizes instead (https://docs.nvidia.com/dynamo/dev/user-guides/fastokens-tokenizer.md), and the calibration
+# sets it to 0 there. Fitted on the fit part's runs at concurrency 4-8 (serving_calibration.py --intercepts,
+# refitted with PER_REQUEST_S until both residual medians are 0): how much more the 8,192-token prompts
+# (7,373 sent on average) sat above the estimate than the 1,024-token ones (922), over the 6,451 tokens between:
+# vLLM 9.4 us a token (16 and 32 runs; 60-75 ms more at 8K on B200 at TP 1, 2, 4 and 8 alike, ~30 ms on
+# H100/H200: host work, not divided over GPUs), TensorRT-LLM 2.9 us (34 and 68 runs). vLLM's is slower than a
+# tokenizer on prose (~1-2 us; PR 10635 speaks of a few hundred ms at 256K tokens): random-token text tokenizes
+# slower, and the figure may carry other per-token host work (input processing, sending the ids on).
+VLLM_TOKENIZE_S_PER_TOKEN = 9.4e-6
+TRTLLM_TOKENIZE_S_PER_TOKEN = 2.9e-6
 
 # Batches vLLM and TensorRT-LLM schedule ahead of the GPU. vLLM's async scheduling keeps a batch queue of two:
 # it schedules the next batch before it waits for the one running (vllm/v1/engine/core.py
@@ -100,9 +129,11 @@ SCHEDULED_AHEAD = 1
 SCHEDULERS = {
     "vllm": Scheduler("vllm", token_budget=8192, mixes_prefill=True, per_request_s=PER_REQUEST_S["vllm"],
                       max_running=1024, scheduled_ahead=SCHEDULED_AHEAD,
+                      per_prompt_token_s=VLLM_TOKENIZE_S_PER_TOKEN,
                       source="vLLM V1 defaults: max_num_batched_tokens 8192 (online serving), chunked prefill on, "
                              "max_num_seqs 1024 on H100-class GPUs (vllm/engine/arg_utils.py); async scheduling "
-                             "(one batch scheduled ahead, vllm/v1/engine/core.py step_with_batch_queue)"),
+                             "(one batch scheduled ahead, vllm/v1/engine/core.py step_with_batch_queue); "
+                             "prompts tokenized on the API server's one tokenizer thread"),
     "sglang": Scheduler("sglang", token_budget=8192, mixes_prefill=False, per_request_s=PER_REQUEST_S["sglang"],
                         max_running=1024, host_per_sequence_s=SGLANG_HOST_PER_SEQUENCE_S,
                         splits_budget_over_dp=True, scheduled_ahead=SCHEDULED_AHEAD, speculation_stops_overlap=True,
@@ -113,11 +144,11 @@ SCHEDULERS = {
     "tensorrt-llm": Scheduler("tensorrt-llm", token_budget=8192, mixes_prefill=True,
                               per_request_s=PER_REQUEST_S["tensorrt-llm"],
                               max_running=2048, reserves_whole_answer=True, chunks_prompts=False,
-                              scheduled_ahead=SCHEDULED_AHEAD,
+                              scheduled_ahead=SCHEDULED_AHEAD, per_prompt_token_s=TRTLLM_TOKENIZE_S_PER_TOKEN,
                               source="TensorRT-LLM trtllm-serve defaults: max_num_tokens 8192, max_batch_size 2048, "
                                      "in-flight batching (context and generation requests in one iteration); "
                                      "capacity policy GUARANTEED_NO_EVICT, enable_chunked_prefill off, overlap scheduler on "
-                                     "(tensorrt_llm/llmapi/llm_args.py)"),
+                                     "(tensorrt_llm/llmapi/llm_args.py); prompts tokenized on the server's event loop"),
     "llama.cpp": Scheduler("llama.cpp", token_budget=2048, mixes_prefill=True, per_request_s=0.0, max_running=1024,
                            source="llama-server: -b 2048 logical batch; -np slots, which a plan sizes to the "
                                   "concurrency (tools/server/README.md)"),

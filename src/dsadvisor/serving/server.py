@@ -14,8 +14,10 @@ takes in prompt tokens up to the scheduler's budget. Under ``concurrency`` users
   ahead of it. Requests that arrive together (``COHORT`` of them: a benchmark's first wave, when
   every client sends at once) wait for half of the others' prompts; the rest arrive at random,
   their clients spread apart by answers of different lengths (an M/D/1 queue:
-  ``rho * p / (2 (1 - rho))``); then the engine's fixed cost per request (HTTP, tokenizing,
-  scheduling, streaming the token back) and its own prefill, chunked across
+  ``rho * p / (2 (1 - rho))``); vLLM's prompts also queue for its one tokenizer thread the same way
+  (``tokenizer_queue_s``); then the engine's fixed cost per request (HTTP, tokenizing, scheduling,
+  streaming the token back; vLLM's tokenizing per prompt token apart, ``Scheduler.request_cost_s``)
+  and its own prefill, chunked across
   ``ceil(prompt / budget)`` iterations that each also carry the others' decode.
 
 The three equations share ``rho`` and are solved together by fixed-point iteration. ``step`` and
@@ -207,6 +209,20 @@ def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: 
     return (r - 1) / r * step * (recv / 2 + ahead) + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
+def tokenizer_queue_s(rho: float, p: float, tokenize_s: float, r: int, in_step: float) -> float:
+    """A new request's wait for the server's one tokenizer thread (vLLM's API server and trtllm-serve tokenize
+    prompts on one thread, ``Scheduler.per_prompt_token_s``), ``tokenize_s`` a prompt: those arriving together
+    wait for half of the others' prompts, the random arrivals an M/D/1 wait at the tokenizer's load ``lam *
+    tokenize_s`` (``lam = rho / p`` requests a second; at most all others ahead). Added to the GPU's queue, not
+    overlapped with it as a tandem queue would be: the served runs' excess over the GPU's queue grows with users
+    by about this much at TP 1-8 alike (docs/method.md, "Serving under load")."""
+    if tokenize_s <= 0.0 or r <= 1:
+        return 0.0
+    load = min(SATURATED, rho / p * tokenize_s) if p > 0.0 else 0.0
+    random_wait = min(load * tokenize_s / (2.0 * (1.0 - load)), (r - 1) * tokenize_s)
+    return in_step * (r - 1) / 2 * tokenize_s + (1 - in_step) * random_wait
+
+
 def held_s(sched: Scheduler, lam: float, tpot: float, running: int, dp: int, prompt_tokens: int) -> float:
     """Seconds the engine holds a prompt back on purpose (TensorRT-LLM's batch waiting or attention-DP
     balancing, serving/holds.py) at ``lam`` requests per second and one iteration per ``tpot``."""
@@ -233,14 +249,16 @@ def steady_state(p1: float, p: float, step: float, w: Workload, running: int, sc
     chunks = math.ceil(w.prompt_tokens / sched.token_budget) if sched.chunks_prompts else 1
     own = p1 + (chunks - 1) * step if sched.mixes_prefill else p1
     in_step = COHORT if w.in_step is None else w.in_step
+    tokenize_s = sched.per_prompt_token_s * w.prompt_tokens
     rho, ttft, tpot, queue, new = 0.0, own, step, 0.0, 0.0
     for i in range(200):
         if i == 0 or r > 1:  # one sequence alone: no other prompt stalls it or queues ahead, whatever rho is
             others = rho * (r - 1) / r  # the other requests' prompts: one's own does not stall its decode
             tpot = step / (1.0 - others)
             queue = (_queue_s(others, rho, p, step, r, in_step, sched.recv_interval, sched.scheduled_ahead)
+                     + tokenizer_queue_s(rho, p, tokenize_s, r, in_step)
                      + held_s(sched, rho / p, tpot, r, dp, w.prompt_tokens))
-            ttft = sched.per_request_s + queue + own
+            ttft = sched.request_cost_s(w.prompt_tokens) + queue + own
             new = min(SATURATED, r * p / (ttft + (osl - 1) * tpot))
         if abs(new - rho) < 1e-9:
             break
