@@ -8,8 +8,10 @@ Each constant is fitted on the rows whose physics it models by a least-squares s
 (estimated / measured), in rounds until they settle: decode at one sequence (the per-layer cost on F16 dense
 rows, the decode attention rate on the rows after 8,192 tokens, the MoE and MLA layer costs, the dequantizing
 kernels' weights per second for each kernel class), the 16-bit rate and the routed-expert share of prompts,
-then batched decode at 2-8 sequences (the vector kernel per further sequence), with 16-bit weights, and the cost
-per further sequence and layer. The batched quantized matmul's constants (its int8 rate and per-format factors,
+then batched decode: the cost per further sequence and layer, and 16-bit weights above mmf's 16 columns (the
+vector kernel's cost per further sequence, MMQ's, mmf's and the routed experts' at 2-8 tokens are the kernels'
+own figures on the H200, run 6; only GPUs without them take the row-fitted 2.1e13 weights/s a column).
+MoE layers are fitted apart for block-quantized and 16-bit experts (run 6). The batched quantized matmul's constants (its int8 rate and per-format factors,
 the pass unpacking the weights into each tile, the fixed cost per matmul and tile, the routed experts' decode
 share) and the logits copy are not fitted on rows: they are read off llama.cpp's kernels timed alone
 (benchmarks/fit_llamacpp_kernels.py over h200-kernels.jsonl). The bandwidth efficiency stays at the measured
@@ -91,8 +93,11 @@ def fit_decode(catalog, s, out):
                                               is_("decode", quants={"f16"}, moe=False, deep=False), 5e-6, 2e-4)
         s, out["decode_attention_flops_per_byte"] = search(catalog, s, "decode_attention_flops_per_byte",
                                                            is_("decode", deep=True), 0.1, 50)
+        # block-quantized experts (mul_mat_vec_q with ids) and 16-bit ones (their own kernel) apart (run 6)
         s, out["per_moe_layer_decode_s"] = search(catalog, s, "per_moe_layer_decode_s",
-                                                  is_("decode", quants={"f16"}, moe=True, mla=False), 1e-7, 2e-4)
+                                                  is_("decode", quants=QUANTIZED, moe=True, mla=False), 1e-7, 2e-4)
+        s, out["per_moe_layer_decode_16bit_s"] = search(catalog, s, "per_moe_layer_decode_16bit_s",
+                                                        is_("decode", quants={"f16"}, moe=True, mla=False), 1e-7, 2e-4)
         s, out["per_mla_layer_decode_s"] = search(catalog, s, "per_mla_layer_decode_s",
                                                   is_("decode", mla=True, deep=False), 1e-7, 2e-4)
         for q, key in (("q8_0", "q8_0"), ("q5_k_m", "q5_k_m"), ("q4_k_m", "q4_k_m"), ("q3_k_m", "vdr1")):
@@ -116,17 +121,21 @@ def fit_batched(catalog, s, out):
     # what every further sequence costs per layer besides its matmul columns, KV bytes and logits, in any format
     s, out["per_sequence_layer_decode_s"] = search(catalog, s, "per_sequence_layer_decode_s",
                                                    is_("batched_decode"), 1e-8, 1e-5)
-    s, out["dequant_column_weights_per_s"] = search(
-        catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=QUANTIZED, batch=small), 1e12, 1e14)
+    if not s.dequant_column_weights_per_s_by_format:  # the H200 has the kernels' own figures (run 6): rows keep out
+        s, out["dequant_column_weights_per_s"] = search(
+            catalog, s, "dequant_column_weights_per_s", is_("batched_decode", quants=QUANTIZED, batch=small), 1e12,
+            1e14)
+    # above mmf's 16 columns (cuBLAS) on the H200; every batch on GPUs without mmf's timings
     s, out["batched_16bit_weights_per_s"] = search(
-        catalog, s, "batched_16bit_weights_per_s", is_("batched_decode", quants={"f16"}), 3e11, 1e14)
+        catalog, s, "batched_16bit_weights_per_s",
+        is_("batched_decode", quants={"f16"}, batch=lambda b: b > (16 if s.f16_block_s else 1)), 3e11, 1e14)
     return s
 
 
 def fit(catalog):
     s = catalog.engines["llama.cpp"].speed
-    s = replace(s, quantized_vector_max_batch=8, dequant_column_weights_per_s=None,
-                batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0, per_sequence_layer_decode_s=0.0)
+    s = replace(s, quantized_vector_max_batch=8, batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
+                per_sequence_layer_decode_s=0.0)
     out: dict[str, float] = {}
     if "--prefill-only" not in sys.argv:  # keep the catalog's decode constants (they do not enter a prompt)
         s = replace(s, bandwidth_efficiency=0.90, dequant_weights_per_s={"default": 3.3e12},

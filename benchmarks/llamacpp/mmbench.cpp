@@ -6,7 +6,9 @@
 // N x vocabulary float32 logits into pinned (the backend's host buffer type, as llama.cpp's output buffer) and
 // pageable memory.
 //
-//   mmbench CASES_FILE N,N,...      one JSON object per case and N on stdout
+//   mmbench CASES_FILE N,N,... [min_seconds [reps]]   one JSON object per case and N on stdout
+// reps (run 6): at least this many copies of the weight in each graph (-R: exactly R); a graph run costs a fixed
+// launch-and-synchronize time besides its kernels, which a graph of R copies spreads over R matmuls.
 // CASES_FILE lines: `label type m k experts used bcast` (experts 0: dense MUL_MAT of a k x m weight;
 // else MUL_MAT_ID over `experts` k x m experts, `used` per token, bcast 1 when every expert gets the same
 // activation row as llama.cpp's gate/up projections do) or `label copy vocab`.
@@ -98,12 +100,13 @@ static void time_graph(ggml_backend_t be, ggml_cgraph * gf, double min_s, double
     per_run = (t - t0) / runs;
 }
 
-static void run_case(ggml_backend_t be, const Case & c, const std::vector<int> & ns, double min_s) {
+static void run_case(ggml_backend_t be, const Case & c, const std::vector<int> & ns, double min_s, int forced_reps) {
     const ggml_type type = type_named(c.type);
     const bool moe = c.experts > 0;
     const int64_t n_w = moe ? (int64_t) c.experts : 1;
     const size_t w_bytes = ggml_row_size(type, c.k) * c.m * n_w;
-    const int reps = (int) std::max<int64_t>(1, std::min<int64_t>(64, ((int64_t) 256 << 20) / (int64_t) w_bytes + 1));
+    const int auto_reps = (int) std::max<int64_t>(1, std::min<int64_t>(64, ((int64_t) 256 << 20) / (int64_t) w_bytes + 1));
+    const int reps = forced_reps < 0 ? -forced_reps : std::max(auto_reps, forced_reps);
 
     ggml_init_params wp = { ggml_tensor_overhead() * (reps + 4), nullptr, true };
     ggml_context * wctx = ggml_init(wp);
@@ -190,6 +193,7 @@ int main(int argc, char ** argv) {
     std::vector<int> ns;
     { std::stringstream ss(argv[2]); std::string tok; while (std::getline(ss, tok, ',')) ns.push_back(atoi(tok.c_str())); }
     const double min_s = argc > 3 ? atof(argv[3]) : 0.06;
+    const int forced_reps = argc > 4 ? atoi(argv[4]) : 0;
     ggml_backend_dev_t dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_GPU);
     if (!dev) dev = ggml_backend_dev_by_type(GGML_BACKEND_DEVICE_TYPE_CPU);
     ggml_backend_t be = ggml_backend_dev_init(dev, nullptr);
@@ -207,7 +211,7 @@ int main(int argc, char ** argv) {
             run_copy(be, dev, c.label, vocab, ns);
         } else {
             ss >> c.m >> c.k >> c.experts >> c.used >> c.bcast;
-            run_case(be, c, ns, min_s);
+            run_case(be, c, ns, min_s, forced_reps);
         }
         fprintf(stderr, "%s %s: %.1f s\n", c.label.c_str(), c.type.c_str(), now_s() - t0);
     }

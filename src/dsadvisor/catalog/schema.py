@@ -551,6 +551,9 @@ class EngineSpeed(Sourced):
     # the two above for formats of another compute dtype whose MoE kernel differs (TensorRT-LLM's fp4
     # min-latency kernel), keyed by compute dtype
     per_moe_layer_decode_s_by_dtype: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(default_factory=dict)
+    # per_moe_layer_decode_s for 16-bit experts where the engine runs them through another kernel than its
+    # block-quantized ones (llama.cpp: mmf with expert ids against mul_mat_vec_q), None: the same
+    per_moe_layer_decode_16bit_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     per_moe_layer_decode_ep_s_by_dtype: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(
         default_factory=dict)
     # the engine's own all-reduce over NVLink inside a decode step's CUDA graph (small messages): a fixed latency
@@ -633,6 +636,37 @@ class EngineSpeed(Sourced):
     # routed experts' tiles (MUL_MAT_ID) in a batched decode step reach this share of the dense MMQ column rate
     # (None: moe_expert_efficiency, the prompts' figure)
     moe_expert_decode_efficiency: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    # llama.cpp's matmul kernels timed alone on the GPU generation mmq_pass_capability (run 6,
+    # benchmarks/fit_llamacpp_kernels.py), each dropped on other generations (on_device):
+    # the vector kernel (MMVQ, 2 to quantized_vector_max_batch sequences): each further column costs each weight
+    # matmul vector_column_s whatever its size, plus its weights at dequant_column_weights_per_s_by_format
+    vector_column_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    dequant_column_weights_per_s_by_format: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    # and each (token, routed expert) pair is a matrix-vector product of its own (mul_mat_vec_q with expert ids):
+    # its expert's weights at the slower of their bytes and this rate by format (else dequant_weights_per_s)
+    expert_pair_weights_per_s_by_format: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    # MMQ in a decode step: the first tile costs a matmul mmq_decode_matmul_s more than the one-column kernel
+    # whose fixed cost per_layer_decode_s holds, and each column it multiplies mmq_column_s plus its weights at
+    # mmq_column_weights_per_s_by_format (weight-columns a second, the column rate with the floor apart)
+    mmq_decode_matmul_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    mmq_column_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    mmq_column_weights_per_s_by_format: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    # and the first tile's pass over the weights beyond the one-column kernel's, weights a second by format (a
+    # format without one: no pass beyond the vector kernel's own unpacking)
+    mmq_decode_weights_per_s_by_format: dict[str, Annotated[float, Gt(0), Le(1e18)]] = field(default_factory=dict)
+    # 16-bit weights at 2-16 sequences (ggml-cuda mmf.cu): a block of 32 weight rows walks the whole reduction
+    # dimension K alone, f16_block_s + K x f16_block_k_s; a matmul takes the longer of one block and its
+    # weights at f16_small_batch_weights_per_s (every SM busy); 0: batched_16bit_weights_per_s instead
+    f16_block_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    f16_block_k_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    f16_small_batch_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
+    # the one-column 16-bit kernel's own time a matmul besides its bytes, which per_layer_decode_s holds: mmf
+    # replaces it
+    f16_vector_matmul_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # 16-bit routed experts (mmf with expert ids): at up to f16_expert_columns tokens their bytes alone, above
+    # that a pass over the experts the step touches at f16_expert_weights_per_s besides their bytes
+    f16_expert_columns: Annotated[int, Ge(0), Le(MAX_SHAPE)] = 0
+    f16_expert_weights_per_s: Optional[Annotated[float, Gt(0), Le(1e18)]] = None
     # each further sequence of a batched decode step costs this much per layer besides its matmul columns and KV
     # bytes, whatever the weights' format (llama.cpp: attention and cache writes per sequence stream)
     per_sequence_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0

@@ -31,6 +31,7 @@ from dsadvisor.physics.memory import (
     weight_bytes,
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
+from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
 from dsadvisor.physics.versions import at_version, dequantize_pass_s, kq_materialized_s, version_notes
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
@@ -317,12 +318,26 @@ def bandwidth_efficiency(gpu: Gpu, engine: Engine) -> float:
     return min(engine_eff, gpu.bandwidth_efficiency) if gpu.bandwidth_efficiency else engine_eff
 
 
+def _without_kernel_timings(s):
+    """The speed without what llama.cpp's kernels timed alone on one GPU generation set (``mmq_pass_capability``):
+    the per-format MMQ pass, the column floors and rates, 16-bit mmf blocks."""
+    if not (s.batched_weights_per_s_by_format or s.vector_column_s or s.mmq_column_s or s.f16_block_s
+            or s.mmq_decode_matmul_s or s.expert_pair_weights_per_s_by_format):
+        return s
+    return replace(s, batched_weights_per_s_by_format={}, vector_column_s=0.0, dequant_column_weights_per_s_by_format={},
+                   mmq_decode_matmul_s=0.0, mmq_column_s=0.0, mmq_column_weights_per_s_by_format={},
+                   mmq_decode_weights_per_s_by_format={}, f16_block_s=0.0, f16_block_k_s=0.0,
+                   f16_small_batch_weights_per_s=None, f16_vector_matmul_s=0.0, f16_expert_columns=0,
+                   f16_expert_weights_per_s=None, expert_pair_weights_per_s_by_format={})
+
+
 def on_device(engine: Engine, gpu: Gpu) -> Engine:
     """The engine with the per-layer decode cost of the GPU vendor's backend where it has its own, and without
-    the per-format MMQ unpacking pass on GPUs of another generation than it was measured on."""
+    the per-format MMQ unpacking pass and the other kernel timings on GPUs of another generation than they were
+    measured on."""
     s = engine.speed
-    if s.batched_weights_per_s_by_format and gpu.compute_capability != s.mmq_pass_capability:
-        s = replace(s, batched_weights_per_s_by_format={})
+    if s.mmq_pass_capability and gpu.compute_capability != s.mmq_pass_capability:
+        s = _without_kernel_timings(s)
     per_layer = s.per_layer_decode_s_by_vendor.get(gpu.vendor)
     if per_layer is not None:
         s = replace(s, per_layer_decode_s=per_layer)
@@ -330,8 +345,12 @@ def on_device(engine: Engine, gpu: Gpu) -> Engine:
 
 
 def for_format(engine: Engine, quant: QuantFormat) -> Engine:
-    """The engine with the MoE decode costs of the kernel it runs this format's experts with, where it has its own."""
+    """The engine with the MoE decode costs of the kernel it runs this format's experts with, where it has its own
+    (16-bit experts: ``per_moe_layer_decode_16bit_s``; by compute dtype)."""
     s = engine.speed
+    if s.per_moe_layer_decode_16bit_s is not None and quant.bits_per_weight >= 16:
+        s = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_16bit_s)
+        engine = replace(engine, speed=s)
     tp = s.per_moe_layer_decode_s_by_dtype.get(quant.compute_dtype)
     ep = s.per_moe_layer_decode_ep_s_by_dtype.get(quant.compute_dtype)
     if tp is None and ep is None:
@@ -343,13 +362,13 @@ def for_format(engine: Engine, quant: QuantFormat) -> Engine:
 
 # _engine_for's answers by the engine's identity (kept with it), the GPU vendor and compute capability and the
 # compute dtype: each answer replaces the engine's 40 speed fields twice, and a search asks again for every deployment
-_ENGINES_FOR: dict[tuple[int, str, str, str], tuple[Engine, Engine]] = {}
+_ENGINES_FOR: dict[tuple[int, str, str, str, bool], tuple[Engine, Engine]] = {}
 
 
 def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat) -> Engine:
     """``for_format(on_device(engine, gpu), quant)``: they read the GPU's vendor and compute capability (the MMQ
-    pass measured on one generation) and the format's compute dtype."""
-    key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype)
+    pass measured on one generation), the format's compute dtype and whether it is 16-bit."""
+    key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype, quant.bits_per_weight >= 16)
     held = _ENGINES_FOR.get(key)
     if held is not None and held[0] is engine:
         return held[1]
@@ -442,35 +461,104 @@ def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
 
 def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float,
                              read_s: float, linear_flops_s: float = 0.0, routed_flops_s: float = 0.0,
-                             routed: "RoutedExperts | None" = None, matmuls: int = 0) -> float:
+                             routed: "RoutedExperts | None" = None, matmuls: int = 0,
+                             arch: Architecture | None = None, bandwidth: float = 0.0) -> float:
     """What llama.cpp's matmul kernels add to a decode step of ``batch`` sequences besides reading the weights
     (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read;
     ``linear_flops_s``: the step's matmul FLOPs at the linear rate, ``routed_flops_s`` the routed experts' part).
 
     Block-quantized, up to ``quantized_vector_max_batch`` sequences: the dequantizing matrix-vector kernel
     cannot go faster than unpacking ``dequant_weights_per_s`` weights a second (by format): where that is slower
-    than the read (HBM GPUs), the difference is added; each further sequence unpacks the weights again
-    (``dequant_column_weights_per_s``). Above it the batched quantized matmul (MMQ): ``mmq_decode_s``.
-    16-bit weights at batch > 1 go through a batched GEMM (``batched_16bit_weights_per_s``).
+    than the read (HBM GPUs), the difference is added; each further sequence costs each matmul
+    ``vector_column_s`` and unpacks its weights again (``vector_columns_s``). Above it the batched quantized matmul
+    (MMQ): ``mmq_decode_s``. 16-bit weights at batch > 1: ``f16_batched_s``.
     """
     s = engine.speed
     if not block_quantized(engine, quant):
-        if batch < 2:
-            return 0.0
-        per = s.batched_16bit_weights_per_s
-        extra = weights / per if per else 0.0
-        # the GEMM's FLOPs (counted by decode_step_s) run under the weight read: the step takes the longer
-        return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
+        return f16_batched_s(engine, batch, weights=weights, read_s=read_s, linear_flops_s=linear_flops_s,
+                             routed=routed, arch=arch, bandwidth=bandwidth)
     if not s.dequant_weights_per_s:
         return 0.0
+    per_s = dequant_rate(engine, quant)
+    if s.vector_column_s or s.mmq_decode_matmul_s:  # the kernels' own timings (this GPU generation)
+        return _kernel_decode_s(engine, quant, batch, weights=weights, read_s=read_s, linear_flops_s=linear_flops_s,
+                                routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls, per_s=per_s)
     if batch > s.quantized_vector_max_batch:
         return mmq_decode_s(engine, batch, weights=weights, linear_flops_s=linear_flops_s,
                             routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls,
                             unpack=unpack_rate(engine, quant))
-    per_s = dequant_rate(engine, quant)
     extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
     if s.dequant_column_weights_per_s:
         extra += (batch - 1) * weights / s.dequant_column_weights_per_s
+    return extra
+
+
+def f16_batched_s(engine: Engine, batch: int, *, weights: float, read_s: float, linear_flops_s: float,
+                  routed: "RoutedExperts | None", arch: Architecture | None, bandwidth: float) -> float:
+    """16-bit weights at batch > 1: up to 16 sequences the mmf kernel (``physics.ggml_matmul``) where its timings
+    are known, else (cuBLAS) a pass at ``batched_16bit_weights_per_s``; the routed experts (mmf with expert ids,
+    up to 128 columns) only their bytes where mmf's timings are known. The FLOPs decode_step_s counts run under
+    the weight read (``batched_16bit_hides_flops``)."""
+    s = engine.speed
+    if batch < 2:
+        return 0.0
+    experts = 0.0
+    if s.f16_block_s and arch is not None:
+        touched = routed.params * routed.touched if routed else 0.0
+        weights -= touched
+        if batch > s.f16_expert_columns and s.f16_expert_weights_per_s:
+            experts = touched / s.f16_expert_weights_per_s
+        if batch <= MMF_MAX_COLUMNS:
+            extra = f16_small_batch_extra_s(s, arch, bandwidth) + experts
+            return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
+    per = s.batched_16bit_weights_per_s
+    extra = (weights / per if per else 0.0) + experts
+    return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
+
+
+def _kernel_decode_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float, read_s: float,
+                     linear_flops_s: float, routed_flops_s: float, routed: "RoutedExperts | None", matmuls: int,
+                     per_s: float | None) -> float:
+    """Block-quantized batched decode from llama.cpp's kernels timed alone (benchmarks/fit_llamacpp_kernels.py).
+
+    The dense weights' one-column cost (the unpacking beyond the read) stays at every batch. Up to
+    ``quantized_vector_max_batch`` sequences each further one costs every dense matmul ``vector_column_s`` and
+    its weights at ``dequant_column_weights_per_s_by_format``; each (token, routed expert) pair is a matrix-vector
+    product of its own (mul_mat_vec_q with ids), reading its expert again (``expert_pair_weights_per_s_by_format``). Above it MMQ: every dense matmul's
+    first tile ``mmq_decode_matmul_s`` and a pass over its weights (``mmq_decode_weights_per_s_by_format``), each
+    column it multiplies ``mmq_column_s`` and its weights at ``mmq_column_weights_per_s_by_format``; the routed
+    experts as ``mmq_decode_s`` has them."""
+    s = engine.speed
+    touched = routed.params * routed.touched if routed else 0.0
+    routed_read = read_s * touched / weights if routed and weights else 0.0
+    dense_w, dense_read = weights - touched, read_s - routed_read
+    routed_mm = 3 * routed.layers if routed else 0  # gate, up and down of each MoE layer
+    dense_mm = max(0, matmuls - routed_mm)
+    extra = max(0.0, dense_w / per_s - dense_read) if per_s else 0.0
+    if batch <= s.quantized_vector_max_batch:
+        col = s.dequant_column_weights_per_s_by_format.get(quant.id, s.dequant_column_weights_per_s)
+        extra += (batch - 1) * (dense_mm * s.vector_column_s + (dense_w / col if col else 0.0))
+        if routed and touched:
+            pair = s.expert_pair_weights_per_s_by_format.get(quant.id, per_s)
+            per_weight = max(routed_read / touched, 1 / pair if pair else 0.0)
+            active = routed.params * routed.per_token / routed.experts
+            extra += batch * active * per_weight - routed_read
+        return extra
+    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns or batch
+    passes, columns = dense_tiles(batch, step, widest)
+    col = s.mmq_column_weights_per_s_by_format.get(quant.id)
+    dense_flops_s = linear_flops_s - routed_flops_s
+    columns_s = columns * dense_w / col if col else dense_flops_s * columns / batch
+    unpack = s.mmq_decode_weights_per_s_by_format.get(quant.id)
+    extra += passes * (dense_mm * s.mmq_decode_matmul_s + (dense_w / unpack if unpack else 0.0))
+    extra += columns * dense_mm * s.mmq_column_s + columns_s - dense_flops_s
+    if routed:
+        rate = unpack_rate(engine, quant)
+        e_passes, e_columns = expert_tiles(batch, routed.experts, routed.per_token, step, widest)
+        used = batch * routed.per_token / routed.experts
+        expert_eff = s.moe_expert_decode_efficiency or s.moe_expert_efficiency
+        extra += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (e_columns / used / expert_eff - 1)
+        extra += routed_mm * passes * s.mmq_decode_matmul_s
     return extra
 
 
@@ -483,6 +571,7 @@ class RoutedExperts:
     touched: float  # of them, the share a step reads
     experts: int
     per_token: int
+    layers: int = 0  # MoE layers (each runs three routed-expert matmuls)
 
 
 def mmq_decode_s(engine: Engine, batch: int, *, weights: float, linear_flops_s: float, routed_flops_s: float,
@@ -664,7 +753,7 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                                      routed_flops_s=routed_flops_s / s.layout.gpus,
                                      routed=_routed(arch, (p.routed_experts - s.held_params) / s.layout.gpus,
                                                     s.touched),
-                                     matmuls=matmuls_per_step(arch))
+                                     matmuls=matmuls_per_step(arch), arch=arch, bandwidth=s.rates.bandwidth)
     step += logits_copy_s(s.engine, arch, d.batch)
     step += int4_moe_decode_s(s.engine, quant, d.gpu, arch, s.layout, d.batch)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
@@ -741,7 +830,7 @@ def _routed(arch: Architecture, params: float, touched: float) -> RoutedExperts 
     if not arch.is_moe:
         return None
     _, experts, per_token = arch.moe_dims
-    return RoutedExperts(params, touched, experts, per_token)
+    return RoutedExperts(params, touched, experts, per_token, moe_layer_count(arch))
 
 
 def logits_copy_s(engine: Engine, arch: Architecture, batch: int) -> float:
