@@ -105,12 +105,12 @@ def build(cat, r):
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=split.gpus,
                       gpus_per_node=NVLINK_DOMAIN.get(r["system"], 8) if LAYOUTS["source"] else 8)
     in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None
-    sched = None
-    if limit is not None:  # the recipe's max batch per decode instance (TensorRT-LLM max_batch_size)
-        from dsadvisor.serving.scheduler import scheduler_for
+    from dsadvisor.serving.scheduler import scheduler_for
 
-        base = scheduler_for(d.engine.id, d.gpu.memory_gb)
-        sched = replace(base, max_running=min(base.max_running, limit))
+    # served through Dynamo, whose frontend tokenizes (as serving_calibration's Dynamo-served runs)
+    sched = replace(scheduler_for(d.engine.id, d.gpu.memory_gb), per_prompt_token_s=0.0)
+    if limit is not None:  # the recipe's max batch per decode instance (TensorRT-LLM max_batch_size)
+        sched = replace(sched, max_running=min(sched.max_running, limit))
     return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched
 
 

@@ -59,6 +59,20 @@ def test_decode_host_time_is_per_attention_group(catalog):
     assert dis.tpot_s - bare.tpot_s == pytest.approx(8 * SGLANG_HOST_PER_SEQUENCE_S, rel=1e-9)
 
 
+def test_first_token_pays_the_prompts_tokenizing_and_its_queue(catalog):
+    # TensorRT-LLM's context server tokenizes each prompt on one thread (Scheduler.per_prompt_token_s): one
+    # user alone pays exactly its 2,048 tokens' tokenizing; 64 users arriving together (in lock step) also
+    # wait for half of the 63 others' tokenizing at the one prefill instance, at least 31.5 prompts' worth
+    base = scheduler_for("tensorrt-llm")
+    bare, timed = replace(base, per_prompt_token_s=0.0), replace(base, per_prompt_token_s=5e-6)
+    d, tokenize = r1(catalog, engine="tensorrt-llm"), 5e-6 * 2048
+    one = [serve_disaggregated(d, ONE_EACH, Workload(1, 2048, 512), s)[1].ttft_s for s in (bare, timed)]
+    assert one[1] - one[0] == pytest.approx(tokenize, rel=1e-9)
+    cohort = [serve_disaggregated(d, ONE_EACH, Workload(64, 2048, 512, in_step=1.0), s)[1].ttft_s
+              for s in (bare, timed)]
+    assert cohort[1] - cohort[0] >= tokenize * (1 + 63 / 2) * 0.99
+
+
 def test_prefill_pool_takes_the_engines_own_chunk(catalog):
     # SGLang sizes its prefill chunk by GPU memory (16,384 tokens on a B200, 8,192 on an H200): two 8K
     # prompts share a prefill batch on the B200. Before, the disaggregated model took 8,192 on every GPU.

@@ -13,9 +13,11 @@ Under a closed loop of ``C`` users (as :mod:`dsadvisor.serving.server`):
 - prompts arrive at ``lam = C / (TTFT + (out - 1) TPOT)`` and the prefill pool's ``P`` instances each
   spend the share ``rho = lam p / P`` of their time on them, ``p`` being a prompt's part of a batch as
   large as the engine's token budget allows (SGLang's chunk sized by the GPU's memory, as aggregated);
-- TTFT = the engine's fixed cost per request + the wait for the prompts ahead (the same cohort and
-  M/D/1 terms as aggregated serving, over ``P`` instances) + the prompt's own prefill + sending its KV
-  cache to the decode instance + half a decode step (it joins the decode batch at the next iteration).
+- TTFT = the engine's fixed cost per request and its prompt's tokenizing (``Scheduler.request_cost_s``)
+  + the wait for the prompts ahead (the same cohort and M/D/1 terms as aggregated serving, over ``P``
+  instances), at the GPU and at the prefill server's one tokenizer thread (vLLM, TensorRT-LLM) + the
+  prompt's own prefill + sending its KV cache to the decode instance + half a decode step (it joins the
+  decode batch at the next iteration).
 
 Nothing here is fitted: the prefill and decode times are :func:`estimate`'s, the queue constants the
 aggregated model's (``COHORT``).
@@ -32,7 +34,7 @@ from dsadvisor.physics.memory import kv_bytes_per_token
 from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
 from dsadvisor.records import record
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
-from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots
+from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots, tokenizer_queue_s
 from dsadvisor.serving.workload import Workload
 
 # Engines that serve prefill and decode from separate instances, and how (their own docs).
@@ -122,22 +124,26 @@ def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
                            max(1, sched.group_budget(first.dp_attention) // isl) * first.dp_attention))
     batched = estimate(replace(pre, batch=per_batch, context=workload.context, prompt_tokens=isl)).ttft_s
     assert batched is not None
-    own = sched.per_request_s + first.ttft_single_s + transfer_s(d, split, isl) + step / 2
+    own = sched.request_cost_s(isl) + first.ttft_single_s + transfer_s(d, split, isl) + step / 2
     running = min(c, slots * split.decode_workers)
-    served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers)
+    served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers,
+                           sched.per_prompt_token_s * isl)
     return full, replace(served, kv_cache_bytes=full.memory.kv_cache, limited_by=limit if running < c else None)
 
 
-def _steady_state(own: float, p: float, step: float, w: Workload, running: int, workers: int) -> Serving:
+def _steady_state(own: float, p: float, step: float, w: Workload, running: int, workers: int,
+                  tokenize_s: float = 0.0) -> Serving:
     """TTFT and TPOT of ``running`` sequences whose prompts queue at ``workers`` prefill instances
-    (``own``: a prompt's own prefill, transfer and join; ``p``: its share of a batched prefill)."""
+    (``own``: a prompt's own prefill, transfer and join; ``p``: its share of a batched prefill;
+    ``tokenize_s``: its tokenizing on the prefill server's one thread, where prompts queue too)."""
     osl, ttft, rho = w.output_tokens, own, 0.0
     ahead = (running - 1) / workers  # prompts of a cohort queued at the same instance before this one
     in_step = COHORT if w.in_step is None else w.in_step
     queue = 0.0
     for _ in range(200):
         random_wait = min(rho * p / (2.0 * (1.0 - rho)), ahead * p)
-        queue = in_step * ahead / 2 * p + (1 - in_step) * random_wait
+        queue = (in_step * ahead / 2 * p + (1 - in_step) * random_wait
+                 + tokenizer_queue_s(rho, p, tokenize_s, ahead + 1, in_step))
         ttft = queue + own
         new = min(SATURATED, running * p / workers / (ttft + (osl - 1) * step))
         if abs(new - rho) < 1e-9:

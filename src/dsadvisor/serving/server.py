@@ -209,7 +209,7 @@ def _queue_s(others: float, rho: float, p: float, step: float, r: int, in_step: 
     return (r - 1) / r * step * (recv / 2 + ahead) + in_step * (r - 1) / 2 * p + (1 - in_step) * random_wait
 
 
-def tokenizer_queue_s(rho: float, p: float, tokenize_s: float, r: int, in_step: float) -> float:
+def tokenizer_queue_s(rho: float, p: float, tokenize_s: float, r: float, in_step: float) -> float:
     """A new request's wait for the server's one tokenizer thread (vLLM's API server and trtllm-serve tokenize
     prompts on one thread, ``Scheduler.per_prompt_token_s``), ``tokenize_s`` a prompt: those arriving together
     wait for half of the others' prompts, the random arrivals an M/D/1 wait at the tokenizer's load ``lam *
