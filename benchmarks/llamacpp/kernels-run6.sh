@@ -8,15 +8,8 @@ set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 t=$(date +%s)
 nvidia-smi > "$OUT/env6.txt" 2>&1
-mkdir -p /tmp/lc && tar xzf "$LLAMA_SRC" -C /tmp/lc
-cmake -S /tmp/lc -B /tmp/b -DGGML_CUDA=ON -DCMAKE_CUDA_ARCHITECTURES=90 -DGGML_CUDA_FA=OFF -DLLAMA_BUILD_APP=OFF \
-  -DLLAMA_BUILD_SERVER=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_TOOLS=OFF -DLLAMA_CURL=OFF \
-  -DLLAMA_OPENSSL=OFF -DCMAKE_BUILD_TYPE=Release > "$OUT/cmake.log" 2>&1 || { tail -20 "$OUT/cmake.log"; exit 1; }
-cmake --build /tmp/b -j"$(nproc)" --target ggml > "$OUT/build.log" 2>&1 || { tail -30 "$OUT/build.log"; exit 1; }
-echo "ggml built in $(( $(date +%s) - t )) s" | tee "$OUT/kernels6.txt"
-lib=$(dirname "$(find /tmp/b -name 'libggml-base.so' | head -1)")
-g++ -O2 -std=c++17 "$here/mmbench.cpp" -I/tmp/lc/ggml/include -L"$lib" -lggml -lggml-base -Wl,-rpath,"$lib" \
-  -o /tmp/mmbench || exit 1
+. "$here/build-ggml.sh"
+build_ggml "$LLAMA_SRC" "$OUT/kernels6.txt" || exit 1
 one() {  # reps ns case...
   local reps=$1 ns=$2; shift 2
   echo "$*" > /tmp/one.cases
