@@ -98,17 +98,35 @@ def test_a_deployment_without_a_version_is_the_engine_as_it_is(catalog):
     assert estimate(d).decode_step_s == estimate(replace(d, engine_version="2026-01-01")).decode_step_s
 
 
-def test_builds_before_flash_attention_by_default_move_the_kq_matrix(catalog):
-    """Before PR 15434 (2025-08-30) a prompt without flash attention writes and reads the KQ matrix: 16 bytes per
-    (query, key, head) at the bandwidth, on every GPU; 512 tokens of LLaMA 7B: 512 x 512 x 32 heads x 32 layers."""
+def test_builds_before_flash_attention_by_default_run_attention_as_f16_gemms(catalog):
+    """Before PR 15434 (2025-08-30) a prompt's attention is two batched cuBLAS GEMMs (KQ, KQV) over the whole
+    rectangle of queries x keys (the mask applies after the product), at the device's F16 GEMM rate (GeForce:
+    fp16 accumulate; Metal: its F16 matmul share), plus the KQ matrix written and read: 16 bytes per (query, key,
+    head) at the bandwidth. 512 tokens of LLaMA 7B in one micro-batch: 512 x 512 x 32 heads x 32 layers. The
+    current build runs flash attention over the causal half at the attention rate."""
     from dsadvisor.physics.versions import KQ_BYTES_PER_ELEMENT
 
+    speed = catalog.engines["llama.cpp"].speed
     for gpu in ("RTX-4090", "M2-Ultra-192GB"):
         before = estimate(_llamacpp(catalog, gpu, "q4_0", "2025-01-01"))
         after = estimate(_llamacpp(catalog, gpu, "q4_0", "2025-09-05"))
         g = catalog.gpus[gpu]
-        bandwidth = g.bandwidth_gbs * 1e9 * min(catalog.engines["llama.cpp"].speed.bandwidth_efficiency,
-                                                g.bandwidth_efficiency or 1.0)
-        kq = KQ_BYTES_PER_ELEMENT * 512 * 512 * 32 * 32 / bandwidth
-        assert before.ttft_s - after.ttft_s == pytest.approx(kq, rel=1e-6)
+        bandwidth = g.bandwidth_gbs * 1e9 * min(speed.bandwidth_efficiency, g.bandwidth_efficiency or 1.0)
+        elements = 512 * 512 * 32 * 32
+        kq = KQ_BYTES_PER_ELEMENT * elements / bandwidth
+        f16 = (g.fp16_acc16_tflops or g.fp16_tflops) * 1e12 * speed.linear_efficiency_by_vendor.get(
+            g.vendor, speed.linear_efficiency)
+        gemms = 2 * elements * (128 + 128) / f16
+        flash = elements / 2 * 2 * (128 + 128) / ((g.bf16_tflops or g.fp16_tflops) * 1e12 * speed.attention_efficiency)
+        assert before.ttft_s - after.ttft_s == pytest.approx(kq + gemms - flash, rel=1e-6)
         assert before.decode_step_s == after.decode_step_s  # one query a step: nothing worth counting
+
+
+def test_attention_without_flash_attention_counts_every_key_of_each_micro_batch():
+    """Micro-batches of 512 over a 1,024-token prompt: the first multiplies 512 queries by 512 keys, the second
+    by 1,024 (its own and the cached ones), 2 x 512 x 1,536 KQ elements a head: 1.5x the causal half of 1,024^2."""
+    from dsadvisor.physics.versions import kq_elements, kq_gemm_flops
+
+    assert kq_elements(1024, 512) == 512 * 512 + 512 * 1024
+    assert kq_elements(1024, 0) == 1024 * 1024  # no micro-batch: the whole prompt at once
+    assert kq_gemm_flops(32, (128, 128), 32, 1024, 512) == 2 * kq_elements(1024, 512) * 32 * 256 * 32

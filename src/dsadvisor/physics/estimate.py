@@ -33,12 +33,13 @@ from dsadvisor.physics.memory import (
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
 from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
-from dsadvisor.physics.versions import at_version, dequantize_pass_s, kq_materialized_s, version_notes
+from dsadvisor.physics.versions import (at_version, dequantize_pass_s, kq_gemm_flops, kq_materialized_s,
+                                       version_notes)
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
 from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, NCCL_ALLREDUCE, Layout, Rates,
-                                      across_nodes, decode_step_s, prefill_s)
+                                      across_nodes, attention_dims, decode_step_s, prefill_s)
 from dsadvisor.records import record
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
@@ -400,13 +401,19 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
         elif eff and quant.id in s.vdr1_formats:
             eff *= s.vdr1_linear_factor
         return rate * eff if rate and eff else None
-    linear = _rate(gpu, quant.compute_dtype)
-    if s.f16_gemm_accumulates_fp16 and quant.compute_dtype == "fp16" and gpu.fp16_acc16_tflops:
+    return gemm_rate(gpu, engine, quant.compute_dtype)
+
+
+def gemm_rate(gpu: Gpu, engine: Engine, dtype: str) -> float | None:
+    """Achieved FLOP/s of the engine's GEMMs in ``dtype`` (its library GEMM: cuBLAS for llama.cpp's 16-bit
+    matmuls) at the engine's efficiency for that dtype, GPU generation or vendor."""
+    s = engine.speed
+    linear = _rate(gpu, dtype)
+    if s.f16_gemm_accumulates_fp16 and dtype == "fp16" and gpu.fp16_acc16_tflops:
         linear = gpu.fp16_acc16_tflops * 1e12  # GeForce: fp16 accumulate at twice the fp32-accumulate rate
     table = s.linear_efficiency_by_dtype  # "fp8", or "fp8@10" for one GPU generation (compute capability 10.x)
-    generation = f"{quant.compute_dtype}@{(gpu.compute_capability or '').split('.')[0]}"
-    eff = table.get(generation, table.get(quant.compute_dtype,
-                                          s.linear_efficiency_by_vendor.get(gpu.vendor, s.linear_efficiency)))
+    generation = f"{dtype}@{(gpu.compute_capability or '').split('.')[0]}"
+    eff = table.get(generation, table.get(dtype, s.linear_efficiency_by_vendor.get(gpu.vendor, s.linear_efficiency)))
     return linear * eff if linear else None
 
 
@@ -785,6 +792,7 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
     arch, layout, p, engine, quant = s.arch, s.layout, s.p, s.engine, d.quant
     prefill_flops = 2.0 * (p.active - p.embedding - p.lm_head) * s.prompt + 2.0 * p.lm_head
     t = prefill_s(arch, engine, s.rates, layout, linear_flops=prefill_flops * batch,
+                  attention_s=kq_attention_s(d, s, batch) if engine.speed.prefill_kq_materialized else None,
                   weight_bytes_per_gpu=(s.wb.total - s.held) / layout.gpus, batch=batch, tokens=s.prompt,
                   expert_flops=2.0 * p.active_routed * s.prompt * batch,
                   expert_efficiency=expert_efficiency(engine, quant)
@@ -799,10 +807,21 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
         t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
                            _routed(arch, p.routed_experts / layout.gpus, 1.0))
     t += matmul_tiles_s(engine, arch, batch * s.prompt)
-    if engine.speed.prefill_kq_materialized:  # an older release: attention without flash attention
-        t += batch * kq_materialized_s(arch.num_attention_heads // layout.attention_tp, arch.num_hidden_layers,
-                                       s.prompt, engine.memory.max_batched_tokens or 0, s.rates.bandwidth)
     return t + prefill_host_s(arch, quant, s.host, s.prompt * batch) if s.host else t
+
+
+def kq_attention_s(d: Deployment, s: _Setup, batch: int) -> float | None:
+    """Prompt attention of an older release without flash attention: per micro-batch two batched 16-bit GEMMs
+    over the whole rectangle of queries x keys so far (KQ, then KQV; cuBLAS with the weights' F16 GEMM
+    settings) at the device's F16 GEMM rate, and the KQ matrix moved through memory between them."""
+    heads = s.arch.num_attention_heads // s.layout.attention_tp
+    ubatch = s.engine.memory.max_batched_tokens or 0
+    rate = gemm_rate(d.gpu, s.engine, "fp16")
+    if not rate:
+        return None
+    flops = kq_gemm_flops(heads, attention_dims(s.arch), s.arch.num_hidden_layers, s.prompt, ubatch)
+    return batch * (flops / rate + kq_materialized_s(heads, s.arch.num_hidden_layers, s.prompt, ubatch,
+                                                     s.rates.bandwidth))
 
 
 def prefill_time(d: Deployment) -> float | None:

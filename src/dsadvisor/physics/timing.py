@@ -269,12 +269,15 @@ def prefill_s(
     expert_flops: float = 0.0,
     expert_efficiency: float = 1.0,
     attention_linear_flops: float = 0.0,
+    attention_s: float | None = None,
 ) -> float | None:
     """Seconds to prefill ``batch`` prompts of ``tokens`` tokens together (None: no FLOP rate known).
 
     Matmuls run at the linear rate (routed experts at ``expert_efficiency`` of it) but never faster than
     reading the weights once; eager engines add element-wise traffic and a Python cost per layer, and each
     MoE layer a fixed cost per pass (``per_moe_layer_prefill_s``); every request pays the engine's fixed cost.
+    ``attention_s``: the causal product's time where the caller times it another way (an older release without
+    flash attention); None: at the attention rate.
     """
     if not rates.linear_flops or not rates.attention_flops:
         return None
@@ -289,7 +292,8 @@ def prefill_s(
     own_group = attention_linear_flops * per_group / batch
     gemm_s = (spread / layout.tp + own_group / layout.attention_tp) / rates.linear_flops
     matmul = max(gemm_s, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
-    attention = prefill_attention_flops(arch, per_group, tokens) / layout.attention_tp / rates.attention_flops
+    attention = attention_s if attention_s is not None else (
+        prefill_attention_flops(arch, per_group, tokens) / layout.attention_tp / rates.attention_flops)
     q_k_elems = (arch.num_attention_heads + arch.num_key_value_heads) * arch.head_dim / layout.tp
     inter = arch.intermediate_size if not arch.is_moe else arch.moe_dims[2] * arch.moe_dims[0]
     elementwise = n_tok * layers * (

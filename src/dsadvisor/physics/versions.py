@@ -89,13 +89,27 @@ def dequantize_pass_s(bits_per_weight: float, weights: float, tokens: int, ubatc
 KQ_BYTES_PER_ELEMENT = 16
 
 
-def kq_materialized_s(heads: int, layers: int, tokens: int, ubatch: int, bandwidth: float) -> float:
-    """Prompt attention without flash attention: every micro-batch of ``ubatch`` tokens multiplies its queries by the
-    keys of the whole context so far and moves that KQ matrix (queries x keys x heads) through memory."""
+def kq_elements(tokens: int, ubatch: int) -> float:
+    """Elements of one head's KQ matrices over a prompt without flash attention: every micro-batch of ``ubatch``
+    tokens multiplies its queries by the keys of the whole context so far (the mask zeroes the future keys after
+    the product, so nothing is skipped: the whole rectangle, not the causal half)."""
     step = ubatch or tokens
     elements, done = 0.0, 0
     while done < tokens:
         n = min(step, tokens - done)
         done += n
         elements += n * done
-    return KQ_BYTES_PER_ELEMENT * elements * heads * layers / bandwidth
+    return elements
+
+
+def kq_materialized_s(heads: int, layers: int, tokens: int, ubatch: int, bandwidth: float) -> float:
+    """Prompt attention without flash attention: the KQ matrix (queries x keys x heads) of every micro-batch moved
+    through memory."""
+    return KQ_BYTES_PER_ELEMENT * kq_elements(tokens, ubatch) * heads * layers / bandwidth
+
+
+def kq_gemm_flops(heads: int, dims: tuple[int, int], layers: int, tokens: int, ubatch: int) -> float:
+    """The two batched GEMMs of prompt attention without flash attention (llm_build_kqv: KQ = K x Q, then
+    KQV = V x softmax(KQ)), 2 FLOPs a multiply-add over every KQ element: queries x keys so far, per head."""
+    dqk, dv = dims
+    return 2.0 * kq_elements(tokens, ubatch) * heads * (dqk + dv) * layers
