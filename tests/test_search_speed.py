@@ -72,14 +72,18 @@ BEFORE = {
     # 49.92 ms 576.0
     # then SGLang's per-request cost 50 -> 27 ms (TensorRT-LLM's, borrowed; sglang-ttft): was @128 0.7845 s 31.51 ms
     # 485.2, goodput @239 1.1657 s 49.92 ms 573.4
-    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @128", 0.7615, 31.53, 485.5), ("TP8 DPA8 MTP3 @239", 1.1427, 49.95, 573.6)),
+    # then the MoE exchange under attention DP (a2a: an all-gather and a reduce-scatter of the batch a MoE layer,
+    # not two all-reduces every layer): was @128 0.7615 s 31.53 ms 485.5, goodput @239 1.1427 s 49.95 ms 573.6
+    "deepseek-r1-sglang-8": (("TP8 DPA8 MTP3 @256", 1.1517, 49.14, 623.9), ("TP8 DPA8 MTP3 @261", 1.1679, 49.89, 626.5)),
     # The batch scheduled ahead on vLLM and TensorRT-LLM, their refitted cost per request and NCCL's measured
     # prefill all-reduce (served-ttft) moved these two on purpose: were @128 1.1021 s 32.28 ms 479.7, goodput
     # @231 1.6342 s 49.94 ms 560.4; and TP4 @32 0.3665 s 28.14 ms 277.7, goodput @54 0.4961 s 35.48 ms 371.1
     # then the prompts' tokenizing on the server's one thread (served-cache: 2.9 us a token, queued; the per-request
     # cost 27 -> 24 ms): was @128 1.1023 s 32.26 ms 480.1, goodput @231 1.6409 s 49.89 ms 560.9
-    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @128", 1.1847, 32.22, 479.4),
-                                   ("TP8 EP DPA8 MTP3 @232", 1.7888, 50.0, 560.5)),
+    # then the MoE exchange under attention DP (a2a): was @128 1.1847 s 32.22 ms 479.4, goodput @232 1.7888 s
+    # 50.0 ms 560.5
+    "deepseek-r1-tensorrt-llm-8": (("TP8 EP DPA8 MTP3 @256", 1.8604, 47.04, 655.0),
+                                   ("TP8 EP DPA8 MTP3 @276", 1.9714, 49.87, 666.1)),
     # vLLM's prompt tokenizing on the API server's one thread (9.4 us a token, queued; its per-request cost
     # 38 -> 28 ms; served-cache) moved this one on purpose: was TP4 @32 0.3846 s 28.5 ms 274.0, goodput @50
     # 0.4996 s 34.71 ms 350.9

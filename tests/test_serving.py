@@ -366,10 +366,12 @@ def test_blackwell_matmuls_take_their_generation_s_measured_share(catalog):
 def test_dp_attention_runs_a_prompt_s_attention_on_its_own_group(catalog):
     """R1 FP8 on 8 x H200, one 8,192-token prompt: with 8 attention groups its attention (the MLA
     projections and the causal product) runs on one GPU instead of eight; the experts and the rest
-    stay spread. So the prefill grows by 7/8 of those FLOPs at one GPU's rates (compute-bound here)."""
+    stay spread. So the prefill grows by 7/8 of those FLOPs at one GPU's rates (compute-bound here), and its
+    traffic changes from two all-reduces a layer to an all-gather and a reduce-scatter a MoE layer
+    (timing.moe_exchange_s, tests/test_moe_exchange.py)."""
     from dsadvisor.physics.estimate import pin_layout, rates_for
-    from dsadvisor.physics.params import count_params
-    from dsadvisor.physics.timing import prefill_attention_flops
+    from dsadvisor.physics.params import count_params, moe_layer_count
+    from dsadvisor.physics.timing import Layout, _allreduce_s, moe_exchange_s, prefill_attention_flops
 
     d = replace(deployment(catalog, "deepseek-r1", "H200-SXM", "sglang", "fp8", gpus=8),
                 context=9216, prompt_tokens=8192)
@@ -377,6 +379,9 @@ def test_dp_attention_runs_a_prompt_s_attention_on_its_own_group(catalog):
     rates = rates_for(d.gpu, d.engine, d.quant)
     projections = 2.0 * count_params(arch).attention * 8192
     expected = 7 / 8 * (projections / rates.linear_flops + prefill_attention_flops(arch, 1, 8192) / rates.attention_flops)
+    tp_layout, dp_layout = Layout(tp=8), Layout(tp=8, dp_attention=8)
+    expected += (moe_layer_count(arch) * moe_exchange_s(arch, dp_layout, rates, 8192, "fp8")
+                 - _allreduce_s(arch.num_hidden_layers, 8192 * arch.hidden_size * 2, tp_layout, rates))
     tp, dp = estimate(pin_layout(d, dp_attention=1)), estimate(pin_layout(d, dp_attention=8))
     assert dp.ttft_single_s - tp.ttft_single_s == pytest.approx(expected, rel=1e-6)
     assert expected > 0.2  # the MLA product alone is ~0.3 s of one H200 at 8K tokens

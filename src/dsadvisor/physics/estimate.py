@@ -38,8 +38,9 @@ from dsadvisor.physics.versions import (at_version, dequantize_pass_s, kq_gemm_f
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
-from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, DEFAULT_ALLREDUCE_LATENCY_S, NCCL_ALLREDUCE, Layout, Rates,
-                                      across_nodes, attention_dims, decode_step_s, prefill_s)
+from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, ALLTOALL_LINK_SHARE, DEFAULT_ALLREDUCE_LATENCY_S,
+                                      NCCL_ALLREDUCE, NCCL_GATHER, Layout, Rates, across_nodes, attention_dims,
+                                      decode_step_s, prefill_s)
 from dsadvisor.records import record
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
@@ -436,6 +437,9 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         decode_link_latency=s.allreduce_latency_s if nvlink else None,
         decode_link_bandwidth=s.allreduce_bus_gbs * 1e9 if nvlink and s.allreduce_bus_gbs else None,
         nccl_allreduce=tuple((tp, lat, bus) for tp, (lat, bus) in NCCL_ALLREDUCE.get(gpu.id, {}).items()),
+        nccl_gather=tuple((n, lat, bus) for n, (lat, bus) in NCCL_GATHER.get(gpu.id, {}).items()),
+        alltoall_bandwidth=link.bandwidth_gbs * 1e9 * ALLTOALL_LINK_SHARE
+        if link is not None and nvlink and link.bandwidth_gbs else None,
     )
 
 
@@ -747,7 +751,7 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                          read_bytes_per_gpu=per_gpu(read_weights, s.attention, s.layout)
                          + kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
-                         batch=d.batch, context=s.context)
+                         batch=d.batch, context=s.context, compute_dtype=quant.compute_dtype)
     routed_active = p.routed_experts * arch.moe_dims[2] / arch.moe_dims[1] if arch.is_moe else 0.0
     rate = s.rates.linear_flops
     routed_flops_s = 2.0 * routed_active * d.batch / rate if rate else 0.0
@@ -797,7 +801,7 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
                   expert_flops=2.0 * p.active_routed * s.prompt * batch,
                   expert_efficiency=expert_efficiency(engine, quant)
                   / expert_padding(engine, quant, arch, s.prompt),
-                  attention_linear_flops=2.0 * p.attention * s.prompt * batch)
+                  attention_linear_flops=2.0 * p.attention * s.prompt * batch, compute_dtype=quant.compute_dtype)
     if t is None:
         return None
     if engine.speed.quantized_prefill_dequantized and block_quantized(engine, quant):  # an older release

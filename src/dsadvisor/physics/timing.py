@@ -55,6 +55,39 @@ NCCL_ALLREDUCE = {
 }
 CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
 
+# Attention data parallel (attention_tp < tp) with an MoE model: the MoE layers see every rank's tokens, so the
+# engines exchange them around each MoE layer instead of all-reducing (docs/method.md, "The MoE exchange").
+# Up to top_k expert-parallel ranks (every token reaches nearly every rank) TensorRT-LLM gathers the tokens
+# and reduce-scatters the outputs (fused_moe_wide_ep.py / fused_moe_cutlass.py select_alltoall_method_type:
+# NotEnabled when moe_ep_size <= top_k; communication/allgather_reducescatter.py), as SGLang's DP-attention
+# gather does without DeepEP (layers/dp_attention.py) and vLLM's allgather_reducescatter all2all backend.
+# NCCL 2.29 all_gather and reduce_scatter of fp16 as NVIDIA measured them (aiconfigurator-core systems data,
+# benchmarks/data/aiconfigurator/comm_nccl.csv, 0.5-34 MB in all, both ops): latency + (n-1)/n x bytes / bus,
+# fitted per GPU and group size (median error 6-14 %, max 20-44 %): seconds, bytes/s.
+NCCL_GATHER = {
+    "H100-SXM": {2: (7.9e-6, 172e9), 4: (9.6e-6, 224e9), 8: (12.4e-6, 254e9)},
+    "H200-SXM": {2: (7.8e-6, 178e9), 4: (9.7e-6, 232e9), 8: (12.8e-6, 255e9)},
+    "B200": {2: (11.5e-6, 329e9), 4: (13.2e-6, 343e9), 8: (16.4e-6, 271e9)},
+    "GB200": {2: (11.8e-6, 331e9), 4: (13.5e-6, 339e9)},
+    "A100-SXM-80GB": {2: (15.7e-6, 114e9), 4: (17.7e-6, 134e9), 8: (18.3e-6, 135e9)},
+    "A100-SXM-40GB": {2: (15.7e-6, 114e9), 4: (17.7e-6, 134e9), 8: (18.3e-6, 135e9)},
+}
+# Beyond top_k ranks the engines send each token only to the ranks holding its experts (all-to-all dispatch,
+# then combine: TensorRT-LLM NVLinkTwoSided on an NVLink domain, with a prepare phase exchanging the routing;
+# SGLang / vLLM DeepEP). TensorRT-LLM 1.2's NVLinkTwoSided on GB200 as NVIDIA measured it (aiconfigurator-core
+# systems/data/gb200/comm/trtllm/1.3.0rc10/trtllm_alltoall_perf.parquet, DeepSeek routing, EP 8-64, 16-4096
+# tokens a rank; dispatch bf16 / fp8 / nvfp4, combine bf16): each phase 13.4 us + the bytes a rank sends at
+# 474 GB/s, 53 % of the GPU's 900 GB/s NVLink (median error 6 %, max 32 %); the prepare phase 13-16 us whatever
+# the tokens. Taken as that share of any NVLink; across nodes the network port's bandwidth.
+ALLTOALL_PHASE_S = 13.4e-6
+ALLTOALL_PHASES = 3  # prepare, dispatch, combine
+ALLTOALL_LINK_SHARE = 474 / 900
+# Bytes an activation element crosses the link as: NVFP4 4 bits + an fp8 scale per 16; FP8 with a float scale
+# per 128 (DeepEP, NVLinkTwoSided post-quant dispatch). TensorRT-LLM's all-gather sends NVFP4 and per-tensor
+# FP8 quantized but block-FP8 models (DeepSeek's) in bf16 (fused_moe_wide_ep.py forward_chunk); combine: bf16.
+FP4_WIRE_BYTES = 0.5625
+FP8_WIRE_BYTES = 1 + 4 / 128
+
 
 @record(frozen=True)
 class Rates:
@@ -73,6 +106,11 @@ class Rates:
     # NCCL's measured all-reduce on this GPU for a prefill's large messages, (tp, latency s, bus bytes/s) by
     # tensor-parallel size (NCCL_ALLREDUCE); empty: the link's latency and bandwidth
     nccl_allreduce: tuple[tuple[int, float, float], ...] = ()
+    # NCCL's measured all-gather / reduce-scatter on this GPU, (GPUs, latency s, bus bytes/s) (NCCL_GATHER);
+    # empty: the link's latency and bandwidth
+    nccl_gather: tuple[tuple[int, float, float], ...] = ()
+    alltoall_bandwidth: float | None = None  # bytes/s a rank sends in an MoE all-to-all; None: the link's
+    alltoall_latency: float = ALLTOALL_PHASE_S  # s per all-to-all phase
 
 
 @record(frozen=True)
@@ -121,14 +159,79 @@ def _allreduce_s(layers: float, message_bytes: float, layout: Layout, rates: Rat
 
 def across_nodes(rates: Rates, tp: int, gpus_per_node: int) -> Rates:
     """``rates`` with a tensor-parallel group of ``tp`` GPUs spread over nodes of ``gpus_per_node``: NCCL's
-    all-reduce over the network, in prefill and decode alike (no NVLink kernel), at the network port's bandwidth."""
+    all-reduce over the network, in prefill and decode alike (no NVLink kernel), at the network port's bandwidth;
+    an MoE all-to-all sends the share of its bytes bound for other nodes through that port."""
     if tp <= gpus_per_node:
         return rates
     nodes = math.ceil(tp / gpus_per_node)
     latency = (CROSS_NODE_ALLREDUCE_LATENCY_S * math.ceil(math.log2(nodes))
                + 2 * (gpus_per_node - 1) * CROSS_NODE_INTRA_HOP_S)
     return replace(rates, link_latency=latency, link_bandwidth=INTER_NODE_BANDWIDTH, decode_link_latency=None,
-                   decode_link_bandwidth=None, nccl_allreduce=())
+                   decode_link_bandwidth=None, nccl_allreduce=(), nccl_gather=(),
+                   alltoall_bandwidth=INTER_NODE_BANDWIDTH / (1 - gpus_per_node / tp),  # the remote share
+                   alltoall_latency=max(latency, ALLTOALL_PHASE_S))
+
+
+def ranks_reached(arch: Architecture, ep: int) -> float:
+    """Expected expert-parallel ranks one token's top-k experts sit on (uniform routing, experts dealt out
+    evenly): ep x (1 - C(E - E/ep, k) / C(E, k))."""
+    _, experts, k = arch.moe_dims
+    per_rank = max(1, experts // ep)
+    miss = 1.0
+    for i in range(k):  # chance that none of the k distinct experts falls on a given rank
+        miss *= max(0, experts - per_rank - i) / (experts - i)
+    return ep * (1.0 - miss)
+
+
+def uses_alltoall(arch: Architecture, layout: Layout) -> bool:
+    """Whether the MoE exchange of this layout is an all-to-all (expert parallel over more than top_k ranks)."""
+    return layout.ep and layout.tp > arch.moe_dims[2]
+
+
+def wire_bytes(compute_dtype: str, alltoall: bool) -> float:
+    """Bytes per element of the dispatched activations (``FP4_WIRE_BYTES``, ``FP8_WIRE_BYTES``, else bf16)."""
+    if compute_dtype == "fp4":
+        return FP4_WIRE_BYTES
+    return FP8_WIRE_BYTES if alltoall and compute_dtype == "fp8" else 2.0
+
+
+def _gather_s(message_bytes: float, n: int, rates: Rates) -> float:
+    """One NCCL all-gather (or reduce-scatter) whose whole gathered buffer is ``message_bytes`` over ``n`` GPUs:
+    the measured size nearest below ``n`` (else the smallest), or the link's figures."""
+    fits = sorted(rates.nccl_gather)
+    latency, bus = next(((lat, b) for g, lat, b in reversed(fits) if g <= n),
+                        (fits[0][1], fits[0][2]) if fits else (rates.link_latency, rates.link_bandwidth))
+    return latency + (n - 1) / n * message_bytes / bus
+
+
+def moe_exchange_s(arch: Architecture, layout: Layout, rates: Rates, tokens: int, compute_dtype: str) -> float:
+    """Seconds one MoE layer spends moving ``tokens`` (the whole instance's) to their experts and back under
+    attention data parallel: an all-to-all of each rank's own tokens to the ranks they reach
+    (``uses_alltoall``), else an all-gather of every token and a reduce-scatter of the outputs."""
+    hidden = arch.hidden_size
+    if uses_alltoall(arch, layout):
+        per_rank = tokens / layout.tp * ranks_reached(arch, layout.tp) * hidden
+        bandwidth = rates.alltoall_bandwidth or rates.link_bandwidth
+        sent = per_rank * (wire_bytes(compute_dtype, True) + 2.0)
+        return ALLTOALL_PHASES * rates.alltoall_latency + sent / bandwidth
+    gathered = tokens * hidden
+    return (_gather_s(gathered * wire_bytes(compute_dtype, False), layout.tp, rates)
+            + _gather_s(gathered * 2.0, layout.tp, rates))
+
+
+def _collectives_s(arch: Architecture, layers: float, tokens: int, layout: Layout, rates: Rates, *,
+                   decode: bool, act_bytes: int, compute_dtype: str) -> float:
+    """A pass's tensor- and expert-parallel traffic: two all-reduces a layer of all tokens over the
+    tensor-parallel group, or under attention data parallel (MoE models) one all-reduce a layer inside
+    each attention group of its own tokens plus the MoE exchange (``moe_exchange_s``) of every MoE layer;
+    the dense layers then run whole on each rank (TensorRT-LLM _compute_mlp_tp_size: 1 with attention DP)."""
+    if layout.dp_attention == 1 or not arch.is_moe:
+        return _allreduce_s(layers, tokens * arch.hidden_size * act_bytes, layout, rates, decode=decode)
+    group = Layout(tp=layout.attention_tp, pp=layout.pp)
+    own = math.ceil(tokens / layout.dp_attention) * arch.hidden_size * act_bytes
+    attention = _allreduce_s(layers, own, group, rates, decode=decode) / ALLREDUCES_PER_LAYER
+    moe_layers = moe_layer_count(arch) * layers / arch.num_hidden_layers
+    return attention + moe_layers * moe_exchange_s(arch, layout, rates, tokens, compute_dtype)
 
 
 def _pipeline_hops_s(pp: int, message_bytes: float) -> float:
@@ -227,11 +330,13 @@ def decode_step_s(
     batch: int,
     context: int,
     act_bytes: int = 2,
+    compute_dtype: str = "bf16",
 ) -> float:
     """Seconds for one decode step of the whole batch (= per-token latency).
 
     ``read_bytes_per_gpu``: weights this step touches plus the KV cache, on one
     GPU (all its layers). ``linear_flops``: 2 x active params x batch, whole model.
+    ``compute_dtype``: the format's, for the bytes an MoE exchange sends (``wire_bytes``).
     """
     speed = engine.speed
     stage_layers = arch.num_hidden_layers / layout.pp
@@ -250,7 +355,8 @@ def decode_step_s(
     attention_rate = (rates.decode_attention_flops if arch.is_mla else None) or rates.attention_flops
     if attention_rate:
         t += decode_attention_flops(arch, batch, context) / layout.gpus / attention_rate
-    t += _allreduce_s(stage_layers, batch * arch.hidden_size * act_bytes, layout, rates, decode=True)
+    t += _collectives_s(arch, stage_layers, batch, layout, rates, decode=True, act_bytes=act_bytes,
+                        compute_dtype=compute_dtype)
     # a token passes the stages one after another
     return layout.pp * t + _pipeline_hops_s(layout.pp, batch * arch.hidden_size * act_bytes)
 
@@ -270,6 +376,7 @@ def prefill_s(
     expert_efficiency: float = 1.0,
     attention_linear_flops: float = 0.0,
     attention_s: float | None = None,
+    compute_dtype: str = "bf16",
 ) -> float | None:
     """Seconds to prefill ``batch`` prompts of ``tokens`` tokens together (None: no FLOP rate known).
 
@@ -301,6 +408,7 @@ def prefill_s(
     ) / rates.bandwidth
     # the stages run one after another for one prompt: every layer's fixed cost adds up
     host = layers * speed.per_layer_prefill_s + moe_layer_count(arch) * speed.per_moe_layer_prefill_s
-    comm = _allreduce_s(layers, n_tok * arch.hidden_size * act_bytes, layout, rates)
+    comm = _collectives_s(arch, layers, n_tok, layout, rates, decode=False, act_bytes=act_bytes,
+                          compute_dtype=compute_dtype)
     hops = _pipeline_hops_s(layout.pp, n_tok * arch.hidden_size * act_bytes)
     return matmul + attention + elementwise + host + comm + hops + speed.prefill_fixed_s
