@@ -107,3 +107,23 @@ def test_dense_tensor_parallel_keeps_its_allreduce(catalog):
 
     got = _collectives_s(arch, 61, 64, Layout(tp=8, ep=True), rates, decode=True, act_bytes=2, compute_dtype="fp8")
     assert got == _allreduce_s(61, 64 * HIDDEN * 2, Layout(tp=8, ep=True), rates, decode=True)
+
+
+@pytest.mark.parametrize("gpu, width", [("H200-SXM", 8), ("GB200", 32)])
+def test_a_dep_decode_step_pays_the_exchange_instead_of_the_allreduces(catalog, gpu, width):
+    """The same decode step (bytes, FLOPs, batch) as DEP and as plain TP + EP over the same GPUs differs only by the
+    collectives: DEP pays 58 MoE exchanges (attention TP 1: no attention all-reduce), TP two all-reduces of the
+    whole batch in each of the 61 layers."""
+    from dsadvisor.physics.timing import _allreduce_s, decode_step_s
+
+    arch = catalog.architecture(catalog.model("deepseek-r1"))
+    engine, rates = catalog.engines["tensorrt-llm"], _rates(catalog, gpu)
+    batch = 128 * width
+    common = dict(read_bytes_per_gpu=40e9, linear_flops=2.0 * 37e9 * batch, batch=batch, context=2048,
+                  compute_dtype="fp8")
+    dep = decode_step_s(arch, engine, rates, _dep(width), **common)
+    tep = decode_step_s(arch, engine, rates, Layout(tp=width, ep=True), **common)
+    exchange = 58 * moe_exchange_s(arch, _dep(width), rates, batch, "fp8")
+    allreduces = _allreduce_s(61, batch * HIDDEN * 2, Layout(tp=width, ep=True), rates, decode=True)
+    assert dep - tep == pytest.approx(exchange - allreduces)
+    assert exchange < allreduces  # each rank's share, not the whole batch twice a layer
