@@ -254,15 +254,31 @@ NEW_RELEASES = {
 }
 
 
+# Releases older than the reference list's that it leaves out, each with the page that names its repository.
+EARLIER_RELEASES = {
+    "deepseek-coder-5.7bmqa-base": "https://github.com/deepseek-ai/DeepSeek-Coder (README: 1B, 5.7B, 6.7B and 33B)",
+    "deepseek-coder-7b-base-v1.5": "https://huggingface.co/collections/deepseek-ai/deepseek-coder",
+    "deepseek-coder-7b-instruct-v1.5": "https://huggingface.co/collections/deepseek-ai/deepseek-coder",
+    "deepseek-vl-7b-base": "https://github.com/deepseek-ai/DeepSeek-VL (README section 3)",
+    "deepseek-vl-7b-chat": "https://github.com/deepseek-ai/DeepSeek-VL (README section 3)",
+    "deepseek-prover-v1": "https://huggingface.co/collections/deepseek-ai/deepseek-prover",
+    "deepseek-prover-v1.5-base": "https://github.com/deepseek-ai/DeepSeek-Prover-V1.5 (README section 3)",
+    "deepseek-prover-v1.5-sft": "https://github.com/deepseek-ai/DeepSeek-Prover-V1.5 (README section 3)",
+    "deepseek-prover-v1.5-rl": "https://github.com/deepseek-ai/DeepSeek-Prover-V1.5 (README section 3)",
+    "deepseek-v2-chat-0628": "https://huggingface.co/deepseek-ai/DeepSeek-V2-Chat-0628",
+    "deepseek-coder-v2-instruct-0724": "https://huggingface.co/collections/deepseek-ai/deepseekcoder-v2",
+    "deepseek-v3.1-base": "https://huggingface.co/collections/deepseek-ai/deepseek-v31",
+}
+
 def test_released_models_count_against_the_sources(run):
     from tests.test_models_cli import RELEASED
 
     r = run("models", "--status", "released", "-f", "json")
     assert r.code == 0
     ids = {m["id"] for m in r.json()["models"]}
-    assert set(NEW_RELEASES) <= ids
-    assert ids == RELEASED | set(NEW_RELEASES)
-    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) == 56
+    assert set(NEW_RELEASES) <= ids and set(EARLIER_RELEASES) <= ids
+    assert ids == RELEASED | set(NEW_RELEASES) | set(EARLIER_RELEASES)
+    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) + len(EARLIER_RELEASES) == 68
 
 
 # Releases the sources name that the catalog does not hold yet: no config.json (or no figures) could be read
@@ -276,8 +292,22 @@ NOT_YET = {
                                        "https://huggingface.co/nvidia/DeepSeek-V4.1-Flash-NVFP4 (multimodal MoE with a Causal "
                                        "Encoder-Decoder and Compressed Sparse Attention 2, an attention kind not modelled)",
     "deepseek-ai/DeepSeek-V4-Flash-0731": "https://huggingface.co/long10024070/DeepSeek-V4-Flash-0731-FP8 (an FP8 copy, deepseek_v4)",
-    # seen this session; a config.json with the language model's whole shape was not read for any of them
+    # The 1.3B-class vision models: their language model is DeepSeek-LLM-1.3B (never released alone); no
+    # config.json of theirs with its whole shape was read (the checkpoints' own configs were seen only as file
+    # lists). transformers' test fixture hf-internal-testing/tiny-processor-janus carries a 24-layer,
+    # 2048-wide, 5632 MLP text_config, but it is a converted test file, not these checkpoints' config.
     "deepseek-ai/Janus-1.3B": "https://huggingface.co/deepseek-ai/Janus-1.3B/commit/08b9a5dafcb70d2acef7c0c4d6589efa1721dae4 (first commit: config.json, model.safetensors)",
+    "deepseek-ai/JanusFlow-1.3B": "https://huggingface.co/deepseek-ai/JanusFlow-1.3B/tree/main (config.json 1.6 kB, model.safetensors 4.09 GB)",
+    "deepseek-ai/deepseek-vl-1.3b-base": "https://github.com/deepseek-ai/DeepSeek-VL (README section 3; built on DeepSeek-LLM-1.3B-Base, shape not published)",
+    "deepseek-ai/deepseek-vl-1.3b-chat": "https://huggingface.co/deepseek-ai/deepseek-vl-1.3b-chat/tree/7c5b3f5f9285ceb64cf4fb8d6c417ed758f2d074 (config.json 1.03 kB, not read)",
+    # ESFT (arXiv 2407.01906): a V2-Lite-shaped (deepseek_v2) base tuned for the paper, and 12 task adapters that hold
+    # only the fine-tuned experts, loaded onto it (scripts/download_adapters.sh); the base's config.json was not read.
+    "deepseek-ai/ESFT-vanilla-lite": "https://huggingface.co/deepseek-ai/ESFT-vanilla-lite/tree/main (deepseek_v2, four shards 31.4 GB; "
+                                     "config.json not read); adapters ESFT-{token,gate}-{math,code,intent,summary,law,translation}-lite: "
+                                     "https://github.com/deepseek-ai/ESFT (scripts/download_adapters.sh), not standalone checkpoints",
+    # DeepSpec: speculative-decoding drafters trained for other makers' targets (Qwen3, Gemma 4), not DeepSeek models.
+    "deepseek-ai/DeepSpec": "https://huggingface.co/collections/deepseek-ai/deepseek-v25 (the DeepSpec collection in deepseek-ai's list); "
+                            "https://github.com/deepseek-ai/DeepSpec (config/dflash/dflash_qwen3_8b.py: drafts for Qwen3 / Gemma 4)",
 }
 
 
@@ -311,3 +341,43 @@ def test_a_local_v4_config_is_read_in_its_shipped_format(run):
             "--gpu", "H200", "--gpus", "8", "--engine", "vllm", "-f", "json")
     assert r.code == 0, r.err
     assert r.json()["deployment"]["quantization"] == "fp8"
+
+
+# ------------------------------------------------------------ releases older than the reference list
+
+def test_coder_v15_has_the_llm_7b_shape_not_the_coder_one(catalog):
+    """Coder-7B-v1.5 "is continue pre-trained from Deepseek-LLM 7B" (its card): its config.json copy has
+    LLM-7B's 30 layers, 102400 vocabulary and 4K positions, not Coder-6.7B's 32 layers and 32256 tokens."""
+    v15, llm, coder = (arch(catalog, i) for i in ("deepseek-coder-7b-base-v1.5", "deepseek-llm-7b-base",
+                                                  "deepseek-coder-6.7b-base"))
+    assert all(getattr(v15, f) == getattr(llm, f) for f in SHAPE_FIELDS)
+    assert (v15.num_hidden_layers, v15.vocab_size) != (coder.num_hidden_layers, coder.vocab_size)
+    assert arch(catalog, "deepseek-coder-7b-instruct-v1.5") == v15
+
+
+def test_provers_have_the_deepseekmath_shape(catalog):
+    """Prover-V1 is DeepSeekMath 7B fine-tuned; Prover-V1.5-Base its continued pre-training (GH README)."""
+    math7b = arch(catalog, "deepseek-math-7b-base")
+    for model_id in ("deepseek-prover-v1", "deepseek-prover-v1.5-base", "deepseek-prover-v1.5-sft",
+                     "deepseek-prover-v1.5-rl", "deepseek-prover-v2-7b"):
+        assert all(getattr(arch(catalog, model_id), f) == getattr(math7b, f) for f in SHAPE_FIELDS), model_id
+    assert count_params(math7b).total == pytest.approx(7e9, abs=0.1e9)  # the README's "7B parameters"
+
+
+def test_coder_mqa_is_its_published_size_with_one_kv_head(catalog):
+    """deepseek-coder-5.7bmqa-base: Coder-6.7B's layers with one KV head come to the README's 5.7B, and its
+    KV cache is a 32nd of Coder-6.7B's."""
+    mqa, mha = arch(catalog, "deepseek-coder-5.7bmqa-base"), arch(catalog, "deepseek-coder-6.7b-base")
+    assert count_params(mqa).total == pytest.approx(5.7e9, abs=0.05e9)
+    assert kv_bytes_per_token(mqa, 2) * 32 == kv_bytes_per_token(mha, 2)
+
+
+def test_updates_of_earlier_releases_estimate_as_their_parent(run):
+    """A fine-tune with its parent's architecture sizes exactly as the parent does."""
+    for new, parent, gpu in (("deepseek-v2-chat-0628", "deepseek-v2-chat", ["--gpu", "H200", "--gpus", "8"]),
+                             ("deepseek-coder-v2-instruct-0724", "deepseek-coder-v2-instruct", ["--gpu", "H200", "--gpus", "8"]),
+                             ("deepseek-v3.1-base", "deepseek-v3-base", ["--gpu", "H200", "--gpus", "8"]),
+                             ("deepseek-vl-7b-chat", "deepseek-llm-7b-chat", ["--gpu", "A100", "--vram", "40"])):
+        a, b = (run("estimate", m, *gpu, "-f", "json") for m in (new, parent))
+        assert a.code == 0 and b.code == 0, (a.err, b.err)
+        assert a.json()["memory"]["weights_bytes"] == b.json()["memory"]["weights_bytes"], new
