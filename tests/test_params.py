@@ -26,17 +26,17 @@ EXPECTED_FILES = {
     "llm.yaml": {"deepseek-llm-7b-base", "deepseek-llm-7b-chat", "deepseek-llm-67b-base", "deepseek-llm-67b-chat"},
     "coder.yaml": {
         f"deepseek-coder-{s}-{v}" for s in ("1.3b", "6.7b", "33b") for v in ("base", "instruct")
-    },
+    } | {"deepseek-coder-5.7bmqa-base", "deepseek-coder-7b-base-v1.5", "deepseek-coder-7b-instruct-v1.5"},
     "math.yaml": {"deepseek-math-7b-base", "deepseek-math-7b-instruct", "deepseek-math-7b-rl"},
     "moe.yaml": {"deepseek-moe-16b-base", "deepseek-moe-16b-chat"},
     "v2.yaml": {
         "deepseek-v2", "deepseek-v2-chat", "deepseek-v2-lite", "deepseek-v2-lite-chat", "deepseek-v2.5", "deepseek-v2.5-1210",
         "deepseek-coder-v2-lite-base", "deepseek-coder-v2-lite-instruct",
-        "deepseek-coder-v2-base", "deepseek-coder-v2-instruct",
+        "deepseek-coder-v2-base", "deepseek-coder-v2-instruct", "deepseek-v2-chat-0628", "deepseek-coder-v2-instruct-0724",
     },
     "v3.yaml": {
         "deepseek-v3", "deepseek-v3-base", "deepseek-v3-0324", "deepseek-v3.1", "deepseek-v3.1-terminus",
-        "deepseek-v3.2-exp", "deepseek-prover-v2-671b",
+        "deepseek-v3.2-exp", "deepseek-prover-v2-671b", "deepseek-v3.1-base",
     },
     "r1.yaml": {"deepseek-r1", "deepseek-r1-zero", "deepseek-r1-0528"},
     "r1-distill.yaml": {
@@ -47,6 +47,8 @@ EXPECTED_FILES = {
     "v3.2.yaml": {"deepseek-v3.2", "deepseek-v3.2-speciale", "deepseek-math-v2", "deepseek-v3.2-exp-base"},
     "v4.yaml": {"deepseek-v4-flash", "deepseek-v4-flash-base", "deepseek-v4-pro", "deepseek-v4-pro-base"},
     "small-2025.yaml": {"deepseek-r1-0528-qwen3-8b", "deepseek-prover-v2-7b", "deepseek-ocr"},
+    "prover.yaml": {"deepseek-prover-v1", "deepseek-prover-v1.5-base", "deepseek-prover-v1.5-sft", "deepseek-prover-v1.5-rl"},
+    "vl.yaml": {"deepseek-vl-7b-base", "deepseek-vl-7b-chat"},
 }
 
 SHAPE_FIELDS = [
