@@ -28,7 +28,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import load_catalog
-from dsadvisor.physics.calibration import compare_llamacpp, read_rows
+from dsadvisor.physics.calibration import compare_llamacpp, read_rows, with_engine_speed
 
 ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
@@ -36,26 +36,15 @@ MLA = {"deepseek-v2-lite"}
 QUANTIZED = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m", "q6_k", "q2_k", "q4_0"}
 
 
-class _With:
-    """The catalog with llama.cpp's speed constants replaced."""
-
-    def __init__(self, catalog, speed):
-        self._c = catalog
-        self.engines = dict(catalog.engines)
-        self.engines["llama.cpp"] = replace(catalog.engines["llama.cpp"], speed=speed)
-
-    def __getattr__(self, name):
-        return getattr(self._c, name)
-
-
 def errors(catalog, speed, keep, rows=None) -> list[float]:
-    comps = compare_llamacpp(_With(catalog, speed), ROWS if rows is None else rows)
+    comps = compare_llamacpp(with_engine_speed(catalog, "llama.cpp", speed), ROWS if rows is None else rows)
     return [math.log(c.estimated / c.measured) for c in comps if not c.held_out and keep(c)]
 
 
 def rows_for(catalog, speed, keep) -> list[dict]:
     """The rows (model and format) with a fit comparison ``keep`` takes: a search estimates only those."""
-    pairs = {(c.model, c.quant) for c in compare_llamacpp(_With(catalog, speed), ROWS) if not c.held_out and keep(c)}
+    comps = compare_llamacpp(with_engine_speed(catalog, "llama.cpp", speed), ROWS)
+    pairs = {(c.model, c.quant) for c in comps if not c.held_out and keep(c)}
     return [r for r in ROWS if (r["model"], r["quant"]) in pairs]
 
 

@@ -26,7 +26,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import load_catalog
-from dsadvisor.physics.calibration import compare_published, read_rows
+from dsadvisor.physics.calibration import compare_published, read_rows, with_engine_speed
 
 ROWS = read_rows(Path(__file__).resolve().parent / "data" / "published" / "llamacpp-published.jsonl")
 # (speed field, key, the fit row's source, GPU, format)
@@ -40,18 +40,6 @@ CONSTANTS = [
 ]
 
 
-class _With:
-    """The catalog with llama.cpp's speed replaced."""
-
-    def __init__(self, catalog, speed):
-        self._c = catalog
-        self.engines = dict(catalog.engines)
-        self.engines["llama.cpp"] = replace(catalog.engines["llama.cpp"], speed=speed)
-
-    def __getattr__(self, name):
-        return getattr(self._c, name)
-
-
 def fit_row(source: str, gpu: str, quant: str) -> dict:
     rows = [r for r in ROWS if r["source"] == source and r["gpu"] == gpu and r["quant"] == quant
             and r["metric"] == "prefill" and r["part"] == "fit"]
@@ -61,7 +49,7 @@ def fit_row(source: str, gpu: str, quant: str) -> dict:
 
 def ratio(catalog, speed, row: dict) -> float:
     """Estimated / measured prompt time of ``row`` with llama.cpp's speed ``speed``."""
-    (c,) = compare_published(_With(catalog, speed), [row])
+    (c,) = compare_published(with_engine_speed(catalog, "llama.cpp", speed), [row])
     return c.estimated / c.measured
 
 

@@ -15,6 +15,7 @@ from dsadvisor.physics.calibration import (
     compare_llamacpp,
     llamacpp_measured,
     read_rows,
+    with_engine_speed,
 )
 
 ROWS = read_rows(Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
@@ -122,3 +123,18 @@ def test_every_published_row_has_an_estimate(catalog):
     from dsadvisor.physics.calibration import published_unknown
 
     assert published_unknown(catalog, PUBLISHED) == []
+
+
+def test_a_candidate_speed_is_estimated_with_it_and_leaves_the_catalog_alone(catalog):
+    # the fit scripts try constants through with_engine_speed: a candidate with twice the fixed cost per layer
+    # (48.6 us, 30 layers: ~1.5 ms more on a 4 ms token) must come out slower, the bundled catalog unchanged
+    from dataclasses import replace
+
+    row = next(r for r in ROWS if r["model"] == "deepseek-coder-6.7b" and r["quant"] == "q8_0")
+    bundled = compare_llamacpp(catalog, [row])
+    speed = catalog.engines["llama.cpp"].speed
+    slow = with_engine_speed(catalog, "llama.cpp", replace(speed, per_layer_decode_s=2 * speed.per_layer_decode_s))
+    assert slow.memo is not catalog.memo and slow.engines["llama.cpp"].speed is not speed
+    short_decode = [c.estimated for c in compare_llamacpp(slow, [row]) if c.quantity == "decode" and c.tokens == 128]
+    assert short_decode[0] > 1.2 * next(c.estimated for c in bundled if c.quantity == "decode" and c.tokens == 128)
+    assert [c.estimated for c in compare_llamacpp(catalog, [row])] == [c.estimated for c in bundled]

@@ -89,6 +89,14 @@ def cuda_graph_harness(catalog: Catalog) -> Engine:
     return replace(vllm, speed=speed)
 
 
+def with_engine_speed(catalog: Catalog, engine_id: str, speed) -> Catalog:
+    """``catalog`` with one engine's speed constants replaced (the fit scripts try candidate constants), with
+    a memo of its own: results derived from the bundled constants must not answer for the candidates."""
+    engines = dict(catalog.engines)
+    engines[engine_id] = replace(catalog.engines[engine_id], speed=speed)
+    return replace(catalog, engines=engines, memo={})
+
+
 def _deployment(catalog: Catalog, gpu: Gpu, model: str, engine: str | Engine, **kw) -> Deployment:
     entry = catalog.models[MODEL_IDS[model]]
     return Deployment.of(catalog, model=entry, gpu=gpu, quant=catalog.quantizations["bf16"],
