@@ -57,8 +57,23 @@ def split_group(row: dict[str, str]) -> str:
 
 
 def measurement_key(row: dict[str, str]) -> str:
-    """The measured pair as written: one run appears under up to three ids (and two layout spellings)."""
-    return row["silicon_ttft_ms"] + "|" + row["silicon_tpot_ms"]
+    """The measured pair to 0.01 ms: one run appears under up to three ids (and two layout spellings), its
+    figures written with other digits (``798.5432`` in one file, ``798.54`` in another)."""
+    try:
+        return f"{float(row['silicon_ttft_ms']):.2f}|{float(row['silicon_tpot_ms']):.2f}"
+    except ValueError:
+        return row["silicon_ttft_ms"] + "|" + row["silicon_tpot_ms"]
+
+
+def _kept_copies(rows: list[dict[str, str]]) -> dict[str, str]:
+    """Measurement -> the id of the copy kept: the first db-dump row (its config id names InferenceX's launch
+    flags, which the calibration reads), else the first in file order."""
+    kept: dict[str, tuple[str, bool]] = {}  # measurement -> (id, from a db dump)
+    for row in rows:
+        key, dump = measurement_key(row), row.get("silicon_data_source", "").startswith("db-dump/")
+        if key not in kept or (dump and not kept[key][1]):
+            kept[key] = (row["id"], dump)
+    return {key: kept_id for key, (kept_id, _) in kept.items()}
 
 
 def split_components(rows: list[dict[str, str]]) -> dict[str, str]:
@@ -91,11 +106,11 @@ def split_of(group: str) -> str:
 def split_rows(rows: list[dict[str, str]]) -> list[tuple[str, str, str]]:
     """(split, component, same_measurement_as) per row, in file order."""
     component = split_components(rows)
-    first_id: dict[str, str] = {}
+    kept = _kept_copies(rows)
     out = []
     for row in rows:
         comp = component[split_group(row)]
-        seen = first_id.setdefault(measurement_key(row), row["id"])
+        seen = kept[measurement_key(row)]
         out.append((split_of(comp), comp, "" if seen == row["id"] else seen))
     return out
 
