@@ -268,6 +268,7 @@ EARLIER_RELEASES = {
     "deepseek-v2-chat-0628": "https://huggingface.co/deepseek-ai/DeepSeek-V2-Chat-0628",
     "deepseek-coder-v2-instruct-0724": "https://huggingface.co/collections/deepseek-ai/deepseekcoder-v2",
     "deepseek-v3.1-base": "https://huggingface.co/collections/deepseek-ai/deepseek-v31",
+    "esft-vanilla-lite": "https://github.com/deepseek-ai/ESFT (scripts/eval.sh: --base_model_path deepseek-ai/ESFT-vanilla-lite)",
 }
 
 def test_released_models_count_against_the_sources(run):
@@ -278,7 +279,7 @@ def test_released_models_count_against_the_sources(run):
     ids = {m["id"] for m in r.json()["models"]}
     assert set(NEW_RELEASES) <= ids and set(EARLIER_RELEASES) <= ids
     assert ids == RELEASED | set(NEW_RELEASES) | set(EARLIER_RELEASES)
-    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) + len(EARLIER_RELEASES) == 68
+    assert r.json()["count"] == len(RELEASED) + len(NEW_RELEASES) + len(EARLIER_RELEASES) == 69
 
 
 # Releases the sources name that the catalog does not hold yet: no config.json (or no figures) could be read
@@ -300,11 +301,11 @@ NOT_YET = {
     "deepseek-ai/JanusFlow-1.3B": "https://huggingface.co/deepseek-ai/JanusFlow-1.3B/tree/main (config.json 1.6 kB, model.safetensors 4.09 GB)",
     "deepseek-ai/deepseek-vl-1.3b-base": "https://github.com/deepseek-ai/DeepSeek-VL (README section 3; built on DeepSeek-LLM-1.3B-Base, shape not published)",
     "deepseek-ai/deepseek-vl-1.3b-chat": "https://huggingface.co/deepseek-ai/deepseek-vl-1.3b-chat/tree/7c5b3f5f9285ceb64cf4fb8d6c417ed758f2d074 (config.json 1.03 kB, not read)",
-    # ESFT (arXiv 2407.01906): a V2-Lite-shaped (deepseek_v2) base tuned for the paper, and 12 task adapters that hold
-    # only the fine-tuned experts, loaded onto it (scripts/download_adapters.sh); the base's config.json was not read.
-    "deepseek-ai/ESFT-vanilla-lite": "https://huggingface.co/deepseek-ai/ESFT-vanilla-lite/tree/main (deepseek_v2, four shards 31.4 GB; "
-                                     "config.json not read); adapters ESFT-{token,gate}-{math,code,intent,summary,law,translation}-lite: "
-                                     "https://github.com/deepseek-ai/ESFT (scripts/download_adapters.sh), not standalone checkpoints",
+    # ESFT (arXiv 2407.01906): 12 expert sets of esft-vanilla-lite (catalogued), each holding only the experts its task
+    # tuned (2.3-4.3 GB against the base's 31.4 GB) and loaded onto the base (scripts/download_adapters.sh, eval.sh):
+    # not standalone checkpoints. One stands for the twelve, ESFT-{token,gate}-{math,code,intent,summary,law,translation}-lite.
+    "deepseek-ai/ESFT-token-intent-lite": "https://huggingface.co/deepseek-ai/ESFT-token-intent-lite/tree/main (one 3.2 GB shard, expert_cfg.json; "
+                                          "card: \"a specialized expert set of the base model at deepseek-ai/ESFT-vanilla-lite\")",
     # DeepSpec: speculative-decoding drafters trained for other makers' targets (Qwen3, Gemma 4), not DeepSeek models.
     "deepseek-ai/DeepSpec": "https://huggingface.co/collections/deepseek-ai/deepseek-v25 (the DeepSpec collection in deepseek-ai's list); "
                             "https://github.com/deepseek-ai/DeepSpec (config/dflash/dflash_qwen3_8b.py: drafts for Qwen3 / Gemma 4)",
@@ -381,3 +382,12 @@ def test_updates_of_earlier_releases_estimate_as_their_parent(run):
         a, b = (run("estimate", m, *gpu, "-f", "json") for m in (new, parent))
         assert a.code == 0 and b.code == 0, (a.err, b.err)
         assert a.json()["memory"]["weights_bytes"] == b.json()["memory"]["weights_bytes"], new
+
+
+def test_esft_vanilla_is_v2_lite_with_a_4k_context(catalog):
+    """ESFT-vanilla-lite: DeepSeek-V2-Lite's layers (its shards, 31.41 GB, are 15.7B parameters at 2 bytes) with
+    the 4096 positions and no YaRN of the ESFT checkpoints' config.json."""
+    esft, lite = arch(catalog, "esft-vanilla-lite"), arch(catalog, "deepseek-v2-lite")
+    differs = [f for f in SHAPE_FIELDS if getattr(esft, f) != getattr(lite, f)]
+    assert differs == ["max_position_embeddings"] and esft.max_position_embeddings == 4096
+    assert 2 * count_params(esft).total == pytest.approx(31.41e9, rel=0.002)

@@ -49,6 +49,7 @@ EXPECTED_FILES = {
     "small-2025.yaml": {"deepseek-r1-0528-qwen3-8b", "deepseek-prover-v2-7b", "deepseek-ocr"},
     "prover.yaml": {"deepseek-prover-v1", "deepseek-prover-v1.5-base", "deepseek-prover-v1.5-sft", "deepseek-prover-v1.5-rl"},
     "vl.yaml": {"deepseek-vl-7b-base", "deepseek-vl-7b-chat"},
+    "esft.yaml": {"esft-vanilla-lite"},
 }
 
 SHAPE_FIELDS = [

@@ -101,9 +101,9 @@ def test_described_variants_take_part_with_the_articles_advice_checked(run):
 def test_nothing_fits_advice_ignores_what_the_filters_left_out(run):
     r = run("recommend", "--vram", "2", "--released-only", "--quant", "bf16", "-f", "json")
     advice = r.json()["advice"]
-    # 86 models, 18 of them described variants, 21 of the 68 released ones base or RL-zero checkpoints
-    # (the earlier releases added in tests/test_new_models.py EARLIER_RELEASES brought 7 instruct ones: 40 -> 47)
-    assert "of the 47 the filters keep" in advice[0]
+    # 87 models, 18 of them described variants, 21 of the 69 released ones base or RL-zero checkpoints
+    # (the earlier releases added in tests/test_new_models.py EARLIER_RELEASES brought 8 instruct ones: 40 -> 48)
+    assert "of the 48 the filters keep" in advice[0]
     smallest = advice[1].split("the smallest deployment, ")[1].split(" as ")[0]
     assert smallest == "deepseek-coder-1.3b-instruct"  # released and instruct; not the described deepseek-1.3b
     none = run("recommend", "--vram", "80", "--family", "janus", "--max-params", "0.5", "-f", "json")
