@@ -4,7 +4,7 @@
 
 Four constants, each set by the one published prompt row that names it (README "fit rows"), with the engine as
 that row's build ran it (``engine_version``: builds before 2025-08-30 ran without flash attention, so their
-prompts pay the KQ matrix's traffic, physics.versions.kq_materialized_s):
+prompts run attention as F16 GEMMs and pay the KQ matrix's traffic, estimate.kq_attention_s):
 
 - ``quantized_linear_efficiency["default"]``: MMQ's share of the dense int8 rate on CUDA GPUs other than
   compute capability 9.0 (RTX 4090, llama 8B Q4_0 pp512, ggml-org/llama.cpp PR 7676);
