@@ -702,7 +702,12 @@ def main(argv: list[str] | None = None) -> None:
     if sys.stdout is None:  # started with stdout closed
         sys.stdout = open(os.devnull, "w", encoding="utf-8")
         _lost.append("stdout is closed: the output was not written")
+    from dsadvisor import records
+    from dsadvisor.catalog import cache
+
+    records.use_store(cache)  # the record methods compiled by earlier runs, and this run's for the next
     code = _run(argv)
+    records.save_compiled()
     try:
         sys.stdout.flush()  # a pipe holds back up to 8 KB: its EPIPE comes here
     except OSError as exc:

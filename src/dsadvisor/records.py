@@ -102,7 +102,7 @@ def compile_method(cls: type, name: str) -> Callable[..., Any]:
     else:
         source = {"__repr__": _source_repr, "__eq__": _source_eq, "__hash__": _source_hash}[name](fields)
     # the text is built above from the class's field names only; the file name marks it in tracebacks
-    exec(compile(source, f"<record {cls.__module__}.{cls.__qualname__}>", "exec"), env)  # noqa: S102
+    exec(compiled(source, f"<record {cls.__module__}.{cls.__qualname__}>"), env)  # noqa: S102
     method = env[name]
     method.__qualname__ = f"{cls.__qualname__}.{name}"
     method.__module__ = cls.__module__
@@ -111,6 +111,86 @@ def compile_method(cls: type, name: str) -> Callable[..., Any]:
 
         method = reprlib.recursive_repr()(method)  # a record holding itself shows "...", as dataclass's
     return method
+
+
+# ------------------------------------------------------------------ compiled methods kept between runs
+#
+# Compiling the methods a run calls was ~50M instructions of every CLI run (40-odd methods, 47,000 characters
+# of source for an A100 ``recommend``; EngineSpeed's ``__init__`` alone is 10,600). Where a store is given
+# (``use_store``: the CLI gives ``dsadvisor.catalog.cache``, which applies its trust checks before anything
+# is unmarshalled and writes atomically), the code objects are kept in a file of the user's cache folder,
+# keyed by the exact source text and file name, so an edited record can never run an old method; one file
+# per interpreter version (marshal's format is one interpreter's). Read when the first method is compiled;
+# written only by ``save_compiled`` (the CLI calls it once at its end), only when this run compiled a method
+# the file lacks: a run that compiled nothing writes nothing.
+
+CODES_KEPT = 2048  # entries a file holds at most: past this, only the entries of the run that saves it
+_store: Any = None  # methods_file() -> path | None, read_entry(path, dict), write_entry(path, obj); or None
+_codes: tuple[object, dict[str, bytes]] | None = None  # (the file, its entries), once read
+_used: dict[str, bytes] = {}  # entries this run compiled anew or read
+_new = False  # whether this run compiled anything the file lacks
+
+
+def use_store(store: Any) -> None:
+    """Keep compiled methods between runs in ``store`` (``dsadvisor.catalog.cache``; None: not kept)."""
+    global _store
+    _store = store
+
+
+def _codes_file():
+    return _store.methods_file() if _store is not None else None
+
+
+def _read_codes(path) -> dict[str, bytes]:
+    import warnings
+
+    if path is None:
+        return {}
+    with warnings.catch_warnings():  # the catalog's own read of the folder says what is wrong with it
+        warnings.simplefilter("ignore")
+        held = _store.read_entry(path, dict)
+    if not isinstance(held, dict) or not all(isinstance(k, str) and isinstance(v, bytes) for k, v in held.items()):
+        return {}
+    return held
+
+
+def compiled(source: str, filename: str):
+    """``compile(source, filename, "exec")``, from the store when this source was compiled before."""
+    import marshal
+
+    global _codes, _new
+    path = _codes_file()
+    if _codes is None or _codes[0] != path:  # read once a run (again if the cache folder changed)
+        _codes = (path, _read_codes(path))
+    key = f"{filename}\0{source}"
+    raw = _codes[1].get(key)
+    if raw is not None:
+        try:
+            code = marshal.loads(raw)
+        except (EOFError, ValueError, TypeError):
+            code = None
+        if code is not None and getattr(code, "co_filename", None) == filename:
+            _used[key] = raw
+            return code
+    code = compile(source, filename, "exec")
+    _used[key] = marshal.dumps(code)
+    _new = True
+    return code
+
+
+def save_compiled() -> None:
+    """Write the methods this run compiled anew beside those the file holds (merged with the file as it is
+    now: runs saving at once each leave a whole file, and a method one of them loses is compiled again)."""
+    global _new
+    if not _new:
+        return
+    _new = False
+    path = _codes_file()
+    if path is None:
+        return
+    held = _read_codes(path)
+    merged = {**held, **_used} if len(held) + len(_used) <= CODES_KEPT else dict(_used)
+    _store.write_entry(path, merged)
 
 
 def _compile_on_first_call(cls: type, name: str) -> Callable[..., Any]:

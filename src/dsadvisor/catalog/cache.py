@@ -18,10 +18,9 @@ catalog is rebuilt and written again, and one warning says why (``dsadvisor.erro
 
 from __future__ import annotations
 
-import hashlib
 import os
-import pickle
 import stat
+import sys
 import warnings
 from pathlib import Path
 
@@ -33,6 +32,29 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+
+
+def _sha256(data: bytes = b""):
+    """SHA-256 from CPython's own module (``_sha2`` from 3.12, ``_sha256`` before); ``hashlib`` only where
+    neither exists: importing hashlib loads OpenSSL, about 11M instructions of every run (callgrind)."""
+    try:
+        from _sha2 import sha256  # type: ignore[import-not-found]
+    except ImportError:
+        try:
+            from _sha256 import sha256  # type: ignore[import-not-found]
+        except ImportError:  # pragma: no cover - an interpreter without CPython's fallbacks
+            from hashlib import sha256
+    return sha256(data)
+
+
+def _unpickle(data: bytes) -> object:
+    """``pickle.loads`` without importing the pure-Python ``pickle`` module (it is ``_pickle.loads``; the
+    module's import is about 20M instructions a run reading the cache does not need)."""
+    try:
+        from _pickle import loads
+    except ImportError:  # pragma: no cover - an interpreter without the C accelerator
+        from pickle import loads
+    return loads(data)
 
 
 def cache_dir() -> Path | None:
@@ -50,21 +72,30 @@ def cache_dir() -> Path | None:
     return Path(home) / ".cache" / "dsadvisor" if os.path.isabs(home) else None
 
 
+def methods_file() -> Path | None:
+    """Where ``dsadvisor.records`` keeps the record methods it compiled, for this interpreter (marshal's
+    format is one interpreter's); None when the cache is off."""
+    folder = cache_dir()
+    return folder / f"records-{sys.implementation.cache_tag}-{sys.hexversion:x}.pickle" if folder else None
+
+
 def entry_path(folder: Path, inputs: list[tuple[Path, bytes | None]]) -> Path:
     """The entry for these inputs: the version, then each input file, in order.
 
     An input with bytes (a user's file, read once: the same bytes are parsed on a miss) is keyed by its
     path as given and the SHA-256 of those bytes; one without (bundled package data, read-only) by its
-    resolved path, size and mtime. Paths go in through ``os.fsencode``, so a file name that is not UTF-8
+    path, and the device, inode, size and mtime of the file it reaches (a symlink followed: no ``resolve``,
+    which stats every folder of the path, 35 files a run). Paths go in through ``os.fsencode``, so a file name that is not UTF-8
     keys like any other.
     """
-    digest = hashlib.sha256(__version__.encode())
+    digest = _sha256(__version__.encode())
     for path, raw in inputs:
         if raw is not None:
-            digest.update(b"user\0" + os.fsencode(path) + b"\0" + hashlib.sha256(raw).digest())
+            digest.update(b"user\0" + os.fsencode(path) + b"\0" + _sha256(raw).digest())
         else:
-            st = path.stat()
-            digest.update(b"bundled\0" + os.fsencode(path.resolve()) + f"\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
+            st = os.stat(path)  # follows a symlink: the file read is the one keyed
+            digest.update(b"bundled\0" + os.fsencode(path)
+                          + f"\0{st.st_dev}\0{st.st_ino}\0{st.st_size}\0{st.st_mtime_ns}\0".encode())
     return folder / f"catalog-{digest.hexdigest()[:24]}.pickle"
 
 
@@ -123,7 +154,7 @@ def read_entry(path: Path, expected: type) -> object | None:
     finally:
         os.close(folder_fd)
     try:
-        cached = pickle.loads(data)
+        cached = _unpickle(data)
     except Exception as exc:  # noqa: BLE001 - any bytes at all may be here: every failure is a miss
         _warn(path, f"does not unpickle ({type(exc).__name__})")
         return None
@@ -150,6 +181,8 @@ def write_entry(path: Path, obj: object) -> None:
         folder_fd = _open_folder(folder)
     if folder_fd is None:
         return
+    import pickle
+
     tmp = f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
     try:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW | _CLOEXEC, FILE_MODE, dir_fd=folder_fd)
