@@ -33,6 +33,7 @@ HERE = Path(__file__).resolve().parent
 DATA = HERE / "data"  # the calibration set the constants were fitted to
 HELD_OUT = HERE / "gpu" / "results"  # measured here, not fitted to
 LLAMACPP = DATA / "llamacpp-h200" / "h200-lcpp.jsonl"
+LLAMACPP_DEPTH = DATA / "llamacpp-h200" / "h200-lcpp-depth.jsonl"  # run 7: long context
 PUBLISHED = DATA / "published"  # published measurements, each row with its source, conditions and part
 
 
@@ -47,6 +48,7 @@ def collect(catalog) -> list[tuple[str, list]]:
         if comps:
             sets.append((path.stem, comps))
     sets.append(("llamacpp-h200", compare_llamacpp(catalog, read_rows(LLAMACPP))))
+    sets.append(("llamacpp-h200-depth", compare_llamacpp(catalog, read_rows(LLAMACPP_DEPTH))))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
         rows = comparable(path)
         steps = compare_published(catalog, [r for r in rows if "served" not in r])

@@ -1,6 +1,7 @@
 """Fit llama.cpp's speed constants on the fit part of benchmarks/data/llamacpp-h200 (held-out rows never enter).
 
     python benchmarks/fit_llamacpp.py [--prefill-only] [--refit-prompts]
+    python benchmarks/fit_llamacpp.py --depth   # only llama.cpp's decode attention at depth (run 7)
     # --prefill-only: keep the catalog's decode constants; --refit-prompts: refit the F16 prompt rate and the
     # prompt experts' share too (kept from run 4 otherwise: docs/method.md, llama.cpp's fourth round)
 
@@ -31,6 +32,7 @@ from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.calibration import compare_llamacpp, read_rows, with_engine_speed
 
 ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
+DEPTH_ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp-depth.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}
 QUANTIZED = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m", "q6_k", "q2_k", "q4_0"}
@@ -41,11 +43,12 @@ def errors(catalog, speed, keep, rows=None) -> list[float]:
     return [math.log(c.estimated / c.measured) for c in comps if not c.held_out and keep(c)]
 
 
-def rows_for(catalog, speed, keep) -> list[dict]:
+def rows_for(catalog, speed, keep, rows=None) -> list[dict]:
     """The rows (model and format) with a fit comparison ``keep`` takes: a search estimates only those."""
-    comps = compare_llamacpp(with_engine_speed(catalog, "llama.cpp", speed), ROWS)
+    rows = ROWS if rows is None else rows
+    comps = compare_llamacpp(with_engine_speed(catalog, "llama.cpp", speed), rows)
     pairs = {(c.model, c.quant) for c in comps if not c.held_out and keep(c)}
-    return [r for r in ROWS if (r["model"], r["quant"]) in pairs]
+    return [r for r in rows if (r["model"], r["quant"]) in pairs]
 
 
 def loss(catalog, speed, keep, rows=None) -> float:
@@ -53,13 +56,13 @@ def loss(catalog, speed, keep, rows=None) -> float:
     return sum(x * x for x in e) / max(1, len(e))
 
 
-def search(catalog, speed, field, keep, lo, hi, key=None, steps=14):
+def search(catalog, speed, field, keep, lo, hi, key=None, steps=14, rows=None):
     """The value of ``field`` (or of ``field[key]``) in [lo, hi] (log grid, then refined) with least loss."""
     def with_value(v):
         if key is None:
             return replace(speed, **{field: v})
         return replace(speed, **{field: {**getattr(speed, field), key: v}})
-    rows = rows_for(catalog, speed, keep)
+    rows = rows_for(catalog, speed, keep, rows)
     for _ in range(3):
         grid = [lo * (hi / lo) ** (i / steps) for i in range(steps + 1)]
         best = min(grid, key=lambda v: loss(catalog, with_value(v), keep, rows))
@@ -121,6 +124,32 @@ def fit_batched(catalog, s, out):
     return s
 
 
+def fit_depth(catalog, s, out):
+    """llama.cpp's decode attention over a long cache (run 7 and the earlier runs' 8,192-token rows, fit part
+    only): the cost per (query head, cached token) with a 16-bit and with a Q8_0 cache on the GQA / MHA decode
+    rows past 1,000 tokens (batched rows at 4,096 too), and a Q8_0 cache's fixed cost a layer on the rows at
+    128 tokens."""
+    rows = ROWS + DEPTH_ROWS
+    deep = lambda c: c.tokens > 1000 and c.model not in MLA  # noqa: E731
+    f16 = lambda c: c.quantity in ("decode", "batched_decode") and deep(c) and not c.kv  # noqa: E731
+    q8_deep = lambda c: c.quantity == "decode" and deep(c) and c.kv == "q8_0-kv"  # noqa: E731
+    q8_short = lambda c: c.quantity == "decode" and c.tokens < 1000 and c.kv == "q8_0-kv"  # noqa: E731
+    for _ in range(2):
+        s, out["fattn_head_token_s[f16]"] = search(catalog, s, "fattn_head_token_s", f16, 1e-12, 1e-9, key="f16",
+                                                   rows=rows)
+        s, out["fattn_quantized_layer_s"] = search(catalog, s, "fattn_quantized_layer_s", q8_short, 1e-7, 1e-4,
+                                                   rows=rows)
+        s, out["fattn_head_token_s[quantized]"] = search(catalog, s, "fattn_head_token_s", q8_deep, 1e-12, 1e-9,
+                                                         key="quantized", rows=rows)
+        # MLA's absorbed attention keeps its own rate (the MMA kernel at head size 576): refit with run 7's depths
+        s, out["decode_attention_flops_per_byte"] = search(catalog, s, "decode_attention_flops_per_byte",
+                                                           is_("decode", mla=True, deep=True), 0.1, 50, rows=rows)
+        # a further sequence's cost per layer was fitted with the KV bytes alone: refit it with the attention
+        s, out["per_sequence_layer_decode_s"] = search(catalog, s, "per_sequence_layer_decode_s",
+                                                       is_("batched_decode"), 1e-8, 1e-5, rows=rows)
+    return s
+
+
 def fit(catalog):
     s = catalog.engines["llama.cpp"].speed
     s = replace(s, quantized_vector_max_batch=8, batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
@@ -141,6 +170,15 @@ def fit(catalog):
 
 def main() -> None:
     catalog = load_catalog()
+    if "--depth" in sys.argv:
+        speed, out = catalog.engines["llama.cpp"].speed, {}
+        speed = fit_depth(catalog, speed, out)
+        for k, v in out.items():
+            print(f"{k:36} {v:.4g}")
+        for q in ("decode", "batched_decode"):
+            e = [abs(math.exp(x) - 1) for x in errors(catalog, speed, lambda c, q=q: c.quantity == q, ROWS + DEPTH_ROWS)]
+            print(f"fit {q:15} n={len(e):3d} max {max(e):6.1%} median {statistics.median(e):6.1%}")
+        return
     speed, out = fit(catalog)
     for k, v in out.items():
         print(f"{k:36} {v:.4g}")

@@ -619,6 +619,12 @@ class EngineSpeed(Sourced):
     # datasheet bandwidth instead of attention_efficiency of the tensor rate: llama.cpp's flash-attention vector
     # kernel runs it on the CUDA cores
     decode_attention_flops_per_byte: Optional[Annotated[float, Gt(0), Le(1e4)]] = None
+    # GQA/MHA decode attention in ggml-cuda's flash-attention kernels (physics/ggml_attention.py): seconds per
+    # (query head, cached token) and layer with a 16-bit ("f16") or block-quantized ("quantized") KV cache,
+    # floored by the cache's bytes at the bandwidth, and what a quantized cache adds a layer and step; measured
+    # on an H200 and taken as they are on other NVIDIA GPUs. Unset: the KV bytes alone
+    fattn_head_token_s: dict[str, Annotated[float, Gt(0), Le(1e-6)]] = field(default_factory=dict)
+    fattn_quantized_layer_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     # formats whose matrix-vector kernel unpacks one 32-bit word of quants per thread and step (VDR 1 in
     # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own
     vdr1_formats: list[str] = _list()

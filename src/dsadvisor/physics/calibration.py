@@ -33,6 +33,7 @@ MODEL_IDS = {
 }
 # llama.cpp names formats in lower case; f16 is the catalog's fp16
 GGUF_QUANT_IDS = {"f16": "fp16", "bf16": "bf16"}
+LLAMACPP_KV_TYPES = {"q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}  # llama-bench's type_k -> the catalog's KV format
 # The held-out part of the llama.cpp H200 set (benchmarks/data/llamacpp-h200/README.md): no constant is fitted
 # on a row of these models or formats.
 LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", "r1-distill-llama-8b",
@@ -40,6 +41,10 @@ LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", 
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
 LLAMACPP_HELD_OUT_RUNS = frozenset({5})  # every row of run 5 (benchmarks/data/llamacpp-h200/README.md)
+# Run 7 (long context, h200-lcpp-depth.jsonl) has its own split, written in the README before any comparison; it
+# replaces the rules above for that run's rows
+LLAMACPP_HELD_OUT_BY_RUN = {7: frozenset({"r1-distill-llama-8b", "deepseek-llm-7b", "r1-distill-qwen-14b",
+                                          "deepseek-moe-16b"})}
 
 
 @record(frozen=True)
@@ -55,6 +60,7 @@ class Comparison:
     device: str = ""  # the catalog GPU id
     held_out: bool = False
     gpus: int = 1  # GPUs the measurement ran on (published multi-GPU rows)
+    kv: str = ""  # the KV cache format where not 16-bit (llama.cpp run 7: q8_0-kv)
 
     @property
     def error(self) -> float:
@@ -151,24 +157,38 @@ def llamacpp_measured(row: dict) -> list[tuple[str, int, int, float, dict]]:
     """(quantity, batch, tokens, measured seconds, deployment keywords) for one llama.cpp row.
 
     prefill: llama-bench pp512/pp2048 from an empty cache, seconds for the prompt; decode: tg128, seconds per
-    token, from an empty cache and after 8192 tokens (timed at the context reached); batched_decode:
-    llama-batched-bench's generation phase at 2-64 sequences of 512 + 128 tokens, seconds per step.
+    token, from an empty cache and after 8192 (run 7: 4096-32768) tokens (timed at the context reached);
+    batched_decode: llama-batched-bench's generation phase at 2-64 sequences of 512 + 128 tokens (run 7: 4
+    and 16 of 4096 + 32), seconds per step. A Q8_0 KV cache (``-ctk q8_0 -ctv q8_0``) is compared as the
+    catalog's q8_0-kv; runs with flash attention off are left out (the estimate is llama.cpp's default on a
+    GPU, flash attention on).
     """
     out = []
     for b in row.get("bench", []):
+        if b.get("flash_attn", 1) in (0, False):  # llama-bench writes 0 or 1
+            continue
         depth = b.get("n_depth") or 0
+        kv = dict(kv_dtype=LLAMACPP_KV_TYPES[b["type_k"]]) if b.get("type_k", "f16") != "f16" else {}
         if b["n_prompt"] and not depth:
             n = b["n_prompt"]
-            out.append(("prefill", 1, n, n / b["avg_ts"], dict(context=n + 128, prompt_tokens=n)))
+            out.append(("prefill", 1, n, n / b["avg_ts"], dict(context=n + 128, prompt_tokens=n, **kv)))
         elif b["n_gen"]:
             ctx = depth + b["n_gen"]
-            out.append(("decode", 1, ctx, 1 / b["avg_ts"], dict(context=ctx, prompt_tokens=min(ctx, 2048))))
+            out.append(("decode", 1, ctx, 1 / b["avg_ts"], dict(context=ctx, prompt_tokens=min(ctx, 2048), **kv)))
     for b in row.get("batched", []):
         if b["pl"] >= 2 and b.get("speed_tg"):
             ctx = b["pp"] + b["tg"]
             out.append(("batched_decode", b["pl"], ctx, b["pl"] / b["speed_tg"],
                         dict(context=ctx, prompt_tokens=b["pp"], batch=b["pl"])))
     return out
+
+
+def llamacpp_held_out(r: dict) -> bool:
+    """Whether a llama.cpp row is in the held-out part (benchmarks/data/llamacpp-h200/README.md)."""
+    if r.get("run") in LLAMACPP_HELD_OUT_BY_RUN:
+        return r["model"] in LLAMACPP_HELD_OUT_BY_RUN[r["run"]]
+    return (r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
+            or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS or r.get("run") in LLAMACPP_HELD_OUT_RUNS)
 
 
 def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
@@ -179,8 +199,7 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         if "bench" not in r or GGUF_QUANT_IDS.get(r["quant"], r["quant"]) not in catalog.quantizations:
             continue
         gpu = measured_gpu(catalog, [{"kind": "device", "gpu": r["gpu"].split(",")[0]}])
-        held = (r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
-                or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS or r.get("run") in LLAMACPP_HELD_OUT_RUNS)
+        held = llamacpp_held_out(r)
         tag = dict(quant=r["quant"], engine="llama.cpp", device=gpu.id, held_out=held)
         est = _llamacpp_estimate(catalog, gpu, r, context=640, prompt_tokens=512)
         out.append(Comparison("weights", r["model"], 1, 0, r["gguf_bytes"], est.memory.weights, **tag))
@@ -188,7 +207,8 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
             est = _llamacpp_estimate(catalog, gpu, r, **kw)
             value = est.ttft_s if quantity == "prefill" else est.decode_step_s
             if value:
-                out.append(Comparison(quantity, r["model"], batch, tokens, seconds, value, **tag))
+                out.append(Comparison(quantity, r["model"], batch, tokens, seconds, value,
+                                      kv=kw.get("kv_dtype", ""), **tag))
     return out
 
 

@@ -747,11 +747,13 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
     arch, p, wb, quant = s.arch, s.p, s.wb, d.quant
     read_weights = (wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - s.touched)
                     - s.held * s.touched)
+    attention_s = ggml_decode_attention_s(d, s)
+    kv_bytes = 0.0 if attention_s is not None else kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch
     step = decode_step_s(arch, s.engine, s.rates, s.layout,
-                         read_bytes_per_gpu=per_gpu(read_weights, s.attention, s.layout)
-                         + kv_read_bytes(arch, s.context, *s.kv_args) / s.kv_share * d.batch,
+                         read_bytes_per_gpu=per_gpu(read_weights, s.attention, s.layout) + kv_bytes,
                          linear_flops=2.0 * (p.active - p.embedding) * d.batch,
-                         batch=d.batch, context=s.context, compute_dtype=quant.compute_dtype)
+                         batch=d.batch, context=s.context, compute_dtype=quant.compute_dtype,
+                         attention_s=attention_s)
     routed_active = p.routed_experts * arch.moe_dims[2] / arch.moe_dims[1] if arch.is_moe else 0.0
     rate = s.rates.linear_flops
     routed_flops_s = 2.0 * routed_active * d.batch / rate if rate else 0.0
@@ -768,6 +770,24 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
     step += logits_copy_s(s.engine, arch, d.batch)
     step += int4_moe_decode_s(s.engine, quant, d.gpu, arch, s.layout, d.batch)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
+
+
+def ggml_decode_attention_s(d: Deployment, s: _Setup) -> float | None:
+    """llama.cpp's flash-attention decode kernels over the KV cache on an NVIDIA GPU, one pipeline stage
+    (physics/ggml_attention.py); None where they do not apply (MLA, sliding-window or sparse attention, another
+    engine or vendor): the cache's bytes at the bandwidth then."""
+    speed, arch = s.engine.speed, s.arch
+    if (not speed.fattn_head_token_s or d.gpu.vendor != "nvidia" or arch.attention not in ("mha", "gqa")
+            or arch.sliding_window):
+        return None
+    from dsadvisor.physics.ggml_attention import decode_attention_s
+    kv_elem, tp, decompressed = s.kv_args
+    return decode_attention_s(
+        layers=arch.num_hidden_layers / s.layout.pp, q_heads=max(1, arch.num_attention_heads // tp),
+        context=s.context, batch=max(1, math.ceil(d.batch / s.layout.dp_attention)),
+        kv_bytes_per_token_layer=kv_bytes_per_token(arch, kv_elem, tp, decompressed) / arch.num_hidden_layers,
+        quantized_kv=d.kv_format is not None, bandwidth=s.rates.bandwidth, head_token_s=speed.fattn_head_token_s,
+        quantized_layer_s=speed.fattn_quantized_layer_s)
 
 
 def weight_only_int4(quant: QuantFormat) -> bool:

@@ -331,12 +331,15 @@ def decode_step_s(
     context: int,
     act_bytes: int = 2,
     compute_dtype: str = "bf16",
+    attention_s: float | None = None,
 ) -> float:
     """Seconds for one decode step of the whole batch (= per-token latency).
 
     ``read_bytes_per_gpu``: weights this step touches plus the KV cache, on one
     GPU (all its layers). ``linear_flops``: 2 x active params x batch, whole model.
     ``compute_dtype``: the format's, for the bytes an MoE exchange sends (``wire_bytes``).
+    ``attention_s``: the decode attention of one pipeline stage where the engine's kernels time it apart
+    (llama.cpp's flash attention, physics/ggml_attention.py; then the KV cache is not in ``read_bytes_per_gpu``).
     """
     speed = engine.speed
     stage_layers = arch.num_hidden_layers / layout.pp
@@ -353,7 +356,9 @@ def decode_step_s(
     # MLA's absorbed decode attention (every head dots the whole latent) runs in llama.cpp's flash-attention
     # vector kernel at its own rate; GQA/MHA decode attention stays at the tensor rate (it is bandwidth-bound)
     attention_rate = (rates.decode_attention_flops if arch.is_mla else None) or rates.attention_flops
-    if attention_rate:
+    if attention_s is not None:
+        t += attention_s
+    elif attention_rate:
         t += decode_attention_flops(arch, batch, context) / layout.gpus / attention_rate
     t += _collectives_s(arch, stage_layers, batch, layout, rates, decode=True, act_bytes=act_bytes,
                         compute_dtype=compute_dtype)

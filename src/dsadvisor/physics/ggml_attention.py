@@ -1,0 +1,36 @@
+"""llama.cpp's decode attention over a long KV cache on NVIDIA GPUs (GQA / MHA; MLA keeps its own rate).
+
+ggml-cuda picks a flash-attention kernel per call (ggml/src/ggml-cuda/fattn.cu,
+``ggml_cuda_get_best_fattn_kernel``, as llama-cpp-python 0.3.36 vendors it): on Ada / Hopper one new token runs
+the vector kernel (fattn-vec.cuh: a 128-thread block per query head and slice of the cache, so every query head
+reads its KV head's keys and values again) unless the cache is 16-bit and either several sequences share the
+call or more than 4 query heads share a KV head over 8,192 or more cached tokens, where the tensor-core kernel
+(fattn-mma-f16.cuh) runs; a quantized cache takes the vector kernel. Both walk every (query head, cached token)
+pair: a layer costs the padded cache's tokens times the larger of the cache's bytes at the bandwidth and the
+query heads times a cost per pair, one for a 16-bit and one for a quantized cache (the H200 rows cannot tell
+the two kernels' costs apart: docs/method.md, llama.cpp decode attention at depth), plus a fixed cost per layer
+with a quantized cache. Measured in benchmarks/data/llamacpp-h200 run 7 (benchmarks/fit_llamacpp.py --depth).
+"""
+
+from __future__ import annotations
+
+import math
+
+FATTN_KQ_STRIDE = 256  # the cache view the kernels walk is padded to this many cells (fattn-common.cuh)
+
+
+def padded_kv(context: int) -> int:
+    return max(FATTN_KQ_STRIDE, math.ceil(context / FATTN_KQ_STRIDE) * FATTN_KQ_STRIDE)
+
+
+def decode_attention_s(*, layers: float, q_heads: int, context: int, batch: int, kv_bytes_per_token_layer: float,
+                       quantized_kv: bool, bandwidth: float, head_token_s: dict, quantized_layer_s: float) -> float:
+    """Seconds of one decode step's attention over ``layers`` layers for ``batch`` sequences of ``context``
+    tokens: per sequence and layer, the padded cache's tokens times max(their bytes at ``bandwidth``, query heads
+    x the cost per (head, token)), plus ``quantized_layer_s`` a layer for a quantized cache. The costs were
+    measured on an H200 (132 SMs) and are taken as they are on other NVIDIA GPUs (an RTX 4090's 128 SMs run the
+    same kernels; its slower memory makes its long-context decode bytes-bound)."""
+    per_head = head_token_s["quantized" if quantized_kv else "f16"]
+    per_token = max(kv_bytes_per_token_layer / bandwidth, q_heads * per_head)
+    fixed = quantized_layer_s if quantized_kv else 0.0
+    return layers * (batch * padded_kv(context) * per_token + fixed)
