@@ -20,7 +20,6 @@ catalog's memo and shared by models of one architecture (R1, R1-0528, V3, V3-032
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TypeVar
 
 from dsadvisor.catalog.schema import Gpu
@@ -28,7 +27,7 @@ from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import DsAdvisorError
 from dsadvisor.physics.estimate import DEFAULT_PROMPT, Deployment, Estimate, choose_layout, default_context, estimate
 from dsadvisor.physics.timing import Layout
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 from dsadvisor.serving.server import Serving, serve, serve_estimated
 from dsadvisor.serving.workload import Workload
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import field, replace
+from dataclasses import field
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.advice.audit import check_advice
@@ -26,7 +26,7 @@ from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
 from dsadvisor.physics.params import count_params, moe_layer_count
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 from dsadvisor.serving.server import Serving, per_request, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, LAYOUT_RULES,
                                     SPEED_RULES, TASK_BENCHMARKS,
@@ -233,14 +233,21 @@ def dominance_credits(models: list[ModelEntry], names: tuple[str, ...]) -> Credi
     (R1-0528's card has no MATH-500; it beats R1 on AIME 2024 and 2025, GPQA and LiveCodeBench), and a
     missing score counted as 0 ranked it under R1 and the distills. Only published scores are
     credited, never credits of credits."""
-    scores: dict[str, dict[str, float]] = {m.id: {b.name: max(x.score for x in m.benchmarks if x.name == b.name)
-                                                  for b in m.benchmarks} for m in models}  # the highest setting
+    scores: dict[str, dict[str, float]] = {}
+    for m in models:  # each benchmark's highest score (of its settings), in one pass over the model's scores
+        own = scores[m.id] = {}
+        for x in m.benchmarks:
+            if x.name not in own or x.score > own[x.name]:
+                own[x.name] = x.score
     credits: Credits = {}
     for a, own in scores.items():
         missing = [n for n in names if n not in own and n in SKILL]
         if not missing or len(own) < DOMINANCE_SHARED:
             continue
+        wanted = set(missing)
         for b, theirs in scores.items():
+            if wanted.isdisjoint(theirs):  # b has no score a could be credited with (most pairs: checked first)
+                continue
             shared = own.keys() & theirs.keys()
             if b == a or len(shared) < DOMINANCE_SHARED or any(own[x] < theirs[x] for x in shared):
                 continue
@@ -279,15 +286,34 @@ def candidate_formats(catalog: Catalog, gpu: Gpu, k: Constraints, model: ModelEn
     if k.quants:
         wanted = {catalog.quantization(n).id for n in k.quants}
         return [q for q in fmts if q.id in wanted]
-    fmts = _formats_here(catalog, gpu, k, fmts)
-    files = {a.format for a in catalog.artifacts_of(model.id)}
-    fmts = [q for q in fmts if format_exists_for(q, model) and (q.id in files or not published_recipe(q))]
+    files: set[str] | None = None  # the formats the model's checkpoints are in: read only for a published recipe
+    kept: list[tuple[QuantFormat, tuple]] = []
     best: dict[tuple, QuantFormat] = {}
-    for q in fmts:
-        key = _size_key(q)
-        if key not in best or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, best[key])):
+    for q, key, recipe in _sized(catalog, _formats_here(catalog, gpu, k, fmts)):
+        if not format_exists_for(q, model):
+            continue
+        if recipe:
+            files = files if files is not None else {a.format for a in catalog.artifacts_of(model.id)}
+            if q.id not in files:
+                continue
+        kept.append((q, key))
+        held = best.get(key)
+        if held is None or _loss_key(catalog.loss(model, q)) < _loss_key(catalog.loss(model, held)):
             best[key] = q
-    return [q for q in fmts if best[_size_key(q)] is q]
+    return [q for q, key in kept if best[key] is q]
+
+
+def _sized(catalog: Catalog, fmts: list[QuantFormat]) -> list[tuple[QuantFormat, tuple, bool]]:
+    """Each format with its ``_size_key`` and ``published_recipe``: the same for every model, so worked out once
+    per format (kept in ``memo`` with the format, by id)."""
+    known = catalog.memo.setdefault("sized_formats", {})
+    out = []
+    for q in fmts:
+        held = known.get(q.id)  # type: ignore[attr-defined]
+        if held is None or held[0] is not q:
+            held = known[q.id] = (q, _size_key(q), published_recipe(q))  # type: ignore[index]
+        out.append(held)
+    return out
 
 
 def _formats_here(catalog: Catalog, gpu: Gpu, k: Constraints, fmts: list[QuantFormat]) -> list[QuantFormat]:

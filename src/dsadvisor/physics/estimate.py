@@ -9,7 +9,7 @@ the facts it used, what it assumed, and the articles' own claims beside it.
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field
 
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.store import Catalog
@@ -41,7 +41,7 @@ from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, l
 from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, ALLTOALL_LINK_SHARE, DEFAULT_ALLREDUCE_LATENCY_S,
                                       NCCL_ALLREDUCE, NCCL_GATHER, Layout, Rates, across_nodes, attention_dims,
                                       decode_step_s, prefill_s)
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048

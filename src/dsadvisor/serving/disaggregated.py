@@ -26,13 +26,12 @@ aggregated model's (``COHORT``).
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, Estimate, check_layout, estimate, kv_bytes_per_element
 from dsadvisor.physics.memory import kv_bytes_per_token
 from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots, tokenizer_queue_s
 from dsadvisor.serving.workload import Workload

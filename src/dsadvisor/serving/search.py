@@ -9,12 +9,11 @@ user (:func:`pareto`), as aiconfigurator draws it.
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, check_layout, estimate
 from dsadvisor.physics.timing import Layout
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 from dsadvisor.serving.disaggregated import Split, serve_disaggregated, splits
 from dsadvisor.serving.server import Serving, serve_figures
 from dsadvisor.serving.workload import Workload

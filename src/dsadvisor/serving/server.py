@@ -29,11 +29,10 @@ from __future__ import annotations
 from typing import Any
 
 import math
-from dataclasses import replace
 
 from dsadvisor.physics.estimate import (Deployment, Estimate, decode_step, estimate, kv_cache_per_gpu,
                                         prefill_time)
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.workload import Workload
 

@@ -24,13 +24,12 @@ Acceptance rates are published measurements, never fitted here (:data:`ACCEPTANC
 
 from __future__ import annotations
 
-from dataclasses import replace
 
 from dsadvisor.catalog.schema import Architecture
 from dsadvisor.physics.estimate import Deployment, decode_step, kv_bytes_per_element, rates_for
 from dsadvisor.physics.memory import head_bits, kv_read_bytes
 from dsadvisor.physics.params import count_params
-from dsadvisor.records import record
+from dsadvisor.records import record, replace
 
 
 @record(frozen=True)
