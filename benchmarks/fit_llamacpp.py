@@ -35,6 +35,8 @@ ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h
 DEPTH_ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp-depth.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}
+GQA = {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-qwen-14b", "r1-distill-qwen-32b", "r1-distill-llama-8b"}
+MHA = {"deepseek-coder-1.3b", "deepseek-coder-6.7b", "deepseek-llm-7b", "deepseek-moe-16b"}
 QUANTIZED = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m", "q6_k", "q2_k", "q4_0"}
 
 
@@ -147,6 +149,12 @@ def fit_depth(catalog, s, out):
         # a further sequence's cost per layer was fitted with the KV bytes alone: refit it with the attention
         s, out["per_sequence_layer_decode_s"] = search(catalog, s, "per_sequence_layer_decode_s",
                                                        is_("batched_decode"), 1e-8, 1e-5, rows=rows)
+    # prompts after a cached prefix (pp512 / pp2048 at depth, F16 cache): flash attention's share of the 16-bit
+    # rate by attention kind
+    for kind, models in (("gqa", GQA), ("mha", MHA), ("mla", MLA)):
+        keep = lambda c, m=models: c.quantity == "prefill_depth" and c.model in m and not c.kv  # noqa: E731
+        s, out[f"attention_efficiency_by_kind[{kind}]"] = search(catalog, s, "attention_efficiency_by_kind", keep,
+                                                                 0.005, 1.0, key=kind, rows=rows)
     return s
 
 
@@ -175,8 +183,9 @@ def main() -> None:
         speed = fit_depth(catalog, speed, out)
         for k, v in out.items():
             print(f"{k:36} {v:.4g}")
-        for q in ("decode", "batched_decode"):
-            e = [abs(math.exp(x) - 1) for x in errors(catalog, speed, lambda c, q=q: c.quantity == q, ROWS + DEPTH_ROWS)]
+        for q in ("decode", "batched_decode", "prefill_depth"):
+            keep = lambda c, q=q: c.quantity == q  # noqa: E731
+            e = [abs(math.exp(x) - 1) for x in errors(catalog, speed, keep, ROWS + DEPTH_ROWS)]
             print(f"fit {q:15} n={len(e):3d} max {max(e):6.1%} median {statistics.median(e):6.1%}")
         return
     speed, out = fit(catalog)

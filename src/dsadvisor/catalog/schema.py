@@ -625,6 +625,10 @@ class EngineSpeed(Sourced):
     # on an H200 and taken as they are on other NVIDIA GPUs. Unset: the KV bytes alone
     fattn_head_token_s: dict[str, Annotated[float, Gt(0), Le(1e-6)]] = field(default_factory=dict)
     fattn_quantized_layer_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # prompt attention's share of the 16-bit rate by attention kind ("mha", "gqa", "mla") where the engine's
+    # flash-attention kernel reaches different rates by kind (llama.cpp, measured on the H200: GPUs of the
+    # mmq_pass_capability generation; attention_efficiency elsewhere and for releases without flash attention)
+    attention_efficiency_by_kind: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
     # formats whose matrix-vector kernel unpacks one 32-bit word of quants per thread and step (VDR 1 in
     # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own
     vdr1_formats: list[str] = _list()

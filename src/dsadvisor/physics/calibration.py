@@ -158,7 +158,9 @@ def llamacpp_measured(row: dict) -> list[tuple[str, int, int, float, dict]]:
 
     prefill: llama-bench pp512/pp2048 from an empty cache, seconds for the prompt; decode: tg128, seconds per
     token, from an empty cache and after 8192 (run 7: 4096-32768) tokens (timed at the context reached);
-    batched_decode: llama-batched-bench's generation phase at 2-64 sequences of 512 + 128 tokens (run 7: 4
+    prefill_depth (run 7): pp512 after 4096-32768 cached tokens, compared with the estimate's prompt of depth +
+    512 tokens less its prompt of depth (the same pairs of query and key); batched_decode: llama-batched-bench's
+    generation phase at 2-64 sequences of 512 + 128 tokens (run 7: 4
     and 16 of 4096 + 32), seconds per step. A Q8_0 KV cache (``-ctk q8_0 -ctv q8_0``) is compared as the
     catalog's q8_0-kv; runs with flash attention off are left out (the estimate is llama.cpp's default on a
     GPU, flash attention on).
@@ -172,6 +174,10 @@ def llamacpp_measured(row: dict) -> list[tuple[str, int, int, float, dict]]:
         if b["n_prompt"] and not depth:
             n = b["n_prompt"]
             out.append(("prefill", 1, n, n / b["avg_ts"], dict(context=n + 128, prompt_tokens=n, **kv)))
+        elif b["n_prompt"]:  # n prompt tokens after depth cached ones: a prompt of depth + n less one of depth
+            n = b["n_prompt"]
+            out.append(("prefill_depth", 1, depth, n / b["avg_ts"],
+                        dict(context=depth + n + 128, prompt_tokens=depth + n, depth=depth, **kv)))
         elif b["n_gen"]:
             ctx = depth + b["n_gen"]
             out.append(("decode", 1, ctx, 1 / b["avg_ts"], dict(context=ctx, prompt_tokens=min(ctx, 2048), **kv)))
@@ -204,8 +210,12 @@ def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
         est = _llamacpp_estimate(catalog, gpu, r, context=640, prompt_tokens=512)
         out.append(Comparison("weights", r["model"], 1, 0, r["gguf_bytes"], est.memory.weights, **tag))
         for quantity, batch, tokens, seconds, kw in llamacpp_measured(r):
+            depth = kw.pop("depth", 0)
             est = _llamacpp_estimate(catalog, gpu, r, **kw)
-            value = est.ttft_s if quantity == "prefill" else est.decode_step_s
+            value = est.ttft_s if quantity.startswith("prefill") else est.decode_step_s
+            if depth and value:  # the cached prefix's own prompt time is not in the measurement
+                before = _llamacpp_estimate(catalog, gpu, r, **{**kw, "prompt_tokens": depth}).ttft_s
+                value = value - before if before else None
             if value:
                 out.append(Comparison(quantity, r["model"], batch, tokens, seconds, value,
                                       kv=kw.get("kv_dtype", ""), **tag))

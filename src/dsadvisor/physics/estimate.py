@@ -322,15 +322,17 @@ def bandwidth_efficiency(gpu: Gpu, engine: Engine) -> float:
 
 def _without_kernel_timings(s):
     """The speed without what llama.cpp's kernels timed alone on one GPU generation set (``mmq_pass_capability``):
-    the per-format MMQ pass, the column floors and rates, 16-bit mmf blocks."""
+    the per-format MMQ pass, the column floors and rates, 16-bit mmf blocks, flash attention's prompt rates by
+    attention kind (run 7)."""
     if not (s.batched_weights_per_s_by_format or s.vector_column_s or s.mmq_column_s or s.f16_block_s
-            or s.mmq_decode_matmul_s or s.expert_pair_weights_per_s_by_format):
+            or s.mmq_decode_matmul_s or s.expert_pair_weights_per_s_by_format or s.attention_efficiency_by_kind):
         return s
     return replace(s, batched_weights_per_s_by_format={}, vector_column_s=0.0, dequant_column_weights_per_s_by_format={},
                    mmq_decode_matmul_s=0.0, mmq_column_s=0.0, mmq_column_weights_per_s_by_format={},
                    mmq_decode_weights_per_s_by_format={}, f16_block_s=0.0, f16_block_k_s=0.0,
                    f16_small_batch_weights_per_s=None, f16_vector_matmul_s=0.0, f16_expert_columns=0,
-                   f16_expert_weights_per_s=None, expert_pair_weights_per_s_by_format={})
+                   f16_expert_weights_per_s=None, expert_pair_weights_per_s_by_format={},
+                   attention_efficiency_by_kind={})
 
 
 def on_device(engine: Engine, gpu: Gpu) -> Engine:

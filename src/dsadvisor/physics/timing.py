@@ -366,6 +366,14 @@ def decode_step_s(
     return layout.pp * t + _pipeline_hops_s(layout.pp, batch * arch.hidden_size * act_bytes)
 
 
+def prompt_attention_rate(arch: Architecture, speed, attention_flops: float) -> float:
+    """FLOP/s of a prompt's causal product: the engine's share of the 16-bit rate for this attention kind where it
+    has one (``attention_efficiency_by_kind``: llama.cpp's flash attention on the H200's generation), else
+    ``attention_efficiency``'s (``attention_flops``, the rate at that share)."""
+    by_kind = speed.attention_efficiency_by_kind.get(arch.attention)
+    return attention_flops / speed.attention_efficiency * by_kind if by_kind else attention_flops
+
+
 def prefill_s(
     arch: Architecture,
     engine: Engine,
@@ -405,7 +413,8 @@ def prefill_s(
     gemm_s = (spread / layout.tp + own_group / layout.attention_tp) / rates.linear_flops
     matmul = max(gemm_s, weight_bytes_per_gpu * layout.pp / rates.bandwidth)
     attention = attention_s if attention_s is not None else (
-        prefill_attention_flops(arch, per_group, tokens) / layout.attention_tp / rates.attention_flops)
+        prefill_attention_flops(arch, per_group, tokens) / layout.attention_tp
+        / prompt_attention_rate(arch, speed, rates.attention_flops))
     q_k_elems = (arch.num_attention_heads + arch.num_key_value_heads) * arch.head_dim / layout.tp
     inter = arch.intermediate_size if not arch.is_moe else arch.moe_dims[2] * arch.moe_dims[0]
     elementwise = n_tok * layers * (
