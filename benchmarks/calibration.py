@@ -2,6 +2,7 @@
 
     python benchmarks/calibration.py           # summary: set x engine x metric x device class x fit/held-out
     python benchmarks/calibration.py --rows    # and every row
+    python benchmarks/calibration.py --published-rows  # and every published row, by engine, device class, metric
 
 Sets: benchmarks/data/*.jsonl (H100, the fit set of the memory and decode constants), benchmarks/gpu/results/
 (H100, H200, 2 x H200 measured for this project: held out), benchmarks/data/llamacpp-h200/ (llama.cpp on an H200;
@@ -141,6 +142,20 @@ def published_summary(sets, catalog) -> list[str]:
     return lines
 
 
+def published_rows(catalog) -> list[str]:
+    """Every compared published row, grouped as the misses are read (engine, device class, metric), worst first
+    within a group: error, part, GPU x count, model, format, batch, tokens, the release it ran and its source."""
+    out = []
+    for path in sorted(PUBLISHED.glob("*.jsonl")):
+        rows = comparable(path)
+        steps, served = [r for r in rows if "served" not in r], [r for r in rows if "served" in r]
+        out += zip(steps + served, compare_published(catalog, steps) + compare_served(catalog, served))
+    out.sort(key=lambda rc: (rc[0]["engine"], device_class(catalog, rc[1]), rc[0]["metric"], -abs(rc[1].error)))
+    return [f"{c.error:+7.1%} {'held-out' if c.held_out else 'fit':8} {r['engine']:12} {device_class(catalog, c):11} "
+            f"{r['gpu']} x{r.get('gpus', 1)} {r['model']} {r['quant']} {r['metric']} b{r['batch']} t{r['tokens']} "
+            f"[{r.get('engine_version', 'no version')}] {r['source']}" for r, c in out]
+
+
 def served_summary(catalog) -> list[str]:
     """NVIDIA's served runs: per-request TTFT and TPOT by engine and concurrency band, fit and held-out."""
     sys.path.insert(0, str(HERE))
@@ -173,6 +188,8 @@ def main(argv: list[str]) -> None:
                 print(f"{c.quantity:15} {c.model:22} {c.quant:7} {c.batch:5d} {c.tokens:6d} {c.measured:11.4g} "
                       f"{c.estimated:11.4g} {c.error:+7.1%}{'  held-out' if c.held_out else ''}")
         print()
+    if "--published-rows" in argv:
+        print("\n".join(published_rows(catalog)) + "\n")
     print("\n".join(summary(sets, catalog)))
     print("\npublished rows, all sets (target: median <= 10 %, 80 % within 15 %):")
     print("\n".join(published_summary(sets, catalog)))

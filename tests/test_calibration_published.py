@@ -160,6 +160,19 @@ def test_calibration_prints_the_all_published_summary(catalog, script, capsys):
     assert "all published rows" in text and "held-out" in text and "multi-GPU" in text
 
 
+def test_published_rows_lists_every_compared_row_with_its_release(catalog, script):
+    """`calibration.py --published-rows`: one line per compared row, each paired with its own row (the PR 7676 fit
+    row is an RTX 4090 Q4_0 prompt of a 2024-06-24 build), the worst miss first within a group."""
+    lines = script.published_rows(catalog)
+    assert len(lines) == sum(len(script.comparable(p)) for p in PUBLISHED.glob("*.jsonl"))
+    pr7676 = [line for line in lines if "pull/7676" in line]
+    assert len(pr7676) == 1 and " fit " in pr7676[0] and "RTX-4090 x1" in pr7676[0] and "q4_0 prefill" in pr7676[0]
+    assert "[2024-06-24]" in pr7676[0]
+    errors = [abs(float(line.split("%")[0])) for line in lines
+              if "llama.cpp    datacenter  " in line and " decode " in line]
+    assert errors == sorted(errors, reverse=True) and len(errors) >= 10
+
+
 def test_tensorrt_llm_r1_rows(comps):
     """NVIDIA's R1 guide: max-throughput on 8 x H200 (attention DP, concurrency 1024) within 27 % and on 8 x B200
     (concurrency 3072) within 15 %; the MTP min-latency rows are a named miss, estimated 1.6-1.9x too fast
