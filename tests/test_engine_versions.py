@@ -132,3 +132,43 @@ def test_attention_without_flash_attention_counts_every_key_of_each_micro_batch(
     assert kq_elements(1024, 512) == 512 * 512 + 512 * 1024
     assert kq_elements(1024, 0) == 1024 * 1024  # no micro-batch: the whole prompt at once
     assert kq_gemm_flops(32, (128, 128), 32, 1024, 512) == 2 * kq_elements(1024, 512) * 32 * 256 * 32
+
+
+def test_2024_builds_read_at_most_sm_count_times_the_vector_ceiling(catalog):
+    """Builds before 2025-09-05 decode through matrix-vector kernels that keep a fixed number of bytes in flight per
+    SM: the step reads at most sm_count x vector_bytes_per_sm_s (docs/method.md, round 6). It binds on the H100
+    PCIe (114 SMs) and RTX 3090 (82); the RTX 4090's 128 SMs clear its bandwidth share; the current build, Metal and
+    a GPU without an SM count in the catalog read at the bandwidth share."""
+    from dsadvisor.physics.estimate import decode_rates, rates_for
+    from dsadvisor.physics.versions import at_version
+
+    engine = catalog.engines["llama.cpp"]
+    quant = catalog.quantizations["q4_k_m"]
+    ceiling = {c.since: c.vector_bytes_per_sm_s_before for c in engine.speed.versions.changes}["2025-09-05"]
+    for gpu_id, bound in (("H100-PCIe", True), ("RTX-3090", True), ("RTX-4090", False), ("M2-Ultra-192GB", False)):
+        gpu = catalog.gpus[gpu_id]
+        rates = rates_for(gpu, engine, quant)
+        old = decode_rates(gpu, at_version(engine, gpu, "2024-05-10"), rates).bandwidth
+        assert old == (gpu.sm_count * ceiling if bound else rates.bandwidth), gpu_id
+        assert decode_rates(gpu, at_version(engine, gpu, "2025-09-05"), rates).bandwidth == rates.bandwidth
+    unknown = replace(catalog.gpus["H100-PCIe"], sm_count=None)
+    rates = rates_for(unknown, engine, quant)
+    assert decode_rates(unknown, at_version(engine, unknown, "2024-05-10"), rates).bandwidth == rates.bandwidth
+    slow = estimate(_llamacpp(catalog, "H100-PCIe", "q4_k_m", "2024-05-10"))
+    assert slow.decode_step_s > estimate(_llamacpp(catalog, "H100-PCIe", "q4_k_m", "2025-09-05")).decode_step_s
+
+
+def test_the_vector_ceiling_is_what_its_fit_rows_give(catalog, capsys):
+    """benchmarks/fit_vector_ceiling.py refits it on the six 2024 fit decode rows (issue 6763, PR 6766): the
+    catalog holds its result rounded to 0.1 GB/s, and with it the H100 PCIe and RTX 3090 fit rows are within 3 %."""
+    from .conftest import load_script
+
+    load_script("benchmarks/fit_vector_ceiling.py").main()
+    out = capsys.readouterr().out
+    fitted = float(out.split("vector_bytes_per_sm_s_before: ")[1].split()[0])
+    held = {c.since: c.vector_bytes_per_sm_s_before
+            for c in catalog.engines["llama.cpp"].speed.versions.changes}["2025-09-05"]
+    assert held == pytest.approx(fitted, abs=0.05e9)
+    errors = [float(line.split("with the ceiling")[1].split("%")[0]) for line in out.splitlines()
+              if "with the ceiling" in line and ("H100-PCIe" in line or "RTX-3090" in line)]
+    assert len(errors) == 4 and max(abs(e) for e in errors) <= 3.0

@@ -443,6 +443,7 @@ class Gpu(Sourced):
     int8_tops: Optional[Annotated[float, Ge(MIN_TFLOPS), Le(MAX_TFLOPS)]] = None
     dtypes: list[DType]
     compute_capability: str | None = None  # NVIDIA CUDA compute capability ("9.0")
+    sm_count: Optional[Annotated[int, Ge(1), Le(1024)]] = None  # streaming multiprocessors (the whitepaper's)
     gfx_arch: str | None = None  # AMD GPU target as ROCm names it ("gfx942")
     cpu_isa: list[CpuIsa] = _list()  # the vector/matrix extensions of a CPU device (llama.cpp's kernels)
     # The most of bandwidth_gbs a decode step reaches on this device with any engine, where measured
@@ -695,6 +696,8 @@ class EngineSpeed(Sourced):
     # prompts without flash attention: the KQ matrix (tokens x context x heads) goes through memory in F32 between the
     # two attention GEMMs and the soft-max (llama.cpp before FA was its default); set only by a SpeedChange
     prefill_kq_materialized: bool = False
+    # a decode step's reads at most sm_count times this (an older release's matrix-vector kernels; None: no ceiling)
+    vector_bytes_per_sm_s: Optional[Annotated[float, Gt(0), Le(1e12)]] = None
     # the releases these figures model and the behaviours that changed between releases
     versions: Optional[SpeedVersions] = None
     note: str | None = None
@@ -712,6 +715,9 @@ class SpeedChange(Sourced):
     per_layer_decode_s_before: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0  # added per layer to a decode step
     quantized_prefill_dequantized_before: bool = False  # older releases dequantize block-quantized prompt GEMMs
     prefill_kq_materialized_before: bool = False  # older releases run prompt attention without flash attention
+    # older releases' matrix-vector kernels deliver at most this many bytes/s per SM (bytes in flight per SM over
+    # the memory latency): a decode step reads at most sm_count times this
+    vector_bytes_per_sm_s_before: Optional[Annotated[float, Gt(0), Le(1e12)]] = None
 
 
 @record(frozen=True, kw_only=True)

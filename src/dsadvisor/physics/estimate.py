@@ -742,11 +742,22 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 
+def decode_rates(gpu: Gpu, engine: Engine, rates: Rates) -> Rates:
+    """The rates of a decode step: an older release's matrix-vector kernels read at most ``sm_count`` times
+    ``vector_bytes_per_sm_s`` (the bytes they keep in flight per SM over the memory latency), below the bandwidth
+    on cards with few SMs per byte/s of bandwidth (HBM); GPUs without an SM count in the catalog are not capped."""
+    per_sm = engine.speed.vector_bytes_per_sm_s
+    if not per_sm or not gpu.sm_count or gpu.sm_count * per_sm >= rates.bandwidth:
+        return rates
+    return replace(rates, bandwidth=gpu.sm_count * per_sm)
+
+
 def _decode_step(d: Deployment, s: _Setup) -> float:
     """One decode step of the batch at the full context: the weights it touches (no embedding table;
     MoE: the experts the batch routes to, less those the CPU reads from system memory, timed apart and
     added) and the KV cache, plus the engine's fixed and kernel costs."""
     arch, p, wb, quant = s.arch, s.p, s.wb, d.quant
+    s = replace(s, rates=decode_rates(d.gpu, s.engine, s.rates))
     read_weights = (wb.total - wb.embedding - p.routed_experts * routed_expert_bits(quant, arch) / 8 * (1 - s.touched)
                     - s.held * s.touched)
     attention_s = ggml_decode_attention_s(d, s)

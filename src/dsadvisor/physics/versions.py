@@ -62,7 +62,9 @@ def at_version(engine: Engine, gpu: Gpu, version: str | None) -> Engine:
                     quantized_prefill_dequantized=s.quantized_prefill_dequantized
                     or any(c.quantized_prefill_dequantized_before for c in changes),
                     prefill_kq_materialized=s.prefill_kq_materialized
-                    or any(c.prefill_kq_materialized_before for c in changes))
+                    or any(c.prefill_kq_materialized_before for c in changes),
+                    vector_bytes_per_sm_s=min([c.vector_bytes_per_sm_s_before for c in changes
+                                               if c.vector_bytes_per_sm_s_before], default=s.vector_bytes_per_sm_s))
     return replace(engine, speed=speed)
 
 
