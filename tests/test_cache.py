@@ -375,3 +375,24 @@ def test_as_another_user_a_cache_folder_of_someone_else_is_never_used(shared_scr
     _, said = _as_other_user(folder)
     assert "is owned by uid 0, not by this user" in said and "folder" in said
     assert not marker.exists()
+
+
+def test_writing_an_entry_keeps_only_the_most_recent_catalog_entries(cache_dir):
+    # every new dsadvisor or catalog version writes a new ~0.4 MB entry: the folder must not grow without end
+    from dsadvisor.catalog import cache
+
+    load_catalog(use_env=False)
+    own = _cache_file(cache_dir)
+    for i in range(12):  # stale entries from older versions, written before this one
+        old = cache_dir / f"catalog-{i:024x}.pickle"
+        old.write_bytes(b"stale")
+        os.utime(old, ns=(10**18 + i, 10**18 + i))
+    kept_by_others = cache_dir / "records-cpython-311-0.pickle"
+    kept_by_others.write_bytes(b"methods")
+    os.utime(own, ns=(1, 1))  # the catalog now in use was written before all of them
+    own.unlink()
+    load_catalog(use_env=False)  # a miss: rebuilt, written, the folder pruned
+    left = sorted(p.name for p in cache_dir.glob("catalog-*.pickle"))
+    assert len(left) == cache.CATALOG_ENTRIES_KEPT and own.name in left
+    assert left == sorted([own.name] + [f"catalog-{i:024x}.pickle" for i in range(12 - cache.CATALOG_ENTRIES_KEPT + 1, 12)])
+    assert kept_by_others.exists()

@@ -14,6 +14,8 @@ catalog is rebuilt and written again, and one warning says why (``dsadvisor.erro
   this user with mode 0700.
 - how it is written: a fresh 0600 file in that folder (``O_EXCL``: never through something left at
   the name), renamed over the entry.
+- how long it is kept: every change of dsadvisor or of a catalog file makes a new entry (~0.4 MB), so
+  writing one removes the catalog entries beyond the ``CATALOG_ENTRIES_KEPT`` most recently written.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ _NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _NONBLOCK = getattr(os, "O_NONBLOCK", 0)
 _DIRECTORY = getattr(os, "O_DIRECTORY", 0)
 _CLOEXEC = getattr(os, "O_CLOEXEC", 0)
+# catalog entries kept in the folder: one per (dsadvisor version, catalog files) pair in use, e.g. a few
+# virtual environments and user catalogs; older ones are rebuilt if ever asked for again
+CATALOG_ENTRIES_KEPT = 8
 
 
 def _sha256(data: bytes = b""):
@@ -192,6 +197,8 @@ def write_entry(path: Path, obj: object) -> None:
                     os.fchmod(fh.fileno(), FILE_MODE)  # a umask such as 0277 would leave 0400
                 pickle.dump(obj, fh, protocol=pickle.HIGHEST_PROTOCOL)
             os.replace(tmp, path.name, src_dir_fd=folder_fd, dst_dir_fd=folder_fd)
+            if path.name.startswith("catalog-"):
+                _prune_catalog_entries(folder_fd)
         except BaseException:
             _unlink_quietly(tmp, folder_fd)
             raise
@@ -206,3 +213,17 @@ def _unlink_quietly(name: str, folder_fd: int) -> None:
         os.unlink(name, dir_fd=folder_fd)
     except OSError:
         pass
+
+
+def _prune_catalog_entries(folder_fd: int) -> None:
+    """Remove this folder's catalog entries beyond the ``CATALOG_ENTRIES_KEPT`` most recently written (only
+    names this module writes; another process may be removing them too: a vanished file is fine)."""
+    entries = []
+    for name in os.listdir(folder_fd):
+        if name.startswith("catalog-") and name.endswith(".pickle"):
+            try:
+                entries.append((os.stat(name, dir_fd=folder_fd, follow_symlinks=False).st_mtime_ns, name))
+            except OSError:
+                continue
+    for _, name in sorted(entries, reverse=True)[CATALOG_ENTRIES_KEPT:]:
+        _unlink_quietly(name, folder_fd)
