@@ -417,14 +417,11 @@ def consumer(q, smi, deadline, res, log, say):
             path.unlink(missing_ok=True)
 
 
-def main():
-    import queue
-    import threading
-    outdir, deadline, jobs = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+def start_run(outdir: Path):
+    """(results file, log file, say, GPU line) of a run writing into ``outdir``: ``say`` prints a progress line
+    with the seconds since the start and appends it to progress.txt (runs 1-7 share this start)."""
     WORK.mkdir(parents=True, exist_ok=True)
-    res = open(outdir / "lcpp-results.jsonl", "a")
-    log = open(outdir / "lcpp-log.txt", "a")
-    prog = open(outdir / "progress.txt", "a")
+    res, log, prog = (open(outdir / f, "a") for f in ("lcpp-results.jsonl", "lcpp-log.txt", "progress.txt"))
     t0 = time.time()
 
     def say(msg):
@@ -434,6 +431,14 @@ def main():
 
     smi = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
                          capture_output=True, text=True).stdout.strip()
+    return res, log, say, smi
+
+
+def main():
+    import queue
+    import threading
+    outdir, deadline, jobs = Path(sys.argv[1]), float(sys.argv[2]), sys.argv[3:]
+    res, log, say, smi = start_run(outdir)
     q = queue.Queue(maxsize=2)
     th = threading.Thread(target=producer, args=(jobs, deadline, q, say), daemon=True)
     th.start()

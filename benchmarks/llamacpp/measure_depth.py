@@ -94,17 +94,7 @@ def bench(name, fmt, depths, path, smi, deadline, log, say):
 
 def main():
     outdir, deadline = Path(sys.argv[1]), float(sys.argv[2])
-    M.WORK.mkdir(parents=True, exist_ok=True)
-    res, log, prog = (open(outdir / f, "a") for f in ("lcpp-results.jsonl", "lcpp-log.txt", "progress.txt"))
-    t0 = time.time()
-
-    def say(msg):
-        line = f"[{time.time()-t0:5.0f}s] {msg}"
-        print(line, flush=True)
-        prog.write(line + "\n"); prog.flush()
-
-    smi = subprocess.run(["nvidia-smi", "--query-gpu=name,memory.total,driver_version", "--format=csv,noheader"],
-                         capture_output=True, text=True).stdout.strip()
+    res, log, say, smi = M.start_run(outdir)
     q = queue.Queue(maxsize=1)
     threading.Thread(target=producer, args=(deadline, q, say), daemon=True).start()
     if not M.build_ready(deadline):
