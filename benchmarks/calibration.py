@@ -89,9 +89,15 @@ def comparable(path: Path) -> list[dict]:
         if r not in keep:
             why = r.get("not_compared") or ("expert offload, compared in tests/test_offload.py"
                                             if "cpu_moe_layers" in r else "no token count")
-            print(f"{path.stem}: not compared: {r['engine']} {r['gpu']} x{r.get('gpus', 1)} {r['model']} "
-                  f"{r['quant']} ({r['source']}): {why}", file=sys.stderr)
+            line = (f"{path.stem}: not compared: {r['engine']} {r['gpu']} x{r.get('gpus', 1)} {r['model']} "
+                    f"{r['quant']} ({r['source']}): {why}")
+            if line not in _NAMED:  # each table reads the sets again; name a row once
+                _NAMED.add(line)
+                print(line, file=sys.stderr)
     return keep
+
+
+_NAMED: set[str] = set()
 
 
 def device_class(catalog, c) -> str:
