@@ -82,7 +82,7 @@ def describe(entry: dict, srt: Path) -> dict:
     recipe = recipe_of(pre) or recipe_of(dec)
     mtp: int | str = 0
     if entry.get("spec-decoding", "none") not in ("none", None):
-        m = re.search(r"_mtp(\d+)\.yaml$", recipe)
+        m = re.search(r"_mtp(\d+)(?:_\d+)?\.yaml$", recipe)  # name may end in the concurrency: _mtp3_896.yaml
         found = int(m.group(1)) if m else sglang_draft_tokens(srt, recipe) if recipe else None
         mtp = "?" if found is None else found
     batch = re.search(r"_batch(\d+)_", recipe)

@@ -5,6 +5,7 @@ DP and MTP, and the comparison takes them from there."""
 from __future__ import annotations
 
 import csv
+import re
 import importlib
 import statistics
 
@@ -60,3 +61,12 @@ def test_launch_configs_bring_dated_tpot_to_the_measured(disagg, catalog):
     assert len(held) >= 40 and 0.8 < statistics.median(held) < 1.2
     assert statistics.median(fit) < 1.6
     assert skipped["InferenceX lists two configurations at this concurrency (MTP or not)"] > 0
+
+
+def test_a_recipe_named_after_its_concurrency_keeps_its_mtp_depth():
+    # InferenceX nvidia-master.yaml (commit f316a0ef6013), dsr1-fp8-b200-dynamo-trt 1K/1K, spec-decoding "mtp",
+    # recipe ctx1_gen7_dep8_batch128_eplb0_mtp3_896.yaml (srt-slurm: speculative_config MTP,
+    # num_nextn_predict_layers 3): the name ends in the concurrency, not in mtp3; read as no MTP before
+    rows = [r for r in configs().values() if r["recipe"].endswith("_mtp3_896.yaml") and r["match"] == "unique"]
+    assert rows and {r["mtp"] for r in rows} == {"3"}
+    assert all(r["mtp"] != "0" for r in configs().values() if re.search(r"_mtp[1-9]\d*(_\d+)?\.yaml$", r["recipe"]))
