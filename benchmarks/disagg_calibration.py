@@ -46,7 +46,8 @@ def _source_layout(cfg: dict, side: str, mtp: int = 0):
 
 
 def source_split(r):
-    """(Split, decode batch limit per instance or None) from the launch configuration, or why not."""
+    """(Split, decode batch limit per instance or None) from the launch configuration, or why not: TensorRT-LLM's
+    max_batch_size per attention-DP rank (recipe name ``batch<N>``), SGLang's --max-running-requests."""
     from dsadvisor.serving.disaggregated import Split
 
     cfg = source_configs().get(r["id"])
@@ -59,6 +60,8 @@ def source_split(r):
     decode = _source_layout(cfg, "decode", int(cfg["mtp"]))
     split = Split(_source_layout(cfg, "prefill"), int(cfg["prefill_workers"]), decode, int(cfg["decode_workers"]))
     limit = int(cfg["decode_batch"]) * decode.dp_attention if cfg["decode_batch"] else None
+    if cfg.get("decode_max_running"):  # SGLang --max-running-requests, the whole server's (split over its DP ranks)
+        limit = int(cfg["decode_max_running"])
     return split, limit
 
 
@@ -109,8 +112,10 @@ def build(cat, r):
 
     # served through Dynamo, whose frontend tokenizes (as serving_calibration's Dynamo-served runs)
     sched = replace(scheduler_for(d.engine.id, d.gpu.memory_gb), per_prompt_token_s=0.0)
-    if limit is not None:  # the recipe's max batch per decode instance (TensorRT-LLM max_batch_size)
-        sched = replace(sched, max_running=min(sched.max_running, limit))
+    if limit is not None:  # the recipe's max batch per decode instance: it replaces the engine's default
+        # (TensorRT-LLM max_batch_size, per attention-DP rank: executor_request_queue.py
+        # _fetch_new_requests_attention_dp admits tp_size * max_num_active_requests), not capped by it
+        sched = replace(sched, max_running=limit)
     return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched
 
 

@@ -13,6 +13,9 @@ that record them, its attention DP and workers). Rows that two differing entries
 
 MTP depth: TensorRT-LLM recipe names end in ``mtp<k>`` (k draft tokens); SGLang recipes set
 ``speculative-num-steps`` (EAGLE with top-k 1: k draft tokens), read from NVIDIA/srt-slurm.
+SGLang's decode
+server admits the recipe's ``max-running-requests`` (``decode_max_running``; empty where the recipe sets
+none or is not in the srt-slurm snapshot).
 
     python benchmarks/inferencex_disagg.py --inferencex <InferenceX git dir> --srt-slurm <srt-slurm git dir>
 
@@ -40,7 +43,7 @@ FRAMEWORKS = {"trtllm": "dynamo-trt", "sglang": "dynamo-sglang"}
 CONFIG_PATHS = (".github/configs/nvidia-master.yaml", "configs/nvidia-master.yaml")
 FIELDS = ["id", "match", "inferencex_commit", "config_key", "prefill_workers", "prefill_tp", "prefill_ep",
           "prefill_dp_attention", "decode_workers", "decode_tp", "decode_ep", "decode_dp_attention", "mtp",
-          "decode_batch", "recipe"]
+          "decode_batch", "decode_max_running", "recipe"]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -69,6 +72,18 @@ def sglang_draft_tokens(srt: Path, recipe: str) -> int | None:
     return int(steps[-1]) if steps else 0
 
 
+@functools.lru_cache(maxsize=None)
+def engine_flags(srt: Path, recipe: str, side: str) -> dict:
+    """One side's engine flags in an srt-slurm recipe (``backend.sglang_config.decode``, ...; {} when the
+    recipe is not in the snapshot or sets none)."""
+    try:
+        text = git(srt, "show", f"HEAD:{recipe}")
+    except subprocess.CalledProcessError:
+        return {}
+    backend = (yaml.safe_load(text) or {}).get("backend") or {}
+    return (backend.get("sglang_config") or backend.get("trtllm_config") or {}).get(side) or {}
+
+
 def recipe_of(side: dict) -> str:
     for s in side.get("additional-settings") or []:
         if s.startswith("CONFIG_FILE="):
@@ -86,10 +101,14 @@ def describe(entry: dict, srt: Path) -> dict:
         found = int(m.group(1)) if m else sglang_draft_tokens(srt, recipe) if recipe else None
         mtp = "?" if found is None else found
     batch = re.search(r"_batch(\d+)_", recipe)
+    # SGLang's decode server admits --max-running-requests over all its DP ranks (recipe flag; unset: the
+    # engine's default, left to dsadvisor's scheduler); TensorRT-LLM's is the recipe name's batch per rank
+    running = engine_flags(srt, recipe, "decode").get("max-running-requests", "") if recipe else ""
     return {"prefill_workers": pre["num-worker"], "prefill_tp": pre["tp"], "prefill_ep": pre["ep"],
             "prefill_dp_attention": int(bool(pre["dp-attn"])), "decode_workers": dec["num-worker"],
             "decode_tp": dec["tp"], "decode_ep": dec["ep"], "decode_dp_attention": int(bool(dec["dp-attn"])),
-            "mtp": mtp, "decode_batch": batch.group(1) if batch else "", "recipe": recipe}
+            "mtp": mtp, "decode_batch": batch.group(1) if batch else "", "decode_max_running": running,
+            "recipe": recipe}
 
 
 def gpus(r: dict, side: str) -> int:

@@ -70,3 +70,23 @@ def test_a_recipe_named_after_its_concurrency_keeps_its_mtp_depth():
     rows = [r for r in configs().values() if r["recipe"].endswith("_mtp3_896.yaml") and r["match"] == "unique"]
     assert rows and {r["mtp"] for r in rows} == {"3"}
     assert all(r["mtp"] != "0" for r in configs().values() if re.search(r"_mtp[1-9]\d*(_\d+)?\.yaml$", r["recipe"]))
+
+
+def test_the_recipe_decode_batch_replaces_the_engine_default(disagg, catalog):
+    # ctx1_gen1_dep8_batch512_eplb0_mtp0_4096.yaml: max_batch_size 512 on each of 8 attention-DP ranks admits
+    # 4,096 requests (TensorRT-LLM executor_request_queue.py: tp_size * max_num_active_requests), above
+    # trtllm-serve's default 2,048 that capped it before (every user then waited a whole answer for a slot)
+    rid = next(k for k, r in configs().items() if r["recipe"].endswith("ctx1_gen1_dep8_batch512_eplb0_mtp0_4096.yaml"))
+    row = next(r for r in importlib.import_module("serving_calibration").rows() if r["id"] == rid)
+    d, split, workload, sched = disagg.build(catalog, row)
+    assert sched.max_running == 512 * split.decode.dp_attention == 4096 > 2048
+
+
+def test_an_sglang_decode_server_admits_its_recipe_max_running_requests(disagg):
+    # srt-slurm recipes/gb200-fp8/1k1k/max-tpt.yaml: the decode server sets max-running-requests 45000 over its 32
+    # DP ranks (not SGLang's default, which capped it at 1,024 here before); low-latency.yaml sets 128
+    rows = {r["recipe"]: r for r in configs().values() if r["match"] == "unique" and r["decode_max_running"]}
+    assert rows["recipes/gb200-fp8/1k1k/max-tpt.yaml"]["decode_max_running"] == "45000"
+    assert rows["recipes/gb200-fp8/1k1k/low-latency.yaml"]["decode_max_running"] == "128"
+    found = disagg.source_split({"id": rows["recipes/gb200-fp8/1k1k/max-tpt.yaml"]["id"]})
+    assert found[1] == 45000
