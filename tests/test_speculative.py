@@ -66,6 +66,28 @@ def test_sglang_s_published_speedups(catalog):
     assert speculative_step(d, 32, 2048, 1024).speedup == pytest.approx(1.5, rel=0.10)
 
 
+# NVIDIA's B200 min-latency table (TensorRT-LLM docs/source/blogs/tech_blog/blog1_Pushing_Latency_Boundaries_
+# Optimizing_DeepSeek-R1_Performance_on_NVIDIA_B200_GPUs.md, "Autoregressive MTP Layers"): R1-FP4 on 8 x B200,
+# TP 8, one user, ISL 1K / OSL 2K; per draft count, the acceptance length and TPS/user (no MTP: 111).
+TRTLLM_B200_MTP = {1: (1.92, 198), 2: (2.58, 250), 3: (2.82, 253)}
+
+
+@pytest.mark.parametrize("drafts", sorted(TRTLLM_B200_MTP))
+def test_tensorrt_llm_s_published_mtp_table(catalog, drafts):
+    # Nothing was fitted to this table. What it measures of the mechanism: tokens a step (the acceptance
+    # length) and how much dearer a step with k drafts is than a plain one (acceptance / TPS x 111: 1.08,
+    # 1.15, 1.24), hence the speed-up (TPS / 111: 1.78, 2.25, 2.28). Its plain step (9.0 ms) is the
+    # 2025 release's and is not compared here (docs/method.md, "Multi-GPU at low batch, published").
+    accepted, tps = TRTLLM_B200_MTP[drafts]
+    d = pin_layout(Deployment.of(catalog, model=catalog.model("deepseek-r1"), gpu=catalog.gpus["B200"],
+                                 quant=catalog.quantizations["nvfp4"], engine=catalog.engines["tensorrt-llm"],
+                                 gpus=8), tp=8, ep=False, mtp=drafts)
+    s = speculative_step(d, 1, 1024 + 1024, 1024)
+    assert s.tokens_per_step == pytest.approx(accepted, rel=0.07)
+    assert (s.verify_s + s.draft_s) / s.plain_step_s == pytest.approx(accepted / tps * 111, rel=0.05)
+    assert s.speedup == pytest.approx(tps / 111, rel=0.07)
+
+
 def test_benefit_falls_as_the_step_becomes_compute_bound(catalog):
     # more sequences: the verification's k + 1 tokens a sequence cost FLOPs, not just reads; with
     # data-parallel attention and three drafts the speculation ends up slower than none
