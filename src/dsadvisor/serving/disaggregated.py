@@ -32,6 +32,7 @@ from dsadvisor.physics.estimate import Deployment, Estimate, check_layout, estim
 from dsadvisor.physics.memory import kv_bytes_per_token
 from dsadvisor.physics.timing import INTER_NODE_BANDWIDTH, Layout
 from dsadvisor.records import record, replace
+from dsadvisor.serving.prefill_batches import PrefillBatches
 from dsadvisor.serving.scheduler import Scheduler, scheduler_for
 from dsadvisor.serving.server import COHORT, SATURATED, Serving, decode_per_token, running_slots, tokenizer_queue_s
 from dsadvisor.serving.workload import Workload
@@ -125,22 +126,28 @@ def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
     assert batched is not None
     own = sched.request_cost_s(isl) + first.ttft_single_s + transfer_s(d, split, isl) + step / 2
     running = min(c, slots * split.decode_workers)
+    batches = PrefillBatches.between(first.ttft_single_s, batched, per_batch) if per_batch > 1 else None
     served = _steady_state(own, batched / per_batch, step, workload, running, split.prefill_workers,
-                           sched.per_prompt_token_s * isl)
+                           sched.per_prompt_token_s * isl, batches)
     return full, replace(served, kv_cache_bytes=full.memory.kv_cache, limited_by=limit if running < c else None)
 
 
 def _steady_state(own: float, p: float, step: float, w: Workload, running: int, workers: int,
-                  tokenize_s: float = 0.0) -> Serving:
+                  tokenize_s: float = 0.0, batches: PrefillBatches | None = None) -> Serving:
     """TTFT and TPOT of ``running`` sequences whose prompts queue at ``workers`` prefill instances
     (``own``: a prompt's own prefill, transfer and join; ``p``: its share of a batched prefill;
-    ``tokenize_s``: its tokenizing on the prefill server's one thread, where prompts queue too)."""
+    ``tokenize_s``: its tokenizing on the prefill server's one thread, where prompts queue too; ``batches``:
+    the instance's forwards, which take every prompt waiting, or None where one forward holds one prompt and
+    the prompts queue one by one, an M/D/1 queue)."""
     osl, ttft, rho = w.output_tokens, own, 0.0
     ahead = (running - 1) / workers  # prompts of a cohort queued at the same instance before this one
     in_step = COHORT if w.in_step is None else w.in_step
     queue = 0.0
     for _ in range(200):
-        random_wait = min(rho * p / (2.0 * (1.0 - rho)), ahead * p)
+        if batches is None:
+            random_wait = min(rho * p / (2.0 * (1.0 - rho)), ahead * p)
+        else:  # the prompts of this instance's other users: rho / p a second come from its running / workers
+            random_wait = batches.wait_s(rho / p * max(0.0, 1.0 - workers / running))
         queue = (in_step * ahead / 2 * p + (1 - in_step) * random_wait
                  + tokenizer_queue_s(rho, p, tokenize_s, ahead + 1, in_step))
         ttft = queue + own
