@@ -101,8 +101,10 @@ def fit_decode(catalog, s, out):
 
 
 def fit_prefill(catalog, s, out):
-    s, out["linear_efficiency"] = search(catalog, s, "linear_efficiency", is_("prefill", quants={"f16"}, moe=False),
-                                         0.1, 1.0)
+    # cuBLAS's F16 GEMMs on the H200 (compute capability 9.x; other GPUs keep linear_efficiency, docs/method.md)
+    s, out["linear_efficiency_by_dtype[fp16@9]"] = search(catalog, s, "linear_efficiency_by_dtype",
+                                                          is_("prefill", quants={"f16"}, moe=False), 0.1, 1.0,
+                                                          key="fp16@9")
     s, out["moe_expert_efficiency_16bit"] = search(catalog, s, "moe_expert_efficiency_16bit",
                                                    is_("prefill", quants={"f16"}, moe=True), 0.01, 1.0)
     s, out["moe_expert_efficiency"] = search(catalog, s, "moe_expert_efficiency",

@@ -34,3 +34,16 @@ def decode_attention_s(*, layers: float, q_heads: int, context: int, batch: int,
     per_token = max(kv_bytes_per_token_layer / bandwidth, q_heads * per_head)
     fixed = quantized_layer_s if quantized_kv else 0.0
     return layers * (batch * padded_kv(context) * per_token + fixed)
+
+
+def gqa_head_share(q_heads: int, kv_heads: int) -> float:
+    """Share of the query heads a prompt's flash-attention tiles compute that are the model's own.
+
+    The MMA kernel packs ``ncols2`` query heads of one KV head into a tile so they share its K / V loads
+    (fattn.cu ``ggml_cuda_flash_attn_ext_mma_f16_switch_ncols2``, NVIDIA from Turing on): 8 when more than 4 query
+    heads share a KV head, 4 above 2, 2 above 1. A ratio that does not fill its tiles computes padding heads: 5
+    query heads a KV head (R1-Distill-Qwen-14B / -32B) are computed as 8, 6 (the 1.5B) as 8, 7 (the 7B) as 8;
+    4 (Llama 3 8B) fill their tiles."""
+    ratio = q_heads // kv_heads
+    ncols2 = 8 if ratio > 4 else 4 if ratio > 2 else 2 if ratio > 1 else 1
+    return ratio / (ncols2 * math.ceil(ratio / ncols2))

@@ -371,7 +371,12 @@ def prompt_attention_rate(arch: Architecture, speed, attention_flops: float) -> 
     has one (``attention_efficiency_by_kind``: llama.cpp's flash attention on the H200's generation), else
     ``attention_efficiency``'s (``attention_flops``, the rate at that share)."""
     by_kind = speed.attention_efficiency_by_kind.get(arch.attention)
-    return attention_flops / speed.attention_efficiency * by_kind if by_kind else attention_flops
+    if not by_kind:
+        return attention_flops
+    from dsadvisor.physics.ggml_attention import gqa_head_share
+
+    share = gqa_head_share(arch.num_attention_heads, arch.num_key_value_heads) if arch.attention == "gqa" else 1.0
+    return attention_flops / speed.attention_efficiency * by_kind * share
 
 
 def prefill_s(
