@@ -3,6 +3,7 @@ cache sent between them, TPOT free of prompts, and the splits the layout search 
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 import pytest
@@ -10,7 +11,7 @@ import pytest
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, decode_step, pin_layout
 from dsadvisor.physics.timing import Layout
-from dsadvisor.serving.disaggregated import Split, check_split, serve_disaggregated, splits, transfer_s
+from dsadvisor.serving.disaggregated import Split, check_split, decoding, serve_disaggregated, splits, transfer_s
 from dsadvisor.serving.search import search
 from dsadvisor.serving.scheduler import SGLANG_HOST_PER_SEQUENCE_S, scheduler_for
 from dsadvisor.serving.server import serve
@@ -36,14 +37,20 @@ def test_kv_transfer_by_hand(catalog):
 
 
 def test_decode_never_waits_for_a_prompt(catalog):
-    # disaggregated TPOT is the decode instance's own step at its share of the users, with SGLang's host
-    # time per running request as aggregated serving takes it (28 us each, one attention group); the same
-    # instance serving prompts too (aggregated, one of two replicas) is stretched by the other requests' prompts
+    # disaggregated TPOT is the decode instance's own step at the users decoding (those not in or waiting for
+    # their prefill: Little's law, within the fixed point's one sequence), with SGLang's host time per running
+    # request as aggregated serving takes it (28 us each, one attention group); the same instance serving
+    # prompts too (aggregated, one of two replicas) is stretched by the other requests' prompts
     d, users = r1(catalog), 64
     _, dis = serve_disaggregated(d, ONE_EACH, Workload(users, 2048, 512))
-    step = decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=users,
-                               context=2048 + 256, prompt_tokens=2048))
-    assert dis.tpot_s == pytest.approx(step + users * SGLANG_HOST_PER_SEQUENCE_S)
+    decoding_now = math.ceil(decoding(dis, users))
+    assert decoding_now < users
+
+    def tpot(batch: int) -> float:
+        return decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=batch,
+                                   context=2048 + 256, prompt_tokens=2048)) + batch * SGLANG_HOST_PER_SEQUENCE_S
+
+    assert any(dis.tpot_s == pytest.approx(tpot(b)) for b in (decoding_now - 1, decoding_now, decoding_now + 1))
     _, agg = serve(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), Workload(users, 2048, 512))
     assert agg.tpot_s > 1.05 * dis.tpot_s
     # the first token pays the KV transfer and joins a decode step the aggregated server does not
@@ -165,3 +172,16 @@ def test_the_disaggregated_calibration_accounts_for_every_run(catalog, monkeypat
     assert skipped["aggregated (benchmarks/serving_calibration.py)"] == sum(r["mode"] == "agg" for r in runs)
     assert {o["split"] for o in out} == {"fit", "holdout"} and len(out) >= 100
     assert all(o["ttft_ratio"] > 0 and o["tpot_ratio"] > 0 for o in out)
+
+
+def test_a_saturated_prefill_instance_leaves_the_decode_batch_short(catalog):
+    # 64 users of 4,096-token prompts and 64-token answers on one prefill and one decode TP8 instance: the prompts
+    # keep the prefill instance busy (saturated), each user spends much of its cycle waiting for or in its prefill,
+    # and only those decoding (Little's law) share the decode step, which is then shorter than all 64 users'
+    d, users = r1(catalog), 64
+    s = serve_disaggregated(d, ONE_EACH, Workload(users, 4096, 64))[1]
+    assert s.saturated and s.running == users
+    assert decoding(s, users) < 0.8 * users
+    every_user = decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=users,
+                                     context=4096 + 32, prompt_tokens=4096)) + users * SGLANG_HOST_PER_SEQUENCE_S
+    assert s.tpot_s < every_user
