@@ -1066,9 +1066,11 @@ def _unmeasured_decode(d: Deployment, arch: Architecture, layout: Layout, notes:
     """Decode setups the engines' measured kernels do not cover, with the published rows that show the gap
     (benchmarks/data/published/datacenter-published.jsonl, docs/method.md)."""
     if layout.tp > d.gpus_per_node and layout.tp > 1:
-        notes.warnings.append(f"tensor parallel {layout.tp} spans nodes: every all-reduce is NCCL over the network "
-                              "(nccl-tests' cross-node latency, not measured here); published single-request R1 on "
-                              "16 x H100 (SGLang, TP 16) still decodes at 0.3-0.45x the estimated speed")
+        notes.warnings.append(f"tensor parallel {layout.tp} spans nodes: every all-reduce is NCCL over the network, "
+                              "taken at InfiniBand's latency (nccl-tests; not measured here), and an Ethernet fabric "
+                              "is slower (Google Cloud's GPUDirect-TCPXO: 123-139 us a small all-reduce on 2 x 8 H100, "
+                              "4x); published single-request R1 on 16 x H100 (SGLang, TP 16) still decodes at "
+                              "0.3-0.45x the estimated speed")
     if arch.is_moe and weight_only_int4(d.quant) and d.engine.id in ("vllm", "sglang", "tensorrt-llm"):
         if d.engine.speed.int4_moe_decode_floor_s is None:
             notes.warnings.append(f"{d.quant.id} experts run a 4-bit MoE kernel that is not measured for "
