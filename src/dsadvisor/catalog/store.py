@@ -9,6 +9,7 @@ without importing PyYAML or pydantic.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator, Sequence
 from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,8 @@ from typing import Any
 from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
 from dsadvisor.catalog.loading import (USER_LIMITS, Limits, Tally, bundled_catalog_dir, read_catalog_bytes,
                                        read_yaml, user_catalog_paths, yaml_files)
-from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QuantFormat,
-                                      validate)
+from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QualityLoss,
+                                      QuantFormat, validate)
 from dsadvisor.records import record
 
 SECTIONS = ("models", "gpus", "quantizations", "engines", "artifacts")
@@ -205,16 +206,33 @@ class Catalog:
     def _loss(self, entry: ModelEntry, fmt: QuantFormat) -> Loss:
         if fmt.id in self.native_formats(entry):
             return Loss(0.0, "native", "the model's own format (lossless by definition)")
-        own = [q for a in self.artifacts_of(entry.id) if a.format == fmt.id for q in a.quality_loss]
-        tiers = (("this checkpoint", own),
-                 ("this model", [q for q in fmt.quality_loss if entry.id in q.models]),
-                 ("this family", [q for q in fmt.quality_loss if entry.family in q.families]),
-                 ("other models", [q for q in fmt.quality_loss if not q.models and not q.families]))
-        for basis, figures in tiers:
+        for basis, figures in self._measured(entry, fmt):
             if figures:
                 worst = max(figures, key=lambda q: q.percent)  # the largest: conservative
                 return Loss(worst.percent, basis, worst.source, worst.note or "")
         return Loss(None, "unknown")
+
+    def _measured(self, entry: ModelEntry, fmt: QuantFormat) -> Iterator[tuple[str, Sequence[QualityLoss]]]:
+        """The published figures of ``fmt``'s loss that could stand for ``entry``'s, closest first, each tier worked
+        out only when the closer ones hold none: this model's own checkpoints (few artifacts carry a figure, so
+        they are looked up in an index of those that do), figures on this model, on its family, on other models."""
+        yield "this checkpoint", self._checkpoint_losses().get((entry.id, fmt.id), ())
+        yield "this model", [q for q in fmt.quality_loss if entry.id in q.models]
+        yield "this family", [q for q in fmt.quality_loss if entry.family in q.families]
+        yield "other models", [q for q in fmt.quality_loss if not q.models and not q.families]
+
+    def _checkpoint_losses(self) -> dict[tuple[str, str], list[QualityLoss]]:
+        """(model, format) -> the loss figures its checkpoints carry, in ``artifacts_of`` order: built once for all
+        models from the artifacts that have one (kept in ``memo`` with the ``artifacts`` it was built from)."""
+        held = self.memo.get("checkpoint_losses")
+        if held is not None and held[0] is self.artifacts:  # type: ignore[index]
+            return held[1]  # type: ignore[index]
+        found: dict[tuple[str, str], list[QualityLoss]] = {}
+        for model_id in dict.fromkeys(a.model for a in self.artifacts.values() if a.quality_loss):
+            for a in self.artifacts_of(model_id):
+                found.setdefault((model_id, a.format), []).extend(a.quality_loss)
+        self.memo["checkpoint_losses"] = (self.artifacts, found)
+        return found
 
     def engine(self, name: str) -> Engine:
         return _by_id_or_alias(self.engines, name, "engine")

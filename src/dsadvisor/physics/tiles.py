@@ -40,10 +40,10 @@ def _expected_ceil(n: int, p: float, width: int) -> float:
     if p >= 1.0 or n > 4096:  # many tokens: the tiles of the mean, plus half a tile of imbalance
         return float(math.ceil(n / width)) if p >= 1.0 else n * p / width + 0.5
     log_p, log_q = math.log(p), math.log1p(-p)
+    exp, lgamma, log_n = math.exp, math.lgamma, math.lgamma(n + 1)  # the same sums, in the same order, as written out
     total, below = 0.0, 0.0  # below: P(X <= k), accumulated
     for k in range(n + 1):
-        below += math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p
-                          + (n - k) * log_q)
+        below += exp(log_n - lgamma(k + 1) - lgamma(n - k + 1) + k * log_p + (n - k) * log_q)
         if k % width == 0:
             total += max(0.0, 1.0 - below)  # P(X > k) for k = m x width
         if k > n * p and 1.0 - below < 1e-13:  # the rest of the tail adds less than 1e-13 a tile

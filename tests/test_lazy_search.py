@@ -1,0 +1,139 @@
+"""The search's cheaper paths answer as the code they replace: ``options`` built lazily as the eager list of
+every format x engine, ``Catalog._loss`` through its index of checkpoint losses as its first definition, the
+rates kept per GPU, engine and format as ``rates_for``, and the binomial tile sum with its constant hoisted as
+the sum written out."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import pytest
+
+from dsadvisor.advice import search
+from dsadvisor.advice.rules import Constraints
+from dsadvisor.catalog.store import Loss
+from dsadvisor.physics import estimate as est_mod
+from dsadvisor.physics import tiles
+
+
+def _eager_options(catalog, model, hw, k, ranges, engines, credits):
+    """``options`` as first written: every format x engine built, then sorted."""
+    found = []
+    scored = search.scored_benchmarks(model, k, ranges, credits)
+    for i, fmt in enumerate(search.candidate_formats(catalog, hw.gpu, k, model)):
+        loss = catalog.loss(model, fmt)
+        q = search.quality(model, k, ranges, loss.percent, credits, scored)
+        for j, eng in enumerate(engines):
+            if fmt.id in eng.formats:
+                art, convert = search.availability(catalog, model, fmt, eng)
+                rank = search.tier(loss, convert is None)
+                found.append(((-rank, search._loss_key(loss), i, j), search.Option(fmt, eng, loss, art, convert, q, rank)))
+    return [o for _, o in sorted(found, key=lambda x: x[0])]
+
+
+@pytest.mark.parametrize("gpu", ["A100-SXM-40GB", "RTX-4090", "V100-SXM-32GB", search.HOST_CPU])
+def test_lazy_options_are_the_eager_list(catalog, gpu):
+    k = Constraints()
+    hw = search.Hardware(catalog.gpus[gpu])
+    engines = [catalog.engine(e) for e in search.DEFAULT_ENGINES]
+    ranges = search.score_ranges(catalog)
+    credits = search.dominance_credits(list(catalog.models.values()), search.task_benchmarks(k))
+    compared = 0
+    for model in catalog.models.values():
+        expected = _eager_options(catalog, model, hw, k, ranges, engines, credits)
+        assert list(search.options(catalog, model, hw, k, ranges, engines, credits)) == expected, model.id
+        compared += len(expected)
+    assert compared > 1000  # every model has options here (else this compares empty lists)
+
+
+def test_options_are_built_only_as_far_as_the_search_reads(catalog, monkeypatch):
+    from dsadvisor.advice.check import hardware_kinds
+
+    built = []
+    real = search.Option
+
+    def counted(*args):
+        built.append(args)
+        return real(*args)
+
+    monkeypatch.setattr(search, "Option", counted)
+    pairs = 0
+    k = Constraints()
+    hw = hardware_kinds(catalog, ["A100"], 40.0)
+    engines = [catalog.engine(e) for e in search.DEFAULT_ENGINES]
+    for model in search.candidates(catalog, k)[0]:
+        pairs += sum(fmt.id in e.formats for fmt in search.candidate_formats(catalog, hw[0].gpu, k, model)
+                     for e in engines)
+    rec = search.recommend(catalog, hw, k)
+    assert rec.ranked and len(built) < pairs * 2 // 3  # most models pass before their last options
+
+
+def _loss_by_definition(catalog, entry, fmt):
+    """``Catalog._loss`` as first written: every tier's figures gathered, the closest that has any."""
+    if fmt.id in catalog.native_formats(entry):
+        return Loss(0.0, "native", "the model's own format (lossless by definition)")
+    own = [q for a in catalog.artifacts_of(entry.id) if a.format == fmt.id for q in a.quality_loss]
+    tiers = (("this checkpoint", own),
+             ("this model", [q for q in fmt.quality_loss if entry.id in q.models]),
+             ("this family", [q for q in fmt.quality_loss if entry.family in q.families]),
+             ("other models", [q for q in fmt.quality_loss if not q.models and not q.families]))
+    for basis, figures in tiers:
+        if figures:
+            worst = max(figures, key=lambda q: q.percent)
+            return Loss(worst.percent, basis, worst.source, worst.note or "")
+    return Loss(None, "unknown")
+
+
+def test_loss_answers_as_its_definition(catalog):
+    bases = set()
+    for m in catalog.models.values():
+        for q in catalog.quantizations.values():
+            expected = _loss_by_definition(catalog, m, q)
+            assert catalog._loss(m, q) == expected, (m.id, q.id)
+            bases.add(expected.basis)
+    assert bases >= {"native", "this checkpoint", "this model", "this family", "other models", "unknown"}
+
+
+def test_checkpoint_losses_follow_the_artifacts(catalog):
+    with_loss = next(a for a in catalog.artifacts.values() if a.quality_loss)
+    model = catalog.models[with_loss.model]
+    fmt = catalog.quantizations[with_loss.format]
+    assert catalog._loss(model, fmt).basis == "this checkpoint"
+    bare = dataclasses.replace(catalog, artifacts={i: dataclasses.replace(a, quality_loss=[])
+                                                   for i, a in catalog.artifacts.items()}, memo={})
+    assert bare._loss(model, fmt) == _loss_by_definition(bare, model, fmt)
+    assert bare._loss(model, fmt).basis != "this checkpoint"
+
+
+def test_rates_kept_per_gpu_engine_and_format(catalog):
+    gpu, engine, fmt = catalog.gpus["H100-SXM"], catalog.engine("vllm"), catalog.quantization("fp8")
+    assert est_mod._rates(gpu, engine, fmt) == est_mod.rates_for(gpu, engine, fmt)
+    assert est_mod._rates(gpu, engine, fmt) is est_mod._rates(gpu, engine, fmt)  # kept
+    faster = dataclasses.replace(gpu, bandwidth_gbs=gpu.bandwidth_gbs * 2)
+    assert est_mod._rates(faster, engine, fmt) == est_mod.rates_for(faster, engine, fmt) != est_mod._rates(gpu, engine, fmt)
+    est_mod._RATES.clear()
+    key = (id(gpu), id(engine), id(fmt))
+    est_mod._RATES[key] = (faster, engine, fmt, est_mod.rates_for(faster, engine, fmt))  # another GPU at this id
+    assert est_mod._rates(gpu, engine, fmt) == est_mod.rates_for(gpu, engine, fmt)
+
+
+def _expected_ceil_written_out(n, p, width):
+    if p >= 1.0 or n > 4096:
+        return float(math.ceil(n / width)) if p >= 1.0 else n * p / width + 0.5
+    log_p, log_q = math.log(p), math.log1p(-p)
+    total, below = 0.0, 0.0
+    for k in range(n + 1):
+        below += math.exp(math.lgamma(n + 1) - math.lgamma(k + 1) - math.lgamma(n - k + 1) + k * log_p
+                          + (n - k) * log_q)
+        if k % width == 0:
+            total += max(0.0, 1.0 - below)
+        if k > n * p and 1.0 - below < 1e-13:
+            break
+    return total
+
+
+@pytest.mark.parametrize("case", [(512, 0.25, 128), (512, 0.03125, 16), (512, 0.0375, 24), (9, 0.5, 8),
+                                  (4000, 8 / 256, 16), (1, 0.1, 8), (64, 1.0, 16), (5000, 0.1, 8)])
+def test_tile_sum_is_the_sum_written_out(case):
+    assert tiles._expected_ceil.__wrapped__(*case) == _expected_ceil_written_out(*case)  # bit for bit
