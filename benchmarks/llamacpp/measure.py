@@ -276,12 +276,13 @@ def offload_bench(path, log):
     return rows
 
 
-BPW = {"f16": 16, "q8_0": 8.5, "q6_k": 6.6, "q5_k_m": 5.7, "q4_k_m": 4.9, "iq4_xs": 4.3, "q3_k_m": 3.9}
+BPW = {"f16": 16, "bf16": 16, "q8_0": 8.5, "q6_k": 6.6, "q5_k_m": 5.7, "q4_k_m": 4.9, "q4_0": 4.5, "iq4_xs": 4.3,
+       "q3_k_m": 3.9, "q2_k": 2.6}
 BENCHED = set()   # source GGUFs the consumer is done with
 # F16 would not fit the disk beside its quantized copies (32B), or takes longer to write: random Q8_0 blocks
 BIG_Q8_SOURCE = ("r1-distill-qwen-32b", "r1-distill-qwen-14b", "deepseek-moe-16b", "deepseek-v2-lite")
 # run 4: batch sizes on both sides of every MMQ tile width (8-column steps) and of MMVQ's 8, up to 128
-NPL = "1,2,3,4,6,8,9,12,16,24,32,48,64,128"
+NPL = os.environ.get("LCPP_NPL", "1,2,3,4,6,8,9,12,16,24,32,48,64,128")  # run 8: LCPP_NPL=1,4,16,64
 BATCHED_CTX = "83968"   # 128 x (512 + 128) = 81,920 cells; 656 a sequence as in runs 1-3 (41,984 / 64)
 
 

@@ -6,6 +6,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 deadline=$1; shift
 R=/tmp/lcres
 export PYTHONUNBUFFERED=1
+# a machine kept warm between calls keeps /tmp: a failed call's marker would stop the next at once (run 8)
+rm -f /tmp/build.ok /tmp/build.fail /tmp/kernels.done
 rm -rf /tmp/lc && mkdir -p /tmp/lc && tar xzf "${SRC_TGZ:-$here/src/llama.cpp-src.tgz}" -C /tmp/lc
 (
   if [ -x /tmp/lcbuild/bin/llama-bench ]; then touch /tmp/build.ok /tmp/kernels.done; exit 0; fi

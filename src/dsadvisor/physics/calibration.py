@@ -40,7 +40,7 @@ LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", 
                                       "r1-distill-qwen-14b"})
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
 LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
-LLAMACPP_HELD_OUT_RUNS = frozenset({5})  # every row of run 5 (benchmarks/data/llamacpp-h200/README.md)
+LLAMACPP_HELD_OUT_RUNS = frozenset({5, 8})  # every row of runs 5 and 8 (benchmarks/data/llamacpp-h200/README.md)
 # Run 7 (long context, h200-lcpp-depth.jsonl) has its own split, written in the README before any comparison; it
 # replaces the rules above for that run's rows
 LLAMACPP_HELD_OUT_BY_RUN = {7: frozenset({"r1-distill-llama-8b", "deepseek-llm-7b", "r1-distill-qwen-14b",
