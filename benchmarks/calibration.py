@@ -7,7 +7,8 @@
 Sets: benchmarks/data/*.jsonl (H100, the fit set of the memory and decode constants), benchmarks/gpu/results/
 (H100, H200, 2 x H200 measured for this project: held out), benchmarks/data/llamacpp-h200/ (llama.cpp on an H200;
 the models and formats named in its README are held out, the rest is the fit set of the llama.cpp constants),
-benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
+benchmarks/data/llamacpp-h200-may2024/ (llama.cpp's May 2024 build b228aba on an H200: the LLaMA-7B shape fit, the
+Llama-3-8B shape held out), benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
 split fit / held-out by silicon_sample_split.csv; the disaggregated runs as their own set, their instances read
 from InferenceX's launch config, data/aiconfigurator/disagg_configs.csv).
 Targets (issue 12): decode within 15%, prompt time and batched decode within 25%, weights within 5%.
@@ -35,6 +36,9 @@ DATA = HERE / "data"  # the calibration set the constants were fitted to
 HELD_OUT = HERE / "gpu" / "results"  # measured here, not fitted to
 LLAMACPP = DATA / "llamacpp-h200" / "h200-lcpp.jsonl"
 LLAMACPP_DEPTH = DATA / "llamacpp-h200" / "h200-lcpp-depth.jsonl"  # run 7: long context
+# llama.cpp b228aba (2024-05-12) on an H200, rows in the published rows' form (engine_version): LLaMA-7B shape fit,
+# Llama-3-8B shape held out (its README)
+LLAMACPP_MAY2024 = DATA / "llamacpp-h200-may2024" / "h200-may2024.jsonl"
 PUBLISHED = DATA / "published"  # published measurements, each row with its source, conditions and part
 
 
@@ -50,6 +54,7 @@ def collect(catalog) -> list[tuple[str, list]]:
             sets.append((path.stem, comps))
     sets.append(("llamacpp-h200", compare_llamacpp(catalog, read_rows(LLAMACPP))))
     sets.append(("llamacpp-h200-depth", compare_llamacpp(catalog, read_rows(LLAMACPP_DEPTH))))
+    sets.append(("llamacpp-h200-may2024", compare_published(catalog, read_rows(LLAMACPP_MAY2024))))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
         rows = comparable(path)
         steps = compare_published(catalog, [r for r in rows if "served" not in r])

@@ -698,6 +698,9 @@ class EngineSpeed(Sourced):
     prefill_kq_materialized: bool = False
     # a decode step's reads at most sm_count times this (an older release's matrix-vector kernels; None: no ceiling)
     vector_bytes_per_sm_s: Optional[Annotated[float, Gt(0), Le(1e12)]] = None
+    # the to-fp16 dequantize kernels of an older release's quantized prompt path unpack at most sm_count times this
+    # many weights a second, by format (formats not listed: at the bandwidth)
+    dequant_fp16_weights_per_sm_s: dict[str, Annotated[float, Gt(0), Le(1e12)]] = field(default_factory=dict)
     # the releases these figures model and the behaviours that changed between releases
     versions: Optional[SpeedVersions] = None
     note: str | None = None
@@ -718,6 +721,9 @@ class SpeedChange(Sourced):
     # older releases' matrix-vector kernels deliver at most this many bytes/s per SM (bytes in flight per SM over
     # the memory latency): a decode step reads at most sm_count times this
     vector_bytes_per_sm_s_before: Optional[Annotated[float, Gt(0), Le(1e12)]] = None
+    # older releases' to-fp16 dequantize kernels (one warp a 256-weight block) unpack at most sm_count x this many
+    # weights a second, by format: the prompt's dequantizing pass takes the longer of that and its bytes
+    dequant_fp16_weights_per_sm_s_before: dict[str, Annotated[float, Gt(0), Le(1e12)]] = field(default_factory=dict)
 
 
 @record(frozen=True, kw_only=True)

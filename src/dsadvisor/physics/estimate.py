@@ -856,8 +856,11 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
     if t is None:
         return None
     if engine.speed.quantized_prefill_dequantized and block_quantized(engine, quant):  # an older release
-        t += dequantize_pass_s(quant.bits_per_weight, (p.total - p.embedding) / layout.gpus, batch * s.prompt,
-                               engine.memory.max_batched_tokens or 0, s.rates.bandwidth)
+        per_sm = engine.speed.dequant_fp16_weights_per_sm_s.get(quant.id)
+        # the prompt's last token alone reaches the output matrix (one column: the matrix-vector kernel)
+        t += dequantize_pass_s(quant.bits_per_weight, (p.total - p.embedding - p.lm_head) / layout.gpus,
+                               batch * s.prompt, engine.memory.max_batched_tokens or 0, s.rates.bandwidth,
+                               d.gpu.sm_count * per_sm if per_sm and d.gpu.sm_count else None)
     else:  # with op offload the host-held experts are unpacked on the GPU too: every weight counts
         t += tile_unpack_s(engine, quant, batch * s.prompt, (p.total - p.embedding) / layout.gpus,
                            _routed(arch, p.routed_experts / layout.gpus, 1.0))

@@ -64,7 +64,10 @@ def at_version(engine: Engine, gpu: Gpu, version: str | None) -> Engine:
                     prefill_kq_materialized=s.prefill_kq_materialized
                     or any(c.prefill_kq_materialized_before for c in changes),
                     vector_bytes_per_sm_s=min([c.vector_bytes_per_sm_s_before for c in changes
-                                               if c.vector_bytes_per_sm_s_before], default=s.vector_bytes_per_sm_s))
+                                               if c.vector_bytes_per_sm_s_before], default=s.vector_bytes_per_sm_s),
+                    dequant_fp16_weights_per_sm_s={**s.dequant_fp16_weights_per_sm_s,
+                                                   **{k: v for c in changes
+                                                      for k, v in c.dequant_fp16_weights_per_sm_s_before.items()}})
     return replace(engine, speed=speed)
 
 
@@ -79,11 +82,15 @@ def version_notes(engine: Engine, gpu: Gpu, version: str | None) -> list[str]:
     return notes
 
 
-def dequantize_pass_s(bits_per_weight: float, weights: float, tokens: int, ubatch: int, bandwidth: float) -> float:
+def dequantize_pass_s(bits_per_weight: float, weights: float, tokens: int, ubatch: int, bandwidth: float,
+                      weights_per_s: float | None = None) -> float:
     """Dequantizing the weights to fp16 before each micro-batch's GEMM (llama.cpp's cuBLAS path,
-    ggml_cuda_op_mul_mat_cublas): every micro-batch reads each weight in its format and writes it as 2 bytes."""
+    ggml_cuda_op_mul_mat_cublas): every micro-batch reads each weight in its format and writes it as 2 bytes, or,
+    where the format's dequantize kernel is slower than that (``weights_per_s``: sm_count x its per-SM rate), at
+    the kernel's rate."""
     batches = -(-tokens // ubatch) if ubatch else 1
-    return batches * weights * (bits_per_weight / 8 + 2) / bandwidth
+    per_weight = (bits_per_weight / 8 + 2) / bandwidth
+    return batches * weights * max(per_weight, 1 / weights_per_s if weights_per_s else 0.0)
 
 
 # bytes of memory traffic per KQ element without flash attention: the first GEMM writes it in F32 (4), the soft-max
