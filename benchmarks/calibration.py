@@ -8,7 +8,8 @@ Sets: benchmarks/data/*.jsonl (H100, the fit set of the memory and decode consta
 (H100, H200, 2 x H200 measured for this project: held out), benchmarks/data/llamacpp-h200/ (llama.cpp on an H200;
 the models and formats named in its README are held out, the rest is the fit set of the llama.cpp constants),
 benchmarks/data/llamacpp-h200-may2024/ (llama.cpp's May 2024 build b228aba on an H200: the LLaMA-7B shape fit, the
-Llama-3-8B shape held out), benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
+Llama-3-8B shape held out),
+benchmarks/data/aiconfigurator/silicon_sample.csv (NVIDIA's served runs: per-request TTFT and TPOT under load,
 split fit / held-out by silicon_sample_split.csv; the disaggregated runs as their own set, their instances read
 from InferenceX's launch config, data/aiconfigurator/disagg_configs.csv).
 Targets (issue 12): decode within 15%, prompt time and batched decode within 25%, weights within 5%.

@@ -1,4 +1,5 @@
-"""Fit the per-SM rate of llama.cpp's 2024 to-fp16 dequantize kernels on the H200 measurement of b228aba.
+"""Fit the per-SM rate of llama.cpp's 2024 to-fp16 dequantize kernels, and the share of the modelled prompt rate
+the build reaches on Hopper, on the H200 measurement of b228aba.
 
     python benchmarks/fit_may2024_dequant.py
 
@@ -10,12 +11,18 @@ the pass unpacks (all but the token table and the output matrix, which only the 
 micro-batches over that difference, per SM (the H200's 132), and the bandwidth the pass would need at that rate
 (format bytes read + 2 bytes written per weight). Only the fit rows (LLaMA-7B shape) enter; the held-out rows
 (Llama-3-8B shape) are printed with the rate they imply, for comparison.
+
+The prompt share (``prefill_rate_share_before`` of llama.cpp's Hopper change, engines.yaml): the estimate of the
+fit F16 rows (pp512, pp2048) with the share left out, over their measured time; its mean. F16 rows have no
+dequantizing pass, so the share is all the build's own kernels around the modelled ones.
 """
 
 from __future__ import annotations
 
 import statistics
 from pathlib import Path
+
+from dataclasses import replace
 
 from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.calibration import read_rows
@@ -45,11 +52,33 @@ def implied_rates(catalog, rows: list[dict]) -> dict[tuple[str, str], list[float
     return out
 
 
+def prompt_share(catalog, rows: list[dict]) -> dict[str, list[float]]:
+    """part -> estimate without the share over the measured time, one per F16 prompt row."""
+    from dsadvisor.physics.calibration import compare_published
+
+    engine = catalog.engines["llama.cpp"]
+    versions = engine.speed.versions
+    changes = [replace(c, prefill_rate_share_before=None) for c in versions.changes]
+    catalog.engines["llama.cpp"] = replace(engine, speed=replace(engine.speed, versions=replace(versions,
+                                                                                                 changes=changes)))
+    try:
+        f16 = [r for r in rows if r["metric"] == "prefill" and r["quant"] == "fp16"]
+        out: dict[str, list[float]] = {}
+        for r, c in zip(f16, compare_published(catalog, f16)):
+            out.setdefault(r["part"], []).append(c.estimated / c.measured)
+        return out
+    finally:
+        catalog.engines["llama.cpp"] = engine
+
+
 def main() -> None:
     catalog = load_catalog()
     rates = implied_rates(catalog, read_rows(DATA))
     for (part, quant), values in sorted(rates.items()):
         print(f"{part:8} {quant:6}: mean {statistics.mean(values):.3g} weights/s a SM ({len(values)} rows)")
+    for part, shares in sorted(prompt_share(catalog, read_rows(DATA)).items()):
+        print(f"{part:8} F16 prompt share of the modelled rate: {', '.join(f'{x:.3f}' for x in shares)}; "
+              f"mean {statistics.mean(shares):.3f}")
 
 
 if __name__ == "__main__":

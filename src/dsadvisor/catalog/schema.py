@@ -701,6 +701,9 @@ class EngineSpeed(Sourced):
     # the to-fp16 dequantize kernels of an older release's quantized prompt path unpack at most sm_count times this
     # many weights a second, by format (formats not listed: at the bandwidth)
     dequant_fp16_weights_per_sm_s: dict[str, Annotated[float, Gt(0), Le(1e12)]] = field(default_factory=dict)
+    # an older release's prompt runs at this share of the rate the figures above give (its own kernels on one GPU
+    # generation, measured); the dequantizing pass, timed on its own, is not scaled
+    prefill_rate_share: Annotated[float, Gt(0), Le(1)] = 1.0
     # the releases these figures model and the behaviours that changed between releases
     versions: Optional[SpeedVersions] = None
     note: str | None = None
@@ -724,6 +727,8 @@ class SpeedChange(Sourced):
     # older releases' to-fp16 dequantize kernels (one warp a 256-weight block) unpack at most sm_count x this many
     # weights a second, by format: the prompt's dequantizing pass takes the longer of that and its bytes
     dequant_fp16_weights_per_sm_s_before: dict[str, Annotated[float, Gt(0), Le(1e12)]] = field(default_factory=dict)
+    # older releases' prompts run at this share of the modelled rate (None: unchanged)
+    prefill_rate_share_before: Optional[Annotated[float, Gt(0), Le(1)]] = None
 
 
 @record(frozen=True, kw_only=True)

@@ -65,6 +65,8 @@ def at_version(engine: Engine, gpu: Gpu, version: str | None) -> Engine:
                     or any(c.prefill_kq_materialized_before for c in changes),
                     vector_bytes_per_sm_s=min([c.vector_bytes_per_sm_s_before for c in changes
                                                if c.vector_bytes_per_sm_s_before], default=s.vector_bytes_per_sm_s),
+                    prefill_rate_share=min([c.prefill_rate_share_before for c in changes
+                                            if c.prefill_rate_share_before], default=s.prefill_rate_share),
                     dequant_fp16_weights_per_sm_s={**s.dequant_fp16_weights_per_sm_s,
                                                    **{k: v for c in changes
                                                       for k, v in c.dequant_fp16_weights_per_sm_s_before.items()}})
