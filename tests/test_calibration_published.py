@@ -82,7 +82,7 @@ def test_the_first_seventy_held_out_rows_as_the_releases_they_ran(catalog, scrip
 
     held = []
     for path in PUBLISHED.glob("*.jsonl"):
-        rows = [r for r in script.comparable(path) if r.get("round") != 4 and r["part"] == "held-out"]
+        rows = [r for r in script.comparable(path) if r.get("round", 1) <= 3 and r["part"] == "held-out"]  # rounds 1-3
         held += compare_published(catalog, [r for r in rows if "served" not in r])
         held += script.compare_served(catalog, [r for r in rows if "served" in r])
     errors = [abs(c.error) for c in held]
@@ -207,3 +207,16 @@ def test_llamacpp_f16_gemm_runs_at_the_geforce_fp16_accumulate_rate(catalog, com
     rows = [c for _, c in comps if c.engine == "llama.cpp" and c.quant == "fp16" and c.quantity == "prefill"
             and c.device in ("RTX-3090", "RTX-4090")]
     assert len(rows) == 3 and all(abs(c.error) <= 0.13 for c in rows)
+
+
+def test_round_seven_rows_parse_name_a_source_and_are_held_out():
+    """Round 7 (benchmarks/data/published/README.md): every new row parses, opens at an https source, states its
+    engine release and workload, and is held out (the rule written before any was compared)."""
+    rows = [r for p in PUBLISHED.glob("*.jsonl") for r in read_rows(p) if r.get("round") == 7]
+    assert len(rows) >= 13
+    for r in rows:
+        assert r["source"].startswith("https://") and r["conditions"] and r["engine_version"], r
+        assert r["part"] == "held-out", r
+        w = r["served"]
+        assert w["isl"] > 0 and w["osl"] > 0 and w["concurrency"] == r["batch"], r
+        assert r["tokens"] == w["isl"] + w["osl"], r
