@@ -1,7 +1,8 @@
 """The search's cheaper paths answer as the code they replace: ``options`` built lazily as the eager list of
 every format x engine, ``Catalog._loss`` through its index of checkpoint losses as its first definition, the
-rates kept per GPU, engine and format as ``rates_for``, and the binomial tile sum with its constant hoisted as
-the sum written out."""
+rates kept per GPU, engine and format as worked out afresh, and the binomial tile sum with its constant hoisted as
+the sum written out; each model's checkpoints looked up once as ``availability`` asks the catalog, and the support
+matrix's verdict on a format x engine kept per GPU as worked out afresh."""
 
 from __future__ import annotations
 
@@ -108,14 +109,61 @@ def test_checkpoint_losses_follow_the_artifacts(catalog):
 
 def test_rates_kept_per_gpu_engine_and_format(catalog):
     gpu, engine, fmt = catalog.gpus["H100-SXM"], catalog.engine("vllm"), catalog.quantization("fp8")
-    assert est_mod._rates(gpu, engine, fmt) == est_mod.rates_for(gpu, engine, fmt)
-    assert est_mod._rates(gpu, engine, fmt) is est_mod._rates(gpu, engine, fmt)  # kept
+    assert est_mod.rates_for(gpu, engine, fmt) == est_mod._rates_for(gpu, engine, fmt)
+    assert est_mod.rates_for(gpu, engine, fmt) is est_mod.rates_for(gpu, engine, fmt)  # kept
     faster = dataclasses.replace(gpu, bandwidth_gbs=gpu.bandwidth_gbs * 2)
-    assert est_mod._rates(faster, engine, fmt) == est_mod.rates_for(faster, engine, fmt) != est_mod._rates(gpu, engine, fmt)
+    assert est_mod.rates_for(faster, engine, fmt) == est_mod._rates_for(faster, engine, fmt) \
+        != est_mod.rates_for(gpu, engine, fmt)
     est_mod._RATES.clear()
     key = (id(gpu), id(engine), id(fmt))
-    est_mod._RATES[key] = (faster, engine, fmt, est_mod.rates_for(faster, engine, fmt))  # another GPU at this id
-    assert est_mod._rates(gpu, engine, fmt) == est_mod.rates_for(gpu, engine, fmt)
+    est_mod._RATES[key] = (faster, engine, fmt, est_mod._rates_for(faster, engine, fmt))  # another GPU at this id
+    assert est_mod.rates_for(gpu, engine, fmt) == est_mod._rates_for(gpu, engine, fmt)
+
+
+def _availability_by_definition(catalog, model, fmt, eng):
+    """``availability`` as first written: the catalog asked afresh for each format x engine."""
+    art = catalog.artifact(model.id, fmt.id, eng.id)
+    if art is not None:
+        return art, None
+    shipped = catalog.native_formats(model)[0]
+    if model.hf_repo is None:
+        return None, None if fmt.id in catalog.native_formats(model) else \
+            search.serving_engine(eng).convert_hint(f"<checkpoint of {model.id}>", shipped, fmt.id)
+    engine = search.serving_engine(eng)
+    official = catalog.artifact(model.id, shipped, eng.id)
+    if engine.makes_at_load(shipped, fmt.id) and (official is not None or eng.id == "transformers"):
+        return official, None
+    return None, engine.convert_hint(model.hf_repo, shipped, fmt.id)
+
+
+def test_checkpoints_looked_up_per_model_answer_as_availability(catalog):
+    kinds = set()
+    for model in catalog.models.values():
+        at_hand = search._checkpoints(catalog, model)
+        for fmt in catalog.quantizations.values():
+            for eng in catalog.engines.values():
+                expected = _availability_by_definition(catalog, model, fmt, eng)
+                assert search.availability(catalog, model, fmt, eng) == expected, (model.id, fmt.id, eng.id)
+                assert at_hand(fmt, eng) == (expected[1] is None, expected[0]), (model.id, fmt.id, eng.id)
+                kinds.add((expected[0] is not None, expected[1] is not None))
+    assert kinds == {(True, False), (False, False), (False, True)}  # a checkpoint, made at load, convert it
+
+
+def test_ruled_out_kept_per_gpu_format_and_engine(catalog):
+    k = Constraints()
+    model = catalog.model("deepseek-r1-distill-qwen-7b")
+    answers = set()
+    for gpu in ("A100-SXM-40GB", "V100-SXM-32GB", search.HOST_CPU):
+        hw = search.Hardware(catalog.gpus[gpu])
+        for opt in search.options(catalog, model, hw, k, {}, list(catalog.engines.values())):
+            uncached = search.serving_engine(opt.eng).unsupported_uncached(hw.gpu, opt.fmt) is not None
+            assert search._ruled_out(catalog, hw, opt) == uncached == search._ruled_out(catalog, hw, opt)
+            answers.add(uncached)
+    assert answers == {True, False}
+    hw = search.Hardware(catalog.gpus["A100-SXM-40GB"])
+    opt = next(search.options(catalog, model, hw, k, {}, [catalog.engine("vllm")]))
+    older = search.Hardware(dataclasses.replace(hw.gpu, compute_capability="6.0"))  # another GPU, same name
+    assert search._ruled_out(catalog, hw, opt) is False and search._ruled_out(catalog, older, opt) is True
 
 
 def _expected_ceil_written_out(n, p, width):

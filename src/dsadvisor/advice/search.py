@@ -160,16 +160,27 @@ def _at_hand(catalog: Catalog, model: ModelEntry, fmt: QuantFormat, eng) -> tupl
     """Whether the engine has a checkpoint to load in this format (one exists, or it makes one while loading
     the model as shipped), and which: ``availability`` without its "convert it yourself" hint, which the
     search needs only for the deployments it tries."""
-    art = catalog.artifact(model.id, fmt.id, eng.id)
-    if art is not None:
-        return True, art
-    if model.hf_repo is None:  # a local checkpoint (--config) or a described variant: its own format is at hand
-        return fmt.id in catalog.native_formats(model), None
-    shipped = catalog.native_formats(model)[0]
-    official = catalog.artifact(model.id, shipped, eng.id)
-    if serving_engine(eng).makes_at_load(shipped, fmt.id) and (official is not None or eng.id == "transformers"):
-        return True, official
-    return False, None
+    return _checkpoints(catalog, model)(fmt, eng)
+
+
+def _checkpoints(catalog: Catalog, model: ModelEntry) -> Callable[[QuantFormat, Engine], tuple[bool, Artifact | None]]:
+    """``_at_hand`` for one model, what it reads of the model (its checkpoints by format and engine, the formats it
+    ships in) looked up once for all its formats and engines: the search asks for every pair (1,744 an A100 run)."""
+    index, native = catalog.artifact_index(model.id), catalog.native_formats(model)
+    shipped = native[0]
+
+    def at_hand(fmt: QuantFormat, eng: Engine) -> tuple[bool, Artifact | None]:
+        art = index.get((fmt.id, eng.id))
+        if art is not None:
+            return True, art
+        if model.hf_repo is None:  # a local checkpoint (--config) or a described variant: its own format is at hand
+            return fmt.id in native, None
+        official = index.get((shipped, eng.id))
+        if serving_engine(eng).makes_at_load(shipped, fmt.id) and (official is not None or eng.id == "transformers"):
+            return True, official
+        return False, None
+
+    return at_hand
 
 
 def quality(model: ModelEntry, constraints: Constraints, ranges: dict[str, tuple[float, float]],
@@ -399,12 +410,13 @@ def options(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, r
     built (its checkpoint, how to make it, its quality) when the search reaches it: most models pass with
     their first few and never reach the rest (1,744 built for ~160 tried in an A100 search)."""
     order = []
+    at_hand_for = _checkpoints(catalog, model)
     for i, fmt in enumerate(candidate_formats(catalog, hw.gpu, k, model)):
         loss = catalog.loss(model, fmt)
         loss_key = _loss_key(loss)
         for j, eng in enumerate(engines):
             if fmt.id in eng.formats:
-                at_hand, art = _at_hand(catalog, model, fmt, eng)
+                at_hand, art = at_hand_for(fmt, eng)
                 rank = tier(loss, at_hand)
                 order.append(((-rank, loss_key, i, j), fmt, eng, loss, rank, art if at_hand else None, at_hand))
     order.sort(key=lambda x: x[0])
@@ -446,7 +458,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
         # on all the GPUs given, the routed experts may stay in system memory: only the rest must fit there
         movable = (moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
                    if full is not None and _moves_experts(hw, opt.eng, arch) else 0.0)
-        ruled_out = _ruled_out(hw, opt)
+        ruled_out = _ruled_out(catalog, hw, opt)
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
@@ -479,10 +491,17 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, misses.unbuilt(), max_ctx)
 
 
-def _ruled_out(hw: Hardware, opt: Option) -> bool:
+def _ruled_out(catalog: Catalog, hw: Hardware, opt: Option) -> bool:
     """Whether the engine's support matrix rules the format out on this hardware whatever the model's
-    attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option."""
-    return serving_engine(opt.eng).unsupported(hw.gpu, opt.fmt) is not None
+    attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option. The same
+    for every model, so kept in ``memo`` with the GPU, format and engine it was worked out for."""
+    key = ("ruled_out", id(hw.gpu), id(opt.fmt), id(opt.eng))
+    held = catalog.memo.get(key)
+    if held is not None and held[0] is hw.gpu and held[1] is opt.fmt and held[2] is opt.eng:  # type: ignore[index]
+        return held[3]  # type: ignore[index]
+    found = serving_engine(opt.eng).unsupported(hw.gpu, opt.fmt) is not None
+    catalog.memo[key] = (hw.gpu, opt.fmt, opt.eng, found)
+    return found
 
 
 class _Misses:

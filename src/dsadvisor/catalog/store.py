@@ -159,10 +159,14 @@ class Catalog:
         """The checkpoint an engine would load for a model in a format: the official one first, then one
         with a published measurement, then one whose size is stated, smallest first; None when none exists.
         Read from a per-model index kept in ``memo``: recommend asks for every format x engine of a model."""
+        return self.artifact_index(model_id).get((quant_id, engine_id))
+
+    def artifact_index(self, model_id: str) -> dict[tuple[str, str], Artifact]:
+        """(format, engine) -> the checkpoint ``artifact`` picks, for one model; kept in ``memo``."""
         key = ("artifact", model_id)
         if key not in self.memo:
             self.memo[key] = self._artifact_index(model_id)
-        return self.memo[key].get((quant_id, engine_id))  # type: ignore[attr-defined]
+        return self.memo[key]  # type: ignore[return-value]
 
     def _artifact_index(self, model_id: str) -> dict[tuple[str, str], Artifact]:
         """(format, engine) -> the artifact ``artifact`` picks: the first after a stable sort of those listed."""

@@ -420,7 +420,25 @@ def gemm_rate(gpu: Gpu, engine: Engine, dtype: str) -> float | None:
     return linear * eff if linear else None
 
 
+# rates_for's answers by the GPU, engine and format they were worked out for (kept with them, so an id reused by
+# another object never matches): a search's estimates, decode steps and MTP steps ask some 30 of them thousands of times
+_RATES: dict[tuple[int, int, int], tuple[Gpu, Engine, QuantFormat, Rates]] = {}
+
+
 def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
+    """The achieved rates of ``engine`` running ``quant`` on ``gpu`` (``_rates_for``), kept in ``_RATES``."""
+    key = (id(gpu), id(engine), id(quant))
+    held = _RATES.get(key)
+    if held is not None and held[0] is gpu and held[1] is engine and held[2] is quant:
+        return held[3]
+    found = _rates_for(gpu, engine, quant)
+    if len(_RATES) >= 1024:
+        _RATES.clear()
+    _RATES[key] = (gpu, engine, quant, found)
+    return found
+
+
+def _rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
     s = engine.speed
     linear = _linear_rate(gpu, engine, quant)
     attention = _rate(gpu, "bf16")
@@ -443,24 +461,6 @@ def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         alltoall_bandwidth=link.bandwidth_gbs * 1e9 * ALLTOALL_LINK_SHARE
         if link is not None and nvlink and link.bandwidth_gbs else None,
     )
-
-
-# rates_for's answers by the GPU, engine and format they were worked out for (kept with them, so an id reused by
-# another object never matches): about 300 estimates of a search ask for some 30 of them
-_RATES: dict[tuple[int, int, int], tuple[Gpu, Engine, QuantFormat, Rates]] = {}
-
-
-def _rates(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
-    """``rates_for(gpu, engine, quant)``, kept in ``_RATES``."""
-    key = (id(gpu), id(engine), id(quant))
-    held = _RATES.get(key)
-    if held is not None and held[0] is gpu and held[1] is engine and held[2] is quant:
-        return held[3]
-    found = rates_for(gpu, engine, quant)
-    if len(_RATES) >= 1024:
-        _RATES.clear()
-    _RATES[key] = (gpu, engine, quant, found)
-    return found
 
 
 def expert_efficiency(engine: Engine, quant: QuantFormat) -> float:
@@ -755,7 +755,7 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     kv_args = (kv_elem, layout.attention_tp, engine.memory.decompressed_mla_cache)
     attention = attention_weight_bytes(p.attention, quant)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
-                  attention, across_nodes(_rates(gpu, engine, quant), layout.tp, d.gpus_per_node),
+                  attention, across_nodes(rates_for(gpu, engine, quant), layout.tp, d.gpus_per_node),
                   _engine_for(engine, gpu, quant),
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
