@@ -185,3 +185,32 @@ def _expected_ceil_written_out(n, p, width):
                                   (4000, 8 / 256, 16), (1, 0.1, 8), (64, 1.0, 16), (5000, 0.1, 8)])
 def test_tile_sum_is_the_sum_written_out(case):
     assert tiles._expected_ceil.__wrapped__(*case) == _expected_ceil_written_out(*case)  # bit for bit
+
+
+def test_sizing_is_the_estimates_memory_params_and_shape(catalog):
+    """``sizing`` (the audit's hardware-advice check) reads what ``estimate`` would say of memory, parameters and
+    shape, and refuses what it refuses, for every model (described variants' assumed shapes included)."""
+    from dsadvisor.errors import InputError
+    from dsadvisor.physics.estimate import Deployment, estimate, pin_layout, sizing
+
+    setups = [("A100-SXM-40GB", "vllm", "bf16", 1), ("RTX-4090", "llama.cpp", "q4_k_m", 1),
+              ("H200-SXM", "sglang", "fp8", 8), ("V100-SXM-32GB", "vllm", "awq-int4", 2)]
+    sized = refused = 0
+    for model in catalog.models.values():
+        for gpu, engine, fmt, n in setups:
+            d = Deployment.of(catalog, model=model, gpu=catalog.gpus[gpu], quant=catalog.quantization(fmt),
+                              engine=catalog.engine(engine), gpus=n)
+            if n == 8 and d.architecture is not None and d.architecture.num_nextn_predict_layers:
+                d = pin_layout(d, tp=8, mtp=1)  # the MTP module's weights and KV cache counted too
+            try:
+                e = estimate(d)
+            except InputError as exc:
+                with pytest.raises(InputError, match=str(exc)[:40].replace("(", r"\(").replace(")", r"\)")):
+                    sizing(d)
+                refused += 1
+                continue
+            s = sizing(d)
+            assert (s.memory, s.params_total, s.architecture_assumed) == (e.memory, e.params_total,
+                                                                         e.architecture_assumed), (model.id, gpu)
+            sized += 1
+    assert sized > 150 and refused  # both paths compared (an engine that cannot run a model's attention)

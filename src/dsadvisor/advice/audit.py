@@ -13,7 +13,8 @@ import math
 
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import DsAdvisorError, InputError
-from dsadvisor.physics.estimate import Deployment, estimate
+from dsadvisor.physics.estimate import Deployment, sizing
+from dsadvisor.physics.memory import MemoryPlan
 from dsadvisor.catalog.hardware import resolve_gpu
 from dsadvisor.physics.params import count_params
 from dsadvisor.catalog.schema import Gpu, HardwareAdvice, ModelEntry
@@ -62,28 +63,32 @@ def advice_finding(catalog: Catalog, model: ModelEntry, advice: HardwareAdvice) 
     try:
         gpu, reading = advised_gpu(catalog, advice)
         tries, last_error = [], None
-        for engine_id in ("vllm", "llama.cpp"):
+        for engine_id in ("vllm", "llama.cpp"):  # only the memory is read: sized, not timed
             engine = catalog.engines[engine_id]
             quant = catalog.quantizations[ADVICE_QUANT.get(advice.quant, "bf16")]
             if quant.id not in engine.formats:
                 quant = catalog.quantizations["q8_0" if quant.bits_per_weight >= 8 else "q4_k_m"]
             try:
-                tries.append(estimate(Deployment.of(catalog, model=model, gpu=gpu, quant=quant, engine=engine,
-                                                          gpus=advice.gpus)))
+                tries.append((sizing(Deployment.of(catalog, model=model, gpu=gpu, quant=quant, engine=engine,
+                                                   gpus=advice.gpus)), quant.id, engine.id))
             except InputError as exc:
                 last_error = exc
         if not tries:
             raise last_error or InputError(f"{where}: neither vLLM nor llama.cpp runs the advised format")
     except DsAdvisorError as exc:
         return Finding("advice", model.id, where, f"cannot check: {exc}", (advice.source,))
-    est = min(tries, key=lambda e: (not e.memory.fits, e.memory.per_gpu / e.memory.usable if e.memory.usable > 0
-                                    else math.inf))
-    m = est.memory
+    sized, quant_id, engine_id = min(tries, key=lambda t: _tightness(t[0].memory))
+    m = sized.memory
     detail = (f"article advises {where}" + (f" ({advice.quant})" if advice.quant else "")
               + f"; estimate {'agrees' if m.fits else 'DISAGREES'}: {m.per_gpu / 1e9:.1f} GB per GPU of "
-              f"{m.usable / 1e9:.1f} GB usable ({est.quant_id}, {est.engine_id}, {est.params_total / 1e9:.1f}B params"
-              + (", assumed shape" if est.architecture_assumed else "") + ")" + (f"; {reading}" if reading else ""))
+              f"{m.usable / 1e9:.1f} GB usable ({quant_id}, {engine_id}, {sized.params_total / 1e9:.1f}B params"
+              + (", assumed shape" if sized.architecture_assumed else "") + ")" + (f"; {reading}" if reading else ""))
     return Finding("advice", model.id, where, detail, (advice.source,))
+
+
+def _tightness(m: MemoryPlan) -> tuple[bool, float]:
+    """A plan that fits first, then the smaller share of usable memory taken."""
+    return not m.fits, m.per_gpu / m.usable if m.usable > 0 else math.inf
 
 
 def _params_findings(catalog: Catalog, m: ModelEntry):

@@ -933,11 +933,7 @@ def estimate(d: Deployment) -> Estimate:
     notes = _Notes()
     s = _setup(d, notes)
     arch, layout, p, wb, engine, gpu, quant = s.arch, s.layout, s.p, s.wb, s.engine, d.gpu, d.quant
-    mtp_weights, mtp_kv = _mtp_memory(layout, arch, p, quant, notes)  # loaded only to draft (--mtp)
-    kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share * mtp_kv
-    kv_per_gpu = _kv_per_gpu(d, s, mtp_kv)
-    gpu_weights = per_gpu(wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
-    plan = _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
+    plan = _plan(d, s, notes)
     step = _decode_step(d, s)
     ttft = _prefill_s(d, s, d.batch)
     ttft1 = ttft if d.batch == 1 else _prefill_s(d, s, 1)
@@ -953,6 +949,34 @@ def estimate(d: Deployment) -> Estimate:
         cpu_moe_layers=s.host.layers if s.host else 0, host_bytes=s.held,
         mtp=layout.mtp,
     )
+
+
+def _plan(d: Deployment, s: _Setup, notes: _Notes) -> MemoryPlan:
+    """What each GPU holds: the weights (and the MTP module's when --mtp loads it), the KV cache, activations."""
+    arch, layout, quant = s.arch, s.layout, d.quant
+    mtp_weights, mtp_kv = _mtp_memory(layout, arch, s.p, quant, notes)  # loaded only to draft (--mtp)
+    kv_tok = kv_bytes_per_token(arch, *s.kv_args) / s.kv_share * mtp_kv
+    kv_per_gpu = _kv_per_gpu(d, s, mtp_kv)
+    gpu_weights = per_gpu(s.wb.total + mtp_weights - s.held, s.attention, layout) + staging_bytes(arch, quant, s.host)
+    return _memory(d, arch, layout, gpu_weights, kv_per_gpu, kv_tok, s.prompt)
+
+
+@record(frozen=True)
+class Sizing:
+    """What ``estimate(d)`` says a deployment holds, without its timing (``sizing``)."""
+
+    memory: MemoryPlan
+    params_total: int
+    architecture_assumed: bool
+
+
+def sizing(d: Deployment) -> Sizing:
+    """``estimate(d)``'s memory plan, total parameters and whether the shape was assumed, with the same checks,
+    without timing a decode step and the prompts: the audit's check of an article's hardware advice reads only
+    these (40 estimates of every ``recommend``, for the described variants' notes)."""
+    notes = _Notes()
+    s = _setup(d, notes)
+    return Sizing(_plan(d, s, notes), s.p.total, s.assumed)
 
 
 def _check_runs(d: Deployment, arch: Architecture) -> None:
