@@ -114,9 +114,10 @@ def test_rates_kept_per_gpu_engine_and_format(catalog):
     faster = dataclasses.replace(gpu, bandwidth_gbs=gpu.bandwidth_gbs * 2)
     assert est_mod.rates_for(faster, engine, fmt) == est_mod._rates_for(faster, engine, fmt) \
         != est_mod.rates_for(gpu, engine, fmt)
-    est_mod._RATES.clear()
+    kept = est_mod.rates_for.kept_answers
+    kept.clear()
     key = (id(gpu), id(engine), id(fmt))
-    est_mod._RATES[key] = (faster, engine, fmt, est_mod._rates_for(faster, engine, fmt))  # another GPU at this id
+    kept[key] = (faster, engine, fmt, est_mod._rates_for(faster, engine, fmt))  # another GPU at this id
     assert est_mod.rates_for(gpu, engine, fmt) == est_mod._rates_for(gpu, engine, fmt)
 
 

@@ -14,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import InputError, UnknownNameError, suggest
+from dsadvisor.kept import kept_by_identity
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import (
     MemoryPlan,
@@ -420,22 +421,11 @@ def gemm_rate(gpu: Gpu, engine: Engine, dtype: str) -> float | None:
     return linear * eff if linear else None
 
 
-# rates_for's answers by the GPU, engine and format they were worked out for (kept with them, so an id reused by
-# another object never matches): a search's estimates, decode steps and MTP steps ask some 30 of them thousands of times
-_RATES: dict[tuple[int, int, int], tuple[Gpu, Engine, QuantFormat, Rates]] = {}
-
-
+# a search's estimates, decode steps and MTP steps ask some 30 of these thousands of times
+@kept_by_identity(1024)
 def rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
-    """The achieved rates of ``engine`` running ``quant`` on ``gpu`` (``_rates_for``), kept in ``_RATES``."""
-    key = (id(gpu), id(engine), id(quant))
-    held = _RATES.get(key)
-    if held is not None and held[0] is gpu and held[1] is engine and held[2] is quant:
-        return held[3]
-    found = _rates_for(gpu, engine, quant)
-    if len(_RATES) >= 1024:
-        _RATES.clear()
-    _RATES[key] = (gpu, engine, quant, found)
-    return found
+    """The achieved rates of ``engine`` running ``quant`` on ``gpu`` (``_rates_for``)."""
+    return _rates_for(gpu, engine, quant)
 
 
 def _rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:

@@ -10,6 +10,7 @@ import math
 
 from dsadvisor.physics.params import ParamBreakdown
 from dsadvisor.catalog.schema import Architecture, Engine, QuantFormat
+from dsadvisor.kept import kept_by_identity
 from dsadvisor.records import record
 
 GB = 1e9
@@ -129,24 +130,13 @@ def mean_bits(p: ParamBreakdown, wb: WeightBytes) -> float:
     return wb.total * 8 / p.total if p.total else 0.0
 
 
-# weight_bytes's answers by the identity of its arguments, each kept with them (so no id is reused while its
-# answer is held): the search asks for the same model and format about 1,100 times a recommend run
-_WEIGHT_BYTES: dict[tuple[int, int, int], tuple[ParamBreakdown, QuantFormat, Architecture | None, WeightBytes]] = {}
-
-
+# the search asks for the same model and format about 1,100 times a recommend run
+@kept_by_identity(4096)
 def weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None = None) -> WeightBytes:
     """Quantized linear weights at the format's bits (scales included; routed experts at its expert bits);
     what it keeps in 16 bits at 2 B. Formats with measured bits per tensor class (``tensor_bits``) add up their
     classes instead."""
-    key = (id(p), id(fmt), id(arch))
-    held = _WEIGHT_BYTES.get(key)
-    if held is not None and held[0] is p and held[1] is fmt and held[2] is arch:
-        return held[3]
-    found = _weight_bytes(p, fmt, arch)
-    if len(_WEIGHT_BYTES) >= 4096:
-        _WEIGHT_BYTES.clear()
-    _WEIGHT_BYTES[key] = (p, fmt, arch, found)
-    return found
+    return _weight_bytes(p, fmt, arch)
 
 
 def _weight_bytes(p: ParamBreakdown, fmt: QuantFormat, arch: Architecture | None) -> WeightBytes:
