@@ -158,13 +158,13 @@ def test_ruled_out_kept_per_gpu_format_and_engine(catalog):
         hw = search.Hardware(catalog.gpus[gpu])
         for opt in search.options(catalog, model, hw, k, {}, list(catalog.engines.values())):
             uncached = search.serving_engine(opt.eng).unsupported_uncached(hw.gpu, opt.fmt) is not None
-            assert search._ruled_out(catalog, hw, opt) == uncached == search._ruled_out(catalog, hw, opt)
+            assert search._ruled_out(hw, opt) == uncached == search._ruled_out(hw, opt)
             answers.add(uncached)
     assert answers == {True, False}
     hw = search.Hardware(catalog.gpus["A100-SXM-40GB"])
     opt = next(search.options(catalog, model, hw, k, {}, [catalog.engine("vllm")]))
     older = search.Hardware(dataclasses.replace(hw.gpu, compute_capability="6.0"))  # another GPU, same name
-    assert search._ruled_out(catalog, hw, opt) is False and search._ruled_out(catalog, older, opt) is True
+    assert search._ruled_out(hw, opt) is False and search._ruled_out(older, opt) is True
 
 
 def _expected_ceil_written_out(n, p, width):

@@ -26,6 +26,7 @@ from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
 from dsadvisor.physics.params import count_params, moe_layer_count
+from dsadvisor.kept import kept_by_identity
 from dsadvisor.records import record, replace
 from dsadvisor.serving.server import Serving, per_request, serve_estimated
 from dsadvisor.advice.rules import (ACCURACY, DEFAULT_BENCHMARKS, FILTERS, FITS, HARDWARE_SUPPORT, LAYOUT_RULES,
@@ -458,7 +459,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
         # on all the GPUs given, the routed experts may stay in system memory: only the rest must fit there
         movable = (moe_layer_count(arch) * layer_expert_bytes(arch, opt.fmt)
                    if full is not None and _moves_experts(hw, opt.eng, arch) else 0.0)
-        ruled_out = _ruled_out(catalog, hw, opt)
+        ruled_out = _ruled_out(hw, opt)
         for n in ([hw.max_gpus] if hw.exact else gpu_counts(hw.max_gpus)):
             bound = wq * opt.q[0] + ws + wh + wg / n
             if best_pass is not None and bound <= _total(best_pass) + SCORE_TIE:
@@ -491,17 +492,16 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     return closest or _not_estimable(catalog, model, hw, k, engines, summary.params_total, misses.unbuilt(), max_ctx)
 
 
-def _ruled_out(catalog: Catalog, hw: Hardware, opt: Option) -> bool:
+def _ruled_out(hw: Hardware, opt: Option) -> bool:
     """Whether the engine's support matrix rules the format out on this hardware whatever the model's
-    attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option. The same
-    for every model, so kept in ``memo`` with the GPU, format and engine it was worked out for."""
-    key = ("ruled_out", id(hw.gpu), id(opt.fmt), id(opt.eng))
-    held = catalog.memo.get(key)
-    if held is not None and held[0] is hw.gpu and held[1] is opt.fmt and held[2] is opt.eng:  # type: ignore[index]
-        return held[3]  # type: ignore[index]
-    found = serving_engine(opt.eng).unsupported(hw.gpu, opt.fmt) is not None
-    catalog.memo[key] = (hw.gpu, opt.fmt, opt.eng, found)
-    return found
+    attention and KV cache (each only adds limits): rule DSA004 fails every deployment of the option."""
+    return _rules_out(hw.gpu, opt.fmt, opt.eng)
+
+
+# the same for every model: kept by GPU, format and engine (the matrix's own memo keys by value, dearer to build)
+@kept_by_identity(1024)
+def _rules_out(gpu: Gpu, fmt: QuantFormat, eng: Engine) -> bool:
+    return serving_engine(eng).unsupported(gpu, fmt) is not None
 
 
 class _Misses:
