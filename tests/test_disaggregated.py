@@ -28,12 +28,18 @@ def r1(catalog, gpus=16, engine="sglang") -> Deployment:
 
 def test_kv_transfer_by_hand(catalog):
     # R1's MLA cache: a 512-wide latent and a 64-wide RoPE key per layer, 61 layers, bf16; 2,048 prompt
-    # tokens. Across two nodes (16 GPUs): each of the 8 GPUs of an instance sends its share over its own
-    # 50 GB/s port; the split inside one node uses NVLink (450 GB/s a direction per GPU).
-    total = (512 + 64) * 2 * 61 * 2048
-    assert transfer_s(r1(catalog), ONE_EACH, 2048) == pytest.approx(total / (8 * 50e9))
+    # tokens. The latent has no heads to split: every tensor-parallel GPU of the decode instance keeps the
+    # whole of it, so each of its 8 GPUs receives a whole copy over its own 50 GB/s port (two nodes, 16 GPUs),
+    # the 8 prefill GPUs sending one copy each; inside one node NVLink (450 GB/s a direction per GPU).
+    copy = (512 + 64) * 2 * 61 * 2048
+    assert transfer_s(r1(catalog), ONE_EACH, 2048) == pytest.approx(copy / 50e9)
     small = Split(Layout(tp=4, ep=True), 1, Layout(tp=4, ep=True), 1)
-    assert transfer_s(r1(catalog, gpus=8), small, 2048) == pytest.approx(total / (4 * 450e9))
+    assert transfer_s(r1(catalog, gpus=8), small, 2048) == pytest.approx(copy / 450e9)
+    # attention DP on the prefill side: the prompt's cache is on its own rank alone, which sends all 8 copies
+    dpa = Layout(tp=8, ep=True, dp_attention=8)
+    assert transfer_s(r1(catalog), Split(dpa, 1, TP8, 1), 2048) == pytest.approx(8 * copy / 50e9)
+    # ... and to a decode instance with attention DP too, one rank receives one copy
+    assert transfer_s(r1(catalog), Split(dpa, 1, dpa, 1), 2048) == pytest.approx(copy / 50e9)
 
 
 def test_decode_never_waits_for_a_prompt(catalog):
@@ -185,3 +191,21 @@ def test_a_saturated_prefill_instance_leaves_the_decode_batch_short(catalog):
     every_user = decode_step(replace(pin_layout(r1(catalog, gpus=8), tp=8, ep=True), batch=users,
                                      context=4096 + 32, prompt_tokens=4096)) + users * SGLANG_HOST_PER_SEQUENCE_S
     assert s.tpot_s < every_user
+
+
+def test_against_nvidia_disaggregated_runs(catalog, monkeypatch):
+    """benchmarks/disagg_calibration.py's figures (docs/method.md, "Disaggregated prefill and decode", fourth pass:
+    TTFT within 25 % on 49.7 % fit / 36.5 % held-out, TPOT within 20 % on 68.1 % / 67.6 %). The bounds sit a little
+    below them so a regression shows; the issue's targets (70 % / 80 %) are not met."""
+    import importlib
+
+    from .conftest import ROOT
+
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    out, _ = importlib.import_module("disagg_calibration").compare_rows(catalog)
+    for split, ttft_min, tpot_min in (("fit", 0.48, 0.66), ("holdout", 0.34, 0.65)):
+        part = [o for o in out if o["split"] == split]
+        ttft = sorted(o["ttft_ratio"] for o in part)
+        assert sum(abs(x - 1) <= 0.25 for x in ttft) / len(ttft) >= ttft_min, split
+        assert sum(abs(o["tpot_ratio"] - 1) <= 0.20 for o in part) / len(part) >= tpot_min, split
+        assert 0.7 <= ttft[len(ttft) // 2] <= 1.3, split

@@ -110,4 +110,4 @@ def test_engine_on_a_device_follows_the_engine_not_the_address(monkeypatch):
     for gpu in one_per_vendor:  # vendors with their own per-layer cost and without, after one another
         for eng in cat.engines.values():
             for fmt in cat.quantizations.values():
-                assert estimate._engine_for(eng, gpu, fmt) == estimate.for_format(estimate.on_device(eng, gpu), fmt)
+                assert estimate._engine_for(eng, gpu, fmt) == estimate.for_format(estimate.on_device(eng, gpu), fmt, gpu)

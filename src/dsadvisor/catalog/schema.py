@@ -613,6 +613,9 @@ class EngineSpeed(Sourced):
     # routing imbalance, dispatch); the 16-bit figure where it differs
     moe_expert_efficiency: Annotated[float, Gt(0), Le(1)] = 1.0
     moe_expert_efficiency_16bit: Optional[Annotated[float, Gt(0), Le(1)]] = None
+    # moe_expert_efficiency for one compute dtype on one GPU generation ("fp8@10": compute capability 10.x) where
+    # the engine's fused-MoE kernel there was timed apart (aiconfigurator's kernel tables)
+    moe_expert_efficiency_by_dtype: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
     # MLA layers (llama.cpp): the latent projections, the per-head absorbed matmuls and their small kernels
     # cost this much a decode step and layer besides their bytes
     per_mla_layer_decode_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0

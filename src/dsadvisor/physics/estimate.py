@@ -349,19 +349,24 @@ def on_device(engine: Engine, gpu: Gpu) -> Engine:
     return engine if s is engine.speed else replace(engine, speed=s)
 
 
-def for_format(engine: Engine, quant: QuantFormat) -> Engine:
+def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None) -> Engine:
     """The engine with the MoE decode costs of the kernel it runs this format's experts with, where it has its own
-    (16-bit experts: ``per_moe_layer_decode_16bit_s``; by compute dtype)."""
+    (16-bit experts: ``per_moe_layer_decode_16bit_s``; by compute dtype, or by compute dtype on one GPU generation,
+    ``fp8@10`` for compute capability 10.x, where the kernel tables time that generation apart)."""
     s = engine.speed
     if s.per_moe_layer_decode_16bit_s is not None and quant.bits_per_weight >= 16:
         s = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_16bit_s)
         engine = replace(engine, speed=s)
-    tp = s.per_moe_layer_decode_s_by_dtype.get(quant.compute_dtype)
-    ep = s.per_moe_layer_decode_ep_s_by_dtype.get(quant.compute_dtype)
-    if tp is None and ep is None:
+    dtype = quant.compute_dtype
+    generation = f"{dtype}@{(gpu.compute_capability or '').split('.')[0]}" if gpu is not None else dtype
+    tp = s.per_moe_layer_decode_s_by_dtype.get(generation, s.per_moe_layer_decode_s_by_dtype.get(dtype))
+    ep = s.per_moe_layer_decode_ep_s_by_dtype.get(generation, s.per_moe_layer_decode_ep_s_by_dtype.get(dtype))
+    experts = s.moe_expert_efficiency_by_dtype.get(generation)
+    if tp is None and ep is None and experts is None:
         return engine
     speed = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_s if tp is None else tp,
-                    per_moe_layer_decode_ep_s=s.per_moe_layer_decode_ep_s if ep is None else ep)
+                    per_moe_layer_decode_ep_s=s.per_moe_layer_decode_ep_s if ep is None else ep,
+                    moe_expert_efficiency=s.moe_expert_efficiency if experts is None else experts)
     return replace(engine, speed=speed)
 
 
@@ -371,13 +376,14 @@ _ENGINES_FOR: dict[tuple[int, str, str, str, bool], tuple[Engine, Engine]] = {}
 
 
 def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat) -> Engine:
-    """``for_format(on_device(engine, gpu), quant)``: they read the GPU's vendor and compute capability (the MMQ
-    pass measured on one generation), the format's compute dtype and whether it is 16-bit."""
+    """``for_format(on_device(engine, gpu), quant, gpu)``: they read the GPU's vendor and compute capability (the MMQ
+    pass measured on one generation, the MoE kernels' figures by generation), the format's compute dtype and whether
+    it is 16-bit."""
     key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype, quant.bits_per_weight >= 16)
     held = _ENGINES_FOR.get(key)
     if held is not None and held[0] is engine:
         return held[1]
-    found = for_format(on_device(engine, gpu), quant)
+    found = for_format(on_device(engine, gpu), quant, gpu)
     if len(_ENGINES_FOR) >= 1024:
         _ENGINES_FOR.clear()
     _ENGINES_FOR[key] = (engine, found)

@@ -90,17 +90,22 @@ def check_split(d: Deployment, split: Split) -> None:
 
 
 def transfer_s(d: Deployment, split: Split, prompt_tokens: int) -> float:
-    """Seconds to send one prompt's KV cache from its prefill instance to its decode instance: every GPU
-    of the smaller instance sends or receives its share at once, over NVLink inside a node, else over
-    one network port per GPU (InfiniBand NDR, physics.timing.INTER_NODE_BANDWIDTH)."""
+    """Seconds to send one prompt's KV cache from its prefill instance to its decode instance. The prompt's
+    cache sits on its own attention group of the prefill instance (``attention_tp`` GPUs: all of them
+    without data-parallel attention, one with it), which send at once; each GPU of the decode instance's
+    attention group receives its share (MLA: the whole latent, replicated on every tensor-parallel rank,
+    ``kv_bytes_per_token``). Over NVLink inside one NVLink domain, else over one network port per GPU
+    (InfiniBand NDR, physics.timing.INTER_NODE_BANDWIDTH); the busier side sets the time."""
     arch = d.architecture
     assert arch is not None
     _, elem = kv_bytes_per_element(d)
-    total = kv_bytes_per_token(arch, elem, 1, d.engine.memory.decompressed_mla_cache) * prompt_tokens
+    mla = d.engine.memory.decompressed_mla_cache
+    senders, receivers = split.prefill.attention_tp, split.decode.attention_tp
+    per_receiver = kv_bytes_per_token(arch, elem, receivers, mla) * prompt_tokens
     link = d.gpu.interconnect
     one_node = split.gpus <= d.gpus_per_node and link is not None and link.kind == "nvlink"
     per_gpu = link.bandwidth_gbs * 1e9 if one_node and link is not None else INTER_NODE_BANDWIDTH
-    return total / (min(split.prefill.gpus, split.decode.gpus) * per_gpu)
+    return max(per_receiver * receivers / senders, per_receiver) / per_gpu
 
 
 def _pool(d: Deployment, layout: Layout) -> Deployment:
