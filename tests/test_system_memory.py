@@ -118,3 +118,26 @@ def test_a_cpu_plan_keeps_every_layer_in_system_memory(run):
     assert "-ngl 0 " in plan["commands"][0] and plan["gpu_layers"] == 0 and plan["host_memory_bytes"] == 0
     assert any("CPU-only llama.cpp build" in n and "avx512" in n for n in plan["notes"])
     assert plan["kubernetes"] is None  # nvidia.com/gpu limits make no sense here
+
+
+def test_every_m3_max_memory_size_is_a_device(run, catalog):
+    """The M3 Max ships with 36, 48, 64, 96 or 128 GB; `--gpu 'M3 Max' --ram 64` was refused ("give --ram")."""
+    for ram, gpu, bandwidth in (("36", "M3-Max-36GB", 300), ("48", "M3-Max-48GB", 400),
+                                ("64", "M3-Max-64GB", 400), ("96", "M3-Max-96GB", 300)):
+        r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "M3 Max", "--ram", ram,
+                "--quant", "q4_k_m", "--engine", "llama.cpp", "-f", "json")
+        assert r.code == 0, r.err
+        assert r.json()["deployment"]["gpu"] == gpu
+    gpus = catalog.gpus
+    assert [gpus[g].bandwidth_gbs for g in ("M3-Max-36GB", "M3-Max-48GB", "M3-Max-64GB")] == [300, 400, 400]
+
+
+def test_ram_no_member_of_a_unified_family_has_is_named_in_the_error(run):
+    """`--gpu 'M4 Max' --ram 100` said "give --ram (e.g. ... --ram 36)" although --ram was given."""
+    r = run("recommend", "--gpu", "M4 Max", "--ram", "100", "-f", "json")
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1
+    assert "36, 48, 64 and 128 GB, not 100" in r.err and "give --ram" not in r.err
+    assert "--ram 100" in r.err and "--vram" not in r.err
+    # the suggestion it makes runs
+    s = run("recommend", "--gpu", "M4-Max-36GB", "--ram", "100", "--top", "1", "-f", "json")
+    assert s.code == 0, s.err

@@ -116,10 +116,21 @@ def resolve_gpu(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None = None
     if len(members) == 1:
         return _with_vram(members[0], size)
     sizes = sorted({g.memory_gb for g in members})
-    raise InputError(
-        f"{family} comes in {_list(sizes)} GB, not {size:g}; for a card with other memory name one "
-        f"(e.g. --gpu {members[0].id} --vram {size:g})"
+    unified = all(g.unified_memory for g in members)
+    flag, what = ("--ram", "a device") if unified else ("--vram", "a card")
+    raise SizeError(
+        f"{family} comes in {_list(sizes)} GB, not {size:g}; for {what} with other memory name one "
+        f"(e.g. --gpu {members[0].id} {flag} {size:g})", unified=unified,
     )
+
+
+class SizeError(InputError):
+    """A memory size no member of a family has; ``unified`` when the family's memory is system memory
+    (an Apple chip: --ram sizes it, so the error is the answer to --ram, not one to pass over)."""
+
+    def __init__(self, message: str, *, unified: bool) -> None:
+        super().__init__(message)
+        self.unified = unified
 
 
 def custom_gpu(

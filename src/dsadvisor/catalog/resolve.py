@@ -9,7 +9,7 @@ from pathlib import Path
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import InputError, NoGpuError, clipped
 from dsadvisor.limits import BOUNDS, check
-from dsadvisor.catalog.hardware import custom_gpu, resolve_gpu
+from dsadvisor.catalog.hardware import SizeError, custom_gpu, resolve_gpu
 from dsadvisor.catalog.schema import Architecture, Fact, Gpu, ModelEntry
 from dsadvisor.records import record
 
@@ -83,7 +83,11 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
     if ram_gb is not None and vram_gb is None:  # --ram may be what picks the size of a unified device
         try:
             sized = resolve_gpu(catalog.gpus, gpu, ram_gb)
-        except InputError:  # e.g. "A100 comes in 40 and 80 GB, not 64": a discrete card, sized below
+        except SizeError as error:  # "A100 comes in 40 and 80 GB, not 64": a discrete card, sized below
+            if error.unified:  # "M4 Max comes in 36, 48, 64 and 128 GB, not 100": --ram was its size
+                raise
+            sized = None
+        except InputError:
             sized = None
         if sized is not None and sized.unified_memory:
             return HardwareSpec(sized, gpus)
