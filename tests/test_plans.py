@@ -7,6 +7,7 @@ every emitted command is held to, each set copied from the page cited above it.
 
 from __future__ import annotations
 
+import json
 import shlex
 
 import pytest
@@ -36,7 +37,9 @@ DOCUMENTED: dict[str, set[str]] = {
                    "--data-parallel-size", "--max-num-batched-tokens", "--data-parallel-size-local",
                    "--data-parallel-address", "--data-parallel-rpc-port", "--data-parallel-start-rank", "--headless",
                    # SpeculativeConfig as one JSON argument (vllm/config/speculative.py; method "mtp")
-                   "--speculative-config"},
+                   "--speculative-config",
+                   # ModelConfig --hf-overrides (engine_args; supported_models.md: the DeepSeek-VL2 series needs it)
+                   "--hf-overrides"},
     # Ray cluster for multi-node vLLM, docs.vllm.ai/en/latest/serving/parallelism_scaling/ ("ray start --head",
     # "ray start --address=<ray-head-address>") and docs.ray.io/en/latest/cluster/cli.html#ray-start (--port).
     "ray start": {"--head", "--port", "--address"},
@@ -418,6 +421,10 @@ def _every_plan(catalog):
                         continue
     yield from _dp_attention_plans(catalog, big)
     yield from _expert_offload_plans(catalog)
+    vl2 = catalog.model("deepseek-vl2")  # vLLM names its class with --hf-overrides
+    dep = Deployment.of(catalog, model=vl2, gpu=h100, quant=catalog.quantization("bf16"),
+                        engine=catalog.engine("vllm"), gpus=1, batch=4, context=4096)
+    yield launch_plan(catalog, estimate(dep), vl2, gpu=h100, kubernetes=True)
 
 
 def _expert_offload_plans(catalog):
@@ -546,3 +553,21 @@ def test_device_variables_and_manifests_follow_the_vendor(run):
     assert apple["kubernetes"] is None and any("no Kubernetes manifest" in n and "apple" in n for n in apple["notes"])
     nvidia = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--k8s")
     assert nvidia["env"] == {"CUDA_VISIBLE_DEVICES": "0"} and "nvidia.com/gpu" in nvidia["kubernetes"]
+
+
+@pytest.mark.parametrize("model", ["deepseek-vl2", "deepseek-vl2-small", "deepseek-vl2-tiny"])
+def test_vllm_names_deepseek_vl2s_class(run, model):
+    """DeepSeek-VL2's config.json names no top-level architecture: `vllm serve deepseek-ai/deepseek-vl2` stops on
+    "No model architectures are specified" unless --hf-overrides names DeepseekVLV2ForCausalLM (vLLM's
+    supported-models table). The plan printed the bare command before."""
+    plan = plan_json(run, model, "--gpu", "A100", "--vram", "80", "--engine", "vllm")
+    (prog, args), = list(invocations(type("P", (), {"commands": plan["commands"]})))
+    assert prog == "vllm serve"
+    i = args.index("--hf-overrides")
+    assert json.loads(args[i + 1]) == {"architectures": ["DeepseekVLV2ForCausalLM"]}
+    check_documented(type("P", (), {"commands": plan["commands"]}))
+
+
+def test_vllm_adds_no_override_to_a_text_model(run):
+    plan = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "A100", "--vram", "80", "--engine", "vllm")
+    assert "--hf-overrides" not in plan["commands"][0]

@@ -26,6 +26,11 @@ RAY_LEADER_SCRIPT = "\n".join((
     'exec "$@"'))
 DP_WORKER_SCRIPT = 'exec "$@" --data-parallel-start-rank "$((LWS_WORKER_INDEX * DP_LOCAL))"'
 DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parallel_deployment.md examples
+# DeepSeek-VL2's config.json has no top-level "architectures" (its language_config has DeepseekV2's), and vLLM
+# stops on it ("No model architectures are specified") unless told the class: vLLM's supported-models table
+# (docs/models/supported_models.md, footnote ^: "to use DeepSeek-VL2 series models: --hf-overrides
+# '{"architectures": ["DeepseekVLV2ForCausalLM"]}'"), as its offline vision_language.py example does.
+VL2_OVERRIDES = '{"architectures": ["DeepseekVLV2ForCausalLM"]}'
 
 
 def mtp_config(draft_tokens: int) -> str:
@@ -55,6 +60,8 @@ class VLLM(ServingEngine):
         if est.kv_dtype == "fp8-kv":
             extra += ["--kv-cache-dtype", "fp8"]
         argv = ["vllm", "serve", model, "--tensor-parallel-size", str(est.tp // job.dp)]
+        if job.entry.family == "vl2" or job.arch.model_type == "deepseek_vl_v2":
+            argv += ["--hf-overrides", VL2_OVERRIDES]
         if job.dp > 1:
             argv += ["--data-parallel-size", str(job.dp)]
         if est.pp > 1:
