@@ -51,3 +51,15 @@ def test_show_lists_sources_and_conflicts(run):
     assert r.code == 0
     entry = r.json()["entry"]
     assert entry["conflicts"] and all(c["source"] for c in entry["claims"])
+
+
+def test_names_pasted_with_unicode_look_alikes_resolve(run):
+    """Full-width letters (an IME), a zero-width space or a byte-order mark (text pasted from a web page) and a
+    no-break space: 'ＤｅｅｐＳｅｅｋ-R1' was "unknown model" with no suggestion, 'Ｈ100' suggested V100 first."""
+    for model, gpu in (("ＤｅｅｐＳｅｅｋ-R1", "H100"), ("deepseek-r1\u200b", "H100"), ("\ufeffdeepseek-r1", "H100"),
+                       ("deepseek-r1", "Ｈ１００"), ("deepseek-r1", "H100\u00a0SXM"), ("deepseek-r1", "H100\u200d")):
+        r = run("estimate", model, "--gpu", gpu, "--gpus", "8", "-f", "json")
+        assert r.code == 0, (model, gpu, r.err)
+        assert (r.json()["model"], r.json()["deployment"]["gpu"]) == ("deepseek-r1", "H100-SXM")
+    r = run("estimate", "ｄｅｅｐｓｅｅｋ-ｒ９", "--gpu", "H100", "-f", "json")  # still unknown: one line, exit 3
+    assert r.code == 3 and r.out == "" and r.err.count("\n") == 1

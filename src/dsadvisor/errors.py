@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from collections.abc import Iterable
 
 
@@ -77,6 +78,14 @@ class NoFitError(DsAdvisorError):
 
 
 SHOWN = 80  # the most characters of a user's name or path an error message repeats
+
+
+def typed(name: str) -> str:
+    """A name as a user meant it: NFKC-folded (full-width ``Ｈ１００`` is ``H100``, a no-break space a space) and
+    without invisible format characters (a zero-width space or joiner, a byte-order mark: category Cf), as text
+    pasted from a web page or a chat carries them."""
+    folded = unicodedata.normalize("NFKC", name)
+    return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
 
 def quoted(name: str, limit: int = SHOWN) -> str:

@@ -38,7 +38,7 @@ import shutil
 import subprocess
 from collections.abc import Mapping
 
-from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest
+from dsadvisor.errors import DsAdvisorError, InputError, UnknownNameError, quoted, suggest, typed
 from dsadvisor.catalog.schema import Gpu, Interconnect
 from dsadvisor.records import record
 
@@ -74,6 +74,7 @@ def resolve_gpu(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None = None
     """The catalog GPU ``name`` means, with ``vram_gb`` (``--vram``) choosing among sizes."""
     if not name or not name.strip():
         raise InputError("empty GPU name; give e.g. --gpu H100-SXM, --gpu A100 --vram 40, or --vram GB alone")
+    name = typed(name)
     exact = _exact(gpus, name)
     if exact is not None:
         if vram_gb is None or _close(exact.memory_gb, vram_gb):

@@ -14,7 +14,7 @@ from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
 
-from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest
+from dsadvisor.errors import CatalogError, InputError, UnknownNameError, clipped, quoted, suggest, typed
 from dsadvisor.catalog.loading import (USER_LIMITS, Limits, Tally, bundled_catalog_dir, read_catalog_bytes,
                                        read_yaml, user_catalog_paths, yaml_files)
 from dsadvisor.catalog.schema import (Architecture, Artifact, CatalogFile, Engine, Gpu, ModelEntry, QualityLoss,
@@ -257,7 +257,7 @@ def _official(entry: ModelEntry, catalog: "Catalog") -> Artifact | None:
 
 
 def _key(name: str) -> str:
-    key = name.strip().lower()
+    key = typed(name).strip().lower()
     return key.removeprefix("deepseek-ai/")
 
 
