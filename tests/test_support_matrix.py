@@ -234,3 +234,28 @@ def test_recommend_works_out_each_support_question_once(catalog, monkeypatch):
     rec = recommend(fresh, [Hardware(fresh.gpus["A100-SXM-80GB"])], Constraints())
     assert rec.ranked
     assert worked and len(worked) == len(set(worked))
+
+
+def test_vllm_cannot_load_janus_or_deepseek_vl(run):
+    """vLLM has no MultiModalityCausalLM class (registry.py): `plan janus-pro-7b` printed `vllm serve
+    deepseek-ai/Janus-Pro-7B`, which stops on an unsupported architecture. Now DSA004 rules vLLM out for the janus
+    and vl families, the plan takes SGLang (which loads Janus-Pro), and a pinned --engine vllm is refused."""
+    for model in ("janus-pro-7b", "deepseek-vl-7b-chat"):
+        plan = run("plan", model, "--gpu", "A100", "--vram", "80", "-f", "json")
+        assert plan.code == 0, plan.err
+        assert not plan.json()["commands"][0].startswith("vllm serve")
+        est = run("estimate", model, "--gpu", "A100", "--vram", "80", "--engine", "vllm", "-f", "json")
+        assert est.code == 2 and est.out == "" and est.err.count("\n") == 1
+        assert "MultiModalityCausalLM" in est.err and "try --engine sglang" in est.err
+        chk = run("check", model, "--gpu", "A100", "--vram", "80", "--engine", "vllm")
+        assert chk.code == 1 and "DSA004" in chk.err
+    # VL2 and OCR have vLLM classes: still planned on vLLM
+    vl2 = run("plan", "deepseek-vl2-tiny", "--gpu", "A100", "--vram", "80", "--engine", "vllm", "-f", "json")
+    assert vl2.code == 0 and vl2.json()["commands"][0].startswith("vllm serve"), vl2.err
+
+
+def test_every_cannot_load_family_is_a_catalog_family(catalog):
+    families = {m.family for m in catalog.models.values()}
+    for engine in catalog.engines.values():
+        for limit in engine.cannot_load:
+            assert set(limit.families) <= families, (engine.id, limit.families)

@@ -259,7 +259,7 @@ def HARDWARE_SUPPORT(c: Candidate) -> Finding:
     """The engine's own support matrix (engines.base.ServingEngine.unsupported): the same answer
     recommend, check, plan and estimate give."""
     gpu, eng, q = c.gpu, c.engine, c.quant
-    why = serving_engine(eng).unsupported(gpu, q, c.arch, c.kv)
+    why = serving_engine(eng).cannot_load(c.model) or serving_engine(eng).unsupported(gpu, q, c.arch, c.kv)
     if why:
         return failed(why)
     return passed(f"{eng.name} runs {q.id} on {gpu.name}")

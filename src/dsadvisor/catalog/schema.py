@@ -768,6 +768,15 @@ class SupportLimit(Sourced):
 
 
 @record(frozen=True, kw_only=True)
+class ModelLimit(Sourced):
+    """Model families an engine has no model class for: their checkpoints do not load in it at all, on any
+    hardware (vLLM and the ``MultiModalityCausalLM`` of Janus and DeepSeek-VL). ``reason`` is the engine's word."""
+
+    families: Annotated[list[str], MinLen(1)]
+    reason: Annotated[str, MinLen(2)]
+
+
+@record(frozen=True, kw_only=True)
 class Engine(Sourced):
     id: str
     name: str
@@ -786,6 +795,7 @@ class Engine(Sourced):
     memory: EngineMemory
     speed: EngineSpeed
     support: list[SupportLimit] = _list()
+    cannot_load: list[ModelLimit] = _list()  # model families it has no model class for
     aliases: list[str] = _list()
     note: str | None = None
 

@@ -56,6 +56,10 @@ def require_supported(catalog: "Catalog", dep: "Deployment") -> None:
     from dsadvisor.errors import UnsupportedError
 
     kv = dep.kv_format or dep.kv_dtype
+    if why := serving_engine(dep.engine).cannot_load(dep.model):
+        others = [e.id for e in catalog.engines.values() if e.id != dep.engine.id
+                  and serving_engine(e).cannot_load(dep.model) is None]
+        raise UnsupportedError(f"{why}; try --engine {' or '.join(others)}")
     why = serving_engine(dep.engine).unsupported(dep.gpu, dep.quant, dep.architecture, kv)
     if why is None:
         return

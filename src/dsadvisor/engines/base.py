@@ -153,6 +153,14 @@ class ServingEngine:
     def name(self) -> str:
         return self.spec.name
 
+    def cannot_load(self, model: ModelEntry) -> str | None:
+        """Why this engine cannot load ``model`` at all (no model class for its family: ``cannot_load`` in
+        catalog/engines/engines.yaml); None when it can."""
+        for limit in self.spec.cannot_load:
+            if model.family in limit.families:
+                return limit.reason
+        return None
+
     def unsupported(self, gpu: Gpu, quant: QuantFormat, arch: Architecture | None = None,
                     kv: QuantFormat | str | None = None) -> str | None:
         """Why this engine cannot run ``quant`` weights (and ``kv`` cache, ``arch`` attention) on
