@@ -28,8 +28,8 @@ DP_WORKER_SCRIPT = 'exec "$@" --data-parallel-start-rank "$((LWS_WORKER_INDEX * 
 DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parallel_deployment.md examples
 # DeepSeek-VL2's config.json has no top-level "architectures" (its language_config has DeepseekV2's), and vLLM
 # stops on it ("No model architectures are specified") unless told the class: vLLM's supported-models table
-# (docs/models/supported_models.md, footnote ^: "to use DeepSeek-VL2 series models: --hf-overrides
-# '{"architectures": ["DeepseekVLV2ForCausalLM"]}'"), as its offline vision_language.py example does.
+# (https://docs.vllm.ai/en/latest/models/supported_models.html, footnote ^: "to use DeepSeek-VL2 series models:
+# --hf-overrides '{"architectures": ["DeepseekVLV2ForCausalLM"]}'"), as its offline vision_language.py example does.
 VL2_OVERRIDES = '{"architectures": ["DeepseekVLV2ForCausalLM"]}'
 
 
