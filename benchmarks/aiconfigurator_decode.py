@@ -4,7 +4,8 @@ Prints, for vLLM, SGLang and TensorRT-LLM, what catalog/engines/engines.yaml tak
 
 - all-reduce inside a decode step: each engine's own kernel in a CUDA graph (comm_custom_allreduce.csv;
   implementations trtllm, vllm_graph, sglang_graph), fitted as latency + 2(n-1)/n x bytes / bus bandwidth over
-  H100/H200, 2-8 GPUs, messages 8 KB-2 MB (a decode step's batch x hidden x 2 bytes);
+  2-8 GPUs, messages 8 KB-2 MB (a decode step's batch x hidden x 2 bytes), per GPU generation: H100/H200
+  (allreduce_latency_s, allreduce_bus_gbs) and B200/GB200 (allreduce_*_by_generation, key "10");
 - the fused-MoE layer's floor: its measured time at 1-8 tokens minus the routed-expert bytes it must read at 0.90
   of HBM, DeepSeek-V3 shapes (7168 x 2048, top-8 of 256), by layout class (experts split by tensor parallel,
   moe_tp x 1; or whole experts by expert parallel, 1 x moe_ep) on 4-8 GPUs, balanced routing;
@@ -42,19 +43,31 @@ def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - b * mx, b
 
 
+GENERATIONS = {"hopper": HOPPER, "blackwell": ("b200_sxm", "gb200")}  # compute capability 9.x, 10.x
+ALLREDUCE_IMPLEMENTATIONS = {"tensorrt-llm": "trtllm", "vllm": "vllm_graph", "sglang": "sglang_graph"}
+
+
+def allreduce_fit(impl: str, systems: tuple[str, ...]) -> tuple[float, float, list[float]]:
+    """latency (s), bus bandwidth (bytes/s) and relative errors of one implementation's all-reduce in a CUDA graph,
+    fitted as latency + 2(n-1)/n x bytes / bus over 2-8 GPUs and 8 KB-2 MB on ``systems``."""
+    xs, ys = [], []
+    for r in rows("comm_custom_allreduce.csv"):
+        n, b = int(r["num_gpus"]), int(r["message_bytes"])
+        if r["implementation"] == impl and r["system"] in systems and n in (2, 4, 8) and 8192 <= b <= 2 ** 21:
+            xs.append(2 * (n - 1) / n * b)
+            ys.append(float(r["latency_ms"]) * 1e-3)
+    a, slope = line_fit(xs, ys)
+    return a, 1 / slope, [abs((a + slope * x) / y - 1) for x, y in zip(xs, ys)]
+
+
 def allreduce() -> list[str]:
-    out = ["all-reduce in a CUDA graph (H100/H200, 2-8 GPUs, 8 KB-2 MB): latency + 2(n-1)/n x bytes / bus bandwidth"]
-    for impl in ("trtllm", "vllm_graph", "sglang_graph"):
-        xs, ys = [], []
-        for r in rows("comm_custom_allreduce.csv"):
-            n, b = int(r["num_gpus"]), int(r["message_bytes"])
-            if r["implementation"] == impl and r["system"] in HOPPER and n in (2, 4, 8) and 8192 <= b <= 2 ** 21:
-                xs.append(2 * (n - 1) / n * b)
-                ys.append(float(r["latency_ms"]) * 1e-3)
-        a, slope = line_fit(xs, ys)
-        errs = [abs((a + slope * x) / y - 1) for x, y in zip(xs, ys)]
-        out.append(f"  {impl:13} {a * 1e6:4.1f} us + bytes / {1 / slope / 1e9:4.0f} GB/s   "
-                   f"median error {statistics.median(errs):.0%}, max {max(errs):.0%}, {len(ys)} points")
+    out = ["all-reduce in a CUDA graph (2-8 GPUs, 8 KB-2 MB): latency + 2(n-1)/n x bytes / bus bandwidth;",
+           "Hopper = H100/H200 (allreduce_latency_s, allreduce_bus_gbs), Blackwell = B200/GB200 (..._by_generation '10')"]
+    for generation, systems in GENERATIONS.items():
+        for engine, impl in ALLREDUCE_IMPLEMENTATIONS.items():
+            a, bus, errs = allreduce_fit(impl, systems)
+            out.append(f"  {generation:9} {engine:12} {a * 1e6:4.1f} us + bytes / {bus / 1e9:4.0f} GB/s   "
+                       f"median error {statistics.median(errs):.0%}, max {max(errs):.0%}, {len(errs)} points")
     return out
 
 

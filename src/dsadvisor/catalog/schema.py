@@ -561,6 +561,11 @@ class EngineSpeed(Sourced):
     # and a bus bandwidth; None: the link's NCCL figures (timing.ALLREDUCE_LATENCY_S)
     allreduce_latency_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     allreduce_bus_gbs: Optional[Annotated[float, Gt(0), Le(1e6)]] = None
+    # the two above on one GPU generation where its kernel was timed apart, keyed by the compute capability's major
+    # ("10": Blackwell's NVLink 5, slower at a decode step's small messages than Hopper's)
+    allreduce_latency_s_by_generation: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(
+        default_factory=dict)
+    allreduce_bus_gbs_by_generation: dict[str, Annotated[float, Gt(0), Le(1e6)]] = field(default_factory=dict)
     # weight-only 4-bit experts (AWQ/GPTQ) through the engine's wna16 MoE kernel, decode: a floor per MoE layer and
     # a cost per (token, routed expert) pair for a whole expert (a tensor-parallel slice takes 1/tp of it), both in
     # seconds on a GPU of int4_moe_reference_gbs of HBM and scaled by bandwidth to others; None: not modelled

@@ -91,7 +91,8 @@ def cuda_graph_harness(catalog: Catalog) -> Engine:
     """The engine figures the CUDA-graph harness rows are estimated with."""
     vllm = catalog.engines["vllm"]
     speed = replace(vllm.speed, per_layer_decode_s=HARNESS_PER_LAYER_DECODE_S, allreduce_latency_s=None,
-                    allreduce_bus_gbs=None)
+                    allreduce_bus_gbs=None, allreduce_latency_s_by_generation={},
+                    allreduce_bus_gbs_by_generation={})
     return replace(vllm, speed=speed)
 
 

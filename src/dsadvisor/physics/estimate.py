@@ -450,13 +450,24 @@ def _rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
         else DEFAULT_ALLREDUCE_LATENCY_S,
         # the engines' custom all-reduce is an NVLink (peer-to-peer) kernel; elsewhere they fall back to NCCL
-        decode_link_latency=s.allreduce_latency_s if nvlink else None,
-        decode_link_bandwidth=s.allreduce_bus_gbs * 1e9 if nvlink and s.allreduce_bus_gbs else None,
+        decode_link_latency=decode_allreduce(gpu, engine)[0] if nvlink else None,
+        decode_link_bandwidth=decode_allreduce(gpu, engine)[1] if nvlink else None,
         nccl_allreduce=tuple((tp, lat, bus) for tp, (lat, bus) in NCCL_ALLREDUCE.get(gpu.id, {}).items()),
         nccl_gather=tuple((n, lat, bus) for n, (lat, bus) in NCCL_GATHER.get(gpu.id, {}).items()),
         alltoall_bandwidth=link.bandwidth_gbs * 1e9 * ALLTOALL_LINK_SHARE
         if link is not None and nvlink and link.bandwidth_gbs else None,
     )
+
+
+def decode_allreduce(gpu: Gpu, engine: Engine) -> tuple[float | None, float | None]:
+    """The engine's own small-message all-reduce in a decode step, (latency s, bus bytes/s), on this GPU's
+    generation where NVIDIA timed it apart (``allreduce_*_by_generation``, by compute capability major), else the
+    engine's figures; (None, None): the link's NCCL figures."""
+    s = engine.speed
+    generation = (gpu.compute_capability or "").split(".")[0]
+    latency = s.allreduce_latency_s_by_generation.get(generation, s.allreduce_latency_s)
+    bus = s.allreduce_bus_gbs_by_generation.get(generation, s.allreduce_bus_gbs)
+    return latency, bus * 1e9 if bus else None
 
 
 def expert_efficiency(engine: Engine, quant: QuantFormat) -> float:
