@@ -239,7 +239,8 @@ def test_contradictions_are_errors(gpus):
     ("RTX 6000 Ada", "RTX-6000-Ada"), ("A10", "A10"), ("A10G", "A10G"), ("L4", "L4"), ("L40S", "L40S"),
     ("T4", "T4"), ("H200", "H200-SXM"), ("Gaudi2", "Gaudi2"), ("Intel Gaudi 2", "Gaudi2"),
     ("Jetson AGX Orin", "Jetson-AGX-Orin-64GB"), ("Jetson Orin NX", "Jetson-Orin-NX-16GB"),
-    ("Jetson AGX Xavier", "Jetson-AGX-Xavier-32GB"), ("M2 Ultra", "M2-Ultra-192GB"), ("Apple M2 Max", "M2-Max-96GB"),
+    ("Jetson AGX Xavier", "Jetson-AGX-Xavier-32GB"), ("Jetson Orin Nano", "Jetson-Orin-Nano-8GB"),
+    ("Jetson Orin Nano Super", "Jetson-Orin-Nano-8GB"), ("NVIDIA Jetson Orin Nano 8GB", "Jetson-Orin-Nano-8GB"), ("M2 Ultra", "M2-Ultra-192GB"), ("Apple M2 Max", "M2-Max-96GB"),
     ("M4 Max", None), ("M3 Max 128GB", "M3-Max-128GB"), ("Raspberry Pi 4B", "Raspberry-Pi-4B-8GB"),
     ("树莓派4B", "Raspberry-Pi-4B-8GB"), ("Snapdragon 865", "Snapdragon-865"), ("骁龙8 Gen2", "Snapdragon-8-Gen-2"),
     ("Snapdragon 8 Gen 2", "Snapdragon-8-Gen-2"),
@@ -541,16 +542,17 @@ def test_every_device_has_a_compute_rate(gpus):
 
 
 def test_device_count(gpus):
-    """The catalog's devices, counted: the 39 of the reference table, the ones issue 11 names, the other M3 Max sizes."""
+    """The catalog's devices, counted: the 39 of the reference table, the ones issue 11 names, the review's."""
     issue11 = {"B200", "B300", "GB200", "MI300X", "MI325X", "MI355X", "H20", "H800-SXM", "A800-SXM-80GB",
                "A800-PCIe-80GB", "RTX-PRO-6000-Blackwell", "DGX-Spark", "Ryzen-AI-Max-395-128GB",
                "M4-16GB", "M4-24GB", "M4-32GB", "M4-Pro-24GB", "M4-Pro-48GB", "M4-Pro-64GB", "M4-Max-48GB",
                "M4-Max-64GB", "M3-Ultra-96GB", "M3-Ultra-256GB", "M3-Ultra-512GB", "CPU", "EPYC-9654",
                "Xeon-Platinum-8480"}
     assert issue11 <= set(gpus), issue11 - set(gpus)
-    m3_max = {"M3-Max-36GB", "M3-Max-48GB", "M3-Max-64GB"}  # the review of 2026-12-03: every M3 Max size
-    assert m3_max <= set(gpus)
-    assert len(gpus) == 39 + len(issue11) + len(m3_max) == 69
+    # the review of 2026-12-03: every M3 Max size, and the Jetson Orin Nano (Super) developer kit
+    review = {"M3-Max-36GB", "M3-Max-48GB", "M3-Max-64GB", "Jetson-Orin-Nano-8GB"}
+    assert review <= set(gpus)
+    assert len(gpus) == 39 + len(issue11) + len(review) == 70
 
 
 def test_board_power_as_the_datasheets_give_it(gpus):
@@ -559,3 +561,12 @@ def test_board_power_as_the_datasheets_give_it(gpus):
     missing = [g.id for g in gpus.values() if g.category in ("datacenter", "workstation", "cpu") and g.tdp_w is None
                and g.id not in ("A10G", "CPU", "Raspberry-Pi-4B-8GB")]  # AWS publishes no A10G power; the CPU is generic
     assert not missing
+
+
+def test_jetson_orin_nano_rates_follow_the_agx_orins(gpus):
+    """The Orin Nano (Super): 32 of the AGX Orin's 64 tensor cores at 1.02 GHz instead of 1.3, so its 67 sparse
+    int8 TOPS (NVIDIA's figure) is the AGX Orin's 170 scaled, and the dense fp16 rate half the dense int8."""
+    nano, agx = gpus["Jetson-Orin-Nano-8GB"], gpus["Jetson-AGX-Orin-64GB"]
+    assert 2 * agx.int8_tops * (32 / 64) * (1.02 / 1.3) == pytest.approx(2 * nano.int8_tops, rel=0.01)
+    assert nano.fp16_tflops == pytest.approx(nano.int8_tops / 2, rel=0.01)
+    assert (nano.memory_gb, nano.bandwidth_gbs, nano.unified_memory) == (8, 102, True)
