@@ -571,3 +571,11 @@ def test_vllm_names_deepseek_vl2s_class(run, model):
 def test_vllm_adds_no_override_to_a_text_model(run):
     plan = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "A100", "--vram", "80", "--engine", "vllm")
     assert "--hf-overrides" not in plan["commands"][0]
+
+
+def test_a_cpu_plan_sets_no_gpu_visibility(run):
+    """An AMD EPYC is vendor amd: its vLLM CPU plan exported HIP_VISIBLE_DEVICES=0, ROCm's GPU list, to a CPU."""
+    cpu = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "EPYC 9654", "--ram", "384", "--engine", "vllm")
+    assert not any(k.endswith("VISIBLE_DEVICES") for k in cpu["env"]), cpu["env"]
+    mi = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "MI300X", "--engine", "vllm")
+    assert mi["env"] == {"HIP_VISIBLE_DEVICES": "0"}

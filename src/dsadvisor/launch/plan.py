@@ -126,7 +126,8 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
                          f"{est.memory.usable / 1e9:.1f} GB usable; {engine.name} cannot keep layers in CPU memory")
     notes: list[str] = []
     per_node = math.ceil(est.gpus / est.nodes)
-    visible = VISIBLE_DEVICES.get(gpu.vendor if gpu else "")
+    # a CPU (an AMD EPYC is vendor amd) or a phone has no device list to narrow
+    visible = VISIBLE_DEVICES.get(gpu.vendor) if gpu and gpu.category not in ("cpu", "mobile") else None
     env = {visible: ",".join(str(i) for i in range(per_node))} if visible else {}
     artifact = (verdict_or_estimate.artifact if isinstance(verdict_or_estimate, Verdict)
                 else catalog.artifact(model_entry.id, est.quant_id, engine.spec.id))
