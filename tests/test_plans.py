@@ -579,3 +579,16 @@ def test_a_cpu_plan_sets_no_gpu_visibility(run):
     assert not any(k.endswith("VISIBLE_DEVICES") for k in cpu["env"]), cpu["env"]
     mi = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "MI300X", "--engine", "vllm")
     assert mi["env"] == {"HIP_VISIBLE_DEVICES": "0"}
+
+
+def test_a_jetson_plan_gives_the_engine_its_share_of_the_shared_memory(run):
+    """On a Jetson CUDA reports the whole system memory, and --gpu-memory-utilization is a fraction of it. The
+    estimate leaves the system its share (usable_memory_fraction 0.8 on the 8 GB Orin Nano) and gives vLLM 0.9 of
+    the rest; the plan printed 0.9, handing vLLM 0.9 of all 8 GB and the system 0.8 GB."""
+    for gpu, want in (("Jetson Orin Nano", 0.9 * 0.8), ("Jetson AGX Orin", 0.9 * 0.9)):
+        p = plan_json(run, "deepseek-r1-distill-qwen-1.5b", "--gpu", gpu, "--engine", "vllm")
+        got = float(flags(type("P", (), {"commands": p["commands"]}))["vllm serve"]["--gpu-memory-utilization"])
+        assert want - 0.011 <= got <= want, gpu  # fraction_flag rounds down
+        assert any("shares its" in n for n in p["notes"])
+    h100 = plan_json(run, "deepseek-r1-distill-qwen-1.5b", "--gpu", "H100", "--engine", "vllm")
+    assert "--gpu-memory-utilization 0.9 " in h100["commands"][0]

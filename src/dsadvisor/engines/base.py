@@ -240,11 +240,20 @@ class ServingEngine:
 
     # ----------------------------------------------------------------- memory
 
-    def memory_fraction(self, m: MemoryPlan, gpu_total_bytes: float | None, notes: list[str]) -> float:
-        """The share of GPU memory to give the engine: the share the estimate used, as it counts it."""
+    def memory_fraction(self, m: MemoryPlan, gpu_total_bytes: float | None, notes: list[str],
+                        shared_bytes: float | None = None) -> float:
+        """The share of GPU memory to give the engine: the share the estimate used, as it counts it.
+
+        ``shared_bytes``: all of a unified-memory device's memory (a Jetson), which the engine's fraction is of
+        (CUDA reports the whole system memory there), while the estimate left the system its share of it."""
         mem = self.spec.memory
         if mem.policy == "fraction_of_free":
             return mem.default_fraction or 0.9
+        if shared_bytes and shared_bytes > m.capacity:
+            notes.append(f"the GPU shares its {shared_bytes / 1e9:.1f} GB with the system: the memory fraction is of "
+                         f"all of it, and leaves the system the {(shared_bytes - m.capacity) / 1e9:.1f} GB the "
+                         "estimate kept for it")
+            return m.usable / shared_bytes
         if gpu_total_bytes and gpu_total_bytes > m.capacity:
             notes.append(f"planned with the detected free memory ({m.capacity / 1e9:.1f} GB of "
                          f"{gpu_total_bytes / 1e9:.1f} GB): the memory fraction is of the whole card")

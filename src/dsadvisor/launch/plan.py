@@ -42,6 +42,14 @@ HOST_MEMORY_USABLE = 0.9
 VISIBLE_DEVICES = {"nvidia": "CUDA_VISIBLE_DEVICES", "amd": "HIP_VISIBLE_DEVICES"}
 
 
+def _shared_bytes(gpu: Gpu | None) -> float | None:
+    """All the memory of a GPU that shares it with the system (a Jetson: CUDA reports the whole of it, and an
+    engine's memory fraction is of that); None for a discrete card, a CPU or an Apple chip (no CUDA engine)."""
+    if gpu is None or not gpu.unified_memory or gpu.category in ("cpu", "mobile", "apple"):
+        return None
+    return gpu.memory_gb * 2**30
+
+
 @record(frozen=True)
 class Plan:
     """How to start one deployment: one shell snippet per node (node 0 first)."""
@@ -137,7 +145,8 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
         # the budget the server model assumed (SGLang's default by GPU memory: 16384 on B200-class GPUs)
         token_budget = scheduler_for(engine.spec.id, gpu.memory_gb if gpu else None).token_budget
     job = LaunchJob(model_entry, est, arch, catalog.quantization(est.quant_id), gpu,
-                    engine.memory_fraction(est.memory, gpu_total_bytes, notes), model_path, artifact, token_budget)
+                    engine.memory_fraction(est.memory, gpu_total_bytes, notes, _shared_bytes(gpu)), model_path,
+                    artifact, token_budget)
     nodes = engine.nodes(job, notes)
     if nodes.worker_note:
         notes.append(nodes.worker_note)
