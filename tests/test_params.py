@@ -494,6 +494,31 @@ def test_hf_config_mixtral():
     assert counts.active == pytest.approx(12.9e9, rel=0.01)
 
 
+def test_hf_config_qwen_moe():
+    """Qwen's MoE names (num_experts, moe_intermediate_size, shared_expert_intermediate_size) were not read: a
+    Qwen3-30B-A3B config.json was sized as a dense 3.3B model (6.7 GB of bf16 weights instead of 61)."""
+    qwen3 = {  # Qwen/Qwen3-30B-A3B config.json (shape keys); its card: 30.5B in total, 3.3B activated
+        "model_type": "qwen3_moe", "hidden_size": 2048, "intermediate_size": 6144, "moe_intermediate_size": 768,
+        "num_experts": 128, "num_experts_per_tok": 8, "num_hidden_layers": 48, "num_attention_heads": 32,
+        "num_key_value_heads": 4, "head_dim": 128, "vocab_size": 151936, "max_position_embeddings": 40960,
+        "tie_word_embeddings": False, "decoder_sparse_step": 1, "mlp_only_layers": [],
+    }
+    counts = count_params(architecture_from_hf_config(qwen3, "test"))
+    assert counts.total == pytest.approx(30.5e9, rel=0.01) and counts.active == pytest.approx(3.3e9, rel=0.03)
+    qwen15 = {  # Qwen/Qwen1.5-MoE-A2.7B config.json; its card: 14.3B in total, 2.7B activated
+        "model_type": "qwen2_moe", "hidden_size": 2048, "intermediate_size": 5632, "moe_intermediate_size": 1408,
+        "shared_expert_intermediate_size": 5632, "num_experts": 60, "num_experts_per_tok": 4,
+        "num_hidden_layers": 24, "num_attention_heads": 16, "num_key_value_heads": 16, "vocab_size": 151936,
+        "max_position_embeddings": 8192, "tie_word_embeddings": False,
+    }
+    counts = count_params(architecture_from_hf_config(qwen15, "test"))
+    assert counts.total == pytest.approx(14.3e9, rel=0.01) and counts.active == pytest.approx(2.7e9, rel=0.01)
+    with pytest.raises(ValueError, match="moe_intermediate_size"):
+        architecture_from_hf_config({k: v for k, v in qwen3.items() if k != "moe_intermediate_size"}, "test")
+    with pytest.raises(ValueError, match="mlp_only_layers"):
+        architecture_from_hf_config({**qwen3, "mlp_only_layers": [0, 1]}, "test")
+
+
 @pytest.mark.parametrize("missing", ["hidden_size", "num_hidden_layers", "vocab_size", "max_position_embeddings"])
 def test_hf_config_missing_key_names_it(missing):
     config = {k: v for k, v in LLAMA_8B.items() if k != missing}

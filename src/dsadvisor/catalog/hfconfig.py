@@ -5,8 +5,8 @@ Handles the shapes DeepSeek ships or distils onto: ``llama``, ``qwen2``,
 attention), ``deepseek_v2`` / ``deepseek_v3`` / ``deepseek_v32`` (MLA + MoE; V3.2's
 sparse-attention indexer), ``deepseek_v4`` (shared-KV attention with per-layer
 compression, mHC, hash-routed first layers; its shared expert is moe_intermediate_size
-wide, which stands in for the missing intermediate_size), and Mixtral-style MoE
-(``num_local_experts``). Other model types are read with the
+wide, which stands in for the missing intermediate_size), Mixtral-style MoE
+(``num_local_experts``) and Qwen-style MoE (``num_experts``, ``shared_expert_intermediate_size``). Other model types are read with the
 generic rules: ``head_dim`` defaults to hidden_size / num_attention_heads,
 ``num_key_value_heads`` to num_attention_heads, ``tie_word_embeddings`` and
 ``attention_bias`` to false.
@@ -171,6 +171,8 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, intermediate: int, notes: 
             "moe_layer_freq": _int(cfg, "moe_layer_freq", 1) or 1,
             "scoring_bias": model_type in SCORING_BIAS_TYPES or cfg.get("topk_method") == "noaux_tc",
         }
+    if cfg.get("num_experts") is not None:  # Qwen2-MoE / Qwen3-MoE names
+        return _qwen_moe_fields(cfg, model_type, notes)
     if cfg.get("num_local_experts") is not None:
         if cfg.get("num_experts_per_tok") is None:
             raise ValueError(f"config.json ({model_type}) has no 'num_experts_per_tok' (needed with num_local_experts)")
@@ -178,6 +180,29 @@ def _moe_fields(cfg: dict[str, Any], model_type: str, intermediate: int, notes: 
         return {"n_routed_experts": _int(cfg, "num_local_experts"),
                 "num_experts_per_tok": _int(cfg, "num_experts_per_tok"), "moe_intermediate_size": intermediate}
     return {}
+
+
+def _qwen_moe_fields(cfg: dict[str, Any], model_type: str, notes: list[str]) -> dict[str, Any]:
+    """Qwen's MoE (qwen2_moe, qwen3_moe): ``num_experts`` routed experts of ``moe_intermediate_size`` in every
+    layer, and Qwen2-MoE's one shared expert of ``shared_expert_intermediate_size``, counted as that many
+    routed-expert widths (its one-number sigmoid gate left out). Before, the keys were not read and such a model
+    was sized as a dense one (Qwen3-30B-A3B as 3.3B parameters)."""
+    for key in ("moe_intermediate_size", "num_experts_per_tok"):
+        if cfg.get(key) is None:
+            raise ValueError(f"config.json ({model_type}) has no {key!r} (needed with num_experts)")
+    if cfg.get("mlp_only_layers") or (_int(cfg, "decoder_sparse_step", 1) or 1) != 1:
+        raise ValueError(f"config.json ({model_type}): dense layers among the MoE layers (mlp_only_layers, "
+                         "decoder_sparse_step) are not modelled")
+    width = _int(cfg, "moe_intermediate_size") or 0
+    shared = _int(cfg, "shared_expert_intermediate_size", 0) or 0
+    if width < 1 or shared % width:
+        raise ValueError(f"config.json ({model_type}) 'shared_expert_intermediate_size' {shared} is not a multiple "
+                         f"of 'moe_intermediate_size' {width}")
+    notes.append("Qwen-style MoE: every layer's MLP is num_experts experts of moe_intermediate_size"
+                 + (", the shared expert counted as shared_expert_intermediate_size / moe_intermediate_size of them"
+                    if shared else ""))
+    return {"n_routed_experts": _int(cfg, "num_experts"), "moe_intermediate_size": width,
+            "num_experts_per_tok": _int(cfg, "num_experts_per_tok"), "n_shared_experts": shared // width}
 
 
 def _validated(fields: dict[str, Any], model_type: str) -> Architecture:
