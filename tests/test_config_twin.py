@@ -161,6 +161,27 @@ def test_estimate_default_format_follows_the_config_json(run, tmp_path):
     _assert_same_estimate(local.json(), twin.json())
 
 
+@pytest.mark.parametrize("method", ["awq", "gptq"])
+def test_a_local_awq_or_gptq_checkpoint_is_sized_and_served_as_it_ships(run, tmp_path, method):
+    """A config.json whose quantization_config says AWQ / GPTQ 4-bit was sized as 16-bit (16.1 GB of weights for
+    an 8B), and its plan asked the user to quantize the checkpoint they already had. Now the default format is
+    the checkpoint's, sized as the catalog's awq-int4 / gptq-int4 of the same shape, and vLLM serves the folder."""
+    config = {**LLAMA_8B, "quantization_config": {"quant_method": method, "bits": 4, "group_size": 128}}
+    path = _write(tmp_path, f"r1-llama-8b-{method}", config)
+    local = run("estimate", "--config", str(path), "--gpu", "RTX 4090", "-f", "json")
+    twin = run("estimate", "deepseek-r1-distill-llama-8b", "--gpu", "RTX 4090", "--quant", f"{method}-int4", "-f", "json")
+    assert local.code == twin.code == 0, local.err + twin.err
+    assert local.json()["deployment"]["quantization"] == f"{method}-int4"
+    assert local.json()["memory"]["weights_bytes"] == twin.json()["memory"]["weights_bytes"] < 6e9
+    plan = run("plan", "--config", str(path), "--gpu", "RTX 4090", "--engine", "vllm", "-f", "json")
+    assert plan.code == 0, plan.err
+    command = plan.json()["commands"][0]
+    assert command.startswith(f"vllm serve {path.parent} ") and "<" not in command and "--quantization" not in command
+    bf16 = _write(tmp_path, "r1-llama-8b-8bit", {**LLAMA_8B, "quantization_config": {"quant_method": "gptq", "bits": 8}})
+    assert run("estimate", "--config", str(bf16), "--gpu", "H100", "-f", "json").json()["deployment"]["quantization"] \
+        == "bf16"  # an 8-bit GPTQ is not a format the catalog has: as before
+
+
 # ------------------------------------------------------------------ check
 
 CHECK = [

@@ -105,7 +105,7 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
 
 
 # weights_dtype values that name a catalog format of their own (quantization/formats.yaml)
-SHIPPED_FORMATS = ("fp8-fp4experts",)
+SHIPPED_FORMATS = ("fp8-fp4experts", "awq-int4", "gptq-int4")  # V4; a local AWQ / GPTQ checkpoint (--config)
 
 
 def default_quant(entry: ModelEntry) -> str:
@@ -157,13 +157,29 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
     # DeepSeek-V3/R1's config.json says torch_dtype bfloat16, but its quantization_config says the weights
     # ship in FP8: record it as the catalog's weights_dtype does (the default --quant; plan's engine flags)
-    quant = config.get("quantization_config")
-    fp8 = isinstance(quant, dict) and str(quant.get("quant_method", "")).lower() == "fp8"
-    shipped = "fp8-fp4experts" if fp8 and arch.expert_dtype == "fp4" else "fp8"  # V4: FP4 routed experts
+    shipped = _shipped_format(config.get("quantization_config"), arch)
     entry = ModelEntry(
         id=f"local-{slug}",
         name=name, status="released", kind="model", family="local", source=f"config.json ({path})",
         architecture=arch,
-        weights_dtype=Fact(value=shipped, source=f"config.json quantization_config ({path})") if fp8 else None,
+        weights_dtype=Fact(value=shipped, source=f"config.json quantization_config ({path})") if shipped else None,
     )
     return entry, arch
+
+
+# quantization_config.quant_method (and bits) of a checkpoint -> the catalog format it ships in. AWQ and GPTQ
+# 4-bit checkpoints (AutoAWQ / llm-compressor / GPTQModel write quant_method "awq" / "gptq" and bits 4) were
+# sized as 16-bit before: a local AWQ 8B as 16 GB of weights instead of about 5.
+_SHIPPED = {("fp8", None): "fp8", ("awq", 4): "awq-int4", ("gptq", 4): "gptq-int4"}
+
+
+def _shipped_format(quant: object, arch: Architecture) -> str | None:
+    """The format a local checkpoint ships in, from its config.json's quantization_config; None: its torch_dtype."""
+    if not isinstance(quant, dict):
+        return None
+    method = str(quant.get("quant_method", "")).lower()
+    bits = quant.get("bits") if method != "fp8" else None
+    shipped = _SHIPPED.get((method, bits if isinstance(bits, int) and not isinstance(bits, bool) else None))
+    if shipped == "fp8" and arch.expert_dtype == "fp4":
+        return "fp8-fp4experts"  # V4: FP4 routed experts beside FP8 elsewhere
+    return shipped

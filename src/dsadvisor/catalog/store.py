@@ -28,7 +28,9 @@ SIXTEEN_BIT = ("bf16", "fp16")
 # The formats each shipped dtype is, bit for bit: fp8 checkpoints run as fp8 W8A8, or weight-only
 # through Marlin on GPUs without fp8 tensor cores (the same bytes)
 NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",),
-                  "fp8-fp4experts": ("fp8-fp4experts",)}  # DeepSeek-V4: FP8 with FP4 routed experts
+                  "fp8-fp4experts": ("fp8-fp4experts",),  # DeepSeek-V4: FP8 with FP4 routed experts
+                  # a local AWQ / GPTQ checkpoint (--config: its quantization_config)
+                  "awq-int4": ("awq-int4",), "gptq-int4": ("gptq-int4",)}
 # Engines that load GGUF files (or tags of them), never a Hugging Face safetensors checkpoint
 GGUF_ENGINES = ("llama.cpp", "ollama")
 

@@ -109,6 +109,11 @@ def served_artifact(engine_name: str, artifact: Artifact, notes: list[str]) -> s
     return str(artifact.repo)
 
 
+def shipped_as(entry: ModelEntry, quant_id: str) -> bool:
+    """Whether the model's own checkpoint is in ``quant_id`` (a local AWQ checkpoint read with --config)."""
+    return bool(entry.weights_dtype) and str(entry.weights_dtype.value).lower() == quant_id  # type: ignore[union-attr]
+
+
 def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu | None, repo: str,
                     notes: list[str], artifact: Artifact | None = None) -> tuple[str, list[str]]:
     """The model argument and quantization flags of a server that loads Hugging Face checkpoints
@@ -131,6 +136,10 @@ def hf_quantization(engine_name: str, entry: ModelEntry, quant_id: str, gpu: Gpu
                          "checkpoint through its Marlin kernel (weight-only) by itself")
         return repo, []
     how = convert_hint("vllm", repo, "fp8" if native_fp8(entry) else "bf16", quant_id)
+    if quant_id in ("awq-int4", "gptq-int4") and shipped_as(entry, quant_id):
+        notes.append(f"the checkpoint's quantization_config is {quant_id.split('-')[0].upper()} 4-bit: "
+                     f"{engine_name} reads it from there (its Marlin kernel from compute capability 8.0)")
+        return repo, []
     if quant_id in ("awq-int4", "gptq-int4"):
         kind = quant_id.split("-")[0]
         model = placeholder(kind.upper(), repo)
