@@ -259,3 +259,31 @@ def test_every_cannot_load_family_is_a_catalog_family(catalog):
     for engine in catalog.engines.values():
         for limit in engine.cannot_load:
             assert set(limit.families) <= families, (engine.id, limit.families)
+
+
+@pytest.mark.parametrize("model,args,engine,quant", [
+    # a T4 has no bf16: the 16-bit checkpoint loads as fp16 (vLLM casts it below compute capability 8.0)
+    ("deepseek-r1-distill-qwen-1.5b", ("--gpu", "T4"), "vllm", "fp16"),
+    # vLLM does not run on Metal: the first engine that runs the 16-bit weights there
+    ("deepseek-r1-distill-qwen-7b", ("--gpu", "M4 Max", "--ram", "64"), "llama.cpp", "fp16"),
+    # vLLM's CPU backend needs a known instruction set; an EPYC has one
+    ("deepseek-r1-distill-qwen-7b", ("--gpu", "cpu", "--ram", "64"), "llama.cpp", "bf16"),
+    ("deepseek-r1-distill-qwen-7b", ("--gpu", "EPYC 9654", "--ram", "384"), "vllm", "bf16"),
+    # vLLM cannot load Janus (no MultiModalityCausalLM class)
+    ("janus-pro-7b", ("--gpu", "A100", "--vram", "80"), "sglang", "bf16"),
+    ("deepseek-r1-distill-qwen-7b", ("--gpu", "H100"), "vllm", "bf16"),
+    ("deepseek-r1", ("--gpu", "H200", "--gpus", "8"), "vllm", "fp8"),
+])
+def test_estimate_defaults_to_what_runs_on_the_device(run, model, args, engine, quant):
+    """With no --engine and no --quant, `estimate MODEL --gpu T4` and `--gpu 'M4 Max' --ram 64` exited 2 (bf16 on a
+    GPU without it; vLLM on Metal) although check and plan found a deployment there."""
+    r = run("estimate", model, *args, "-f", "json")
+    assert r.code == 0, r.err
+    assert (r.json()["deployment"]["engine"], r.json()["deployment"]["quantization"]) == (engine, quant)
+
+
+def test_a_format_the_user_names_is_still_judged_on_vllm(run):
+    """A format limit is the answer to the format asked for: AWQ on a V100 stays vLLM's refusal (exit 2)."""
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "V100", "--vram", "32", "--quant", "awq-int4",
+            "-f", "json")
+    assert r.code == 2 and "vLLM runs AWQ" in r.err

@@ -54,7 +54,7 @@ def deployment(catalog: Catalog, model: str | ModelEntry, gpu: str | None = None
     default). ``dsadvisor.serving.server.estimate_serving(d)`` gives its figures under load too."""
     entry = _entry(catalog, model)
     hw = hardware(catalog, gpu, vram, gpus, ram)
-    return Deployment.of(catalog, model=entry, gpu=hw.gpu, quant=catalog.quantization(quant or default_quant(entry)),
+    return Deployment.of(catalog, model=entry, gpu=hw.gpu, quant=catalog.quantization(quant or default_quant(entry, hw.gpu)),
                          engine=catalog.engine(engine), kv_dtype=kv_dtype, gpus=hw.max_gpus, context=context,
                          prompt_tokens=prompt_tokens, batch=batch, memory_fraction=memory_fraction,
                          capacity_bytes=hw.free_bytes, architecture=entry.architecture)

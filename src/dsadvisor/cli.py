@@ -327,7 +327,9 @@ def estimate_cmd(
     prompt_tokens: Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for TTFT.")] = None,
     batch: Annotated[int, typer.Option("--concurrency", "--batch", help=(
         "Requests in flight at once (each: --prompt-tokens in, the rest of --context out)."))] = 1,
-    engine: Annotated[str, typer.Option(help="vllm | sglang | tensorrt-llm | llama.cpp | transformers")] = "vllm",
+    engine: Annotated[Optional[str], typer.Option(
+        help="vllm | sglang | tensorrt-llm | llama.cpp | transformers (default: vllm; where it cannot run or load "
+        "the model, the first engine that runs the format there).", show_default=False)] = None,
     memory_fraction: Annotated[Optional[float], typer.Option(
         "--memory-fraction", help="Override the engine's share of GPU memory (vLLM gpu_memory_utilization).")] = None,
     tp: Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallel GPUs per stage (default: chosen).",
@@ -355,8 +357,13 @@ def estimate_cmd(
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
     hw = resolve_hardware(cat, gpu, vram, gpus, ram)
+    fmt = cat.quantization(quant or default_quant(entry, hw.gpu))
+    if engine is None:
+        from dsadvisor.engines import default_engine
+
+        engine = default_engine(cat, entry, hw.gpu, fmt, arch or cat.architecture(entry))
     dep = Deployment.of(
-        cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)), engine=cat.engine(engine),
+        cat, model=entry, gpu=hw.gpu, quant=fmt, engine=cat.engine(engine),
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
@@ -432,7 +439,7 @@ def layouts_cmd(
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
     hw = resolve_hardware(cat, gpu, vram, gpus, ram)
-    dep = Deployment.of(cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry)),
+    dep = Deployment.of(cat, model=entry, gpu=hw.gpu, quant=cat.quantization(quant or default_quant(entry, hw.gpu)),
                         engine=cat.engine(engine), kv_dtype=kv_dtype, gpus=hw.count, capacity_bytes=hw.free_bytes,
                         architecture=arch)
     limits = Limits(max_ttft_s=max_ttft, max_tpot_s=max_token_latency / 1e3 if max_token_latency else None)

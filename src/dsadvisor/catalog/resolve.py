@@ -108,13 +108,15 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
 SHIPPED_FORMATS = ("fp8-fp4experts", "awq-int4", "gptq-int4")  # V4; a local AWQ / GPTQ checkpoint (--config)
 
 
-def default_quant(entry: ModelEntry) -> str:
-    """The format the weights ship in (FP8 for V3/R1, FP8 with FP4 experts for V4, 16-bit for the rest)."""
+def default_quant(entry: ModelEntry, gpu: Gpu | None = None) -> str:
+    """The format the weights ship in (FP8 for V3/R1, FP8 with FP4 experts for V4, 16-bit for the rest); a
+    16-bit checkpoint is fp16 on a ``gpu`` without bf16 (a T4, a V100, an Apple chip), as engines load it there
+    (vLLM casts bf16 to fp16 below compute capability 8.0). Before, `estimate MODEL --gpu T4` exited 2."""
     if entry.weights_dtype and entry.weights_dtype.value.lower() in SHIPPED_FORMATS:
         return entry.weights_dtype.value.lower()
     if entry.weights_dtype and entry.weights_dtype.value.lower().startswith("fp8"):
         return "fp8"
-    return "bf16"
+    return "fp16" if gpu is not None and "bf16" not in gpu.dtypes else "bf16"
 
 
 def check_workload(context: int | None, prompt: int | None, batch: int) -> None:

@@ -88,3 +88,25 @@ def require_runnable_format(catalog: "Catalog", gpu, quant, engine_ids) -> None:
     runs.sort(key=lambda q: abs(q.bits_per_weight - quant.bits_per_weight))  # the nearest in size first
     hint = f"; try --quant {' or '.join(q.id for q in runs[:3])}" if runs else ""
     raise UnsupportedError(f"no engine runs {quant.id} weights on {gpu.id}: {why}{hint}")
+
+
+DEFAULT_ENGINE = "vllm"  # estimate's engine when --engine is not given, where it runs
+
+
+def default_engine(catalog: "Catalog", model, gpu, quant, arch) -> str:
+    """The engine ``estimate`` models when --engine is not given: vLLM, unless it cannot run on this device at
+    all (an Apple chip, a CPU its backend is not built for) or cannot load the model (Janus); then the first
+    engine of the catalog that runs ``quant`` there. Before, `estimate MODEL --gpu 'M4 Max' --ram 64` and
+    `estimate janus-pro-7b --gpu A100 --vram 80` exited 2 on vLLM's limits. A format limit (AWQ on a V100) is
+    still vLLM's answer to give: the user asked for that format."""
+    from dsadvisor.engines.base import device_kind
+
+    vllm = serving_engine(catalog.engine(DEFAULT_ENGINE))
+    if (device_kind(gpu) in vllm.spec.devices and vllm.cpu_unsupported(gpu) is None
+            and vllm.cannot_load(model) is None):
+        return DEFAULT_ENGINE
+    for spec in catalog.engines.values():
+        engine = serving_engine(spec)
+        if engine.cannot_load(model) is None and engine.unsupported(gpu, quant, arch) is None:
+            return spec.id
+    return DEFAULT_ENGINE
