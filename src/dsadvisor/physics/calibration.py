@@ -43,8 +43,12 @@ LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-
 LLAMACPP_HELD_OUT_RUNS = frozenset({5, 8})  # every row of runs 5 and 8 (benchmarks/data/llamacpp-h200/README.md)
 # Run 7 (long context, h200-lcpp-depth.jsonl) has its own split, written in the README before any comparison; it
 # replaces the rules above for that run's rows
-LLAMACPP_HELD_OUT_BY_RUN = {7: frozenset({"r1-distill-llama-8b", "deepseek-llm-7b", "r1-distill-qwen-14b",
-                                          "deepseek-moe-16b"})}
+# (a model, or a (model, format) pair)
+LLAMACPP_HELD_OUT_BY_RUN: dict[int, frozenset[str | tuple[str, str]]] = {
+    7: frozenset({"r1-distill-llama-8b", "deepseek-llm-7b", "r1-distill-qwen-14b", "deepseek-moe-16b"}),
+    # run 9 (Q4_0 / Q2_K / BF16 on three more models): the third model and the Q4_K_M anchor held out
+    9: frozenset({"deepseek-coder-6.7b", ("deepseek-llm-7b", "q4_k_m")}),
+}
 
 
 @record(frozen=True)
@@ -221,7 +225,8 @@ def llamacpp_measured(row: dict) -> list[tuple[str, int, int, float, dict]]:
 def llamacpp_held_out(r: dict) -> bool:
     """Whether a llama.cpp row is in the held-out part (benchmarks/data/llamacpp-h200/README.md)."""
     if r.get("run") in LLAMACPP_HELD_OUT_BY_RUN:
-        return r["model"] in LLAMACPP_HELD_OUT_BY_RUN[r["run"]]
+        split = LLAMACPP_HELD_OUT_BY_RUN[r["run"]]
+        return r["model"] in split or (r["model"], r["quant"]) in split
     return (r["model"] in LLAMACPP_HELD_OUT_MODELS or r["quant"] in LLAMACPP_HELD_OUT_QUANTS
             or (r["model"], r["quant"]) in LLAMACPP_HELD_OUT_ROWS or r.get("run") in LLAMACPP_HELD_OUT_RUNS)
 
