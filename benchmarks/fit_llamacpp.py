@@ -31,7 +31,9 @@ from pathlib import Path
 from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.calibration import compare_llamacpp, read_rows, with_engine_speed
 
-ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
+ROWS_ALL = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
+# run 9's fit rows set only the constants of its formats (Q4_0, Q2_K, BF16: benchmarks/fit_llamacpp_formats.py)
+ROWS = [r for r in ROWS_ALL if r.get("run") != 9]
 DEPTH_ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp-depth.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}

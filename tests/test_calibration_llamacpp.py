@@ -29,13 +29,13 @@ def comps(catalog):
 
 @pytest.fixture(scope="module")
 def comps_runs_1_to_7(catalog):
-    """Run 8 (formats no constant was fitted on, every row held out) has its own test below."""
-    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") != 8])
+    """Runs 8 and 9 (Q4_0, Q2_K, BF16: run 8 held out, run 9 split by model and format) have their own tests below."""
+    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") not in (8, 9)])
 
 
 def test_every_catalog_format_row_gives_every_metric(comps, catalog):
     compared = [r for r in ROWS if {"f16": "fp16"}.get(r["quant"], r["quant"]) in catalog.quantizations]
-    assert len(compared) == 48  # IQ4_XS has no catalog format
+    assert len(compared) == 58  # IQ4_XS has no catalog format
     for r in compared:
         mine = [c for c in comps if c.model == r["model"] and c.quant == r["quant"]]
         # prefill_depth: pp512 / pp2048 after 8,192 cached tokens
@@ -57,9 +57,9 @@ def test_the_cuda_graph_capture_repetition_is_left_out():
 
 def test_the_capturing_repetition_is_the_slowest_on_the_h200():
     """The data behind it: in every one-micro-batch prompt whose graph can be captured (runs 1-5 and 7, F16 and
-    Q8_0 caches, flash attention on and off; run 8's six, measured after the mechanism was written, agree), the
-    repetition the mechanism names is the slowest of its test, but one of 184 (run 7, a Q8_0 cache after 4K tokens,
-    within 3 %)."""
+    Q8_0 caches, flash attention on and off; run 8's six and run 9's twenty, measured after the mechanism was written,
+    agree), the repetition the mechanism names is the slowest of its test, but one of 204 (run 7, a Q8_0 cache after
+    4K tokens, within 3 %)."""
     import json
     data = Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "llamacpp-h200"
     entries = [(r, b) for f in ("h200-lcpp.jsonl", "h200-lcpp-depth.jsonl") for line in (data / f).open()
@@ -68,10 +68,11 @@ def test_the_capturing_repetition_is_the_slowest_on_the_h200():
                and not (r["quant"] == "f16" and r["model"] in ("deepseek-moe-16b", "deepseek-v2-lite"))]
     slowest = [min(range(len(b["samples_ts"])), key=b["samples_ts"].__getitem__) == (1 if b["n_depth"] else 0)
                for _, b in entries]
-    assert len(entries) == 184 and sum(slowest) == len(entries) - 1
+    assert len(entries) == 204 and sum(slowest) == len(entries) - 1
 
 
-def test_held_out_rows_are_the_named_models_and_formats(comps):
+def test_held_out_rows_are_the_named_models_and_formats(comps_runs_1_to_7, catalog):
+    comps = comps_runs_1_to_7
     held = {(c.model, c.quant) for c in comps if c.held_out}
     assert held == {(c.model, c.quant) for c in comps
                     if c.model in LLAMACPP_HELD_OUT_MODELS or c.quant in LLAMACPP_HELD_OUT_QUANTS
@@ -79,6 +80,13 @@ def test_held_out_rows_are_the_named_models_and_formats(comps):
                     or (c.model, c.quant) in {(r["model"], r["quant"]) for r in ROWS
                                               if r.get("run") in LLAMACPP_HELD_OUT_RUNS}}
     assert held and len(held) < len({(c.model, c.quant) for c in comps})
+    # run 9's split, as its README entry wrote it before any comparison: deepseek-coder-6.7b and the Q4_K_M anchor
+    run9 = compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 9])
+    assert {(c.model, c.quant) for c in run9 if c.held_out} == {
+        ("deepseek-coder-6.7b", "q4_0"), ("deepseek-coder-6.7b", "q2_k"), ("deepseek-coder-6.7b", "bf16"),
+        ("deepseek-llm-7b", "q4_k_m")}
+    assert {(c.model, c.quant) for c in run9 if not c.held_out} == {
+        (m, q) for m in ("deepseek-llm-7b", "r1-distill-llama-8b") for q in ("q4_0", "q2_k", "bf16")}
 
 
 def test_measured_seconds_are_physical():
@@ -128,19 +136,62 @@ def test_llamacpp_speed_on_the_h200(comps_runs_1_to_7, quantity, fit_bound, held
 
 
 @pytest.mark.parametrize(("quantity", "bound"), [
-    # run 8 (R1-Distill-Qwen-7B in Q4_0, Q2_K and BF16, formats no constant was fitted on): a regression guard at
-    # what was measured, not the issue's targets, which these rows miss (docs/method.md, "Run 8"):
-    ("weights", 0.05),  # within the target: Q4_0 -2.1 %, Q2_K +0.1 %, BF16 0.0 %
-    ("decode", 0.22),  # Q4_0 +21 % / Q2_K +21 % slow at 128 tokens: both unpack faster than the default rate
-    ("prefill", 0.34),  # Q2_K -33 % fast (its MMQ tile has no rate of its own); BF16 +12 % (+21 % before bf16@9)
-    ("prefill_depth", 0.28),  # Q2_K -27 %; BF16 +18 % (+24 % before bf16@9)
-    ("batched_decode", 0.36),  # BF16 at 64 sequences +36 %, Q4_0 at 4 and 64 +23..24 %
+    # run 8 (R1-Distill-Qwen-7B in Q4_0, Q2_K and BF16, held out; docs/method.md, "Run 8" and "Run 9"): within the
+    # issue's targets since run 9's format constants (were Q4_0 / Q2_K decode +21 %, Q2_K prompts -33 %), but BF16
+    # at 64 sequences, +36 %: 16-bit batched decode above mmf's 16 columns, F16 the same (a finding, not fitted)
+    ("weights", 0.05),  # Q4_0 -2.1 %, Q2_K +0.1 %, BF16 0.0 %
+    ("decode", 0.15),  # BF16 -8.0 %, Q4_0 -4.6 %, Q2_K -1.6 %
+    ("prefill", 0.25),  # BF16 +11.8 %, Q2_K +7.1 %, Q4_0 +4.4 %
+    ("prefill_depth", 0.25),  # BF16 +17.5 %
+    ("batched_decode", 0.36),  # BF16 at 64 +35.5 %; Q2_K at 64 +17.3 %, Q4_0 at 64 +15.5 %
 ])
-def test_run_8_formats_never_fitted(catalog, quantity, bound):
+def test_run_8_formats_held_out(catalog, quantity, bound):
     comps = compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 8])
     assert all(c.held_out for c in comps)
     worst = _worst(comps, quantity, True)
     assert abs(worst.error) <= bound, f"{worst} {worst.error:+.1%}"
+
+
+@pytest.mark.parametrize(("quantity", "fit_bound", "held_bound"), [
+    # run 9: fit part (deepseek-llm-7b, R1-Distill-Llama-8B) and held out (deepseek-coder-6.7b, deepseek-llm-7b
+    # Q4_K_M) at the issue's targets, but 16-bit batched decode at 64 sequences: R1-Distill-Llama-8B BF16 +26.7 %
+    # (its F16, run 4, +20 %; the finding of docs/method.md "Run 9")
+    ("weights", 0.05, 0.05),
+    ("decode", 0.15, 0.15),  # fit Q4_0 / Q2_K +3.7 / +4.3 % (were +27 %); held out Q4_0 +7.0 % (was +30 %)
+    ("prefill", 0.25, 0.25),  # fit BF16 +16.2 %, Q2_K 2.3 % (was -28 %); held out BF16 +15.2 %
+    ("prefill_depth", 0.25, 0.25),
+    ("batched_decode", 0.27, 0.25),
+])
+def test_run_9_formats(catalog, quantity, fit_bound, held_bound):
+    comps = compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 9])
+    fit, held = _worst(comps, quantity, False), _worst(comps, quantity, True)
+    assert abs(fit.error) <= fit_bound, f"fit {fit} {fit.error:+.1%}"
+    assert abs(held.error) <= held_bound, f"held-out {held} {held.error:+.1%}"
+    if quantity == "batched_decode":  # everything but 16-bit weights at 64 sequences within the 25 % target
+        rest = [c for c in comps if c.quantity == quantity and not (c.quant == "bf16" and c.batch == 64)]
+        assert max(abs(c.error) for c in rest) <= 0.25
+
+
+def test_run_9_format_constants_reproduce_from_their_fit(catalog):
+    """benchmarks/fit_llamacpp_formats.py on run 9's fit rows gives the catalog's Q4_0 / Q2_K constants (rounded)."""
+    import sys
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    from fit_llamacpp_formats import fit
+
+    _, out = fit(catalog)
+    s = catalog.engines["llama.cpp"].speed
+    for key, value in (("dequant_weights_per_s[q4_0]", s.dequant_weights_per_s["q4_0"]),
+                       ("dequant_weights_per_s[q2_k]", s.dequant_weights_per_s["q2_k"]),
+                       ("mmq_format_factor[q4_0]", s.mmq_format_factor["q4_0"]),
+                       ("mmq_format_factor[q2_k]", s.mmq_format_factor["q2_k"]),
+                       ("dequant_column_weights_per_s_by_format[q4_0]", s.dequant_column_weights_per_s_by_format["q4_0"]),
+                       ("mmq_column_weights_per_s_by_format[q4_0]", s.mmq_column_weights_per_s_by_format["q4_0"])):
+        assert out[key] == pytest.approx(value, rel=0.02), key
+    # Q4_0 unpacks faster than the K-quants' default, Q2_K faster than Q3_K's VDR-1 class; Q2_K's MMQ tile slower
+    assert s.dequant_weights_per_s["q4_0"] > s.dequant_weights_per_s["default"]
+    assert s.dequant_weights_per_s["vdr1"] < s.dequant_weights_per_s["q2_k"] < s.dequant_weights_per_s["q4_k_m"]
+    assert s.mmq_format_factor["q2_k"] < s.vdr1_linear_factor < 1.0 < s.mmq_format_factor["q4_0"]
 
 
 ALL_PUBLISHED = read_rows(Path(__file__).resolve().parents[1] / "benchmarks" / "data" / "published" /
