@@ -287,3 +287,12 @@ def test_a_format_the_user_names_is_still_judged_on_vllm(run):
     r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "V100", "--vram", "32", "--quant", "awq-int4",
             "-f", "json")
     assert r.code == 2 and "vLLM runs AWQ" in r.err
+
+
+def test_no_engine_for_the_format_names_the_formats_that_run(run):
+    """A Raspberry Pi 4 has no fp16 arithmetic: the error said "try another --quant" and named none."""
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "Raspberry Pi 4B", "-f", "json")
+    assert r.code == 2 and r.out == "" and r.err.count("\n") == 1
+    assert "try --quant q8_0 or " in r.err
+    ok = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "Raspberry Pi 4B", "--quant", "q8_0", "-f", "json")
+    assert ok.code == 0, ok.err

@@ -67,8 +67,18 @@ def require_supported(catalog: "Catalog", dep: "Deployment") -> None:
         others = [e.id for e in catalog.engines.values() if e.id != dep.engine.id
                   and serving_engine(e).unsupported(dep.gpu, dep.quant, dep.architecture, kv) is None]
         why += (f"; {', '.join(others)} run{'s' if len(others) == 1 else ''} {dep.quant.id} there (--engine)"
-                if others else f"; no engine here runs {dep.quant.id} on {dep.gpu.id}: try another --quant")
+                if others else f"; no engine here runs {dep.quant.id} on {dep.gpu.id}: {_formats_that_run(catalog, dep)}")
     raise UnsupportedError(why)
+
+
+def _formats_that_run(catalog: "Catalog", dep: "Deployment") -> str:
+    """"try --quant A or B or C": the formats some engine runs on the deployment's device, the nearest in size to
+    the one asked first (before: "try another --quant", naming none: on a Raspberry Pi 4, q4_0 and the k-quants)."""
+    runs = [q for q in catalog.quantizations.values() if "weights" in q.applies_to and not q.expert_bits_per_weight
+            and any(serving_engine(e).unsupported(dep.gpu, q, dep.architecture) is None
+                    for e in catalog.engines.values())]
+    runs.sort(key=lambda q: abs(q.bits_per_weight - dep.quant.bits_per_weight))
+    return f"try --quant {' or '.join(q.id for q in runs[:3])}" if runs else "try another --quant"
 
 
 def require_runnable_format(catalog: "Catalog", gpu, quant, engine_ids) -> None:
