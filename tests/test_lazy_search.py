@@ -96,6 +96,26 @@ def test_loss_answers_as_its_definition(catalog):
     assert bases >= {"native", "this checkpoint", "this model", "this family", "other models", "unknown"}
 
 
+def test_format_loss_index_follows_the_format(catalog):
+    """The per-format index of figures is kept with the format object: a format replaced under the same id (other
+    figures, ties in another order) is indexed anew, and answers as the definition."""
+    from dsadvisor.catalog.schema import QualityLoss
+
+    model = next(m for m in catalog.models.values() if m.status == "released" and m.family)
+    fmt = next(q for q in catalog.quantizations.values() if q.id not in catalog.native_formats(model)
+               and "weights" in q.applies_to and not catalog._checkpoint_losses().get((model.id, q.id)))
+    before = catalog._loss(model, fmt)
+    figures = [QualityLoss(percent=7.0, models=[model.id, model.id], source="a"),
+               QualityLoss(percent=7.0, models=[model.id], source="b"),
+               QualityLoss(percent=3.0, families=[model.family], source="c")]
+    other = dataclasses.replace(fmt, quality_loss=figures)
+    fresh = dataclasses.replace(catalog, quantizations={**catalog.quantizations, fmt.id: other})
+    fresh.memo.update(catalog.memo)  # the old format's index is there: the new object must not read it
+    assert fresh._loss(model, other) == _loss_by_definition(fresh, model, other)
+    assert (fresh._loss(model, other).percent, fresh._loss(model, other).source) == (7.0, "a")
+    assert catalog._loss(model, fmt) == before
+
+
 def test_checkpoint_losses_follow_the_artifacts(catalog):
     with_loss = next(a for a in catalog.artifacts.values() if a.quality_loss)
     model = catalog.models[with_loss.model]

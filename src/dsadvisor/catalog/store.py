@@ -223,9 +223,33 @@ class Catalog:
         out only when the closer ones hold none: this model's own checkpoints (few artifacts carry a figure, so
         they are looked up in an index of those that do), figures on this model, on its family, on other models."""
         yield "this checkpoint", self._checkpoint_losses().get((entry.id, fmt.id), ())
-        yield "this model", [q for q in fmt.quality_loss if entry.id in q.models]
-        yield "this family", [q for q in fmt.quality_loss if entry.family in q.families]
-        yield "other models", [q for q in fmt.quality_loss if not q.models and not q.families]
+        by_model, by_family, others = self._format_losses(fmt)
+        yield "this model", by_model.get(entry.id, ())
+        yield "this family", by_family.get(entry.family, ())
+        yield "other models", others
+
+    def _format_losses(self, fmt: QuantFormat) -> tuple[dict[str, list[QualityLoss]], dict[str, list[QualityLoss]],
+                                                         list[QualityLoss]]:
+        """``fmt``'s loss figures measured on each model, on each family, and on models outside the catalog, each
+        in the format's order: one pass over its figures for every model asked about (the search asks for every
+        model x format, ~800 an A100 run; each was three passes). Kept in ``memo`` with the format."""
+        key = ("format_losses", fmt.id)
+        held = self.memo.get(key)
+        if held is not None and held[0] is fmt:  # type: ignore[index]
+            return held[1]  # type: ignore[index]
+        by_model: dict[str, list[QualityLoss]] = {}
+        by_family: dict[str, list[QualityLoss]] = {}
+        others: list[QualityLoss] = []
+        for q in fmt.quality_loss:
+            for m in dict.fromkeys(q.models):  # a figure once per model, as `entry.id in q.models` reads it
+                by_model.setdefault(m, []).append(q)
+            for f in dict.fromkeys(q.families):
+                by_family.setdefault(f, []).append(q)
+            if not q.models and not q.families:
+                others.append(q)
+        found = (by_model, by_family, others)
+        self.memo[key] = (fmt, found)
+        return found
 
     def _checkpoint_losses(self) -> dict[tuple[str, str], list[QualityLoss]]:
         """(model, format) -> the loss figures its checkpoints carry, in ``artifacts_of`` order: built once for all
