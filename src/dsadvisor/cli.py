@@ -61,7 +61,14 @@ def load(paths: list[Path] | None):
     from dsadvisor.catalog.store import load_catalog
     from dsadvisor.physics.artifacts import checked
 
-    return said_overrides(checked(load_catalog(paths)))
+    return said_overrides(checked(load_catalog(paths, derive=_derived)))
+
+
+def _derived(catalog) -> None:
+    """What the search asks of the catalog alone, worked out before a freshly built catalog is cached."""
+    from dsadvisor.advice.search import derived
+
+    derived(catalog)
 
 
 _OVERRIDES: list[dict[str, str]] = []  # this run's replaced bundled entries: in every JSON document it prints

@@ -753,6 +753,23 @@ def _closeness(v: Verdict) -> tuple:
     return (all(r.rule != HARDWARE_SUPPORT.id for r in v.failed), -len(v.failed), -over)
 
 
+def derived(catalog: Catalog) -> None:
+    """Work out into ``catalog.memo`` what every search asks of the catalog alone and costs more to work out than to
+    read back, for ``load_catalog(derive=...)`` to cache with it: the audit's findings on the articles' hardware
+    advice (~40 whole estimates' sizing), each model's checkpoints by format and engine, and the artifacts' size
+    check. Each is kept under the key and with the objects its own function checks, so an answer is only ever read
+    for the very objects it was worked out for. (Each model's loss in every format would save ~20M instructions of
+    a ``recommend`` but cost ~15M to unpickle in every other command: left out.)"""
+    from dsadvisor.physics.artifacts import kept_size_problems
+
+    kept_size_problems(catalog)
+    for m in catalog.models.values():
+        catalog.artifact_index(m.id)
+        if m.status == "described":
+            for a in m.hardware_advice:
+                check_advice(catalog, m, a)
+
+
 def score_ranges(catalog: Catalog) -> dict[str, tuple[float, float]]:
     """Each benchmark's lowest and highest score in the catalog."""
     ranges: dict[str, tuple[float, float]] = {}

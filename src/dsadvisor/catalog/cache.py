@@ -24,6 +24,7 @@ import os
 import stat
 import sys
 import warnings
+from collections.abc import Sequence
 from pathlib import Path
 
 from dsadvisor import __version__
@@ -84,7 +85,7 @@ def methods_file() -> Path | None:
     return folder / f"records-{sys.implementation.cache_tag}-{sys.hexversion:x}.pickle" if folder else None
 
 
-def entry_path(folder: Path, inputs: list[tuple[Path, bytes | None]]) -> Path:
+def entry_path(folder: Path, inputs: Sequence[tuple[str | Path, bytes | None]]) -> Path:
     """The entry for these inputs: the version, then each input file, in order.
 
     An input with bytes (a user's file, read once: the same bytes are parsed on a miss) is keyed by its

@@ -8,8 +8,9 @@ without importing PyYAML or pydantic.
 
 from __future__ import annotations
 
+import os
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import field, replace
 from pathlib import Path
 from typing import Any
@@ -418,12 +419,17 @@ def _record_fields(loc: list) -> list[str] | None:
 
 # ------------------------------------------------------------------ loading
 
-def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True) -> Catalog:
+def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True,
+                 derive: Callable[[Catalog], object] | None = None) -> Catalog:
     """The bundled catalog plus ``paths`` (files or folders) and $DSADVISOR_CATALOG.
 
     Each of a user's files is read once: the same bytes key the cache (``dsadvisor.catalog.cache``) and,
     on a miss, are parsed, so a file rewritten in between cannot leave one file's models cached under
     another's key.
+
+    ``derive``: called on a catalog just built that is about to be cached, to work out answers that depend on
+    the catalog alone into its ``memo``, which is cached with it (the key covers the package's code, so an
+    entry never holds answers of other code). If it raises, the entry is written without them.
     """
     from dsadvisor.catalog import cache
 
@@ -436,8 +442,20 @@ def load_catalog(paths: list[Path] | None = None, *, bundled: bool = True, use_e
             return cached  # type: ignore[return-value]
     catalog = _build(files, raw)
     if entry is not None:
+        if derive is not None:
+            _derive(catalog, derive)
         cache.write_entry(entry, catalog)
     return catalog
+
+
+def _derive(catalog: Catalog, derive: Callable[[Catalog], object]) -> None:
+    """``derive(catalog)``; on any error the memo is as it was (what the run needs is worked out as usual)."""
+    before = dict(catalog.memo)
+    try:
+        derive(catalog)
+    except Exception:  # noqa: BLE001 - only speed is at stake: the search asks again and says what is wrong
+        catalog.memo.clear()
+        catalog.memo.update(before)
 
 
 def cache_entry(paths: list[Path] | None = None, *, bundled: bool = True, use_env: bool = True) -> Path | None:
@@ -464,8 +482,9 @@ def _cache_entry(files: list[tuple[Path, bool]], raw: dict[Path, bytes | Catalog
     folder = cache.cache_dir()
     if folder is None or any(isinstance(r, CatalogError) for r in raw.values()):
         return None
-    code = Path(__file__).parent  # an edited schema in a source checkout invalidates the cache too
-    inputs: list[tuple[Path, bytes | None]] = [(code / name, None) for name in ("schema.py", "store.py", "cache.py")]
+    # the package's code: an edited module in a source checkout invalidates the cache too (the entry keeps
+    # answers worked out by the code as well as the catalog: ``derive``)
+    inputs: list[tuple[str | Path, bytes | None]] = [(path, None) for path in package_sources()]
     for path, is_user in files:
         data = raw[path] if is_user else None
         inputs.append((path, data if isinstance(data, bytes) else None))
@@ -473,6 +492,20 @@ def _cache_entry(files: list[tuple[Path, bool]], raw: dict[Path, bytes | Catalog
         return cache.entry_path(folder, inputs)
     except OSError:  # a bundled file that cannot be stat'ed: parsed uncached (and said there)
         return None
+
+
+def package_sources() -> list[str]:
+    """Every module of the dsadvisor package, by path (strings: about 60 a run), sorted."""
+    found: list[str] = []
+    folders = [os.path.dirname(os.path.dirname(os.path.abspath(__file__)))]
+    while folders:
+        with os.scandir(folders.pop()) as entries:
+            for e in entries:
+                if e.name.endswith(".py"):
+                    found.append(e.path)
+                elif e.name != "__pycache__" and not e.name.startswith(".") and e.is_dir():
+                    folders.append(e.path)
+    return sorted(found)
 
 
 def _input_files(paths: list[Path] | None, *, bundled: bool, use_env: bool) -> list[tuple[Path, bool]]:

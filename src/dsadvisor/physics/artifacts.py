@@ -54,14 +54,20 @@ def size_problems(catalog: Catalog) -> list[str]:
     return [p for a in catalog.artifacts.values() if (p := size_problem(catalog, a))]
 
 
+def kept_size_problems(catalog: Catalog) -> list[str]:
+    """``size_problems``, kept in the catalog's memo (and so in its cache entry, when worked out before it is
+    written: ``advice.search.derived``)."""
+    key = ("artifact-sizes",)
+    if key not in catalog.memo:
+        catalog.memo[key] = size_problems(catalog)
+    return cast("list[str]", catalog.memo[key])
+
+
 def checked(catalog: Catalog) -> Catalog:
     """The catalog, once no artifact's size contradicts its architecture; else a CatalogError naming each."""
     from dsadvisor.errors import CatalogError
 
-    key = ("artifact-sizes",)
-    if key not in catalog.memo:
-        catalog.memo[key] = size_problems(catalog)
-    problems = cast("list[str]", catalog.memo[key])
+    problems = kept_size_problems(catalog)
     if problems:
         raise CatalogError(list(problems))
     return catalog
