@@ -84,6 +84,8 @@ def typed(name: str) -> str:
     """A name as a user meant it: NFKC-folded (full-width ``Ｈ１００`` is ``H100``, a no-break space a space) and
     without invisible format characters (a zero-width space or joiner, a byte-order mark: category Cf), as text
     pasted from a web page or a chat carries them."""
+    if name.isascii():  # NFKC leaves ASCII as it is and it holds no format character: most names, no cost
+        return name
     folded = unicodedata.normalize("NFKC", name)
     return "".join(c for c in folded if unicodedata.category(c) != "Cf")
 
