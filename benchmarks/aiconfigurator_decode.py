@@ -95,6 +95,53 @@ def moe_floors() -> list[str]:
     return out
 
 
+# expert-parallel decode: the fused-MoE kernel each engine's recipes run for a compute dtype on a GPU generation, as
+# (table framework, kernel_source, moe_dtype); TensorRT-LLM FP8 on B200/GB200 has DeepGEMM only (its deployment
+# guide's MoE backend matrix: B200/GB200 EP <= 8 FP8 -> DEEPGEMM), on H100/H200 CUTLASS
+EXPERT_READ_KERNELS = {
+    ("tensorrt-llm", "fp8", "blackwell"): ("TRTLLM", "deepgemm", "fp8_block"),
+    ("tensorrt-llm", "fp8", "hopper"): ("TRTLLM", "moe_torch_flow_cutlass", "fp8_block"),
+}
+EXPERT_READ_MAX_TOKENS_PER_EXPERT = 8  # the memory-bound plateau: the FLOPs are under 2 % of the time up to here
+
+
+def expert_read_fit(framework: str, kernel: str, dtype: str, systems: tuple[str, ...],
+                    ep: bool = True) -> tuple[float, float, list[float]]:
+    """(floor s, share of HBM, relative errors) of one fused-MoE kernel reading whole experts (``ep``: 1 x moe_ep,
+    else moe_tp x 1) on 4-64 GPUs: time = floor + expert bytes a GPU reads / (HBM x share), least squares over the
+    rows with at most EXPERT_READ_MAX_TOKENS_PER_EXPERT tokens an expert (balanced routing: min(256, 8 tokens)
+    distinct experts, spread evenly; DeepSeek-V3 shapes, 3 x 7168 x 2048 weights an expert)."""
+    xs, ys = [], []
+    for r in rows("moe.csv"):
+        tokens, tp, n = int(r["num_tokens"]), int(r["moe_tp_size"]), int(r["moe_ep_size"])
+        if (r["hidden_size"], r["inter_size"], r["num_experts"], r["topk"]) != ("7168", "2048", "256", "8"):
+            continue
+        if (r["framework"], r["kernel_source"], r["moe_dtype"]) != (framework, kernel, dtype) or r["system"] not in systems:
+            continue
+        if (tp, n)[0 if ep else 1] != 1 or tp * n < 4 or tokens * 8 / 256 > EXPERT_READ_MAX_TOKENS_PER_EXPERT:
+            continue
+        experts = min(256, tokens * 8) / (tp * n)
+        xs.append(experts * 3 * 7168 * 2048 * BYTES[dtype] / HBM[r["system"]])
+        ys.append(float(r["latency_ms_balanced"]) * 1e-3)
+    floor, slope = line_fit(xs, ys)
+    return floor, 1 / slope, [abs((floor + slope * x) / y - 1) for x, y in zip(xs, ys)]
+
+
+def expert_reads() -> list[str]:
+    out = ["expert-parallel MoE layer, 1-8 tokens an expert: floor + expert bytes / (HBM x share)",
+           "(per_moe_layer_decode_ep_s_by_dtype and moe_expert_read_efficiency_by_dtype, key 'fp8@10')"]
+    for (engine, dtype, generation), kernel in EXPERT_READ_KERNELS.items():
+        for systems in (GENERATIONS[generation],) + tuple((s,) for s in GENERATIONS[generation]):
+            floor, share, errs = expert_read_fit(*kernel, systems)
+            out.append(f"  {engine:12} {dtype} {generation:9} {'+'.join(systems):17} {kernel[1][:22]:22} "
+                       f"{floor * 1e6:4.1f} us + {share:.3f} of HBM   median error {statistics.median(errs):.0%}, "
+                       f"max {max(errs):.0%}, {len(errs)} points")
+        floor, share, _ = expert_read_fit(*kernel, GENERATIONS[generation], ep=False)
+        out.append(f"  {'':12} {dtype} {generation:9} experts split by TP (not used): {floor * 1e6:4.1f} us + "
+                   f"{share:.3f} of HBM")
+    return out
+
+
 def gemm_floors() -> list[str]:
     out = ["weight GEMM at M <= 16 (gemm.csv): time = floor + bytes / (HBM x share)"]
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
@@ -113,4 +160,4 @@ def gemm_floors() -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(allreduce() + [""] + moe_floors() + [""] + gemm_floors()))
+    print("\n".join(allreduce() + [""] + moe_floors() + [""] + expert_reads() + [""] + gemm_floors()))

@@ -557,6 +557,12 @@ class EngineSpeed(Sourced):
     per_moe_layer_decode_16bit_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
     per_moe_layer_decode_ep_s_by_dtype: dict[str, Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = field(
         default_factory=dict)
+    # decode with expert parallel: the share of the datasheet bandwidth at which the fused-MoE kernel reads its whole
+    # experts, for one compute dtype on one GPU generation ("fp8@10": compute capability 10.x) where NVIDIA's kernel
+    # tables time it below bandwidth_efficiency (TensorRT-LLM's DeepGEMM on B200/GB200); absent: bandwidth_efficiency
+    moe_expert_read_efficiency_by_dtype: dict[str, Annotated[float, Gt(0), Le(1)]] = field(default_factory=dict)
+    # the figure above resolved for one format and GPU (estimate.for_format); None: bandwidth_efficiency
+    moe_expert_read_efficiency: Optional[Annotated[float, Gt(0), Le(1)]] = None
     # the engine's own all-reduce over NVLink inside a decode step's CUDA graph (small messages): a fixed latency
     # and a bus bandwidth; None: the link's NCCL figures (timing.ALLREDUCE_LATENCY_S)
     allreduce_latency_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None

@@ -362,11 +362,13 @@ def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None) -> En
     tp = s.per_moe_layer_decode_s_by_dtype.get(generation, s.per_moe_layer_decode_s_by_dtype.get(dtype))
     ep = s.per_moe_layer_decode_ep_s_by_dtype.get(generation, s.per_moe_layer_decode_ep_s_by_dtype.get(dtype))
     experts = s.moe_expert_efficiency_by_dtype.get(generation)
-    if tp is None and ep is None and experts is None:
+    reads = s.moe_expert_read_efficiency_by_dtype.get(generation)
+    if tp is None and ep is None and experts is None and reads is None:
         return engine
     speed = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_s if tp is None else tp,
                     per_moe_layer_decode_ep_s=s.per_moe_layer_decode_ep_s if ep is None else ep,
-                    moe_expert_efficiency=s.moe_expert_efficiency if experts is None else experts)
+                    moe_expert_efficiency=s.moe_expert_efficiency if experts is None else experts,
+                    moe_expert_read_efficiency=reads)
     return replace(engine, speed=speed)
 
 
@@ -806,8 +808,22 @@ def _decode_step(d: Deployment, s: _Setup) -> float:
                                                     s.touched),
                                      matmuls=matmuls_per_step(arch), arch=arch, bandwidth=s.rates.bandwidth)
     step += logits_copy_s(s.engine, arch, d.batch)
+    step += expert_read_extra_s(s.engine, d.gpu, s.layout,
+                                p.routed_experts * routed_expert_bits(quant, arch) / 8 * s.touched)
     step += int4_moe_decode_s(s.engine, quant, d.gpu, arch, s.layout, d.batch)
     return step + (decode_host_s(arch, quant, s.host, d.batch) if s.host else 0.0)
+
+
+def expert_read_extra_s(engine: Engine, gpu: Gpu, layout: Layout, routed_bytes: float) -> float:
+    """What reading the step's routed experts (``routed_bytes``, the whole model's) adds under expert parallel where
+    the engine's fused-MoE kernel reads whole experts at ``moe_expert_read_efficiency`` of the datasheet bandwidth
+    instead of the step's ``bandwidth_efficiency`` (the bytes are already timed at that): each GPU of a stage reads
+    1/tp of them, the stages one after another (docs/method.md, "Decode step", MoE layer)."""
+    share = engine.speed.moe_expert_read_efficiency
+    if not layout.ep or share is None or not routed_bytes:
+        return 0.0
+    hbm = gpu.bandwidth_gbs * 1e9
+    return routed_bytes / layout.tp / hbm * (1 / share - 1 / bandwidth_efficiency(gpu, engine))
 
 
 def ggml_decode_attention_s(d: Deployment, s: _Setup) -> float | None:
