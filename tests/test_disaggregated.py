@@ -197,7 +197,9 @@ def test_against_nvidia_disaggregated_runs(catalog, monkeypatch):
     """benchmarks/disagg_calibration.py's figures (docs/method.md, "Disaggregated prefill and decode", fourth pass:
     TTFT within 25 % on 49.7 % fit / 36.5 % held-out, TPOT within 20 % on 68.1 % / 67.6 %; since round 8's Blackwell
     decode all-reduce 47.6 % / 35.1 % and 67.5 % / 67.6 %: the decode step enters TTFT through the slot wait, and four
-    B300 fit runs cross the 25 % line by under 2 points). The bounds sit a little below them so a regression shows;
+    B300 fit runs cross the 25 % line by under 2 points; since the Blackwell expert-parallel expert reads, fit TTFT
+    45.5 % and TPOT 74.3 %: four fit MTP3 runs whose TTFT was already 22-24 % over cross the line as their
+    TPOT, 0.71-0.77 of the measured, comes closer). The bounds sit a little below them so a regression shows;
     the issue's targets (70 % / 80 %) are not met."""
     import importlib
 
@@ -205,7 +207,7 @@ def test_against_nvidia_disaggregated_runs(catalog, monkeypatch):
 
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     out, _ = importlib.import_module("disagg_calibration").compare_rows(catalog)
-    for split, ttft_min, tpot_min in (("fit", 0.465, 0.66), ("holdout", 0.34, 0.65)):
+    for split, ttft_min, tpot_min in (("fit", 0.45, 0.73), ("holdout", 0.34, 0.65)):
         part = [o for o in out if o["split"] == split]
         ttft = sorted(o["ttft_ratio"] for o in part)
         assert sum(abs(x - 1) <= 0.25 for x in ttft) / len(ttft) >= ttft_min, split
