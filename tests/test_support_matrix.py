@@ -296,3 +296,16 @@ def test_no_engine_for_the_format_names_the_formats_that_run(run):
     assert "try --quant q8_0 or " in r.err
     ok = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "Raspberry Pi 4B", "--quant", "q8_0", "-f", "json")
     assert ok.code == 0, ok.err
+
+
+def test_vllm_fp8_kv_cache_needs_ampere(run):
+    """vLLM 0.24 refuses an FP8 KV cache on a T4 (vllm-project/vllm#47549): the plan printed `--kv-cache-dtype fp8`
+    for a T4. A KV format is now judged by the engine's support limits like a weight format."""
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "--quant", "fp16", "--kv-dtype", "fp8",
+            "-f", "json")
+    assert r.code == 2 and "FP8 KV cache does not run before Ampere" in r.err and "compute capability 7.5" in r.err
+    plan = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "T4", "-f", "json")
+    assert plan.code == 0, plan.err
+    assert "--kv-cache-dtype fp8" not in plan.json()["commands"][0]
+    r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "A100", "--vram", "40", "--kv-dtype", "fp8", "-f", "json")
+    assert r.code == 0 and r.json()["deployment"]["kv_dtype"] == "fp8-kv", r.err  # Ampere keeps it

@@ -197,7 +197,9 @@ class ServingEngine:
             return f"{spec.name} does not run {quant.id} weights (it runs {', '.join(spec.formats)})"
         if kv is not None and kv.id not in spec.kv_dtypes and not set(kv.aliases) & set(spec.kv_dtypes):
             return f"{spec.name} has no {kv.id} KV cache (it offers {', '.join(spec.kv_dtypes)})"
-        return self._limit(gpu, quant, arch) or self._hardware_formats(gpu, quant)
+        # a limit may name a KV format too (vLLM's fp8 KV cache before Ampere): KV ids never name weights
+        return (self._limit(gpu, quant, arch) or (self._limit(gpu, kv, arch) if kv is not None else None)
+                or self._hardware_formats(gpu, quant))
 
     def cpu_unsupported(self, gpu: Gpu) -> str | None:
         """Why the engine's CPU backend cannot run on CPU device ``gpu`` (its instruction set); None when it can.
