@@ -15,8 +15,9 @@ def run() -> None:
     down at exit (freeing every module and object, the collector's last passes: ~38M) is skipped by
     ``os._exit`` once stdout and stderr are flushed; nothing registers an ``atexit`` handler (``main`` saves
     what it keeps: the record methods). The exit status is ``SystemExit``'s as the interpreter reads it: None
-    is 0, a number itself, anything else is printed on stderr and exits 1. A program or test that calls
-    ``main`` keeps both."""
+    is 0, a number itself, anything else is printed on stderr and exits 1. Under a profiler, a tracer or with an
+    ``atexit`` handler registered the run ends with ``SystemExit`` as before, so they finish (``_watched``). A
+    program or test that calls ``main`` keeps the collector and the teardown."""
     gc.disable()
     from dsadvisor.cli import main, say_raw
 
@@ -30,6 +31,8 @@ def run() -> None:
     elif not isinstance(code, int):
         say_raw(str(code))
         code = 1
+    if _watched():  # a profiler, tracer or exit hook must finish: leave as Python does
+        raise SystemExit(code)
     for stream in (sys.stdout, sys.stderr):
         try:
             if stream is not None:
@@ -37,6 +40,15 @@ def run() -> None:
         except (OSError, ValueError):  # closed or full: main has said so where it could
             pass
     os._exit(code & 0xFF)
+
+
+def _watched() -> bool:
+    """Whether something must still run when the interpreter exits: a profiler or tracer (``python -m cProfile -m
+    dsadvisor`` writes its figures after the program, coverage its data, a debugger) or an ``atexit`` handler."""
+    import atexit
+
+    handlers = getattr(atexit, "_ncallbacks", None)  # CPython's count of registered handlers
+    return sys.getprofile() is not None or sys.gettrace() is not None or handlers is None or handlers() > 0
 
 
 if __name__ == "__main__":
