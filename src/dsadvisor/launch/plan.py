@@ -43,9 +43,10 @@ VISIBLE_DEVICES = {"nvidia": "CUDA_VISIBLE_DEVICES", "amd": "HIP_VISIBLE_DEVICES
 
 
 def _shared_bytes(gpu: Gpu | None) -> float | None:
-    """All the memory of a GPU that shares it with the system (a Jetson: CUDA reports the whole of it, and an
-    engine's memory fraction is of that); None for a discrete card, a CPU or an Apple chip (no CUDA engine)."""
-    if gpu is None or not gpu.unified_memory or gpu.category in ("cpu", "mobile", "apple"):
+    """All the memory of an NVIDIA GPU that shares it with the system (a Jetson, a DGX Spark: CUDA reports the
+    whole of it, and an engine's memory fraction is of that); None for a discrete card, a CPU, an Apple chip, and
+    an AMD APU (what ROCm reports there depends on the firmware's carve-out: not assumed)."""
+    if gpu is None or not gpu.unified_memory or gpu.vendor != "nvidia" or gpu.category in ("cpu", "mobile"):
         return None
     return gpu.memory_gb * 2**30
 
