@@ -235,3 +235,26 @@ def test_sizing_is_the_estimates_memory_params_and_shape(catalog):
                                                                          e.architecture_assumed), (model.id, gpu)
             sized += 1
     assert sized > 150 and refused  # both paths compared (an engine that cannot run a model's attention)
+
+
+@pytest.mark.parametrize("gpu, vram", [("A100", 40.0), ("RTX-4090", None), ("cpu", None)])
+def test_ranked_and_described_split_as_the_membership_test(catalog, monkeypatch, gpu, vram):
+    """``recommend`` splits its ranked verdicts by the described test itself, where it asked ``v not in described``
+    (a comparison of whole verdicts): the same two lists, in the same order."""
+    from dsadvisor.advice.check import hardware_kinds
+
+    seen = []
+    real = search._with_layouts
+
+    def kept(*args, **kwargs):
+        out = real(*args, **kwargs)
+        seen.append(out)
+        return out
+
+    monkeypatch.setattr(search, "_with_layouts", kept)
+    rec = search.recommend(catalog, hardware_kinds(catalog, [gpu], vram, 1, 64.0 if gpu == "cpu" else None),
+                           Constraints())
+    every = seen[-1]
+    described = [v for v in every if v.model.status == "described"]
+    assert list(rec.described) == described and described
+    assert list(rec.ranked) == [v for v in every if v not in described] and rec.ranked
