@@ -164,6 +164,22 @@ def test_exact_concurrency_exits_1_naming_the_largest_that_fits(run):
     assert f"--concurrency {fewer} fits" in r.err and "--dp-attention" in r.err
 
 
+def test_too_many_users_keep_the_format_best_for_one_and_serve_what_it_holds(catalog):
+    """A 7B on a T4 at the default 32 users: no format holds them all. The plan keeps the format the ranking
+    picks for one request and serves what its KV cache holds, rather than Q2_K (a third worse on the model's
+    benchmarks) because its smaller weights leave room for more sequences."""
+    hw = hardware(catalog, "T4")
+    best = plan(catalog, "deepseek-r1-distill-qwen-7b", hw, Constraints(batch=1))
+    p = plan(catalog, "deepseek-r1-distill-qwen-7b", hw)
+    assert p.estimate.quant_id == best.estimate.quant_id != "q2_k"
+    q2k = plan(catalog, "deepseek-r1-distill-qwen-7b", hw, Constraints(quants=("q2_k",)))
+    assert 1 < p.estimate.batch < q2k.estimate.batch < DEFAULT_CONCURRENCY["datacenter"]
+    assert any("a smaller --quant" in n for n in p.notes)
+    with pytest.raises(NoFitError):  # the most its KV cache holds, in that format
+        plan(catalog, "deepseek-r1-distill-qwen-7b", hw, Constraints(quants=(p.estimate.quant_id,)),
+             concurrency=p.estimate.batch + 1, exact_concurrency=True)
+
+
 def test_the_library_defaults_and_sizes_the_same_way(catalog):
     p = plan(catalog, "deepseek-r1-distill-qwen-7b", hardware(catalog, "H100"))
     assert p.estimate.batch == DEFAULT_CONCURRENCY["datacenter"]

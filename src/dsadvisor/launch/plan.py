@@ -194,8 +194,8 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
 
     ``concurrency``: requests in flight (default: ``constraints.batch`` when above 1, else
     :func:`~dsadvisor.serving.workload.default_concurrency` of the GPU's category, said in the notes).
-    When no deployment's KV cache holds that many sequences at full length, the plan serves the most
-    it can hold and says so; ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming
+    When no deployment's KV cache holds that many sequences at full length, the plan keeps the weight
+    format that serves one request best and serves the most its KV cache holds, and says so; ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming
     that number instead. ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept
     in CPU memory, which must fit in ``hardware.host_bytes`` (90% of it) when that is known.
     ``model_path``: a local checkpoint folder to serve. ``artifact``: the checkpoint the user named (an
@@ -285,6 +285,7 @@ def sized_verdict(catalog: Catalog, entry: ModelEntry, hardware: Hardware, k: Co
         hint = ", ".join([*(["fp8 KV (--kv-dtype fp8)"] if e and e.kv_dtype != "fp8-kv" else []),
                           *(["data-parallel attention (--dp-attention)"] if e and e.dp_attention == 1
                             and _moe(catalog, entry) else []),
+                          *(["a smaller --quant"] if not k.quants else []),
                           "a shorter --context or more GPUs"])
         if exact_concurrency:
             raise NoFitError(f"no deployment of {entry.id} serves {k.batch} concurrent requests: {held}; "
@@ -301,7 +302,8 @@ def _moe(catalog: Catalog, entry: ModelEntry) -> bool:
 def largest_concurrency(catalog: Catalog, entry: ModelEntry, hardware: Hardware,
                         k: Constraints) -> tuple[int, Verdict] | None:
     """The most requests below ``k.batch`` a passing deployment on all of ``hardware``'s GPUs serves
-    (each at full length in the KV cache), and its verdict; None when not even one fits."""
+    (each at full length in the KV cache), in the weight format that serves one request best (unless
+    ``k.quants`` names formats), and its verdict; None when not even one fits."""
     whole = replace(hardware, exact=True)
 
     def passing(n: int) -> Verdict | None:
@@ -315,6 +317,11 @@ def largest_concurrency(catalog: Catalog, entry: ModelEntry, hardware: Hardware,
     one = passing(1)
     if one is None or one.estimate is None:
         return None
+    if not k.quants and one.deployment is not None:
+        # keep the format the ranking picks for one request (its quality weighed) and serve what its KV cache
+        # holds: practitioners size the concurrency to a format, not drop to a lossier one (a 7B on a T4: Q5_K_M
+        # for 16 users, not Q2_K, 33 % worse on its benchmarks, for 28)
+        k = replace(k, quants=(one.deployment.quant.id,))
     e = one.estimate
     guess = max(1, min(k.batch - 1, e.memory.kv_capacity_tokens // max(1, e.context)))
     best, lo, hi = (1, one), 2, k.batch - 1
