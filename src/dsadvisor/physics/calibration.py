@@ -48,6 +48,8 @@ LLAMACPP_HELD_OUT_BY_RUN: dict[int, frozenset[str | tuple[str, str]]] = {
     7: frozenset({"r1-distill-llama-8b", "deepseek-llm-7b", "r1-distill-qwen-14b", "deepseek-moe-16b"}),
     # run 9 (Q4_0 / Q2_K / BF16 on three more models): the third model and the Q4_K_M anchor held out
     9: frozenset({"deepseek-coder-6.7b", ("deepseek-llm-7b", "q4_k_m")}),
+    # run 10 (16-bit batched decode at 16-128 sequences): R1-Distill-Llama-8B BF16 held out, Qwen-7B F16 fit
+    10: frozenset({("r1-distill-llama-8b", "bf16")}),
 }
 
 
