@@ -32,8 +32,9 @@ from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.calibration import compare_llamacpp, read_rows, with_engine_speed
 
 ROWS_ALL = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
-# run 9's fit rows set only the constants of its formats (Q4_0, Q2_K, BF16: benchmarks/fit_llamacpp_formats.py)
-ROWS = [r for r in ROWS_ALL if r.get("run") != 9]
+# run 9's fit rows set only the constants of its formats (Q4_0, Q2_K, BF16: benchmarks/fit_llamacpp_formats.py); run 10
+# (16-bit batched decode at 16-128 sequences) checks f16_gemm_matmul_s, read off the kernels (fit_llamacpp_16bit.py)
+ROWS = [r for r in ROWS_ALL if r.get("run") not in (9, 10)]
 DEPTH_ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp-depth.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}
@@ -164,7 +165,10 @@ def fit_depth(catalog, s, out):
 
 def fit(catalog):
     s = catalog.engines["llama.cpp"].speed
+    # f16_gemm_matmul_s 0: the cuBLAS pass above 16 columns and the rest fitted as before run 10 (the pass stays for
+    # GPUs off the H200's generation; on it the kernels' per-matmul cost replaces it: fit_llamacpp_16bit.py)
     s = replace(s, quantized_vector_max_batch=8, batched_16bit_weights_per_s=None, per_layer_prefill_s=0.0,
+                f16_gemm_matmul_s=0.0,
                 per_sequence_layer_decode_s=0.0)
     out: dict[str, float] = {}
     if "--prefill-only" not in sys.argv:  # keep the catalog's decode constants (they do not enter a prompt)

@@ -29,18 +29,20 @@ def comps(catalog):
 
 @pytest.fixture(scope="module")
 def comps_runs_1_to_7(catalog):
-    """Runs 8 and 9 (Q4_0, Q2_K, BF16: run 8 held out, run 9 split by model and format) have their own tests below."""
-    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") not in (8, 9)])
+    """Runs 8, 9 and 10 (Q4_0, Q2_K, BF16: run 8 held out, run 9 split by model and format; run 10 16-bit batched
+    decode at 16-128 sequences) have their own tests below."""
+    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") not in (8, 9, 10)])
 
 
 def test_every_catalog_format_row_gives_every_metric(comps, catalog):
     compared = [r for r in ROWS if {"f16": "fp16"}.get(r["quant"], r["quant"]) in catalog.quantizations]
-    assert len(compared) == 58  # IQ4_XS has no catalog format
+    assert len(compared) == 60  # IQ4_XS has no catalog format
     for r in compared:
         mine = [c for c in comps if c.model == r["model"] and c.quant == r["quant"]]
-        # prefill_depth: pp512 / pp2048 after 8,192 cached tokens
-        assert {c.quantity for c in mine} == {"weights", "prefill", "prefill_depth", "decode", "batched_decode"}
-        same = [x for x in compared if x["model"] == r["model"] and x["quant"] == r["quant"]]  # run 4 repeats
+        # prefill_depth: pp512 / pp2048 after 8,192 cached tokens; run 10 ran llama-batched-bench alone
+        same = [x for x in compared if x["model"] == r["model"] and x["quant"] == r["quant"]]  # repeats (runs 4, 10)
+        every = {"weights", "prefill", "prefill_depth", "decode", "batched_decode"}
+        assert {c.quantity for c in mine} == (every if any(x["bench"] for x in same) else {"weights", "batched_decode"})
         assert len(mine) == sum(1 + len(llamacpp_measured(x)) for x in same)
 
 
@@ -125,6 +127,7 @@ def test_gguf_file_sizes_within_5_percent(comps, held_out):
     # was +31 %)
     ("prefill_depth", 0.12, 0.15),
     # batched, since the kernel-measured MMQ constants (run 5): the F16 Llama-shaped 7Bs at 2 sequences (+27..31 %),
+    # (16-bit above 16 sequences within 18 % since run 10's cuBLAS cost per matmul: fit_llamacpp_16bit.py)
     # V2-Lite Q6_K / Q8_0 at 16-32 (+26..31 %), deepseek-coder-1.3b at 9 (+26..30 %) and DeepSeek-MoE-16B F16 at 8
     # (+27 %) are the rows over 25 % (were up to 40 %)
     ("batched_decode", 0.31, 0.32),
@@ -138,12 +141,12 @@ def test_llamacpp_speed_on_the_h200(comps_runs_1_to_7, quantity, fit_bound, held
 @pytest.mark.parametrize(("quantity", "bound"), [
     # run 8 (R1-Distill-Qwen-7B in Q4_0, Q2_K and BF16, held out; docs/method.md, "Run 8" and "Run 9"): within the
     # issue's targets since run 9's format constants (were Q4_0 / Q2_K decode +21 %, Q2_K prompts -33 %), but BF16
-    # at 64 sequences, +36 %: 16-bit batched decode above mmf's 16 columns, F16 the same (a finding, not fitted)
+    # at 64 sequences, +36 % before run 10's cuBLAS cost per matmul (f16_gemm_matmul_s), +17 % after
     ("weights", 0.05),  # Q4_0 -2.1 %, Q2_K +0.1 %, BF16 0.0 %
     ("decode", 0.15),  # BF16 -8.0 %, Q4_0 -4.6 %, Q2_K -1.6 %
     ("prefill", 0.25),  # BF16 +11.8 %, Q2_K +7.1 %, Q4_0 +4.4 %
     ("prefill_depth", 0.25),  # BF16 +17.5 %
-    ("batched_decode", 0.36),  # BF16 at 64 +35.5 %; Q2_K at 64 +17.3 %, Q4_0 at 64 +15.5 %
+    ("batched_decode", 0.18),  # BF16 at 64 +17.0 % (was +35.5 %); Q2_K at 64 +17.3 %, Q4_0 at 64 +15.5 %
 ])
 def test_run_8_formats_held_out(catalog, quantity, bound):
     comps = compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 8])
@@ -154,22 +157,31 @@ def test_run_8_formats_held_out(catalog, quantity, bound):
 
 @pytest.mark.parametrize(("quantity", "fit_bound", "held_bound"), [
     # run 9: fit part (deepseek-llm-7b, R1-Distill-Llama-8B) and held out (deepseek-coder-6.7b, deepseek-llm-7b
-    # Q4_K_M) at the issue's targets, but 16-bit batched decode at 64 sequences: R1-Distill-Llama-8B BF16 +26.7 %
-    # (its F16, run 4, +20 %; the finding of docs/method.md "Run 9")
+    # Q4_K_M) at the issue's targets; 16-bit batched decode at 64 sequences R1-Distill-Llama-8B BF16 +10.9 % since
+    # run 10's cuBLAS cost per matmul (was +26.7 %)
     ("weights", 0.05, 0.05),
     ("decode", 0.15, 0.15),  # fit Q4_0 / Q2_K +3.7 / +4.3 % (were +27 %); held out Q4_0 +7.0 % (was +30 %)
     ("prefill", 0.25, 0.25),  # fit BF16 +16.2 %, Q2_K 2.3 % (was -28 %); held out BF16 +15.2 %
     ("prefill_depth", 0.25, 0.25),
-    ("batched_decode", 0.27, 0.25),
+    ("batched_decode", 0.25, 0.25),
 ])
 def test_run_9_formats(catalog, quantity, fit_bound, held_bound):
     comps = compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 9])
     fit, held = _worst(comps, quantity, False), _worst(comps, quantity, True)
     assert abs(fit.error) <= fit_bound, f"fit {fit} {fit.error:+.1%}"
     assert abs(held.error) <= held_bound, f"held-out {held} {held.error:+.1%}"
-    if quantity == "batched_decode":  # everything but 16-bit weights at 64 sequences within the 25 % target
-        rest = [c for c in comps if c.quantity == quantity and not (c.quant == "bf16" and c.batch == 64)]
-        assert max(abs(c.error) for c in rest) <= 0.25
+
+
+@pytest.mark.parametrize("held_out", [False, True])
+def test_run_10_16bit_batched_decode(catalog, held_out):
+    """Run 10 (16-128 sequences; R1-Distill-Qwen-7B F16 fit, R1-Distill-Llama-8B BF16 held out, no constant fitted
+    on either: f16_gemm_matmul_s is read off the kernels): within 15 % at every batch size (were +6..+27 % and
+    +13..+36 % with the weight pass above 16 columns)."""
+    comps = [c for c in compare_llamacpp(catalog, [r for r in ROWS if r.get("run") == 10])
+             if c.quantity == "batched_decode" and c.held_out == held_out]
+    assert len(comps) == 9 and {c.batch for c in comps} == {16, 20, 24, 32, 40, 48, 64, 96, 128}
+    assert max(abs(c.error) for c in comps) <= 0.15
+    assert {c.quant for c in comps} == ({"bf16"} if held_out else {"f16"})
 
 
 def test_run_9_format_constants_reproduce_from_their_fit(catalog):

@@ -688,6 +688,10 @@ class EngineSpeed(Sourced):
     # the one-column 16-bit kernel's own time a matmul besides its bytes, which per_layer_decode_s holds: mmf
     # replaces it
     f16_vector_matmul_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # 16-bit weights above 16 columns (cuBLAS GEMM with its activation and output conversions): each weight matmul
+    # costs this much beyond the one-column kernel (its bytes and f16_vector_matmul_s), instead of a pass over the
+    # weights at batched_16bit_weights_per_s (0: that pass); measured on the GPU generation mmq_pass_capability
+    f16_gemm_matmul_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
     # 16-bit routed experts (mmf with expert ids): at up to f16_expert_columns tokens their bytes alone, above
     # that a pass over the experts the step touches at f16_expert_weights_per_s besides their bytes
     f16_expert_columns: Annotated[int, Ge(0), Le(MAX_SHAPE)] = 0

@@ -32,7 +32,7 @@ from dsadvisor.physics.memory import (
     weight_bytes,
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
-from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s
+from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s, matmul_shapes
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
 from dsadvisor.physics.versions import (at_version, dequantize_pass_s, kq_gemm_flops, kq_materialized_s,
                                        version_notes)
@@ -331,7 +331,7 @@ def _without_kernel_timings(s):
     return replace(s, batched_weights_per_s_by_format={}, vector_column_s=0.0, dequant_column_weights_per_s_by_format={},
                    mmq_decode_matmul_s=0.0, mmq_column_s=0.0, mmq_column_weights_per_s_by_format={},
                    mmq_decode_weights_per_s_by_format={}, f16_block_s=0.0, f16_block_k_s=0.0,
-                   f16_small_batch_weights_per_s=None, f16_vector_matmul_s=0.0, f16_expert_columns=0,
+                   f16_small_batch_weights_per_s=None, f16_vector_matmul_s=0.0, f16_gemm_matmul_s=0.0, f16_expert_columns=0,
                    f16_expert_weights_per_s=None, expert_pair_weights_per_s_by_format={},
                    attention_efficiency_by_kind={})
 
@@ -536,7 +536,8 @@ def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, 
 def f16_batched_s(engine: Engine, batch: int, *, weights: float, read_s: float, linear_flops_s: float,
                   routed: "RoutedExperts | None", arch: Architecture | None, bandwidth: float) -> float:
     """16-bit weights at batch > 1: up to 16 sequences the mmf kernel (``physics.ggml_matmul``) where its timings
-    are known, else (cuBLAS) a pass at ``batched_16bit_weights_per_s``; the routed experts (mmf with expert ids,
+    are known; above (cuBLAS) each weight matmul ``f16_gemm_matmul_s`` beyond the one-column kernel where that was
+    timed (run 10), else a pass at ``batched_16bit_weights_per_s``; the routed experts (mmf with expert ids,
     up to 128 columns) only their bytes where mmf's timings are known. The FLOPs decode_step_s counts run under
     the weight read (``batched_16bit_hides_flops``)."""
     s = engine.speed
@@ -552,7 +553,10 @@ def f16_batched_s(engine: Engine, batch: int, *, weights: float, read_s: float, 
             extra = f16_small_batch_extra_s(s, arch, bandwidth) + experts
             return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
     per = s.batched_16bit_weights_per_s
-    extra = (weights / per if per else 0.0) + experts
+    if s.f16_gemm_matmul_s and arch is not None:
+        extra = s.f16_gemm_matmul_s * sum(count for _, _, count in matmul_shapes(arch)) + experts
+    else:
+        extra = (weights / per if per else 0.0) + experts
     return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
 
 
