@@ -147,6 +147,20 @@ def test_csv_cells_that_start_a_formula_are_defused(run, tmp_path):
         assert csv_cell(cell) == cell
 
 
+def test_csv_cells_with_a_carriage_return_are_quoted_and_rows_end_in_a_newline(run):
+    """A file name holding a lone CR, echoed in catalog validate's CSV, was written bare and csv.reader stopped
+    at it (hypothesis drew it in tests/test_fuzz.py once in a while)."""
+    from dsadvisor.output.render import CsvRenderer, Document, Table
+
+    r = run("catalog", "validate", "0\r", "-f", "csv")
+    assert r.code == 4
+    assert list(csv.reader(io.StringIO(r.out))) == [["problem"], ["0\r: no such file or directory"]]
+    doc = Document(data={}, tables=(Table(title="", columns=("a", "b"), rows=(("x\ry", "1"), ("p\r\nq", ""))),))
+    text = CsvRenderer().render(doc)
+    assert "\r\n" not in text.replace('"p\r\nq"', "") and text.endswith(",\n")
+    assert list(csv.reader(io.StringIO(text, newline=""))) == [["a", "b"], ["x\ry", "1"], ["p\r\nq", ""]]
+
+
 # ------------------------------------------------------------------ numbers: bounded in, finite out
 
 def test_a_huge_number_is_refused_before_it_becomes_inf(run):

@@ -130,11 +130,17 @@ class CsvRenderer(Renderer):
         out = io.StringIO()
         import csv
 
-        writer = csv.writer(out, lineterminator="\n")
+        # csv quotes a cell holding a character of its line terminator: with "\n" alone a lone "\r" (a pasted
+        # file name echoed in an error) went out bare, and readers stop at it ("new-line character seen in
+        # unquoted field"); "\r\n" quotes both, and each row's terminator is written back to "\n"
+        writer = csv.writer(out, lineterminator="\r\n")
         table = doc.csv or (doc.tables[0] if doc.tables else None)
         if table is not None:
-            writer.writerow([csv_cell(c) for c in table.columns])
-            writer.writerows([csv_cell(c) for c in row] for row in table.rows)
+            for row in (table.columns, *table.rows):
+                writer.writerow([csv_cell(c) for c in row])
+                out.seek(out.tell() - 2)
+                out.write("\n")
+                out.truncate()
         return out.getvalue()
 
 
