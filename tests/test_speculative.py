@@ -143,6 +143,46 @@ def test_cli_refuses_mtp_in_one_line(run, args, why):
     assert r.code == 2 and why in r.err and len(r.err.strip().splitlines()) == 1
 
 
+CHECK_V3 = ("deepseek-v3", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--engine", "vllm")
+
+
+@pytest.mark.parametrize("draft", ["1", "2"])
+def test_check_judges_the_pinned_mtp_and_its_plan_command_keeps_it(run, draft):
+    """A CI gate pins the layout it deploys: check --mtp judges that layout, and the plan command it
+    names starts it (plan drafts nothing unless told). Was: no such option (exit 2)."""
+    r = run("check", *CHECK_V3, "--mtp", draft)
+    assert r.code == 0, r.err
+    d = r.json()
+    assert d["estimate"]["deployment"]["mtp_draft_tokens"] == int(draft)
+    argv = shlex.split(d["plan_command"])
+    assert argv[argv.index("--mtp") + 1] == draft
+    plan = run(*argv[1:], "-f", "json")
+    assert plan.code == 0, plan.err
+    assert plan.json()["deployment"]["mtp_draft_tokens"] == int(draft)
+
+
+def test_check_mtp_0_pins_no_drafting(run):
+    """--mtp 0 is "off" (its help): check's layout search may not draft when the gate pins none."""
+    args = ("check", "deepseek-r1-0528", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--engine", "sglang",
+            "--max-token-latency", "12", "--concurrency", "4")
+    searched, off = run(*args), run(*args, "--mtp", "0")
+    assert searched.code == 0 and searched.json()["estimate"]["deployment"]["mtp_draft_tokens"] > 0  # else moot
+    assert off.code == 0, off.err
+    assert off.json()["estimate"]["deployment"]["mtp_draft_tokens"] == 0
+    assert "--mtp" not in shlex.split(off.json()["plan_command"])
+
+
+@pytest.mark.parametrize("args,code,why", [
+    (("deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--mtp", "1"), 1, "ships a multi-token-prediction layer"),
+    ((*CHECK_V3, "--mtp", "4"), 2, "--mtp must be between 0 and 3"),
+])
+def test_check_refuses_mtp_as_plan_does(run, args, code, why):
+    """The range is bad input (exit 2, as estimate and plan); a model without the layer fails the check (as plan
+    finds no deployment)."""
+    r = run("check", *args)
+    assert r.code == code and why in r.err and len(r.err.strip().splitlines()) == 1
+
+
 # ------------------------------------------------------------------ the search
 
 def test_search_offers_mtp_only_where_it_runs(catalog):

@@ -588,12 +588,15 @@ def check_cmd(
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
     task: Task = None, allow_unknown: AllowUnknown = False,
     license: License = None, engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
+    mtp: MtpPin = None,
     exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
     config: ConfigOpt = None,
     catalog: CatalogOpt = None,
     format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.json,
 ) -> None:
     """One model's verdict for CI: exit 0 passes every rule, 1 fails one, 6 undetermined."""
+    from dataclasses import replace
+
     from dsadvisor.advice.check import check, hardware
     from dsadvisor.output.views import check_doc
 
@@ -603,6 +606,7 @@ def check_cmd(
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced", output_tokens=output_tokens)
+    k = replace(k, mtp=mtp)  # held to --mtp's range as estimate and plan hold it (Constraints.__post_init__)
     cat = load(catalog)
     entry, _ = _model(cat, model, config)
     verdict = check(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k)

@@ -352,6 +352,7 @@ def plan_argv(v, hw) -> tuple[str, ...]:
         argv += ["--ram", f"{hw.host_bytes / 1e9:g}"]
     if v.layout is not None:
         argv += ["--tp", str(e.tp)] + (["--pp", str(e.pp)] if e.pp > 1 else []) + (["--ep"] if e.ep else ["--no-ep"])
-        argv += (["--dp-attention", str(e.dp_attention)] if e.dp_attention > 1 else []) + \
-            (["--mtp", str(e.mtp)] if e.mtp else [])
+        argv += ["--dp-attention", str(e.dp_attention)] if e.dp_attention > 1 else []
+    if e.mtp:  # searched or pinned (check --mtp): plan drafts nothing unless told
+        argv += ["--mtp", str(e.mtp)]
     return tuple(argv)

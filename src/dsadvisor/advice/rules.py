@@ -90,14 +90,14 @@ class Constraints:
     pp: int | None = None
     ep: bool | None = None
     dp_attention: int | None = None
-    mtp: int | None = None  # MTP draft tokens (speculative decoding); None or 0: off
+    mtp: int | None = None  # MTP draft tokens (speculative decoding); 0: off, pinned; None: chosen (off in plan)
     # recommend and check search layouts where they can change the answer (advice.layouts); plan keeps
     # the engine's default unless pinned, so `recommend` names the pins that reproduce its choice
     layout_search: bool = True
 
     @property
     def pinned(self) -> bool:
-        return (self.tp, self.pp, self.ep, self.dp_attention) != (None, None, None, None) or bool(self.mtp)
+        return (self.tp, self.pp, self.ep, self.dp_attention, self.mtp) != (None, None, None, None, None)
 
     def __post_init__(self) -> None:
         """Built in Python too, it is held to the command line's ranges (``dsadvisor.limits.BOUNDS``,

@@ -238,8 +238,8 @@ def pin_layout(d: Deployment, *, tp: int | None = None, pp: int | None = None, e
                dp_attention: int | None = None, mtp: int | None = None) -> Deployment:
     """``d`` with the layout these pin; what they leave out defaults as ``choose_layout`` would.
     A single-GPU ``d`` grows to ``tp x pp`` GPUs. Checked when estimated (``check_layout``). Only ``mtp``
-    given: the layout ``choose_layout`` picks, drafting with the MTP layer."""
-    if (tp, pp, ep, dp_attention) == (None, None, None, None) and mtp and d.architecture is not None:
+    given: the layout ``choose_layout`` picks, drafting with the MTP layer (``mtp=0``: not drafting)."""
+    if (tp, pp, ep, dp_attention) == (None, None, None, None) and mtp is not None and d.architecture is not None:
         chosen = choose_layout(d.architecture, d.engine, d.gpus, d.gpus_per_node)
         return replace(d, layout=replace(chosen, mtp=mtp))
     pp = pp or 1
