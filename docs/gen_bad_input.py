@@ -179,6 +179,7 @@ CASES: tuple[Case, ...] = (
     _c("missing-option-value", TYPES, "estimate", MODEL, "--gpu", code=2, expect="requires an argument"),
     _c("validate-no-files", TYPES, "catalog", "validate", code=2, expect="Missing argument"),
     _c("task-misspelt", TYPES, *R, "--task", "maths", code=2, expect="did you mean 'math'?"),
+    _c("task-vision", TYPES, *R, "--task", "vision", code=2, expect="`dsadvisor models --task vision` lists them"),
     _c("prefer-unknown", TYPES, *R, "--prefer", "fastest", code=2, expect="--prefer 'fastest' is not one of"),
     _c("status-unknown", TYPES, "models", "--status", "retired", "-f", "json", code=2,
        expect="--status 'retired' is not one of released, described"),

@@ -482,6 +482,10 @@ def _constraints(*, context, prompt_tokens, batch, max_ttft, max_token_latency, 
                         ("--min-tokens-per-s", min_tokens_per_s), ("--min-total-tokens-per-s", min_total_tokens_per_s),
                         ("--min-accuracy", min_accuracy), ("--max-params", max_params)):
         bounded(flag, value)
+    if task == "vision":  # a `models --task` value that names no benchmarks: no vision model has a score
+        raise ExitWith(EXIT_USAGE, "--task vision names no benchmarks: quality is ranked on text benchmarks and no "
+                       "vision model in the catalog has a score; `dsadvisor models --task vision` lists them, and "
+                       "`dsadvisor recommend --family FAMILY` (their families) ranks their deployments by speed and fit")
     _choice("--task", task, tuple(TASK_BENCHMARKS))
     _choice("--prefer", prefer, ("balanced", "quality", "speed", "efficiency"))
     if min_accuracy is not None and not (benchmark or task):
