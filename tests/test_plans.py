@@ -104,6 +104,8 @@ def invocations(plan):
             if line.startswith("#"):
                 continue
             toks = shlex.split(line)
+            if toks[0] == "export":  # the server's environment (vLLM on a CPU: VLLM_CPU_KVCACHE_SPACE)
+                continue
             if toks[0] == "printf":  # writes trtllm-serve's extra options file
                 assert toks[-2:] == [">", "extra-llm-api-options.yaml"]
                 continue
@@ -579,6 +581,26 @@ def test_a_cpu_plan_sets_no_gpu_visibility(run):
     assert not any(k.endswith("VISIBLE_DEVICES") for k in cpu["env"]), cpu["env"]
     mi = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "MI300X", "--engine", "vllm")
     assert mi["env"] == {"HIP_VISIBLE_DEVICES": "0"}
+
+
+@pytest.mark.parametrize("users,context,gib", [
+    # R1-Distill-Qwen-7B: 28 layers x 4 KV heads x 128 x (K, V) x 2 bytes = 57,344 bytes a token
+    ("1", "8192", 1),  # 8192 x 57,344 = 0.47 GB: 1 GiB
+    ("8", "32768", 15),  # 8 x 32768 x 57,344 = 14 GiB exactly; vLLM's null block (128 tokens, 7.3 MB) makes it 15
+])
+def test_a_vllm_cpu_plan_sizes_the_kv_cache_by_its_environment_variable(run, users, context, gib):
+    """vLLM's CPU backend takes its KV cache from VLLM_CPU_KVCACHE_SPACE (GiB; unset, 4 GiB in 0.9, half the
+    node's memory later), not --gpu-memory-utilization: the plan passed only the flag, so the cache it started
+    was not the one estimated. Now: the variable, the estimate's KV cache rounded up, and no fraction."""
+    plan = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "EPYC 9654", "--ram", "384", "--engine", "vllm",
+                     "--concurrency", users, "--context", context)
+    lines = plan["commands"][0].split("\n")
+    assert lines[0] == f"export VLLM_CPU_KVCACHE_SPACE={gib}"
+    assert lines[1].startswith("vllm serve ") and "--gpu-memory-utilization" not in lines[1]
+    assert any("VLLM_CPU_KVCACHE_SPACE" in n for n in plan["notes"])
+    check_documented(type("P", (), {"commands": plan["commands"]}))
+    gpu = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--engine", "vllm")
+    assert "VLLM_CPU_KVCACHE_SPACE" not in gpu["commands"][0] and "--gpu-memory-utilization" in gpu["commands"][0]
 
 
 def test_a_jetson_plan_gives_the_engine_its_share_of_the_shared_memory(run):

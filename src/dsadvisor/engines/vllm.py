@@ -11,6 +11,9 @@ share of the concurrency. Over several nodes every node runs ``vllm serve`` for 
 
 from __future__ import annotations
 
+import math
+from dataclasses import replace
+
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.engines.common import HEAD, LWS_LEADER, checkpoint, fraction_flag, hf_quantization, join, with_value
 from dsadvisor.errors import InputError
@@ -31,6 +34,29 @@ DP_RPC_PORT = 13345  # node 0's data-parallel RPC port, as in vLLM's data_parall
 # (https://docs.vllm.ai/en/latest/models/supported_models.html, footnote ^: "to use DeepSeek-VL2 series models:
 # --hf-overrides '{"architectures": ["DeepseekVLV2ForCausalLM"]}'"), as its offline vision_language.py example does.
 VL2_OVERRIDES = '{"architectures": ["DeepseekVLV2ForCausalLM"]}'
+# vLLM's CPU backend sizes each worker's KV cache from the environment variable VLLM_CPU_KVCACHE_SPACE, in GiB:
+# vllm/platforms/cpu.py (CpuPlatform: 0.9-era check_and_update_config, unset -> a 4 GiB cache; later
+# get_device_total_memory, set -> that many GiB as cache_config.cpu_kvcache_space_bytes), and the current
+# vllm/v1/worker/cpu_worker.py takes an explicit KV size as given ("Decrease --kv-cache-memory-bytes,
+# VLLM_CPU_KVCACHE_SPACE"), reading --gpu-memory-utilization (a fraction of the NUMA node's memory) only when
+# none is set. So a CPU plan sets the variable to the estimate's KV cache and passes no memory fraction.
+CPU_KV_SPACE = "VLLM_CPU_KVCACHE_SPACE"
+GIB = 1 << 30
+# tokens a KV block holds on the CPU backend: CpuPlatform's default block_size (128; 16 in 0.9 without IPEX, the
+# larger one taken). vllm/v1/core/block_pool.py keeps block 0 as its null block, so the cache holds one block more
+# than the sequences' own.
+CPU_BLOCK_TOKENS = 128
+
+
+def cpu_kv_space(job: LaunchJob) -> int | None:
+    """VLLM_CPU_KVCACHE_SPACE for a CPU plan: the estimate's KV cache per worker plus vLLM's null block, in whole
+    GiB rounded up (0 read as "not set" in vLLM 0.9, so at least 1); None on a GPU."""
+    if job.gpu is None or job.gpu.category not in ("cpu", "mobile"):  # the devices cpu_unsupported calls CPUs
+        return None
+    est = job.estimate
+    kv = est.memory.kv_cache
+    null_block = kv * CPU_BLOCK_TOKENS / max(1, est.batch * est.context)  # one block of one sequence's KV
+    return max(1, math.ceil((kv + null_block) / GIB))
 
 
 def mtp_config(draft_tokens: int) -> str:
@@ -75,10 +101,24 @@ class VLLM(ServingEngine):
         argv += ["--max-model-len", str(est.context), "--max-num-seqs", str(job.per_rank)]
         if job.budget:  # SchedulerConfig max_num_batched_tokens: prompt tokens per step (chunked prefill)
             argv += ["--max-num-batched-tokens", str(job.budget)]
-        argv += ["--gpu-memory-utilization", fraction_flag(job.fraction)] + extra
-        return argv + ["--host", "0.0.0.0", "--port", str(self.port)]
+        if cpu_kv_space(job) is None:  # on a CPU the KV cache is VLLM_CPU_KVCACHE_SPACE (nodes)
+            argv += ["--gpu-memory-utilization", fraction_flag(job.fraction)]
+        return argv + extra + ["--host", "0.0.0.0", "--port", str(self.port)]
 
     def nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
+        commands = self._nodes(job, notes)
+        space = cpu_kv_space(job)
+        if space is None:
+            return commands
+        env = ((CPU_KV_SPACE, str(space)),)
+        notes.append(f"vLLM's CPU backend sizes its KV cache from {CPU_KV_SPACE} (GiB), not --gpu-memory-utilization: "
+                     f"{space} GiB ({space * GIB / 1e9:.1f} GB) holds the estimate's {job.estimate.memory.kv_cache / 1e9:.2f} "
+                     "GB (each sequence at full length) and vLLM's null block; export it where `vllm serve` starts")
+        export = join(["export", *(f"{k}={v}" for k, v in env)])
+        lines = [(export, *node) for node in commands.lines]
+        return replace(commands, lines=lines, env=env)
+
+    def _nodes(self, job: LaunchJob, notes: list[str]) -> NodeCommands:
         argv = self.server_argv(job, notes)
         est = job.estimate
         if est.nodes == 1:
