@@ -88,3 +88,36 @@ def test_the_cli_holds_no_deployment_logic():
     for name in ("detect_gpus", "system_memory_bytes", "host_memory_shortfall", "launch_plan", "recommend_one"):
         assert name not in names, name
     assert "passed=True" not in source
+
+
+R1_SGLANG = ("deepseek-r1-0528", "--gpu", "H200", "--gpus", "8", "--quant", "fp8", "--engine", "sglang",
+             "--concurrency", "64")
+LAYOUT_KEYS = ("gpus", "tensor_parallel", "pipeline_parallel", "expert_parallel", "data_parallel_attention")
+
+
+@pytest.mark.parametrize("pins,want", [
+    (("--tp", "4", "--pp", "2"), (8, 4, 2, False, 1)),
+    (("--tp", "8", "--ep", "--dp-attention", "8"), (8, 8, 1, True, 8)),
+    (("--tp", "4"), (4, 4, 1, False, 1)),  # 4 of the 8 GPUs, as plan --tp 4 takes them
+])
+def test_check_judges_a_pinned_layout_and_names_the_plan_that_starts_it(run, pins, want):
+    """A CI gate pins the layout it deploys (plan's --tp/--pp/--ep/--dp-attention); the plan command check names
+    starts that layout, not plan's default one. Was: no such options on check (exit 2)."""
+    r = run("check", *R1_SGLANG, *pins)
+    d = r.json()
+    dep = d["estimate"]["deployment"]
+    assert tuple(dep[k] for k in LAYOUT_KEYS) == want
+    if not d["passed"]:  # 4 GPUs do not hold R1 in fp8: the gate fails on memory, not on the pins
+        assert r.code == 1 and "DSA002" in r.err
+        return
+    assert r.code == 0, r.err
+    argv = d["plan_command"].split()
+    plan = run(*argv[1:], "-f", "json")
+    assert plan.code == 0, plan.err
+    assert tuple(plan.json()["deployment"][k] for k in LAYOUT_KEYS) == want
+
+
+def test_check_refuses_a_pin_as_plan_does(run):
+    for cmd in ("check", "plan"):
+        r = run(cmd, *R1_SGLANG, "--tp", "16")
+        assert r.code == 2 and r.err.strip() == "dsadvisor: error: --tp 16 x --pp 1 is 16 GPUs, more than --gpus 8"

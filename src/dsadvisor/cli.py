@@ -582,6 +582,17 @@ def recommend_cmd(
     emit(recommend_doc(rec, top, all_), format)
 
 
+TpPin = Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallel GPUs per stage (default: chosen).",
+                                              show_default=False)]
+PpPin = Annotated[Optional[int], typer.Option("--pp", help="Pin pipeline stages (default: chosen).",
+                                              show_default=False)]
+EpPin = Annotated[Optional[bool], typer.Option("--ep/--no-ep", help="Pin expert parallel on or off (MoE).",
+                                               show_default=False)]
+DpPin = Annotated[Optional[int], typer.Option(
+    "--dp-attention", help="Data-parallel attention groups (MoE): each holds only its requests' KV cache.",
+    show_default=False)]
+
+
 @app.command("check")
 def check_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
@@ -592,7 +603,7 @@ def check_cmd(
     min_total_tokens_per_s: MinTotal = None, min_accuracy: MinAcc = None, benchmark: Bench = None,
     task: Task = None, allow_unknown: AllowUnknown = False,
     license: License = None, engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
-    mtp: MtpPin = None,
+    tp: TpPin = None, pp: PpPin = None, ep: EpPin = None, dp_attention: DpPin = None, mtp: MtpPin = None,
     exact: Annotated[bool, typer.Option("--exact", help="Use exactly --gpus GPUs (no smaller count).")] = False,
     config: ConfigOpt = None,
     catalog: CatalogOpt = None,
@@ -602,6 +613,7 @@ def check_cmd(
     from dataclasses import replace
 
     from dsadvisor.advice.check import check, hardware
+    from dsadvisor.launch.plan import pinned_gpus
     from dsadvisor.output.views import check_doc
 
     k = _constraints(context=context, prompt_tokens=prompt_tokens, batch=batch, max_ttft=max_ttft,
@@ -610,10 +622,11 @@ def check_cmd(
                      benchmark=benchmark, task=task, allow_unknown=allow_unknown, released_only=False,
                      license=license, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
                      max_params=None, prefer="balanced", output_tokens=output_tokens)
-    k = replace(k, mtp=mtp)  # held to --mtp's range as estimate and plan hold it (Constraints.__post_init__)
+    # the layout a gate deploys, held to the ranges estimate and plan hold them to (Constraints.__post_init__)
+    k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     cat = load(catalog)
     entry, _ = _model(cat, model, config)
-    verdict = check(cat, entry, hardware(cat, gpu, vram, gpus, ram, exact=exact), k)
+    verdict = check(cat, entry, pinned_gpus(hardware(cat, gpu, vram, gpus, ram, exact=exact), k), k)
     emit(check_doc(verdict), format)
     if verdict.passed:
         return
@@ -627,15 +640,6 @@ def check_cmd(
 Users = Annotated[Optional[int], typer.Option("--concurrency", "--batch", help=(
     "Requests served at once (default: 1 on consumer, edge, Apple and CPU devices; 4 on workstation and 32 on "
     "datacenter GPUs)."), show_default=False)]
-TpPin = Annotated[Optional[int], typer.Option("--tp", help="Pin tensor parallel GPUs per stage (default: chosen).",
-                                              show_default=False)]
-PpPin = Annotated[Optional[int], typer.Option("--pp", help="Pin pipeline stages (default: chosen).",
-                                              show_default=False)]
-EpPin = Annotated[Optional[bool], typer.Option("--ep/--no-ep", help="Pin expert parallel on or off (MoE).",
-                                               show_default=False)]
-DpPin = Annotated[Optional[int], typer.Option(
-    "--dp-attention", help="Data-parallel attention groups (MoE): each holds only its requests' KV cache.",
-    show_default=False)]
 
 
 @app.command("plan")

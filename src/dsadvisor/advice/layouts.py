@@ -336,10 +336,11 @@ def _missed(s: Serving, limits: Limits) -> str:
     return "tpot"
 
 
-def plan_argv(v, hw) -> tuple[str, ...]:
+def plan_argv(v, hw, pinned: bool = False) -> tuple[str, ...]:
     """The `dsadvisor plan` command that starts verdict ``v``'s deployment as judged: its format,
-    engine, KV cache, GPUs (exactly), workload and, where the layout was searched, the layout pinned
-    (plan keeps the engine's default layout unless pinned). Empty for a verdict that did not pass."""
+    engine, KV cache, GPUs (exactly), workload and, where the layout was searched or ``pinned`` (check --tp
+    and the like), the layout pinned (plan keeps the engine's default layout unless pinned). Empty for a
+    verdict that did not pass."""
     e = v.estimate
     if not v.passed or e is None:
         return ()
@@ -350,7 +351,7 @@ def plan_argv(v, hw) -> tuple[str, ...]:
              "--context", str(e.context), "--prompt-tokens", str(e.prompt_tokens), "--concurrency", str(e.batch)]
     if e.cpu_moe_layers and hw.host_bytes:
         argv += ["--ram", f"{hw.host_bytes / 1e9:g}"]
-    if v.layout is not None:
+    if v.layout is not None or pinned:
         argv += ["--tp", str(e.tp)] + (["--pp", str(e.pp)] if e.pp > 1 else []) + (["--ep"] if e.ep else ["--no-ep"])
         argv += ["--dp-attention", str(e.dp_attention)] if e.dp_attention > 1 else []
     if e.mtp:  # searched or pinned (check --mtp): plan drafts nothing unless told
