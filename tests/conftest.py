@@ -24,6 +24,14 @@ GOOD_MODEL = """\
 """
 
 
+@pytest.fixture
+def cache_dir(tmp_path, monkeypatch):
+    """A private catalog cache directory (DSADVISOR_CACHE_DIR) for one test."""
+    d = tmp_path / "cache"
+    monkeypatch.setenv("DSADVISOR_CACHE_DIR", str(d))
+    return d
+
+
 @pytest.fixture(autouse=True)
 def _isolated_cache(tmp_path_factory, monkeypatch):
     """Tests never read or write the user's ~/.cache; one cache dir for the whole run."""

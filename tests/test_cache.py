@@ -13,13 +13,6 @@ from dsadvisor.catalog.store import load_catalog
 from dsadvisor.errors import CatalogWarning
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DSADVISOR_CACHE_DIR", str(d))
-    return d
-
-
 def _cache_file(cache_dir):
     files = list(cache_dir.glob("catalog-*.pickle"))
     assert len(files) == 1, files

@@ -16,13 +16,6 @@ from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.artifacts import size_problems
 
 
-@pytest.fixture
-def cache_dir(tmp_path, monkeypatch):
-    d = tmp_path / "cache"
-    monkeypatch.setenv("DSADVISOR_CACHE_DIR", str(d))
-    return d
-
-
 def _fresh(catalog):
     """The same catalog with nothing kept: every answer worked out again."""
     return dataclasses.replace(catalog, memo={})
