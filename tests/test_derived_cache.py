@@ -7,8 +7,6 @@ from __future__ import annotations
 import dataclasses
 from pathlib import Path
 
-import pytest
-
 from dsadvisor.advice import audit
 from dsadvisor.advice.search import derived
 from dsadvisor.catalog import store
