@@ -43,6 +43,12 @@ def line_fit(xs: list[float], ys: list[float]) -> tuple[float, float]:
     return my - b * mx, b
 
 
+def rate_fit(xs: list[float], ys: list[float]) -> tuple[float, float, list[float]]:
+    """y = fixed + x / rate by least squares: (fixed, rate, each point's relative error)."""
+    fixed, slope = line_fit(xs, ys)
+    return fixed, 1 / slope, [abs((fixed + slope * x) / y - 1) for x, y in zip(xs, ys)]
+
+
 GENERATIONS = {"hopper": HOPPER, "blackwell": ("b200_sxm", "gb200")}  # compute capability 9.x, 10.x
 ALLREDUCE_IMPLEMENTATIONS = {"tensorrt-llm": "trtllm", "vllm": "vllm_graph", "sglang": "sglang_graph"}
 
@@ -56,8 +62,7 @@ def allreduce_fit(impl: str, systems: tuple[str, ...]) -> tuple[float, float, li
         if r["implementation"] == impl and r["system"] in systems and n in (2, 4, 8) and 8192 <= b <= 2 ** 21:
             xs.append(2 * (n - 1) / n * b)
             ys.append(float(r["latency_ms"]) * 1e-3)
-    a, slope = line_fit(xs, ys)
-    return a, 1 / slope, [abs((a + slope * x) / y - 1) for x, y in zip(xs, ys)]
+    return rate_fit(xs, ys)
 
 
 def allreduce() -> list[str]:
@@ -123,8 +128,7 @@ def expert_read_fit(framework: str, kernel: str, dtype: str, systems: tuple[str,
         experts = min(256, tokens * 8) / (tp * n)
         xs.append(experts * 3 * 7168 * 2048 * BYTES[dtype] / HBM[r["system"]])
         ys.append(float(r["latency_ms_balanced"]) * 1e-3)
-    floor, slope = line_fit(xs, ys)
-    return floor, 1 / slope, [abs((floor + slope * x) / y - 1) for x, y in zip(xs, ys)]
+    return rate_fit(xs, ys)
 
 
 def expert_reads() -> list[str]:
