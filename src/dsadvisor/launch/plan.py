@@ -195,8 +195,8 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     ``concurrency``: requests in flight (default: ``constraints.batch`` when above 1, else
     :func:`~dsadvisor.serving.workload.default_concurrency` of the GPU's category, said in the notes).
     When no deployment's KV cache holds that many sequences at full length, the plan keeps the weight
-    format that serves one request best and serves the most its KV cache holds, and says so; ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming
-    that number instead. ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept
+    format that serves one request best and serves the most its KV cache holds, and says so;
+    ``exact_concurrency`` raises :class:`~dsadvisor.errors.NoFitError` naming that number instead. ``offload``: when nothing fits, llama.cpp with the layers that do not fit kept
     in CPU memory, which must fit in ``hardware.host_bytes`` (90% of it) when that is known.
     ``model_path``: a local checkpoint folder to serve. ``artifact``: the checkpoint the user named (an
     Ollama tag), served when the chosen deployment is in its engine and format. Raises
@@ -320,7 +320,7 @@ def largest_concurrency(catalog: Catalog, entry: ModelEntry, hardware: Hardware,
     if not k.quants and one.deployment is not None:
         # keep the format the ranking picks for one request (its quality weighed) and serve what its KV cache
         # holds: practitioners size the concurrency to a format, not drop to a lossier one (a 7B on a T4: Q5_K_M
-        # for 16 users, not Q2_K, 33 % worse on its benchmarks, for 28)
+        # for 22 users, not Q2_K, 33 % worse on its benchmarks, for 28)
         k = replace(k, quants=(one.deployment.quant.id,))
     e = one.estimate
     guess = max(1, min(k.batch - 1, e.memory.kv_capacity_tokens // max(1, e.context)))
