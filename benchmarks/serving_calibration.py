@@ -99,7 +99,11 @@ def sglang_as_run(r, gpu, tp: int, kv: str):
     unchanged in these flags from 2025-11 to 2026-06): on B200/B300 ``--kv-cache-dtype fp8_e4m3``,
     ``--chunked-prefill-size 32768`` at TP 8 (8192 at TP 4) and ``--scheduler-recv-interval`` 30 at
     16 users or more, 10 below (10 at TP 4); on H200 no KV dtype (SGLang's ``auto``: the checkpoint's
-    16 bits, DeepSeek-R1/V3 carry no KV scales) and a 32768-token chunk. The other rows' flags are
+    16 bits, DeepSeek-R1/V3 carry no KV scales) and a 32768-token chunk. Its NVFP4 runs use another script,
+    dsr1_fp4_b200.sh (dsr1_fp4_b300.sh copies it "as-is"): ``--chunked-prefill-size 16384`` and the receive
+    interval 30 at 16 users or more (10 below) at every TP, with ``--data-parallel-size=1`` (InferenceX
+    d8fe8f73e 2025-11-10 to 626932a11 2026-03-27, and 9ebeafb4e 2026-04-17 for B300; its DP-attention lane
+    came in 2026-06). The other rows' flags are
     not recorded: SGLang's defaults by GPU memory (``scheduler_for``), and for NVIDIA's gap-analysis
     Llama runs, whose checkpoint is Meta's 16-bit one quantized at load, a 16-bit KV cache (``auto``)."""
     from dataclasses import replace
@@ -113,6 +117,8 @@ def sglang_as_run(r, gpu, tp: int, kv: str):
         return kv, sched
     if r["system"] == "h200_sxm":
         return "auto", replace(sched, token_budget=32768)
+    if r.get("gemm_quant_mode") == "nvfp4":
+        return "fp8-kv", replace(sched, token_budget=16384, recv_interval=30 if r["concurrency"] >= 16 else 10)
     if tp >= 8:
         return "fp8-kv", replace(sched, token_budget=32768, recv_interval=30 if r["concurrency"] >= 16 else 10)
     return "fp8-kv", replace(sched, token_budget=8192, recv_interval=10)

@@ -147,6 +147,15 @@ def test_sglang_runs_are_read_as_launched(catalog, serving_calibration):
     assert module.sglang_as_run({**row, "system": "h200_sxm"}, h200, 8, "fp8-kv")[0] == "auto"
     kv, sched = module.sglang_as_run({**row, "source_kind": "gap_analysis_csv", "system": "h200_sxm"}, h200, 2, "fp8-kv")
     assert (kv, sched.token_budget, sched.recv_interval) == ("auto", 8192, 1)
+    # InferenceX's NVFP4 script (dsr1_fp4_b200.sh, which dsr1_fp4_b300.sh copies): a 16K chunk and the receive
+    # interval by users at every TP, where the FP8 script gives TP 4 an 8K chunk and a receive interval of 10
+    fp4 = {**row, "gemm_quant_mode": "nvfp4"}
+    for tp in (4, 8):
+        kv, sched = module.sglang_as_run(fp4, b200, tp, "fp8-kv")
+        assert (kv, sched.token_budget, sched.recv_interval) == ("fp8-kv", 16384, 30)
+        assert module.sglang_as_run({**fp4, "concurrency": 8}, b200, tp, "fp8-kv")[1].recv_interval == 10
+    fp8_tp4 = module.sglang_as_run(row, b200, 4, "fp8-kv")[1]
+    assert (fp8_tp4.token_budget, fp8_tp4.recv_interval) == (8192, 10)
 
 
 def test_sglang_against_nvidias_served_runs(catalog, serving_calibration):
@@ -163,6 +172,20 @@ def test_sglang_against_nvidias_served_runs(catalog, serving_calibration):
     assert share["fit", False] >= 0.83
     assert share["holdout", False] >= 0.55
     assert share["fit", True] >= 0.58
+
+
+def test_sglang_ttft_against_nvidias_served_runs(catalog, serving_calibration):
+    """SGLang's TTFT within 25 %: fit 36.6 % (63 of 172; 33.1 % before InferenceX's NVFP4 runs were read with
+    their own script's chunk and receive interval), held-out 15.0 % (6 of 40). The floors sit just under, so a
+    regression fails; the issue's 70 % is far off (docs/method.md, "Serving under load": NVIDIA's gap-analysis
+    clients, InferenceX's cold B200 NVFP4 runs of 2025-11 and the B300 prompt path)."""
+    rows, _ = serving_calibration.compare_rows(catalog)
+    share = {}
+    for split in ("fit", "holdout"):
+        part = [r for r in rows if r["split"] == split and r["engine"] == "sglang"]
+        share[split] = sum(abs(r["ttft_ratio"] - 1) <= 0.25 for r in part) / len(part)
+    assert share["fit"] >= 0.36
+    assert share["holdout"] >= 0.14
 
 
 def test_sglang_serves_nvidias_fp4_checkpoint_on_blackwell(run):
