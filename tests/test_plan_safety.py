@@ -350,13 +350,18 @@ def test_manifest_values_are_yaml_escaped(catalog):
 
     for engine in ENGINES:
         argv = [{"llama.cpp": "llama-server"}.get(engine, "vllm"), *YAML_HOSTILE]
-        text = deployment_manifest(serving_engine(catalog.engine(engine)), "acme-x", argv, 1, 0.0,
-                                   {"X": "a\nb: c"})
+        served = serving_engine(catalog.engine(engine))
+        init = ("/bin/sh", "-c", "exit 0", "sh", *YAML_HOSTILE, "$(HOME)")  # Ollama's pull: a tag as "$1"
+        text = deployment_manifest(served, "acme-x", argv, 1, 0.0, {"X": "a\nb: c"}, init=init)
         doc = yaml.safe_load(text)
         assert doc["kind"] == "Deployment" and list(doc) == ["apiVersion", "kind", "metadata", "spec"]
+        [i] = doc["spec"]["template"]["spec"]["initContainers"]
         [c] = doc["spec"]["template"]["spec"]["containers"]
         assert k8s_reads(c.get("command", argv[:1]) + c["args"]) == argv  # exactly, as strings
-        assert c["env"] == [{"name": "X", "value": "a\nb: c"}, {"name": "HF_HOME", "value": "/root/.cache/huggingface"}]
+        assert k8s_reads(i["command"]) == list(init)
+        own = [{"name": served.cache_env, "value": f"/root/.cache/huggingface/{engine}"}] if served.cache_env else []
+        assert c["env"] == i["env"] == [{"name": "X", "value": "a\nb: c"},
+                                        {"name": "HF_HOME", "value": "/root/.cache/huggingface"}, *own]
 
 
 def test_leader_worker_set_values_are_yaml_escaped(catalog):

@@ -327,7 +327,35 @@ def test_kubernetes_llamacpp_passes_arguments_to_the_image_entrypoint(run):
                   "--quant", "q4_k_m", "--k8s")
     c = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]["containers"][0]
     assert c["image"] == "ghcr.io/ggml-org/llama.cpp:server-cuda" and "command" not in c
-    assert c["args"] == shlex.split(d["commands"][0])[1:]
+    # the container has no `hf download`ed file: llama-server fetches the one the shell line's -m names
+    # (common/arg.cpp: --hf-repo REPO --hf-file FILE, into LLAMA_CACHE), kept on the model cache volume
+    shell = shlex.split(d["commands"][0])[1:]
+    at = shell.index("-m")
+    download = next(n for n in d["notes"] if "hf download" in n).split("hf download ")[1].split()
+    repo, file = download[0], download[2].strip("'")
+    assert shell[at + 1] == f"{repo.rsplit('/', 1)[1]}/{file}"
+    assert c["args"] == [*shell[:at], "--hf-repo", repo, "--hf-file", file, *shell[at + 2:]]
+    assert {"name": "LLAMA_CACHE", "value": "/root/.cache/huggingface/llama.cpp"} in c["env"]
+    assert any("--hf-repo" in n for n in d["notes"])
+
+
+def test_kubernetes_ollama_pulls_the_model_before_the_server_starts(run):
+    """`ollama serve` alone answers GET / with no model, and a request for a model it lacks gets 404: an init
+    container pulls the tag into OLLAMA_MODELS on the model cache volume the server then reads."""
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "L40S", "--engine", "ollama", "--k8s")
+    pod = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]
+    [init], [server] = pod["initContainers"], pod["containers"]
+    pull = [line for line in d["commands"][0].split("\n") if line.startswith("ollama pull")]
+    tag = shlex.split(pull[0])[2]
+    assert tag == "deepseek-r1:7b"
+    assert init["image"] == server["image"] == "ollama/ollama"
+    # the tag reaches the script as "$1" ($$ is Kubernetes' escape for $), never as script text
+    assert init["command"][:2] == ["/bin/sh", "-c"] and init["command"][3:] == ["sh", tag]
+    assert init["command"][2].endswith('ollama pull "$$1"') and tag not in init["command"][2]
+    cache = {"name": "OLLAMA_MODELS", "value": "/root/.cache/huggingface/ollama"}
+    assert cache in init["env"] and cache in server["env"]
+    assert init["volumeMounts"] == [{"name": "model-cache", "mountPath": "/root/.cache/huggingface"}]
+    assert server["args"] == ["serve"]
 
 
 def test_kubernetes_over_several_nodes_is_a_leader_worker_set(run):

@@ -109,6 +109,9 @@ class NodeCommands:
     gpu_layers: int | None = None  # llama.cpp -ngl
     host_bytes: float = 0.0  # what the layers kept in CPU memory hold
     env: tuple[tuple[str, str], ...] = ()  # the server's environment (Ollama's settings)
+    # a manifest's init container (the engine's image) that fetches what the server cannot fetch by itself
+    init: tuple[str, ...] = ()
+    k8s_note: str | None = None  # what the manifest does differently from the shell lines, and why
 
 
 class ServingEngine:
@@ -118,6 +121,9 @@ class ServingEngine:
     image = ""
     port = 8000
     health_path = "/health"
+    #: the variable naming where the engine keeps what it downloads ("": the Hugging Face cache, HF_HOME);
+    #: a manifest points it into the model cache volume, so a restarted pod does not download again
+    cache_env = ""
 
     #: the catalog id this implementation serves; "" for the generic fallback
     id = ""

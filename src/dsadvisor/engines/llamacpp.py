@@ -46,6 +46,19 @@ def gguf_path(job: LaunchJob) -> str:
     return gguf_name(job.entry, job.estimate.quant_id)
 
 
+def fetched(argv: list[str], job: LaunchJob) -> tuple[list[str], str | None]:
+    """``argv`` for a container, which has no downloaded file: llama-server fetches the catalogued GGUF itself
+    (--hf-repo/--hf-file, parts beside a first part included, into LLAMA_CACHE), and a note saying so; ``argv``
+    unchanged for a file the user makes or a local folder."""
+    art = job.artifact
+    if art is None or not art.file or not art.repo or job.model_path or "-m" not in argv:
+        return argv, None
+    at = argv.index("-m")
+    return ([*argv[:at], "--hf-repo", art.repo, "--hf-file", art.file, *argv[at + 2:]],
+            f"in the manifest llama-server downloads the GGUF itself (--hf-repo {art.repo} --hf-file {art.file}, "
+            "where the shell lines give -m the file `hf download` fetched) into LLAMA_CACHE on the model cache")
+
+
 def expert_flags(arch: Architecture, est: Estimate, quant: QuantFormat, notes: list[str]) -> list[str]:
     """--cpu-moe when every MoE layer's routed experts stay in CPU memory, else --n-cpu-moe over the
     first blocks that hold them (it counts blocks from 0, the leading dense ones included)."""
@@ -122,6 +135,7 @@ class LlamaCpp(ServingEngine):
     health_path = "/health"  # tools/server/README.md
     offloads = True  # -ngl below the layer count keeps the other layers in CPU memory
     offloads_experts = True  # --n-cpu-moe / --cpu-moe / -ot keep routed experts in CPU memory
+    cache_env = "LLAMA_CACHE"  # where --hf-repo downloads go (common/arg.cpp fs_get_cache_file; hf-cache.cpp)
 
     def server_argv(self, job: LaunchJob, notes: list[str]) -> list[str]:
         self._file_notes(job, notes)
@@ -187,11 +201,11 @@ class LlamaCpp(ServingEngine):
             notes.append(f"a CPU-only llama.cpp build: -ngl 0, and its {isa} kernels (cmake -DGGML_NATIVE=ON on "
                          "this machine); -t sets the threads (default: the physical cores)")
             argv = self._argv(job, notes, 0)
-            return NodeCommands([(join(argv),)], argv, gpu_layers=0, host_bytes=0.0)
+            return self._commands(job, argv, gpu_layers=0, host_bytes=0.0)
         if job.estimate.cpu_moe_layers:  # the rest fits on the GPUs; the routed experts stay in system memory
             argv = self._argv(job, notes, job.arch.num_hidden_layers + 1)
-            return NodeCommands([(join(argv),)], argv, gpu_layers=job.arch.num_hidden_layers + 1,
-                                host_bytes=job.estimate.host_bytes)
+            return self._commands(job, argv, gpu_layers=job.arch.num_hidden_layers + 1,
+                                  host_bytes=job.estimate.host_bytes)
         ngl, host_bytes = gpu_layers(job.arch, job.estimate, job.quant, notes)
         if host_bytes > MAX_HOST_BYTES:
             raise InputError(
@@ -199,7 +213,13 @@ class LlamaCpp(ServingEngine):
                 f"of weights and KV cache, more than the {MAX_HOST_BYTES / 2**40:.3g} TiB any machine has; check "
                 "the model's sizes (its config.json), or plan a lower-bit format or more GPUs")
         argv = self._argv(job, notes, ngl)
-        return NodeCommands([(join(argv),)], argv, gpu_layers=ngl, host_bytes=host_bytes)
+        return self._commands(job, argv, gpu_layers=ngl, host_bytes=host_bytes)
+
+    @staticmethod
+    def _commands(job: LaunchJob, argv: list[str], gpu_layers: int, host_bytes: float) -> NodeCommands:
+        """The shell line runs ``argv``; a manifest's container fetches the GGUF itself (``fetched``)."""
+        server, k8s_note = fetched(argv, job)
+        return NodeCommands([(join(argv),)], server, gpu_layers=gpu_layers, host_bytes=host_bytes, k8s_note=k8s_note)
 
     def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
         return {"args": list(argv[1:])}  # the server-cuda image's entrypoint is llama-server itself

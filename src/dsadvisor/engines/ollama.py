@@ -14,6 +14,10 @@ from dsadvisor.engines.common import join
 
 KV_CACHE_TYPES = {"q8_0-kv": "q8_0", "q4_0-kv": "q4_0"}  # OLLAMA_KV_CACHE_TYPE values (default f16)
 STARTUP_WAIT = "sleep 2"  # `ollama pull` talks to the server: give `ollama serve &` a moment to listen
+# A manifest's init container: `ollama pull` needs a server (on Linux the CLI does not start one), so it starts
+# one, waits until it answers (`ollama list` fails until then), pulls the tag ("$1", never script text) into
+# OLLAMA_MODELS on the model cache, and exits; the server container then finds the model there.
+PULL_SCRIPT = 'ollama serve & until ollama list >/dev/null 2>&1; do sleep 1; done; ollama pull "$1"'
 
 
 def ollama_env(job: LaunchJob, notes: list[str]) -> list[tuple[str, str]]:
@@ -36,6 +40,7 @@ class Ollama(ServingEngine):
     port = 11434
     health_path = "/"  # GET / answers "Ollama is running"
     offloads = True  # its scheduler leaves the layers that do not fit on the CPU by itself
+    cache_env = "OLLAMA_MODELS"  # where pulled models go (envconfig/config.go Models; default ~/.ollama/models)
 
     def tag(self, job: LaunchJob, notes: list[str]) -> str:
         """The library tag for the model in the estimate's format, or a placeholder and how to make one."""
@@ -64,7 +69,10 @@ class Ollama(ServingEngine):
         if not job.estimate.memory.fits:
             notes.append("the whole model does not fit in GPU memory: Ollama keeps the layers that do not fit on "
                          "the CPU by itself (`ollama ps` shows the split); decoding is then bound by CPU memory")
-        return NodeCommands([lines], ["ollama", "serve"], env=tuple(env))
+        return NodeCommands([lines], ["ollama", "serve"], env=tuple(env), init=("/bin/sh", "-c", PULL_SCRIPT, "sh", tag),
+                            k8s_note=f"in the manifest an init container pulls {tag} into OLLAMA_MODELS on the model "
+                            "cache before the server starts: the server answers its health check (GET /) with no "
+                            "model pulled, and a request for a model it lacks gets 404")
 
     def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
         return {"args": list(argv[1:])}  # the image's entrypoint is `ollama` itself

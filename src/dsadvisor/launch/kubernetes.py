@@ -63,7 +63,7 @@ def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, e
     ``mounts``), and probes on the health endpoint when it runs the HTTP server (``serves``)."""
     memory = f"{K8S_BASE_MEMORY_GIB + math.ceil(host_bytes / 2**30)}Gi"
     c: dict = {"name": "server", "image": engine.image, **spec}
-    c["env"] = [{"name": k, "value": v} for k, v in {**env, "HF_HOME": HF_HOME}.items()]
+    c["env"] = cache_env(engine, env)
     if serves:
         c["ports"] = [{"containerPort": engine.port}]
     c["resources"] = {
@@ -77,18 +77,33 @@ def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, e
     return c
 
 
+def cache_env(engine: ServingEngine, env: dict[str, str]) -> list[dict]:
+    """``env`` and the cache variables: HF_HOME, and the engine's own (``cache_env``) in a folder of it."""
+    own = {engine.cache_env: f"{HF_HOME}/{engine.spec.id}"} if engine.cache_env else {}
+    return [{"name": k, "value": v} for k, v in {**env, "HF_HOME": HF_HOME, **own}.items()]
+
+
+def init_container(engine: ServingEngine, argv: tuple[str, ...], env: dict[str, str]) -> dict:
+    """A container that runs ``argv`` in the engine's image, with its environment and the model cache,
+    before the server starts (it fetches into the cache what the server will read)."""
+    return {"name": "fetch-model", "image": engine.image, "command": k8s_escaped(list(argv)),
+            "env": cache_env(engine, env), "volumeMounts": [{"name": "model-cache", "mountPath": HF_HOME}]}
+
+
 def volumes() -> list[dict]:
     return [{"name": "dshm", "emptyDir": {"medium": "Memory", "sizeLimit": SHM_SIZE}},
             {"name": "model-cache", "hostPath": {"path": CACHE_HOST_PATH, "type": "DirectoryOrCreate"}}]
 
 
 def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], gpus: int, host_bytes: float,
-                        env: dict[str, str], setup: tuple[str, ...] = ()) -> str:
-    """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs."""
+                        env: dict[str, str], setup: tuple[str, ...] = (), init: tuple[str, ...] = ()) -> str:
+    """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs, after ``init`` (an
+    init container's argv) when there is one."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
     c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env)
+    pod: dict = {"initContainers": [init_container(engine, init, env)]} if init else {}
     doc = {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -96,7 +111,8 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
         "spec": {
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
-            "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": [c], "volumes": volumes()}},
+            "template": {"metadata": {"labels": {"app": name}},
+                         "spec": {**pod, "containers": [c], "volumes": volumes()}},
         },
     }
     return yaml.safe_dump(doc, sort_keys=False, width=10_000)

@@ -99,8 +99,10 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
         return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {})
     notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
                  + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
+    if nodes.k8s_note:
+        notes.append(nodes.k8s_note)
     return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, dict(nodes.env),
-                               nodes.setup)
+                               nodes.setup, nodes.init)
 
 
 def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
