@@ -13,6 +13,13 @@ aiconfigurator-core is NOT a dsadvisor dependency: run this only in a throwaway 
     python3 -m venv /tmp/aic && /tmp/aic/bin/pip install aiconfigurator==0.12.0
     /tmp/aic/bin/python benchmarks/aiconfigurator_kernel_sum.py [--out PATH]
 
+``--dep`` times instead what TensorRT-LLM's disaggregated decode instances run (issue 13): attention data parallel
+over 8 GPUs with whole experts by expert parallel (DEP8: ``--attention-dp-size 8 --moe-ep-size 8``), FP8, on the B200
+and the H200, at 1-256 sequences per attention-DP rank (``batch``: per rank; the MoE layer takes 8 x batch tokens),
+written to decode_kernel_sums_dep.csv. The dispatch / combine all-to-all is in the allreduce_1/2 columns.
+
+    /tmp/aic/bin/python benchmarks/aiconfigurator_kernel_sum.py --dep
+
 vLLM is left out: its B200 FP8 block-scale GEMM table (DeepGemmFp8BlockScaledMMKernel, vLLM 0.24.0) times a
 7168 x 2048 GEMM at one token at 263 us (SGLang's DeepGEMM: 8.2 us), which puts its R1 step at 37 ms.
 """
@@ -26,10 +33,13 @@ import sys
 from pathlib import Path
 
 OUT = Path(__file__).resolve().parent / "data" / "aiconfigurator" / "decode_kernel_sums.csv"
+OUT_DEP = OUT.with_name("decode_kernel_sums_dep.csv")
+DEP_BATCHES = (1, 4, 16, 48, 128, 256)  # sequences per attention-DP rank: InferenceX's DEP8 recipes run 8-512
 LAYERS = 61  # aiconfigurator's DeepSeek model runs every layer's MLP as MoE (R1's first three are dense)
 ISL, OSL = 1024, 1024
 LAYOUTS = {"tp": ["--tp-size", "8", "--moe-tp-size", "8", "--moe-ep-size", "1"],
-           "ep": ["--tp-size", "8", "--moe-tp-size", "1", "--moe-ep-size", "8"]}
+           "ep": ["--tp-size", "8", "--moe-tp-size", "1", "--moe-ep-size", "8"],
+           "dep": ["--tp-size", "1", "--attention-dp-size", "8", "--moe-tp-size", "1", "--moe-ep-size", "8"]}
 QUANTS = {"fp8": [], "nvfp4": ["--gemm-quant-mode", "nvfp4", "--moe-quant-mode", "nvfp4"]}
 # aiconfigurator op -> column; the routed group and the shared-expert group run on two streams (max of the two)
 ROUTED = {"generation_router_gemm": "router_us", "generation_moe_pre_dispatch": "allreduce_1_us",
@@ -47,6 +57,12 @@ def configs():
                 for layout in LAYOUTS:
                     for batch in (1, 4):
                         yield system, backend, layout, batch, quant
+
+
+def dep_configs():
+    for system in ("b200_sxm", "h200_sxm"):
+        for batch in DEP_BATCHES:
+            yield system, "trtllm", "dep", batch, "fp8"
 
 
 def one(argv: list[str]) -> None:
@@ -108,10 +124,11 @@ def main() -> None:
         one(sys.argv[2:])
         return
     ap = argparse.ArgumentParser()
-    ap.add_argument("--out", type=Path, default=OUT)
+    ap.add_argument("--out", type=Path, default=None)
+    ap.add_argument("--dep", action="store_true", help="TensorRT-LLM DEP8 decode at 1-256 sequences a rank")
     args = ap.parse_args()
-    rows = [run(*c) for c in configs()]
-    with args.out.open("w", newline="", encoding="utf-8") as f:
+    rows = [run(*c) for c in (dep_configs() if args.dep else configs())]
+    with (args.out or (OUT_DEP if args.dep else OUT)).open("w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
         w.writerows(rows)

@@ -6,45 +6,53 @@ SGLang or TensorRT-LLM, experts split by tensor parallel or whole by expert para
 at the rows' mean context (ISL + OSL / 2), with the FP8 KV cache aiconfigurator assumes. Prints the two steps, their
 ratio, and the kernel tables' per-layer terms beside the B200's and the H200's.
 
-    python benchmarks/kernel_sum_compare.py
+    python benchmarks/kernel_sum_compare.py [--dep]
+
+``--dep``: TensorRT-LLM's attention-DP + expert-parallel decode on 8 GPUs (DEP8, decode_kernel_sums_dep.csv), FP8, B200
+and H200, 1-256 sequences per attention-DP rank (issue 13: the disaggregated runs' decode instances).
 """
 
 from __future__ import annotations
 
 import csv
 import statistics
+import sys
 from pathlib import Path
 
 from dsadvisor.catalog.store import load_catalog
 from dsadvisor.physics.estimate import Deployment, decode_step, pin_layout
 
 CSV = Path(__file__).resolve().parent / "data" / "aiconfigurator" / "decode_kernel_sums.csv"
+CSV_DEP = CSV.with_name("decode_kernel_sums_dep.csv")
+RANKS = 8  # attention-DP ranks of a "dep" row; its batch is per rank
 GPUS = {"b200_sxm": "B200", "h200_sxm": "H200-SXM"}
 ENGINES = {"sglang": "sglang", "trtllm": "tensorrt-llm"}
 
 
-def kernel_rows() -> list[dict[str, str]]:
-    with CSV.open(newline="", encoding="utf-8") as f:
+def kernel_rows(dep: bool = False) -> list[dict[str, str]]:
+    with (CSV_DEP if dep else CSV).open(newline="", encoding="utf-8") as f:
         return list(csv.DictReader(f))
 
 
 def estimated_step_s(catalog, row: dict[str, str]) -> float:
-    """dsadvisor's decode step for one row of the kernel sums, its layout pinned."""
+    """dsadvisor's decode step for one row of the kernel sums, its layout pinned (a "dep" row: 8 attention-DP ranks
+    of ``batch`` sequences each, whole experts by expert parallel)."""
+    dep = row["layout"] == "dep"
     d = Deployment.of(catalog, model=catalog.models["deepseek-r1"], gpu=catalog.gpus[GPUS[row["system"]]],
                       quant=catalog.quantizations[row["quant"]], engine=catalog.engines[ENGINES[row["backend"]]],
                       kv_dtype="fp8", context=int(row["isl"]) + int(row["osl"]) // 2, prompt_tokens=int(row["isl"]),
-                      batch=int(row["batch"]), gpus=8)
-    return decode_step(pin_layout(d, tp=8, ep=row["layout"] == "ep"))
+                      batch=int(row["batch"]) * (RANKS if dep else 1), gpus=8)
+    return decode_step(pin_layout(d, tp=8, ep=row["layout"] != "tp", dp_attention=RANKS if dep else None))
 
 
-def ratios(catalog) -> list[tuple[dict[str, str], float]]:
-    """(row, dsadvisor's step / the kernel sum) for every row."""
-    return [(r, estimated_step_s(catalog, r) * 1e3 / float(r["tpot_ms"])) for r in kernel_rows()]
+def ratios(catalog, dep: bool = False) -> list[tuple[dict[str, str], float]]:
+    """(row, dsadvisor's step / the kernel sum) for every row (``dep``: of decode_kernel_sums_dep.csv)."""
+    return [(r, estimated_step_s(catalog, r) * 1e3 / float(r["tpot_ms"])) for r in kernel_rows(dep)]
 
 
 def main() -> None:
     catalog = load_catalog()
-    out = ratios(catalog)
+    out = ratios(catalog, "--dep" in sys.argv[1:])
     print("row                              kernel sum  dsadvisor  ratio   a layer: attention  MoE  all-reduce x2")
     for r, ratio in out:
         label = f"{r['system']} {r['backend']} {r['layout']} b{r['batch']} {r['quant']}"
