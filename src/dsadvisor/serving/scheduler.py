@@ -18,6 +18,12 @@ class Scheduler:
     token_budget: int
     # Prompt chunks ride in the same iteration as the running sequences' decode (vLLM V1 and
     # TRT-LLM by default); False: a prefill batch runs alone and decode waits (SGLang's default).
+    # SGLang: python/sglang/srt/managers/scheduler.py get_next_batch_to_run builds a prefill batch first
+    # ("Run prefill first if possible") and decodes only when get_new_batch_prefill returns none, i.e. when
+    # nothing waits or admission stops; a prompt longer than the chunk stays the chunked_req, which the next
+    # call prefills again before any decode. PrefillAdder (schedule_policy.py) fills the batch up to
+    # chunked_prefill_size and max_prefill_tokens. Only --enable-mixed-chunk (off by default, server_args.py)
+    # mixes the running batch in (ScheduleBatch.mix_with_running).
     mixes_prefill: bool
     # Seconds every request pays outside the GPU work: HTTP, tokenizing, scheduling, detokenizing.
     per_request_s: float
