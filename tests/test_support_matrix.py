@@ -246,12 +246,36 @@ def test_vllm_cannot_load_janus_or_deepseek_vl(run):
         assert not plan.json()["commands"][0].startswith("vllm serve")
         est = run("estimate", model, "--gpu", "A100", "--vram", "80", "--engine", "vllm", "-f", "json")
         assert est.code == 2 and est.out == "" and est.err.count("\n") == 1
-        assert "MultiModalityCausalLM" in est.err and "try --engine sglang" in est.err
+        # SGLang loads Janus-Pro but not DeepSeek-VL (test_engines_that_lack_the_vision_model_class_are_ruled_out)
+        assert "MultiModalityCausalLM" in est.err
+        assert ("try --engine sglang" in est.err) == (model == "janus-pro-7b")
         chk = run("check", model, "--gpu", "A100", "--vram", "80", "--engine", "vllm")
         assert chk.code == 1 and "DSA004" in chk.err
     # VL2 and OCR have vLLM classes: still planned on vLLM
     vl2 = run("plan", "deepseek-vl2-tiny", "--gpu", "A100", "--vram", "80", "--engine", "vllm", "-f", "json")
     assert vl2.code == 0 and vl2.json()["commands"][0].startswith("vllm serve"), vl2.err
+
+
+@pytest.mark.parametrize("model,engine,said", [
+    # TensorRT-LLM's PyTorch backend: no class for any DeepSeek vision architecture (supported-models table;
+    # modeling_auto.py raises "Unknown architecture for AutoModelForCausalLM")
+    ("janus-pro-7b", "tensorrt-llm", "Unknown architecture"),
+    ("deepseek-vl-7b-chat", "tensorrt-llm", "Unknown architecture"),
+    ("deepseek-vl2-small", "tensorrt-llm", "Unknown architecture"),
+    ("deepseek-ocr", "tensorrt-llm", "Unknown architecture"),
+    # SGLang's MultiModalityCausalLM is Janus-Pro's: no HybridVisionTower, DeepSeek-VL 7B's vision tower
+    ("deepseek-vl-7b-chat", "sglang", "HybridVisionTower"),
+])
+def test_engines_that_lack_the_vision_model_class_are_ruled_out(run, model, engine, said):
+    """`plan janus-pro-7b --gpu L40S` printed `trtllm-serve '<FP8-checkpoint-of deepseek-ai/Janus-Pro-7B>'` and
+    `plan deepseek-vl-7b-chat --gpu H100` `python -m sglang.launch_server --model-path deepseek-ai/deepseek-vl-7b-chat`:
+    neither engine has the model class, so neither server starts. Now each is refused as vLLM is for Janus."""
+    est = run("estimate", model, "--gpu", "L40S", "--engine", engine, "-f", "json")
+    assert est.code == 2 and est.out == "" and est.err.count("\n") == 1 and said in est.err, est.err
+    chk = run("check", model, "--gpu", "L40S", "--engine", engine)
+    assert chk.code == 1 and "DSA004" in chk.err
+    plan = run("plan", model, "--gpu", "L40S", "-f", "json")
+    assert plan.code == 0 and plan.json()["deployment"]["engine"] != engine, plan.err
 
 
 def test_every_cannot_load_family_is_a_catalog_family(catalog):
