@@ -413,6 +413,15 @@ def test_show_unknown_model_suggests_close_names(run):
     assert r.code == 3 and r.out == "" and "deepseek-r1-distill-qwen-7b" in r.err.lower()
 
 
+def test_a_family_prefix_suggests_its_releases_first(run):
+    """`show deepseek-v4` suggested V3, V2 and V1 (difflib's close matches came before the names that start with
+    what was typed, though suggest()'s docstring puts prefix and substring matches first); now V4's releases."""
+    r = run("show", "deepseek-v4")
+    assert r.code == 3 and r.out == ""
+    suggested = re.findall(r"'([^']+)'", r.err.split("did you mean", 1)[1])
+    assert suggested and all(s.lower().startswith("deepseek-v4-") for s in suggested), r.err
+
+
 # ------------------------------------------------------------------ unknown fields: what is suggested
 
 GPU_ENTRY = ("gpus:\n  - id: X-1\n    name: X\n    vendor: other\n    family: X\n    category: consumer\n"

@@ -113,7 +113,7 @@ def suggest(name: str, known: Iterable[str], n: int = 3) -> list[str]:
     key = name.lower().strip()
     contains = [lowered[k] for k in lowered if key and (k.startswith(key) or key in k)]
     close = [lowered[k] for k in difflib.get_close_matches(key, list(lowered), n=n, cutoff=0.6)]
-    return list(dict.fromkeys(close + sorted(contains, key=len)))[:n]
+    return list(dict.fromkeys(sorted(contains, key=len) + close))[:n]
 
 
 class UnsupportedError(InputError):
