@@ -642,3 +642,16 @@ def test_a_jetson_plan_gives_the_engine_its_share_of_the_shared_memory(run):
         assert any("shares its" in n for n in p["notes"])
     h100 = plan_json(run, "deepseek-r1-distill-qwen-1.5b", "--gpu", "H100", "--engine", "vllm")
     assert "--gpu-memory-utilization 0.9 " in h100["commands"][0]
+
+
+def test_a_manifest_with_a_placeholder_image_says_to_replace_it(run):
+    """TensorRT-LLM's manifest names nvcr.io/nvidia/tensorrt-llm/release:<version> (the user picks the NGC
+    release): `kubectl apply` of it as written leaves the pod in InvalidImageName, and the plan said nothing."""
+    for gpus, kind in (("1", "Deployment"), ("16", "LeaderWorkerSet")):
+        model = "DeepSeek-R1-Distill-Qwen-7B" if gpus == "1" else "DeepSeek-V3"
+        d = plan_json(run, model, "--gpu", "H100", "--gpus", gpus, "--engine", "tensorrt-llm", "--k8s")
+        doc = next(yaml.safe_load_all(d["kubernetes"]))
+        assert doc["kind"] == kind and "release:<version>" in d["kubernetes"]
+        assert any("replace the placeholder" in n and "release:<version>" in n for n in d["notes"]), d["notes"]
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", "vllm", "--k8s")
+    assert not any("placeholder" in n for n in d["notes"])

@@ -86,6 +86,9 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
         return None
     cache = (f"the model cache is a hostPath folder ({CACHE_HOST_PATH}) mounted at HF_HOME={HF_HOME}: "
              "use a PersistentVolumeClaim there to share one download")
+    if "<" in engine.image:  # a tag the user picks (TensorRT-LLM's NGC release): as written, InvalidImageName
+        notes.append(f"replace the placeholder in the manifest's image {engine.image} with a release tag before "
+                     "`kubectl apply`: Kubernetes refuses the image name as written (InvalidImageName)")
     if est.nodes > 1:
         pods = engine.leader_worker(k8s_escaped(nodes.server), nodes.setup, est)
         if pods is None:
