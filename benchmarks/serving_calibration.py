@@ -7,6 +7,7 @@ the two are reported separately. Rows dsadvisor cannot build yet (an engine, GPU
 not model) are counted by reason.
 
     python benchmarks/serving_calibration.py [--rows out.csv] [--by engine|model|system|concurrency] [--intercepts]
+                                             [--groups sglang|trtllm|vllm]
 """
 
 from __future__ import annotations
@@ -324,8 +325,30 @@ def adp_hold_scan(cat) -> None:
         holds.ADP_HOLD_FACTOR = saved
 
 
+def group_lines(out, engine: str) -> list[str]:
+    """One engine's runs by part, source, GPU, format, tp/ep as the row records them (``layout_of`` reads the
+    squared ones) and month (the run's date): runs, TTFT within 25 % and TPOT within 20 %, median TTFT ratio;
+    where the misses sit (``--groups ENGINE``)."""
+    dated = {r["id"]: (r["gemm_quant_mode"], measured_on(r)[:7]) for r in rows()}
+    groups: dict[tuple, list[dict]] = collections.defaultdict(list)
+    for o in out:
+        if o["engine"] == engine:
+            quant, month = dated[o["id"]]
+            groups[(o["split"], o["source_kind"], o["system"], quant, f"tp{o['tp']} ep{o['ep']}", month)].append(o)
+    lines = [f"{'part':8} {'source':17} {'system':9} {'format':10} {'layout':10} {'month':7} {'runs':>4} "
+             f"{'ttft25':>6} {'tpot20':>6} {'median':>6}"]
+    for key, g in sorted(groups.items()):
+        ttft = sum(abs(o["ttft_ratio"] - 1) <= 0.25 for o in g)
+        tpot = sum(abs(o["tpot_ratio"] - 1) <= 0.20 for o in g)
+        median = statistics.median(o["ttft_ratio"] for o in g)
+        lines.append(f"{key[0]:8} {key[1]:17} {key[2]:9} {key[3]:10} {key[4]:10} {key[5] or '-':7} {len(g):4d} "
+                     f"{ttft:6d} {tpot:6d} {median:6.2f}")
+    return lines
+
+
 def compare(argv=None):
     ap = argparse.ArgumentParser()
+    ap.add_argument("--groups", metavar="ENGINE", help="one engine's runs by source, GPU, format, layout and month")
     ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
     ap.add_argument("--rows", type=Path)
     ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
@@ -339,6 +362,9 @@ def compare(argv=None):
         return 0
 
     out, skipped = compare_rows(load_catalog(use_env=False))
+    if args.groups:
+        print("\n".join(group_lines(out, args.groups)))
+        return 0
     if args.intercepts:
         intercepts(out)
         return 0

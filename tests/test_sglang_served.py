@@ -203,3 +203,14 @@ def test_sglang_nvfp4_on_hopper_is_bad_input_with_the_reason(run):
     assert r.code == 2 and r.out == ""
     line, = r.err.strip().splitlines()
     assert "no engine runs nvfp4 weights on H100-SXM" in line and "fp4 hardware support" in line
+
+
+def test_the_groups_table_counts_every_run_once(catalog, serving_calibration):
+    """``serving_calibration.py --groups sglang``: the groups' runs and TTFT hits add up to the engine's rows."""
+    rows, _ = serving_calibration.compare_rows(catalog)
+    lines = serving_calibration.group_lines(rows, "sglang")
+    counts = [line.split()[-4:-1] for line in lines[1:]]
+    mine = [r for r in rows if r["engine"] == "sglang"]
+    assert sum(int(c[0]) for c in counts) == len(mine) > 0
+    assert sum(int(c[1]) for c in counts) == sum(abs(r["ttft_ratio"] - 1) <= 0.25 for r in mine)
+    assert sum(int(c[2]) for c in counts) == sum(abs(r["tpot_ratio"] - 1) <= 0.20 for r in mine)
