@@ -16,6 +16,11 @@ rows are the CUTLASS min-latency mode, which aiconfigurator reads only up to 128
 SGLang's ``flashinfer_trtllm`` runner calls (``sglang_flashinfer_trtllm_moe``); SGLang ``--moe-runner-backend
 flashinfer_trtllm`` (the same table); vLLM's FlashInfer TRT-LLM experts. Hopper keeps the 0.42 in use.
 
+A launch can name another kernel: TensorRT-LLM's ``moe_config.backend: TRTLLM`` runs FP8 prompts' experts in the
+trtllm-gen kernels too, which many srt-slurm recipes set on the prefill side (every B300 FP8 recipe, the B200 FP8
+8K-prompt ones; the B200 1K ones keep DEEPGEMM). Its share (``fp8@10+trtllm``) is the same table's FP8 rows, over
+TensorRT-LLM's linear rate (``BACKEND_KERNELS``).
+
     python benchmarks/aiconfigurator_experts.py
 
 Standard library only; nothing here is fitted to served runs.
@@ -40,6 +45,11 @@ KERNELS = {
     ("vllm", "fp8"): ("VLLM", "vllm_fp8moe_flashinfer_trtllm_trtllmfp8expertsmonolithic", "fp8_block"),
     ("vllm", "fp4"): ("VLLM", "vllm_compressedtensorsw4a4nvfp4moe_flashinfer_trtllm_trtllmnvfp4expertsmonolithic",
                       "nvfp4"),
+}
+
+# (engine, dtype, the launch's MoE backend, lower case) -> the kernel's table, for catalog key "<dtype>@10+<backend>"
+BACKEND_KERNELS = {
+    ("tensorrt-llm", "fp8", "trtllm"): ("SGLang", "sglang_flashinfer_trtllm_moe", "fp8_block"),
 }
 
 
@@ -70,14 +80,23 @@ def linear_efficiency(engine: str, dtype: str) -> float:
     return float(table.get(f"{dtype}@10", table[dtype]))
 
 
+def share(rows: list[dict], engine: str, dtype: str, framework: str, kernel: str, moe_dtype: str) -> float:
+    """One kernel's prefill routed-expert share of the engine's linear rate on Blackwell, rounded to 0.01."""
+    shares = [frac / skew for frac, skew in (kernel_share(rows, s, framework, kernel, moe_dtype) for s in BLACKWELL)]
+    return round(statistics.fmean(shares) / linear_efficiency(engine, dtype), 2)
+
+
 def efficiencies() -> dict[tuple[str, str], float]:
     """(engine, dtype) -> the prefill routed-expert share of the linear rate on Blackwell, rounded to 0.01."""
-    rows, out = moe_rows(), {}
-    for (engine, dtype), (framework, kernel, moe_dtype) in KERNELS.items():
-        shares = [frac / skew for frac, skew in (kernel_share(rows, s, framework, kernel, moe_dtype)
-                                                 for s in BLACKWELL)]
-        out[(engine, dtype)] = round(statistics.fmean(shares) / linear_efficiency(engine, dtype), 2)
-    return out
+    rows = moe_rows()
+    return {(engine, dtype): share(rows, engine, dtype, *kernel) for (engine, dtype), kernel in KERNELS.items()}
+
+
+def backend_efficiencies() -> dict[tuple[str, str], float]:
+    """(engine, catalog key "<dtype>@10+<backend>") -> the share with the launch's MoE backend (BACKEND_KERNELS)."""
+    rows = moe_rows()
+    return {(engine, f"{dtype}@10+{backend}"): share(rows, engine, dtype, *kernel)
+            for (engine, dtype, backend), kernel in BACKEND_KERNELS.items()}
 
 
 def main() -> None:
@@ -89,6 +108,13 @@ def main() -> None:
         shown = " | ".join(f"{frac:.2f} of peak / {skew:.2f} skew" for frac, skew in parts)
         print(f"  {engine:12} {dtype}@10  {kernel[:32]:32} {shown}  / linear {linear_efficiency(engine, dtype):.2f}"
               f"  -> {found[(engine, dtype)]:.2f}")
+    print("with the launch's MoE backend (moe_expert_efficiency_by_dtype key <dtype>@10+<backend>)")
+    by_backend = backend_efficiencies()
+    for (engine, dtype, backend), (framework, kernel, moe_dtype) in BACKEND_KERNELS.items():
+        parts = [kernel_share(rows, s, framework, kernel, moe_dtype) for s in BLACKWELL]
+        shown = " | ".join(f"{frac:.2f} of peak / {skew:.2f} skew" for frac, skew in parts)
+        print(f"  {engine:12} {dtype}@10+{backend}  {kernel[:32]:32} {shown}  / linear "
+              f"{linear_efficiency(engine, dtype):.2f}  -> {by_backend[(engine, f'{dtype}@10+{backend}')]:.2f}")
 
 
 if __name__ == "__main__":

@@ -76,7 +76,8 @@ def _layout(r, side: str):
 
 
 def build(cat, r):
-    """(Deployment, Split, Workload) for a measured disaggregated run, or why it cannot be built."""
+    """(Deployment, Split, Workload, Scheduler, the prefill side's MoE backend or None) for a measured disaggregated
+    run, or why it cannot be built."""
     from dsadvisor.physics.estimate import Deployment
     from dsadvisor.serving.disaggregated import Split
     from dsadvisor.serving.workload import Workload
@@ -116,7 +117,10 @@ def build(cat, r):
         # (TensorRT-LLM max_batch_size, per attention-DP rank: executor_request_queue.py
         # _fetch_new_requests_attention_dp admits tp_size * max_num_active_requests), not capped by it
         sched = replace(sched, max_running=limit)
-    return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched
+    # the recipe's context-server MoE kernel (TensorRT-LLM moe_config.backend; the engine's default where unset)
+    cfg = source_configs().get(r["id"]) if LAYOUTS["source"] else None
+    backend = (cfg or {}).get("prefill_moe_backend", "").lower() or None
+    return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched, backend
 
 
 def compare_rows(cat, keep=None):

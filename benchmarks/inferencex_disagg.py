@@ -15,7 +15,9 @@ MTP depth: TensorRT-LLM recipe names end in ``mtp<k>`` (k draft tokens); SGLang 
 ``speculative-num-steps`` (EAGLE with top-k 1: k draft tokens), read from NVIDIA/srt-slurm.
 SGLang's decode
 server admits the recipe's ``max-running-requests`` (``decode_max_running``; empty where the recipe sets
-none or is not in the srt-slurm snapshot).
+none or is not in the srt-slurm snapshot). TensorRT-LLM's fused-MoE kernel on each side is the recipe's
+``moe_config.backend`` (``prefill_moe_backend``, ``decode_moe_backend``: DEEPGEMM, TRTLLM, CUTLASS, ...; empty where
+the recipe sets none or is not in the snapshot), read after the match so it cannot split a match in two.
 
     python benchmarks/inferencex_disagg.py --inferencex <InferenceX git dir> --srt-slurm <srt-slurm git dir>
 
@@ -43,7 +45,7 @@ FRAMEWORKS = {"trtllm": "dynamo-trt", "sglang": "dynamo-sglang"}
 CONFIG_PATHS = (".github/configs/nvidia-master.yaml", "configs/nvidia-master.yaml")
 FIELDS = ["id", "match", "inferencex_commit", "config_key", "prefill_workers", "prefill_tp", "prefill_ep",
           "prefill_dp_attention", "decode_workers", "decode_tp", "decode_ep", "decode_dp_attention", "mtp",
-          "decode_batch", "decode_max_running", "recipe"]
+          "decode_batch", "decode_max_running", "recipe", "prefill_moe_backend", "decode_moe_backend"]
 
 
 def git(repo: Path, *args: str) -> str:
@@ -82,6 +84,12 @@ def engine_flags(srt: Path, recipe: str, side: str) -> dict:
         return {}
     backend = (yaml.safe_load(text) or {}).get("backend") or {}
     return (backend.get("sglang_config") or backend.get("trtllm_config") or {}).get(side) or {}
+
+
+def moe_backends(srt: Path, recipe: str) -> dict:
+    """The recipe's ``moe_config.backend`` on each side (TensorRT-LLM; empty where it sets none)."""
+    return {f"{side}_moe_backend": ((engine_flags(srt, recipe, side) if recipe else {}).get("moe_config") or {})
+            .get("backend", "") for side in ("prefill", "decode")}
 
 
 def recipe_of(side: dict) -> str:
@@ -169,6 +177,7 @@ def main(argv=None) -> int:
             row["config_key"] = " | ".join(sorted({k for k, _ in found}))
         else:
             row.update(match="unique", config_key=found[0][0], **found[0][1])
+            row.update(moe_backends(args.srt_slurm, row["recipe"]))
         rows.append(row)
     with open(OUT, "w", newline="", encoding="utf-8") as f:
         w = csv.DictWriter(f, fieldnames=FIELDS, lineterminator="\n")

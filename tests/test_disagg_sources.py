@@ -78,8 +78,23 @@ def test_the_recipe_decode_batch_replaces_the_engine_default(disagg, catalog):
     # trtllm-serve's default 2,048 that capped it before (every user then waited a whole answer for a slot)
     rid = next(k for k, r in configs().items() if r["recipe"].endswith("ctx1_gen1_dep8_batch512_eplb0_mtp0_4096.yaml"))
     row = next(r for r in importlib.import_module("serving_calibration").rows() if r["id"] == rid)
-    d, split, workload, sched = disagg.build(catalog, row)
+    d, split, workload, sched, backend = disagg.build(catalog, row)
     assert sched.max_running == 512 * split.decode.dp_attention == 4096 > 2048
+    assert backend == "deepgemm"  # the recipe's context servers: moe_config.backend DEEPGEMM
+
+
+def test_the_recipe_moe_backends_are_kept_per_side(disagg, catalog):
+    # srt-slurm's TensorRT-LLM recipes set moe_config.backend on each side: B300 FP8 context servers TRTLLM
+    # (trtllm-gen), B200 FP8 1K ones DEEPGEMM; TP decode instances TRTLLM; SGLang recipes none
+    rows = [r for r in configs().values() if r["match"] == "unique"]
+    b300 = [r for r in rows if "trtllm/b300-fp8/" in r["recipe"]]
+    assert b300 and {r["prefill_moe_backend"] for r in b300} == {"TRTLLM"}
+    assert {r["prefill_moe_backend"] for r in rows if "trtllm/b200-fp8/1k1k/" in r["recipe"]} == {"DEEPGEMM"}
+    tp_decode = [r for r in rows if re.search(r"trtllm/b200-fp8/.*_gen\d+_tp8_", r["recipe"])]
+    assert tp_decode and {r["decode_moe_backend"] for r in tp_decode} == {"TRTLLM"}
+    assert all(r["prefill_moe_backend"] == "" for r in rows if "sglang" in r["config_key"])
+    row = next(r for r in importlib.import_module("serving_calibration").rows() if r["id"] == b300[0]["id"])
+    assert disagg.build(catalog, row)[4] == "trtllm"
 
 
 def test_an_sglang_decode_server_admits_its_recipe_max_running_requests(disagg):

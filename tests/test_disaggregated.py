@@ -9,7 +9,8 @@ from dataclasses import replace
 import pytest
 
 from dsadvisor.errors import InputError
-from dsadvisor.physics.estimate import Deployment, decode_step, pin_layout
+from dsadvisor.physics.estimate import Deployment, decode_step, estimate, pin_layout, rates_for
+from dsadvisor.physics.params import count_params
 from dsadvisor.physics.timing import Layout
 from dsadvisor.serving.disaggregated import Split, check_split, decoding, serve_disaggregated, splits, transfer_s
 from dsadvisor.serving.search import search
@@ -199,7 +200,9 @@ def test_against_nvidia_disaggregated_runs(catalog, monkeypatch):
     decode all-reduce 47.6 % / 35.1 % and 67.5 % / 67.6 %: the decode step enters TTFT through the slot wait, and four
     B300 fit runs cross the 25 % line by under 2 points; since the Blackwell expert-parallel expert reads, fit TTFT
     45.5 % and TPOT 74.3 %: four fit MTP3 runs whose TTFT was already 22-24 % over cross the line as their
-    TPOT, 0.71-0.77 of the measured, comes closer). The bounds sit a little below them so a regression shows;
+    TPOT, 0.71-0.77 of the measured, comes closer; since the recipes' context-server MoE backend, fit TTFT 50.8 % and
+    TPOT 73.8 %: ten B200/B300 FP8 runs whose recipe runs trtllm-gen come in, one B300 TPOT at 0.809 goes to 0.798).
+    The bounds sit a little below them so a regression shows;
     the issue's targets (70 % / 80 %) are not met."""
     import importlib
 
@@ -207,9 +210,32 @@ def test_against_nvidia_disaggregated_runs(catalog, monkeypatch):
 
     monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
     out, _ = importlib.import_module("disagg_calibration").compare_rows(catalog)
-    for split, ttft_min, tpot_min in (("fit", 0.45, 0.73), ("holdout", 0.34, 0.65)):
+    for split, ttft_min, tpot_min in (("fit", 0.50, 0.73), ("holdout", 0.34, 0.65)):
         part = [o for o in out if o["split"] == split]
         ttft = sorted(o["ttft_ratio"] for o in part)
         assert sum(abs(x - 1) <= 0.25 for x in ttft) / len(ttft) >= ttft_min, split
         assert sum(abs(o["tpot_ratio"] - 1) <= 0.20 for o in part) / len(part) >= tpot_min, split
         assert 0.7 <= ttft[len(ttft) // 2] <= 1.3, split
+
+
+def test_the_prefill_instances_take_their_launchs_moe_backend(catalog):
+    """TensorRT-LLM recipes set the context servers' ``moe_config.backend`` apart from the generation servers': with
+    TRTLLM (trtllm-gen) the prefill instances' FP8 experts run at 0.30 of the linear rate instead of DeepGEMM's 0.47
+    (``fp8@10+trtllm``), so a prompt's prefill and its wait grow while the decode step stays the same. R1 FP8 on
+    8 x B200: one DEP8 prefill instance, one DEP8 decode instance, 8K prompts, 64 users."""
+    d = Deployment.of(catalog, model=catalog.model("deepseek-r1"), gpu=catalog.gpus["B200"],
+                      quant=catalog.quantizations["fp8"], engine=catalog.engines["tensorrt-llm"], kv_dtype="fp8-kv",
+                      gpus=16)
+    dep8 = Layout(tp=8, ep=True, dp_attention=8)
+    split, work = Split(dep8, 1, dep8, 1), Workload(64, 8192, 1024)
+    _, default = serve_disaggregated(d, split, work)
+    _, trtllm = serve_disaggregated(d, split, work, None, "trtllm")
+    _, deepgemm = serve_disaggregated(d, split, work, None, "deepgemm")  # no figures of its own: the default's
+    assert deepgemm == default
+    assert trtllm.ttft_s > default.ttft_s * 1.1
+    # the prompt alone: its routed FLOPs at 1/0.30 instead of 1/0.47 of the linear rate
+    one = replace(pin_layout(replace(d, gpus=8), tp=8, ep=True), batch=1, context=8192 + 512, prompt_tokens=8192)
+    slower = estimate(replace(one, moe_backend="trtllm")).ttft_single_s - estimate(one).ttft_single_s
+    rate = rates_for(one.gpu, one.engine, one.quant).linear_flops
+    routed = 2.0 * count_params(one.architecture).active_routed * 8192
+    assert slower == pytest.approx(routed / 8 / rate * (1 / 0.30 - 1 / 0.47), rel=1e-6)

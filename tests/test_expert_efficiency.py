@@ -29,6 +29,20 @@ def test_the_catalog_holds_what_the_kernel_tables_give(catalog):
     assert found[("sglang", "fp8")] < 0.42 < found[("tensorrt-llm", "fp8")] < found[("tensorrt-llm", "fp4")]
 
 
+def test_the_launchs_moe_backend_takes_its_kernels_share(catalog):
+    """``fp8@10+trtllm``: TensorRT-LLM FP8 prompts whose launch names moe_config.backend TRTLLM run trtllm-gen's FP8
+    kernel (FlashInfer's table, the same method): the script's figure, on Blackwell only; other backends and formats
+    keep the engine's."""
+    found = load_script("benchmarks/aiconfigurator_experts.py").backend_efficiencies()
+    assert found == {(e, key): catalog.engines[e].speed.moe_expert_efficiency_by_dtype[key] for e, key in found}
+    assert found[("tensorrt-llm", "fp8@10+trtllm")] == 0.30
+    trt, fp8, fp4 = catalog.engines["tensorrt-llm"], catalog.quantizations["fp8"], catalog.quantizations["nvfp4"]
+    assert _engine_for(trt, catalog.gpus["B300"], fp8, "trtllm").speed.moe_expert_efficiency == 0.30
+    assert _engine_for(trt, catalog.gpus["B200"], fp8, "deepgemm").speed.moe_expert_efficiency == 0.47
+    assert _engine_for(trt, catalog.gpus["H200-SXM"], fp8, "trtllm").speed.moe_expert_efficiency == 0.42
+    assert _engine_for(trt, catalog.gpus["GB200"], fp4, "trtllm").speed.moe_expert_efficiency == 0.59
+
+
 def test_the_share_applies_on_blackwell_only(catalog):
     trt, fp8, fp4 = catalog.engines["tensorrt-llm"], catalog.quantizations["fp8"], catalog.quantizations["nvfp4"]
     assert _engine_for(trt, catalog.gpus["H200-SXM"], fp8).speed.moe_expert_efficiency == 0.42

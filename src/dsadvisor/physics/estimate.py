@@ -72,6 +72,9 @@ class Deployment:
     host_experts: HostExperts | None = None
     # the engine release measured (a llama.cpp build date, a version); None: the release the speed figures model
     engine_version: str | None = None
+    # the fused-MoE kernel the launch names where the engine lets it choose (TensorRT-LLM ``moe_config.backend``, lower
+    # case: "trtllm", "deepgemm"); None: the one the engine's figures model
+    moe_backend: str | None = None
 
     @classmethod
     def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
@@ -349,10 +352,12 @@ def on_device(engine: Engine, gpu: Gpu) -> Engine:
     return engine if s is engine.speed else replace(engine, speed=s)
 
 
-def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None) -> Engine:
+def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None, backend: str | None = None) -> Engine:
     """The engine with the MoE decode costs of the kernel it runs this format's experts with, where it has its own
     (16-bit experts: ``per_moe_layer_decode_16bit_s``; by compute dtype, or by compute dtype on one GPU generation,
-    ``fp8@10`` for compute capability 10.x, where the kernel tables time that generation apart)."""
+    ``fp8@10`` for compute capability 10.x, where the kernel tables time that generation apart). ``backend``: the
+    launch's fused-MoE kernel; a prompt's routed experts then take ``moe_expert_efficiency_by_dtype``'s
+    ``fp8@10+trtllm`` where the engine has it."""
     s = engine.speed
     if s.per_moe_layer_decode_16bit_s is not None and quant.bits_per_weight >= 16:
         s = replace(s, per_moe_layer_decode_s=s.per_moe_layer_decode_16bit_s)
@@ -361,7 +366,8 @@ def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None) -> En
     generation = f"{dtype}@{(gpu.compute_capability or '').split('.')[0]}" if gpu is not None else dtype
     tp = s.per_moe_layer_decode_s_by_dtype.get(generation, s.per_moe_layer_decode_s_by_dtype.get(dtype))
     ep = s.per_moe_layer_decode_ep_s_by_dtype.get(generation, s.per_moe_layer_decode_ep_s_by_dtype.get(dtype))
-    experts = s.moe_expert_efficiency_by_dtype.get(generation)
+    experts = s.moe_expert_efficiency_by_dtype.get(f"{generation}+{backend}", s.moe_expert_efficiency_by_dtype.get(
+        generation)) if backend else s.moe_expert_efficiency_by_dtype.get(generation)
     reads = s.moe_expert_read_efficiency_by_dtype.get(generation)
     if tp is None and ep is None and experts is None and reads is None:
         return engine
@@ -374,18 +380,19 @@ def for_format(engine: Engine, quant: QuantFormat, gpu: Gpu | None = None) -> En
 
 # _engine_for's answers by the engine's identity (kept with it), the GPU vendor and compute capability and the
 # compute dtype: each answer replaces the engine's 40 speed fields twice, and a search asks again for every deployment
-_ENGINES_FOR: dict[tuple[int, str, str, str, bool], tuple[Engine, Engine]] = {}
+_ENGINES_FOR: dict[tuple[int, str, str, str, bool, str], tuple[Engine, Engine]] = {}
 
 
-def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat) -> Engine:
-    """``for_format(on_device(engine, gpu), quant, gpu)``: they read the GPU's vendor and compute capability (the MMQ
-    pass measured on one generation, the MoE kernels' figures by generation), the format's compute dtype and whether
-    it is 16-bit."""
-    key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype, quant.bits_per_weight >= 16)
+def _engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat, backend: str | None = None) -> Engine:
+    """``for_format(on_device(engine, gpu), quant, gpu, backend)``: they read the GPU's vendor and compute capability
+    (the MMQ pass measured on one generation, the MoE kernels' figures by generation), the format's compute dtype,
+    whether it is 16-bit, and the launch's MoE backend."""
+    key = (id(engine), gpu.vendor, gpu.compute_capability or "", quant.compute_dtype, quant.bits_per_weight >= 16,
+           backend or "")
     held = _ENGINES_FOR.get(key)
     if held is not None and held[0] is engine:
         return held[1]
-    found = for_format(on_device(engine, gpu), quant, gpu)
+    found = for_format(on_device(engine, gpu), quant, gpu, backend)
     if len(_ENGINES_FOR) >= 1024:
         _ENGINES_FOR.clear()
     _ENGINES_FOR[key] = (engine, found)
@@ -769,7 +776,7 @@ def _setup(d: Deployment, notes: _Notes) -> _Setup:
     attention = attention_weight_bytes(p.attention, quant)
     return _Setup(arch, assumed, context, prompt, layout, kv_name, kv_args, layout.pp * layout.dp_attention, p, wb,
                   attention, across_nodes(rates_for(gpu, engine, quant), layout.tp, d.gpus_per_node),
-                  _engine_for(engine, gpu, quant),
+                  _engine_for(engine, gpu, quant, d.moe_backend),
                   experts_touched_fraction(arch, d.batch), *_held(d, arch))
 
 

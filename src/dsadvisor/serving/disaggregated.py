@@ -112,14 +112,18 @@ def _pool(d: Deployment, layout: Layout) -> Deployment:
     return replace(d, gpus=layout.gpus, layout=layout)
 
 
-def serve_disaggregated(d: Deployment, split: Split, workload: Workload,
-                        scheduler: Scheduler | None = None) -> tuple[Estimate, Serving]:
+def serve_disaggregated(d: Deployment, split: Split, workload: Workload, scheduler: Scheduler | None = None,
+                        prefill_moe_backend: str | None = None) -> tuple[Estimate, Serving]:
     """The decode instance's estimate with its running sequences at full length, and the per-request
-    figures of ``split`` under ``workload`` (``running == 0``: not one request fits an instance)."""
+    figures of ``split`` under ``workload`` (``running == 0``: not one request fits an instance).
+    ``prefill_moe_backend``: the fused-MoE kernel the prefill instances' launch names (``Deployment.moe_backend``;
+    TensorRT-LLM recipes set the context and generation servers' ``moe_config.backend`` apart)."""
     check_split(d, split)
     sched = scheduler or scheduler_for(d.engine.id, d.gpu.memory_gb)  # as aggregated: SGLang's chunk by memory
     c, isl, osl = workload.concurrency, workload.prompt_tokens, workload.output_tokens
     pre, dec = _pool(d, split.prefill), _pool(d, split.decode)
+    if prefill_moe_backend is not None:
+        pre = replace(pre, moe_backend=prefill_moe_backend)
     per_instance = Workload(math.ceil(c / split.decode_workers), isl, osl)
     one = estimate(replace(dec, batch=1, context=workload.context, prompt_tokens=isl))
     first = estimate(replace(pre, batch=1, context=workload.context, prompt_tokens=isl))
