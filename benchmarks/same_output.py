@@ -2,10 +2,12 @@
 
     python benchmarks/same_output.py --old /tmp/old/src --new src     # PYTHONPATH of each tree
     python benchmarks/same_output.py --old /tmp/old/src --new src --only layouts
+    python benchmarks/same_output.py --old /tmp/old/src --new src --terminal 80 --terminal 200
 
 Each command runs as ``python -m dsadvisor ...`` with the tree on PYTHONPATH, NO_COLOR=1, stdout a pipe,
 both as a table and with ``-f json``; stdout, stderr and the exit status must be the same (each tree's
-own path read as the same). Prints one
+own path read as the same). With ``--terminal COLS`` each command's table is also drawn on a pseudo-terminal
+COLS wide, in colour (TERM=xterm-256color, no NO_COLOR or COLUMNS), and compared the same way. Prints one
 line per command and exits 1 if any differs.
 """
 
@@ -53,11 +55,42 @@ def answer(src: str, argv: list[str]) -> tuple[int, bytes, bytes]:
     return run.returncode, run.stdout.replace(tree, b"<tree>"), run.stderr.replace(tree, b"<tree>")
 
 
+def on_a_terminal(src: str, argv: list[str], cols: int) -> tuple[int, bytes, bytes]:
+    """``answer`` with stdout a pseudo-terminal ``cols`` wide (colour on): what a person at a terminal sees."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    env = {k: v for k, v in os.environ.items() if k not in ("NO_COLOR", "COLUMNS", "LINES")}
+    env.update(PYTHONPATH=str(Path(src).resolve()), TERM="xterm-256color")
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, cols, 0, 0))
+    proc = subprocess.Popen([sys.executable, "-m", "dsadvisor", *argv], stdout=follower, stderr=subprocess.PIPE,
+                            env=env)
+    os.close(follower)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    err = proc.communicate()[1]
+    os.close(leader)
+    tree = str(Path(src).resolve().parent).encode()
+    return proc.returncode, b"".join(chunks).replace(tree, b"<tree>"), err.replace(tree, b"<tree>")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--old", required=True, metavar="SRC", help="the src/ directory of the tree before")
     parser.add_argument("--new", required=True, metavar="SRC", help="the src/ directory of the tree after")
     parser.add_argument("--only", action="append", default=[], metavar="WORD")
+    parser.add_argument("--terminal", action="append", default=[], type=int, metavar="COLS",
+                        help="also compare the tables drawn on a terminal this wide (repeatable)")
     args = parser.parse_args()
     commands = [c for c in COMMANDS + MORE if not args.only or c[0] in args.only]
     differ = 0
@@ -70,6 +103,12 @@ def main() -> None:
             differ += not same
             print(f"{'same' if same else 'DIFFERS'}  exit {old[0]}  {len(old[1]):7,} bytes  dsadvisor {' '.join(argv)}",
                   flush=True)
+        for cols in args.terminal if "-f" not in cmd else ():
+            old, new = on_a_terminal(args.old, cmd, cols), on_a_terminal(args.new, cmd, cols)
+            same = old == new
+            differ += not same
+            print(f"{'same' if same else 'DIFFERS'}  exit {old[0]}  {len(old[1]):7,} bytes  dsadvisor {' '.join(cmd)}"
+                  f"  (a terminal {cols} wide)", flush=True)
     print(f"{differ} of the answers differ")
     sys.exit(1 if differ else 0)
 

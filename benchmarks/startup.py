@@ -50,8 +50,16 @@ COMMANDS = [
 ]
 
 
-# also timed with a terminal as stdout: that run draws with rich (colour, boxes), a pipe gets plain text
-TERMINAL = [["recommend", "--gpu", "A100", "--vram", "40"]]
+# also timed with a terminal as stdout: there the table is drawn with colour, boxes and wrapping, a pipe gets plain text
+TERMINAL = [
+    ["recommend", "--gpu", "A100", "--vram", "40"],
+    ["check", "deepseek-v3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8"],
+    ["estimate", "deepseek-r1-distill-qwen-32b", "--gpu", "A100", "--vram", "40", "--quant", "awq-int4"],
+    ["layouts", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--max-ttft", "2", "--max-token-latency", "50"],
+]
+
+
+COLUMNS = 0  # the terminal's width (--cols); 0 leaves the pseudo-terminal's size unset (0 x 0, drawn at 80)
 
 
 def once(argv: list[str], env: dict[str, str], tty: bool = False) -> tuple[float, float]:
@@ -74,6 +82,12 @@ def _run_on_a_terminal(argv: list[str], env: dict[str, str]) -> None:
     import pty
 
     leader, follower = pty.openpty()
+    if COLUMNS:
+        import fcntl
+        import struct
+        import termios
+
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 50, COLUMNS, 0, 0))
     proc = subprocess.Popen(argv, stdout=follower, stderr=subprocess.DEVNULL, env=env)
     os.close(follower)
     while True:  # read what it draws, as a terminal would
@@ -113,11 +127,16 @@ def main() -> None:
                              "default: the one on PATH")
     parser.add_argument("--no-bytecode", action="store_true",
                         help="keep PYTHONDONTWRITEBYTECODE from the environment (no .pyc cache)")
+    parser.add_argument("--cols", type=int, default=0,
+                        help="the terminal's width for the runs on a terminal (default: unset, which draws at 80)")
+    parser.add_argument("--terminal-only", action="store_true", help="time only the runs on a terminal")
     args = parser.parse_args()
+    global COLUMNS
+    COLUMNS = args.cols
     env = dict(os.environ)
     if not args.no_bytecode:
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-    commands = [c for c in COMMANDS if not args.only or c[0] in args.only]
+    commands = [c for c in COMMANDS if (not args.only or c[0] in args.only) and not args.terminal_only]
     terminal = [c for c in TERMINAL if not args.only or c[0] in args.only]
     exe = shutil.which("dsadvisor")
     bases = [[e] for e in args.exe] or [[exe] if exe else [sys.executable, "-m", "dsadvisor"]]
@@ -130,7 +149,7 @@ def main() -> None:
     print(f"{'(python -c pass: the interpreter alone)':64} {_row(interpreter)}")
     rows = [(c, False) for c in commands] + [(c, True) for c in terminal]
     for cmd, tty in rows:
-        label = ("dsadvisor " + " ".join(cmd) + ("  (on a terminal)" if tty else ""))[:64]
+        label = ("dsadvisor " + " ".join(cmd))[:48 if tty else 64] + ("  (on a terminal)" if tty else "")
         times = interleaved(bases, cmd, args.runs, env, tty)
         print(f"{label:64} " + "  | ".join(_row(ts) for ts in times), flush=True)
     print(f"# done; {load()}")

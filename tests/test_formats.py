@@ -267,12 +267,13 @@ def test_check_in_a_subprocess_exit_codes_stdout_and_stderr():
 
 def test_plain_table_matches_rich_layout_and_counts_wide_characters(monkeypatch):
     """The pipe renderer draws what rich's ASCII box draws, and aligns CJK text by display width."""
-    from dsadvisor.output.render import Document, PlainTableRenderer, RichTableRenderer, Table
+    from dsadvisor.output.render import Document, PlainTableRenderer, Table
+    from tests.test_terminal import rich_drawing
 
     doc = Document(data={}, tables=(Table("two rows", ("id", "value"), (("a", "1"), ("bbbb", "22"))),),
                    notes=("a note",))
     monkeypatch.setenv("NO_COLOR", "1")
-    rich_text = RichTableRenderer(width=200).render(doc)
+    rich_text = rich_drawing(doc, width=200)
     assert PlainTableRenderer().render(doc) == "\n".join(line.rstrip() for line in rich_text.splitlines()) + "\n"
     wide = PlainTableRenderer().render(Document(data={}, tables=(Table("t", ("x",), (("深度求索",), ("abc",))),)))
     rows = [line for line in wide.splitlines() if line.startswith("|")]

@@ -2,14 +2,14 @@
 
 Renderers never compute: a command builds a ``Document`` (the data for JSON and
 YAML, and the same figures as display rows for tables), and a renderer only lays
-it out. rich is imported only when a table is drawn.
+it out. Tables are drawn by hand: plain ASCII for a pipe (``PlainTableRenderer``), boxes, bold and
+wrapping for a terminal (``output.terminal``).
 """
 
 from __future__ import annotations
 
 import io
 import math
-import os
 import re
 import sys
 from enum import Enum
@@ -164,8 +164,8 @@ class MarkdownRenderer(Renderer):
 class PlainTableRenderer(Renderer):
     """ASCII boxes, one line per row, never wrapped: what a pipe, a log or grep gets.
 
-    Drawn by hand because importing rich costs about as much as a whole ``recommend``
-    (docs/performance.md), and a pipe needs neither colour nor the terminal's width.
+    The layout of rich's ASCII box (tests/test_formats.py), drawn by hand as the terminal's table is
+    (``output.terminal``): a pipe needs neither colour nor the terminal's width.
     """
 
     def render(self, doc: Document) -> str:
@@ -201,35 +201,6 @@ def _width(text: str) -> int:
 
     return sum(0 if unicodedata.combining(ch) else 2 if unicodedata.east_asian_width(ch) in "WF" else 1
                for ch in text)
-
-
-class RichTableRenderer(Renderer):
-    """Boxes and colour for a terminal (none with NO_COLOR), wrapped to its width."""
-
-    def __init__(self, width: int | None = None):
-        self.width = width
-
-    def render(self, doc: Document) -> str:
-        from rich import box
-        from rich.console import Console
-        from rich.table import Table as RichTable
-        from rich.text import Text
-
-        colour = not os.environ.get("NO_COLOR")
-        buffer = io.StringIO()
-        console = Console(file=buffer, width=self.width or (None if colour else 160),
-                          color_system="auto" if colour else None, force_terminal=colour, no_color=not colour)
-        for t in map(_shown_table, doc.tables):  # Text, not str: a name holding [bold] is not markup
-            table = RichTable(title=Text(t.title), box=box.SIMPLE_HEAD if colour else box.ASCII2,
-                              title_justify="left")
-            for col in t.columns:
-                table.add_column(Text(col), overflow="fold")
-            for row in t.rows:
-                table.add_row(*map(Text, row))
-            console.print(table)
-        for note in _shown_notes(doc):
-            console.print(note, markup=False, highlight=False)
-        return buffer.getvalue() + _text_chart(doc)
 
 
 def _chart_of(doc: Document, fmt: str) -> Chart:
@@ -283,8 +254,12 @@ class OutputFormat(str, Enum):
     html = "html"
 
     def renderer(self) -> Renderer:
-        if self is OutputFormat.table:  # rich for a person at a terminal, plain text for everything else
-            return RichTableRenderer() if sys.stdout.isatty() else PlainTableRenderer()
+        if self is OutputFormat.table:  # boxes and wrapping for a person at a terminal, plain text for the rest
+            if not sys.stdout.isatty():
+                return PlainTableRenderer()
+            from dsadvisor.output.terminal import TerminalTableRenderer
+
+            return TerminalTableRenderer()
         return {
             OutputFormat.json: JsonRenderer,
             OutputFormat.yaml: YamlRenderer,
