@@ -5,11 +5,13 @@
     python benchmarks/startup.py --runs 21 --only recommend --only check  # the commands naming one of these
     python benchmarks/startup.py --runs 11 --exe /tmp/old/.venv/bin/dsadvisor --exe .venv/bin/dsadvisor
                                             # A/B: two installs, runs interleaved (A, B, A, B, ...)
+    python benchmarks/startup.py --terminal-only --cols 120   # only the runs on a terminal, 120 columns
 
 Each command runs in a fresh interpreter (`python -m dsadvisor ...` would add runpy;
 the installed `dsadvisor` script is what users type, so that is what is timed when
-it is on PATH), with stdout a pipe; `recommend` is also timed on a pseudo-terminal,
-where the table is drawn with rich. The catalog cache is warmed first: the timings are of a normal run,
+it is on PATH), with stdout a pipe; `recommend`, `check`, `estimate` and `layouts` are also timed on a
+pseudo-terminal (`--cols N` sets its width; unset, tables are drawn at 80 columns), where tables get boxes,
+bold and wrapping (`--terminal-only`: those runs alone). The catalog cache is warmed first: the timings are of a normal run,
 not of the first one after an upgrade. Users run with bytecode cached, so PYTHONDONTWRITEBYTECODE is
 dropped from the children's environment (the warm-up run writes the .pyc files); `--no-bytecode` keeps it.
 With several `--exe`, the runs of one command alternate between them, so a change in the machine's
