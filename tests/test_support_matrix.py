@@ -333,3 +333,22 @@ def test_vllm_fp8_kv_cache_needs_ampere(run):
     assert "--kv-cache-dtype fp8" not in plan.json()["commands"][0]
     r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "A100", "--vram", "40", "--kv-dtype", "fp8", "-f", "json")
     assert r.code == 0 and r.json()["deployment"]["kv_dtype"] == "fp8-kv", r.err  # Ampere keeps it
+
+
+def test_vllm_on_a_cpu_has_no_fp8_kv_cache(run):
+    """vLLM's CPU backend sets any quantized KV cache back to the model's dtype (platforms/cpu.py at f6ff3f0f): `plan
+    deepseek-r1-distill-qwen-7b --gpu 'EPYC 9654' --engine vllm --kv-dtype fp8-kv --concurrency 8 --context 32768`
+    exported VLLM_CPU_KVCACHE_SPACE=8 for an fp8 cache of 7.52 GB, which holds half the tokens once vLLM keeps it in
+    bf16. Now fp8 KV is refused on a CPU (estimate, check, plan) and kept on GPUs."""
+    cpu = ("--gpu", "EPYC 9654", "--engine", "vllm", "--kv-dtype", "fp8-kv")
+    est = run("estimate", "deepseek-r1-distill-qwen-7b", *cpu, "-f", "json")
+    assert est.code == 2 and est.out == "" and "quantizes no KV cache" in est.err and est.err.count("\n") == 1
+    chk = run("check", "deepseek-r1-distill-qwen-7b", *cpu)
+    assert chk.code == 1 and "DSA004" in chk.err
+    plan = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "EPYC 9654", "--engine", "vllm", "--concurrency", "8",
+               "--context", "32768", "-f", "json")
+    assert plan.code == 0 and plan.json()["deployment"]["kv_dtype"] == "bf16", plan.err
+    assert "--kv-cache-dtype" not in plan.json()["commands"][0]
+    gpu = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--engine", "vllm", "--kv-dtype", "fp8-kv",
+              "-f", "json")
+    assert gpu.code == 0 and gpu.json()["deployment"]["kv_dtype"] == "fp8-kv"
