@@ -655,3 +655,29 @@ def test_a_manifest_with_a_placeholder_image_says_to_replace_it(run):
         assert any("replace the placeholder" in n and "release:<version>" in n for n in d["notes"]), d["notes"]
     d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", "vllm", "--k8s")
     assert not any("placeholder" in n for n in d["notes"])
+
+
+def test_a_manifest_from_a_local_config_mounts_its_folder(run, tmp_path, monkeypatch):
+    """`plan --config 'my model' --gpu L40S --k8s` gave the pod `vllm serve 'my model'`, a folder on the machine that
+    ran dsadvisor and not in the container: the server stops at once. Now the folder is made absolute and mounted
+    read-only from the node at that path (hostPath), in a Deployment and in every pod of a LeaderWorkerSet."""
+    from .test_params import DEEPSEEK_V3, QWEN2_7B
+
+    monkeypatch.chdir(tmp_path)
+    for name, config, gpus in (("my model", QWEN2_7B, "1"), ("v3 $(x)", DEEPSEEK_V3, "16")):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+        d = plan_json(run, "--config", name, "--gpu", "H100", "--gpus", gpus, "--engine", "vllm", "--k8s")
+        assert shlex.split(d["commands"][0].split("\n")[-1])[:3] == ["vllm", "serve", name]  # the shell: as typed
+        path = str(tmp_path / name)
+        volume = {"name": "local-model", "hostPath": {"path": path, "type": "Directory"}}
+        mount = {"name": "local-model", "mountPath": path, "readOnly": True}
+        doc = next(yaml.safe_load_all(d["kubernetes"]))
+        pods = ([doc["spec"]["template"]["spec"]] if gpus == "1" else
+                [doc["spec"]["leaderWorkerTemplate"][t]["spec"] for t in ("leaderTemplate", "workerTemplate")])
+        for pod in pods:
+            assert volume in pod["volumes"] and all(mount in c["volumeMounts"] for c in pod["containers"])
+        server = pods[0]["containers"][0]
+        argv = [a.replace("$$", "$") for a in server.get("command", [])[-1:] + server["args"]]
+        assert path in argv and name not in argv
+        assert any(n.startswith(f"the manifest mounts the local checkpoint {path} ") for n in d["notes"])

@@ -96,13 +96,14 @@ def volumes() -> list[dict]:
 
 
 def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], gpus: int, host_bytes: float,
-                        env: dict[str, str], setup: tuple[str, ...] = (), init: tuple[str, ...] = ()) -> str:
+                        env: dict[str, str], setup: tuple[str, ...] = (), init: tuple[str, ...] = (),
+                        local: tuple[dict, ...] = ()) -> str:
     """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs, after ``init`` (an
-    init container's argv) when there is one."""
+    init container's argv) when there is one; ``local``: a volume and its mount (a local checkpoint folder)."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
-    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env)
+    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env, mounts=local[1:])
     pod: dict = {"initContainers": [init_container(engine, init, env)]} if init else {}
     doc = {
         "apiVersion": "apps/v1",
@@ -112,7 +113,7 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
             "template": {"metadata": {"labels": {"app": name}},
-                         "spec": {**pod, "containers": [c], "volumes": volumes()}},
+                         "spec": {**pod, "containers": [c], "volumes": volumes() + list(local[:1])}},
         },
     }
     return yaml.safe_dump(doc, sort_keys=False, width=10_000)

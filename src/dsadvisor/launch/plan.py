@@ -18,6 +18,7 @@ container its argv as a list, never as a string for ``sh -c`` (tests/test_plan_s
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import replace
 
 from dsadvisor.advice.check import check, model_entry
@@ -76,8 +77,22 @@ class Plan:
         return tuple("\n".join(node) for node in self.lines)
 
 
+def _local_model(server: list[str], model_path: str | None, notes: list[str]) -> tuple[list[str], tuple[dict, ...]]:
+    """``server`` with a local checkpoint folder (``--config``) made absolute, and the hostPath volume and the
+    read-only mount that show the pod that folder at the same path; ``server`` and nothing when it names none."""
+    if not model_path or model_path not in server:
+        return server, ()
+    path = os.path.abspath(model_path)
+    notes.append(f"the manifest mounts the local checkpoint {path} from the node at the same path (hostPath, "
+                 "read-only): it must be there on the node the pod runs on (copy it, or mount a PersistentVolumeClaim "
+                 "holding it there)")
+    return ([path if a == model_path else a for a in server],
+            ({"name": "local-model", "hostPath": {"path": path, "type": "Directory"}},
+             {"name": "local-model", "mountPath": path, "readOnly": True}))
+
+
 def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
-              notes: list[str]) -> str | None:
+              notes: list[str], model_path: str | None = None) -> str | None:
     """The Deployment for a one-node NVIDIA plan, a LeaderWorkerSet over several nodes, or None and a note
     saying why not."""
     if gpu is not None and gpu.vendor != "nvidia":
@@ -89,12 +104,15 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
     if "<" in engine.image:  # a tag the user picks (TensorRT-LLM's NGC release): as written, InvalidImageName
         notes.append(f"replace the placeholder in the manifest's image {engine.image} with a release tag before "
                      "`kubectl apply`: Kubernetes refuses the image name as written (InvalidImageName)")
+    server, local = _local_model(nodes.server, model_path, notes)
     if est.nodes > 1:
-        pods = engine.leader_worker(k8s_escaped(nodes.server), nodes.setup, est)
+        pods = engine.leader_worker(k8s_escaped(server), nodes.setup, est)
         if pods is None:
             notes.append(f"no Kubernetes manifest: {engine.name} has no way to start its {est.nodes} nodes "
                          "from a pod each")
             return None
+        if local:
+            pods = {**pods, "volumes": [*pods.get("volumes", ()), local[0]], "mounts": [*pods.get("mounts", ()), local[1]]}
         notes.append(f"the manifest is a LeaderWorkerSet (install its controller, kubernetes-sigs/lws) of "
                      f"{est.nodes} pods, one per node, and a Service on the leader; {cache}")
         if pods.get("note"):
@@ -104,8 +122,8 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
                  + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
     if nodes.k8s_note:
         notes.append(nodes.k8s_note)
-    return deployment_manifest(engine, model_id, nodes.server, est.gpus, nodes.host_bytes, dict(nodes.env),
-                               nodes.setup, nodes.init)
+    return deployment_manifest(engine, model_id, server, est.gpus, nodes.host_bytes, dict(nodes.env),
+                               nodes.setup, nodes.init, local)
 
 
 def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
@@ -157,7 +175,7 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     if nodes.worker_note:
         notes.append(nodes.worker_note)
     notes.append(sized_note(est))
-    manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes) if kubernetes else None
+    manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes, model_path) if kubernetes else None
     return Plan(engine=engine.spec.id, model=model_entry.id, estimate=est, lines=tuple(nodes.lines),
                 env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=nodes.gpu_layers,
                 offloaded=nodes.gpu_layers is not None and nodes.gpu_layers <= arch.num_hidden_layers,
