@@ -146,6 +146,22 @@ def expert_reads() -> list[str]:
     return out
 
 
+# TensorRT-LLM recipes that set moe_config.backend TRTLLM on the generation side (every Blackwell FP8 TP/TEP decode in
+# srt-slurm; B200 8K and B300 DEP) run trtllm-gen's FP8 kernel, which TensorRT-LLM's table does not time but
+# FlashInfer's does (SGLang's flashinfer_trtllm runner): not used (docs/method.md, "Disaggregated prefill and decode",
+# sixth pass: taking it unmasks an MTP acceptance below MT-Bench's on the served runs)
+TRTLLM_GEN_FP8 = ("SGLang", "sglang_flashinfer_trtllm_moe", "fp8_block")
+
+
+def recipe_backend_reads() -> list[str]:
+    out = ["TensorRT-LLM moe_config.backend TRTLLM (trtllm-gen FP8, FlashInfer's table; not used): floor + bytes / share"]
+    for ep in (True, False):
+        floor, share, errs = expert_read_fit(*TRTLLM_GEN_FP8, GENERATIONS["blackwell"], ep=ep)
+        out.append(f"  {'whole experts by EP' if ep else 'experts split by TP':20} {floor * 1e6:4.1f} us + {share:.3f} of "
+                   f"HBM   median error {statistics.median(errs):.0%}, {len(errs)} points")
+    return out
+
+
 def gemm_floors() -> list[str]:
     out = ["weight GEMM at M <= 16 (gemm.csv): time = floor + bytes / (HBM x share)"]
     groups: dict[tuple, tuple[list, list]] = defaultdict(lambda: ([], []))
@@ -164,4 +180,5 @@ def gemm_floors() -> list[str]:
 
 
 if __name__ == "__main__":
-    print("\n".join(allreduce() + [""] + moe_floors() + [""] + expert_reads() + [""] + gemm_floors()))
+    print("\n".join(allreduce() + [""] + moe_floors() + [""] + expert_reads() + [""] + recipe_backend_reads() + [""]
+                    + gemm_floors()))

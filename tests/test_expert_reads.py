@@ -89,3 +89,16 @@ def test_the_dep8_moe_layer_lands_on_the_tables_time(catalog, fits):
                   + weights / (b200.bandwidth_gbs * 1e9 * speed.bandwidth_efficiency))
         assert estimate / measured[str(tokens)] == pytest.approx(1, abs=0.03)
         assert before / measured[str(tokens)] < 0.88
+
+
+def test_the_recipes_trtllm_gen_decode_kernel_is_slower_under_ep_and_not_used(catalog, fits):
+    """The generation side's moe_config.backend TRTLLM (trtllm-gen, FlashInfer's table) reads whole experts at 0.67
+    of HBM over a 53 us floor, against DeepGEMM's 0.76 and 36 us (docs/method.md, sixth pass: not taken, since the
+    TP side's lower floor unmasks an MTP acceptance below MT-Bench's): the printed figures, and the catalog keeps
+    DeepGEMM's."""
+    floor, share, errs = fits.expert_read_fit(*fits.TRTLLM_GEN_FP8, fits.GENERATIONS["blackwell"])
+    assert (round(floor * 1e6, 1), round(share, 3)) == (52.9, 0.671) and len(errs) == 90
+    speed = catalog.engines["tensorrt-llm"].speed
+    assert speed.moe_expert_read_efficiency_by_dtype["fp8@10"] > share
+    assert speed.per_moe_layer_decode_ep_s_by_dtype["fp8@10"] < floor
+    assert any("52.9 us + 0.671" in line for line in fits.recipe_backend_reads())
