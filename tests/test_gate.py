@@ -291,3 +291,19 @@ def test_a_long_name_is_clipped_in_the_did_you_mean_line(run, tmp_path):
     assert len(line) < 400, len(line)
     assert "unknown model 'acme-yyy" in line and "(200,006 characters); did you mean 'acme-yyy" in line
     assert line.endswith("(200,005 characters)?")
+
+
+def test_estimate_and_plan_take_output_tokens_as_recommend_and_check_do(run):
+    """`estimate ... --output-tokens 1000` and `plan ... --output-tokens 1000` stopped with "No such option:
+    --output-tokens" while recommend, check and layouts took it. Now the context is the prompt plus the output in
+    all of them (2048 + 1000 here), and giving --context too is refused as check refuses it."""
+    common = ("deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--concurrency", "8", "-f", "json")
+    by_output = run("estimate", *common, "--output-tokens", "1000")
+    by_context = run("estimate", *common, "--context", "3048", "--prompt-tokens", "2048")
+    assert by_output.code == 0 and by_output.json() == by_context.json(), by_output.err
+    assert by_output.json()["serving"]["output_tokens"] == 1000
+    plan = run("plan", *common, "--output-tokens", "1000", "--prompt-tokens", "500")
+    assert plan.code == 0 and "--max-model-len 1500 " in plan.json()["commands"][0], plan.err
+    for cmd in ("estimate", "plan", "check"):
+        both = run(cmd, *common, "--output-tokens", "1000", "--context", "9000")
+        assert both.code == 2 and both.out == "" and "give --context or --output-tokens, not both" in both.err

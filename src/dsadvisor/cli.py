@@ -321,6 +321,10 @@ def _model(cat, model: str | None, config: Path | None):
     return entry, None
 
 
+OutputTokens = Annotated[Optional[int], typer.Option("--output-tokens", help=(
+    "Tokens out per request: the context is --prompt-tokens (default 2048) plus these."), show_default=False)]
+
+
 @app.command("estimate")
 def estimate_cmd(
     model: Annotated[Optional[str], typer.Argument(help="Catalog model (id, name, HF repo or alias).")] = None,
@@ -334,6 +338,7 @@ def estimate_cmd(
     prompt_tokens: Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for TTFT.")] = None,
     batch: Annotated[int, typer.Option("--concurrency", "--batch", help=(
         "Requests in flight at once (each: --prompt-tokens in, the rest of --context out)."))] = 1,
+    output_tokens: OutputTokens = None,
     engine: Annotated[Optional[str], typer.Option(
         help="vllm | sglang | tensorrt-llm | llama.cpp | transformers (default: vllm; where it cannot run or load "
         "the model, the first engine that runs the format there).", show_default=False)] = None,
@@ -360,6 +365,7 @@ def estimate_cmd(
     from dsadvisor.engines import require_supported
 
     bounded("--memory-fraction", memory_fraction)
+    context, prompt_tokens = _with_output(context, prompt_tokens, output_tokens)
     check_workload(context, prompt_tokens, batch)
     cat = load(catalog)
     entry, arch = _model(cat, model, config)
@@ -374,14 +380,20 @@ def estimate_cmd(
         kv_dtype=kv_dtype, gpus=hw.count, context=context, prompt_tokens=prompt_tokens, batch=batch,
         memory_fraction=memory_fraction, capacity_bytes=hw.free_bytes, architecture=arch,
     )
-    if (tp, pp, ep, dp_attention) != (None, None, None, None) or mtp:
-        from dsadvisor.physics.estimate import pin_layout
-
-        for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention), ("--mtp", mtp)):
-            bounded(flag, value)
-        dep = pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
+    dep = _pinned(dep, tp, pp, ep, dp_attention, mtp)
     require_supported(cat, dep)  # the engine's own support matrix, as recommend, check and plan apply it
     _emit_estimate(_experts_moved(cat, dep, hw.host_bytes), format)
+
+
+def _pinned(dep, tp, pp, ep, dp_attention, mtp):
+    """``dep`` with the layout estimate's --tp/--pp/--ep/--dp-attention/--mtp pin (each in its range)."""
+    if (tp, pp, ep, dp_attention) == (None, None, None, None) and not mtp:
+        return dep
+    from dsadvisor.physics.estimate import pin_layout
+
+    for flag, value in (("--tp", tp), ("--pp", pp), ("--dp-attention", dp_attention), ("--mtp", mtp)):
+        bounded(flag, value)
+    return pin_layout(dep, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
 
 
 def _emit_estimate(dep, format) -> None:
@@ -520,8 +532,6 @@ Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt l
 Batch = Annotated[int, typer.Option("--concurrency", "--batch", help=(
     "Requests in flight at once; above 1 (or with a latency limit) on several datacenter GPUs, the layout is "
     "searched (TP/PP/EP, DP attention, MTP) and its goodput reported."))]
-OutputTokens = Annotated[Optional[int], typer.Option("--output-tokens", help=(
-    "Tokens out per request: the context is --prompt-tokens (default 2048) plus these."), show_default=False)]
 MaxTtft = Annotated[Optional[float], typer.Option("--max-ttft", help="Maximum time to first token, seconds.")]
 MaxTokLat = Annotated[Optional[float], typer.Option("--max-token-latency", help="Maximum per-token latency, ms.")]
 MinTps = Annotated[Optional[float], typer.Option("--min-tokens-per-s", help="Minimum tokens/s per sequence.")]
@@ -648,7 +658,7 @@ def plan_cmd(
     gpu: GpuOpt = None, vram: VramOpt = None,
     gpus: Annotated[int, typer.Option("--gpus", help="GPUs available (over 8: nodes of 8).")] = 1,
     ram: RamOpt = None,
-    context: Ctx = None, prompt_tokens: Prompt = None, batch: Users = None,
+    context: Ctx = None, prompt_tokens: Prompt = None, batch: Users = None, output_tokens: OutputTokens = None,
     exact_concurrency: Annotated[bool, typer.Option("--exact-concurrency", help=(
         "Exit 1 naming the largest concurrency that fits rather than serve fewer requests."))] = False,
     engine: EngineF = None, quant: QuantF = None, kv_dtype: KvF = None,
@@ -676,7 +686,7 @@ def plan_cmd(
                      max_token_latency=None, min_tokens_per_s=None, min_total_tokens_per_s=None,
                      min_accuracy=None, benchmark=None, task=None, allow_unknown=True, released_only=False,
                      license=None, engine=engine, quant=quant, kv_dtype=kv_dtype, family=None,
-                     max_params=None, prefer="balanced")
+                     max_params=None, prefer="balanced", output_tokens=output_tokens)
     bounded("--concurrency", batch)
     k = replace(k, tp=tp, pp=pp, ep=ep, dp_attention=dp_attention, mtp=mtp)
     entry, _ = _model(cat, model, config)
