@@ -36,6 +36,11 @@ DENSE = {
     # a probe, no released model: R1-Distill-Qwen-7B's shapes in llama.cpp's llama graph (no q/k/v biases), to
     # tell the architecture's per-layer cost from the shapes' bandwidth
     "probe-qwen7b-llama-arch": ("LlamaForCausalLM", "llama", 3584, 18944, 28, 28, 4, 152064, 10000.0, 131072),
+    # run 11 (catalog/models/released: coder.yaml, small-2025.yaml): GQA 7 over 8 KV heads, MQA (32 over 1), and
+    # Qwen3 (GQA 4 over 8, with per-head q / k norms)
+    "deepseek-coder-33b": ("LlamaForCausalLM", "llama", 7168, 19200, 62, 56, 8, 32256, 100000.0, 16384),
+    "deepseek-coder-5.7bmqa": ("LlamaForCausalLM", "llama", 4096, 11008, 32, 32, 1, 32256, 100000.0, 16384),
+    "deepseek-r1-0528-qwen3-8b": ("Qwen3ForCausalLM", "qwen3", 4096, 12288, 36, 32, 8, 151936, 1000000.0, 40960),
 }
 EXTRA = {  # config.json keys beyond DENSE's columns, from the released configs
     "r1-distill-llama-8b": dict(rope_scaling=dict(rope_type="llama3", factor=8.0, low_freq_factor=1.0,
@@ -113,10 +118,12 @@ def config_and_shapes(name):
     hd = H // nh
     cfg = dict(architectures=[arch], model_type=mt, hidden_size=H, intermediate_size=I, num_hidden_layers=L,
                num_attention_heads=nh, num_key_value_heads=nkv, vocab_size=V, rope_theta=theta,
-               max_position_embeddings=ctx, rms_norm_eps=1e-6 if mt == "qwen2" else 1e-5,
+               max_position_embeddings=ctx, rms_norm_eps=1e-6 if mt in ("qwen2", "qwen3") else 1e-5,
                tie_word_embeddings=False, torch_dtype="bfloat16", hidden_act="silu")
-    if mt == "qwen2":
+    if mt in ("qwen2", "qwen3"):
         cfg.update(use_sliding_window=False, sliding_window=ctx, max_window_layers=L)
+    if mt == "qwen3":
+        cfg.update(head_dim=hd, attention_bias=False)
     cfg.update(EXTRA.get(name, {}))
     shapes = {"model.embed_tokens.weight": (V, H), "model.norm.weight": (H,), "lm_head.weight": (V, H)}
     for i in range(L):
@@ -126,6 +133,8 @@ def config_and_shapes(name):
                        p + "self_attn.v_proj.weight": (nkv * hd, H), p + "self_attn.o_proj.weight": (H, nh * hd),
                        p + "mlp.gate_proj.weight": (I, H), p + "mlp.up_proj.weight": (I, H),
                        p + "mlp.down_proj.weight": (H, I)})
+        if mt == "qwen3":  # per-head RMS norms of q and k, no biases
+            shapes.update({p + "self_attn.q_norm.weight": (hd,), p + "self_attn.k_norm.weight": (hd,)})
         if mt == "qwen2":
             shapes.update({p + "self_attn.q_proj.bias": (nh * hd,), p + "self_attn.k_proj.bias": (nkv * hd,),
                            p + "self_attn.v_proj.bias": (nkv * hd,)})

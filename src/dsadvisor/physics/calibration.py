@@ -30,6 +30,9 @@ MODEL_IDS = {
     "r1-distill-llama-8b": "deepseek-r1-distill-llama-8b",
     "deepseek-v2-lite": "deepseek-v2-lite",
     "deepseek-moe-16b": "deepseek-moe-16b-base",
+    "deepseek-coder-33b": "deepseek-coder-33b-base",  # run 11
+    "deepseek-coder-5.7bmqa": "deepseek-coder-5.7bmqa-base",
+    "deepseek-r1-0528-qwen3-8b": "deepseek-r1-0528-qwen3-8b",
 }
 # llama.cpp names formats in lower case; f16 is the catalog's fp16
 GGUF_QUANT_IDS = {"f16": "fp16", "bf16": "bf16"}
@@ -50,6 +53,9 @@ LLAMACPP_HELD_OUT_BY_RUN: dict[int, frozenset[str | tuple[str, str]]] = {
     9: frozenset({"deepseek-coder-6.7b", ("deepseek-llm-7b", "q4_k_m")}),
     # run 10 (16-bit batched decode at 16-128 sequences): R1-Distill-Llama-8B BF16 held out, Qwen-7B F16 fit
     10: frozenset({("r1-distill-llama-8b", "bf16")}),
+    # run 11 (decode at depth, GQA > 4): the models never measured at depth and the GQA-4 controls held out
+    11: frozenset({"deepseek-coder-33b", "r1-distill-qwen-32b", "r1-distill-qwen-14b", "deepseek-r1-0528-qwen3-8b",
+                   "r1-distill-llama-8b"}),
 }
 
 
