@@ -1,7 +1,8 @@
 """Fit llama.cpp's speed constants on the fit part of benchmarks/data/llamacpp-h200 (held-out rows never enter).
 
     python benchmarks/fit_llamacpp.py [--prefill-only] [--refit-prompts]
-    python benchmarks/fit_llamacpp.py --depth   # only llama.cpp's decode attention at depth (run 7)
+    python benchmarks/fit_llamacpp.py --depth [--rows] [--report]  # only decode attention at depth (runs 7, 11)
+    python benchmarks/fit_llamacpp.py --forms   # run 11: the MMA kernel's candidate cost forms, fitted and compared
     # --prefill-only: keep the catalog's decode constants; --refit-prompts: refit the F16 prompt rate and the
     # prompt experts' share too (kept from run 4 otherwise: docs/method.md, llama.cpp's fourth round)
 
@@ -29,7 +30,8 @@ from dataclasses import replace
 from pathlib import Path
 
 from dsadvisor.catalog.store import load_catalog
-from dsadvisor.physics.calibration import compare_llamacpp, read_rows, with_engine_speed
+from dsadvisor.physics.calibration import MODEL_IDS, compare_llamacpp, read_rows, with_engine_speed
+from dsadvisor.physics.ggml_attention import uses_mma_decode
 
 ROWS_ALL = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
 # run 9's fit rows set only the constants of its formats (Q4_0, Q2_K, BF16: benchmarks/fit_llamacpp_formats.py); run 10
@@ -40,6 +42,7 @@ MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}
 GQA = {"r1-distill-qwen-1.5b", "r1-distill-qwen-7b", "r1-distill-qwen-14b", "r1-distill-qwen-32b", "r1-distill-llama-8b"}
 MHA = {"deepseek-coder-1.3b", "deepseek-coder-6.7b", "deepseek-llm-7b", "deepseek-moe-16b"}
+RUN11_MODELS = {"deepseek-coder-33b", "deepseek-coder-5.7bmqa", "deepseek-r1-0528-qwen3-8b"}
 QUANTIZED = {"q8_0", "q5_k_m", "q4_k_m", "q3_k_m", "q6_k", "q2_k", "q4_0"}
 
 
@@ -131,17 +134,23 @@ def fit_batched(catalog, s, out):
     return s
 
 
-def fit_depth(catalog, s, out):
-    """llama.cpp's decode attention over a long cache (run 7 and the earlier runs' 8,192-token rows, fit part
-    only): the cost per (query head, cached token) with a 16-bit and with a Q8_0 cache on the GQA / MHA decode
-    rows past 1,000 tokens (batched rows at 4,096 too), and a Q8_0 cache's fixed cost a layer on the rows at
-    128 tokens."""
+def fit_depth(catalog, s, out, form="d"):
+    """llama.cpp's decode attention over a long cache (runs 7 and 11 and the earlier runs' 8,192-token rows, fit
+    part only): the MMA kernel's cost a layer on the single-sequence rows it runs (``is_mma``), the cost per
+    (query head, cached token) with a 16-bit cache on the other GQA / MHA decode rows past 1,000 tokens (batched
+    rows at 4,096 too) and with a Q8_0 cache, and a Q8_0 cache's fixed cost a layer on the rows at 128 tokens."""
     rows = ROWS + DEPTH_ROWS
     deep = lambda c: c.tokens > 1000 and c.model not in MLA  # noqa: E731
-    f16 = lambda c: c.quantity in ("decode", "batched_decode") and deep(c) and not c.kv  # noqa: E731
+    mma = lambda c: c.quantity == "decode" and is_mma(catalog, c)  # noqa: E731
+    f16 = lambda c: (c.quantity in ("decode", "batched_decode") and deep(c) and not c.kv  # noqa: E731
+                     and (s.fattn_mma_layer_s is None or not is_mma(catalog, c)))
     q8_deep = lambda c: c.quantity == "decode" and deep(c) and c.kv == "q8_0-kv"  # noqa: E731
     q8_short = lambda c: c.quantity == "decode" and c.tokens < 1000 and c.kv == "q8_0-kv"  # noqa: E731
     for _ in range(2):
+        if form == "d":  # the MMA kernel: a fixed cost a layer besides the cache's bytes (run 11; the adopted form)
+            s, out["fattn_mma_layer_s"] = search(catalog, s, "fattn_mma_layer_s", mma, 1e-7, 1e-4, rows=rows)
+        elif form in ("b", "c"):  # per (token, layer), or per (8-head tile, token) with --forms' tile patch
+            s, out["fattn_mma_token_s"] = search(catalog, s, "fattn_mma_token_s", mma, 1e-12, 1e-8, rows=rows)
         s, out["fattn_head_token_s[f16]"] = search(catalog, s, "fattn_head_token_s", f16, 1e-12, 1e-9, key="f16",
                                                    rows=rows)
         s, out["fattn_quantized_layer_s"] = search(catalog, s, "fattn_quantized_layer_s", q8_short, 1e-7, 1e-4,
@@ -161,6 +170,14 @@ def fit_depth(catalog, s, out):
         s, out[f"attention_efficiency_by_kind[{kind}]"] = search(catalog, s, "attention_efficiency_by_kind", keep,
                                                                  0.005, 1.0, key=kind, rows=rows)
     return s
+
+
+def is_mma(catalog, c) -> bool:
+    """Whether a comparison's decode token runs the MMA flash-attention kernel (ggml_attention.uses_mma_decode)."""
+    arch = catalog.models[MODEL_IDS[c.model]].architecture
+    return arch.attention == "gqa" and uses_mma_decode(q_heads=arch.num_attention_heads,
+                                                       kv_heads=arch.num_key_value_heads, context=c.tokens,
+                                                       batch=c.batch, quantized_kv=bool(c.kv))
 
 
 def fit(catalog):
@@ -184,17 +201,81 @@ def fit(catalog):
     return s, out
 
 
+def depth_report(catalog, speed, rows_out=False) -> None:
+    """Decode past 1,000 cached tokens (GQA / MHA; all runs), fit and held out apart: the MMA kernel's rows, the
+    other F16-cache rows, the Q8_0-cache rows; with ``rows_out`` every run-11 and MMA comparison."""
+    comps = [c for c in compare_llamacpp(with_engine_speed(catalog, "llama.cpp", speed), ROWS + DEPTH_ROWS)
+             if c.quantity == "decode" and c.tokens > 1000 and c.model not in MLA]
+    groups = (("MMA (F16, GQA > 4, >= 8K)", lambda c: is_mma(catalog, c)),
+              ("other F16", lambda c: not c.kv and not is_mma(catalog, c)), ("Q8_0 cache", lambda c: bool(c.kv)))
+    for part, held in (("fit", False), ("held out", True)):
+        for name, keep in groups:
+            e = [abs(c.estimated / c.measured - 1) for c in comps if c.held_out == held and keep(c)]
+            if e:
+                print(f"{part:8} {name:26} n={len(e):3d} max {max(e):6.1%} median {statistics.median(e):6.1%} "
+                      f"within 15 % {sum(x <= 0.15 for x in e)}/{len(e)}")
+    if rows_out:
+        for c in sorted(comps, key=lambda c: (c.held_out, c.model, c.kv, c.quant, c.tokens)):
+            if is_mma(catalog, c) or c.model in RUN11_MODELS:
+                print(f"  {'held' if c.held_out else 'fit '} {c.model:26} {c.quant:6} {c.kv or 'f16-kv':8} "
+                      f"{c.tokens:6d} {'MMA' if is_mma(catalog, c) else 'vec'} {c.estimated / c.measured - 1:+7.1%}")
+
+
+def tile_patch(on: bool) -> None:
+    """Candidate (c) of run 11's forms: the MMA kernel's cost per (8-head tile, token) instead of per (token,
+    layer): ggml_attention.decode_attention_s with fattn_mma_token_s x tiles (KV heads x ceil(ratio / 8))."""
+    import dsadvisor.physics.ggml_attention as ga
+    if not hasattr(ga, "_plain"):
+        ga._plain = ga.decode_attention_s
+    if not on:
+        ga.decode_attention_s = ga._plain
+        return
+
+    def tiled(**kw):
+        if kw.get("mma_layer_s") is not None and ga.uses_mma_decode(
+                q_heads=kw["q_heads"], kv_heads=kw["kv_heads"], context=kw["context"], batch=kw["batch"],
+                quantized_kv=kw["quantized_kv"]):
+            tiles = kw["kv_heads"] * math.ceil(kw["q_heads"] / kw["kv_heads"] / 8)
+            kw["mma_token_s"] = kw["mma_token_s"] * tiles
+        return ga._plain(**kw)
+    ga.decode_attention_s = tiled
+
+
+def forms(catalog) -> None:
+    """Run 11's candidate forms of the MMA kernel's cost, each fitted on the fit rows only (with the other depth
+    constants refitted beside it); the one with the least loss on the fit decode rows past 1,000 tokens (F16
+    cache) is adopted (the rule written before run 11 was measured: notes-lcpp-depth.md)."""
+    base = replace(catalog.engines["llama.cpp"].speed, fattn_mma_layer_s=None, fattn_mma_token_s=0.0)
+    keep = lambda c: c.quantity == "decode" and c.tokens > 1000 and c.model not in MLA and not c.kv  # noqa: E731
+    for form, start in (("a", dict()), ("b", dict(fattn_mma_layer_s=0.0)), ("c", dict(fattn_mma_layer_s=0.0)),
+                        ("d", dict(fattn_mma_layer_s=1e-5))):
+        tile_patch(form == "c")
+        out: dict[str, float] = {}
+        s = fit_depth(catalog, replace(base, **start), out, form)
+        print(f"form ({form}) fit loss {loss(catalog, s, keep, ROWS + DEPTH_ROWS):.5f} " + " ".join(
+            f"{k}={v:.3g}" for k, v in out.items() if "mma" in k or k == "fattn_head_token_s[f16]"))
+        depth_report(catalog, s)
+    tile_patch(False)
+
+
 def main() -> None:
     catalog = load_catalog()
+    if "--forms" in sys.argv:
+        forms(catalog)
+        return
     if "--depth" in sys.argv:
         speed, out = catalog.engines["llama.cpp"].speed, {}
-        speed = fit_depth(catalog, speed, out)
+        if "--report" in sys.argv:  # the catalog's constants as they are, no refit
+            depth_report(catalog, speed, "--rows" in sys.argv)
+            return
+        speed = fit_depth(catalog, speed, out, "d" if speed.fattn_mma_layer_s is not None else "a")
         for k, v in out.items():
             print(f"{k:36} {v:.4g}")
         for q in ("decode", "batched_decode", "prefill_depth"):
             keep = lambda c, q=q: c.quantity == q  # noqa: E731
             e = [abs(math.exp(x) - 1) for x in errors(catalog, speed, keep, ROWS + DEPTH_ROWS)]
             print(f"fit {q:15} n={len(e):3d} max {max(e):6.1%} median {statistics.median(e):6.1%}")
+        depth_report(catalog, speed, "--rows" in sys.argv)
         return
     speed, out = fit(catalog)
     for k, v in out.items():

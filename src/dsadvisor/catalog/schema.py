@@ -640,6 +640,11 @@ class EngineSpeed(Sourced):
     # on an H200 and taken as they are on other NVIDIA GPUs. Unset: the KV bytes alone
     fattn_head_token_s: dict[str, Annotated[float, Gt(0), Le(1e-6)]] = field(default_factory=dict)
     fattn_quantized_layer_s: Annotated[float, Ge(0), Le(MAX_LAYER_S)] = 0
+    # the tensor-core (MMA) kernel one sequence's decode token runs past 8,192 cells with more than 4 query heads a
+    # KV head and a 16-bit cache: seconds a layer and step, and per (cached token, layer) floored by the cache's
+    # bytes at the bandwidth (physics/ggml_attention.py). Unset: fattn_head_token_s as for the vector kernel
+    fattn_mma_layer_s: Optional[Annotated[float, Ge(0), Le(MAX_LAYER_S)]] = None
+    fattn_mma_token_s: Annotated[float, Ge(0), Le(1e-6)] = 0
     # prompt attention's share of the 16-bit rate by attention kind ("mha", "gqa", "mla") where the engine's
     # flash-attention kernel reaches different rates by kind (llama.cpp, measured on the H200: GPUs of the
     # mmq_pass_capability generation; attention_efficiency elsewhere and for releases without flash attention)

@@ -849,10 +849,12 @@ def ggml_decode_attention_s(d: Deployment, s: _Setup) -> float | None:
     kv_elem, tp, decompressed = s.kv_args
     return decode_attention_s(
         layers=arch.num_hidden_layers / s.layout.pp, q_heads=max(1, arch.num_attention_heads // tp),
-        context=s.context, batch=max(1, math.ceil(d.batch / s.layout.dp_attention)),
+        kv_heads=max(1, arch.num_key_value_heads // tp), context=s.context,
+        batch=max(1, math.ceil(d.batch / s.layout.dp_attention)),
         kv_bytes_per_token_layer=kv_bytes_per_token(arch, kv_elem, tp, decompressed) / arch.num_hidden_layers,
         quantized_kv=d.kv_format is not None, bandwidth=s.rates.bandwidth, head_token_s=speed.fattn_head_token_s,
-        quantized_layer_s=speed.fattn_quantized_layer_s)
+        quantized_layer_s=speed.fattn_quantized_layer_s, mma_layer_s=speed.fattn_mma_layer_s,
+        mma_token_s=speed.fattn_mma_token_s)
 
 
 def weight_only_int4(quant: QuantFormat) -> bool:
