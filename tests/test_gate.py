@@ -307,3 +307,23 @@ def test_estimate_and_plan_take_output_tokens_as_recommend_and_check_do(run):
     for cmd in ("estimate", "plan", "check"):
         both = run(cmd, *common, "--output-tokens", "1000", "--context", "9000")
         assert both.code == 2 and both.out == "" and "give --context or --output-tokens, not both" in both.err
+
+
+def test_numbers_typed_with_their_unit(run):
+    """`--vram 80GB` (as nvidia-smi and spec sheets write it) stopped with "'80GB' is not a valid float" and no way
+    on; so did `--max-ttft 500ms`. Now a unit the option can read is converted into the option's own (GB, seconds,
+    ms) and any other is refused naming the units it takes."""
+    def constraints(*args):
+        r = run("recommend", "--gpu", "A100", *args, "--top", "1", "-f", "json")
+        assert r.code == 0, r.err
+        return r.json()["hardware"], r.json()["constraints"]
+
+    plain = constraints("--vram", "80", "--max-ttft", "0.5", "--max-token-latency", "50")
+    for args in (("--vram", "80GB", "--max-ttft", "500ms", "--max-token-latency", "50ms"),
+                 ("--vram", "80 gb", "--max-ttft", "0.5s", "--max-token-latency", "0.05s"),
+                 ("--vram", "0.08TB", "--max-ttft", "0.5", "--max-token-latency", "50")):
+        assert constraints(*args) == plain, args
+    for args, said in ((("--vram", "80GiB"), "give GB (a number, or with g, gb, t, tb)"),
+                       (("--vram", "40", "--max-ttft", "2h"), "give seconds (a number, or with ms, s, sec)")):
+        r = run("recommend", "--gpu", "A100", *args, "-f", "json")
+        assert r.code == 2 and r.out == "" and r.err.count("\n") == 1 and said in r.err, r.err

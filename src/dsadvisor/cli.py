@@ -13,6 +13,7 @@ Whatever becomes of stdout (closed, full, a reader that stops early) the exit co
 """
 
 import os
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -771,6 +772,7 @@ def _run(argv: list[str] | None) -> int:
 
     command = typer.main.get_command(_app_for(sys.argv[1:] if argv is None else argv))
     _refuse_blanks(command)
+    _accept_units(command)
     code = EXIT_OK
     try:
         with warnings.catch_warnings():  # the library's warnings: one `dsadvisor: warning:` line each
@@ -862,6 +864,51 @@ def _refuse_blanks(command) -> None:
             path = type(param.type).__name__ in ("Path", "TyperPath")  # click's, or typer's own (typer >= 0.28)
             if isinstance(param.type, types.StringParamType) or path:
                 param.type = NotBlank(param.type)
+
+
+# Numbers a user may type with their unit (`--vram 80GB`, `--max-ttft 500ms`): each option's units and what one
+# of each is in the option's own unit; a bare number is in the option's unit, as before.
+_GB = {"gb": 1.0, "g": 1.0, "tb": 1000.0, "t": 1000.0}
+UNITS: dict[str, tuple[str, dict[str, float]]] = {
+    "vram": ("GB", _GB), "ram": ("GB", _GB),
+    "max_ttft": ("seconds", {"s": 1.0, "sec": 1.0, "ms": 1e-3}),
+    "max_token_latency": ("ms", {"ms": 1.0, "s": 1000.0, "sec": 1000.0}),
+}
+_NUMBER_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-z]+)\s*")
+
+
+def _accept_units(command) -> None:
+    """``--vram 80GB``, ``--ram 1TB``, ``--max-ttft 500ms``, ``--max-token-latency 0.05s``: the number in the
+    option's own unit; another unit is refused naming the ones it takes."""
+    try:  # typer >= 0.29 vendors click
+        from typer._click import types
+    except ImportError:  # pragma: no cover - older typer depends on click itself
+        from click import types  # type: ignore[no-redef]
+
+    class WithUnit(types.ParamType):
+        def __init__(self, inner, unit: str, units: dict[str, float]):
+            self.inner, self.name, self.unit, self.units = inner, inner.name, unit, units
+
+        def get_metavar(self, *args, **kwargs):
+            return self.inner.get_metavar(*args, **kwargs)
+
+        def convert(self, value, param, ctx):
+            m = _NUMBER_UNIT.fullmatch(value) if isinstance(value, str) else None
+            if m is None:
+                return self.inner.convert(value, param, ctx)
+            factor = self.units.get(m.group(2).lower())
+            if factor is None:
+                self.fail(f"{value!r}: give {self.unit} (a number, or with {', '.join(sorted(self.units))})",
+                          param, ctx)
+            return float(m.group(1)) * factor
+
+    todo = [command]
+    while todo:
+        cmd = todo.pop()
+        todo += list(getattr(cmd, "commands", {}).values())
+        for param in cmd.params:
+            if param.name in UNITS and isinstance(param.type, types.FloatParamType):
+                param.type = WithUnit(param.type, *UNITS[param.name])
 
 
 def say_raw(text: str) -> None:
