@@ -224,3 +224,11 @@ def test_a_terminal_run_draws_at_its_width_without_rich(cols):
     plain = _run_on_a_terminal(cols, env, "recommend", "--gpu", "A100", "--vram", "40")
     assert "\x1b" not in plain and "+--" in plain
     assert max(len(line) for line in plain.splitlines()) == 160  # as before: NO_COLOR draws 160 wide
+
+
+def test_a_note_is_printed_as_written():
+    """rich's console.print turned ':smile:' in a note into an emoji; a note (which may hold a model's name) is text."""
+    doc = Document(data={}, notes=("ollama run deepseek-r1:7b :smile: :x:",))
+    with environment(NO_COLOR=None, TERM="xterm-256color", COLUMNS=None, LINES=None):
+        assert TerminalTableRenderer(width=80).render(doc) == "ollama run deepseek-r1:7b :smile: :x:\n"
+        assert "\U0001f604" in rich_drawing(doc, 80)  # what rich printed
