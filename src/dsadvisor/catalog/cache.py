@@ -42,14 +42,17 @@ CATALOG_ENTRIES_KEPT = 8
 
 def _sha256(data: bytes = b""):
     """SHA-256 from CPython's own module (``_sha2`` from 3.12, ``_sha256`` before); ``hashlib`` only where
-    neither exists: importing hashlib loads OpenSSL, about 11M instructions of every run (callgrind)."""
-    try:
-        from _sha2 import sha256  # type: ignore[import-not-found]
-    except ImportError:
+    neither exists: importing hashlib loads OpenSSL, about 11M instructions of every run (callgrind). The
+    module this interpreter has is asked for first: a failed import searches every path entry (0.7M
+    instructions on 3.11, where ``_sha2`` was asked for first)."""
+    names = ("_sha2", "_sha256") if sys.version_info >= (3, 12) else ("_sha256", "_sha2")
+    for name in names:
         try:
-            from _sha256 import sha256  # type: ignore[import-not-found]
-        except ImportError:  # pragma: no cover - an interpreter without CPython's fallbacks
-            from hashlib import sha256
+            return __import__(name).sha256(data)
+        except ImportError:
+            continue
+    from hashlib import sha256  # pragma: no cover - an interpreter without CPython's fallbacks
+
     return sha256(data)
 
 
