@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dsadvisor.catalog import schema
+from dsadvisor.catalog import names, schema
 from dsadvisor.errors import InputError
 from dsadvisor.physics.estimate import Deployment, estimate
 from dsadvisor.launch.plan import launch_plan
@@ -109,7 +109,7 @@ def carrying(calls: list[list[str]], value: str) -> list[str]:
 @pytest.fixture
 def no_repo_check(monkeypatch):
     """Let a hostile hf_repo into a ModelEntry built in Python (the catalog refuses it)."""
-    monkeypatch.setattr(schema, "_check_repo_id", lambda value: value, raising=False)
+    monkeypatch.setattr(names, "check_repo_id", lambda value: value)
 
 
 # Per engine, deployments that put the value in each place a plan writes it: served as it is, in a

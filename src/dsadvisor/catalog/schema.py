@@ -44,62 +44,41 @@ class Sourced(Strict):
     source: Annotated[str, MinLen(2)]  # where a figure was read: a seed file, "HF config.json", "GH:V3"
 
 
-_ID = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
-_GPU_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+# An id, as each entry's ``id`` must be (a GPU's may hold capitals: "A100-SXM-40GB"). Each pattern is compiled
+# the first time it is matched (``re`` keeps it), not when this module is imported: a cached catalog is read
+# without building a record, and a run builds an ``Engine`` or two at most (through ``replace``).
+_ID = r"^[a-z0-9][a-z0-9._-]*$"
+_GPU_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
 
 
-def _check_id(value: str, pattern: re.Pattern[str] = _ID) -> None:
-    if not pattern.match(value):
-        raise ValueError(f"id {quoted(value)} must match {pattern.pattern}")
-
-
-# A Hugging Face repo id, as huggingface_hub's validate_repo_id reads it: ``name`` or
-# ``namespace/name``, each part of letters, digits, '-', '_' and '.', starting and ending with a
-# letter, digit or '_'; no '--' or '..'; the name at most 96 characters; no '.git' ending. Kept to
-# ASCII (the Hub's own ids are; its \w would admit any Unicode letter). The id reaches the launch
-# commands `plan` prints, so nothing a shell reads specially ($, `, ;, quotes, spaces) gets in.
-_REPO_PART = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_])?")
-_REPO_CHARS = re.compile(r"[^A-Za-z0-9_./-]")
-MAX_REPO_NAME = 96
-
-
-def repo_id_problem(value: str) -> str | None:
-    """Why ``value`` is no Hugging Face repo id, or None."""
-    bad = _REPO_CHARS.search(value)
-    if bad:
-        return f"holds {bad.group()!r} (only ASCII letters, digits, '-', '_', '.' and one '/')"
-    parts = value.split("/")
-    if len(parts) > 2:
-        return "has more than one '/' (a repo id is name or namespace/name)"
-    if "--" in value or ".." in value:
-        return "holds '--' or '..'"
-    if len(parts[-1]) > MAX_REPO_NAME:
-        return f"has a name longer than {MAX_REPO_NAME} characters"
-    if value.endswith(".git"):
-        return "ends in '.git'"
-    if not all(_REPO_PART.fullmatch(p) for p in parts):
-        return "has a part that is empty or starts or ends with '-' or '.'"
-    return None
-
-
-def _check_repo_id(value: str) -> str:
-    problem = repo_id_problem(value)
-    if problem:
-        raise ValueError(f"{quoted(value)} is not a Hugging Face repo id: it {problem}")
-    return value
+def _check_id(value: str, pattern: str = _ID) -> None:
+    if not re.match(pattern, value):
+        raise ValueError(f"id {quoted(value)} must match {pattern}")
 
 
 class _RepoId:
-    """``Annotated`` marker: pydantic runs ``_check_repo_id`` on the field, so the error names it
+    """``Annotated`` marker: pydantic runs ``names.check_repo_id`` on the field, so the error names it
     (``field hf_repo``). pydantic_core is imported only when pydantic builds its validator."""
 
     def __get_pydantic_core_schema__(self, source: Any, handler: Any) -> Any:
         from pydantic_core import core_schema
 
-        return core_schema.no_info_after_validator_function(_check_repo_id, handler(source))
+        from dsadvisor.catalog.names import check_repo_id
+
+        return core_schema.no_info_after_validator_function(check_repo_id, handler(source))
 
 
 RepoId = _RepoId()
+
+
+def __getattr__(name: str) -> Any:
+    """The name checks this module held before they moved to ``catalog.names`` (imported only when asked for:
+    its patterns are compiled then)."""
+    if name in ("repo_id_problem", "MAX_REPO_NAME"):
+        from dsadvisor.catalog import names
+
+        return getattr(names, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 # --------------------------------------------------------------------- models
@@ -395,9 +374,11 @@ class ModelEntry(Sourced):
     tasks: list[Literal["general", "code", "math", "reasoning", "chat", "vision"]] = _list()
 
     def __post_init__(self) -> None:
+        from dsadvisor.catalog.names import check_repo_id
+
         _check_id(self.id)
         if self.hf_repo is not None:  # also when built in Python, not read from YAML
-            _check_repo_id(self.hf_repo)
+            check_repo_id(self.hf_repo)
         if self.architecture is not None and self.architecture_from is not None:
             raise ValueError("give either architecture or architecture_from, not both")
         if self.status == "released" and self.kind == "model":
@@ -825,13 +806,6 @@ class Engine(Sourced):
 
 # ------------------------------------------------------------------ artifacts
 
-# A GGUF file inside a repository (a split file's first part, or a sub-folder's file): it reaches
-# shell commands, so only ASCII letters, digits and '._-/' with no '..' and no leading '/' or '-'.
-_FILE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9._/-]*$")
-# An Ollama model tag, as `ollama pull` takes it: name[:tag], lower-case name, optional namespace.
-_OLLAMA_TAG = re.compile(r"^[a-z0-9][a-z0-9._-]*(/[a-z0-9][a-z0-9._-]*)?(:[A-Za-z0-9][A-Za-z0-9._-]*)?$")
-
-
 @record(frozen=True, kw_only=True)
 class Artifact(Sourced):
     """A checkpoint that exists: a Hugging Face repository (or a GGUF file in one), or an Ollama tag.
@@ -863,15 +837,17 @@ class Artifact(Sourced):
         return f"{self.repo}/{self.file}" if self.file else str(self.repo)
 
     def __post_init__(self) -> None:
+        from dsadvisor.catalog.names import FILE, OLLAMA_TAG, check_repo_id
+
         _check_id(self.id)
         if (self.repo is None) == (self.ollama_tag is None):
             raise ValueError("give exactly one of repo (a Hugging Face repository) or ollama_tag")
         if self.repo is not None:
-            _check_repo_id(self.repo)
-        if self.file is not None and (self.repo is None or not _FILE.match(self.file) or ".." in self.file):
+            check_repo_id(self.repo)
+        if self.file is not None and (self.repo is None or not re.match(FILE, self.file) or ".." in self.file):
             raise ValueError(f"file {quoted(self.file)} must be a file name inside repo "
                              "(letters, digits, '._-/'; no '..')")
-        if self.ollama_tag is not None and not _OLLAMA_TAG.match(self.ollama_tag):
+        if self.ollama_tag is not None and not re.match(OLLAMA_TAG, self.ollama_tag):
             raise ValueError(f"ollama_tag {quoted(self.ollama_tag)} is not an Ollama tag (name:tag, lower-case name)")
 
 
