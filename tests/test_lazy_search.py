@@ -11,11 +11,13 @@ import math
 
 import pytest
 
-from dsadvisor.advice import search
+from dsadvisor.advice import model_search, options, search
 from dsadvisor.advice.rules import Constraints
 from dsadvisor.catalog.store import Loss
+from dsadvisor.engines import serving_engine
 from dsadvisor.physics import estimate as est_mod
 from dsadvisor.physics import tiles
+from dsadvisor.physics.offload import HOST_CPU
 
 
 def _eager_options(catalog, model, hw, k, ranges, engines, credits):
@@ -29,11 +31,11 @@ def _eager_options(catalog, model, hw, k, ranges, engines, credits):
             if fmt.id in eng.formats:
                 art, convert = search.availability(catalog, model, fmt, eng)
                 rank = search.tier(loss, convert is None)
-                found.append(((-rank, search._loss_key(loss), i, j), search.Option(fmt, eng, loss, art, convert, q, rank)))
+                found.append(((-rank, options._loss_key(loss), i, j), search.Option(fmt, eng, loss, art, convert, q, rank)))
     return [o for _, o in sorted(found, key=lambda x: x[0])]
 
 
-@pytest.mark.parametrize("gpu", ["A100-SXM-40GB", "RTX-4090", "V100-SXM-32GB", search.HOST_CPU])
+@pytest.mark.parametrize("gpu", ["A100-SXM-40GB", "RTX-4090", "V100-SXM-32GB", HOST_CPU])
 def test_lazy_options_are_the_eager_list(catalog, gpu):
     k = Constraints()
     hw = search.Hardware(catalog.gpus[gpu])
@@ -52,13 +54,13 @@ def test_options_are_built_only_as_far_as_the_search_reads(catalog, monkeypatch)
     from dsadvisor.advice.check import hardware_kinds
 
     built = []
-    real = search.Option
+    real = options.Option
 
     def counted(*args):
         built.append(args)
         return real(*args)
 
-    monkeypatch.setattr(search, "Option", counted)
+    monkeypatch.setattr(options, "Option", counted)
     pairs = 0
     k = Constraints()
     hw = hardware_kinds(catalog, ["A100"], 40.0)
@@ -149,8 +151,8 @@ def _availability_by_definition(catalog, model, fmt, eng):
     shipped = catalog.native_formats(model)[0]
     if model.hf_repo is None:
         return None, None if fmt.id in catalog.native_formats(model) else \
-            search.serving_engine(eng).convert_hint(f"<checkpoint of {model.id}>", shipped, fmt.id)
-    engine = search.serving_engine(eng)
+            serving_engine(eng).convert_hint(f"<checkpoint of {model.id}>", shipped, fmt.id)
+    engine = serving_engine(eng)
     official = catalog.artifact(model.id, shipped, eng.id)
     if engine.makes_at_load(shipped, fmt.id) and (official is not None or eng.id == "transformers"):
         return official, None
@@ -160,7 +162,7 @@ def _availability_by_definition(catalog, model, fmt, eng):
 def test_checkpoints_looked_up_per_model_answer_as_availability(catalog):
     kinds = set()
     for model in catalog.models.values():
-        at_hand = search._checkpoints(catalog, model)
+        at_hand = options._checkpoints(catalog, model)
         for fmt in catalog.quantizations.values():
             for eng in catalog.engines.values():
                 expected = _availability_by_definition(catalog, model, fmt, eng)
@@ -174,17 +176,17 @@ def test_ruled_out_kept_per_gpu_format_and_engine(catalog):
     k = Constraints()
     model = catalog.model("deepseek-r1-distill-qwen-7b")
     answers = set()
-    for gpu in ("A100-SXM-40GB", "V100-SXM-32GB", search.HOST_CPU):
+    for gpu in ("A100-SXM-40GB", "V100-SXM-32GB", HOST_CPU):
         hw = search.Hardware(catalog.gpus[gpu])
         for opt in search.options(catalog, model, hw, k, {}, list(catalog.engines.values())):
-            uncached = search.serving_engine(opt.eng).unsupported_uncached(hw.gpu, opt.fmt) is not None
-            assert search._ruled_out(hw, opt) == uncached == search._ruled_out(hw, opt)
+            uncached = serving_engine(opt.eng).unsupported_uncached(hw.gpu, opt.fmt) is not None
+            assert model_search._ruled_out(hw, opt) == uncached == model_search._ruled_out(hw, opt)
             answers.add(uncached)
     assert answers == {True, False}
     hw = search.Hardware(catalog.gpus["A100-SXM-40GB"])
     opt = next(search.options(catalog, model, hw, k, {}, [catalog.engine("vllm")]))
     older = search.Hardware(dataclasses.replace(hw.gpu, compute_capability="6.0"))  # another GPU, same name
-    assert search._ruled_out(hw, opt) is False and search._ruled_out(older, opt) is True
+    assert model_search._ruled_out(hw, opt) is False and model_search._ruled_out(older, opt) is True
 
 
 def _expected_ceil_written_out(n, p, width):

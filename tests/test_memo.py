@@ -83,21 +83,22 @@ def test_weight_bytes_and_param_counts_follow_their_arguments_not_the_address(mo
 
 
 def test_native_formats_and_formats_here_are_kept_with_their_objects(monkeypatch):
-    from dsadvisor.advice import search
+    from dsadvisor.advice import options
     from dsadvisor.advice.rules import Constraints
     from dsadvisor.catalog.store import load_catalog
+    from dsadvisor.physics.offload import HOST_CPU
 
     cat = load_catalog(use_env=False)
     fp8 = next(m for m in cat.models.values() if m.weights_dtype and m.weights_dtype.value.lower() == "fp8")
     assert cat.native_formats(fp8) == cat._native_formats(fp8)
     other = dataclasses.replace(fp8, weights_dtype=None)  # the same id, another entry: its own answer
     assert cat.native_formats(other) == cat._native_formats(other) != cat.native_formats(fp8)
-    monkeypatch.setattr(search, "id", lambda obj: 42, raising=False)
+    monkeypatch.setattr(options, "id", lambda obj: 42, raising=False)
     fmts = [q for q in cat.quantizations.values() if "weights" in q.applies_to]
-    for gpu in (cat.gpus["A100-SXM-40GB"], cat.gpus["V100-SXM-32GB"], cat.gpus[search.HOST_CPU]):
-        uncached = [q for q in fmts if q.engines and search._runs_here(cat, gpu, q, Constraints())
+    for gpu in (cat.gpus["A100-SXM-40GB"], cat.gpus["V100-SXM-32GB"], cat.gpus[HOST_CPU]):
+        uncached = [q for q in fmts if q.engines and options._runs_here(cat, gpu, q, Constraints())
                     and q.id != ("fp16" if "bf16" in gpu.dtypes else "bf16")]
-        assert search._formats_here(cat, gpu, Constraints(), fmts) == uncached, gpu.id
+        assert options._formats_here(cat, gpu, Constraints(), fmts) == uncached, gpu.id
 
 
 def test_engine_on_a_device_follows_the_engine_not_the_address(monkeypatch):

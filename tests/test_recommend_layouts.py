@@ -175,8 +175,8 @@ def test_top_k_is_the_best_k_of_every_layout_searched(catalog):
 
 def test_no_layout_scores_above_the_bound_that_skips_a_search(catalog):
     """The bound that spares a search (advice.search._rank_at_best) holds for every verdict searched."""
-    from dsadvisor.advice.search import (_hardware_of, _layout_searchable, _layout_searched, _rank, _rank_at_best,
-                                         recommend)
+    from dsadvisor.advice.search import _hardware_of, _layout_searchable, _layout_searched, _rank_at_best, recommend
+    from dsadvisor.advice.verdicts import rank as _rank
 
     hw, k = [hardware(catalog, "H200", gpus=8)], Constraints(batch=32)
     rec = recommend(catalog, hw, replace(k, layout_search=False))

@@ -59,7 +59,7 @@ def test_replace_runs_what_a_record_checks_and_drops_what_is_not_a_field():
 
 def _credits_by_definition(models, names):
     """dominance_credits as first written: every pair of models, each benchmark's best setting by a scan."""
-    from dsadvisor.advice.search import DOMINANCE_SHARED, SKILL
+    from dsadvisor.advice.scoring import DOMINANCE_SHARED, SKILL
 
     scores = {m.id: {b.name: max(x.score for x in m.benchmarks if x.name == b.name) for b in m.benchmarks}
               for m in models}
@@ -80,8 +80,8 @@ def _credits_by_definition(models, names):
 
 
 def test_dominance_credits_answer_as_their_definition(catalog):
-    from dsadvisor.advice.rules import TASK_BENCHMARKS
-    from dsadvisor.advice.search import DEFAULT_BENCHMARKS, SKILL, dominance_credits
+    from dsadvisor.advice.rules import DEFAULT_BENCHMARKS, TASK_BENCHMARKS
+    from dsadvisor.advice.scoring import SKILL, dominance_credits
 
     models = list(catalog.models.values())
     asked = [DEFAULT_BENCHMARKS, *TASK_BENCHMARKS.values(), *((n,) for n in SKILL), tuple(SKILL)]
@@ -94,28 +94,29 @@ def test_dominance_credits_answer_as_their_definition(catalog):
 
 
 def test_candidate_formats_answer_as_without_kept_size_keys(catalog, monkeypatch):
-    from dsadvisor.advice import search
+    from dsadvisor.advice import options
     from dsadvisor.advice.rules import Constraints
+    from dsadvisor.physics.offload import HOST_CPU
 
-    gpus = [catalog.gpus[g] for g in ("A100-SXM-40GB", "RTX-4090", "V100-SXM-32GB", search.HOST_CPU)]
+    gpus = [catalog.gpus[g] for g in ("A100-SXM-40GB", "RTX-4090", "V100-SXM-32GB", HOST_CPU)]
 
     def uncached(gpu, model):
         fmts = [q for q in catalog.quantizations.values() if "weights" in q.applies_to]
-        fmts = [q for q in fmts if q.engines and search._runs_here(catalog, gpu, q, Constraints())
+        fmts = [q for q in fmts if q.engines and options._runs_here(catalog, gpu, q, Constraints())
                 and q.id != ("fp16" if "bf16" in gpu.dtypes else "bf16")]
         files = {a.format for a in catalog.artifacts_of(model.id)}
-        fmts = [q for q in fmts if search.format_exists_for(q, model) and (q.id in files or not search.published_recipe(q))]
+        fmts = [q for q in fmts if options.format_exists_for(q, model) and (q.id in files or not options.published_recipe(q))]
         best: dict = {}
         for q in fmts:
-            key = search._size_key(q)
-            if key not in best or search._loss_key(catalog.loss(model, q)) < search._loss_key(catalog.loss(model, best[key])):
+            key = options._size_key(q)
+            if key not in best or options._loss_key(catalog.loss(model, q)) < options._loss_key(catalog.loss(model, best[key])):
                 best[key] = q
-        return [q.id for q in fmts if best[search._size_key(q)] is q]
+        return [q.id for q in fmts if best[options._size_key(q)] is q]
 
     for gpu in gpus:
         for model in catalog.models.values():
-            assert [q.id for q in search.candidate_formats(catalog, gpu, Constraints(), model)] == uncached(gpu, model)
+            assert [q.id for q in options.candidate_formats(catalog, gpu, Constraints(), model)] == uncached(gpu, model)
     # a format replaced under the same id (another size) gets its own key, not the one kept for the old one
     q8 = catalog.quantizations["q8_0"]
     other = dataclasses.replace(q8, bits_per_weight=q8.bits_per_weight + 1)
-    assert search._sized(catalog, [other])[0][1] == search._size_key(other) != search._sized(catalog, [q8])[0][1]
+    assert options._sized(catalog, [other])[0][1] == options._size_key(other) != options._sized(catalog, [q8])[0][1]

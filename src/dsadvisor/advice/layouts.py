@@ -246,7 +246,7 @@ def could_fit(dep: Deployment) -> bool:
     return False
 
 
-V = TypeVar("V")  # a verdict (advice.search.Verdict: this module comes before it)
+V = TypeVar("V")  # a verdict (advice.verdicts.Verdict: this module comes before it)
 
 
 def best_layout(catalog: Catalog, dep: Deployment, limits: Limits, judge: Callable[[Deployment, Estimate, Serving], V],

@@ -1,0 +1,40 @@
+"""Modules split into smaller ones keep their import paths: every name ``advice.search`` defined before it was
+split (into ``scoring``, ``verdicts``, ``options``, ``judging`` and ``model_search``) is still importable from it,
+and is the very object its new module holds; likewise the name checks ``catalog.schema`` held (now
+``catalog.names``)."""
+
+from __future__ import annotations
+
+import importlib
+
+import pytest
+
+# (module the name lives in now, names advice.search defined before the split that moved there)
+SEARCH_MOVED = {
+    "scoring": ["WEIGHTS", "SCORE_TIE", "FAST_TOKENS_PER_S", "ENOUGH_HEADROOM", "Score", "quality", "Scored",
+                "scored_benchmarks", "task_benchmarks", "Credits", "DOMINANCE_SHARED", "SKILL",
+                "dominance_credits", "score", "score_ranges"],
+    "verdicts": ["Verdict", "Recommendation", "Hardware", "Skipped", "tier"],
+    "options": ["DEFAULT_ENGINES", "gpu_counts", "expected_loss", "availability", "candidate_formats",
+                "format_exists_for", "published_recipe", "Option", "options"],
+    "judging": ["judge"],
+    "model_search": ["evaluate_model"],
+    "search": ["derived", "recommend", "candidates", "check_names", "nothing_fits_advice"],
+}
+
+
+@pytest.mark.parametrize("home", sorted(SEARCH_MOVED))
+def test_search_names_import_from_search_as_before(home):
+    search = importlib.import_module("dsadvisor.advice.search")
+    module = importlib.import_module(f"dsadvisor.advice.{home}")
+    for name in SEARCH_MOVED[home]:
+        assert getattr(search, name) is getattr(module, name), name
+
+
+def test_schema_name_checks_import_from_schema_as_before():
+    from dsadvisor.catalog import names, schema
+    from dsadvisor.catalog.schema import MAX_REPO_NAME, repo_id_problem
+
+    assert repo_id_problem is names.repo_id_problem and MAX_REPO_NAME == names.MAX_REPO_NAME == 96
+    with pytest.raises(AttributeError):
+        schema.no_such_name  # noqa: B018
