@@ -3,9 +3,10 @@
 Laid out as rich (13.8 to 15) draws ``rich.table.Table`` with box SIMPLE_HEAD and folding cells, and with NO_COLOR
 at 160 columns in ASCII boxes and no style: the same column widths (each column's widest and narrowest fit,
 the widest columns narrowed first), the same word wrapping and folding of long words, the same lines. Drawn
-by hand because importing rich and drawing a 20-row table with it cost ~45 ms of a ~200 ms ``recommend``
-(docs/performance.md); tests/test_terminal.py draws random tables both ways and compares them character for
-character. Like every renderer it only lays out what it is given.
+by hand because importing rich and drawing a 20-row table with it made a terminal ``recommend`` take ~45 ms more
+than a piped one (161 against 114 ms; now 117: docs/performance.md, sixth pass); tests/test_terminal.py draws
+random tables both ways and compares them character for character. One difference: rich turned ``:name:`` in a
+note into an emoji; a note is printed as written. Like every renderer it only lays out what it is given.
 """
 
 from __future__ import annotations
