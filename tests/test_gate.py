@@ -327,3 +327,11 @@ def test_numbers_typed_with_their_unit(run):
                        (("--vram", "40", "--max-ttft", "2h"), "give seconds (a number, or with ms, s, sec)")):
         r = run("recommend", "--gpu", "A100", *args, "-f", "json")
         assert r.code == 2 and r.out == "" and r.err.count("\n") == 1 and said in r.err, r.err
+
+
+def test_a_bad_concurrency_is_named_as_typed_in_the_docs(run):
+    """`recommend --concurrency 0` answered "--batch must be between 1 and 1e+06": --concurrency is the option's
+    name (README, --help; --batch its older alias), so the error named an option the user had not typed."""
+    for flag in ("--concurrency", "--batch"):
+        r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", flag, "0", "-f", "json")
+        assert r.code == 2 and r.err == "dsadvisor: error: --concurrency must be between 1 and 1e+06, not 0\n"

@@ -103,7 +103,7 @@ class Constraints:
         """Built in Python too, it is held to the command line's ranges (``dsadvisor.limits.BOUNDS``,
         in the flags' units): a 1e300 limit would otherwise reach the JSON as ``inf``."""
         for flag, value in (
-                ("--context", self.context), ("--prompt-tokens", self.prompt_tokens), ("--batch", self.batch),
+                ("--context", self.context), ("--prompt-tokens", self.prompt_tokens), ("--concurrency", self.batch),
                 ("--max-ttft", self.max_ttft_s),
                 ("--max-token-latency", None if self.max_token_latency_s is None else self.max_token_latency_s * 1e3),
                 ("--min-tokens-per-s", self.min_tokens_per_s),

@@ -122,7 +122,7 @@ def default_quant(entry: ModelEntry, gpu: Gpu | None = None) -> str:
 def check_workload(context: int | None, prompt: int | None, batch: int) -> None:
     check_number("--context", context)
     check_number("--prompt-tokens", prompt)
-    check_number("--batch", batch)
+    check_number("--concurrency", batch)  # --batch is its older name
     if context is not None and prompt is not None and prompt > context:
         raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
 
