@@ -78,9 +78,15 @@ def test_each_file_holds_its_category(gpus):
 def test_exact_names_name_one_card(gpus):
     owner = {}
     for g in gpus.values():
-        for n in {g.id, g.name, *g.nvidia_smi_names, *g.aliases}:
+        for n in {g.id, g.name, *g.aliases}:
             key = re.sub(r"[\s_\-]+", "", n.lower())
             assert owner.setdefault(key, g.id) == g.id, f"{n!r} names both {owner[key]} and {g.id}"
+    family = {}  # nvidia-smi prints one name for both sizes of some cards (RTX 3080, RTX 4060 Ti): one family only
+    for g in gpus.values():
+        for n in g.nvidia_smi_names:
+            key = re.sub(r"[\s_\-]+", "", n.lower())
+            assert owner.get(key, g.id) == g.id, f"{n!r} names {owner[key]} and {g.id}"
+            assert family.setdefault(key, g.family) == g.family, f"{n!r} names {family[key]} and {g.family}"
 
 
 def test_every_entry_is_sourced_and_linked(gpus):
@@ -183,8 +189,10 @@ def test_nvidia_smi_names(gpus, smi_name, gpu_id):
 
 
 def test_every_listed_smi_name_is_in_the_table(gpus):
+    from .test_consumer_hardware import SHARED_SMI, SMI
+
     listed = {n for g in gpus.values() for n in g.nvidia_smi_names}
-    assert listed == {n for n, _ in SMI_NAMES}
+    assert listed == {n for n, _ in SMI_NAMES} | {n for n, _ in SMI} | set(SHARED_SMI)
 
 
 @pytest.mark.parametrize("name", ["H100-PCIe", "H100 PCIe", "h100_pcie", "NVIDIA H100 PCIe", "H100 PCIe 80GB", "h100pcie"])
@@ -276,7 +284,7 @@ def test_unknown_suggests(gpus):
     assert info.value.suggestions and all(s.startswith("H100-") for s in info.value.suggestions)
     assert "did you mean 'H100-SXM'" in str(info.value)
     with pytest.raises(UnknownNameError) as info:
-        resolve_gpu(gpus, "RTX 4080")
+        resolve_gpu(gpus, "RTX 4095")
     assert "RTX 4090" in info.value.suggestions or "RTX-4090" in info.value.suggestions
     with pytest.raises(InputError):
         resolve_gpu(gpus, "  ")
@@ -478,8 +486,8 @@ def test_new_devices_by_the_names_people_type(gpus, name, ram, gpu_id):
 
 
 def test_every_memory_size_apple_sells_is_an_entry(gpus):
-    sizes = {f: sorted(g.memory_gb for g in gpus.values() if g.family == f) for f in ("M4", "M4 Pro", "M4 Max", "M3 Ultra")}
-    assert sizes == {"M4": [16, 24, 32], "M4 Pro": [24, 48, 64], "M4 Max": [36, 48, 64, 128], "M3 Ultra": [96, 256, 512]}
+    sizes = {f: sorted(g.memory_gb for g in gpus.values() if g.family == f) for f in ("M5", "M4", "M4 Pro", "M4 Max", "M3 Ultra")}
+    assert sizes == {"M5": [16, 24, 32], "M4": [16, 24, 32], "M4 Pro": [24, 48, 64], "M4 Max": [36, 48, 64, 128], "M3 Ultra": [96, 256, 512]}
     assert gpus["M4-Max-36GB"].bandwidth_gbs == 410 and gpus["M4-Max-64GB"].bandwidth_gbs == 546  # binned part
     for name in ("M4", "M4 Pro", "M3 Ultra"):
         with pytest.raises(InputError, match="give --ram"):
@@ -552,7 +560,11 @@ def test_device_count(gpus):
     # the review of 2026-12-03: every M3 Max size, and the Jetson Orin Nano (Super) developer kit
     review = {"M3-Max-36GB", "M3-Max-48GB", "M3-Max-64GB", "Jetson-Orin-Nano-8GB"}
     assert review <= set(gpus)
-    assert len(gpus) == 39 + len(issue11) + len(review) == 70
+    # the GeForce cards and Apple chips people own (tests/test_consumer_hardware.py)
+    from .test_consumer_hardware import APPLE, GEFORCE
+
+    assert set(GEFORCE) | set(APPLE) <= set(gpus)
+    assert len(gpus) == 39 + len(issue11) + len(review) + len(GEFORCE) + len(APPLE) == 99
 
 
 def test_board_power_as_the_datasheets_give_it(gpus):

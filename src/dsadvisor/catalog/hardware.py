@@ -4,7 +4,9 @@ Resolution rules (``resolve_gpu``), in order:
 
 1. Exact names. The catalog id, display name, every ``nvidia_smi_names`` entry and every alias match
    case-insensitively with spaces, underscores and hyphens ignored: ``H100-SXM``, ``h100 sxm``,
-   ``NVIDIA H100 80GB HBM3`` (the SXM card), ``NVIDIA H100 PCIe``, ``4090``, ``A4000``.
+   ``NVIDIA H100 80GB HBM3`` (the SXM card), ``NVIDIA H100 PCIe``, ``4090``, ``A4000``. A name that
+   members of one family share (nvidia-smi prints ``NVIDIA GeForce RTX 4060 Ti`` for the 8 and the 16 GB
+   card) is not exact: it goes on to rule 2, where memory picks the size.
 2. Family, variant and memory. Otherwise the name is split into words; a word like ``40GB`` is the
    memory, ``SXM``/``SXM4``/``PCIe``/``NVL`` the variant, vendor words (NVIDIA, GeForce, Tesla, Apple,
    Intel...) are dropped, and what is left must be a family (``A100``, ``RTX 4090``, ``4090``,
@@ -297,6 +299,8 @@ def _names(gpus: Mapping[str, Gpu]) -> dict[str, dict[str, Gpu]]:
 
 def _exact(gpus: Mapping[str, Gpu], name: str) -> Gpu | None:
     hits = _names(gpus).get(_squash(name), {})
+    if len(hits) > 1 and len({g.family for g in hits.values()}) == 1:
+        return None  # one nvidia-smi name for every size of a card ("NVIDIA GeForce RTX 4060 Ti"): sized below
     if len(hits) > 1:
         raise InputError(f"GPU name {name!r} is ambiguous: it could be {', '.join(sorted(hits))}; give the id")
     return next(iter(hits.values()), None)
