@@ -170,3 +170,14 @@ def test_sizes_that_need_a_choice_or_a_copy(gpus):
     assert (m1max.id, m1max.memory_gb, m1max.bandwidth_gbs) == ("M1-Max-64GB", 32, 400) and "--vram or --ram" in m1max.note
     ti8 = resolve_gpu(gpus, "RTX 5060 Ti", 8)  # the 8 GB card: same GPU and bandwidth
     assert (ti8.id, ti8.memory_gb, ti8.bandwidth_gbs) == ("RTX-5060-Ti-16GB", 8, 448)
+
+
+def test_suggestions_name_each_card_once(gpus):
+    """A mistyped name suggests cards, not one card's spellings ("RTX 4070" and "RTX4070" both, before)."""
+    from dsadvisor.errors import UnknownNameError
+
+    for typo, card in (("RTX 4075", "RTX-4070"), ("4070 Tii", "RTX-4070-Ti"), ("M1 Maxx", "M1-Max-64GB")):
+        with pytest.raises(UnknownNameError) as info:
+            resolve_gpu(gpus, typo)
+        cards = [resolve_gpu(gpus, s, 64 if s.startswith("M") else None).id for s in info.value.suggestions]
+        assert len(set(cards)) == len(cards) == 3 and card in cards, (typo, info.value.suggestions)

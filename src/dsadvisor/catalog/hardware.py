@@ -400,8 +400,8 @@ def _mib(field: str) -> int | None:
 
 
 def _unknown(gpus: Mapping[str, Gpu], name: str, vram_gb: float | None) -> UnknownNameError:
-    known = list(dict.fromkeys(
-        [g.id for g in gpus.values()] + [g.family for g in gpus.values()] + [a for g in gpus.values() for a in g.aliases]))
+    spellings = [g.id for g in gpus.values()] + [g.family for g in gpus.values()] + [a for g in gpus.values() for a in g.aliases]
+    known = list({_squash(n): n for n in reversed(spellings)}.values())[::-1]  # one spelling of each name ("RTX 4070", not "RTX4070" too)
     err = UnknownNameError("GPU", name, known)
     # Look-alike characters inside model numbers ("H1OO", "A1O0"): suggest what the fixed name means.
     fixed = re.sub(r"[A-Za-z0-9]+",
