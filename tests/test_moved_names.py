@@ -1,7 +1,7 @@
 """Modules split into smaller ones keep their import paths: every name ``advice.search`` defined before it was
-split (into ``scoring``, ``verdicts``, ``options``, ``judging`` and ``model_search``) is still importable from it,
-and is the very object its new module holds; likewise the name checks ``catalog.schema`` held (now
-``catalog.names``)."""
+split (into ``scoring``, ``verdicts``, ``options`` and ``model_search``) is still importable from it,
+and is the very object its new module holds; likewise the engine records and the name checks ``catalog.schema``
+held (now ``catalog.engine_schema`` and ``catalog.names``)."""
 
 from __future__ import annotations
 
@@ -17,8 +17,7 @@ SEARCH_MOVED = {
     "verdicts": ["Verdict", "Recommendation", "Hardware", "Skipped", "tier"],
     "options": ["DEFAULT_ENGINES", "gpu_counts", "expected_loss", "availability", "candidate_formats",
                 "format_exists_for", "published_recipe", "Option", "options"],
-    "judging": ["judge"],
-    "model_search": ["evaluate_model"],
+    "model_search": ["evaluate_model", "judge"],
     "search": ["derived", "recommend", "candidates", "check_names", "nothing_fits_advice"],
 }
 
@@ -38,3 +37,12 @@ def test_schema_name_checks_import_from_schema_as_before():
     assert repo_id_problem is names.repo_id_problem and MAX_REPO_NAME == names.MAX_REPO_NAME == 96
     with pytest.raises(AttributeError):
         schema.no_such_name  # noqa: B018
+
+
+def test_engine_records_import_from_schema_as_before():
+    from dsadvisor.catalog import engine_schema, schema
+    from dsadvisor.catalog.schema import Engine, EngineSpeed
+
+    assert Engine is engine_schema.Engine and EngineSpeed is engine_schema.EngineSpeed
+    for name in schema.ENGINE_RECORDS:
+        assert getattr(schema, name) is getattr(engine_schema, name), name

@@ -322,7 +322,7 @@ def test_serving_figures_of_an_estimate_cost_no_second_estimate(catalog, monkeyp
     decode step alone. A count of full estimates per deployment judged, not a clock."""
     import dataclasses
 
-    from dsadvisor.advice import judging, model_search, search
+    from dsadvisor.advice import model_search, search
     from dsadvisor.advice.rules import Constraints
     from dsadvisor.physics import estimate as physics
     from dsadvisor.serving import server
@@ -338,7 +338,7 @@ def test_serving_figures_of_an_estimate_cost_no_second_estimate(catalog, monkeyp
 
     monkeypatch.setattr(model_search, "estimate", counting("search", physics.estimate))
     monkeypatch.setattr(server, "estimate", counting("serving", physics.estimate))
-    monkeypatch.setattr(judging, "_judge", counting("judged", judging._judge))
+    monkeypatch.setattr(model_search, "_judge", counting("judged", model_search._judge))
     fresh = dataclasses.replace(catalog, memo={})
     for gpu in ("A100-SXM-80GB", "RTX-4090"):
         counts.update(search=0, serving=0, judged=0)

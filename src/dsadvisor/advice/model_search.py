@@ -4,33 +4,36 @@ Each option (``advice.options``) is tried at each GPU count, 16-bit KV first, th
 that misses only memory or speed rules is searched for a layout that passes (``advice.layouts``), and routed
 experts may stay in system memory where the user gave it. Branch and bound skips what cannot win; the misses
 are kept in the order tried (``_Misses``), those the support matrix rules out estimated only if they matter.
+Each deployment is scored and judged by the rules (``_verdict_at``); ``judge`` judges a verdict again on other
+hardware or constraints (``plan --offload``).
 
-Layer 5 (advice), read after ``advice.judging``: ``advice.search.recommend`` runs it for every model.
+Layer 5 (advice), read after ``advice.options``: ``advice.search.recommend`` runs it for every model.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from dsadvisor.advice.judging import architecture_of, verdict_at
 from dsadvisor.advice.layouts import Limits, best_layout, could_fit, limits_of, searches
 from dsadvisor.advice.layouts import served as serve_memo
 from dsadvisor.advice.options import Option, candidate_formats, gpu_counts, options
-from dsadvisor.advice.rules import LAYOUT_RULES, Candidate, Constraints, run_rules
-from dsadvisor.advice.scoring import SCORE_TIE, WEIGHTS, Credits
+from dsadvisor.advice.rules import LAYOUT_RULES, Candidate, Constraints, Status, run_rules
+from dsadvisor.advice.scoring import SCORE_TIE, WEIGHTS, Credits, score
 from dsadvisor.advice.summaries import summarize
 from dsadvisor.advice.verdicts import Hardware, Skipped, Verdict, closeness, total
+from dsadvisor.catalog.assumed import assumed_architecture
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.catalog.schema import Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.engines import serving_engine  # at the top: the search asks for engines about 4,600 times a run
-from dsadvisor.errors import DsAdvisorError
+from dsadvisor.errors import DsAdvisorError, InputError
 from dsadvisor.kept import kept_by_identity
 from dsadvisor.physics.estimate import Deployment, Estimate, estimate, offload_experts, pin_layout
 from dsadvisor.physics.memory import weight_bytes
 from dsadvisor.physics.offload import HOST_CPU, layer_expert_bytes
 from dsadvisor.physics.params import count_params, moe_layer_count
 from dsadvisor.records import replace
+from dsadvisor.serving.server import Serving
 
 
 def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints,
@@ -42,7 +45,7 @@ def evaluate_model(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constra
     or GPU count whose best possible score cannot beat the best pass so far is skipped unestimated.
     """
     summary = summarize(catalog, model)
-    arch = architecture_of(catalog, model)
+    arch = _shape(catalog, model)
     if arch is None:
         return _not_estimable(catalog, model, hw, k, engines, summary.params_total)
     max_ctx = arch.max_position_embeddings
@@ -242,7 +245,7 @@ def _try(catalog: Catalog, model: ModelEntry, hw: Hardware, k: Constraints, opt:
         if est.dp_attention > 1 and _layout_problem(eng, est):  # the engine's own limits on the layout
             reason = reason or _layout_problem(eng, est)
             continue
-        v = verdict_at(hw, k, opt, params_total, max_ctx, model, dep, est, served)
+        v = _verdict_at(hw, k, opt, params_total, max_ctx, model, dep, est, served)
         if not v.passed and _layout_may_fix(v) and searches(hw.gpu, dep, k.batch, search_limits(k)):
             other = _searched(catalog, hw, k, opt, params_total, max_ctx, model, dep)
             v = other if other is not None and (other.passed or closeness(other) > closeness(v)) else v
@@ -273,7 +276,7 @@ def _searched(catalog: Catalog, hw: Hardware, k: Constraints, opt: Option, param
     if not est.memory.fits and not could_fit(dep):
         return None
     found = best_layout(catalog, dep, search_limits(k),
-                        lambda d, e, s: verdict_at(hw, k, opt, params_total, max_ctx, model, d, e, s),
+                        lambda d, e, s: _verdict_at(hw, k, opt, params_total, max_ctx, model, d, e, s),
                         lambda v: v.passed)
     if found is None:
         return None
@@ -298,3 +301,46 @@ def _host_cpu(catalog: Catalog) -> Gpu:
 
 def _layout_problem(eng: Engine, est: Estimate) -> str | None:
     return serving_engine(eng).layout_problem(est)
+
+
+def _shape(catalog: Catalog, model: ModelEntry) -> Architecture | None:
+    """The model's architecture, or the shape a described variant's estimate will assume; None without one."""
+    arch = catalog.architecture(model)
+    if arch is None:
+        try:
+            arch, _ = assumed_architecture(model)
+        except InputError:
+            return None
+    return arch
+
+
+def _verdict_at(hw: Hardware, k: Constraints, opt: Option, params_total: float | None, max_ctx: int | None,
+                model: ModelEntry, dep: Deployment, est: Estimate, served: Serving) -> Verdict:
+    """The rules' verdict on ``dep`` as estimated and served, scored."""
+    return _judge(hw, k, opt.fmt, opt.eng, params_total, max_ctx,
+                  Verdict(model, False, est, (), score(est, opt.q, k.prefer, opt.loss.percent, served),
+                          loss=opt.loss, artifact=opt.artifact, convert=opt.convert, serving=served, deployment=dep),
+                  arch=dep.architecture, kv=dep.kv_format or dep.kv_dtype)
+
+
+def _judge(hw: Hardware, k: Constraints, fmt: QuantFormat, eng: Engine, params_total: float | None,
+           max_ctx: int | None, v: Verdict, arch: Architecture | None = None,
+           kv: QuantFormat | str | None = None) -> Verdict:
+    """``v`` with the rules' results on its estimated deployment: passed exactly when every rule passed.
+    ``arch`` and ``kv`` (the shape and KV cache estimated) meet the engine's support matrix."""
+    offload = hw.offload and serving_engine(eng).offloads
+    loss = v.loss.percent if v.loss is not None else 0.0
+    results = run_rules(Candidate(v.model, hw.gpu, fmt, eng, v.estimate, k, loss, params_total, max_ctx,
+                                  offload=offload, arch=arch, kv=kv, serving=v.serving))
+    return replace(v, passed=all(r.status is Status.passed for r in results), results=results)
+
+
+def judge(catalog: Catalog, v: Verdict, hw: Hardware, k: Constraints) -> Verdict:
+    """The rules run again on ``v``'s deployment on ``hw`` (e.g. with ``offload``): the same deployment,
+    score, loss and checkpoint; ``passed`` as the new results read."""
+    if v.estimate is None:
+        raise InputError(f"{v.model.id}: no deployment was estimated, so there is nothing to judge")
+    arch = _shape(catalog, v.model)
+    return _judge(hw, k, catalog.quantization(v.estimate.quant_id), catalog.engine(v.estimate.engine_id),
+                  summarize(catalog, v.model).params_total, arch.max_position_embeddings if arch else None, v,
+                  arch=arch, kv=v.estimate.kv_dtype)

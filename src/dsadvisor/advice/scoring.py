@@ -2,7 +2,7 @@
 format's expected loss (a missing score credited by dominance where another model's scores bound it), its speed
 per user, its memory headroom and the GPUs it takes, weighted as ``--prefer`` asks.
 
-Layer 5 (advice). The search reads in this order: ``scoring`` (here), ``verdicts``, ``options``, ``judging``,
+Layer 5 (advice). The search reads in this order: ``scoring`` (here), ``verdicts``, ``options``,
 ``model_search``, ``search``.
 """
 

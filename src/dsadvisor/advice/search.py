@@ -6,8 +6,8 @@ model with none keeps its closest attempt and the rules it failed. Results are
 frozen objects; renderers only lay them out.
 
 Layer 5 (advice). The search reads in this order: ``scoring`` (how a deployment scores), ``verdicts`` (what
-the search returns and how results order), ``options`` (what it tries for a model), ``judging`` (the rules on
-one deployment), ``model_search`` (one model's best deployment or closest miss), and last this module:
+the search returns and how results order), ``options`` (what it tries for a model), ``model_search`` (one
+model's best deployment or closest miss, each deployment judged by the rules), and last this module:
 ``recommend`` over every model, the best of them searched for the layout that serves their users soonest, the
 checks of the names the user gave, the advice when nothing fits. The public names of those modules import
 from here too, as they did before the search was split.
@@ -18,9 +18,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dsadvisor.advice.audit import check_advice
-from dsadvisor.advice.judging import judge
 from dsadvisor.advice.layouts import LayoutChoice, best_layout, goodput, searches, served_layouts
-from dsadvisor.advice.model_search import evaluate_model, search_limits
+from dsadvisor.advice.model_search import evaluate_model, judge, search_limits
 from dsadvisor.advice.options import DEFAULT_ENGINES
 from dsadvisor.advice.rules import ACCURACY, FILTERS, FITS, SPEED_RULES, Constraints
 from dsadvisor.advice.scoring import WEIGHTS, dominance_credits, score, score_ranges, task_benchmarks
