@@ -14,7 +14,7 @@ from dataclasses import field
 from typing import TYPE_CHECKING, Annotated, Literal, Optional
 
 from dsadvisor.catalog.schema import (MAX_ELEMENTWISE_BYTES, MAX_LAYER_S, MAX_MEMORY_GB, MAX_SHAPE, AttentionKind,
-                                      DType, Sourced, Strict, _check_id, _list)
+                                      DType, Sourced, Strict, _check_gfx, _check_id, _list)
 from dsadvisor.records import record
 
 if TYPE_CHECKING:  # joined by schema.resolve_annotations(): only pydantic reads these markers, when it validates
@@ -306,6 +306,20 @@ class ModelLimit(Sourced):
 
 
 @record(frozen=True, kw_only=True)
+class RocmTargets(Sourced):
+    """The AMD GPU targets an engine's ROCm build is made for, as ROCm's LLVM names them (``gfx942``), read from
+    the engine's own build files or docs (``source``); an AMD GPU whose ``gfx_arch`` is not listed is refused
+    with ``note`` as the engine's word. An AMD GPU of unknown target (one known by --vram alone) is not refused."""
+
+    gfx: Annotated[list[str], MinLen(1)]
+    note: Annotated[str, MinLen(2)]  # what the engine's ROCm build targets, in its own words
+
+    def __post_init__(self) -> None:
+        for name in self.gfx:
+            _check_gfx(name)
+
+
+@record(frozen=True, kw_only=True)
 class Engine(Sourced):
     id: str
     name: str
@@ -314,6 +328,7 @@ class Engine(Sourced):
     attention: list[AttentionKind]
     devices: list[Literal["cuda", "rocm", "metal", "cpu", "gaudi"]]
     min_compute_capability: str | None = None
+    rocm_gfx: RocmTargets | None = None  # on AMD GPUs only these targets (None: any AMD GPU ROCm runs on)
     tensor_parallel: bool = True
     pipeline_parallel: bool = True
     expert_parallel: bool = False

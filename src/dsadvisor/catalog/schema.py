@@ -24,7 +24,7 @@ if TYPE_CHECKING:  # imported by _adapter(): only pydantic reads these markers, 
     from annotated_types import Ge, Gt, Le, MinLen
 
     from dsadvisor.catalog.engine_schema import (DeviceKind, Engine, EngineMemory, EngineSpeed, ModelLimit,
-                                                 SpeedChange, SpeedVersions, SupportLimit)
+                                                 RocmTargets, SpeedChange, SpeedVersions, SupportLimit)
 
 SCHEMA_VERSION = 1
 
@@ -52,11 +52,17 @@ class Sourced(Strict):
 # without building a record, and a run builds an ``Engine`` or two at most (through ``replace``).
 _ID = r"^[a-z0-9][a-z0-9._-]*$"
 _GPU_ID = r"^[A-Za-z0-9][A-Za-z0-9._-]*$"
+_GFX = r"^gfx[0-9a-f]{3,4}$"  # an AMD GPU target as ROCm's LLVM names it (gfx90a, gfx942, gfx1151)
 
 
 def _check_id(value: str, pattern: str = _ID) -> None:
     if not re.match(pattern, value):
         raise ValueError(f"id {quoted(value)} must match {pattern}")
+
+
+def _check_gfx(value: str) -> None:
+    if not re.match(_GFX, value):
+        raise ValueError(f"AMD GPU target {quoted(value)} must be named as ROCm names it (gfx942, gfx1151)")
 
 
 class _RepoId:
@@ -76,7 +82,7 @@ RepoId = _RepoId()
 
 # The records of an engine entry, which live in ``catalog.engine_schema`` (read after this module: they build on
 # ``Sourced``), and the name checks of ``catalog.names``: importable from here as before they moved.
-ENGINE_RECORDS = ("DeviceKind", "Engine", "EngineMemory", "EngineSpeed", "ModelLimit", "SpeedChange",
+ENGINE_RECORDS = ("DeviceKind", "Engine", "EngineMemory", "EngineSpeed", "ModelLimit", "RocmTargets", "SpeedChange",
                   "SpeedVersions", "SupportLimit")
 
 
@@ -450,6 +456,8 @@ class Gpu(Sourced):
 
     def __post_init__(self) -> None:
         _check_id(self.id, _GPU_ID)
+        if self.gfx_arch is not None:
+            _check_gfx(self.gfx_arch)
 
 
 # -------------------------------------------------------------- quantization

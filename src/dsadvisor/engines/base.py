@@ -57,12 +57,22 @@ def _below(gpu: Gpu, minimum: str | None) -> bool:
                 and version_tuple(gpu.compute_capability) < version_tuple(minimum))
 
 
+def _gfx_unsupported(spec: Engine, gpu: Gpu) -> str | None:
+    """Why the engine's ROCm build does not run on AMD GPU ``gpu`` (its gfx target is not among the engine's
+    ``rocm_gfx``); None when it does, or when either side does not say."""
+    targets = spec.rocm_gfx
+    if targets is None or gpu.gfx_arch is None or gpu.gfx_arch in targets.gfx:
+        return None
+    return f"{spec.name} does not run on {gpu.name} ({gpu.gfx_arch}): {targets.note}"
+
+
 def support_key(gpu: Gpu, quant: QuantFormat, arch: Architecture | None, kv: QuantFormat | str | None) -> tuple:
     """Every field ``ServingEngine.unsupported`` reads of its arguments (the engine's own spec is its
     instance's): equal keys get equal answers. A field the support matrix starts to read goes here too
     (tests/test_support_matrix.py compares the memo with the uncached answer for every catalog entry)."""
     kv_key = kv if kv is None or isinstance(kv, str) else (kv.id, tuple(kv.aliases))
-    return (gpu.name, gpu.category, gpu.vendor, gpu.compute_capability, tuple(gpu.dtypes), tuple(gpu.cpu_isa),
+    return (gpu.name, gpu.category, gpu.vendor, gpu.compute_capability, gpu.gfx_arch, tuple(gpu.dtypes),
+            tuple(gpu.cpu_isa),
             quant.id, tuple(quant.needs_dtypes), arch.attention if arch is not None else None, kv_key)
 
 
@@ -197,6 +207,8 @@ class ServingEngine:
         if device == "cuda" and _below(gpu, spec.min_compute_capability):
             return (f"{spec.name} needs compute capability {spec.min_compute_capability}; "
                     f"{gpu.name} has {gpu.compute_capability}")
+        if device == "rocm" and (why := _gfx_unsupported(spec, gpu)):
+            return why
         if arch is not None and arch.attention not in spec.attention:  # the model's, whatever the format
             return f"{spec.name} does not run {arch.attention.upper()} attention"
         if quant.id not in spec.formats:
