@@ -201,7 +201,7 @@ def test_llamacpp_f16_gemm_runs_at_the_geforce_fp16_accumulate_rate(catalog, com
     3090/4090 F16 prompts were 2.6-2.8x slow before, +30..+43 % with that rate, within 12 % since llama.cpp's
     run-4 refit (F16 at 0.57 of the rate plus 12.6 us per matmul tile); within 13 % as the builds ran, without flash
     attention (PR 4766's RTX 4090 +12.9 %, XiongjieDai's RTX 3090 / 4090 -7.0 / +0.9 %)."""
-    from dsadvisor.physics.estimate import _linear_rate
+    from dsadvisor.physics.rates import _linear_rate
 
     lcpp, vllm, fp16 = catalog.engines["llama.cpp"], catalog.engines["vllm"], catalog.quantizations["fp16"]
     g4090, a6000 = catalog.gpus["RTX-4090"], catalog.gpus["RTX-A6000"]

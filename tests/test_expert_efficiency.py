@@ -8,7 +8,8 @@ from dataclasses import replace
 
 import pytest
 
-from dsadvisor.physics.estimate import Deployment, _engine_for, estimate, pin_layout, rates_for
+from dsadvisor.physics.estimate import Deployment, estimate, pin_layout, rates_for
+from dsadvisor.physics.rates import engine_for as _engine_for
 from dsadvisor.physics.params import count_params
 
 from .conftest import load_script

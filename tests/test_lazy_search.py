@@ -15,7 +15,7 @@ from dsadvisor.advice import model_search, options, search
 from dsadvisor.advice.rules import Constraints
 from dsadvisor.catalog.store import Loss
 from dsadvisor.engines import serving_engine
-from dsadvisor.physics import estimate as est_mod
+from dsadvisor.physics import rates
 from dsadvisor.physics import tiles
 from dsadvisor.physics.offload import HOST_CPU
 
@@ -131,16 +131,16 @@ def test_checkpoint_losses_follow_the_artifacts(catalog):
 
 def test_rates_kept_per_gpu_engine_and_format(catalog):
     gpu, engine, fmt = catalog.gpus["H100-SXM"], catalog.engine("vllm"), catalog.quantization("fp8")
-    assert est_mod.rates_for(gpu, engine, fmt) == est_mod._rates_for(gpu, engine, fmt)
-    assert est_mod.rates_for(gpu, engine, fmt) is est_mod.rates_for(gpu, engine, fmt)  # kept
+    assert rates.rates_for(gpu, engine, fmt) == rates._rates_for(gpu, engine, fmt)
+    assert rates.rates_for(gpu, engine, fmt) is rates.rates_for(gpu, engine, fmt)  # kept
     faster = dataclasses.replace(gpu, bandwidth_gbs=gpu.bandwidth_gbs * 2)
-    assert est_mod.rates_for(faster, engine, fmt) == est_mod._rates_for(faster, engine, fmt) \
-        != est_mod.rates_for(gpu, engine, fmt)
-    kept = est_mod.rates_for.kept_answers
+    assert rates.rates_for(faster, engine, fmt) == rates._rates_for(faster, engine, fmt) \
+        != rates.rates_for(gpu, engine, fmt)
+    kept = rates.rates_for.kept_answers
     kept.clear()
     key = (id(gpu), id(engine), id(fmt))
-    kept[key] = (faster, engine, fmt, est_mod._rates_for(faster, engine, fmt))  # another GPU at this id
-    assert est_mod.rates_for(gpu, engine, fmt) == est_mod._rates_for(gpu, engine, fmt)
+    kept[key] = (faster, engine, fmt, rates._rates_for(faster, engine, fmt))  # another GPU at this id
+    assert rates.rates_for(gpu, engine, fmt) == rates._rates_for(gpu, engine, fmt)
 
 
 def _availability_by_definition(catalog, model, fmt, eng):

@@ -147,11 +147,11 @@ def test_the_logits_copy_runs_at_the_pinned_rate():
 
 
 def test_the_engine_memo_keeps_the_pass_apart_by_generation(catalog, lcpp):
-    """The per-engine memo (physics.estimate._engine_for) keys on the compute capability too: an RTX 4090 estimate
+    """The per-engine memo (physics.rates.engine_for) keys on the compute capability too: an RTX 4090 estimate
     first must not take the H200's measured pass away from a later H200 estimate."""
-    from dsadvisor.physics import estimate as est
+    from dsadvisor.physics import rates
 
-    est._ENGINES_FOR.clear()
+    rates._ENGINES_FOR.clear()
     _step(catalog, lcpp, batch=64, gpu="RTX-4090")
     fresh = replace(lcpp)  # another identity: not memoised
     assert _step(catalog, lcpp, batch=64) == _step(catalog, fresh, batch=64)

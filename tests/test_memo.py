@@ -103,12 +103,12 @@ def test_native_formats_and_formats_here_are_kept_with_their_objects(monkeypatch
 
 def test_engine_on_a_device_follows_the_engine_not_the_address(monkeypatch):
     from dsadvisor.catalog.store import load_catalog
-    from dsadvisor.physics import estimate
+    from dsadvisor.physics import rates
 
-    monkeypatch.setattr(estimate, "id", lambda obj: 42, raising=False)
+    monkeypatch.setattr(rates, "id", lambda obj: 42, raising=False)
     cat = load_catalog(use_env=False)
     one_per_vendor = {g.vendor: g for g in cat.gpus.values()}.values()
     for gpu in one_per_vendor:  # vendors with their own per-layer cost and without, after one another
         for eng in cat.engines.values():
             for fmt in cat.quantizations.values():
-                assert estimate._engine_for(eng, gpu, fmt) == estimate.for_format(estimate.on_device(eng, gpu), fmt, gpu)
+                assert rates.engine_for(eng, gpu, fmt) == rates.for_format(rates.on_device(eng, gpu), fmt, gpu)
