@@ -681,3 +681,38 @@ def test_a_manifest_from_a_local_config_mounts_its_folder(run, tmp_path, monkeyp
         argv = [a.replace("$$", "$") for a in server.get("command", [])[-1:] + server["args"]]
         assert path in argv and name not in argv
         assert any(n.startswith(f"the manifest mounts the local checkpoint {path} ") for n in d["notes"])
+
+
+def test_kubernetes_downloads_before_the_startup_probe_counts(run):
+    """A first start of R1 (~690 GB) on a link under ~190 MB/s did not download within the startup probe's hour
+    (the server downloaded inside it) and was killed and restarted mid-download. Now an init container (no probes)
+    `hf download`s the repository the server names into the HF_HOME the server reads; the probe covers loading."""
+    d = plan_json(run, "DeepSeek-R1", "--gpu", "H200", "--gpus", "8", "--engine", "vllm", "--k8s")
+    pod = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]
+    [init], [server] = pod["initContainers"], pod["containers"]
+    assert init["command"] == ["hf", "download", "deepseek-ai/DeepSeek-R1"] and "startupProbe" not in init
+    assert server["args"][:2] == ["serve", "deepseek-ai/DeepSeek-R1"] and init["image"] == server["image"]
+    home = {"name": "HF_HOME", "value": "/root/.cache/huggingface"}
+    assert home in init["env"] and home in server["env"]
+    assert init["volumeMounts"] == [{"name": "model-cache", "mountPath": "/root/.cache/huggingface"}]
+    assert d["kubernetes"].startswith("# startupProbe: 120 x 30 s") and "fetch-model" in d["kubernetes"].split("\n")[1]
+    # over several nodes every pod reads its own node's cache: each fetches first
+    d = plan_json(run, "DeepSeek-V3", "--gpu", "H100", "--gpus", "16", "--quant", "fp8", "--engine", "sglang",
+                  "--k8s")
+    group = next(yaml.safe_load_all(d["kubernetes"]))["spec"]["leaderWorkerTemplate"]
+    for t in ("leaderTemplate", "workerTemplate"):
+        assert group[t]["spec"]["initContainers"][0]["command"] == ["hf", "download", "deepseek-ai/DeepSeek-V3"]
+
+
+def test_kubernetes_startup_budget_grows_with_what_llamacpp_downloads(run):
+    """llama-server downloads its GGUF itself (--hf-repo): its startup budget is the hour for loading plus the
+    file's bytes at the stated rate, and the manifest's first lines say so."""
+    from dsadvisor.launch.kubernetes import DOWNLOAD_BYTES_S
+
+    d = plan_json(run, "DeepSeek-R1", "--gpu", "H200", "--gpus", "8", "--engine", "llama.cpp", "--k8s")
+    pod = yaml.safe_load(d["kubernetes"])["spec"]["template"]["spec"]
+    probe = pod["containers"][0]["startupProbe"]
+    gb = float(d["kubernetes"].split("first download of ")[1].split(" GB")[0])
+    assert gb > 100  # R1's smallest catalogued GGUF is over 100 GB
+    assert probe["periodSeconds"] * probe["failureThreshold"] >= 3600 + gb * 1e9 / DOWNLOAD_BYTES_S - 30
+    assert "initContainers" not in pod

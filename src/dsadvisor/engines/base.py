@@ -121,6 +121,7 @@ class NodeCommands:
     env: tuple[tuple[str, str], ...] = ()  # the server's environment (Ollama's settings)
     # a manifest's init container (the engine's image) that fetches what the server cannot fetch by itself
     init: tuple[str, ...] = ()
+    fetches_itself: bool = False  # the manifest's server downloads the checkpoint itself (llama.cpp's --hf-repo)
     k8s_note: str | None = None  # what the manifest does differently from the shell lines, and why
 
 

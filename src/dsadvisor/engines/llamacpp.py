@@ -219,7 +219,8 @@ class LlamaCpp(ServingEngine):
     def _commands(job: LaunchJob, argv: list[str], gpu_layers: int, host_bytes: float) -> NodeCommands:
         """The shell line runs ``argv``; a manifest's container fetches the GGUF itself (``fetched``)."""
         server, k8s_note = fetched(argv, job)
-        return NodeCommands([(join(argv),)], server, gpu_layers=gpu_layers, host_bytes=host_bytes, k8s_note=k8s_note)
+        return NodeCommands([(join(argv),)], server, gpu_layers=gpu_layers, host_bytes=host_bytes, k8s_note=k8s_note,
+                            fetches_itself=server is not argv)
 
     def container(self, argv: list[str], setup: tuple[str, ...]) -> dict[str, list[str]]:
         return {"args": list(argv[1:])}  # the server-cuda image's entrypoint is llama-server itself

@@ -36,10 +36,15 @@ def k8s_name(model_id: str, engine: str) -> str:
 # Hugging Face downloads go; replace it with a PersistentVolumeClaim to share one copy between nodes.
 HF_HOME = "/root/.cache/huggingface"
 CACHE_HOST_PATH = "/var/lib/dsadvisor/hf-cache"
-# Probes: loading a large checkpoint takes minutes to an hour (671B over the network), so a startup probe
-# allows an hour (120 x 30 s) before liveness starts; readiness takes the pod out of the Service while the
-# server cannot answer. Assumed periods, not measured here.
+# Probes: the startup probe allows an hour (120 x 30 s) before liveness starts, for the server to load the
+# checkpoint from the model cache and start (671B FP8, ~690 GB, read at >= 0.2 GB/s from the node's disk).
+# The first download does not fit in that hour on a slow link (690 GB needs > 190 MB/s), so it runs before:
+# in an init container (no probes, no time limit: ``hf_download``), or, for a server that downloads by itself
+# (llama.cpp's --hf-repo), in a budget grown by the checkpoint's bytes at DOWNLOAD_BYTES_S. Readiness takes
+# the pod out of the Service while the server cannot answer. Assumed periods and rates, not measured here.
 STARTUP = {"periodSeconds": 30, "failureThreshold": 120}
+LOAD_BYTES_S = 0.2e9  # the local read the hour assumes (690 GB in an hour: one NVMe disk gives 10x)
+DOWNLOAD_BYTES_S = 25e6  # assumed first-download rate (200 Mbit/s) for a server that downloads by itself
 READINESS = {"periodSeconds": 10, "failureThreshold": 3}
 LIVENESS = {"periodSeconds": 30, "failureThreshold": 5}
 
@@ -49,18 +54,47 @@ def k8s_escaped(argv: list[str]) -> list[str]:
     return [a.replace("$", "$$") for a in argv]
 
 
-def probes(engine: ServingEngine) -> dict:
+def hf_download(repo: str) -> tuple[str, ...]:
+    """An init container's argv that puts ``repo`` in the Hugging Face cache the server then reads: ``hf
+    download`` (huggingface_hub >= 0.34's CLI, cli/download.py: snapshot_download into $HF_HOME/hub, the cache
+    vLLM, SGLang and TensorRT-LLM resolve a repository id from)."""
+    return ("hf", "download", repo)
+
+
+def startup(download_bytes: float = 0.0) -> dict:
+    """The startup probe's period and failures: the hour for loading, plus ``download_bytes`` (what the server
+    downloads by itself at its first start) at DOWNLOAD_BYTES_S."""
+    extra = math.ceil(download_bytes / DOWNLOAD_BYTES_S / STARTUP["periodSeconds"])
+    return {**STARTUP, "failureThreshold": STARTUP["failureThreshold"] + extra}
+
+
+def startup_comment(init: tuple[str, ...], download_bytes: float) -> str:
+    """The manifest's first lines: what its startup budget assumes."""
+    probe = startup(download_bytes)
+    s = probe["periodSeconds"] * probe["failureThreshold"]
+    text = (f"# startupProbe: {probe['failureThreshold']} x {probe['periodSeconds']} s = {s / 3600:.1f} h for the "
+            f"server to start; it assumes the checkpoint loads from the model cache at >= {LOAD_BYTES_S / 1e9:g} GB/s")
+    if init:
+        text += "\n# and that the init container fetch-model has downloaded it first (no time limit there)"
+    elif download_bytes:
+        text += (f"\n# plus the server's own first download of {download_bytes / 1e9:.0f} GB at "
+                 f">= {DOWNLOAD_BYTES_S / 1e6:g} MB/s; on a slower link, fill the cache first")
+    return text + "\n"
+
+
+def probes(engine: ServingEngine, download_bytes: float = 0.0) -> dict:
     def get() -> dict:  # a fresh mapping each time: shared ones would be written as YAML anchors
         return {"httpGet": {"path": engine.health_path, "port": engine.port}}
 
-    return {"startupProbe": {**get(), **STARTUP}, "readinessProbe": {**get(), **READINESS},
+    return {"startupProbe": {**get(), **startup(download_bytes)}, "readinessProbe": {**get(), **READINESS},
             "livenessProbe": {**get(), **LIVENESS}}
 
 
 def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, env: dict[str, str],
-              serves: bool = True, mounts: tuple[dict, ...] = ()) -> dict:
+              serves: bool = True, mounts: tuple[dict, ...] = (), download_bytes: float = 0.0) -> dict:
     """One pod's container: ``spec`` (command/args), its GPUs and memory, the model cache, /dev/shm (and
-    ``mounts``), and probes on the health endpoint when it runs the HTTP server (``serves``)."""
+    ``mounts``), and probes on the health endpoint when it runs the HTTP server (``serves``), the startup
+    probe's budget grown by ``download_bytes`` the server downloads by itself."""
     memory = f"{K8S_BASE_MEMORY_GIB + math.ceil(host_bytes / 2**30)}Gi"
     c: dict = {"name": "server", "image": engine.image, **spec}
     c["env"] = cache_env(engine, env)
@@ -73,7 +107,7 @@ def container(engine: ServingEngine, spec: dict, gpus: int, host_bytes: float, e
     c["volumeMounts"] = [{"name": "dshm", "mountPath": "/dev/shm"}, {"name": "model-cache", "mountPath": HF_HOME},
                          *(dict(m) for m in mounts)]
     if serves:
-        c.update(probes(engine))
+        c.update(probes(engine, download_bytes))
     return c
 
 
@@ -97,13 +131,15 @@ def volumes() -> list[dict]:
 
 def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], gpus: int, host_bytes: float,
                         env: dict[str, str], setup: tuple[str, ...] = (), init: tuple[str, ...] = (),
-                        local: tuple[dict, ...] = ()) -> str:
+                        local: tuple[dict, ...] = (), download_bytes: float = 0.0) -> str:
     """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs, after ``init`` (an
-    init container's argv) when there is one; ``local``: a volume and its mount (a local checkpoint folder)."""
+    init container's argv) when there is one; ``local``: a volume and its mount (a local checkpoint folder);
+    ``download_bytes``: what the server downloads by itself at its first start (its startup budget grows)."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
-    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env, mounts=local[1:])
+    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env, mounts=local[1:],
+                  download_bytes=download_bytes)
     pod: dict = {"initContainers": [init_container(engine, init, env)]} if init else {}
     doc = {
         "apiVersion": "apps/v1",
@@ -116,15 +152,15 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
                          "spec": {**pod, "containers": [c], "volumes": volumes() + list(local[:1])}},
         },
     }
-    return yaml.safe_dump(doc, sort_keys=False, width=10_000)
+    return startup_comment(init, download_bytes) + yaml.safe_dump(doc, sort_keys=False, width=10_000)
 
 
 def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: int, gpus_per_node: int,
-                      env: dict[str, str]) -> str:
+                      env: dict[str, str], init: tuple[str, ...] = ()) -> str:
     """A LeaderWorkerSet of ``nodes`` pods (``lws``: the engine's ``leader``/``worker`` container specs, the
     ``env`` both add and the ``leader_env``/``worker_env`` each adds; optionally the workers' own
     ``worker_readiness`` probe and ``volumes`` every pod mounts at ``mounts``) and a Service on the leader's
-    HTTP port."""
+    HTTP port; ``init``: an init container's argv every pod runs first (each node reads its own cache)."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
@@ -137,8 +173,9 @@ def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: in
     if "worker_readiness" in lws:  # a worker that serves no HTTP but must be up before the leader starts
         worker["readinessProbe"] = copy.deepcopy(lws["worker_readiness"])
 
-    def pod_volumes() -> list[dict]:  # fresh mappings for each pod: shared ones would be written as YAML anchors
-        return volumes() + copy.deepcopy(list(lws.get("volumes", ())))
+    def pod(c: dict) -> dict:  # fresh mappings for each pod: shared ones would be written as YAML anchors
+        first = {"initContainers": [init_container(engine, init, env)]} if init else {}
+        return {**first, "containers": [c], "volumes": volumes() + copy.deepcopy(list(lws.get("volumes", ())))}
 
     set_doc = {
         "apiVersion": "leaderworkerset.x-k8s.io/v1",
@@ -149,9 +186,8 @@ def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: in
             "leaderWorkerTemplate": {
                 "size": nodes,
                 "restartPolicy": "RecreateGroupOnPodRestart",
-                "leaderTemplate": {"metadata": {"labels": {"role": "leader"}},
-                                   "spec": {"containers": [leader], "volumes": pod_volumes()}},
-                "workerTemplate": {"spec": {"containers": [worker], "volumes": pod_volumes()}},
+                "leaderTemplate": {"metadata": {"labels": {"role": "leader"}}, "spec": pod(leader)},
+                "workerTemplate": {"spec": pod(worker)},
             },
         },
     }
@@ -162,4 +198,4 @@ def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: in
         "spec": {"selector": {"leaderworkerset.sigs.k8s.io/name": name, "role": "leader"},
                  "ports": [{"port": engine.port, "targetPort": engine.port}]},
     }
-    return yaml.safe_dump_all([set_doc, service], sort_keys=False, width=10_000)
+    return startup_comment(init, 0.0) + yaml.safe_dump_all([set_doc, service], sort_keys=False, width=10_000)

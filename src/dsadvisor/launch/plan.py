@@ -32,7 +32,7 @@ from dsadvisor.engines import serving_engine
 from dsadvisor.engines.base import LaunchJob, NodeCommands, ServingEngine
 from dsadvisor.errors import InputError, NoFitError
 from dsadvisor.launch.kubernetes import (CACHE_HOST_PATH, HF_HOME, K8S_BASE_MEMORY_GIB, deployment_manifest,
-                                        k8s_escaped, leader_worker_set)
+                                        hf_download, k8s_escaped, leader_worker_set)
 from dsadvisor.physics.estimate import Estimate
 from dsadvisor.records import record
 
@@ -91,8 +91,22 @@ def _local_model(server: list[str], model_path: str | None, notes: list[str]) ->
              {"name": "local-model", "mountPath": path, "readOnly": True}))
 
 
+def _fetch(engine: ServingEngine, server: list[str], nodes: NodeCommands, est: Estimate,
+           repos: tuple[str | None, ...], size: int | None) -> tuple[tuple[str, ...], float]:
+    """What fetches the checkpoint before the server's startup probe counts: the engine's own init container,
+    else ``hf download`` of the catalog repository the server names when it reads the Hugging Face cache; and
+    the bytes a server that downloads by itself fetches at its first start (its startup budget grows by them)."""
+    if nodes.init:
+        return nodes.init, 0.0
+    if nodes.fetches_itself:  # the catalog's size of the file, else the weights the estimate holds
+        return (), float(size or est.memory.weights * est.gpus + nodes.host_bytes)
+    repo = next((a for a in server if a in repos), None) if not engine.cache_env else None
+    return (hf_download(repo), 0.0) if repo else ((), 0.0)
+
+
 def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
-              notes: list[str], model_path: str | None = None) -> str | None:
+              notes: list[str], model_path: str | None = None, repos: tuple[str | None, ...] = (),
+              size: int | None = None) -> str | None:
     """The Deployment for a one-node NVIDIA plan, a LeaderWorkerSet over several nodes, or None and a note
     saying why not."""
     if gpu is not None and gpu.vendor != "nvidia":
@@ -105,6 +119,11 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
         notes.append(f"replace the placeholder in the manifest's image {engine.image} with a release tag before "
                      "`kubectl apply`: Kubernetes refuses the image name as written (InvalidImageName)")
     server, local = _local_model(nodes.server, model_path, notes)
+    init, download = _fetch(engine, server, nodes, est, repos, size)
+    if init and not nodes.init:
+        notes.append(f"in the manifest an init container downloads {init[-1]} into the model cache (`hf download`, "
+                     "huggingface_hub >= 0.34 in the image) before the server starts, so the server's startup probe "
+                     "(an hour) only covers loading it")
     if est.nodes > 1:
         pods = engine.leader_worker(k8s_escaped(server), nodes.setup, est)
         if pods is None:
@@ -117,13 +136,13 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
                      f"{est.nodes} pods, one per node, and a Service on the leader; {cache}")
         if pods.get("note"):
             notes.append(pods["note"])
-        return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {})
+        return leader_worker_set(engine, model_id, pods, est.nodes, math.ceil(est.gpus / est.nodes), {}, init)
     notes.append(f"the manifest requests {K8S_BASE_MEMORY_GIB}Gi of host memory"
                  + (" plus the layers kept in CPU memory" if nodes.host_bytes else "") + f"; {cache}")
     if nodes.k8s_note:
         notes.append(nodes.k8s_note)
     return deployment_manifest(engine, model_id, server, est.gpus, nodes.host_bytes, dict(nodes.env),
-                               nodes.setup, nodes.init, local)
+                               nodes.setup, init, local, download)
 
 
 def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model_entry: ModelEntry, *,
@@ -175,7 +194,9 @@ def launch_plan(catalog: Catalog, verdict_or_estimate: Verdict | Estimate, model
     if nodes.worker_note:
         notes.append(nodes.worker_note)
     notes.append(sized_note(est))
-    manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes, model_path) if kubernetes else None
+    manifest = _manifest(engine, model_entry.id, est, gpu, nodes, notes, model_path,
+                         (model_entry.hf_repo, artifact.repo if artifact else None),
+                         artifact.size_bytes if artifact else None) if kubernetes else None
     return Plan(engine=engine.spec.id, model=model_entry.id, estimate=est, lines=tuple(nodes.lines),
                 env=tuple(env.items()), notes=tuple(notes), kubernetes=manifest, gpu_layers=nodes.gpu_layers,
                 offloaded=nodes.gpu_layers is not None and nodes.gpu_layers <= arch.num_hidden_layers,
