@@ -305,7 +305,7 @@ def test_kubernetes_manifest(run):
     assert m["kind"] == "Deployment" and m["apiVersion"] == "apps/v1"
     pod = m["spec"]["template"]["spec"]
     c = pod["containers"][0]
-    assert c["image"] == "vllm/vllm-openai:latest"
+    assert c["image"] == "vllm/vllm-openai:v0.24.0"
     # the server's argv as lists, no shell between: exactly the words the pasted command runs
     assert c["command"] == ["vllm"] and c["command"] + c["args"] == shlex.split(d["commands"][0])
     assert c["resources"]["limits"]["nvidia.com/gpu"] == 2
@@ -716,3 +716,19 @@ def test_kubernetes_startup_budget_grows_with_what_llamacpp_downloads(run):
     assert gb > 100  # R1's smallest catalogued GGUF is over 100 GB
     assert probe["periodSeconds"] * probe["failureThreshold"] >= 3600 + gb * 1e9 / DOWNLOAD_BYTES_S - 30
     assert "initContainers" not in pod
+
+
+@pytest.mark.parametrize("engine, image", [("vllm", "vllm/vllm-openai:v0.24.0"),
+                                           ("sglang", "lmsysorg/sglang:v0.5.14-cu129")])
+def test_kubernetes_image_is_the_release_the_estimate_models(run, catalog, engine, image):
+    """The manifests ran vllm/vllm-openai:latest and lmsysorg/sglang:latest, whatever release that is on the day,
+    while the speed figures come from one release's kernel tables: the image pins that release, the catalog's
+    note names it, and the plan says so."""
+    from dsadvisor.engines import serving_engine
+
+    served = serving_engine(catalog.engine(engine))
+    assert f"{served.name} {served.release}" in (catalog.engine(engine).speed.note or "")
+    d = plan_json(run, "DeepSeek-R1-Distill-Qwen-7B", "--gpu", "H100", "--engine", engine, "--k8s")
+    pod = yaml.safe_load(d["kubernetes"].split("\n---")[0])["spec"]["template"]["spec"]
+    assert {c["image"] for c in pod["containers"] + pod.get("initContainers", [])} == {image}
+    assert any(image in n and served.release in n for n in d["notes"])

@@ -130,6 +130,8 @@ class ServingEngine:
 
     #: the container image the engine's own docs name, its HTTP port and health endpoint
     image = ""
+    #: the release ``image`` pins: the one the catalog's figures for the engine model ("": none recorded)
+    release = ""
     port = 8000
     health_path = "/health"
     #: the variable naming where the engine keeps what it downloads ("": the Hugging Face cache, HF_HOME);

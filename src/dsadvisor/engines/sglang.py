@@ -47,7 +47,11 @@ class SGLang(ServingEngine):
     # docs.sglang.io platforms/cpu_server: "enabled and optimized on the CPUs equipped with Intel AMX"
     cpu_isa = ("amx",)
     cpu_reason = "SGLang's CPU backend needs Intel AMX (4th-generation Xeon Scalable or newer)"
-    image = "lmsysorg/sglang:latest"  # docs.sglang.io install (docker)
+    # docs.sglang.io install (docker); release images are tagged v<release>-cu129 / -cu130 (CUDA 12.9 / 13.0,
+    # .github/workflows/_docker-build-and-publish.yml): pinned to the release whose kernel tables the catalog's
+    # speed figures come from (engines.yaml: SGLang 0.5.14, aiconfigurator), CUDA 12.9 for the older drivers
+    image = "lmsysorg/sglang:v0.5.14-cu129"
+    release = "0.5.14"
     port = 30000
     health_path = "/health"  # sglang/srt/entrypoints/http_server.py
 

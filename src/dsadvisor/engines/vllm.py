@@ -74,7 +74,10 @@ class VLLM(ServingEngine):
     # docs.vllm.ai getting_started/installation/cpu: x86 (AVX2, AVX-512 recommended) or Arm (NEON) builds
     cpu_isa = ("avx2", "avx512", "neon")
     cpu_reason = "vLLM's CPU backend is built for x86 with AVX2/AVX-512 or Arm with NEON"
-    image = "vllm/vllm-openai:latest"  # docs.vllm.ai deployment/k8s
+    # docs.vllm.ai deployment/docker (tags v<release>, e.g. FROM vllm/vllm-openai:v0.11.0): pinned to the release
+    # whose kernel tables the catalog's speed figures come from (engines.yaml: vLLM 0.24.0, aiconfigurator)
+    image = "vllm/vllm-openai:v0.24.0"
+    release = "0.24.0"
     port = 8000
     health_path = "/health"  # vLLM's OpenAI server (docs.vllm.ai deployment/k8s probes)
 

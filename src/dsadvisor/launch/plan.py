@@ -118,6 +118,9 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
     if "<" in engine.image:  # a tag the user picks (TensorRT-LLM's NGC release): as written, InvalidImageName
         notes.append(f"replace the placeholder in the manifest's image {engine.image} with a release tag before "
                      "`kubectl apply`: Kubernetes refuses the image name as written (InvalidImageName)")
+    if engine.release:
+        notes.append(f"the manifest pins {engine.image}: {engine.name} {engine.release}, the release whose kernel "
+                     "timings the estimate's speed figures come from; another release may differ in speed and memory")
     server, local = _local_model(nodes.server, model_path, notes)
     init, download = _fetch(engine, server, nodes, est, repos, size)
     if init and not nodes.init:
