@@ -13,6 +13,14 @@ import pytest
 VLLM_GFX = {"gfx90a", "gfx942", "gfx950", "gfx1100", "gfx1101", "gfx1150", "gfx1151", "gfx1200", "gfx1201"}
 SGLANG_GFX = {"gfx942", "gfx950", "gfx1250"}
 
+# The Radeon cards, typed from AMD's product pages (via the listings each entry cites): memory GB, bandwidth GB/s,
+# CUs, boost MHz, board power W, gfx target, matrix FLOP per clock per CU (fp16, int8).
+RADEON = {
+    "RX-7900-XTX": (24, 960, 96, 2500, 355, "gfx1100", 512, 512),
+    "RX-7900-XT": (20, 800, 84, 2400, 315, "gfx1100", 512, 512),
+    "RX-9070-XT": (16, 640, 64, 2970, 304, "gfx1201", 1024, 2048),
+}
+
 
 def _engine(catalog, name):
     from dsadvisor.engines import serving_engine
@@ -121,3 +129,41 @@ def test_a_device_target_is_checked_too(catalog):
     data["gfx_arch"] = "MI300"
     with pytest.raises(Exception, match="gfx"):
         validate(Gpu, data)
+
+
+@pytest.mark.parametrize("gpu_id", sorted(RADEON))
+def test_radeon_datasheet(catalog, gpu_id):
+    gb, gbs, cus, mhz, watts, gfx, fp16_clk, int8_clk = RADEON[gpu_id]
+    g = catalog.gpus[gpu_id]
+    assert (g.memory_gb, g.bandwidth_gbs, g.tdp_w, g.gfx_arch, g.vendor) == (gb, gbs, watts, gfx, "amd")
+    assert g.fp16_tflops == g.bf16_tflops == pytest.approx(cus * fp16_clk * mhz / 1e6, abs=0.1)  # AMD: 122.8 for 122.88
+    assert g.int8_tops == pytest.approx(cus * int8_clk * mhz / 1e6, abs=0.1)
+    assert g.compute_capability is None and "fp8" not in g.dtypes  # fp8 not measured on RDNA 4 by any engine here
+
+
+def test_radeon_rates_match_the_published_peaks(catalog):
+    """AMD's own figures: the 7900 XTX's 122.8 TFLOPS half precision, the 9070 XT's 1,557 int4 sparse TOPS
+    (= 2 x 2 x the dense int8 rate)."""
+    assert catalog.gpus["RX-7900-XTX"].fp16_tflops == pytest.approx(122.8, abs=0.1)
+    assert 4 * catalog.gpus["RX-9070-XT"].int8_tops == pytest.approx(1557, abs=1)
+
+
+@pytest.mark.parametrize("name, gpu_id", [
+    ("RX 7900 XTX", "RX-7900-XTX"), ("7900 XTX", "RX-7900-XTX"), ("AMD Radeon RX 7900 XTX", "RX-7900-XTX"),
+    ("RX 7900 XT", "RX-7900-XT"), ("7900 XT", "RX-7900-XT"), ("Radeon RX 7900 XT", "RX-7900-XT"),
+    ("RX 9070 XT", "RX-9070-XT"), ("9070 XT", "RX-9070-XT"), ("AMD Radeon RX 9070 XT", "RX-9070-XT"),
+])
+def test_radeon_names(catalog, name, gpu_id):
+    from dsadvisor.catalog.hardware import resolve_gpu
+
+    assert resolve_gpu(catalog.gpus, name).id == gpu_id
+
+
+@pytest.mark.parametrize("gpu_id", sorted(RADEON))
+def test_radeon_engines_follow_the_cited_lists(catalog, gpu_id):
+    gpu, bf16 = catalog.gpus[gpu_id], catalog.quantization("bf16")
+    assert _engine(catalog, "sglang").unsupported(gpu, bf16) is not None
+    assert _engine(catalog, "tensorrt-llm").unsupported(gpu, bf16) is not None  # CUDA only
+    for engine in ("vllm", "llama.cpp", "ollama"):
+        assert _engine(catalog, engine).unsupported(gpu, bf16) is None, engine
+    assert _engine(catalog, "llama.cpp").unsupported(gpu, catalog.quantization("q4_k_m")) is None

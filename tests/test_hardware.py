@@ -564,7 +564,11 @@ def test_device_count(gpus):
     from .test_consumer_hardware import APPLE, GEFORCE
 
     assert set(GEFORCE) | set(APPLE) <= set(gpus)
-    assert len(gpus) == 39 + len(issue11) + len(review) + len(GEFORCE) + len(APPLE) == 99
+    # the Radeon cards (tests/test_amd_targets.py)
+    from .test_amd_targets import RADEON
+
+    assert set(RADEON) <= set(gpus)
+    assert len(gpus) == 39 + len(issue11) + len(review) + len(GEFORCE) + len(APPLE) + len(RADEON) == 102
 
 
 def test_board_power_as_the_datasheets_give_it(gpus):
