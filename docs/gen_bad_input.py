@@ -159,6 +159,8 @@ CASES: tuple[Case, ...] = (
     _c("plan-layout-the-engine-cannot-run", NUMBERS, "plan", "deepseek-r1", "--gpu", "H200", "--gpus", "8",
        "--quant", "fp8", "--tp", "8", "--dp-attention", "4", "--engine", "tensorrt-llm", "-f", "json", code=1,
        expect="--dp-attention must be 8 (or 1), not 4"),
+    _c("plan-model-no-engine-serves", NUMBERS, "plan", "deepseek-vl-7b-chat", "--gpu", "L40S", "-f", "json", code=1,
+       expect="no engine in the catalog can serve deepseek-vl-7b-chat"),
     _c("check-limits-no-layout-meets", SERVING, "check", "deepseek-r1", "--gpu", "H200", "--gpus", "8", "--quant",
        "fp8", "--concurrency", "128", "--max-ttft", "0.01", "-f", "json", code=1,
        expect="check failed: DSA005 time to first token"),

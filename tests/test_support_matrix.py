@@ -242,8 +242,11 @@ def test_vllm_cannot_load_janus_or_deepseek_vl(run):
     and vl families, the plan takes SGLang (which loads Janus-Pro), and a pinned --engine vllm is refused."""
     for model in ("janus-pro-7b", "deepseek-vl-7b-chat"):
         plan = run("plan", model, "--gpu", "A100", "--vram", "80", "-f", "json")
-        assert plan.code == 0, plan.err
-        assert not plan.json()["commands"][0].startswith("vllm serve")
+        if model == "deepseek-vl-7b-chat":  # no engine serves it (test_plan_says_no_engine_serves_deepseek_vl_7b)
+            assert plan.code == 1 and "no engine in the catalog can serve" in plan.err
+        else:
+            assert plan.code == 0, plan.err
+            assert not plan.json()["commands"][0].startswith("vllm serve")
         est = run("estimate", model, "--gpu", "A100", "--vram", "80", "--engine", "vllm", "-f", "json")
         assert est.code == 2 and est.out == "" and est.err.count("\n") == 1
         # SGLang loads Janus-Pro but not DeepSeek-VL (test_engines_that_lack_the_vision_model_class_are_ruled_out)
@@ -275,7 +278,10 @@ def test_engines_that_lack_the_vision_model_class_are_ruled_out(run, model, engi
     chk = run("check", model, "--gpu", "L40S", "--engine", engine)
     assert chk.code == 1 and "DSA004" in chk.err
     plan = run("plan", model, "--gpu", "L40S", "-f", "json")
-    assert plan.code == 0 and plan.json()["deployment"]["engine"] != engine, plan.err
+    if model == "deepseek-vl-7b-chat":  # no engine left at all (test_plan_says_no_engine_serves_deepseek_vl_7b)
+        assert plan.code == 1 and "no engine in the catalog can serve" in plan.err
+    else:
+        assert plan.code == 0 and plan.json()["deployment"]["engine"] != engine, plan.err
 
 
 def test_every_cannot_load_family_is_a_catalog_family(catalog):
@@ -352,3 +358,30 @@ def test_vllm_on_a_cpu_has_no_fp8_kv_cache(run):
     gpu = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--engine", "vllm", "--kv-dtype", "fp8-kv",
               "-f", "json")
     assert gpu.code == 0 and gpu.json()["deployment"]["kv_dtype"] == "fp8-kv"
+
+
+@pytest.mark.parametrize("engine", ["llama.cpp", "ollama"])
+@pytest.mark.parametrize("model", ["deepseek-vl-7b-chat", "deepseek-vl2"])
+def test_no_gguf_of_deepseek_vl_can_be_made(catalog, engine, model):
+    """llama.cpp's converter registers no MultiModalityCausalLM (DeepSeek-VL) or DeepseekVLV2ForCausalLM, and
+    Ollama's converter neither: plan offered a "convert it yourself" GGUF nobody can make."""
+    from dsadvisor.engines import serving_engine
+
+    why = serving_engine(catalog.engine(engine)).cannot_load(catalog.model(model))
+    assert why is not None and ("MultiModalityCausalLM" in why or "DeepseekVLV2ForCausalLM" in why)
+
+
+def test_plan_says_no_engine_serves_deepseek_vl_7b(run):
+    """`plan deepseek-vl-7b-chat --gpu L40S` printed a llama.cpp command for a GGUF that cannot be made; now one
+    line on stderr, exit 1 (plan: nothing to launch), naming the engines; recommend ranks it nowhere."""
+    for args in (("--gpu", "L40S"), ("--gpu", "H100", "--engine", "llama.cpp"), ("--gpu", "RTX 4090", "-f", "json")):
+        r = run("plan", "deepseek-vl-7b-chat", *args)
+        assert r.code == 1 and r.out == ""
+        [line] = r.err.strip().splitlines()
+        assert line.startswith("dsadvisor: error: no engine in the catalog can serve deepseek-vl-7b-chat: ")
+        assert all(n in line for n in ("vLLM", "SGLang", "TensorRT-LLM", "llama.cpp", "Ollama"))
+    r = run("recommend", "--gpu", "L40S", "--family", "vl", "--allow-unknown", "-f", "json")
+    assert r.code == 0, r.err
+    assert "deepseek-vl-7b-chat" not in {row["model"] for row in r.json()["ranked"]}
+    # DeepSeek-VL2 still has one: vLLM's DeepseekVLV2ForCausalLM
+    assert run("plan", "deepseek-vl2", "--gpu", "L40S").code == 0

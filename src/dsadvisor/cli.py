@@ -2,7 +2,7 @@
 
 Exit codes (docs/cli.md):
   0  success; for ``check``: the deployment passes every rule
-  1  ``check``: the deployment fails a rule
+  1  ``check``: the deployment fails a rule; ``plan``: no deployment fits, or no engine serves the model
   2  usage error: an unknown option, a blank, bad or conflicting value, a number out of range, a result JSON cannot hold
   3  unknown name: model, GPU, format or engine (with suggestions)
   4  catalog error: a file that cannot be read or does not validate

@@ -254,6 +254,7 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
         raise NoFitError(f"{entry.id} is a variant the articles describe: no public weights exist to serve; "
                          "`check` and `estimate` size it, or plan a released model (`dsadvisor models "
                          "--released-only`)")
+    _require_a_server(catalog, entry)
     # the engine's default layout unless pinned: plan has no latency limits to search under, so recommend
     # and check name the pins (--tp/--dp-attention/--mtp) that start the layout they chose
     k = replace(constraints or PLAN_CONSTRAINTS, layout_search=False)
@@ -289,6 +290,22 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
     if short:
         raise NoFitError(f"no deployment of {entry.id} fits: {short}", verdict)
     return replace(p, notes=tuple(first) + p.notes)
+
+
+def _require_a_server(catalog: Catalog, entry: ModelEntry) -> None:
+    """NoFitError (exit 1) when no engine of the catalog that starts a server has a model class for ``entry``
+    (``cannot_load``: DeepSeek-VL 7B). Before, its plan fell to llama.cpp with a "convert it yourself" GGUF that
+    llama.cpp's converter cannot make."""
+    engines = [serving_engine(e) for e in catalog.engines.values()]
+    servers = [e for e in engines if e.launches]
+    if not servers or any(e.cannot_load(entry) is None for e in servers):
+        return
+    library = [e.name for e in engines if not e.launches and e.cannot_load(entry) is None]
+    names = [e.name for e in servers]
+    raise NoFitError(f"no engine in the catalog can serve {entry.id}: {', '.join(names[:-1])} and {names[-1]} have "
+                     "no model class for its checkpoint (cannot_load in catalog/engines/engines.yaml says why, "
+                     "engine by engine)"
+                     + (f"; {' and '.join(library)} loads it as a Python library, not a server" if library else ""))
 
 
 def _formats_run_here(catalog: Catalog, hardware: Hardware, k: Constraints) -> None:
