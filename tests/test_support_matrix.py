@@ -385,3 +385,17 @@ def test_plan_says_no_engine_serves_deepseek_vl_7b(run):
     assert "deepseek-vl-7b-chat" not in {row["model"] for row in r.json()["ranked"]}
     # DeepSeek-VL2 still has one: vLLM's DeepseekVLV2ForCausalLM
     assert run("plan", "deepseek-vl2", "--gpu", "L40S").code == 0
+
+
+def test_vllm_cpu_backend_has_no_sparse_attention(run):
+    """`recommend --gpu 'EPYC 9654' --engine vllm` ranked deepseek-v3.2 2nd; vLLM's CPU backend raises "Sparse
+    Attention is not supported on CPU." for V3.2's indexer-selected MLA (platforms/cpu.py get_attn_backend_cls)."""
+    r = run("recommend", "--gpu", "EPYC 9654", "--engine", "vllm", "--top", "50", "-f", "json")
+    assert r.code == 0, r.err
+    ranked = {row["model"] for row in r.json()["ranked"]}
+    assert not ranked & {"deepseek-v3.2", "deepseek-v3.2-exp"} and "deepseek-r1-0528" in ranked
+    p = run("plan", "deepseek-v3.2", "--gpu", "EPYC 9654", "--engine", "vllm")
+    assert p.code == 1 and "Sparse Attention is not supported on CPU" in p.err and p.err.count("\n") == 1
+    # on a GPU vLLM still runs it, and on the CPU llama.cpp does (its deepseek32 graph)
+    assert run("plan", "deepseek-v3.2", "--gpu", "H200", "--gpus", "8", "--engine", "vllm").code == 0
+    assert run("plan", "deepseek-v3.2", "--gpu", "EPYC 9654", "-f", "json").json()["deployment"]["engine"] == "llama.cpp"
