@@ -378,10 +378,10 @@ def test_updates_of_earlier_releases_estimate_as_their_parent(run):
     for new, parent, gpu in (("deepseek-v2-chat-0628", "deepseek-v2-chat", ["--gpu", "H200", "--gpus", "8"]),
                              ("deepseek-coder-v2-instruct-0724", "deepseek-coder-v2-instruct", ["--gpu", "H200", "--gpus", "8"]),
                              ("deepseek-v3.1-base", "deepseek-v3-base", ["--gpu", "H200", "--gpus", "8"]),
-                             # vLLM (no MultiModalityCausalLM class), SGLang (Janus-Pro's class only) and
-                             # TensorRT-LLM cannot load DeepSeek-VL: llama.cpp for both
+                             # no serving engine loads DeepSeek-VL (vLLM, SGLang, TensorRT-LLM: no class for its
+                             # MultiModalityCausalLM; llama.cpp and Ollama: no converter): transformers for both
                              ("deepseek-vl-7b-chat", "deepseek-llm-7b-chat", ["--gpu", "A100", "--vram", "40",
-                                                                             "--engine", "llama.cpp"])):
+                                                                             "--engine", "transformers"])):
         a, b = (run("estimate", m, *gpu, "-f", "json") for m in (new, parent))
         assert a.code == 0 and b.code == 0, (a.err, b.err)
         assert a.json()["memory"]["weights_bytes"] == b.json()["memory"]["weights_bytes"], new
