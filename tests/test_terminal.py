@@ -59,19 +59,19 @@ def rich_drawing(doc: Document, width: int | None = None) -> str:
 def environment(**values: str | None):
     """os.environ with ``values`` set (None: removed), restored after (hypothesis runs many examples per test)."""
     saved = {k: os.environ.get(k) for k in values}
+    _put(values)
     try:
-        for k, v in values.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
         yield
     finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+        _put(saved)
+
+
+def _put(values: dict[str, str | None]) -> None:
+    for k, v in values.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
 
 
 def display_width(text: str) -> int:
