@@ -131,14 +131,15 @@ def volumes() -> list[dict]:
 
 def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], gpus: int, host_bytes: float,
                         env: dict[str, str], setup: tuple[str, ...] = (), init: tuple[str, ...] = (),
-                        local: tuple[dict, ...] = (), download_bytes: float = 0.0) -> str:
+                        local: tuple[dict, dict] | tuple[()] = (), download_bytes: float = 0.0) -> str:
     """A single-node Deployment running ``argv`` (node 0's server) with ``gpus`` GPUs, after ``init`` (an
     init container's argv) when there is one; ``local``: a volume and its mount (a local checkpoint folder);
     ``download_bytes``: what the server downloads by itself at its first start (its startup budget grows)."""
     import yaml
 
     name = k8s_name(model_id, engine.spec.id)
-    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env, mounts=local[1:],
+    local_volumes, local_mounts = ([local[0]], (local[1],)) if local else ([], ())
+    c = container(engine, engine.container(k8s_escaped(argv), setup), gpus, host_bytes, env, mounts=local_mounts,
                   download_bytes=download_bytes)
     pod: dict = {"initContainers": [init_container(engine, init, env)]} if init else {}
     doc = {
@@ -149,7 +150,7 @@ def deployment_manifest(engine: ServingEngine, model_id: str, argv: list[str], g
             "replicas": 1,
             "selector": {"matchLabels": {"app": name}},
             "template": {"metadata": {"labels": {"app": name}},
-                         "spec": {**pod, "containers": [c], "volumes": volumes() + list(local[:1])}},
+                         "spec": {**pod, "containers": [c], "volumes": volumes() + local_volumes}},
         },
     }
     return startup_comment(init, download_bytes) + yaml.safe_dump(doc, sort_keys=False, width=10_000)

@@ -77,7 +77,10 @@ class Plan:
         return tuple("\n".join(node) for node in self.lines)
 
 
-def _local_model(server: list[str], model_path: str | None, notes: list[str]) -> tuple[list[str], tuple[dict, ...]]:
+LocalModel = tuple[dict, dict] | tuple[()]  # a local checkpoint's hostPath volume and its mount, or none
+
+
+def _local_model(server: list[str], model_path: str | None, notes: list[str]) -> tuple[list[str], LocalModel]:
     """``server`` with a local checkpoint folder (``--config``) made absolute, and the hostPath volume and the
     read-only mount that show the pod that folder at the same path; ``server`` and nothing when it names none."""
     if not model_path or model_path not in server:
