@@ -44,7 +44,7 @@ BOUNDS: dict[str, Bound] = {
     "--pp": Bound(1, 100_000, integer=True, unit="stages"),
     "--dp-attention": Bound(1, 100_000, integer=True, unit="groups"),
     # draft tokens of MTP speculative decoding: the lengths published acceptance rates cover
-    # (physics.estimate.MAX_MTP_DRAFT_TOKENS)
+    # (physics.deployment.MAX_MTP_DRAFT_TOKENS)
     "--mtp": Bound(0, 3, integer=True, unit="draft tokens"),
     "--output-tokens": Bound(1, 100_000_000, integer=True, unit="tokens"),
     "--concurrency": Bound(1, 1_000_000, integer=True, unit="requests"),  # --batch's new name

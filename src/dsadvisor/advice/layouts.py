@@ -1,7 +1,7 @@
 """Which way to split a recommended deployment over its GPUs, and how many users it then serves.
 
 ``recommend`` and ``check`` weigh each model's deployments at the engine's default layout
-(:func:`dsadvisor.physics.estimate.choose_layout`: tensor parallel over the GPUs). Where another
+(:func:`dsadvisor.physics.deployment.choose_layout`: tensor parallel over the GPUs). Where another
 layout can change the answer (several datacenter GPUs, a mixture-of-experts or MLA model, an engine
 with tensor parallelism, and several users or a latency limit), they search: tensor, pipeline and
 expert parallel, data-parallel attention (the MLA cache held once per request, not once per GPU) and

@@ -4,6 +4,9 @@
 contract documented in docs/json.md. A ``Deployment`` holds everything the estimate
 computes from; ``Deployment.of(catalog, ...)`` looks those things up in a catalog. Every estimate carries its basis:
 the facts it used, what it assumed, and the articles' own claims beside it.
+
+Layer 2 (physics), read after ``physics.deployment`` (the ``Deployment``, its layout and KV cache rules) and
+``physics.decode_kernels`` (what llama.cpp's matmul kernels add), whose names it still exports.
 """
 
 from __future__ import annotations
@@ -12,8 +15,7 @@ import math
 from dataclasses import asdict, dataclass, field
 
 from dsadvisor.catalog.assumed import assumed_architecture
-from dsadvisor.catalog.store import Catalog
-from dsadvisor.errors import InputError, UnknownNameError, suggest
+from dsadvisor.errors import InputError
 from dsadvisor.catalog.hardware import capacity_bytes
 from dsadvisor.physics.memory import (
     MemoryPlan,
@@ -31,58 +33,26 @@ from dsadvisor.physics.memory import (
     weight_bytes,
 )
 from dsadvisor.physics.params import ParamBreakdown, count_params, moe_layer_count
-from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s, matmul_shapes
-from dsadvisor.physics.tiles import dense_tiles, expert_tiles
 from dsadvisor.physics.versions import (at_version, dequantize_pass_s, kq_gemm_flops, kq_materialized_s,
                                        version_notes)
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
-from dsadvisor.physics.rates import (PCIE_GEN4_GBS, bandwidth_efficiency, block_quantized, dequant_rate, dtype_rate,
-                                     engine_for, expert_efficiency, gemm_rate, rates_for, unpack_rate)
-from dsadvisor.physics.rates import decode_allreduce, for_format, on_device  # noqa: F401  (imported from here before)
+from dsadvisor.physics.rates import (PCIE_GEN4_GBS, bandwidth_efficiency, block_quantized, dtype_rate,
+                                     engine_for, expert_efficiency, gemm_rate, rates_for)
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
 from dsadvisor.physics.timing import Layout, Rates, across_nodes, attention_dims, decode_step_s, prefill_s
+from dsadvisor.physics.deployment import Deployment, check_layout, choose_layout, kv_bytes_per_element, per_gpu
+from dsadvisor.physics.decode_kernels import (RoutedExperts, expert_padding, experts_touched_fraction, matmul_tiles_s,
+                                              matmuls_per_step, quantized_decode_extra_s, tile_unpack_s)
 from dsadvisor.records import record, replace
+# names defined or imported here before they moved to their own modules, still imported from here
+from dsadvisor.physics.rates import decode_allreduce, dequant_rate, for_format, on_device  # noqa: F401
+from dsadvisor.physics.deployment import (KV_16BIT, KV_SHORT, MAX_MTP_DRAFT_TOKENS,  # noqa: F401
+                                          auto_kv_dtype, check_mtp, default_ep, kv_format, pin_layout)
+from dsadvisor.physics.decode_kernels import f16_batched_s, mmq_decode_s  # noqa: F401
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048
-
-
-@record(frozen=True)
-class Deployment:
-    """One candidate: everything the estimate computes from, resolved to catalog objects."""
-
-    model: ModelEntry
-    gpu: Gpu
-    quant: QuantFormat
-    engine: Engine
-    architecture: Architecture | None  # the model's shape; None: assumed from its claimed size
-    kv_dtype: str = "auto"  # as asked: auto, bf16, fp16, or a KV format's id or alias
-    kv_format: QuantFormat | None = None  # the format kv_dtype names; None: 16-bit
-    gpus: int = 1
-    context: int | None = None  # tokens per sequence, prompt + output; None: min(advertised, 8192)
-    prompt_tokens: int | None = None  # None: min(2048, context)
-    batch: int = 1
-    gpus_per_node: int = 8
-    memory_fraction: float | None = None  # overrides the engine's (vLLM gpu_memory_utilization)
-    capacity_bytes: float | None = None  # free memory when detected; None: the card's
-    layout: Layout | None = None  # pinned (estimate --tp/--pp/--ep/--dp-attention); None: choose_layout's
-    # routed experts llama.cpp keeps in system memory (--n-cpu-moe); None: every weight on the GPUs
-    host_experts: HostExperts | None = None
-    # the engine release measured (a llama.cpp build date, a version); None: the release the speed figures model
-    engine_version: str | None = None
-    # the fused-MoE kernel the launch names where the engine lets it choose (TensorRT-LLM ``moe_config.backend``, lower
-    # case: "trtllm", "deepgemm"); None: the one the engine's figures model
-    moe_backend: str | None = None
-
-    @classmethod
-    def of(cls, catalog: Catalog, *, model: ModelEntry, kv_dtype: str = "auto",
-           architecture: Architecture | None = None, **rest) -> "Deployment":
-        """A deployment whose shape and KV format come from ``catalog``: the model's own (or borrowed)
-        architecture unless ``architecture`` is given (a local config.json), and the format
-        ``kv_dtype`` names (an UnknownNameError with suggestions if none)."""
-        return cls(model=model, architecture=architecture or catalog.architecture(model), kv_dtype=kv_dtype,
-                   kv_format=kv_format(catalog, kv_dtype), **rest)
 
 
 @record(frozen=True)
@@ -163,354 +133,6 @@ class Estimate:
 
 
 # ------------------------------------------------------------------ helpers
-
-def choose_layout(arch: Architecture, engine: Engine, gpus: int, gpus_per_node: int) -> Layout:
-    """Tensor parallel inside a node (a divisor of the head count), pipeline across nodes."""
-    if gpus < 1:
-        raise InputError("--gpus must be at least 1")
-    if gpus > gpus_per_node and not engine.multi_node:
-        raise InputError(f"{engine.name} does not run across nodes; {gpus} GPUs exceed {gpus_per_node} per node")
-    if not engine.tensor_parallel:
-        if gpus > 1 and not engine.pipeline_parallel:
-            raise InputError(f"{engine.name} runs on one GPU only")
-        return Layout(tp=1, pp=gpus, ep=False)
-    tp = max(d for d in range(1, min(gpus, gpus_per_node) + 1)
-             if gpus % d == 0 and arch.num_attention_heads % d == 0)
-    pp = gpus // tp
-    if pp > 1 and not engine.pipeline_parallel:
-        raise InputError(f"{engine.name} cannot split {gpus} GPUs: tensor parallel needs a divisor of "
-                         f"{arch.num_attention_heads} heads and it has no pipeline parallelism")
-    return Layout(tp=tp, pp=pp, ep=default_ep(arch, engine, tp))
-
-
-def default_ep(arch: Architecture, engine: Engine, tp: int) -> bool:
-    """Expert parallel by default where the engine has it and its MoE kernel decodes whole experts faster than
-    tensor-parallel slices of them (TensorRT-LLM's; SGLang's and vLLM's TP kernels are the faster, and their
-    defaults split experts by TP too)."""
-    if not (arch.is_moe and engine.expert_parallel and tp > 1):
-        return False
-    s = engine.speed
-    return s.per_moe_layer_decode_ep_s is None or s.per_moe_layer_decode_ep_s <= s.per_moe_layer_decode_s
-
-
-def check_layout(layout: Layout, arch: Architecture, engine: Engine, gpus: int, gpus_per_node: int) -> None:
-    """A pinned layout the engine and the model can run, on the GPUs given (an InputError if not)."""
-    if layout.tp < 1 or layout.pp < 1 or layout.dp_attention < 1:
-        raise InputError("--tp, --pp and --dp-attention must be at least 1")
-    if layout.gpus != gpus:
-        raise InputError(f"--tp {layout.tp} x --pp {layout.pp} is {layout.gpus} GPUs, not --gpus {gpus}")
-    if layout.tp > gpus_per_node and not engine.multi_node:
-        raise InputError(f"{engine.name} does not run across nodes; --tp {layout.tp} exceeds {gpus_per_node} "
-                         "GPUs per node")
-    if layout.pp > 1 and not engine.pipeline_parallel:
-        raise InputError(f"{engine.name} has no pipeline parallelism")
-    if layout.tp > 1 and not engine.tensor_parallel:
-        raise InputError(f"{engine.name} has no tensor parallelism")
-    if layout.ep and not (arch.is_moe and engine.expert_parallel):
-        raise InputError("expert parallel needs a mixture-of-experts model" if not arch.is_moe
-                         else f"{engine.name} has no expert parallelism")
-    if layout.dp_attention > 1:
-        if not (arch.is_moe and engine.data_parallel_attention):
-            raise InputError("data-parallel attention needs a mixture-of-experts model (dense models: run "
-                             "separate replicas)" if not arch.is_moe
-                             else f"{engine.name} has no data-parallel attention")
-        if layout.tp % layout.dp_attention:
-            raise InputError(f"--dp-attention {layout.dp_attention} must divide --tp {layout.tp}")
-    if arch.num_attention_heads % layout.attention_tp:
-        raise InputError(f"{layout.attention_tp} GPUs cannot split {arch.num_attention_heads} attention heads")
-    if layout.mtp:
-        check_mtp(layout.mtp, arch, engine)
-
-
-MAX_MTP_DRAFT_TOKENS = 3  # the draft lengths published acceptance rates cover (serving.speculative)
-
-
-def check_mtp(draft_tokens: int, arch: Architecture, engine: Engine) -> None:
-    """MTP speculative decoding the model and engine can run (an InputError saying why not)."""
-    if draft_tokens < 0 or draft_tokens > MAX_MTP_DRAFT_TOKENS:
-        raise InputError(f"--mtp takes 0-{MAX_MTP_DRAFT_TOKENS} draft tokens, not {draft_tokens}")
-    if not arch.num_nextn_predict_layers:
-        raise InputError("--mtp needs a model that ships a multi-token-prediction layer "
-                         "(num_nextn_predict_layers in config.json: DeepSeek-V3, R1, V3.1, V3.2, V4); this one has none")
-    if not engine.mtp_speculative:
-        raise InputError(f"{engine.name} has no MTP speculative decoding (vLLM, SGLang and TensorRT-LLM do)")
-
-
-def pin_layout(d: Deployment, *, tp: int | None = None, pp: int | None = None, ep: bool | None = None,
-               dp_attention: int | None = None, mtp: int | None = None) -> Deployment:
-    """``d`` with the layout these pin; what they leave out defaults as ``choose_layout`` would.
-    A single-GPU ``d`` grows to ``tp x pp`` GPUs. Checked when estimated (``check_layout``). Only ``mtp``
-    given: the layout ``choose_layout`` picks, drafting with the MTP layer (``mtp=0``: not drafting)."""
-    if (tp, pp, ep, dp_attention) == (None, None, None, None) and mtp is not None and d.architecture is not None:
-        chosen = choose_layout(d.architecture, d.engine, d.gpus, d.gpus_per_node)
-        return replace(d, layout=replace(chosen, mtp=mtp))
-    pp = pp or 1
-    gpus = d.gpus if d.gpus > 1 or tp is None else tp * pp
-    tp = tp or max(1, gpus // pp)
-    arch = d.architecture
-    # data-parallel attention hands each rank's tokens to the experts' owners: expert parallel (SGLang's
-    # --enable-dp-attention recipes, vLLM's --data-parallel-size with --enable-expert-parallel)
-    moe_ep = arch is not None and (default_ep(arch, d.engine, tp) or (
-        (dp_attention or 1) > 1 and arch.is_moe and d.engine.expert_parallel))
-    layout = Layout(tp=tp, pp=pp, ep=moe_ep if ep is None else ep, dp_attention=dp_attention or 1, mtp=mtp or 0)
-    return replace(d, gpus=gpus, layout=layout)
-
-
-def per_gpu(total: float, attention: float, layout: Layout) -> float:
-    """Bytes of ``total`` on one GPU: attention split over its group, the rest over every GPU."""
-    return (total - attention) / layout.gpus + attention / (layout.attention_tp * layout.pp)
-
-
-KV_16BIT = ("auto", "bf16", "fp16")  # 2 bytes an element; auto is bf16 (fp16 without bf16 hardware)
-KV_SHORT = {"fp8": "fp8-kv", "q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}  # --kv-dtype fp8 names the KV-only format
-
-
-def kv_format(catalog: Catalog, kv_dtype: str) -> QuantFormat | None:
-    """The KV cache format ``--kv-dtype`` names; None for the 16-bit ones. Unknown: an UnknownNameError
-    that suggests KV cache dtypes (not weight formats); a weight-only format: an InputError."""
-    if kv_dtype in KV_16BIT:
-        return None
-    try:
-        fmt = catalog.quantization(KV_SHORT.get(kv_dtype.lower(), kv_dtype))
-    except UnknownNameError:
-        kv = [q for q in catalog.quantizations.values() if "kv_cache" in q.applies_to and q.id not in KV_16BIT]
-        known = [*KV_16BIT, *KV_SHORT, *(q.id for q in kv), *(a for q in kv for a in q.aliases)]
-        every = [*KV_16BIT, *KV_SHORT, *(q.id for q in kv if q.id not in KV_SHORT.values())]
-        hint = "" if suggest(kv_dtype, known) else "choose from " + ", ".join(every)  # nothing close: list them
-        raise UnknownNameError("KV cache dtype", kv_dtype, known, hint) from None
-    if "kv_cache" not in fmt.applies_to:
-        raise InputError(f"{fmt.id} is not a KV cache dtype")
-    return fmt
-
-
-def auto_kv_dtype(gpu: Gpu) -> str:
-    """The 16-bit KV cache an engine keeps when asked for none: bf16, or fp16 on a chip without bf16
-    (a T4 or V100: sm75 and older have no bf16, so engines fall back to fp16 there)."""
-    return "bf16" if "bf16" in gpu.dtypes else "fp16"
-
-
-def kv_bytes_per_element(d: Deployment) -> tuple[str, float]:
-    fmt, engine = d.kv_format, d.engine
-    if fmt is None:
-        if d.kv_dtype not in KV_16BIT:
-            raise InputError(f"KV cache dtype {d.kv_dtype!r} has no format: build the deployment with "
-                             "Deployment.of(catalog, ...)")
-        return (auto_kv_dtype(d.gpu) if d.kv_dtype == "auto" else d.kv_dtype), 2.0
-    if fmt.id not in engine.kv_dtypes and not set(fmt.aliases) & set(engine.kv_dtypes):
-        raise InputError(f"{engine.name} has no {fmt.id} KV cache (it offers {', '.join(engine.kv_dtypes)})")
-    return fmt.id, fmt.bits_per_weight / 8
-
-
-def quantized_decode_extra_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float,
-                             read_s: float, linear_flops_s: float = 0.0, routed_flops_s: float = 0.0,
-                             routed: "RoutedExperts | None" = None, matmuls: int = 0,
-                             arch: Architecture | None = None, bandwidth: float = 0.0) -> float:
-    """What llama.cpp's matmul kernels add to a decode step of ``batch`` sequences besides reading the weights
-    (``weights``: the parameters the step touches; ``read_s``: the seconds their bytes take to read;
-    ``linear_flops_s``: the step's matmul FLOPs at the linear rate, ``routed_flops_s`` the routed experts' part).
-
-    Block-quantized, up to ``quantized_vector_max_batch`` sequences: the dequantizing matrix-vector kernel
-    cannot go faster than unpacking ``dequant_weights_per_s`` weights a second (by format): where that is slower
-    than the read (HBM GPUs), the difference is added; each further sequence costs each matmul
-    ``vector_column_s`` and unpacks its weights again (``vector_columns_s``). Above it the batched quantized matmul
-    (MMQ): ``mmq_decode_s``. 16-bit weights at batch > 1: ``f16_batched_s``.
-    """
-    s = engine.speed
-    if not block_quantized(engine, quant):
-        return f16_batched_s(engine, batch, weights=weights, read_s=read_s, linear_flops_s=linear_flops_s,
-                             routed=routed, arch=arch, bandwidth=bandwidth)
-    if not s.dequant_weights_per_s:
-        return 0.0
-    per_s = dequant_rate(engine, quant)
-    if s.vector_column_s or s.mmq_decode_matmul_s:  # the kernels' own timings (this GPU generation)
-        return _kernel_decode_s(engine, quant, batch, weights=weights, read_s=read_s, linear_flops_s=linear_flops_s,
-                                routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls, per_s=per_s)
-    if batch > s.quantized_vector_max_batch:
-        return mmq_decode_s(engine, batch, weights=weights, linear_flops_s=linear_flops_s,
-                            routed_flops_s=routed_flops_s, routed=routed, matmuls=matmuls,
-                            unpack=unpack_rate(engine, quant))
-    extra = max(0.0, weights / per_s - read_s) if per_s else 0.0
-    if s.dequant_column_weights_per_s:
-        extra += (batch - 1) * weights / s.dequant_column_weights_per_s
-    return extra
-
-
-def f16_batched_s(engine: Engine, batch: int, *, weights: float, read_s: float, linear_flops_s: float,
-                  routed: "RoutedExperts | None", arch: Architecture | None, bandwidth: float) -> float:
-    """16-bit weights at batch > 1: up to 16 sequences the mmf kernel (``physics.ggml_matmul``) where its timings
-    are known; above (cuBLAS) each weight matmul ``f16_gemm_matmul_s`` beyond the one-column kernel where that was
-    timed (run 10), else a pass at ``batched_16bit_weights_per_s``; the routed experts (mmf with expert ids,
-    up to 128 columns) only their bytes where mmf's timings are known. The FLOPs decode_step_s counts run under
-    the weight read (``batched_16bit_hides_flops``)."""
-    s = engine.speed
-    if batch < 2:
-        return 0.0
-    experts = 0.0
-    if s.f16_block_s and arch is not None:
-        touched = routed.params * routed.touched if routed else 0.0
-        weights -= touched
-        if batch > s.f16_expert_columns and s.f16_expert_weights_per_s:
-            experts = touched / s.f16_expert_weights_per_s
-        if batch <= MMF_MAX_COLUMNS:
-            extra = f16_small_batch_extra_s(s, arch, bandwidth) + experts
-            return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
-    per = s.batched_16bit_weights_per_s
-    if s.f16_gemm_matmul_s and arch is not None:
-        extra = s.f16_gemm_matmul_s * sum(count for _, _, count in matmul_shapes(arch)) + experts
-    else:
-        extra = (weights / per if per else 0.0) + experts
-    return extra - min(linear_flops_s, read_s) if s.batched_16bit_hides_flops else extra
-
-
-def _kernel_decode_s(engine: Engine, quant: QuantFormat, batch: int, *, weights: float, read_s: float,
-                     linear_flops_s: float, routed_flops_s: float, routed: "RoutedExperts | None", matmuls: int,
-                     per_s: float | None) -> float:
-    """Block-quantized batched decode from llama.cpp's kernels timed alone (benchmarks/fit_llamacpp_kernels.py).
-
-    The dense weights' one-column cost (the unpacking beyond the read) stays at every batch. Up to
-    ``quantized_vector_max_batch`` sequences each further one costs every dense matmul ``vector_column_s`` and
-    its weights at ``dequant_column_weights_per_s_by_format``; each (token, routed expert) pair is a matrix-vector
-    product of its own (mul_mat_vec_q with ids), reading its expert again (``expert_pair_weights_per_s_by_format``). Above it MMQ: every dense matmul's
-    first tile ``mmq_decode_matmul_s`` and a pass over its weights (``mmq_decode_weights_per_s_by_format``), each
-    column it multiplies ``mmq_column_s`` and its weights at ``mmq_column_weights_per_s_by_format``; the routed
-    experts as ``mmq_decode_s`` has them."""
-    s = engine.speed
-    touched = routed.params * routed.touched if routed else 0.0
-    routed_read = read_s * touched / weights if routed and weights else 0.0
-    dense_w, dense_read = weights - touched, read_s - routed_read
-    routed_mm = 3 * routed.layers if routed else 0  # gate, up and down of each MoE layer
-    dense_mm = max(0, matmuls - routed_mm)
-    extra = max(0.0, dense_w / per_s - dense_read) if per_s else 0.0
-    if batch <= s.quantized_vector_max_batch:
-        col = s.dequant_column_weights_per_s_by_format.get(quant.id, s.dequant_column_weights_per_s)
-        extra += (batch - 1) * (dense_mm * s.vector_column_s + (dense_w / col if col else 0.0))
-        if routed and touched:
-            pair = s.expert_pair_weights_per_s_by_format.get(quant.id, per_s)
-            per_weight = max(routed_read / touched, 1 / pair if pair else 0.0)
-            active = routed.params * routed.per_token / routed.experts
-            extra += batch * active * per_weight - routed_read
-        return extra
-    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns or batch
-    passes, columns = dense_tiles(batch, step, widest)
-    col = s.mmq_column_weights_per_s_by_format.get(quant.id)
-    dense_flops_s = linear_flops_s - routed_flops_s
-    columns_s = columns * dense_w / col if col else dense_flops_s * columns / batch
-    unpack = s.mmq_decode_weights_per_s_by_format.get(quant.id)
-    extra += passes * (dense_mm * s.mmq_decode_matmul_s + (dense_w / unpack if unpack else 0.0))
-    extra += columns * dense_mm * s.mmq_column_s + columns_s - dense_flops_s
-    if routed:
-        rate = unpack_rate(engine, quant)
-        e_passes, e_columns = expert_tiles(batch, routed.experts, routed.per_token, step, widest)
-        used = batch * routed.per_token / routed.experts
-        expert_eff = s.moe_expert_decode_efficiency or s.moe_expert_efficiency
-        extra += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (e_columns / used / expert_eff - 1)
-        extra += routed_mm * passes * s.mmq_decode_matmul_s
-    return extra
-
-
-@record(frozen=True)
-class RoutedExperts:
-    """The routed experts a batched matmul tiles one by one: their parameters (all of them, on this GPU) and
-    the routing (experts, experts per token)."""
-
-    params: float
-    touched: float  # of them, the share a step reads
-    experts: int
-    per_token: int
-    layers: int = 0  # MoE layers (each runs three routed-expert matmuls)
-
-
-def mmq_decode_s(engine: Engine, batch: int, *, weights: float, linear_flops_s: float, routed_flops_s: float,
-                 routed: RoutedExperts | None, matmuls: int, unpack: float | None = None) -> float:
-    """The batched quantized matmul's cost in a decode step besides the FLOPs decode_step_s counts (``batch``
-    columns at the quantized rate): every output tile passes over its weights (``unpack`` weights/s,
-    ``unpack_rate``) and multiplies all its columns (``physics.tiles``: 9 sequences cost what 16 do; a routed
-    expert with 1-2 of the step's tokens still multiplies 8 columns, at ``moe_expert_decode_efficiency`` of the
-    dense rate); each matmul costs ``matmul_tile_s`` more. Untiled engines (``mmq_max_tile_columns`` 0): one pass
-    over the weights, and the routed experts' FLOPs at the expert efficiency of a prompt's grouped matmuls."""
-    s = engine.speed
-    rate = unpack
-    dense_w = weights - (routed.params * routed.touched if routed else 0.0)
-    if not s.mmq_max_tile_columns:
-        experts = routed_flops_s * (1 / s.moe_expert_efficiency - 1)
-        return (weights / rate if rate else 0.0) + experts
-    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns
-    passes, columns = dense_tiles(batch, step, widest)
-    t = (passes * dense_w / rate if rate else 0.0) + (linear_flops_s - routed_flops_s) * (columns / batch - 1)
-    if routed:
-        e_passes, e_columns = expert_tiles(batch, routed.experts, routed.per_token, step, widest)
-        used = batch * routed.per_token / routed.experts  # columns an expert has work for, on average
-        expert_eff = s.moe_expert_decode_efficiency or s.moe_expert_efficiency
-        t += (e_passes * routed.params / rate if rate else 0.0) + routed_flops_s * (e_columns / used / expert_eff - 1)
-    return t + matmuls * passes * s.matmul_tile_s
-
-
-def matmul_tiles_s(engine: Engine, arch: Architecture, tokens: int) -> float:
-    """A prompt's fixed cost per weight matmul and column tile (``matmul_tile_s``): every micro-batch of
-    ``max_batched_tokens`` runs each matmul in ceil(tokens / ``mmq_max_tile_columns``) tiles; the output head
-    once, for the last token."""
-    s, ubatch = engine.speed, engine.memory.max_batched_tokens
-    if not s.matmul_tile_s or not s.mmq_max_tile_columns or not ubatch:
-        return 0.0
-    full, rest = divmod(tokens, ubatch)
-    tiles = full * math.ceil(ubatch / s.mmq_max_tile_columns) + math.ceil(rest / s.mmq_max_tile_columns)
-    return ((matmuls_per_step(arch) - 1) * tiles + 1) * s.matmul_tile_s
-
-
-def expert_padding(engine: Engine, quant: QuantFormat, arch: Architecture, tokens: int) -> float:
-    """Columns a prompt's routed-expert tiles multiply per column of work (``physics.tiles``: 512 tokens over
-    64 experts, 6 each, run 48-column tiles, and the experts given more than 48 tokens a second one: 1.46);
-    1 where the engine does not tile block-quantized experts."""
-    s, ubatch = engine.speed, engine.memory.max_batched_tokens
-    if not arch.is_moe or not s.mmq_max_tile_columns or not ubatch or not block_quantized(engine, quant):
-        return 1.0
-    _, experts, per_token = arch.moe_dims
-    chunk = min(tokens, ubatch)
-    _, columns = expert_tiles(chunk, experts, per_token, s.mmq_tile_column_step, s.mmq_max_tile_columns)
-    return columns / (chunk * per_token / experts)
-
-
-def matmuls_per_step(arch: Architecture) -> int:
-    """Weight matmuls a forward pass launches: per layer the attention projections (q, k, v, o; MLA: q, the
-    latent's down and up projections, o and the absorbed per-head pair) and the MLP's three (an MoE layer's
-    shared experts' three and the routed experts' three), and the output head."""
-    attention = 6 if arch.is_mla else 4
-    moe = moe_layer_count(arch)
-    shared = 3 if arch.n_shared_experts else 0
-    return arch.num_hidden_layers * (attention + 3) + moe * shared + 1
-
-
-def tile_unpack_s(engine: Engine, quant: QuantFormat, tokens: int, weights: float,
-                  routed: RoutedExperts | None = None) -> float:
-    """Block-quantized prompts (llama.cpp's MMQ): each micro-batch of ``max_batched_tokens`` passes over the
-    weights once per output tile of columns (``physics.tiles``: 4 passes for 512 tokens in 128-column tiles;
-    a routed expert once per tile of its own tokens), at ``unpack_rate`` (the pass batched decode above 8
-    sequences pays too), besides the matmul FLOPs."""
-    s, ubatch, rate = engine.speed, engine.memory.max_batched_tokens, unpack_rate(engine, quant)
-    if not block_quantized(engine, quant) or not rate or not ubatch:
-        return 0.0
-    if not s.mmq_max_tile_columns:
-        return math.ceil(tokens / ubatch) * weights / rate
-    step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns
-    dense_w = weights - (routed.params if routed else 0.0)
-
-    def passes(chunk: int) -> float:  # weights passed over by one micro-batch of ``chunk`` tokens
-        p = dense_tiles(chunk, step, widest)[0] * dense_w
-        if routed:
-            p += expert_tiles(chunk, routed.experts, routed.per_token, step, widest)[0] * routed.params
-        return p
-
-    full, rest = divmod(tokens, ubatch)
-    return (full * passes(ubatch) + (passes(rest) if rest else 0.0)) / rate
-
-
-def experts_touched_fraction(arch: Architecture, batch: int) -> float:
-    """Expected share of routed experts a decode step of ``batch`` tokens reads (uniform routing)."""
-    if not arch.is_moe:
-        return 1.0
-    _, experts, per_token = arch.moe_dims
-    return 1.0 - (1.0 - per_token / experts) ** batch
-
 
 def default_context(entry: ModelEntry, arch: Architecture) -> int:
     limit = arch.max_position_embeddings
