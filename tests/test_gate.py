@@ -335,3 +335,24 @@ def test_a_bad_concurrency_is_named_as_typed_in_the_docs(run):
     for flag in ("--concurrency", "--batch"):
         r = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", flag, "0", "-f", "json")
         assert r.code == 2 and r.err == "dsadvisor: error: --concurrency must be between 1 and 1e+06, not 0\n"
+
+
+def test_a_prompt_longer_than_the_default_context_gets_room_for_it(run):
+    """`recommend --gpu L40S --prompt-tokens 9000` answered "0 models fit" (DSA001 "--prompt-tokens 9000 exceeds
+    --context 8192" for all 66), and `check`/`plan` failed the same way (exit 1), against a default context of 8192
+    the user never typed, while `layouts` sized the same prompt at 9000 + 512. Now an unset --context holds a longer
+    prompt and a 512-token answer, within the model's own context; past that the error names the model's."""
+    est = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--prompt-tokens", "9000", "-f", "json")
+    assert est.code == 0 and est.json()["deployment"]["context"] == 9000 + 512, est.err
+    plan = run("plan", "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--prompt-tokens", "9000", "-f", "json")
+    assert plan.code == 0 and "--max-model-len 9512 " in plan.json()["commands"][0], plan.err
+    ranked = run("recommend", "--gpu", "L40S", "--prompt-tokens", "9000", "-f", "json")
+    assert ranked.code == 0 and ranked.json()["ranked"], ranked.out[:500]
+    short = run("check", "deepseek-vl2-small", "--gpu", "L40S", "--prompt-tokens", "9000", "-f", "json")
+    assert short.code == 1 and "exceeds the model's context, 4096 tokens" in short.err, short.err
+    # a prompt within the default keeps it, and a --context the user gives is still held to
+    same = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--prompt-tokens", "4000", "-f", "json")
+    assert same.json()["deployment"]["context"] == 8192
+    typed = run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--prompt-tokens", "9000",
+                "--context", "8192", "-f", "json")
+    assert typed.code == 2 and "--prompt-tokens 9000 exceeds --context 8192" in typed.err

@@ -528,7 +528,8 @@ def _with_output(context: int | None, prompt: int | None, output: int | None) ->
     return prompt + output, prompt
 
 
-Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192)).")]
+Ctx = Annotated[Optional[int], typer.Option(help="Tokens per sequence, prompt + output (default: min(model, 8192, "
+                                                "or a longer --prompt-tokens + 512)).")]
 Prompt = Annotated[Optional[int], typer.Option("--prompt-tokens", help="Prompt length for time to first token.")]
 Batch = Annotated[int, typer.Option("--concurrency", "--batch", help=(
     "Requests in flight at once; above 1 (or with a latency limit) on several datacenter GPUs, the layout is "

@@ -128,7 +128,7 @@ def _physics_key(dep: Deployment) -> tuple | None:
     arch = dep.architecture
     if arch is None or dep.host_experts is not None:  # experts in system memory: rare, and not hashable
         return None
-    context = dep.context or default_context(dep.model, arch)
+    context = dep.context or default_context(dep.model, arch, dep.prompt_tokens)
     return (arch, dep.quant.id, dep.engine.id, dep.kv_dtype, dep.gpu.id, dep.gpus, dep.gpus_per_node,
             dep.capacity_bytes, dep.memory_fraction, context, dep.prompt_tokens or min(DEFAULT_PROMPT, context),
             dep.batch, dep.layout)

@@ -28,7 +28,7 @@ class Deployment:
     kv_dtype: str = "auto"  # as asked: auto, bf16, fp16, or a KV format's id or alias
     kv_format: QuantFormat | None = None  # the format kv_dtype names; None: 16-bit
     gpus: int = 1
-    context: int | None = None  # tokens per sequence, prompt + output; None: min(advertised, 8192)
+    context: int | None = None  # tokens per sequence, prompt + output; None: min(advertised, 8192, or prompt + 512)
     prompt_tokens: int | None = None  # None: min(2048, context)
     batch: int = 1
     gpus_per_node: int = 8

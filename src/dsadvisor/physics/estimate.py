@@ -53,6 +53,10 @@ from dsadvisor.physics.decode_kernels import f16_batched_s, mmq_decode_s  # noqa
 
 DEFAULT_CONTEXT_CAP = 8192  # a sensible default, not the model's maximum (llmfit #302)
 DEFAULT_PROMPT = 2048
+# The answer a longer --prompt-tokens gets room for when --context is not given: the chat turn's 512-token
+# answer (serving.workload.DEFAULT_OUTPUT_TOKENS takes it from here), so a 9000-token prompt is sized at
+# 9512 tokens rather than refused against a default it never asked for.
+DEFAULT_ANSWER = 512
 
 
 @record(frozen=True)
@@ -134,11 +138,13 @@ class Estimate:
 
 # ------------------------------------------------------------------ helpers
 
-def default_context(entry: ModelEntry, arch: Architecture) -> int:
+def default_context(entry: ModelEntry, arch: Architecture, prompt: int | None = None) -> int:
+    """Tokens per sequence when --context is not given: the advertised context, at most DEFAULT_CONTEXT_CAP,
+    or, for a longer ``prompt``, the prompt and a DEFAULT_ANSWER-token answer (still within the model's)."""
     limit = arch.max_position_embeddings
     if entry.context and entry.context.advertised:
         limit = min(limit, entry.context.advertised)
-    return min(limit, DEFAULT_CONTEXT_CAP)
+    return min(limit, max(DEFAULT_CONTEXT_CAP, (prompt or 0) + DEFAULT_ANSWER))
 
 
 # ------------------------------------------------------------------ estimate
@@ -479,17 +485,19 @@ def _shape(d: Deployment, notes: _Notes) -> tuple[Architecture, bool]:
 
 def _workload(d: Deployment, arch: Architecture, notes: _Notes) -> tuple[int, int]:
     """Tokens per sequence and prompt tokens, defaulted and checked."""
-    context = d.context or default_context(d.model, arch)
+    context = d.context or default_context(d.model, arch, d.prompt_tokens)
     if d.context is None:
-        notes.assumptions.append(f"context {context} tokens per sequence (default: the advertised context, at "
-                                 f"most {DEFAULT_CONTEXT_CAP})")
+        notes.assumptions.append(f"context {context} tokens per sequence (default: " + (
+            f"the prompt and a {DEFAULT_ANSWER}-token answer)" if context > DEFAULT_CONTEXT_CAP else
+            f"the advertised context, at most {DEFAULT_CONTEXT_CAP})"))
     if context < 1:
         raise InputError("--context must be at least 1 token")
     if context > arch.max_position_embeddings:
         notes.warnings.append(f"context {context} exceeds the configured maximum {arch.max_position_embeddings}")
     prompt = d.prompt_tokens or min(DEFAULT_PROMPT, context)
     if prompt > context:
-        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}")
+        raise InputError(f"--prompt-tokens {prompt} exceeds --context {context}" if d.context else
+                         f"--prompt-tokens {prompt} exceeds the model's context, {context} tokens")
     return context, prompt
 
 

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 
 from dsadvisor.errors import InputError
+from dsadvisor.physics.estimate import DEFAULT_ANSWER
 from dsadvisor.records import record
 
 # Defaults when the user names no workload. A chat turn: a 2K-token prompt (history + question), a
 # 512-token answer; concurrency by the class of hardware (one person on a desktop card, a team on a
 # datacenter box). Stated in every output that uses them.
 DEFAULT_PROMPT_TOKENS = 2048
-DEFAULT_OUTPUT_TOKENS = 512
+DEFAULT_OUTPUT_TOKENS = DEFAULT_ANSWER  # 512
 DEFAULT_CONCURRENCY = {"datacenter": 32, "workstation": 4}  # every other category: 1
 
 
