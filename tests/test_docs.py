@@ -42,3 +42,16 @@ def test_cli_reference_lists_the_exit_codes():
     text = CLI_MD.read_text(encoding="utf-8")
     for code in range(7):
         assert f"\n| {code} | " in text
+
+
+def test_rules_md_shows_the_exit_codes_cli_md_does():
+    """docs/rules.md copied the exit-code table by hand and drifted: its row 1 said the cli.py docstring "does not
+    list" plan's exit 1 after the docstring had listed it for a while (and layouts' exit 1 was in neither)."""
+    import re
+
+    def table(text: str) -> str:
+        found = re.search(r"\| code \| meaning \|\n(\|.*\n)+", text)
+        assert found is not None
+        return found.group(0)
+
+    assert table((CLI_MD.parent / "rules.md").read_text(encoding="utf-8")) == table(CLI_MD.read_text(encoding="utf-8"))

@@ -1,8 +1,8 @@
 """The command line: a thin layer over the library. Errors become exit codes here and only here.
 
 Exit codes (docs/cli.md):
-  0  success; for ``check``: the deployment passes every rule
-  1  ``check``: the deployment fails a rule; ``plan``: no deployment fits, or no engine serves the model
+  0  success; for ``check``: the deployment passes every rule (``recommend`` exits 0 even when nothing fits)
+  1  ``check``: the deployment fails a rule; ``plan``, ``layouts``: nothing fits (or meets the limits), or no engine serves the model
   2  usage error: an unknown option, a blank, bad or conflicting value, a number out of range, a result JSON cannot hold
   3  unknown name: model, GPU, format or engine (with suggestions)
   4  catalog error: a file that cannot be read or does not validate
@@ -804,7 +804,7 @@ def _run(argv: list[str] | None) -> int:
         for line in [*exc.problems, exc.more_line()] if exc.more else exc.problems:
             say(f"error: {line}")
         code = EXIT_CATALOG
-    except (NoFitError, NoGpuError) as exc:  # plan: no deployment passes; --gpu auto: no GPU found
+    except (NoFitError, NoGpuError) as exc:  # plan, layouts: nothing fits; --gpu auto: no GPU found
         say(f"error: {exc}")
         code = EXIT_FAIL if isinstance(exc, NoFitError) else EXIT_NO_GPU
     except DsAdvisorError as exc:  # InputError, OutputError: a value or combination that cannot be answered

@@ -10,7 +10,7 @@ user (:func:`pareto`), as aiconfigurator draws it.
 from __future__ import annotations
 
 
-from dsadvisor.errors import InputError
+from dsadvisor.errors import InputError, NoFitError
 from dsadvisor.physics.estimate import Deployment, check_layout, estimate
 from dsadvisor.physics.timing import Layout
 from dsadvisor.records import record, replace
@@ -225,7 +225,7 @@ def search(d: Deployment, prompt_tokens: int, output_tokens: int, limits: Limits
     """Every layout at every concurrency, the frontier, the best within ``limits`` and its goodput."""
     points = sweep(d, prompt_tokens, output_tokens, concurrencies)
     if not points:
-        raise InputError(f"no layout of {d.gpus} x {d.gpu.id} holds one request of "
+        raise NoFitError(f"no layout of {d.gpus} x {d.gpu.id} holds one request of "
                          f"{prompt_tokens + output_tokens} tokens of {d.model.id} on {d.engine.name}")
     chosen = best(points, limits)
     most = goodput(d, chosen.layout, prompt_tokens, output_tokens, limits, split=chosen.split) if chosen else None
