@@ -170,6 +170,7 @@ SMI_NAMES = [
     ("NVIDIA B200", "B200"),
     ("NVIDIA B300 SXM6 AC", "B300"),
     ("NVIDIA GB200", "GB200"),
+    ("NVIDIA GB300", "GB300"),
     ("NVIDIA H20", "H20"),
     ("NVIDIA H800", "H800-SXM"),
     ("NVIDIA A800-SXM4-80GB", "A800-SXM-80GB"),
@@ -467,6 +468,7 @@ def test_engine_memory_policies(engines):
 @pytest.mark.parametrize("name,ram,gpu_id", [
     ("B200", None, "B200"), ("NVIDIA B200", None, "B200"), ("HGX B200", None, "B200"),
     ("B300", None, "B300"), ("Blackwell Ultra", None, "B300"), ("GB200", None, "GB200"), ("GB200 NVL72", None, "GB200"),
+    ("GB300", None, "GB300"), ("GB300 NVL72", None, "GB300"), ("NVIDIA GB300", None, "GB300"),
     ("MI300X", None, "MI300X"), ("AMD Instinct MI300X", None, "MI300X"), ("mi325x", None, "MI325X"),
     ("AMD MI355X", None, "MI355X"), ("H20", None, "H20"), ("H800", None, "H800-SXM"), ("H800 SXM", None, "H800-SXM"),
     ("A800", 80, "A800-SXM-80GB"), ("A800 PCIe", None, "A800-PCIe-80GB"),
@@ -510,6 +512,14 @@ def test_new_datasheet_figures_match_their_sources(gpus):
     assert gb200.memory_gb * 72 == pytest.approx(13_400, rel=0.01)  # NVL72: 13.4 TB over 72 GPUs
     assert (b300.memory_gb, b300.fp4_tflops, b300.int8_tops) == (288, 13125, None)  # sources disagree on int8
     assert b300.fp4_tflops * 8 == 105_000  # HGX B300: 105 PF fp4 dense
+    gb300 = gpus["GB300"]  # GB300 NVL72 rack figures over 72 GPUs, sparse rates halved
+    assert gb300.memory_gb * 72 == pytest.approx(20_000, rel=0.01)  # 20 TB HBM3e
+    assert gb300.bandwidth_gbs * 72 == pytest.approx(576_000, rel=0.01)  # 576 TB/s
+    assert (gb300.bf16_tflops * 72 * 2, gb300.fp8_tflops * 72 * 2) == (360_000, 720_000)  # 360 / 720 PF sparse
+    assert gb300.fp4_tflops * 72 == 1_080_000 and gb300.fp4_tflops == 15_000  # 1,080 PF dense; 15 PF NVFP4 a GPU
+    assert (gb300.tdp_w, gb300.int8_tops, gb300.compute_capability) == (1400, None, b300.compute_capability)
+    assert gb300.interconnect.bandwidth_gbs * 2 * 72 == pytest.approx(130_000, rel=0.01)  # NVLink 130 TB/s
+    assert 284_208 * 2**20 / 2**30 == pytest.approx(gb300.memory_gb, abs=1)  # nvidia-smi's MiB, in GiB
     mi300x, mi325x, mi355x = gpus["MI300X"], gpus["MI325X"], gpus["MI355X"]
     assert (mi300x.memory_gb, mi300x.bandwidth_gbs, mi300x.bf16_tflops, mi300x.gfx_arch) == (192, 5300, 1307.4, "gfx942")
     assert (mi325x.memory_gb, mi325x.bandwidth_gbs, mi325x.tdp_w) == (256, 6000, 1000)
@@ -568,7 +578,9 @@ def test_device_count(gpus):
     from .test_amd_targets import RADEON
 
     assert set(RADEON) <= set(gpus)
-    assert len(gpus) == 39 + len(issue11) + len(review) + len(GEFORCE) + len(APPLE) + len(RADEON) == 102
+    issue13 = {"GB300"}  # what a 2026 buyer asks about (issue 13's served runs on it)
+    assert issue13 <= set(gpus)
+    assert len(gpus) == 39 + len(issue11) + len(review) + len(issue13) + len(GEFORCE) + len(APPLE) + len(RADEON) == 103
 
 
 def test_board_power_as_the_datasheets_give_it(gpus):
