@@ -188,6 +188,23 @@ def disagg_summary(catalog) -> list[str]:
     return serving_calibration.summary_lines(out)
 
 
+def new_set_summaries(catalog) -> list[str]:
+    """The served runs first compared after the fit (serving_calibration.NEW_SETS: GB300, Kimi-K2.5), each set
+    apart, aggregated and disaggregated, then every set together: the base tables above stay comparable."""
+    sys.path.insert(0, str(HERE))
+    import disagg_calibration
+    import serving_calibration
+
+    lines = []
+    for kind, script in (("aggregated", serving_calibration), ("disaggregated", disagg_calibration)):
+        out, _ = script.compare_rows(catalog, sets=serving_calibration.EVERY_SET)
+        for name in (*serving_calibration.NEW_SETS, "every set"):
+            part = [o for o in out if name in ("every set", o["set"])]
+            if part:
+                lines += [f"\nserved runs, {kind}, {name} ({len(part)} runs):", *serving_calibration.summary_lines(part)]
+    return lines
+
+
 def main(argv: list[str]) -> None:
     catalog = load_catalog()
     sets = collect(catalog)
@@ -209,6 +226,7 @@ def main(argv: list[str]) -> None:
     print("\n".join(served_summary(catalog)))
     print("\nserved runs, disaggregated prefill/decode (aiconfigurator silicon_sample; benchmarks/disagg_calibration.py):")
     print("\n".join(disagg_summary(catalog)))
+    print("\n".join(new_set_summaries(catalog)))
     for path in sorted(PUBLISHED.glob("*.jsonl")):
         for r in published_unknown(catalog, comparable(path)):
             print(f"no estimate: {path.stem} {r['gpu']} {r['model']} {r['quant']} {r['metric']} ({r['source']}): "

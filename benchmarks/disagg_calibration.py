@@ -20,7 +20,8 @@ import functools
 import sys
 from dataclasses import replace
 
-from serving_calibration import DATA, ENGINES, MODELS, QUANTS, SYSTEMS, harness_lengths, report, served_runs
+from serving_calibration import (BASE, DATA, ENGINES, EVERY_SET, MODELS, QUANTS, SYSTEMS, harness_lengths, report_sets,
+                                 run_set, served_runs)
 
 LAYOUTS = {"source": True}
 # GPUs one NVLink domain joins: an HGX node's 8, a GB200 NVL72 rack's 72 (catalog GB200 interconnect note;
@@ -123,17 +124,18 @@ def build(cat, r):
     return d, split, Workload(r["concurrency"], *harness_lengths(r), in_step=in_step), sched, backend
 
 
-def compare_rows(cat, keep=None):
-    """One dict per run served (estimate / measured ratios) and the reasons for the rest, counted."""
+def compare_rows(cat, keep=None, sets=BASE):
+    """One dict per run served (estimate / measured ratios) and the reasons for the rest, counted. ``sets``: which
+    of serving_calibration's sets (``EVERY_SET``: the GB300 runs besides the base)."""
     from dsadvisor.serving.disaggregated import serve_disaggregated
 
     out = []
-    served, skipped = served_runs(cat, build, serve_disaggregated, refused="refused", width=80, keep=keep)
+    served, skipped = served_runs(cat, build, serve_disaggregated, refused="refused", width=80, keep=keep, sets=sets)
     for r, built, s in served:
         if s.running == 0 or s.ttft_s is None:
             skipped["an instance holds no request"] += 1
             continue
-        out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "system": r["system"],
+        out.append({"id": r["id"], "split": r["split"], "set": run_set(r), "quant": r["gemm_quant_mode"], "engine": r["backend"], "system": r["system"],
                     "concurrency": r["concurrency"], "source_kind": r["source_kind"], "ttft_ratio": s.ttft_s * 1e3 / float(r["silicon_ttft_ms"]),
                     "tpot_ratio": s.tpot_s * 1e3 / float(r["silicon_tpot_ms"])})
     return out, skipped
@@ -141,9 +143,11 @@ def compare_rows(cat, keep=None):
 
 def main(argv=None) -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--by", default="engine", choices=("engine", "system", "concurrency", "source_kind"))
+    ap.add_argument("--by", default="engine", choices=("engine", "system", "concurrency", "source_kind", "quant"))
     ap.add_argument("--layouts", default="source", choices=("source", "recorded"),
                     help="instances from InferenceX's launch config (default) or the sample's own fields")
+    ap.add_argument("--sets", default=",".join(EVERY_SET),
+                    help=f"sets compared, comma-separated ({', '.join(EVERY_SET)}; each reported apart, then all)")
     ap.add_argument("--only-source", action="store_true",
                     help="with --layouts recorded: only the runs the launch config identifies")
     args = ap.parse_args(argv)
@@ -153,8 +157,8 @@ def main(argv=None) -> None:
     keep = None
     if args.only_source:
         keep = lambda r: isinstance(source_split(r), tuple)  # noqa: E731
-    out, skipped = compare_rows(load_catalog(use_env=False), keep)
-    report(out, args.by)  # fit and hold-out apart, as the aggregated runs are
+    out, skipped = compare_rows(load_catalog(use_env=False), keep, tuple(args.sets.split(",")))
+    report_sets(out, args.by)  # fit and hold-out apart, as the aggregated runs are
     print("\nnot compared:", dict(skipped.most_common(8)), f"(+{max(0, len(skipped) - 8)} more reasons)")
 
 

@@ -30,11 +30,32 @@ MODELS = {  # silicon model_path -> catalog id or a config.json shipped with aic
     "meta-llama/Llama-3.1-8B-Instruct": CONFIGS / "meta-llama--Meta-Llama-3.1-8B_config.json",
     "meta-llama/Llama-3.1-70B": CONFIGS / "meta-llama--Meta-Llama-3.1-70B_config.json",
     "Qwen/Qwen3-32B": CONFIGS / "Qwen--Qwen3-32B_config.json",
+    # DeepSeek-V3's language model (MLA, 384 routed experts) with a vision tower the runs do not use
+    "moonshotai/Kimi-K2.5": CONFIGS / "moonshotai--Kimi-K2.5_config.json",
 }
 SYSTEMS = {"h100_sxm": "H100-SXM", "h200_sxm": "H200-SXM", "b200_sxm": "B200", "gb200": "GB200",
            "b300_sxm": "B300", "gb300": "GB300"}
 ENGINES = {"vllm": "vllm", "sglang": "sglang", "trtllm": "tensorrt-llm"}
+# Formats measured whose physics the catalog does not have, and why (not compared)
+NOT_MODELLED = {
+    "int4_wo": "INT4 weight-only experts (Kimi's compressed-tensors W4A16, group 32): awq-int4 would pack the "
+               "16-bit attention and shared experts too, and its int4 MoE constants time vLLM's moe_wna16 "
+               "kernel, not the Marlin MoE these run",
+}
 QUANTS = {"fp8": "fp8", "fp8_block": "fp8", "bfloat16": "bf16", "float16": "fp16", "bf16": "bf16", "nvfp4": "nvfp4"}
+
+
+# Runs first compared after the physics was fitted (2026-12-03, helper gb300-kimi), reported apart so that the
+# figures of the runs compared before ("base") stay comparable: the GB300 runs (the catalog had no GB300) and
+# Kimi-K2.5's (DeepSeek-V3's architecture on another model). A run's set is the first that takes it.
+NEW_SETS = {"gb300": lambda r: r["system"] == "gb300", "kimi": lambda r: r["model_path"].startswith("moonshotai/Kimi")}
+BASE = ("base",)
+EVERY_SET = ("base", *NEW_SETS)
+
+
+def run_set(r) -> str:
+    """The set a measured run is reported in: ``base`` or one of ``NEW_SETS``."""
+    return next((name for name, takes in NEW_SETS.items() if takes(r)), "base")
 
 
 def rows():
@@ -62,6 +83,8 @@ def build(cat, r):
         return f"GPU {r['system']} not in catalog"
     if not r["precision"]:
         return "precision not recorded"
+    if r["gemm_quant_mode"] in NOT_MODELLED:
+        return NOT_MODELLED[r["gemm_quant_mode"]]
     quant = cat.quantizations.get(QUANTS.get(r["gemm_quant_mode"] or r["precision"], ""))
     if quant is None:
         return f"format {r['gemm_quant_mode']} not in catalog"
@@ -192,19 +215,24 @@ def layout_of(r) -> tuple[int, int, bool]:
     moe_tp_size x moe_ep_size. 153 DeepSeek rows spell an 8-GPU (4-GPU) run squared: the id says
     ``tp8_ep8`` and the fields say tp_size 64 (or attention_dp_size 64), moe_tp_size 8, moe_ep_size 8, i.e.
     64 GPUs -- on one 8-GPU B200/H200 node, whose concurrency (= batch_size x attention_dp_size) matches 8
-    ranks, not 64. Those are read as moe_ep_size GPUs: tp_size and attention_dp_size divided by moe_tp_size."""
+    ranks, not 64. Those are read as moe_ep_size GPUs: tp_size and attention_dp_size divided by moe_tp_size.
+    InferenceX's vLLM DP-attention lane (kimik2.5_fp4_b200.sh: ``--tensor-parallel-size 1 --data-parallel-size
+    $TP --enable-expert-parallel`` on TP GPUs) is spelled tp_size 4, attention_dp_size 4, moe_ep_size 16 (Kimi-K2.5,
+    MiniMax-M2.5 rows): read as 4 GPUs, attention DP 4, experts over 4."""
     tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
     moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
     if moe_tp > 1 and moe_tp == moe_ep and tp * dp == moe_tp * moe_ep:
         tp, dp = max(1, tp // moe_tp), max(1, dp // moe_tp)
+    elif tp > 1 and tp == dp and moe_tp == 1 and moe_ep == tp * dp:  # the DP lane squared the same way
+        tp = 1
     return tp, dp, moe_ep > 1
 
 
-def served_runs(cat, build, serve, refused: str = "estimate refused", width: int = 90, keep=None):
+def served_runs(cat, build, serve, refused: str = "estimate refused", width: int = 90, keep=None, sets=BASE):
     """(row, what ``build`` made of it, its Serving) for every measured run that ``build`` can make a
     deployment of and ``serve`` serves, and the reasons for the rest, counted (``refused``: the words
-    before an error's own, cut to ``width``; ``keep``: a filter on the measured rows).
-    benchmarks/disagg_calibration.py serves its runs through it too."""
+    before an error's own, cut to ``width``; ``keep``: a filter on the measured rows; ``sets``: the sets
+    compared, the others counted as reported apart). benchmarks/disagg_calibration.py serves its runs through it too."""
     from dsadvisor.errors import DsAdvisorError
 
     served, skipped = [], collections.Counter()
@@ -215,6 +243,9 @@ def served_runs(cat, build, serve, refused: str = "estimate refused", width: int
         if isinstance(built, str):
             skipped[built] += 1
             continue
+        if run_set(r) not in sets:
+            skipped[f"set {run_set(r)} (reported apart)"] += 1
+            continue
         try:
             served.append((r, built, serve(*built)[1]))
         except DsAdvisorError as exc:
@@ -222,19 +253,19 @@ def served_runs(cat, build, serve, refused: str = "estimate refused", width: int
     return served, skipped
 
 
-def compare_rows(cat, keep=None):
+def compare_rows(cat, keep=None, sets=BASE):
     """One dict per measured run dsadvisor can build (estimate / measured ratios), and the reasons
-    for the rest, counted. ``keep``: a filter on the measured rows."""
+    for the rest, counted. ``keep``: a filter on the measured rows; ``sets``: which sets (``EVERY_SET``)."""
     from dsadvisor.serving.scheduler import scheduler_for
     from dsadvisor.serving.server import serve
 
     out = []
-    served, skipped = served_runs(cat, build, serve, keep=keep)
+    served, skipped = served_runs(cat, build, serve, keep=keep, sets=sets)
     for r, built, s in served:
         if s.ttft_s is None:
             skipped["no FLOP rate"] += 1
             continue
-        out.append({"id": r["id"], "split": r["split"], "engine": r["backend"], "model": r["model_path"],
+        out.append({"id": r["id"], "split": r["split"], "set": run_set(r), "quant": r["gemm_quant_mode"], "engine": r["backend"], "model": r["model_path"],
                     "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
                     "tp": r["tp_size"], "ep": r["moe_ep_size"], "running": s.running,
                     "source_kind": r["source_kind"], "ttft_ms": float(r["silicon_ttft_ms"]), "tpot_ms": float(r["silicon_tpot_ms"]), "ttft_est_ms": s.ttft_s * 1e3,
@@ -325,6 +356,24 @@ def adp_hold_scan(cat) -> None:
         holds.ADP_HOLD_FACTOR = saved
 
 
+def moe_prefill_scan(cat) -> None:
+    """vLLM's ``per_moe_layer_prefill_s`` against the fit part of the Kimi-K2.5 runs only (the held-out part is not
+    read): TTFT within 25 %, TPOT within 20 % and the TTFT median ratio per candidate (docs/method.md, a finding)."""
+    from dataclasses import replace
+
+    engine = cat.engines["vllm"]
+    try:
+        for value in (0.0, 0.5e-3, 1.0e-3, 1.5e-3, 2.0e-3, 2.5e-3):
+            cat.engines["vllm"] = replace(engine, speed=replace(engine.speed, per_moe_layer_prefill_s=value))
+            out, _ = compare_rows(cat, keep=lambda r: r["split"] == "fit", sets=("kimi",))
+            ttft, tpot = [o["ttft_ratio"] for o in out], [o["tpot_ratio"] for o in out]
+            print(f"{value * 1e3:.1f} ms: {len(out)} fit runs, TTFT within 25% {sum(abs(x - 1) <= .25 for x in ttft) / len(ttft):.1%}"
+                  f" (median ratio {statistics.median(ttft):.2f}), TPOT within 20% "
+                  f"{sum(abs(x - 1) <= .20 for x in tpot) / len(tpot):.1%}")
+    finally:
+        cat.engines["vllm"] = engine
+
+
 def group_lines(out, engine: str) -> list[str]:
     """One engine's runs by part, source, GPU, format, tp/ep as the row records them (``layout_of`` reads the
     squared ones) and month (the run's date): runs, TTFT within 25 % and TPOT within 20 %, median TTFT ratio;
@@ -349,19 +398,26 @@ def group_lines(out, engine: str) -> list[str]:
 def compare(argv=None):
     ap = argparse.ArgumentParser()
     ap.add_argument("--groups", metavar="ENGINE", help="one engine's runs by source, GPU, format, layout and month")
-    ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency"))
+    ap.add_argument("--by", default="engine", choices=("engine", "model", "system", "concurrency", "quant"))
     ap.add_argument("--rows", type=Path)
     ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
     ap.add_argument("--table", action="store_true", help="TPOT error by engine as a markdown table")
     ap.add_argument("--holds", action="store_true", help="scan the attention-DP hold factor on the fit part")
+    ap.add_argument("--moe-prefill-scan", action="store_true",
+                    help="scan vLLM's MoE-layer prefill cost on the Kimi-K2.5 fit part (a finding)")
+    ap.add_argument("--sets", default=",".join(EVERY_SET),
+                    help=f"sets compared, comma-separated ({', '.join(EVERY_SET)}; each reported apart, then all)")
     args = ap.parse_args(argv)
     from dsadvisor.catalog.store import load_catalog
 
     if args.holds:
         adp_hold_scan(load_catalog(use_env=False))
         return 0
+    if args.moe_prefill_scan:
+        moe_prefill_scan(load_catalog(use_env=False))
+        return 0
 
-    out, skipped = compare_rows(load_catalog(use_env=False))
+    out, skipped = compare_rows(load_catalog(use_env=False), sets=tuple(args.sets.split(",")))
     if args.groups:
         print("\n".join(group_lines(out, args.groups)))
         return 0
@@ -371,7 +427,7 @@ def compare(argv=None):
     if args.table:
         print("\n".join(tpot_table(out)))
         return 0
-    report(out, args.by)
+    report_sets(out, args.by)
     print("\nnot compared:", dict(skipped.most_common()))
     if args.rows:
         with open(args.rows, "w", newline="", encoding="utf-8") as f:
@@ -397,6 +453,19 @@ def tpot_table(out) -> list[str]:
                 lines.append(f"| {split} | {engine} | {len(errs)} | {max(errs):.0%} | {statistics.median(errs):.1%} | "
                              f"{sum(e <= .15 for e in errs) / len(errs):.0%} | {sum(e <= .20 for e in errs) / len(errs):.0%} |")
     return lines
+
+
+def report_sets(out, by):
+    """The base set's report as before, then each new set's apart, then every set together."""
+    report([o for o in out if o["set"] == "base"], by)
+    for name in NEW_SETS:
+        part = [o for o in out if o["set"] == name]
+        if part:
+            print(f"\n#### set {name} (reported apart: first compared after the fit)")
+            report(part, by)
+    if len({o["set"] for o in out}) > 1:
+        print("\n#### every set together")
+        report(out, by)
 
 
 def report(out, by):

@@ -98,10 +98,17 @@ def test_squared_layouts_are_read_as_the_node_they_ran_on(serving_calibration):
     assert module.layout_of({**row, "tp_size": "1", "attention_dp_size": "64"}) == (1, 8, True)
     assert module.layout_of({**row, "tp_size": "8", "moe_tp_size": "1"}) == (8, 1, True)  # spelled as run
     assert module.layout_of({**row, "tp_size": "64", "moe_tp_size": "64", "moe_ep_size": "1"}) == (64, 1, False)
+    # InferenceX's vLLM DP-attention lane on 4 GPUs (--tensor-parallel-size 1 --data-parallel-size 4, expert
+    # parallel), spelled tp 4 x attention DP 4 with 16 expert-parallel ranks
+    dp_lane = dict(tp_size="4", attention_dp_size="4", moe_tp_size="1", moe_ep_size="16")
+    assert module.layout_of(dp_lane) == (1, 4, True)
+    assert module.layout_of({**dp_lane, "moe_ep_size": "4"}) == (4, 4, True)  # not squared: as spelled
     with open(ROOT / "benchmarks" / "data" / "aiconfigurator" / "silicon_sample.csv", encoding="utf-8") as f:
         squared = [r for r in csv.DictReader(f) if r["mode"] == "agg" and module.layout_of(r)[:2] !=
                    (int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1))]
-    assert len(squared) == 333 and all("_c" in r["id"] for r in squared)
+    lane = [r for r in squared if r["moe_tp_size"] == "1"]  # the DP lane: Kimi-K2.5 and MiniMax-M2.5 on vLLM
+    assert len(squared) - len(lane) == 333 and all("_c" in r["id"] for r in squared)
+    assert len(lane) == 97 and {r["backend"] for r in lane} == {"vllm"}
 
 
 def test_unmeasured_multi_node_tp_and_int4_moe_say_so(catalog):
