@@ -372,7 +372,7 @@ def test_detect_through_nvidia_smi(monkeypatch):
 # Q5_K_M 5.69, Q4_K_M 4.89, Q4_0 4.55, Q3_K_M 3.66, Q2_K 2.63; GPTQ/AWQ group 128 ~4.25 bits.
 # KV: fp8 halves bf16; llama.cpp q8_0 / q4_0 cache types 8.5 / 4.5 bits. Seed schemes: 4-bit, assumed 4.25.
 BITS = {
-    "bf16": 16, "fp16": 16, "fp8": 8, "fp8-fp4experts": 8, "fp8-marlin": 8, "int8": (8.0, 8.5), "int8-wo": (8.0, 8.5),
+    "bf16": 16, "fp16": 16, "fp8": 8, "fp8-fp4experts": 8, "int4-experts": 16, "fp8-marlin": 8, "int8": (8.0, 8.5), "int8-wo": (8.0, 8.5),
     "awq-int4": 4.25, "gptq-int4": 4.25,
     "q8_0": 8.5, "q6_k": 6.59, "q5_k_m": 5.69, "q4_k_m": 4.89, "q4_0": 4.55, "q3_k_m": 3.66, "q2_k": 2.63,
     "nvfp4": 4.5, "dynamic-4bit": 4.25, "qat-w4a8": 4.25,
@@ -393,6 +393,13 @@ def test_bits_per_weight(quants, quant_id):
         assert expected[0] <= bits <= expected[1]
     else:
         assert bits == pytest.approx(expected)
+
+
+def test_int4_experts_are_kimis_group_of_32(quants):
+    """4-bit integers with one 16-bit scale per 32 (Kimi-K2.5's quantization_config group_size 32) on the routed
+    experts only; the rest of the checkpoint stays 16-bit."""
+    q = quants["int4-experts"]
+    assert q.expert_bits_per_weight == 4 + 16 / 32 and q.bits_per_weight == 16 and q.compute_dtype == "bf16"
 
 
 def test_quality_losses_are_sourced(quants):

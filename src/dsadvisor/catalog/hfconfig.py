@@ -12,7 +12,8 @@ generic rules: ``head_dim`` defaults to hidden_size / num_attention_heads,
 ``attention_bias`` to false.
 
 Multimodal configs that nest the language model (``language_config`` in
-DeepSeek-VL2 and Janus, ``text_config`` elsewhere) are read from that part.
+DeepSeek-VL2 and Janus, ``text_config`` elsewhere: Kimi-K2.5's is DeepSeek-V3's
+``kimi_k2``) are read from that part; the vision tower is not counted (a note says so).
 
 Anything that cannot describe a model raises :class:`ValueError` with one line
 naming the missing or bad key.
@@ -44,7 +45,7 @@ V4_INT_KEYS = ("q_lora_rank", "qk_rope_head_dim", "o_groups", "o_lora_rank", "hc
 INDEX_KEYS = ("index_n_heads", "index_head_dim", "index_topk")
 
 
-def _language_part(config: dict[str, Any]) -> dict[str, Any]:
+def language_part(config: dict[str, Any]) -> dict[str, Any]:
     """The language model's config: the dict itself, or its nested language/text config."""
     if "hidden_size" in config:
         return config
@@ -72,7 +73,7 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     """
     if not isinstance(config, dict):
         raise ValueError(f"config.json must be a JSON object, not {type(config).__name__}")
-    cfg = _language_part(config)
+    cfg = language_part(config)
     model_type = cfg.get("model_type") or config.get("model_type")
     if not model_type:
         raise ValueError("config.json has no 'model_type'")
@@ -91,6 +92,9 @@ def architecture_from_hf_config(config: dict, source: str) -> Architecture:
     if window and cfg.get("use_sliding_window", True):
         fields["sliding_window"] = _int(cfg, "sliding_window")
     fields.update(_sparse_fields(cfg, model_type))
+    if cfg is not config and isinstance(config.get("vision_config"), dict):
+        notes.append("the vision tower (vision_config) is not counted: it runs once per image, and Kimi-K2.5's "
+                     "MoonViT (27 layers of 1,152, about 0.4 B parameters) is under 0.1 % of the weights")
     if notes:
         fields["note"] = "; ".join(notes)
     return _validated(fields, model_type)

@@ -105,7 +105,8 @@ def _named(catalog: Catalog, gpu: str | None, vram_gb: float | None, gpus: int, 
 
 
 # weights_dtype values that name a catalog format of their own (quantization/formats.yaml)
-SHIPPED_FORMATS = ("fp8-fp4experts", "awq-int4", "gptq-int4")  # V4; a local AWQ / GPTQ checkpoint (--config)
+# V4; a local AWQ / GPTQ checkpoint or Kimi-K2.5's INT4 experts (--config)
+SHIPPED_FORMATS = ("fp8-fp4experts", "awq-int4", "gptq-int4", "int4-experts")
 
 
 def default_quant(entry: ModelEntry, gpu: Gpu | None = None) -> str:
@@ -131,7 +132,7 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     """A model a user has locally: its Hugging Face config.json, read without any network."""
     import json  # here, not at the top: only --config reads JSON
 
-    from dsadvisor.catalog.hfconfig import architecture_from_hf_config
+    from dsadvisor.catalog.hfconfig import architecture_from_hf_config, language_part
     from dsadvisor.catalog.loading import USER_LIMITS, read_at_most
 
     shown = clipped(path)  # what the messages repeat of a (possibly 100 KB) path
@@ -159,7 +160,8 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     slug = re.sub(r"[^a-z0-9._-]+", "-", name.lower()).strip("-._")[:60] or "model"
     # DeepSeek-V3/R1's config.json says torch_dtype bfloat16, but its quantization_config says the weights
     # ship in FP8: record it as the catalog's weights_dtype does (the default --quant; plan's engine flags)
-    shipped = _shipped_format(config.get("quantization_config"), arch)
+    quant = language_part(config).get("quantization_config") or config.get("quantization_config")
+    shipped = _shipped_format(quant, arch)  # a multimodal config keeps it with its language model (Kimi-K2.5)
     entry = ModelEntry(
         id=f"local-{slug}",
         name=name, status="released", kind="model", family="local", source=f"config.json ({path})",
@@ -175,11 +177,24 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
 _SHIPPED = {("fp8", None): "fp8", ("awq", 4): "awq-int4", ("gptq", 4): "gptq-int4"}
 
 
+def _int4_experts_only(quant: dict, arch: Architecture) -> bool:
+    """compressed-tensors W4A16 (4-bit integer weights in groups, no activation quantization) that leaves attention
+    and the shared experts out (its ``ignore`` list): INT4 routed experts beside 16-bit weights, as Kimi-K2.5 ships."""
+    groups = quant.get("config_groups")
+    weights = [g.get("weights") or {} for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
+    ignore = " ".join(str(i) for i in quant.get("ignore") or [])
+    return (arch.is_moe and len(weights) == 1 and weights[0].get("num_bits") == 4 and weights[0].get("type") == "int"
+            and not any(isinstance(g, dict) and g.get("input_activations") for g in groups.values())
+            and "self_attn" in ignore and "shared_experts" in ignore)
+
+
 def _shipped_format(quant: object, arch: Architecture) -> str | None:
     """The format a local checkpoint ships in, from its config.json's quantization_config; None: its torch_dtype."""
     if not isinstance(quant, dict):
         return None
     method = str(quant.get("quant_method", "")).lower()
+    if method == "compressed-tensors":
+        return "int4-experts" if _int4_experts_only(quant, arch) else None
     bits = quant.get("bits") if method != "fp8" else None
     shipped = _SHIPPED.get((method, bits if isinstance(bits, int) and not isinstance(bits, bool) else None))
     if shipped == "fp8" and arch.expert_dtype == "fp4":

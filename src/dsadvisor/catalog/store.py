@@ -30,6 +30,7 @@ SIXTEEN_BIT = ("bf16", "fp16")
 # through Marlin on GPUs without fp8 tensor cores (the same bytes)
 NATIVE_FORMATS = {"fp8": ("fp8", "fp8-marlin"), "bf16": ("bf16",), "fp16": ("fp16",),
                   "fp8-fp4experts": ("fp8-fp4experts",),  # DeepSeek-V4: FP8 with FP4 routed experts
+                  "int4-experts": ("int4-experts",),  # Kimi-K2.5 (--config): INT4 routed experts, the rest bf16
                   # a local AWQ / GPTQ checkpoint (--config: its quantization_config)
                   "awq-int4": ("awq-int4",), "gptq-int4": ("gptq-int4",)}
 # Engines that load GGUF files (or tags of them), never a Hugging Face safetensors checkpoint
