@@ -180,11 +180,12 @@ _SHIPPED = {("fp8", None): "fp8", ("awq", 4): "awq-int4", ("gptq", 4): "gptq-int
 def _int4_experts_only(quant: dict, arch: Architecture) -> bool:
     """compressed-tensors W4A16 (4-bit integer weights in groups, no activation quantization) that leaves attention
     and the shared experts out (its ``ignore`` list): INT4 routed experts beside 16-bit weights, as Kimi-K2.5 ships."""
-    groups = quant.get("config_groups")
-    weights = [g.get("weights") or {} for g in groups.values() if isinstance(g, dict)] if isinstance(groups, dict) else []
+    found = quant.get("config_groups")
+    groups = [g for g in found.values() if isinstance(g, dict)] if isinstance(found, dict) else []
+    weights = [g.get("weights") or {} for g in groups]
     ignore = " ".join(str(i) for i in quant.get("ignore") or [])
     return (arch.is_moe and len(weights) == 1 and weights[0].get("num_bits") == 4 and weights[0].get("type") == "int"
-            and not any(isinstance(g, dict) and g.get("input_activations") for g in groups.values())
+            and not any(g.get("input_activations") for g in groups)
             and "self_attn" in ignore and "shared_experts" in ignore)
 
 
