@@ -113,6 +113,11 @@ def device_class(catalog, c) -> str:
     return catalog.gpus[c.device].category if c.device in catalog.gpus else "?"
 
 
+def vendor(catalog, c) -> str:
+    """nvidia / amd / apple / ... : the catalog's vendor of the row's GPU."""
+    return catalog.gpus[c.device].vendor if c.device in catalog.gpus else "?"
+
+
 def summary(sets, catalog) -> list[str]:
     groups: dict[tuple, list[float]] = {}
     for name, comps in sets:
@@ -135,14 +140,14 @@ def summary(sets, catalog) -> list[str]:
 
 
 def published_summary(sets, catalog) -> list[str]:
-    """Every published row together (issue 12's target: median error <= 10 %, 80 % within 15 %), by engine and
-    by device class, fit and held-out apart."""
+    """Every published row together (issue 12's target: median error <= 10 %, 80 % within 15 %), by engine, by
+    device class and by the GPU's vendor (round 9's AMD rows apart), fit and held-out apart."""
     rows = [c for name, comps in sets if name.endswith("-published") for c in comps]
     groups: dict[tuple, list[float]] = {}
     for c in rows:
         part = "held-out" if c.held_out else "fit"
         for key in (("all published rows", "", part), ("engine", c.engine, part),
-                    ("device class", device_class(catalog, c), part)):
+                    ("device class", device_class(catalog, c), part), ("GPU vendor", vendor(catalog, c), part)):
             groups.setdefault(key, []).append(abs(c.error))
     head = f"{'published':20} {'':12} {'part':8} {'n':>4} {'median':>7} {'<=15%':>6} {'<=25%':>6} {'max':>7}"
     lines = [head, "-" * len(head)]

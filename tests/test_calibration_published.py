@@ -91,10 +91,11 @@ def test_the_first_seventy_held_out_rows_as_the_releases_they_ran(catalog, scrip
 
 
 def test_apple_and_consumer_held_out_rows(comps, catalog, script):
-    """Apple (Metal) held out: median 9.5 %; consumer CUDA: 11.5 % (the F16 prompts, 2.6-2.8x, are its misses)."""
+    """Apple (Metal) held out: median 9.5 %; consumer CUDA: 11.5 % (the F16 prompts, 2.6-2.8x, are its misses).
+    Consumer here is NVIDIA's (CUDA): round 9's Radeon rows (ROCm) are bounded in test_amd_rows_are_a_named_miss."""
     by = {}
     for _, c in comps:
-        if c.held_out:
+        if c.held_out and script.vendor(catalog, c) != "amd":
             by.setdefault(script.device_class(catalog, c), []).append(abs(c.error))
     # round 8's M1 Max rows (held out, benchmarks/data/published/README.md) moved the Apple median from 9.5 to
     # 10.1 %: its Q4_K_M decode is estimated 25 % too fast
@@ -105,7 +106,7 @@ def test_apple_and_consumer_held_out_rows(comps, catalog, script):
     # GB/s a SM), and F16's dequantize_mul_mat_vec reached 9.5 (docs/method.md, round 6)
     assert max(by["consumer"]) <= 0.21
     decode = [abs(c.error) for _, c in comps if c.held_out and c.quantity == "decode" and c.engine == "llama.cpp"
-              and script.device_class(catalog, c) in ("apple", "consumer")]
+              and script.device_class(catalog, c) in ("apple", "consumer") and script.vendor(catalog, c) != "amd"]
     # 15 of 18 within 15 % since llama.cpp's run-4 refit (47 us a layer, was 61): the RTX 3090 / 4090 Q4_K_M
     # tg256 / 2048-deep rows moved from -11 % to -16 % (docs/method.md, llama.cpp's decode); 14 of 18 since run 5's
     # logits copy at the measured pinned rate (5.4e10 B/s, was fitted at 1.06e10): M2 Ultra Llama-8B Q4_K_M after
