@@ -11,7 +11,7 @@ from __future__ import annotations
 from dsadvisor.catalog.schema import Engine, Gpu, QuantFormat
 from dsadvisor.kept import kept_by_identity
 from dsadvisor.physics.timing import (ALLREDUCE_LATENCY_S, ALLTOALL_LINK_SHARE, DEFAULT_ALLREDUCE_LATENCY_S,
-                                      NCCL_ALLREDUCE, NCCL_GATHER, Rates)
+                                      NCCL_ALLREDUCE, NCCL_GATHER, XGMI_ALLREDUCE, Rates)
 from dsadvisor.records import replace
 
 PCIE_GEN4_GBS = 32.0  # a card that names no interconnect talks over PCIe 4 x16
@@ -164,6 +164,7 @@ def _rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
     attention = dtype_rate(gpu, "bf16")
     link = gpu.interconnect
     nvlink = link is not None and link.kind == "nvlink"
+    xgmi = link is not None and link.kind == "infinity-fabric"
     return Rates(
         bandwidth=gpu.bandwidth_gbs * 1e9 * bandwidth_efficiency(gpu, engine),
         linear_flops=linear,
@@ -173,9 +174,10 @@ def _rates_for(gpu: Gpu, engine: Engine, quant: QuantFormat) -> Rates:
         link_bandwidth=(link.bandwidth_gbs if link and link.bandwidth_gbs else PCIE_GEN4_GBS) * 1e9,
         link_latency=ALLREDUCE_LATENCY_S.get(link.kind, DEFAULT_ALLREDUCE_LATENCY_S) if link
         else DEFAULT_ALLREDUCE_LATENCY_S,
-        # the engines' custom all-reduce is an NVLink (peer-to-peer) kernel; elsewhere they fall back to NCCL
-        decode_link_latency=decode_allreduce(gpu, engine)[0] if nvlink else None,
-        decode_link_bandwidth=decode_allreduce(gpu, engine)[1] if nvlink else None,
+        # the engines' custom all-reduce is an NVLink (peer-to-peer) kernel; over Infinity Fabric RCCL's measured
+        # small-message figures; elsewhere NCCL at the link's
+        decode_link_latency=decode_allreduce(gpu, engine)[0] if nvlink else XGMI_ALLREDUCE[0] if xgmi else None,
+        decode_link_bandwidth=decode_allreduce(gpu, engine)[1] if nvlink else XGMI_ALLREDUCE[1] if xgmi else None,
         nccl_allreduce=tuple((tp, lat, bus) for tp, (lat, bus) in NCCL_ALLREDUCE.get(gpu.id, {}).items()),
         nccl_gather=tuple((n, lat, bus) for n, (lat, bus) in NCCL_GATHER.get(gpu.id, {}).items()),
         alltoall_bandwidth=link.bandwidth_gbs * 1e9 * ALLTOALL_LINK_SHARE

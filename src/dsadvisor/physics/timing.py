@@ -21,8 +21,16 @@ from dsadvisor.records import record
 # 2 (tp-1)/tp x bytes over the link. NVLink: measured, NCCL 2.28 between two H200s
 # (NV18) inside a CUDA graph, 14.5 us for 8 KB and 15.9 us for 64 KB
 # (benchmarks/gpu/results/h200x2-tp.jsonl; vLLM's custom all-reduce may be faster,
-# not measured). PCIe and unified: assumed, not measured here.
-ALLREDUCE_LATENCY_S = {"nvlink": 14.5e-6, "pcie": 25e-6, "unified": 5e-6}
+# not measured). Infinity Fabric (xGMI, AMD Instinct): XGMI_ALLREDUCE's latency. PCIe and unified: assumed, not
+# measured here.
+ALLREDUCE_LATENCY_S = {"nvlink": 14.5e-6, "infinity-fabric": 7.9e-6, "pcie": 25e-6, "unified": 5e-6}
+# A small all-reduce over Infinity Fabric (xGMI): measured by AMD, rccl-tests all_reduce_perf over 8 x MI300X in
+# graph mode (-G 1), 7.5-19.4 us from 1 KB to 1 MB (ROCm blog "Understanding RCCL Bandwidth and xGMI Performance
+# on AMD Instinct MI300X", 2 March 2025, RCCL 2.22.3, ROCm 6.3), fitted as latency + 2 (n-1)/n x bytes / bus over
+# those rows (within 9 %): (s, bytes/s). Far below the links' 448 GB/s until the messages pass a few MB
+# (NCCL_ALLREDUCE's MI300X row); every Infinity Fabric GPU takes it (the MI325X has the MI300X's links, the MI355X
+# faster ones: not measured).
+XGMI_ALLREDUCE = (7.9e-6, 157e9)
 DEFAULT_ALLREDUCE_LATENCY_S = 25e-6
 # Between pipeline stages on different nodes: one hop of activations over the
 # network (InfiniBand NDR 400 Gb/s = 50 GB/s, ~10 us; assumed).
@@ -52,6 +60,9 @@ NCCL_ALLREDUCE = {
     "GB200": {2: (24.2e-6, 547e9), 4: (61.5e-6, 738e9)},
     "A100-SXM-80GB": {2: (43.0e-6, 191e9), 4: (58.8e-6, 213e9), 8: (72.4e-6, 215e9)},
     "A100-SXM-40GB": {2: (43.0e-6, 191e9), 4: (58.8e-6, 213e9), 8: (72.4e-6, 215e9)},
+    # RCCL 2.22.3 over 8 x MI300X (xGMI, 7 links of 64 GB/s a direction: 448 GB/s), the same rccl-tests table as
+    # XGMI_ALLREDUCE, fitted as the rows above over its 8-134 MB rows (within 15 %)
+    "MI300X": {8: (49.6e-6, 314e9)},
 }
 CUSTOM_ALLREDUCE_MAX_BYTES = 8 * 2**20
 
