@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -364,6 +365,28 @@ def test_detect_through_nvidia_smi(monkeypatch):
 
     monkeypatch.setattr(hardware.subprocess, "run", failing_run)
     assert detect_gpus() == []
+
+
+
+@pytest.mark.parametrize("printed,exit_code,said", [
+    (b"\xff\xfe NVIDIA H100 80GB HBM3, 81559, 81000\n", 3, "unknown GPU '\ufffd\ufffd NVIDIA H100 80GB HBM3'"),
+    (b"NVIDIA H100 80GB HBM3, inf, inf\n", 5, "found no GPU"), (b"NVIDIA H100 80GB HBM3, 0, 0\n", 5, "found no GPU"),
+    (b"NVIDIA H100 80GB HBM3, -5, -5\n", 5, "found no GPU"), (b"NVIDIA H100 80GB HBM3, 1e20, 5\n", 5, "found no GPU"),
+], ids=["not-utf8", "inf", "zero", "negative", "huge"])
+def test_an_nvidia_smi_that_prints_nonsense_is_no_gpu(tmp_path, printed, exit_code, said):
+    """A fake nvidia-smi printing bytes that are not UTF-8 gave a 58-line UnicodeDecodeError traceback, and one
+    printing 'inf' an OverflowError one; a 0, negative or absurd size was passed on as if typed and answered
+    "--vram must be between 0.001 and 100000, not 0" (no --vram given). Rows that cannot be a GPU are skipped, as
+    '[N/A]' rows are: no GPU found, exit 5, one line. Undecodable bytes are shown replaced (an unknown GPU, exit 3)."""
+    fake = tmp_path / "nvidia-smi"
+    fake.write_bytes(b"#!/bin/sh\nprintf '" + b"".join(b"\\%03o" % c for c in printed) + b"'\n")
+    fake.chmod(0o755)
+    env = {**os.environ, "PATH": f"{tmp_path}{os.pathsep}{os.environ['PATH']}"}
+    code = "import sys; sys.modules['pynvml'] = None; from dsadvisor.cli import main; main(sys.argv[1:])"
+    r = subprocess.run([sys.executable, "-c", code, "estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "auto"],
+                       capture_output=True, text=True, env=env, timeout=120)
+    assert r.returncode == exit_code and r.stdout == "" and r.stderr.count("\n") == 1, r.stderr[-600:]
+    assert said in r.stderr
 
 
 # ------------------------------------------------------------------ quantization formats

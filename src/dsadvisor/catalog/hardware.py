@@ -196,6 +196,11 @@ def capacity_bytes(gpu: Gpu) -> int:
 
 # ------------------------------------------------------------------- detection
 
+# The largest memory a detected GPU is believed to have: --vram's bound (100,000 GB, dsadvisor.limits) in MiB. A
+# driver reporting more, or none, is misreading the card; the row is skipped as an unreadable one is.
+MAX_DETECTED_MIB = 100_000 * 10**9 // 2**20
+
+
 @record(frozen=True)
 class DetectedGpu:
     """One local GPU as the driver reports it."""
@@ -209,7 +214,7 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
     """Rows of ``nvidia-smi --query-gpu=name,memory.total,memory.free --format=csv,noheader,nounits``.
 
     Tolerates a header line and " MiB" units; skips rows it cannot read (error text, ``[N/A]``
-    memory as Jetson prints).
+    memory as Jetson prints) and sizes no GPU has (none, negative, over MAX_DETECTED_MIB).
     """
     found = []
     for line in text.splitlines():
@@ -217,9 +222,14 @@ def parse_nvidia_smi_csv(text: str) -> list[DetectedGpu]:
         if len(parts) != 3 or not parts[0] or parts[0].lower() == "name":
             continue
         total, free = _mib(parts[1]), _mib(parts[2])
-        if total is not None and free is not None:
+        if total is not None and free is not None and _plausible(total, free):
             found.append(DetectedGpu(parts[0], total, free))
     return found
+
+
+def _plausible(total_mib: int, free_mib: int) -> bool:
+    """A size a GPU can have: some memory, at most MAX_DETECTED_MIB, and none of it negative."""
+    return 0 < total_mib <= MAX_DETECTED_MIB and free_mib >= 0
 
 
 def system_memory_bytes() -> int | None:
@@ -250,8 +260,9 @@ def _detect_nvml() -> list[DetectedGpu]:
             handle = pynvml.nvmlDeviceGetHandleByIndex(i)
             name = pynvml.nvmlDeviceGetName(handle)
             mem = pynvml.nvmlDeviceGetMemoryInfo(handle)
-            found.append(DetectedGpu(
-                name.decode() if isinstance(name, bytes) else str(name), mem.total // 2**20, mem.free // 2**20))
+            if _plausible(mem.total // 2**20, mem.free // 2**20):
+                found.append(DetectedGpu(name.decode(errors="replace") if isinstance(name, bytes) else str(name),
+                                         mem.total // 2**20, mem.free // 2**20))
         return found
     except Exception:
         return []
@@ -269,8 +280,8 @@ def _detect_nvidia_smi() -> list[DetectedGpu]:
     try:
         run = subprocess.run(
             [exe, "--query-gpu=name,memory.total,memory.free", "--format=csv,noheader,nounits"],
-            capture_output=True, text=True, timeout=5, check=False)
-    except (OSError, subprocess.SubprocessError):
+            capture_output=True, text=True, errors="replace", timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError, ValueError):  # ValueError: a locale that cannot decode at all
         return []
     return parse_nvidia_smi_csv(run.stdout) if run.returncode == 0 else []
 
@@ -395,7 +406,7 @@ def _list(sizes: list[float]) -> str:
 def _mib(field: str) -> int | None:
     try:
         return int(float(re.sub(r"\s*mib$", "", field.strip(), flags=re.IGNORECASE)))
-    except ValueError:
+    except (ValueError, OverflowError):  # "nan", "inf"
         return None
 
 
