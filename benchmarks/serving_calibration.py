@@ -32,6 +32,8 @@ MODELS = {  # silicon model_path -> catalog id or a config.json shipped with aic
     "Qwen/Qwen3-32B": CONFIGS / "Qwen--Qwen3-32B_config.json",
     # DeepSeek-V3's language model (MLA, 384 routed experts) with a vision tower the runs do not use
     "moonshotai/Kimi-K2.5": CONFIGS / "moonshotai--Kimi-K2.5_config.json",
+    # GQA attention (64 query, 4 KV heads) with 128 routed experts in all 94 layers: MoE without MLA
+    "Qwen/Qwen3-235B-A22B-FP8": CONFIGS / "Qwen--Qwen3-235B-A22B-FP8_config.json",
 }
 SYSTEMS = {"h100_sxm": "H100-SXM", "h200_sxm": "H200-SXM", "b200_sxm": "B200", "gb200": "GB200",
            "b300_sxm": "B300", "gb300": "GB300"}
@@ -46,9 +48,11 @@ QUANTS = {"fp8": "fp8", "fp8_block": "fp8", "bfloat16": "bf16", "float16": "fp16
 
 
 # Runs first compared after the physics was fitted (2026-12-03, helper gb300-kimi), reported apart so that the
-# figures of the runs compared before ("base") stay comparable: the GB300 runs (the catalog had no GB300) and
-# Kimi-K2.5's (DeepSeek-V3's architecture on another model). A run's set is the first that takes it.
-NEW_SETS = {"gb300": lambda r: r["system"] == "gb300", "kimi": lambda r: r["model_path"].startswith("moonshotai/Kimi")}
+# figures of the runs compared before ("base") stay comparable: the GB300 runs (the catalog had no GB300),
+# Kimi-K2.5's (DeepSeek-V3's architecture on another model) and Qwen3-235B-A22B's (an MoE without MLA). A run's set
+# is the first that takes it.
+NEW_SETS = {"gb300": lambda r: r["system"] == "gb300", "kimi": lambda r: r["model_path"].startswith("moonshotai/Kimi"),
+            "qwen3-235b": lambda r: r["model_path"].startswith("Qwen/Qwen3-235B")}
 BASE = ("base",)
 EVERY_SET = ("base", *NEW_SETS)
 
@@ -97,6 +101,9 @@ def build(cat, r):
     else:
         model, arch = cat.model(target), None
     tp, dp, ep = layout_of(r)
+    as_spelled = (tp, dp) == (int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1))
+    if run_set(r) != "base" and as_spelled and tp * dp != int(r["moe_tp_size"] or 1) * int(r["moe_ep_size"] or 1):
+        return "layout fields disagree (tp x attention DP is not moe TP x EP)"
     # aiconfigurator, which NVIDIA scores against these runs, reads an FP8 KV cache into every fp8, fp8_block
     # and nvfp4 run (sdk/models/helpers.py, "FMHA quant mode"); NVIDIA's ModelOpt checkpoints ship
     # kv_cache_quant_algo FP8
@@ -218,10 +225,11 @@ def layout_of(r) -> tuple[int, int, bool]:
     ranks, not 64. Those are read as moe_ep_size GPUs: tp_size and attention_dp_size divided by moe_tp_size.
     InferenceX's vLLM DP-attention lane (kimik2.5_fp4_b200.sh: ``--tensor-parallel-size 1 --data-parallel-size
     $TP --enable-expert-parallel`` on TP GPUs) is spelled tp_size 4, attention_dp_size 4, moe_ep_size 16 (Kimi-K2.5,
-    MiniMax-M2.5 rows): read as 4 GPUs, attention DP 4, experts over 4."""
+    MiniMax-M2.5 rows): read as 4 GPUs, attention DP 4, experts over 4. An id that names the spelled TP (NVIDIA's
+    Qwen3-235B ``..._tp4_epnone_...`` with moe 2 x 2) is read as spelled."""
     tp, dp = int(r["tp_size"] or 1), int(r["attention_dp_size"] or 1)
     moe_tp, moe_ep = int(r["moe_tp_size"] or 1), int(r["moe_ep_size"] or 1)
-    if moe_tp > 1 and moe_tp == moe_ep and tp * dp == moe_tp * moe_ep:
+    if moe_tp > 1 and moe_tp == moe_ep and tp * dp == moe_tp * moe_ep and f"_tp{tp}_" not in r.get("id", ""):
         tp, dp = max(1, tp // moe_tp), max(1, dp // moe_tp)
     elif tp > 1 and tp == dp and moe_tp == 1 and moe_ep == tp * dp:  # the DP lane squared the same way
         tp = 1
@@ -263,7 +271,7 @@ def compare_rows(cat, keep=None, sets=BASE):
     served, skipped = served_runs(cat, build, serve, keep=keep, sets=sets)
     for r, built, s in served:
         if s.ttft_s is None:
-            skipped["no FLOP rate"] += 1
+            skipped["no FLOP rate" if s.running else "the estimate holds no request (KV cache)"] += 1
             continue
         out.append({"id": r["id"], "split": r["split"], "set": run_set(r), "quant": r["gemm_quant_mode"], "engine": r["backend"], "model": r["model_path"],
                     "system": r["system"], "concurrency": r["concurrency"], "isl": r["isl"], "osl": r["osl"],
@@ -356,22 +364,26 @@ def adp_hold_scan(cat) -> None:
         holds.ADP_HOLD_FACTOR = saved
 
 
-def moe_prefill_scan(cat) -> None:
-    """vLLM's ``per_moe_layer_prefill_s`` against the fit part of the Kimi-K2.5 runs only (the held-out part is not
-    read): TTFT within 25 %, TPOT within 20 % and the TTFT median ratio per candidate (docs/method.md, a finding)."""
+def moe_prefill_scan(cat, name: str) -> None:
+    """``per_moe_layer_prefill_s`` against the fit part of one new set only (the held-out part is not read): per
+    engine, TTFT within 25 % (median ratio) and TPOT within 20 % per candidate, every engine given the candidate
+    (docs/method.md, a finding on Kimi-K2.5 and Qwen3-235B)."""
     from dataclasses import replace
 
-    engine = cat.engines["vllm"]
+    saved = dict(cat.engines)
     try:
         for value in (0.0, 0.5e-3, 1.0e-3, 1.5e-3, 2.0e-3, 2.5e-3):
-            cat.engines["vllm"] = replace(engine, speed=replace(engine.speed, per_moe_layer_prefill_s=value))
-            out, _ = compare_rows(cat, keep=lambda r: r["split"] == "fit", sets=("kimi",))
-            ttft, tpot = [o["ttft_ratio"] for o in out], [o["tpot_ratio"] for o in out]
-            print(f"{value * 1e3:.1f} ms: {len(out)} fit runs, TTFT within 25% {sum(abs(x - 1) <= .25 for x in ttft) / len(ttft):.1%}"
-                  f" (median ratio {statistics.median(ttft):.2f}), TPOT within 20% "
-                  f"{sum(abs(x - 1) <= .20 for x in tpot) / len(tpot):.1%}")
+            for key in ENGINES.values():
+                cat.engines[key] = replace(saved[key], speed=replace(saved[key].speed, per_moe_layer_prefill_s=value))
+            out, _ = compare_rows(cat, keep=lambda r: r["split"] == "fit", sets=(name,))
+            for engine in sorted({o["engine"] for o in out}):
+                part = [o for o in out if o["engine"] == engine]
+                ttft, tpot = [o["ttft_ratio"] for o in part], [o["tpot_ratio"] for o in part]
+                print(f"{value * 1e3:.1f} ms {engine:7} {len(part):3d} fit runs: TTFT within 25% "
+                      f"{sum(abs(x - 1) <= .25 for x in ttft) / len(ttft):6.1%} (median ratio "
+                      f"{statistics.median(ttft):.2f}), TPOT within 20% {sum(abs(x - 1) <= .20 for x in tpot) / len(tpot):6.1%}")
     finally:
-        cat.engines["vllm"] = engine
+        cat.engines.update(saved)
 
 
 def group_lines(out, engine: str) -> list[str]:
@@ -403,8 +415,8 @@ def compare(argv=None):
     ap.add_argument("--intercepts", action="store_true", help="the per-request cost each low-load group implies")
     ap.add_argument("--table", action="store_true", help="TPOT error by engine as a markdown table")
     ap.add_argument("--holds", action="store_true", help="scan the attention-DP hold factor on the fit part")
-    ap.add_argument("--moe-prefill-scan", action="store_true",
-                    help="scan vLLM's MoE-layer prefill cost on the Kimi-K2.5 fit part (a finding)")
+    ap.add_argument("--moe-prefill-scan", metavar="SET",
+                    help="scan the MoE-layer prefill cost on one new set's fit part, by engine (a finding)")
     ap.add_argument("--sets", default=",".join(EVERY_SET),
                     help=f"sets compared, comma-separated ({', '.join(EVERY_SET)}; each reported apart, then all)")
     args = ap.parse_args(argv)
@@ -414,7 +426,7 @@ def compare(argv=None):
         adp_hold_scan(load_catalog(use_env=False))
         return 0
     if args.moe_prefill_scan:
-        moe_prefill_scan(load_catalog(use_env=False))
+        moe_prefill_scan(load_catalog(use_env=False), args.moe_prefill_scan)
         return 0
 
     out, skipped = compare_rows(load_catalog(use_env=False), sets=tuple(args.sets.split(",")))
