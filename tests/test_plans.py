@@ -8,6 +8,7 @@ every emitted command is held to, each set copied from the page cited above it.
 from __future__ import annotations
 
 import json
+import re
 import shlex
 
 import pytest
@@ -732,3 +733,34 @@ def test_kubernetes_image_is_the_release_the_estimate_models(run, catalog, engin
     pod = yaml.safe_load(d["kubernetes"].split("\n---")[0])["spec"]["template"]["spec"]
     assert {c["image"] for c in pod["containers"] + pod.get("initContainers", [])} == {image}
     assert any(image in n and served.release in n for n in d["notes"])
+
+
+DNS_1035 = re.compile(r"[a-z]([-a-z0-9]*[a-z0-9])?")
+
+
+def test_kubernetes_names_are_ones_kubernetes_takes(run, tmp_path, monkeypatch):
+    """A user's catalog id "405b-legal" over two nodes gave a LeaderWorkerSet and a Service named "405b-legal-vllm":
+    both must be DNS-1035 labels, a letter first (LWS' webhook: apivalidation.NameIsDNS1035Label; a Service's name
+    likewise), so `kubectl apply` refused both. A long --config folder name gave a 63-character LeaderWorkerSet name,
+    whose worker StatefulSet "<name>-0" cannot label its pods (controller-revision-hash "<statefulset>-<hash>" is
+    over 63 characters). Names now start with a letter, and a LeaderWorkerSet's holds 50 characters."""
+    from .test_params import DEEPSEEK_V3
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "c.yaml").write_text(
+        "models:\n  - {id: 405b-legal, name: 405B-Legal, status: released, kind: model, family: acme,\n"
+        "     hf_repo: acme/405b-legal, source: my-card, tasks: [general], architecture_from: deepseek-v3}\n")
+    long = "v3-" + "x" * 70
+    (tmp_path / long).mkdir()
+    (tmp_path / long / "config.json").write_text(json.dumps(DEEPSEEK_V3))
+    for args in (("405b-legal", "--catalog", "c.yaml"), ("--config", long)):
+        for gpus in ("8", "16"):
+            d = plan_json(run, *args, "--gpu", "H200", "--gpus", gpus, "--exact", "--quant", "fp8", "--engine", "vllm",
+                          "--k8s")
+            docs = list(yaml.safe_load_all(d["kubernetes"]))
+            assert docs[0]["kind"] == ("Deployment" if gpus == "8" else "LeaderWorkerSet")
+            for doc in docs:
+                name = doc["metadata"]["name"]
+                assert DNS_1035.fullmatch(name) and len(name) <= (63 if doc["kind"] == "Deployment" else 50), name
+            if args[0] == "405b-legal":
+                assert docs[0]["metadata"]["name"] == "dsadvisor-405b-legal-vllm"

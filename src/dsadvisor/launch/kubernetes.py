@@ -27,9 +27,20 @@ K8S_MIN_CPUS = 4
 SHM_SIZE = "16Gi"  # /dev/shm for NCCL and the engines' worker processes (vLLM docker --shm-size=16G)
 
 
-def k8s_name(model_id: str, engine: str) -> str:
+# The longest name a LeaderWorkerSet may take: LWS names the worker StatefulSet of group i "<name>-<i>", and a
+# StatefulSet's pods carry the label controller-revision-hash "<statefulset>-<10-character hash>", a label value
+# (at most 63 characters): 63 - 11 - 2 = 50 (kubernetes/kubernetes#64023; LWS' own webhook checks only DNS-1035).
+LWS_NAME_LIMIT = 50
+
+
+def k8s_name(model_id: str, engine: str, limit: int = 63) -> str:
+    """A name Kubernetes takes for the Deployment, LeaderWorkerSet and Service: a DNS-1035 label (lower-case
+    letters, digits and '-', a letter first: a Service's and a LeaderWorkerSet's name must be one, LWS'
+    webhook apivalidation.NameIsDNS1035Label) of at most ``limit`` characters."""
     name = re.sub(r"[^a-z0-9-]+", "-", f"{model_id}-{engine}".lower()).strip("-")
-    return name[:63].rstrip("-") or "dsadvisor"
+    if not name[:1].isalpha():  # "405b-legal" (a user's catalog id) would be refused: prefix a word
+        name = f"dsadvisor-{name}".rstrip("-")
+    return name[:limit].rstrip("-")
 
 
 # The model cache: a hostPath folder on each node (DirectoryOrCreate), mounted where the engines'
@@ -164,7 +175,7 @@ def leader_worker_set(engine: ServingEngine, model_id: str, lws: dict, nodes: in
     HTTP port; ``init``: an init container's argv every pod runs first (each node reads its own cache)."""
     import yaml
 
-    name = k8s_name(model_id, engine.spec.id)
+    name = k8s_name(model_id, engine.spec.id, LWS_NAME_LIMIT)
     env = {**env, **lws.get("env", {})}
     mounts = tuple(lws.get("mounts", ()))
     leader = container(engine, lws["leader"], gpus_per_node, 0.0, {**env, **lws.get("leader_env", {})},
