@@ -17,6 +17,15 @@ VmHWM from /proc as a check), its exit code, and the lines it printed on stderr.
   20 are described and the rest counted since issue 9; before, 35,000 lines);
 - ``bomb``: ``catalog validate`` of a 552-byte billion-laughs file (3.5e9 nodes once expanded).
 
+Not run unless named (``--cases config-deep,config-wide,env-walk``):
+
+- ``config-deep``: ``estimate --config`` of a config.json just under the 4 MiB limit that is 2,097,000 arrays
+  nested (a JSON bomb for a recursive parser: refused as "not a JSON config", exit 2);
+- ``config-wide``: ``estimate --config`` of a config.json just under the limit holding 400,000 small numbers
+  (parsed, then refused for what it lacks);
+- ``env-walk``: ``models`` with ``$DSADVISOR_CATALOG`` naming a folder of 20,000 empty folders (the walk stops at
+  10,000 visited, exit 4).
+
 tests/test_hostile_catalogs.py and tests/test_yaml_safety.py assert the behaviour and bounds with room
 for a loaded 2-core machine; these are the real figures.
 """
@@ -74,6 +83,17 @@ def billion_laughs(levels: int = 10, width: int = 9) -> str:
     return "\n".join(lines) + f"\nmodels: *a{levels - 1}\n"
 
 
+def hostile_inputs(root: Path) -> None:
+    """The files and folders of the config-deep, config-wide and env-walk cases."""
+    depth = 2_097_000  # 2 bytes a level plus the key: 4,194,013 bytes, under the 4,194,304-byte limit
+    for name, text in (("deep", '{"a":' + "[" * depth + "]" * depth + "}"),
+                       ("wide", '{"model_type": "llama", "a": [' + ",".join(["1.5e3"] * 400_000) + "]}")):
+        (root / name).mkdir()
+        (root / name / "config.json").write_text(text, encoding="utf-8")
+    for i in range(20_000):
+        (root / "tree" / f"d{i // 100}" / f"e{i % 100}").mkdir(parents=True)
+
+
 def measure(argv: list[str], cwd: Path, env: dict[str, str]) -> dict:
     start = time.perf_counter()
     p = subprocess.run([sys.executable, "-c", CHILD, json.dumps(argv)], capture_output=True, text=True, cwd=cwd,
@@ -95,6 +115,9 @@ def main() -> int:
         (root / "good.yaml").write_text(entries(N), encoding="utf-8")
         (root / "bad.yaml").write_text(entries(N, ", colour: red"), encoding="utf-8")
         (root / "bomb.yaml").write_text(billion_laughs(), encoding="utf-8")
+        extra = {"config-deep", "config-wide", "env-walk"} & set(args.cases.split(","))
+        if extra:
+            hostile_inputs(root)
         env = {**os.environ, "DSADVISOR_CACHE_DIR": str(root / "cache")}
         env.pop("DSADVISOR_CATALOG", None)
         if args.src:
@@ -105,6 +128,9 @@ def main() -> int:
             "cached": (["gpus", "--catalog", "good.yaml", "-f", "json"], env),
             "all-bad": (["catalog", "validate", "bad.yaml", "-f", "json"], cold),
             "bomb": (["catalog", "validate", "bomb.yaml", "-f", "json"], cold),
+            "config-deep": (["estimate", "--config", "deep", "--gpu", "L40S", "-f", "json"], cold),
+            "config-wide": (["estimate", "--config", "wide", "--gpu", "L40S", "-f", "json"], cold),
+            "env-walk": (["models", "-f", "json"], {**cold, "DSADVISOR_CATALOG": str(root / "tree")}),
         }
         sizes = {name: (root / name).stat().st_size for name in ("good.yaml", "bad.yaml", "bomb.yaml")}
         print(json.dumps({"files_bytes": sizes, "python": sys.version.split()[0], "src": args.src or "installed"}))
