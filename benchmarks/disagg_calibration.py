@@ -76,6 +76,14 @@ def _layout(r, side: str):
     return Layout(tp=tp * dp, ep=moe_ep > 1, dp_attention=dp)
 
 
+@functools.lru_cache(maxsize=None)
+def _from_config(path):
+    """A config.json of serving_calibration.MODELS (Kimi-K2.5's), read once."""
+    from dsadvisor.catalog.resolve import model_from_config
+
+    return model_from_config(path)
+
+
 def build(cat, r):
     """(Deployment, Split, Workload, Scheduler, the prefill side's MoE backend or None) for a measured disaggregated
     run, or why it cannot be built."""
@@ -86,7 +94,7 @@ def build(cat, r):
     if r["mode"] != "disagg":
         return "aggregated (benchmarks/serving_calibration.py)"
     target = MODELS.get(r["model_path"])
-    if target is None or not isinstance(target, str):
+    if target is None:
         return "model not in catalog"
     gpu = cat.gpus.get(SYSTEMS.get(r["system"], ""))
     if gpu is None:
@@ -106,7 +114,8 @@ def build(cat, r):
     # as serving_calibration: the FP8 KV cache aiconfigurator reads into fp8 and nvfp4 runs, the client's
     # mean lengths, Dynamo's fixed-length client in lock step
     kv = "fp8-kv" if quant.id in ("fp8", "nvfp4") else "auto"
-    d = Deployment.of(cat, model=cat.model(target), gpu=gpu, quant=quant, kv_dtype=kv,
+    model, arch = (cat.model(target), None) if isinstance(target, str) else _from_config(target)
+    d = Deployment.of(cat, model=model, architecture=arch, gpu=gpu, quant=quant, kv_dtype=kv,
                       engine=cat.engines[ENGINES[r["backend"]]], gpus=split.gpus,
                       gpus_per_node=NVLINK_DOMAIN.get(r["system"], 8) if LAYOUTS["source"] else 8)
     in_step = 1.0 if r["source_kind"] == "gap_analysis_csv" else None

@@ -41,7 +41,9 @@ DATA = Path(__file__).resolve().parent / "data" / "aiconfigurator"
 OUT = DATA / "disagg_configs.csv"
 GPUS = {"b200_sxm": "b200", "b300_sxm": "b300", "h100_sxm": "h100", "h200_sxm": "h200", "gb200": "gb200",
         "gb300": "gb300"}
-FRAMEWORKS = {"trtllm": "dynamo-trt", "sglang": "dynamo-sglang"}
+FRAMEWORKS = {"trtllm": "dynamo-trt", "sglang": "dynamo-sglang", "vllm": "dynamo-vllm"}
+# silicon model_path -> InferenceX's model-prefix (Kimi-K2.5's runs: its GB200 Dynamo entries, from 2026-04)
+PREFIXES = {"deepseek-ai/DeepSeek-R1": "dsr1", "deepseek-ai/DeepSeek-V3": "dsr1", "moonshotai/Kimi-K2.5": "kimik2.5"}
 CONFIG_PATHS = (".github/configs/nvidia-master.yaml", "configs/nvidia-master.yaml")
 FIELDS = ["id", "match", "inferencex_commit", "config_key", "prefill_workers", "prefill_tp", "prefill_ep",
           "prefill_dp_attention", "decode_workers", "decode_tp", "decode_ep", "decode_dp_attention", "mtp",
@@ -127,7 +129,7 @@ def candidates(r: dict, concurrency: int, source_kind: str, cfg: dict, srt: Path
     gpu, fw = GPUS.get(r["system"]), FRAMEWORKS.get(r["backend"])
     out = []
     for key, c in cfg.items():
-        if not (isinstance(c, dict) and c.get("disagg") and c.get("model-prefix") == "dsr1"
+        if not (isinstance(c, dict) and c.get("disagg") and c.get("model-prefix") == PREFIXES.get(r["model_path"])
                 and c.get("precision") == r["precision"] and c.get("framework") == fw
                 and str(c.get("runner", "")).split("-")[0] == gpu):
             continue
@@ -146,10 +148,13 @@ def candidates(r: dict, concurrency: int, source_kind: str, cfg: dict, srt: Path
 
 
 def recorded_layout_agrees(r: dict, e: dict) -> bool:
-    """A db-dump row records each side's attention DP and workers: the entry must have them."""
+    """A db-dump row records each side's attention DP and workers: the entry must have them. vLLM's rows record no
+    attention DP where the recipe runs it (Kimi-K2.5's ``dep4`` prefill: vLLM's --data-parallel-size, which the
+    sample's attention_dp_size does not carry): there the workers alone must agree."""
     for side in ("prefill", "decode"):
         dp = max(1, int(r[f"{side}_attention_dp_size"] or 1)) > 1
-        if bool(e[side]["dp-attn"]) != dp or e[side]["num-worker"] != int(r[f"{side}_num_workers"] or 1):
+        dp_differs = bool(e[side]["dp-attn"]) != dp and r["backend"] != "vllm"
+        if dp_differs or e[side]["num-worker"] != int(r[f"{side}_num_workers"] or 1):
             return False
     return True
 
@@ -163,7 +168,7 @@ def main(argv=None) -> int:
     rows = []
     for r in csv.DictReader(open(DATA / "silicon_sample.csv", encoding="utf-8")):
         s = split[r["id"]]
-        if r["mode"] != "disagg" or "DeepSeek" not in r["model_path"] or s["source_kind"] == "gap_analysis_csv":
+        if r["mode"] != "disagg" or r["model_path"] not in PREFIXES or s["source_kind"] == "gap_analysis_csv":
             continue
         row = {"id": r["id"]}
         commit, cfg = config_at(args.inferencex, s["measured"])
