@@ -460,7 +460,7 @@ def test_gpu_category_choices_are_the_schemas():
     import annotated_types
 
     from dsadvisor.catalog import schema
-    from dsadvisor.cli import GPU_CATEGORIES
+    from dsadvisor.cli.catalog_commands import GPU_CATEGORIES
 
     hints = typing.get_type_hints(schema.Gpu, vars(schema), vars(annotated_types))
     assert GPU_CATEGORIES == typing.get_args(hints["category"])

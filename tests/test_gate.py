@@ -80,7 +80,7 @@ def test_a_misspelt_benchmark_is_an_unknown_name(run, allow):
 
 def test_allow_unknown_does_what_its_help_says_for_speeds(run, tmp_path):
     """check's help said unknown speeds pass with --allow-unknown; they exited 6."""
-    from dsadvisor.cli import AllowUnknown
+    from dsadvisor.cli.advice_commands import AllowUnknown
 
     help_text = AllowUnknown.__metadata__[0].help
     assert help_text == "Let an unknown score or speed pass."

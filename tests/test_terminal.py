@@ -118,17 +118,18 @@ def test_a_recommend_table_is_drawn_as_rich_draws_it(width, cli_doc):
 @pytest.fixture(scope="module")
 def cli_doc():
     """The document `recommend --gpu A100 --vram 40` prints (20 rows of 11 columns, long reasons, notes)."""
-    import dsadvisor.cli as cli
+    import dsadvisor.cli.advice_commands as commands
+    from dsadvisor.cli import main
 
     docs = []
-    real = cli.emit
-    cli.emit = lambda doc, fmt: docs.append(doc)
+    real = commands.emit
+    commands.emit = lambda doc, fmt: docs.append(doc)
     try:
-        cli.main(["recommend", "--gpu", "A100", "--vram", "40"])
+        main(["recommend", "--gpu", "A100", "--vram", "40"])
     except SystemExit:
         pass
     finally:
-        cli.emit = real
+        commands.emit = real
     return docs[0]
 
 
