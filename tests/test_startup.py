@@ -112,3 +112,47 @@ def test_a_run_builds_only_the_command_it_names(monkeypatch):
     monkeypatch.setenv("_DSADVISOR_COMPLETE", "bash_complete")
     assert built(["recommend"]) == every
     assert _app_for(["recommend"]) is app
+
+
+def _cli_modules(tmp_path, *args: str) -> set[str]:
+    """The dsadvisor.cli modules a run of ``dsadvisor ARGS`` imported."""
+    env = dict(os.environ, DSADVISOR_CACHE_DIR=str(tmp_path / "cache"))
+    env.pop("DSADVISOR_CATALOG", None)
+    err = subprocess.run([sys.executable, "-c", MODULES_PROBE, *args], env=env, capture_output=True, text=True,
+                         timeout=120, check=False).stderr
+    return {m for m in json.loads(err.strip().splitlines()[-1]) if m.startswith("dsadvisor.cli")}
+
+
+@pytest.mark.parametrize("args, module", [
+    (("recommend", "--gpu", "A100", "--vram", "40"), "advice_commands"),
+    (("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "L4"), "estimate_commands"),
+    (("catalog", "audit", "--kind", "params"), "catalog_commands"),
+])
+def test_a_run_imports_only_the_module_of_its_command(tmp_path, args, module):
+    """The other command modules' options (typing.Annotated objects built at import) are not built."""
+    assert _cli_modules(tmp_path, *args) == {"dsadvisor.cli", "dsadvisor.cli.shared", f"dsadvisor.cli.{module}"}
+    assert len(_cli_modules(tmp_path, "--help")) == 5  # the root's help lists every command
+
+
+def test_each_command_is_where_command_modules_says():
+    from dsadvisor.cli import COMMAND_MODULES, every_command
+
+    app = every_command()
+    defined = {c.name: c.callback.__module__ for c in app.registered_commands}
+    for group in app.registered_groups:
+        defined |= {group.name: c.callback.__module__ for c in group.typer_instance.registered_commands}
+    assert defined == {name: f"dsadvisor.cli.{module}" for name, module in COMMAND_MODULES.items()}
+
+
+def test_the_help_lists_the_commands_in_one_order_whichever_was_imported_first():
+    """A program that runs `recommend` and then asks for the root's help gets the help a fresh run prints."""
+    code = ("import sys\nfrom dsadvisor.cli import main\nfor argv in sys.argv[1:]:\n    try:\n"
+            "        main(argv.split())\n    except SystemExit:\n        pass\n")
+
+    def helps(*runs: str) -> str:
+        return subprocess.run([sys.executable, "-c", code, *runs], capture_output=True, text=True, timeout=120,
+                              check=True).stdout
+    fresh = helps("--help")
+    assert "recommend" in fresh and fresh.index("models") < fresh.index("estimate") < fresh.index("recommend")
+    assert helps("plan --help", "--help").endswith(fresh)
+    assert helps("layouts --help", "--help").endswith(fresh)

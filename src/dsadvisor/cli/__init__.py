@@ -17,6 +17,7 @@ share (the app, its root options, common option types, loading, printing, failin
 runs one (``main``) and maps its errors to the codes above.
 """
 
+import importlib
 import os
 import re
 import sys
@@ -24,8 +25,34 @@ import sys
 import typer
 
 from dsadvisor.cli.shared import (EXIT_CATALOG, EXIT_FAIL, EXIT_NO_GPU, EXIT_OK, EXIT_UNKNOWN, EXIT_USAGE, ExitWith,
-                                  _OVERRIDES, _lost, _stdout_lost, app, say)
-from dsadvisor.cli import catalog_commands, estimate_commands, advice_commands  # noqa: F401  (define the commands)
+                                  _OVERRIDES, _lost, _stdout_lost, say)
+from dsadvisor.cli.shared import app as _app  # the commands on it are those whose modules were imported
+
+# The module that defines each command (or group), in the order the root's help lists them. A run imports the
+# one module its command is in: the others' options (typing.Annotated objects, built when a module is imported)
+# are not built.
+COMMAND_MODULES = {
+    "models": "catalog_commands", "show": "catalog_commands", "catalog": "catalog_commands",
+    "gpus": "catalog_commands", "schema": "catalog_commands",
+    "estimate": "estimate_commands", "layouts": "estimate_commands",
+    "recommend": "advice_commands", "check": "advice_commands", "plan": "advice_commands",
+}
+
+
+def every_command() -> typer.Typer:
+    """The app with every command defined, listed in COMMAND_MODULES' order whichever module came first."""
+    for module in dict.fromkeys(COMMAND_MODULES.values()):
+        importlib.import_module(f"dsadvisor.cli.{module}")
+    order = list(COMMAND_MODULES)
+    _app.registered_commands.sort(key=lambda c: order.index(str(c.name)))
+    return _app
+
+
+def __getattr__(name: str) -> typer.Typer:
+    """``dsadvisor.cli.app``: the app with every command defined (docs/gen_cli.py and the tests read it)."""
+    if name == "app":
+        return every_command()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
@@ -132,18 +159,21 @@ def _run(argv: list[str] | None) -> int:
 
 
 def _app_for(args: list[str]) -> typer.Typer:
-    """The app with only the command ``args`` names: typer builds the options of every command it holds on
-    each run (about 8 ms for all eleven), and a run uses one. The whole app where more is needed: no
-    command named (the root's help and options), a name that is no command (its error), shell completion."""
+    """The app with only the command ``args`` names, its module imported (``COMMAND_MODULES``): typer builds
+    the options of every command it holds on each run (about 8 ms for all eleven), and a run uses one. The
+    whole app where more is needed: no command named (the root's help and options), a name that is no command
+    (its error), shell completion."""
     import copy
 
     if not args or args[0].startswith("-") or "_DSADVISOR_COMPLETE" in os.environ:
-        return app
-    commands = [c for c in app.registered_commands if c.name == args[0]]
-    groups = [g for g in app.registered_groups if g.name == args[0]]
+        return every_command()
+    if args[0] in COMMAND_MODULES:
+        importlib.import_module(f"dsadvisor.cli.{COMMAND_MODULES[args[0]]}")
+    commands = [c for c in _app.registered_commands if c.name == args[0]]
+    groups = [g for g in _app.registered_groups if g.name == args[0]]
     if not commands and not groups:
-        return app
-    only = copy.copy(app)  # the root's callback and settings, one command or group
+        return every_command()
+    only = copy.copy(_app)  # the root's callback and settings, one command or group
     only.registered_commands, only.registered_groups = commands, groups
     return only
 
