@@ -121,6 +121,27 @@ def test_the_plan_command_recommend_names_starts_that_deployment(run):
     assert planned == v["estimate"]["deployment"]
 
 
+
+@pytest.mark.parametrize("device,said", [
+    (("--vram", "80", "--gpus", "2"), ["--vram", "80"]),  # was --gpu custom-80GB: exit 3
+    (("--gpu", "cpu", "--ram", "64"), ["--gpu", "CPU", "--ram", "64"]),  # was --gpu CPU alone: exit 2
+    (("--gpu", "Jetson-AGX-Orin", "--ram", "32"), ["--gpu", "Jetson-AGX-Orin-64GB", "--ram", "32"]),  # sized at 64
+    (("--gpu", "H100-SXM", "--vram", "24"), ["--gpu", "H100-SXM", "--vram", "24"]),  # sized at 80
+    (("--gpu", "A100", "--vram", "40"), ["--gpu", "A100-SXM-40GB"]),  # the catalog's own size: said by the id
+])
+def test_the_plan_command_of_a_device_sized_by_the_user_runs_as_printed(run, device, said):
+    """`recommend --vram 80` printed `plan ... --gpu custom-80GB` (exit 3, unknown GPU) and `recommend --gpu cpu
+    --ram 64` printed `plan ... --gpu CPU` (exit 2, "give its size with --ram"); `--gpu Jetson-AGX-Orin --ram 32`
+    printed the 64 GB Jetson's id alone, which plan sizes at 64 GB. The device goes to plan as it was judged."""
+    ranked = run("recommend", *device, "--top", "1", "-f", "json")
+    assert ranked.code == 0 and ranked.json()["ranked"], ranked.err
+    v = ranked.json()["ranked"][0]
+    argv = shlex.split(v["plan_command"])
+    assert argv[3:3 + len(said)] == said and argv[3 + len(said)] == "--quant", argv
+    r = run(*argv[1:], "-f", "json")
+    assert r.code == 0, r.err
+    assert r.json()["deployment"] == v["estimate"]["deployment"]
+
 def test_recommend_says_the_plan_of_its_first(run):
     out = run("recommend", *R1_128, *LIMITS, "--family", "r1", "--top", "2").out
     first = out.split("start the first: ", 1)[1].splitlines()[0]

@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TypeVar
 
+from dsadvisor.catalog.resolve import GENERIC_CPU
 from dsadvisor.catalog.schema import Gpu
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.errors import DsAdvisorError
@@ -336,15 +337,29 @@ def _missed(s: Serving, limits: Limits) -> str:
     return "tpot"
 
 
-def plan_argv(v, hw, pinned: bool = False) -> tuple[str, ...]:
-    """The `dsadvisor plan` command that starts verdict ``v``'s deployment as judged: its format,
-    engine, KV cache, GPUs (exactly), workload and, where the layout was searched or ``pinned`` (check --tp
-    and the like), the layout pinned (plan keeps the engine's default layout unless pinned). Empty for a
-    verdict that did not pass."""
+def device_argv(gpu: Gpu, listed: Gpu | None) -> list[str]:
+    """The options that name device ``gpu`` to plan as it was judged. ``listed``: the catalog's entry of that id
+    (None: a device outside the catalog, known by --vram alone). A size the user gave that is not the entry's
+    own (--vram 24 beside an H100, --ram 32 beside the 64 GB Jetson) goes with it, and the generic CPU always
+    takes its --ram (plan refuses it without). Before, `recommend --vram 80` printed `plan ... --gpu custom-80GB`
+    (exit 3, unknown GPU) and `recommend --gpu cpu --ram 64` printed `plan ... --gpu CPU` (exit 2)."""
+    size = f"{gpu.memory_gb:g}"
+    if listed is None:
+        return ["--vram", size]
+    resized = abs(listed.memory_gb - gpu.memory_gb) > 0.005 * listed.memory_gb
+    return ["--gpu", gpu.id] + ([("--ram" if gpu.unified_memory else "--vram"), size]
+                                if resized or listed.id == GENERIC_CPU else [])
+
+
+def plan_argv(v, hw, pinned: bool = False, listed: Gpu | None = None) -> tuple[str, ...]:
+    """The `dsadvisor plan` command that starts verdict ``v``'s deployment as judged: its device (sized as
+    judged: ``device_argv``, ``listed`` the catalog's entry of its id), format, engine, KV cache, GPUs
+    (exactly), workload and, where the layout was searched or ``pinned`` (check --tp and the like), the layout
+    pinned (plan keeps the engine's default layout unless pinned). Empty for a verdict that did not pass."""
     e = v.estimate
     if not v.passed or e is None:
         return ()
-    argv = ["dsadvisor", "plan", v.model.id, "--gpu", e.gpu_id]
+    argv = ["dsadvisor", "plan", v.model.id, *device_argv(hw.gpu, listed)]
     if e.gpus > 1:
         argv += ["--gpus", str(e.gpus), "--exact"]
     argv += ["--quant", e.quant_id, "--engine", e.engine_id, "--kv-dtype", e.kv_dtype,

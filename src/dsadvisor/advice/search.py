@@ -102,7 +102,8 @@ def _with_layouts(catalog: Catalog, hardware: list[Hardware], k: Constraints, ra
     out = []
     for group in groups.values():
         out += _best_with_layouts(catalog, hardware, k, group, searched)
-    out = [replace(v, plan_argv=plan_argv(v, _hardware_of(hardware, v), k.pinned)) for v in out]
+    out = [replace(v, plan_argv=plan_argv(v, hw := _hardware_of(hardware, v), k.pinned, catalog.gpus.get(hw.gpu.id)))
+           for v in out]
     out.sort(key=rank)
     return out
 
