@@ -109,6 +109,7 @@ def test_a_run_builds_only_the_command_it_names(monkeypatch):
     assert built(["recommend", "--gpu", "A100"]) == {"recommend"}
     assert built(["catalog", "audit"]) == {"catalog"}
     assert built(["--help"]) == built(["recomend"]) == every
+    assert built(["--version"]) == built(["--version", "recommend"]) == set()  # printed before a command is read
     monkeypatch.setenv("_DSADVISOR_COMPLETE", "bash_complete")
     assert built(["recommend"]) == every
     assert _app_for(["recommend"]) is app
@@ -156,3 +157,7 @@ def test_the_help_lists_the_commands_in_one_order_whichever_was_imported_first()
     assert "recommend" in fresh and fresh.index("models") < fresh.index("estimate") < fresh.index("recommend")
     assert helps("plan --help", "--help").endswith(fresh)
     assert helps("layouts --help", "--help").endswith(fresh)
+
+
+def test_version_imports_no_command_module(tmp_path):
+    assert _cli_modules(tmp_path, "--version") == {"dsadvisor.cli", "dsadvisor.cli.shared"}

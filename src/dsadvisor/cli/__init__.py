@@ -162,9 +162,14 @@ def _app_for(args: list[str]) -> typer.Typer:
     """The app with only the command ``args`` names, its module imported (``COMMAND_MODULES``): typer builds
     the options of every command it holds on each run (about 8 ms for all eleven), and a run uses one. The
     whole app where more is needed: no command named (the root's help and options), a name that is no command
-    (its error), shell completion."""
+    (its error), shell completion. ``--version`` first: no command at all (it prints and exits before one is
+    looked up, whatever follows)."""
     import copy
 
+    if args[:1] == ["--version"] and "_DSADVISOR_COMPLETE" not in os.environ:
+        only = copy.copy(_app)  # the root's eager --version answers before a command is looked up: none needed
+        only.registered_commands, only.registered_groups = [], []
+        return only
     if not args or args[0].startswith("-") or "_DSADVISOR_COMPLETE" in os.environ:
         return every_command()
     if args[0] in COMMAND_MODULES:
