@@ -123,3 +123,22 @@ def test_schema_command_unknown_name_suggests(run):
     assert result.code == 3
     assert "did you mean 'plan'" in result.err
     assert result.out == ""
+
+
+def test_schema_takes_format_as_every_command_does(run):
+    """README: "Every command takes --format"; `dsadvisor schema check -f json` answered "No such option: -f" (exit
+    2), so a pipeline that passes -f json to each command broke on this one. -f json is the schema as printed
+    without it, -f yaml the same document, and a format a schema cannot be is refused in one line."""
+    import yaml
+
+    plain = run("schema", "check")
+    assert plain.code == 0
+    as_json = run("schema", "check", "-f", "json")
+    assert as_json.code == 0 and as_json.out == plain.out
+    as_yaml = run("schema", "check", "--format", "yaml")
+    assert as_yaml.code == 0 and yaml.safe_load(as_yaml.out) == json.loads(plain.out)
+    listed = run("schema", "-f", "json")
+    assert listed.code == 0 and json.loads(listed.out) == list(COMMANDS)
+    assert run("schema").out.split() == list(COMMANDS)  # no format: one name a line, as before
+    bad = run("schema", "check", "-f", "csv")
+    assert bad.code == 2 and bad.out == "" and bad.err.count("\n") == 1 and "'json', 'yaml'" in bad.err

@@ -2,6 +2,7 @@
 and ``schema``."""
 
 import sys
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -117,13 +118,32 @@ def gpus_cmd(
     emit(gpus_doc(gpus, {g.id: capacity_bytes(g) for g in gpus}), format)
 
 
+class SchemaFormat(str, Enum):
+    """The formats a JSON Schema is printed in."""
+
+    json = "json"
+    yaml = "yaml"
+
+
 @app.command("schema")
 def schema_cmd(
     command: Annotated[Optional[str], typer.Argument(
         help="estimate | check | recommend | plan | models | show | gpus | catalog-validate | catalog-audit | layouts",
         show_default=False)] = None,
+    format: Annotated[Optional[SchemaFormat], typer.Option(
+        "--format", "-f", help="Output format (default: json).", show_default=False)] = None,
 ) -> None:
     """Print the JSON Schema of a command's --format json output (no COMMAND: list them)."""
+    import json
+
     from dsadvisor.output.schema_files import COMMANDS, schema_text
 
-    sys.stdout.write(schema_text(command) if command is not None else "\n".join(COMMANDS) + "\n")
+    if format is SchemaFormat.yaml:  # -f as every command takes it (`schema check -f json` was "No such option")
+        import yaml
+
+        shown = json.loads(schema_text(command)) if command is not None else list(COMMANDS)
+        sys.stdout.write(yaml.safe_dump(shown, sort_keys=False, allow_unicode=True))
+    elif command is None:
+        sys.stdout.write(json.dumps(list(COMMANDS)) + "\n" if format else "\n".join(COMMANDS) + "\n")
+    else:
+        sys.stdout.write(schema_text(command))
