@@ -107,14 +107,15 @@ def test_mi355x_rows_within_15_percent(amd):
 def test_strix_halo_rows(amd):
     """llama.cpp b9187 (ROCm 7.2.3) on the Ryzen AI Max+ 395, LLaMA 2 7B Q4_0: tg128 within 10 % (19.8 ms measured);
     after 32K / 64K cached tokens the step is 1.9-2.0x the estimate (its flash-attention decode reads the f16 cache at
-    about half the estimate's rate); pp512 at 35 % of the chip's 59.4 TFLOP/s, estimated 3x faster: the entry has no
-    int8 rate, so the prompt takes the 16-bit fallback (docs/method.md, round 9). Named misses, nothing fitted."""
+    about half the estimate's rate); pp512 at 35 % of the chip's 59.4 TFLOP/s: estimated 3x faster while the entry's
+    missing int8 rate sent the prompt to the 16-bit fallback (112 % of peak), within 15 % (+10 %) since its int8 WMMA
+    rate comes from AMD's ISA (docs/method.md, "No path faster than the chip"). Named misses, nothing fitted."""
     halo = {(r["metric"], r["tokens"]): c for r, c in amd if r["gpu"] == "Ryzen-AI-Max-395-128GB"}
     assert set(halo) == {("prefill", 512), ("decode", 64), ("decode", 32784), ("decode", 65552)}
     assert abs(halo[("decode", 64)].error) <= 0.10
     for depth in (32784, 65552):
         assert 1.8 <= halo[("decode", depth)].measured / halo[("decode", depth)].estimated <= 2.1
-    assert 2.5 <= halo[("prefill", 512)].measured / halo[("prefill", 512)].estimated <= 3.5
+    assert 0.0 <= halo[("prefill", 512)].error <= 0.15
 
 
 def test_rx_7900_xtx_rows(amd):

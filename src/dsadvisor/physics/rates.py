@@ -16,13 +16,48 @@ from dsadvisor.records import replace
 
 PCIE_GEN4_GBS = 32.0  # a card that names no interconnect talks over PCIe 4 x16
 
+# An AMD RDNA GPU's int8 matrix (WMMA) rate per its 16-bit one, by GFX generation, where its datasheet states no
+# int8 figure: AMD's table of WMMA FLOPS per clock per CU (GPUOpen, "Using the Matrix Cores of AMD RDNA 4
+# architecture GPUs", https://gpuopen.com/learn/using_matrix_core_amd_rdna4): RDNA 3 (RX 7900 XTX) FP16 512,
+# I8 512; RDNA 4 (RX 9070 XT) FP16 1024, I8 2048. RDNA 3.5 (gfx115x: Strix Halo's Radeon 8060S) runs RDNA 3's
+# gfx11 WMMA instructions (V_WMMA_I32_16X16X16_IU8 beside V_WMMA_F32_16X16X16_F16). The catalog's stated
+# figures agree: RX 7900 XTX int8 122.8 = fp16 122.8, RX 9070 XT int8 389.3 = 2 x 194.6.
+INT8_PER_FP16_BY_GFX = {"gfx11": 1.0, "gfx12": 2.0}
+
+
+def int8_rate(gpu: Gpu) -> float | None:
+    """The int8 matrix ops a second of a GPU that lists int8: its datasheet's, else on an AMD RDNA GPU its 16-bit
+    WMMA rate times the ISA's int8 ratio (``INT8_PER_FP16_BY_GFX``); None where neither says."""
+    if "int8" not in gpu.dtypes:
+        return None
+    if gpu.int8_tops:
+        return gpu.int8_tops * 1e12
+    ratio = INT8_PER_FP16_BY_GFX.get((gpu.gfx_arch or "")[:5])
+    sixteen = gpu.fp16_tflops or gpu.bf16_tflops
+    return sixteen * ratio * 1e12 if ratio and sixteen else None
+
+
+def int8_ceiling(gpu: Gpu) -> float | None:
+    """The int8 matrix ops a second no quantized prompt path may pass: ``int8_rate``; on NVIDIA tensor cores of
+    Turing, Ampere and Ada (compute capability 7.5-8.9) that state none, twice the 16-bit rate with a 16-bit
+    accumulator (NVIDIA's GA102 whitepaper: RTX 3090 INT8 284 TOPS dense, FP16 142; every such catalog entry that
+    states int8 has the same 2 x); elsewhere (a CPU, V100's dp4a, a device without int8) the 16-bit rate."""
+    stated = int8_rate(gpu)
+    if stated:
+        return stated
+    sixteen = max(gpu.fp16_acc16_tflops or 0.0, gpu.fp16_tflops or gpu.bf16_tflops or 0.0) * 1e12
+    major, _, minor = (gpu.compute_capability or "0.0").partition(".")
+    tensor_int8 = gpu.vendor == "nvidia" and "int8" in gpu.dtypes and (7, 5) <= (int(major), int(minor or 0)) < (9, 0)
+    return (2 * sixteen if tensor_int8 else sixteen) or None
+
 
 def dtype_rate(gpu: Gpu, dtype: str) -> float | None:
+    int8 = int8_rate(gpu)
     table = {
         "bf16": gpu.bf16_tflops or gpu.fp16_tflops,
         "fp16": gpu.fp16_tflops or gpu.bf16_tflops,
         "fp8": gpu.fp8_tflops if "fp8" in gpu.dtypes else None,
-        "int8": gpu.int8_tops if "int8" in gpu.dtypes else None,
+        "int8": int8 / 1e12 if int8 else None,
         "fp4": gpu.fp4_tflops if "fp4" in gpu.dtypes else None,
         "fp32": None,
     }
@@ -126,15 +161,17 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
     if block_quantized(engine, quant) and not s.quantized_prefill_dequantized:
         table = s.quantized_linear_efficiency
         rate: float | None
-        if gpu.int8_tops and "int8" in gpu.dtypes:
-            rate, eff = gpu.int8_tops * 1e12, table.get(gpu.compute_capability or "", table.get("default"))
-        else:  # no int8 figure in the catalog: from the 16-bit rate
+        int8 = int8_rate(gpu)
+        if int8:  # stated, or an AMD RDNA GPU's by its ISA (RDNA 3.5 Strix Halo took the fallback at 112 % of peak)
+            rate, eff = int8, table.get(gpu.compute_capability or "", table.get("default"))
+        else:  # no int8 figure (NVIDIA RTX 3060/3090, RTX A4000/A6000, 6000 Ada): the 16-bit rate, fitted on the 3090
             rate, eff = dtype_rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
         if eff and quant.id in s.mmq_format_factor:
             eff *= s.mmq_format_factor[quant.id]
         elif eff and quant.id in s.vdr1_formats:
             eff *= s.vdr1_linear_factor
-        return rate * eff if rate and eff else None
+        ceiling = int8_ceiling(gpu) or 0.0  # the 16-bit fallback times a format factor > 1: no faster than the chip
+        return min(rate * eff, ceiling) if rate and eff else None
     return gemm_rate(gpu, engine, quant.compute_dtype)
 
 
