@@ -42,7 +42,8 @@ LLAMACPP_KV_TYPES = {"q8_0": "q8_0-kv", "q4_0": "q4_0-kv"}  # llama-bench's type
 LLAMACPP_HELD_OUT_MODELS = frozenset({"deepseek-coder-6.7b", "deepseek-llm-7b", "r1-distill-llama-8b",
                                       "r1-distill-qwen-14b"})
 LLAMACPP_HELD_OUT_QUANTS = frozenset({"q6_k"})
-LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m")})  # run 4
+LLAMACPP_HELD_OUT_ROWS = frozenset({("deepseek-v2-lite", "q8_0"), ("deepseek-v2-lite", "q5_k_m"),  # run 4
+                                    ("r1-distill-qwen-7b", "iq4_xs")})  # run 1, held out by run 12's split
 LLAMACPP_HELD_OUT_RUNS = frozenset({5, 8})  # every row of runs 5 and 8 (benchmarks/data/llamacpp-h200/README.md)
 # Run 7 (long context, h200-lcpp-depth.jsonl) has its own split, written in the README before any comparison; it
 # replaces the rules above for that run's rows
@@ -56,6 +57,8 @@ LLAMACPP_HELD_OUT_BY_RUN: dict[int, frozenset[str | tuple[str, str]]] = {
     # run 11 (decode at depth, GQA > 4): the models never measured at depth and the GQA-4 controls held out
     11: frozenset({"deepseek-coder-33b", "r1-distill-qwen-32b", "r1-distill-qwen-14b", "deepseek-r1-0528-qwen3-8b",
                    "r1-distill-llama-8b"}),
+    # run 12 (GGUF formats the catalog lacked): R1-Distill-Llama-8B fit; R1-Distill-Qwen-7B and V2-Lite held out
+    12: frozenset({"r1-distill-qwen-7b", "deepseek-v2-lite"}),
 }
 
 
@@ -241,7 +244,7 @@ def llamacpp_held_out(r: dict) -> bool:
 
 def compare_llamacpp(catalog: Catalog, rows: list[dict]) -> list[Comparison]:
     """llama.cpp on a GPU (benchmarks/data/llamacpp-h200): GGUF file size, prompt time, decode and batched
-    decode. Rows of formats the catalog does not hold (e.g. IQ4_XS) are left out."""
+    decode. Rows of formats the catalog does not hold are left out."""
     out = []
     for r in rows:
         if "bench" not in r or GGUF_QUANT_IDS.get(r["quant"], r["quant"]) not in catalog.quantizations:
