@@ -35,8 +35,9 @@ from dsadvisor.physics.ggml_attention import uses_mma_decode
 
 ROWS_ALL = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp.jsonl")
 # run 9's fit rows set only the constants of its formats (Q4_0, Q2_K, BF16: benchmarks/fit_llamacpp_formats.py); run 10
-# (16-bit batched decode at 16-128 sequences) checks f16_gemm_matmul_s, read off the kernels (fit_llamacpp_16bit.py)
-ROWS = [r for r in ROWS_ALL if r.get("run") not in (9, 10)]
+# (16-bit batched decode at 16-128 sequences) checks f16_gemm_matmul_s, read off the kernels (fit_llamacpp_16bit.py); the
+# IQ4_XS rows (run 1, run 12) set only IQ4_XS's own rate (benchmarks/fit_llamacpp_gguf.py)
+ROWS = [r for r in ROWS_ALL if r.get("run") not in (9, 10, 12) and r["quant"] != "iq4_xs"]
 DEPTH_ROWS = read_rows(Path(__file__).resolve().parent / "data" / "llamacpp-h200" / "h200-lcpp-depth.jsonl")
 MOE = {"deepseek-moe-16b", "deepseek-v2-lite"}
 MLA = {"deepseek-v2-lite"}

@@ -30,13 +30,13 @@ def comps(catalog):
 @pytest.fixture(scope="module")
 def comps_runs_1_to_7(catalog):
     """Runs 8, 9 and 10 (Q4_0, Q2_K, BF16: run 8 held out, run 9 split by model and format; run 10 16-bit batched
-    decode at 16-128 sequences) have their own tests below."""
-    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") not in (8, 9, 10)])
+    decode at 16-128 sequences) have their own tests below; run 12 (GGUF formats) in tests/test_formats_gguf.py."""
+    return compare_llamacpp(catalog, [r for r in ROWS if r.get("run") not in (8, 9, 10, 12)])
 
 
 def test_every_catalog_format_row_gives_every_metric(comps, catalog):
     compared = [r for r in ROWS if {"f16": "fp16"}.get(r["quant"], r["quant"]) in catalog.quantizations]
-    assert len(compared) == 60  # IQ4_XS has no catalog format
+    assert len(compared) == 62  # every row: IQ4_XS (run 1, run 12) has a catalog format since run 12
     for r in compared:
         mine = [c for c in comps if c.model == r["model"] and c.quant == r["quant"]]
         # prefill_depth: pp512 / pp2048 after 8,192 cached tokens; run 10 ran llama-batched-bench alone

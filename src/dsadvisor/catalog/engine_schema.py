@@ -161,6 +161,10 @@ class EngineSpeed(Sourced):
     # formats whose matrix-vector kernel unpacks one 32-bit word of quants per thread and step (VDR 1 in
     # ggml-cuda/vecdotq.cuh: Q2_K, Q3_K, Q6_K): dequant_weights_per_s["vdr1"] unless the format has its own
     vdr1_formats: list[str] = _list()
+    # a format that runs the kernels of a measured one takes that one's per-format figures in every table here
+    # (llama.cpp: Q4_K_S's tensors are Q4_K_M's block types with fewer of them bumped, so its Q4_K kernels and
+    # Q4_K_M's rates); keys are formats without figures of their own
+    format_kernels_as: dict[str, str] = field(default_factory=dict)
     # their batched quantized matmul (MMQ) unpacks its tiles with more instructions too: the quantized prefill
     # rate times this (formats without their own mmq_format_factor)
     vdr1_linear_factor: Annotated[float, Gt(0), Le(1)] = 1.0

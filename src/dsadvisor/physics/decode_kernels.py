@@ -14,7 +14,7 @@ import math
 from dsadvisor.catalog.schema import Architecture, Engine, QuantFormat
 from dsadvisor.physics.ggml_matmul import MMF_MAX_COLUMNS, f16_small_batch_extra_s, matmul_shapes
 from dsadvisor.physics.params import moe_layer_count
-from dsadvisor.physics.rates import block_quantized, dequant_rate, unpack_rate
+from dsadvisor.physics.rates import block_quantized, dequant_rate, kernel_format, unpack_rate
 from dsadvisor.physics.tiles import dense_tiles, expert_tiles
 from dsadvisor.records import record
 
@@ -92,7 +92,7 @@ def _kernel_decode_s(engine: Engine, quant: QuantFormat, batch: int, *, weights:
     first tile ``mmq_decode_matmul_s`` and a pass over its weights (``mmq_decode_weights_per_s_by_format``), each
     column it multiplies ``mmq_column_s`` and its weights at ``mmq_column_weights_per_s_by_format``; the routed
     experts as ``mmq_decode_s`` has them."""
-    s = engine.speed
+    s, kind = engine.speed, kernel_format(engine, quant)
     touched = routed.params * routed.touched if routed else 0.0
     routed_read = read_s * touched / weights if routed and weights else 0.0
     dense_w, dense_read = weights - touched, read_s - routed_read
@@ -100,20 +100,20 @@ def _kernel_decode_s(engine: Engine, quant: QuantFormat, batch: int, *, weights:
     dense_mm = max(0, matmuls - routed_mm)
     extra = max(0.0, dense_w / per_s - dense_read) if per_s else 0.0
     if batch <= s.quantized_vector_max_batch:
-        col = s.dequant_column_weights_per_s_by_format.get(quant.id, s.dequant_column_weights_per_s)
+        col = s.dequant_column_weights_per_s_by_format.get(kind, s.dequant_column_weights_per_s)
         extra += (batch - 1) * (dense_mm * s.vector_column_s + (dense_w / col if col else 0.0))
         if routed and touched:
-            pair = s.expert_pair_weights_per_s_by_format.get(quant.id, per_s)
+            pair = s.expert_pair_weights_per_s_by_format.get(kind, per_s)
             per_weight = max(routed_read / touched, 1 / pair if pair else 0.0)
             active = routed.params * routed.per_token / routed.experts
             extra += batch * active * per_weight - routed_read
         return extra
     step, widest = s.mmq_tile_column_step, s.mmq_max_tile_columns or batch
     passes, columns = dense_tiles(batch, step, widest)
-    col = s.mmq_column_weights_per_s_by_format.get(quant.id)
+    col = s.mmq_column_weights_per_s_by_format.get(kind)
     dense_flops_s = linear_flops_s - routed_flops_s
     columns_s = columns * dense_w / col if col else dense_flops_s * columns / batch
-    unpack = s.mmq_decode_weights_per_s_by_format.get(quant.id)
+    unpack = s.mmq_decode_weights_per_s_by_format.get(kind)
     extra += passes * (dense_mm * s.mmq_decode_matmul_s + (dense_w / unpack if unpack else 0.0))
     extra += columns * dense_mm * s.mmq_column_s + columns_s - dense_flops_s
     if routed:

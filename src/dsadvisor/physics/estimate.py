@@ -37,7 +37,7 @@ from dsadvisor.physics.versions import (at_version, dequantize_pass_s, kq_gemm_f
                                        version_notes)
 from dsadvisor.catalog.schema import SCHEMA_VERSION, Architecture, Engine, Gpu, ModelEntry, QuantFormat
 from dsadvisor.physics.rates import (PCIE_GEN4_GBS, bandwidth_efficiency, block_quantized, dtype_rate,
-                                     engine_for, expert_efficiency, gemm_rate, rates_for)
+                                     engine_for, expert_efficiency, gemm_rate, kernel_format, rates_for)
 from dsadvisor.physics.offload import (HostExperts, decode_host_s, host_bytes, layer_expert_params,
                                        prefill_host_s, staging_bytes)
 from dsadvisor.physics.timing import Layout, Rates, across_nodes, attention_dims, decode_step_s, prefill_s
@@ -316,7 +316,7 @@ def _prefill_s(d: Deployment, s: _Setup, batch: int) -> float | None:
         return None
     dequantize = 0.0
     if engine.speed.quantized_prefill_dequantized and block_quantized(engine, quant):  # an older release
-        per_sm = engine.speed.dequant_fp16_weights_per_sm_s.get(quant.id)
+        per_sm = engine.speed.dequant_fp16_weights_per_sm_s.get(kernel_format(engine, quant))
         # the prompt's last token alone reaches the output matrix (one column: the matrix-vector kernel)
         dequantize = dequantize_pass_s(quant.bits_per_weight, (p.total - p.embedding - p.lm_head) / layout.gpus,
                                        batch * s.prompt, engine.memory.max_batched_tokens or 0, s.rates.bandwidth,

@@ -149,6 +149,12 @@ def engine_for(engine: Engine, gpu: Gpu, quant: QuantFormat, backend: str | None
     return found
 
 
+def kernel_format(engine: Engine, quant: QuantFormat) -> str:
+    """The format whose per-format figures ``quant`` takes in the engine's speed tables: itself, or the measured
+    format whose kernels it runs (``format_kernels_as``)."""
+    return engine.speed.format_kernels_as.get(quant.id, quant.id)
+
+
 def block_quantized(engine: Engine, quant: QuantFormat) -> bool:
     """Weights the engine multiplies through its own block-quantized kernels (llama.cpp's GGUF k-quants)."""
     return bool(engine.speed.quantized_linear_efficiency) and quant.bits_per_weight < 16
@@ -166,9 +172,10 @@ def _linear_rate(gpu: Gpu, engine: Engine, quant: QuantFormat) -> float | None:
             rate, eff = int8, table.get(gpu.compute_capability or "", table.get("default"))
         else:  # no int8 figure (NVIDIA RTX 3060/3090, RTX A4000/A6000, 6000 Ada): the 16-bit rate, fitted on the 3090
             rate, eff = dtype_rate(gpu, "fp16"), table.get(gpu.vendor, table.get("16bit"))
-        if eff and quant.id in s.mmq_format_factor:
-            eff *= s.mmq_format_factor[quant.id]
-        elif eff and quant.id in s.vdr1_formats:
+        kind = kernel_format(engine, quant)
+        if eff and kind in s.mmq_format_factor:
+            eff *= s.mmq_format_factor[kind]
+        elif eff and kind in s.vdr1_formats:
             eff *= s.vdr1_linear_factor
         ceiling = int8_ceiling(gpu) or 0.0  # the 16-bit fallback times a format factor > 1: no faster than the chip
         return min(rate * eff, ceiling) if rate and eff else None
@@ -245,7 +252,7 @@ def unpack_rate(engine: Engine, quant: QuantFormat) -> float | None:
     """Weights a second the batched quantized matmul's pass unpacking them into an output tile gets through
     (besides reading them): the format's own measured figure, else ``batched_weights_per_s`` (None: no pass)."""
     s = engine.speed
-    return s.batched_weights_per_s_by_format.get(quant.id, s.batched_weights_per_s)
+    return s.batched_weights_per_s_by_format.get(kernel_format(engine, quant), s.batched_weights_per_s)
 
 
 def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
@@ -253,8 +260,9 @@ def dequant_rate(engine: Engine, quant: QuantFormat) -> float | None:
     figure, else that of its kernel class (VDR 1 formats unpack one 32-bit word per thread and step), else
     the default."""
     table, s = engine.speed.dequant_weights_per_s, engine.speed
-    if quant.id in table:
-        return table[quant.id]
-    if quant.id in s.vdr1_formats and "vdr1" in table:
+    kind = kernel_format(engine, quant)
+    if kind in table:
+        return table[kind]
+    if kind in s.vdr1_formats and "vdr1" in table:
         return table["vdr1"]
     return table.get("default")
