@@ -352,7 +352,7 @@ CASES: tuple[Case, ...] = (
        expect="deep.json: not a JSON config (RecursionError"),
     _c("offload-needs-more-memory-than-any-machine", CONFIGS, "plan", "--config", "huge-layers.json", "--gpu", "H100",
        "--offload", "--k8s", "-f", "json", code=2,
-       expect="(-ngl 0) need 1.29e+13 GB of weights and KV cache, more than the 64 TiB any machine has"),
+       expect="(-ngl 0) need 1.27e+13 GB of weights and KV cache, more than the 64 TiB any machine has"),
     _c("config-too-big", CONFIGS, "estimate", "--config", "huge.json", "--gpu", "H100", "-f", "json", code=2,
        expect="huge.json: larger than 4,194,304 bytes; not a config.json"),
     # ---------------------------------------------------------------- long strings, control characters

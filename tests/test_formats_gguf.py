@@ -99,3 +99,25 @@ def test_plan_names_the_formats_gguf(run):
     assert "DeepSeek-R1-Distill-Llama-8B-IQ4_XS.gguf" in out.out and "llama-server" in out.out
     assert run("estimate", "deepseek-r1-distill-qwen-7b", "--gpu", "RTX-4090", "--engine", "llama.cpp",
                "--quant", "q4_k_s").code == 0  # exited 3, "unknown quantization format", before
+
+
+def test_the_conversion_hint_asks_for_an_importance_matrix_where_llama_quantize_does():
+    from dsadvisor.engines.common import convert_hint
+
+    for fmt, needs in (("iq3_xxs", True), ("iq2_m", True), ("iq4_xs", False), ("q4_k_s", False)):
+        hint = convert_hint("llama.cpp", "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B", "bf16", fmt)
+        assert "llama-quantize" in hint and fmt.upper() in hint
+        assert ("--imatrix" in hint) == needs
+
+
+def test_kernel_siblings_are_formats_the_engine_runs_and_have_no_figures_of_their_own(catalog):
+    for engine_id in ("llama.cpp", "ollama"):
+        s = catalog.engines[engine_id].speed
+        assert s.format_kernels_as
+        tables = (s.dequant_weights_per_s, s.mmq_format_factor, s.batched_weights_per_s_by_format,
+                  s.dequant_column_weights_per_s_by_format, s.mmq_column_weights_per_s_by_format,
+                  s.mmq_decode_weights_per_s_by_format, s.expert_pair_weights_per_s_by_format)
+        for fmt, sibling in s.format_kernels_as.items():
+            assert {fmt, sibling} <= set(catalog.engines[engine_id].formats)
+            assert not any(fmt in t for t in tables), fmt  # a figure of its own would be hidden by the mapping
+            assert any(sibling in t for t in tables), sibling

@@ -401,6 +401,9 @@ BITS = {
     "nvfp4": 4.5, "dynamic-4bit": 4.25, "qat-w4a8": 4.25,
     # Unsloth's dynamic GGUFs: DeepSeek-R1's file bits (llama.cpp prints "1.67 BPW" for UD-IQ1_S)
     "ud-iq1_s": 1.67, "ud-iq1_m": 1.94, "ud-iq2_xxs": 2.34, "ud-q2_k_xl": 2.70,
+    # llama.cpp's quantize README (Llama-3.1-8B), Q5_0 / Q4_1 computed from their mix (run 12)
+    "q5_k_s": 5.57, "q4_k_s": 4.67, "q3_k_l": 4.30, "q3_k_s": 3.64, "iq4_xs": 4.46, "iq4_nl": 4.68, "iq3_m": 3.76,
+    "iq3_xxs": 3.25, "iq2_m": 2.93, "q5_0": 5.57, "q4_1": 5.1,
     "fp8-kv": 8, "q8_0-kv": 8.5, "q4_0-kv": 4.5,
 }
 

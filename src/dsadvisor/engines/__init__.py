@@ -77,8 +77,19 @@ def _formats_that_run(catalog: "Catalog", dep: "Deployment") -> str:
     runs = [q for q in catalog.quantizations.values() if "weights" in q.applies_to and not q.expert_bits_per_weight
             and any(serving_engine(e).unsupported(dep.gpu, q, dep.architecture) is None
                     for e in catalog.engines.values())]
-    runs.sort(key=lambda q: abs(q.bits_per_weight - dep.quant.bits_per_weight))
-    return f"try --quant {' or '.join(q.id for q in runs[:3])}" if runs else "try another --quant"
+    return f"try --quant {' or '.join(_nearest(runs, dep.quant))}" if runs else "try another --quant"
+
+
+def _nearest(runs: list, quant) -> list[str]:
+    """Three of ``runs`` nearest in size to ``quant``, at most two of them first listed for the same engine while
+    another's remain: the GGUF formats (a dozen within a bit of each other since run 12) would otherwise crowd
+    out AWQ/GPTQ."""
+    runs = sorted(runs, key=lambda q: abs(q.bits_per_weight - quant.bits_per_weight))
+    first: list = []
+    for q in runs:
+        if sum(p.engines[:1] == q.engines[:1] for p in first) < 2:
+            first.append(q)
+    return [q.id for q in (first + [q for q in runs if q not in first])[:3]]
 
 
 def require_runnable_format(catalog: "Catalog", gpu, quant, engine_ids) -> None:
@@ -95,8 +106,7 @@ def require_runnable_format(catalog: "Catalog", gpu, quant, engine_ids) -> None:
     why = listing[0].unsupported(gpu, quant)
     runs = [q for q in catalog.quantizations.values() if "weights" in q.applies_to and not q.expert_bits_per_weight
             and any(e.unsupported(gpu, q) is None for e in engines)]
-    runs.sort(key=lambda q: abs(q.bits_per_weight - quant.bits_per_weight))  # the nearest in size first
-    hint = f"; try --quant {' or '.join(q.id for q in runs[:3])}" if runs else ""
+    hint = f"; try --quant {' or '.join(_nearest(runs, quant))}" if runs else ""  # the nearest in size first
     raise UnsupportedError(f"no engine runs {quant.id} weights on {gpu.id}: {why}{hint}")
 
 

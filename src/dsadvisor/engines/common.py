@@ -79,6 +79,9 @@ _CONVERT = {
     "bf16": "cast the fp8 weights to bf16 with fp8_cast_bf16.py (deepseek-ai/DeepSeek-V3, inference/)",
 }
 _GGUF_TYPES = {"bf16": "BF16", "fp16": "F16"}
+# llama-quantize stops without an importance matrix for IQ3_XXS and IQ2_S (IQ2_M's) tensors: llama-quant.cpp
+# tensor_requires_imatrix, "this quantization requires an imatrix!" (llama-imatrix makes one from sample text)
+_NEEDS_IMATRIX = frozenset({"iq3_xxs", "iq2_m"})
 
 
 def convert_hint(engine_id: str, repo: str, shipped: str, target: str) -> str:
@@ -87,7 +90,8 @@ def convert_hint(engine_id: str, repo: str, shipped: str, target: str) -> str:
         cast = "first cast it to bf16 (fp8_cast_bf16.py), then " if shipped == "fp8" else ""
         steps = f"{cast}python convert_hf_to_gguf.py <folder of {repo}> --outtype bf16"
         if target not in _GGUF_TYPES:
-            steps += f", then llama-quantize <that .gguf> {target.upper()}"
+            imatrix = " --imatrix <llama-imatrix's output for it>" if target in _NEEDS_IMATRIX else ""
+            steps += f", then llama-quantize{imatrix} <that .gguf> {target.upper()}"
         return f"convert it yourself: {steps} (llama.cpp's converter and tools/quantize)"
     if engine_id == "tensorrt-llm" and target != "bf16":
         return (f"convert it yourself: quantize {repo} with TensorRT Model Optimizer (ModelOpt, "
