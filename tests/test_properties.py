@@ -112,6 +112,10 @@ def test_memory_never_shrinks_with_more_bits_per_weight(catalog, data):
     A format that stores routed experts apart (fp8-fp4experts: 8 bits, experts 4.25) is only ordered
     against another when both its dense and its expert bits are: against NVFP4 (4.5 everywhere) a
     mostly-expert MoE is smaller in it, which is right, not a shrink with more bits.
+    Two GGUF formats are not ordered by their labels: llama.cpp measures each file on one shape (Llama-3.1-8B),
+    Q2_K's and Q3_K_M's are their blocks' alone, a model whose rows do not divide into 256 takes each mix's
+    fallbacks (coder-1.3b's Q4_K_M, 4.89, is larger than its Q4_1, 5.1) and a small model's output head (Q6_K in
+    every mix) weighs more (Q4_0's 4.55 holds no class of its own: R1-Distill-Qwen-1.5B's IQ4_XS, 4.46, is larger).
     """
     dep = draw_deployment(data, catalog)
     names = weight_formats(catalog, dep.engine)
@@ -121,6 +125,8 @@ def test_memory_never_shrinks_with_more_bits_per_weight(catalog, data):
         low, high = high, low
     assume(low.bits_per_weight < high.bits_per_weight)
     assume(low.expert_bits <= high.expert_bits)
+    gguf = set(catalog.engines["llama.cpp"].formats)
+    assume(not ({low.id, high.id} <= gguf and high.bits_per_weight < 16))
     a, b = both(catalog, replace(dep, quant=low), replace(dep, quant=high))
     assert b.memory.weights >= a.memory.weights
     assert b.memory.per_gpu >= a.memory.per_gpu
