@@ -581,7 +581,7 @@ def test_a_described_variant_gets_no_serve_command_no_weights_exist(run):
 def test_device_variables_and_manifests_follow_the_vendor(run):
     apple = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "M4-Max-36GB", "--k8s")
     assert apple["env"] == {}  # Metal has no CUDA_VISIBLE_DEVICES
-    assert apple["kubernetes"] is None and any("no Kubernetes manifest" in n and "apple" in n for n in apple["notes"])
+    assert apple["kubernetes"] is None and any("no Kubernetes manifest" in n and "Apple" in n for n in apple["notes"])
     nvidia = plan_json(run, "deepseek-r1-distill-qwen-7b", "--gpu", "L40S", "--k8s")
     assert nvidia["env"] == {"CUDA_VISIBLE_DEVICES": "0"} and "nvidia.com/gpu" in nvidia["kubernetes"]
 
@@ -764,3 +764,13 @@ def test_kubernetes_names_are_ones_kubernetes_takes(run, tmp_path, monkeypatch):
                 assert DNS_1035.fullmatch(name) and len(name) <= (63 if doc["kind"] == "Deployment" else 50), name
             if args[0] == "405b-legal":
                 assert docs[0]["metadata"]["name"] == "dsadvisor-405b-legal-vllm"
+
+
+def test_notes_name_the_device_class_in_words(run):
+    """A plan on a CPU said "the default for cpu GPUs" and "EPYC-9654 is an amd device"; on a Mac "the default for
+    apple GPUs". The notes now say CPUs, Apple chips, and the vendor as written (AMD, Apple)."""
+    for gpu, default, manifest in (("EPYC 9654", "the default for CPUs", "EPYC-9654 is a CPU"),
+                                   ("M4 Max 32-core", "the default for Apple chips", "M4-Max-36GB is an Apple device"),
+                                   ("MI300X", "the default for datacenter GPUs", "MI300X is an AMD device")):
+        notes = plan_json(run, "deepseek-r1-distill-qwen-1.5b", "--gpu", gpu, "--k8s")["notes"]
+        assert any(default in n for n in notes) and any(n.endswith(manifest) for n in notes), notes

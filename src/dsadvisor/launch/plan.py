@@ -107,14 +107,21 @@ def _fetch(engine: ServingEngine, server: list[str], nodes: NodeCommands, est: E
     return (hf_download(repo), 0.0) if repo else ((), 0.0)
 
 
+# How a note names a class of device (the rest: "<category> GPUs", e.g. "datacenter GPUs"); not "cpu GPUs"
+CATEGORY_WORDS = {"cpu": "CPUs", "apple": "Apple chips", "edge": "edge devices", "mobile": "mobile devices"}
+
+
 def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
               notes: list[str], model_path: str | None = None, repos: tuple[str | None, ...] = (),
               size: int | None = None) -> str | None:
     """The Deployment for a one-node NVIDIA plan, a LeaderWorkerSet over several nodes, or None and a note
     saying why not."""
     if gpu is not None and gpu.vendor != "nvidia":
-        notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, "
-                     f"and {gpu.id} is a{'n' if gpu.vendor[0] in 'aeiou' else ''} {gpu.vendor} device")
+        vendor = gpu.vendor.upper() if len(gpu.vendor) <= 3 else gpu.vendor.capitalize()  # AMD, Apple, Intel
+        what = ("a CPU" if gpu.category == "cpu" else  # not "EPYC-9654 is an amd device"
+                f"a{'n' if vendor[0] in 'AEIOU' else ''} {vendor} device")
+        notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, and {gpu.id} is "
+                     f"{what}")
         return None
     cache = (f"the model cache is a hostPath folder ({CACHE_HOST_PATH}) mounted at HF_HOME={HF_HOME}: "
              "use a PersistentVolumeClaim there to share one download")
@@ -271,7 +278,8 @@ def plan(catalog: Catalog, model: str | ModelEntry, hardware: Hardware, constrai
 
         concurrency = default_concurrency(hardware.gpu.category)
         first.append(f"serves {concurrency} concurrent request{'s' if concurrency > 1 else ''}: the default for "
-                     f"{hardware.gpu.category} GPUs (--concurrency N to size it for your users)")
+                     f"{CATEGORY_WORDS.get(hardware.gpu.category, hardware.gpu.category + ' GPUs')} "
+                     "(--concurrency N to size it for your users)")
     verdict, fewer = sized_verdict(catalog, entry, hardware, replace(k, batch=concurrency), offload=offload,
                                    exact_concurrency=exact_concurrency)
     if first and concurrency > 1 and verdict.estimate is not None and verdict.estimate.cpu_moe_layers:
