@@ -774,3 +774,17 @@ def test_notes_name_the_device_class_in_words(run):
                                    ("MI300X", "the default for datacenter GPUs", "MI300X is an AMD device")):
         notes = plan_json(run, "deepseek-r1-distill-qwen-1.5b", "--gpu", gpu, "--k8s")["notes"]
         assert any(default in n for n in notes) and any(n.endswith(manifest) for n in notes), notes
+
+
+def test_the_plan_command_of_a_detected_gpu_plans_on_what_was_free(run, monkeypatch):
+    """`recommend --gpu auto` on an H100 with 40 GiB free printed `plan ... --gpu H100-SXM ...`, which plans vLLM
+    at --gpu-memory-utilization 0.9 of the whole card (the server stops at start-up: half of it is taken), while
+    the recommendation was judged on the free 40 GiB (0.45). It prints --gpu auto, which detects the same."""
+    monkeypatch.setattr("dsadvisor.catalog.hardware.detect_gpus",
+                        lambda: [DetectedGpu("NVIDIA H100 80GB HBM3", 81559, 40 * 1024)])
+    r = run("recommend", "--gpu", "auto", "--engine", "vllm", "--top", "1", "-f", "json")
+    assert r.code == 0 and r.json()["ranked"], r.err
+    argv = shlex.split(r.json()["ranked"][0]["plan_command"])
+    assert argv[3:5] == ["--gpu", "auto"], argv
+    planned = run(*argv[1:], "-f", "json")
+    assert planned.code == 0 and "--gpu-memory-utilization 0.45 " in planned.json()["commands"][0], planned.err

@@ -337,13 +337,17 @@ def _missed(s: Serving, limits: Limits) -> str:
     return "tpot"
 
 
-def device_argv(gpu: Gpu, listed: Gpu | None) -> list[str]:
+def device_argv(gpu: Gpu, listed: Gpu | None, detected: bool = False) -> list[str]:
     """The options that name device ``gpu`` to plan as it was judged. ``listed``: the catalog's entry of that id
     (None: a device outside the catalog, known by --vram alone). A size the user gave that is not the entry's
     own (--vram 24 beside an H100, --ram 32 beside the 64 GB Jetson) goes with it, and the generic CPU always
     takes its --ram (plan refuses it without). Before, `recommend --vram 80` printed `plan ... --gpu custom-80GB`
-    (exit 3, unknown GPU) and `recommend --gpu cpu --ram 64` printed `plan ... --gpu CPU` (exit 2)."""
+    (exit 3, unknown GPU) and `recommend --gpu cpu --ram 64` printed `plan ... --gpu CPU` (exit 2). ``detected``:
+    judged on the free memory --gpu auto found, which plan sizes vLLM's fraction by: --gpu auto again (the id
+    alone gave a plan sized for the whole card, 0.9 where 0.45 was free)."""
     size = f"{gpu.memory_gb:g}"
+    if detected:
+        return ["--gpu", "auto"]
     if listed is None:
         return ["--vram", size]
     resized = abs(listed.memory_gb - gpu.memory_gb) > 0.005 * listed.memory_gb
@@ -359,7 +363,7 @@ def plan_argv(v, hw, pinned: bool = False, listed: Gpu | None = None) -> tuple[s
     e = v.estimate
     if not v.passed or e is None:
         return ()
-    argv = ["dsadvisor", "plan", v.model.id, *device_argv(hw.gpu, listed)]
+    argv = ["dsadvisor", "plan", v.model.id, *device_argv(hw.gpu, listed, hw.free_bytes is not None)]
     if e.gpus > 1:
         argv += ["--gpus", str(e.gpus), "--exact"]
     argv += ["--quant", e.quant_id, "--engine", e.engine_id, "--kv-dtype", e.kv_dtype,
