@@ -149,6 +149,9 @@ def test_sglang_pool_commands(catalog):
     prefills = [i for i, w in enumerate(router) if w == "--prefill"]
     assert [router[i + 2] for i in prefills] == ["8998", "8999"]
     assert any("<node-N-ip>" in n for n in notes)
+    # pasted as one block, `python -m sglang.launch_server` stays in the foreground and holds back the other
+    # servers and the router: the note says to start each in its own shell
+    assert any("start each in its own shell" in n for n in notes)
     with pytest.raises(InputError, match="written for SGLang"):
         pool_commands(catalog, replace(d, engine=catalog.engines["vllm"]), split, 64, 2048, 512)
 

@@ -96,7 +96,9 @@ def pool_commands(catalog: Catalog, d: Deployment, split: Split, concurrency: in
             router.append(str(inst.bootstrap_port))
     lines += ["# the router: clients send requests here", join(router + ["--host", "0.0.0.0", "--port",
                                                                           str(ROUTER_PORT)])]
-    notes.append("replace each <node-N-ip> with that node's address; the KV cache moves over Mooncake by "
+    notes.append("each server stays in the foreground: start each in its own shell on its node (pasted as one "
+                 "block, the first would hold the rest back), then the router once they answer /health; "
+                 "replace each <node-N-ip> with that node's address; the KV cache moves over Mooncake by "
                  "default (RDMA: add --disaggregation-ib-device), or NIXL with --disaggregation-transfer-backend "
                  "nixl (docs.sglang.io advanced_features/pd_disaggregation)")
     return lines, list(dict.fromkeys(notes))
