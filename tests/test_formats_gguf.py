@@ -121,3 +121,17 @@ def test_kernel_siblings_are_formats_the_engine_runs_and_have_no_figures_of_thei
             assert {fmt, sibling} <= set(catalog.engines[engine_id].formats)
             assert not any(fmt in t for t in tables), fmt  # a figure of its own would be hidden by the mapping
             assert any(sibling in t for t in tables), sibling
+
+
+def test_bartowskis_qwen_7b_files_compute_within_1_percent(catalog):
+    """A second held-out size check on another shape (R1-Distill-Qwen-7B, GQA 7, 28 layers): bartowski's imatrix
+    files (catalog/artifacts/gguf-distills.yaml, exact bytes). IQ4_XS is the farthest (+0.86 %): with an importance
+    matrix its first ffn_down layers stay IQ4_XS, the catalog's mix keeps llama-quantize's Q5_K without one."""
+    from dsadvisor.physics.artifacts import size_problem
+
+    files = [a for a in catalog.artifacts.values() if a.repo == "bartowski/DeepSeek-R1-Distill-Qwen-7B-GGUF"
+             and a.format in NEW]
+    assert {a.format for a in files} >= {"iq4_xs", "iq4_nl", "iq3_m", "iq2_m", "q4_k_s", "q5_k_s", "q3_k_l"}
+    for a in files:
+        assert _bytes(catalog, a.model, a.format) == pytest.approx(a.size_bytes, rel=0.01), a.id
+        assert size_problem(catalog, a) is None
