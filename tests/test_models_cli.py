@@ -63,3 +63,12 @@ def test_names_pasted_with_unicode_look_alikes_resolve(run):
         assert (r.json()["model"], r.json()["deployment"]["gpu"]) == ("deepseek-r1", "H100-SXM")
     r = run("estimate", "ｄｅｅｐｓｅｅｋ-ｒ９", "--gpu", "H100", "-f", "json")  # still unknown: one line, exit 3
     assert r.code == 3 and r.out == "" and r.err.count("\n") == 1
+
+
+def test_models_with_a_misspelt_family_is_an_unknown_name(run):
+    """`models --family r1-distil` listed no model and exited 0 while `recommend --family r1-distil` exits 3: a typo
+    looked like an empty family. It is an unknown name now (exit 3, the family meant suggested)."""
+    r = run("models", "--family", "r1-distil", "-f", "json")
+    assert r.code == 3 and r.out == "" and "did you mean 'r1-distill'?" in r.err and r.err.count("\n") == 1
+    ok = run("models", "--family", "R1-Distill", "-f", "json")  # case-blind, as recommend matches it
+    assert ok.code == 0 and ok.json()["count"] > 0

@@ -8,6 +8,7 @@ from typing import Any
 from dsadvisor.catalog.store import Catalog
 from dsadvisor.physics.params import count_params
 from dsadvisor.catalog.schema import ModelEntry
+from dsadvisor.errors import UnknownNameError
 from dsadvisor.records import record
 
 
@@ -82,7 +83,11 @@ def list_models(
     max_params: float | None = None,
     sort: str = "id",
 ) -> list[ModelSummary]:
-    """Summaries of the entries that pass every filter given (params in units of 1)."""
+    """Summaries of the entries that pass every filter given (params in units of 1). A ``family`` no model has is
+    an UnknownNameError, as recommend's --family is (`models --family r1-distil` listed nothing, exit 0)."""
+    families = sorted({m.family for m in catalog.models.values()})
+    if family is not None and family.lower() not in {f.lower() for f in families}:
+        raise UnknownNameError("family", family, families)
     out = []
     for m in catalog.models.values():
         if status and m.status != status:
