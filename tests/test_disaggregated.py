@@ -242,3 +242,15 @@ def test_the_prefill_instances_take_their_launchs_moe_backend(catalog):
     rate = rates_for(one.gpu, one.engine, one.quant).linear_flops
     routed = 2.0 * count_params(one.architecture).active_routed * 8192
     assert slower == pytest.approx(routed / 8 / rate * (1 / 0.30 - 1 / 0.47), rel=1e-6)
+
+
+def test_layouts_json_carries_the_launch_notes(run):
+    """layouts -f json gave the disaggregated `launch` lines without the notes the table prints after them (replace
+    each <node-N-ip>; start each server in its own shell): a program reading the JSON could not run them."""
+    r = run("layouts", "deepseek-r1-distill-llama-70b", "--gpu", "H200", "--gpus", "8", "--quant", "fp8",
+            "--max-ttft", "5", "--max-token-latency", "40", "-f", "json")
+    doc = r.json()
+    assert doc["launch"] and any("<node-N-ip>" in n for n in doc["launch_notes"])
+    assert any("own shell" in n for n in doc["launch_notes"])
+    plain = run("layouts", "deepseek-r1-distill-qwen-7b", "--gpu", "H100", "--gpus", "1", "-f", "json").json()
+    assert plain["launch"] == [] and plain["launch_notes"] == []

@@ -356,6 +356,7 @@ class LayoutsDoc(TypedDict):
     frontier: list[LayoutPoint]
     points: int
     launch: list[str]  # the best layout's commands when it is disaggregated (SGLang): servers, then router
+    launch_notes: list[str]  # what the table prints after 'launch:': how to start them, what to replace
 
 
 # One entry per name in schema_files.COMMANDS (tests/test_json_schema.py keeps them in step).

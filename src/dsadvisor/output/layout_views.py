@@ -44,6 +44,7 @@ def layouts_doc(found, launch: tuple[list[str], list[str]] = ([], [])) -> Docume
         "frontier": [_point_data(p) for p in found.frontier],
         "points": len(found.points),
         "launch": list(launch[0]),
+        "launch_notes": list(launch[1]),  # the table's "launch:" notes (JSON had the commands without them)
     }
     rows = tuple(_row(p, limits) for p in found.frontier)
     table = Table(title=f"Pareto frontier: {where}",
