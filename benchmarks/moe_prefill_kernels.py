@@ -15,6 +15,9 @@ Kimi-K2.5 (DeepSeek-V3's experts, 384 of them) has no table; its per-token work 
 1.5 times DeepSeek's, printed as such. Nothing here is fitted to served runs.
 
     python benchmarks/moe_prefill_kernels.py [--tokens 1024,4096]
+
+``--ttft`` prints instead the fit runs' measured TTFT at concurrency 1-8 against aiconfigurator's served-run model
+(benchmarks/data/aiconfigurator/agg_ttft.csv, written by benchmarks/aiconfigurator_ttft.py), by model and engine.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ import statistics
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data" / "aiconfigurator" / "moe.csv"
+TTFT = DATA.with_name("agg_ttft.csv")  # benchmarks/aiconfigurator_ttft.py
 # name -> (hidden, expert width, experts, top-k) as moe.csv spells them; Kimi has no rows
 SHAPES = {"deepseek-v3": (7168, 2048, 256, 8), "qwen3-235b": (4096, 1536, 128, 8), "kimi-k2.5": (7168, 2048, 384, 8)}
 TABLE_SHAPE = {"kimi-k2.5": "deepseek-v3"}  # a shape without rows is read from the rows of the same expert shape
@@ -133,10 +137,38 @@ def summary(rows: list[dict], tokens: tuple[int, ...]) -> None:
               + f"; estimator floor {statistics.median(r['floor_ms'] for r in part):.2f}")
 
 
+def ttft_residuals(path: Path = TTFT) -> list[dict]:
+    """agg_ttft.csv (benchmarks/aiconfigurator_ttft.py) by (model, engine, prompt class: up to 1K tokens or more):
+    runs, median measured and aiconfigurator TTFT, and the median of measured minus aiconfigurator's."""
+    with path.open(encoding="utf-8") as f:
+        runs = [r for r in csv.DictReader(f) if r["aiconfigurator_ttft_ms"]]
+    groups: dict[tuple[str, str, str], list[dict]] = {}
+    for r in runs:
+        groups.setdefault((r["model"], r["backend"], "<=1K" if int(r["isl"]) <= 1024 else ">1K"), []).append(r)
+    return [{"model": model, "backend": backend, "prompt": prompt, "runs": len(v), "moe_layers": int(v[0]["moe_layers"]),
+             "measured_ms": statistics.median(float(r["measured_ttft_ms"]) for r in v),
+             "aiconfigurator_ms": statistics.median(float(r["aiconfigurator_ttft_ms"]) for r in v),
+             "residual_ms": statistics.median(float(r["measured_ttft_ms"]) - float(r["aiconfigurator_ttft_ms"])
+                                              for r in v)}
+            for (model, backend, prompt), v in sorted(groups.items())]
+
+
+def show_ttft(rows: list[dict]) -> None:
+    print("## measured TTFT - aiconfigurator's kernel-sum TTFT, fit runs at concurrency 1-8 (ms, medians)")
+    for r in rows:
+        print(f"{r['model']:28} {r['backend']:7} prompts {r['prompt']:4} {r['runs']:2d} runs ({r['moe_layers']:2d} MoE "
+              f"layers): measured {r['measured_ms']:6.0f}, aiconfigurator {r['aiconfigurator_ms']:6.0f}, residual "
+              f"{r['residual_ms']:+6.0f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--tokens", default=",".join(map(str, TOKENS)), help="token counts to print (moe.csv's)")
+    ap.add_argument("--ttft", action="store_true", help="measured TTFT against aiconfigurator's (agg_ttft.csv)")
     args = ap.parse_args()
+    if args.ttft:
+        show_ttft(ttft_residuals())
+        return
     from dsadvisor.catalog.store import load_catalog
 
     tokens = tuple(int(t) for t in args.tokens.split(","))

@@ -75,3 +75,34 @@ def test_the_floor_is_not_in_the_kernel(rows):
         assert len(part) >= 10
         assert max(r["intercept_ms"] for r in part) < most
         assert all(r["kernel_ms"][1024] < r["floor_ms"] for r in part)
+
+
+def test_ttft_residuals_by_hand(script, tmp_path):
+    """Measured minus aiconfigurator's TTFT, median by (model, engine, prompt class): two short-prompt runs of one
+    model (residuals 100 and 140 ms), a dense model's (20 ms), and a long-prompt run aiconfigurator did not answer."""
+    path = tmp_path / "agg_ttft.csv"
+    head = "id,model,backend,system,quant,isl,osl,concurrency,tp,attention_dp,moe_tp,moe_ep,moe_layers," \
+           "measured_ttft_ms,aiconfigurator_ttft_ms\n"
+    path.write_text(head + "a,moe,sglang,h200_sxm,fp8,1024,1024,4,8,,8,1,50,300,200\n"
+                    "b,moe,sglang,h200_sxm,fp8,1024,1024,8,8,,8,1,50,340,200\n"
+                    "c,dense,sglang,h200_sxm,fp8,1024,1024,4,8,,1,1,0,120,100\n"
+                    "d,moe,sglang,h200_sxm,fp8,8192,1024,4,8,,8,1,50,500,\n", encoding="utf-8")
+    got = script.ttft_residuals(path)
+    assert [(r["model"], r["prompt"]) for r in got] == [("dense", "<=1K"), ("moe", "<=1K")]
+    assert got[1]["runs"] == 2 and got[1]["residual_ms"] == pytest.approx(120) and got[1]["moe_layers"] == 50
+    assert got[1]["measured_ms"] == pytest.approx(320) and got[0]["residual_ms"] == pytest.approx(20)
+
+
+def test_ttft_file_holds_fit_runs_as_measured(script):
+    """agg_ttft.csv (benchmarks/aiconfigurator_ttft.py) holds fit runs at concurrency 1-8, each with the TTFT
+    silicon_sample.csv measured."""
+    with (DATA / "aiconfigurator" / "silicon_sample_split.csv").open(encoding="utf-8") as f:
+        split = {r["id"]: r for r in csv.DictReader(f)}
+    with (DATA / "aiconfigurator" / "silicon_sample.csv").open(encoding="utf-8") as f:
+        measured = {r["id"]: float(r["silicon_ttft_ms"]) for r in csv.DictReader(f)}
+    with script.TTFT.open(encoding="utf-8") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) >= 50
+    for r in rows:
+        assert split[r["id"]]["split"] == "fit" and int(r["concurrency"]) <= 8
+        assert float(r["measured_ttft_ms"]) == pytest.approx(measured[r["id"]], rel=1e-3)
