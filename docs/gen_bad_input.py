@@ -347,9 +347,10 @@ CASES: tuple[Case, ...] = (
     _c("config-absurd-layers", CONFIGS, "check", "--config", "absurd-layers.json", "--gpu", "H100", code=2,
        expect="num_hidden_layers is larger than 2,147,483,647"),
     _c("config-5000-digit-number", CONFIGS, "estimate", "--config", "digits.json", "--gpu", "H100", "-f", "json",
-       code=2, expect="digits.json: not a JSON config (ValueError: Exceeds the limit (4300 digits)"),
+       code=2, expect="digits.json: not a JSON config (ValueError: Exceeds the limit (4300 digits) for integer string "
+                      "conversion: value has 5000 digits)"),  # whole, not cut mid-word at 80 characters
     _c("config-nested-too-deep", CONFIGS, "estimate", "--config", "deep.json", "--gpu", "H100", "-f", "json", code=2,
-       expect="deep.json: not a JSON config (RecursionError"),
+       expect="deep.json: not a JSON config (RecursionError: nested too deeply)"),
     _c("offload-needs-more-memory-than-any-machine", CONFIGS, "plan", "--config", "huge-layers.json", "--gpu", "H100",
        "--offload", "--k8s", "-f", "json", code=2,
        expect="(-ngl 0) need 1.27e+13 GB of weights and KV cache, more than the 64 TiB any machine has"),

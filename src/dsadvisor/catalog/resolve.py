@@ -147,7 +147,9 @@ def model_from_config(path: Path) -> tuple[ModelEntry, Architecture]:
     except FileNotFoundError:
         raise InputError(f"{shown}: no such file") from None
     except (ValueError, RecursionError) as exc:  # bad JSON or UTF-8, an int over 4300 digits, nesting too deep
-        raise InputError(f"{shown}: not a JSON config ({exc.__class__.__name__}: {str(exc)[:80]})") from None
+        # the reason whole, not cut at 80 characters mid-word ("... from a unicode stri"), without Python's advice
+        reason = "nested too deeply" if isinstance(exc, RecursionError) else str(exc).split("; use sys.")[0]
+        raise InputError(f"{shown}: not a JSON config ({exc.__class__.__name__}: {clipped(reason, 160)})") from None
     except OSError as exc:
         raise InputError(f"{shown}: cannot read: {exc.strerror or exc}") from None
     if not isinstance(config, dict):
