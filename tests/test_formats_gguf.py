@@ -135,3 +135,23 @@ def test_bartowskis_qwen_7b_files_compute_within_1_percent(catalog):
     for a in files:
         assert _bytes(catalog, a.model, a.format) == pytest.approx(a.size_bytes, rel=0.01), a.id
         assert size_problem(catalog, a) is None
+
+
+# LLaMA 3 8B, imatrix none (tools/perplexity/README.md scoreboard): perplexity 6.23316 at FP16 plus these
+LLAMA3_DPPL = {"q8_0": 0.002650, "q6_k": 0.021748, "q5_k_m": 0.056974, "q5_k_s": 0.104964, "q5_0": 0.131591,
+               "q4_k_m": 0.175482, "q4_k_s": 0.268895, "q4_0": 0.468514, "q3_k_m": 0.656864, "q2_k": 3.519934}
+
+
+@pytest.mark.parametrize("fmt", sorted(LLAMA3_DPPL))
+def test_every_gguf_format_carries_llama3_8bs_figure(catalog, fmt):
+    """One table for every GGUF format: the older ones carried only Llama 2 70B / Qwen2 figures, which run lower, so
+    Q5_K_S (1.68 % on LLaMA 3 8B) rated worse than Q4_K_M (1.2 % on Llama 2 70B, 2.82 % on LLaMA 3 8B)."""
+    figures = [q.percent for q in catalog.quantizations[fmt].quality_loss if "LLaMA 3 8B" in (q.note or "") and "imatrix none" in (q.note or "")]
+    assert figures == [pytest.approx(LLAMA3_DPPL[fmt] / 6.23316 * 100, abs=0.01)]
+
+
+def test_a_distills_formats_rank_as_llama3_8b_measures_them(catalog):
+    entry = catalog.models["deepseek-r1-distill-qwen-7b"]
+    loss = {f: catalog.loss(entry, catalog.quantizations[f]).percent for f in LLAMA3_DPPL}
+    by_loss = sorted(LLAMA3_DPPL, key=lambda f: (loss[f], LLAMA3_DPPL[f]))
+    assert by_loss == sorted(LLAMA3_DPPL, key=LLAMA3_DPPL.get)
