@@ -50,6 +50,12 @@ def load_script(relative: str):
 
 
 @pytest.fixture(scope="session")
+def calibration_script():
+    """benchmarks/calibration.py, loaded once: the published and H200 sets and their comparisons."""
+    return load_script("benchmarks/calibration.py")
+
+
+@pytest.fixture(scope="session")
 def serving_calibration():
     """benchmarks/serving_calibration.py, loaded once: it reads NVIDIA's served runs as InferenceX ran them."""
     return load_script("benchmarks/serving_calibration.py")

@@ -5,7 +5,6 @@ errors, a named miss (docs/method.md, "Published rows, round 9: AMD"), stay wher
 
 from __future__ import annotations
 
-import importlib.util
 import re
 from pathlib import Path
 
@@ -18,11 +17,8 @@ AMD = ROOT / "benchmarks" / "data" / "published" / "amd-published.jsonl"
 
 
 @pytest.fixture(scope="module")
-def script():
-    spec = importlib.util.spec_from_file_location("calibration_script", ROOT / "benchmarks" / "calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def script(calibration_script):
+    return calibration_script
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,6 @@ those are named in docs/method.md ("Published rows, third round")."""
 
 from __future__ import annotations
 
-import importlib.util
 import statistics
 from pathlib import Path
 
@@ -17,16 +16,9 @@ ROOT = Path(__file__).resolve().parents[1]
 PUBLISHED = ROOT / "benchmarks" / "data" / "published"
 
 
-def _calibration():
-    spec = importlib.util.spec_from_file_location("calibration_script", ROOT / "benchmarks" / "calibration.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
 @pytest.fixture(scope="module")
-def script():
-    return _calibration()
+def script(calibration_script):
+    return calibration_script
 
 
 @pytest.fixture(scope="module")
