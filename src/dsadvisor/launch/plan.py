@@ -109,6 +109,9 @@ def _fetch(engine: ServingEngine, server: list[str], nodes: NodeCommands, est: E
 
 # How a note names a class of device (the rest: "<category> GPUs", e.g. "datacenter GPUs"); not "cpu GPUs"
 CATEGORY_WORDS = {"cpu": "CPUs", "apple": "Apple chips", "edge": "edge devices", "mobile": "mobile devices"}
+# How a note names a GPU vendor (catalog Gpu.vendor), with its article
+VENDOR_WORDS = {"amd": "an AMD", "intel": "an Intel", "apple": "an Apple", "qualcomm": "a Qualcomm",
+                "broadcom": "a Broadcom", "nvidia": "an NVIDIA"}
 
 
 def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | None, nodes: NodeCommands,
@@ -117,9 +120,8 @@ def _manifest(engine: ServingEngine, model_id: str, est: Estimate, gpu: Gpu | No
     """The Deployment for a one-node NVIDIA plan, a LeaderWorkerSet over several nodes, or None and a note
     saying why not."""
     if gpu is not None and gpu.vendor != "nvidia":
-        vendor = gpu.vendor.upper() if len(gpu.vendor) <= 3 else gpu.vendor.capitalize()  # AMD, Apple, Intel
-        what = ("a CPU" if gpu.category == "cpu" else  # not "EPYC-9654 is an amd device"
-                f"a{'n' if vendor[0] in 'AEIOU' else ''} {vendor} device")
+        vendor = VENDOR_WORDS.get(gpu.vendor, "another vendor's")
+        what = "a CPU" if gpu.category == "cpu" else f"{vendor} device"  # not "EPYC-9654 is an amd device"
         notes.append(f"no Kubernetes manifest: its images and nvidia.com/gpu limits are NVIDIA's, and {gpu.id} is "
                      f"{what}")
         return None
